@@ -1,0 +1,22 @@
+// User and filesystem locations: home, XDG directories, the default store root, and small
+// directory helpers.
+#pragma once
+
+#include <sys/types.h>
+#include <string>
+
+namespace karapace {
+
+// $HOME, else the passwd entry of the real uid.
+std::string home_dir();
+std::string xdg_data_home();    // $XDG_DATA_HOME or ~/.local/share
+std::string xdg_config_home();  // $XDG_CONFIG_HOME or ~/.config
+std::string xdg_cache_home();   // $XDG_CACHE_HOME or ~/.cache
+// --store, else $KARAPACE_STORE, else $XDG_DATA_HOME/karapace.
+std::string default_store_root();
+// `mkdir -p` with `mode` for the directories it creates; throws Error naming the path.
+void make_dirs(const std::string& path, mode_t mode = 0755);
+// Lexically normalised absolute path (no filesystem access): "/a/./b/../c" -> "/a/c".
+std::string lexically_absolute(const std::string& path, const std::string& base);
+
+}  // namespace karapace

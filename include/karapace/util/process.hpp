@@ -1,0 +1,48 @@
+// Running helper programs (mmdebstrap, newuidmap, package managers run from outside a sandbox):
+// argv-based, never through a shell, with captured output and a typed result.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace karapace {
+
+struct RunOptions {
+    // Full environment for the child ("K=V"); nullopt inherits ours.
+    std::optional<std::vector<std::string>> env;
+    std::string cwd;             // empty: inherit
+    bool capture_stdout = true;  // false: inherit our stdout
+    bool capture_stderr = true;  // false: inherit our stderr
+    std::string
+        stdin_data;  // written to the child's stdin, then closed (stdin is /dev/null if empty)
+    // Called with each chunk of stderr as it arrives (progress parsing), in addition to capture.
+    std::function<void(std::string_view)> on_stderr;
+};
+
+struct ProcessResult {
+    int status = 0;  // exit code, or 128 + signal number
+    bool signaled = false;
+    std::string out;
+    std::string err;
+    bool ok() const noexcept { return status == 0; }
+};
+
+// Runs argv[0] (looked up in PATH when it has no '/') and waits for it. Throws Error(not_found)
+// when the program does not exist; a non-zero exit is returned, not thrown.
+ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions& opts = {});
+
+// Absolute path of `name` found in PATH (or a fixed list of sbin dirs), or nullopt.
+std::optional<std::string> find_program(const std::string& name);
+
+// Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or nullopt when
+// the process does not exist. pid + start time identifies a process across pid reuse.
+std::optional<unsigned long long> process_start_time(int pid);
+// True when `pid` exists and still has `start_time`.
+bool process_alive(int pid, unsigned long long start_time);
+
+// Last `max_lines` non-empty lines of `text`, for error messages that quote a tool's output.
+std::string tail_lines(const std::string& text, std::size_t max_lines);
+
+}  // namespace karapace

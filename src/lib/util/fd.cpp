@@ -1,0 +1,52 @@
+#include "karapace/util/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "karapace/util/error.hpp"
+
+namespace karapace {
+
+void UniqueFd::reset(int fd) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+}
+
+void write_all(int fd, std::string_view data, const std::string& what) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno(Errc::failed, "cannot write " + what);
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+std::string read_file_limited(const std::string& path, std::size_t limit) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno(Errc::failed, "cannot open " + path);
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno(Errc::failed, "cannot read " + path);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > limit)
+            throw Error(Errc::failed, path + " is larger than " + std::to_string(limit) + " bytes");
+    }
+    return out;
+}
+
+std::string read_file(const std::string& path) {
+    return read_file_limited(path, static_cast<std::size_t>(1) << 30);
+}
+
+}  // namespace karapace

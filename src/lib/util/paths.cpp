@@ -1,0 +1,71 @@
+#include "karapace/util/paths.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include "karapace/util/error.hpp"
+
+namespace karapace {
+
+namespace {
+std::string env_or(const char* name, const std::string& fallback) {
+    const char* v = std::getenv(name);
+    return (v != nullptr && *v == '/') ? std::string(v) : fallback;
+}
+}  // namespace
+
+std::string home_dir() {
+    const char* h = std::getenv("HOME");
+    if (h != nullptr && *h == '/') return h;
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* res = nullptr;
+    if (::getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &res) == 0 && res != nullptr)
+        return pw.pw_dir;
+    throw Error(Errc::failed,
+                "cannot determine the home directory: HOME is not set and uid " +
+                    std::to_string(::getuid()) + " has no passwd entry",
+                "set HOME or use --store");
+}
+
+std::string xdg_data_home() { return env_or("XDG_DATA_HOME", home_dir() + "/.local/share"); }
+std::string xdg_config_home() { return env_or("XDG_CONFIG_HOME", home_dir() + "/.config"); }
+std::string xdg_cache_home() { return env_or("XDG_CACHE_HOME", home_dir() + "/.cache"); }
+
+std::string default_store_root() {
+    const char* s = std::getenv("KARAPACE_STORE");
+    if (s != nullptr && *s != '\0') return lexically_absolute(s, std::filesystem::current_path());
+    return xdg_data_home() + "/karapace";
+}
+
+void make_dirs(const std::string& path, mode_t mode) {
+    if (path.empty()) return;
+    std::string cur;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        cur = path.substr(0, pos);
+        if (cur.empty()) continue;
+        if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+            throw_errno(Errc::failed, "cannot create directory " + cur);
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(Errc::failed, path + " exists and is not a directory");
+}
+
+std::string lexically_absolute(const std::string& path, const std::string& base) {
+    std::filesystem::path p(path);
+    if (p.is_relative()) p = std::filesystem::path(base) / p;
+    std::string out = p.lexically_normal().string();
+    if (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+}
+
+}  // namespace karapace

@@ -1,0 +1,217 @@
+#include "karapace/util/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+
+namespace karapace {
+
+std::optional<std::string> find_program(const std::string& name) {
+    if (name.find('/') != std::string::npos) {
+        if (::access(name.c_str(), X_OK) == 0) return name;
+        return std::nullopt;
+    }
+    std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+    path += ":/usr/local/sbin:/usr/sbin:/sbin";
+    std::stringstream ss(path);
+    std::string dir;
+    while (std::getline(ss, dir, ':')) {
+        if (dir.empty()) continue;
+        std::string candidate = dir + "/" + name;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+    }
+    return std::nullopt;
+}
+
+namespace {
+struct Pipe {
+    UniqueFd r, w;
+    Pipe() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
+        r.reset(fds[0]);
+        w.reset(fds[1]);
+    }
+};
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions& opts) {
+    if (argv.empty()) throw Error(Errc::failed, "run_process: empty command line");
+    auto exe = find_program(argv[0]);
+    if (!exe) throw Error(Errc::not_found, argv[0] + ": command not found");
+
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    if (opts.env) {
+        for (const auto& e : *opts.env)
+            envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+    }
+
+    Pipe out, err, in, status;
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno(Errc::failed, "cannot fork to run " + argv[0]);
+    if (pid == 0) {
+        if (opts.stdin_data.empty()) {
+            int devnull = ::open("/dev/null", O_RDONLY);
+            ::dup2(devnull, 0);
+        } else {
+            ::dup2(in.r.get(), 0);
+        }
+        if (opts.capture_stdout) ::dup2(out.w.get(), 1);
+        if (opts.capture_stderr || opts.on_stderr) ::dup2(err.w.get(), 2);
+        ::signal(SIGPIPE, SIG_DFL);
+        if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0) {
+            int e = errno;
+            ssize_t ignored = ::write(status.w.get(), &e, sizeof e);
+            (void)ignored;
+            _exit(127);
+        }
+        if (opts.env)
+            ::execve(exe->c_str(), args.data(), envp.data());
+        else
+            ::execv(exe->c_str(), args.data());
+        int e = errno;
+        ssize_t ignored = ::write(status.w.get(), &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+    out.w.reset();
+    err.w.reset();
+    in.r.reset();
+    status.w.reset();
+
+    ProcessResult result;
+    std::string_view pending_in = opts.stdin_data;
+    if (pending_in.empty())
+        in.w.reset();
+    else
+        ::fcntl(in.w.get(), F_SETFL, O_NONBLOCK);
+
+    char buf[65536];
+    for (;;) {
+        pollfd fds[3];
+        int n = 0;
+        int idx_out = -1, idx_err = -1, idx_in = -1;
+        if (out.r && opts.capture_stdout) {
+            idx_out = n;
+            fds[n++] = {out.r.get(), POLLIN, 0};
+        }
+        if (err.r && (opts.capture_stderr || opts.on_stderr)) {
+            idx_err = n;
+            fds[n++] = {err.r.get(), POLLIN, 0};
+        }
+        if (in.w) {
+            idx_in = n;
+            fds[n++] = {in.w.get(), POLLOUT, 0};
+        }
+        if (n == 0) break;
+        if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno(Errc::failed, "poll failed while running " + argv[0]);
+        }
+        auto drain = [&](int idx, UniqueFd& fd, std::string& sink, bool is_err) {
+            if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
+            ssize_t r = ::read(fd.get(), buf, sizeof buf);
+            if (r <= 0) {
+                if (r < 0 && errno == EINTR) return;
+                fd.reset();
+                return;
+            }
+            std::string_view chunk(buf, static_cast<std::size_t>(r));
+            if (is_err && opts.on_stderr) opts.on_stderr(chunk);
+            if (!is_err || opts.capture_stderr) sink.append(chunk);
+        };
+        drain(idx_out, out.r, result.out, false);
+        drain(idx_err, err.r, result.err, true);
+        if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = ::write(in.w.get(), pending_in.data(), pending_in.size());
+            if (w > 0) pending_in.remove_prefix(static_cast<std::size_t>(w));
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || pending_in.empty()) in.w.reset();
+        }
+    }
+
+    int wstatus = 0;
+    while (::waitpid(pid, &wstatus, 0) < 0) {
+        if (errno != EINTR) throw_errno(Errc::failed, "waitpid failed for " + argv[0]);
+    }
+    int exec_errno = 0;
+    if (::read(status.r.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
+        if (!opts.cwd.empty() && exec_errno == ENOENT)
+            throw Error(Errc::not_found, "cannot run " + argv[0] + " in " + opts.cwd + ": " +
+                                             std::strerror(exec_errno));
+        throw_errno(Errc::failed, "cannot execute " + *exe, exec_errno);
+    }
+    if (WIFEXITED(wstatus)) {
+        result.status = WEXITSTATUS(wstatus);
+    } else if (WIFSIGNALED(wstatus)) {
+        result.signaled = true;
+        result.status = 128 + WTERMSIG(wstatus);
+    }
+    return result;
+}
+
+std::optional<unsigned long long> process_start_time(int pid) {
+    std::string stat;
+    try {
+        stat = read_file_limited("/proc/" + std::to_string(pid) + "/stat", 1 << 16);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    // The command name (field 2) may contain spaces and parentheses; fields resume after the last
+    // ')'.
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream in(stat.substr(close + 2));
+    std::string field;
+    // After ')' comes field 3 (state); start time is field 22.
+    for (int i = 3; i <= 22; ++i) {
+        if (!(in >> field)) return std::nullopt;
+    }
+    try {
+        return std::stoull(field);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+bool process_alive(int pid, unsigned long long start_time) {
+    auto st = process_start_time(pid);
+    return st && *st == start_time;
+}
+
+std::string tail_lines(const std::string& text, std::size_t max_lines) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        lines.push_back(line);
+    }
+    std::size_t start = lines.size() > max_lines ? lines.size() - max_lines : 0;
+    std::string out;
+    for (std::size_t i = start; i < lines.size(); ++i) {
+        out += lines[i];
+        if (i + 1 < lines.size()) out += '\n';
+    }
+    return out;
+}
+
+}  // namespace karapace

@@ -1,0 +1,37 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/process.hpp"
+
+TEST_CASE("run_process captures output and the exit status") {
+    auto r = karapace::run_process({"sh", "-c", "echo out; echo err >&2; exit 3"});
+    CHECK(r.status == 3);
+    CHECK(r.out == "out\n");
+    CHECK(r.err == "err\n");
+}
+
+TEST_CASE("run_process feeds stdin and reports signals as 128+n") {
+    auto r = karapace::run_process({"cat"}, {.stdin_data = "hello"});
+    CHECK(r.out == "hello");
+    auto k = karapace::run_process({"sh", "-c", "kill -TERM $$"});
+    CHECK(k.signaled);
+    CHECK(k.status == 128 + 15);
+}
+
+TEST_CASE("a missing program is a not-found error") {
+    CHECK_THROWS_AS(karapace::run_process({"karapace-no-such-program"}), karapace::Error);
+}
+
+TEST_CASE("process identity survives only while the process lives") {
+    auto self = karapace::process_start_time(getpid());
+    REQUIRE(self.has_value());
+    CHECK(karapace::process_alive(getpid(), *self));
+    CHECK_FALSE(karapace::process_alive(getpid(), *self + 1));
+    CHECK_FALSE(karapace::process_start_time(0x3fffffff).has_value());
+}
+
+TEST_CASE("tail_lines keeps the last non-empty lines") {
+    CHECK(karapace::tail_lines("a\n\nb\nc\n", 2) == "b\nc");
+}
