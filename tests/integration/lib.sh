@@ -1,0 +1,20 @@
+# Shared helpers for the shell integration tests. Source it: `. "$(dirname "$0")/../lib.sh"`.
+# Exit status 77 tells meson the test was skipped; the reason is printed first.
+set -euo pipefail
+
+kp_skip() { echo "SKIP: $*"; exit 77; }
+kp_fail() { echo "FAIL: $*" >&2; exit 1; }
+kp_ok() { echo "ok - $*"; }
+
+# Runs a command as the unprivileged test user (created by scripts/test), keeping PATH.
+kp_as_user() {
+  local user=${KARAPACE_TEST_USER:-kptest}
+  runuser -u "$user" -- env PATH="$PATH" HOME="$(getent passwd "$user" | cut -d: -f6)" "$@"
+}
+
+kp_have_test_user() {
+  [ "$(id -u)" -eq 0 ] && id "${KARAPACE_TEST_USER:-kptest}" >/dev/null 2>&1
+}
+
+# Fails unless "$1" contains "$2".
+kp_contains() { case "$1" in *"$2"*) return 0 ;; *) kp_fail "expected to find '$2' in: $1" ;; esac; }
