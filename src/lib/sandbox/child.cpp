@@ -1,0 +1,70 @@
+#include "sandbox/child.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "karapace/util/error.hpp"
+
+namespace karapace::sandbox {
+
+Pipe::Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::runtime, "cannot create a pipe");
+    read.reset(fds[0]);
+    write.reset(fds[1]);
+}
+
+pid_t clone_process(unsigned long flags) {
+    // The raw system call: glibc's clone() wants a separate stack, fork() cannot take flags.
+    long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid < 0) {
+        int err = errno;
+        std::string hint;
+        if (err == EPERM || err == ENOSPC || err == EINVAL)
+            hint =
+                "user namespaces may be disabled: check sysctl kernel.unprivileged_userns_clone, "
+                "user.max_user_namespaces and AppArmor's apparmor_restrict_unprivileged_userns";
+        throw Error(err == EPERM ? Errc::permission : Errc::runtime,
+                    std::string("cannot create the sandbox namespaces: ") + std::strerror(err),
+                    hint);
+    }
+    return static_cast<pid_t>(pid);
+}
+
+int decode_status(int status) noexcept {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+}
+
+int wait_exit_status(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) throw_errno(Errc::runtime, "cannot wait for the sandbox process");
+    }
+    return decode_status(status);
+}
+
+bool wait_for_byte(int fd) noexcept {
+    char c;
+    for (;;) {
+        ssize_t n = ::read(fd, &c, 1);
+        if (n == 1) return true;
+        if (n < 0 && errno == EINTR) continue;
+        return false;
+    }
+}
+
+void send_byte(int fd) noexcept {
+    char c = 1;
+    while (::write(fd, &c, 1) < 0 && errno == EINTR) {}
+}
+
+}  // namespace karapace::sandbox

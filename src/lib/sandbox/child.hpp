@@ -1,0 +1,32 @@
+// Process plumbing shared by the sandbox steps: a fork-like clone into new namespaces, the
+// pipes that synchronise parent and child, and exit-status decoding.
+#pragma once
+
+#include <sys/types.h>
+
+#include "karapace/util/fd.hpp"
+
+namespace karapace::sandbox {
+
+struct Pipe {
+    UniqueFd read;
+    UniqueFd write;
+    Pipe();  // both ends O_CLOEXEC
+};
+
+// clone(2) with fork semantics (the child returns 0 and runs on a copy of our stack) into the
+// namespaces in `flags`. Throws Error(runtime) when the kernel refuses, with a hint for the
+// usual cause (user namespaces disabled).
+pid_t clone_process(unsigned long flags);
+
+// Waits for `pid` (retrying on EINTR) and returns its exit code, or 128 + signal.
+int wait_exit_status(pid_t pid);
+
+// Decodes a waitpid status the same way.
+int decode_status(int status) noexcept;
+
+// Blocks until one byte arrives on `fd`; false on end of file (the other side gave up).
+bool wait_for_byte(int fd) noexcept;
+void send_byte(int fd) noexcept;
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,213 @@
+#include "karapace/sandbox/idmap.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <string>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/process.hpp"
+
+namespace karapace::sandbox {
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view line, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    for (;;) {
+        auto pos = line.find(sep, start);
+        out.push_back(line.substr(start, pos - start));
+        if (pos == std::string_view::npos) break;
+        start = pos + 1;
+    }
+    return out;
+}
+
+template <typename T>
+bool parse_number(std::string_view s, T& value) {
+    if (s.empty()) return false;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        auto line = text.substr(0, nl);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (!line.empty() && line.front() != '#') f(line);
+        if (nl == std::string_view::npos) break;
+        text.remove_prefix(nl + 1);
+    }
+}
+
+std::string read_or_empty(const char* path) {
+    try {
+        return read_file(path);
+    } catch (const Error&) {
+        return {};
+    }
+}
+
+// Runs newuidmap/newgidmap directly (fork + exec, stderr captured) without a shell.
+void run_helper(const char* helper, pid_t pid, const std::vector<IdMapLine>& lines) {
+    auto exe = find_program(helper);
+    if (!exe)
+        throw Error(Errc::runtime, std::string(helper) + " is not installed",
+                    "install the uidmap package, or run with a single-id mapping");
+    std::vector<std::string> argv{*exe, std::to_string(pid)};
+    for (const auto& l : lines) {
+        argv.push_back(std::to_string(l.inside));
+        argv.push_back(std::to_string(l.outside));
+        argv.push_back(std::to_string(l.count));
+    }
+    RunOptions opts;
+    opts.capture_stdout = true;
+    auto result = run_process(argv, opts);
+    if (!result.ok())
+        throw Error(
+            Errc::runtime,
+            std::string(helper) + " refused the id map for process " + std::to_string(pid) + ": " +
+                tail_lines(result.err, 3),
+            "check /etc/subuid and /etc/subgid for your user (useradd allocates 65536 ids)");
+}
+
+void write_proc_file(pid_t pid, const char* name, const std::string& text) {
+    std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) throw_errno(Errc::runtime, "cannot open " + path);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        throw_errno(Errc::runtime, "cannot write " + path + " (\"" + text + "\")");
+}
+
+// Splits the sub-id range around `self`: ids below `self` and above it come from the range,
+// `self` maps to itself.
+std::vector<IdMapLine> keep_id_lines(std::uint32_t self, SubIdRange r) {
+    std::vector<IdMapLine> out;
+    std::uint32_t below = std::min(self, r.count);
+    if (below > 0) out.push_back({0, r.start, below});
+    out.push_back({self, self, 1});
+    std::uint32_t above = r.count - below;
+    if (above > 0) out.push_back({self + 1, r.start + below, above});
+    return out;
+}
+
+}  // namespace
+
+bool IdMapPlan::maps(const std::vector<IdMapLine>& lines, std::uint32_t id) {
+    for (const auto& l : lines)
+        if (id >= l.inside && id - l.inside < l.count) return true;
+    return false;
+}
+
+std::optional<SubIdRange> find_subid_range(std::string_view text, std::string_view user, uid_t id) {
+    std::optional<SubIdRange> found;
+    std::string id_text = std::to_string(id);
+    for_each_line(text, [&](std::string_view line) {
+        if (found) return;
+        auto f = split(line, ':');
+        if (f.size() != 3) return;
+        if (f[0] != user && f[0] != id_text) return;
+        SubIdRange r;
+        if (!parse_number(f[1], r.start) || !parse_number(f[2], r.count) || r.count == 0) return;
+        found = r;
+    });
+    return found;
+}
+
+std::optional<std::string> passwd_name(std::string_view passwd_text, uid_t uid) {
+    std::optional<std::string> name;
+    for_each_line(passwd_text, [&](std::string_view line) {
+        if (name) return;
+        auto f = split(line, ':');
+        uid_t u = 0;
+        if (f.size() >= 3 && parse_number(f[2], u) && u == uid) name = std::string(f[0]);
+    });
+    return name;
+}
+
+IdMapPlan plan_id_maps(IdMapping mapping, uid_t uid, gid_t gid, std::optional<SubIdRange> subuid,
+                       std::optional<SubIdRange> subgid) {
+    IdMapPlan plan;
+    if (uid == 0) {
+        // Real root: every id means itself, so the store and the host agree on ownership.
+        plan.uid = {{0, 0, 4294967295u}};
+        plan.gid = {{0, 0, 4294967295u}};
+        plan.inner_uid = 0;
+        plan.inner_gid = gid;
+        return plan;
+    }
+    bool ranges = subuid && subgid && subuid->count >= kMinSubIds && subgid->count >= kMinSubIds;
+    if (!ranges) {
+        plan.single_id = true;
+        plan.deny_setgroups = true;
+        if (mapping == IdMapping::container_root) {
+            plan.uid = {{0, uid, 1}};
+            plan.gid = {{0, gid, 1}};
+        } else {
+            plan.uid = {{uid, uid, 1}};
+            plan.gid = {{gid, gid, 1}};
+            plan.inner_uid = uid;
+            plan.inner_gid = gid;
+        }
+        return plan;
+    }
+    plan.use_helpers = true;
+    if (mapping == IdMapping::container_root) {
+        plan.uid = {{0, uid, 1}, {1, subuid->start, subuid->count}};
+        plan.gid = {{0, gid, 1}, {1, subgid->start, subgid->count}};
+    } else {
+        plan.uid = keep_id_lines(uid, *subuid);
+        plan.gid = keep_id_lines(gid, *subgid);
+        plan.inner_uid = uid;
+        plan.inner_gid = gid;
+    }
+    return plan;
+}
+
+IdMapPlan plan_id_maps_for_caller(IdMapping mapping) {
+    uid_t uid = ::getuid();
+    gid_t gid = ::getgid();
+    if (uid == 0) return plan_id_maps(mapping, uid, gid, std::nullopt, std::nullopt);
+    auto name = passwd_name(read_or_empty("/etc/passwd"), uid).value_or(std::to_string(uid));
+    auto subuid = find_subid_range(read_or_empty("/etc/subuid"), name, uid);
+    auto subgid = find_subid_range(read_or_empty("/etc/subgid"), name, uid);
+    auto plan = plan_id_maps(mapping, uid, gid, subuid, subgid);
+    if (plan.single_id) {
+        static bool warned = false;
+        if (!warned)
+            log::warn("no sub-id range of ", kMinSubIds, " ids for user '", name,
+                      "' in /etc/subuid and /etc/subgid: only your own id is mapped, packages "
+                      "that chown files will fail (fix: usermod --add-subuids/--add-subgids)");
+        warned = true;
+    }
+    return plan;
+}
+
+std::string format_id_map(const std::vector<IdMapLine>& lines) {
+    std::string out;
+    for (const auto& l : lines)
+        out += std::to_string(l.inside) + " " + std::to_string(l.outside) + " " +
+               std::to_string(l.count) + "\n";
+    return out;
+}
+
+void write_id_maps(pid_t pid, const IdMapPlan& plan) {
+    if (plan.use_helpers) {
+        run_helper("newuidmap", pid, plan.uid);
+        run_helper("newgidmap", pid, plan.gid);
+        return;
+    }
+    // An unprivileged process may write a single-id gid map only after denying setgroups.
+    if (plan.deny_setgroups) write_proc_file(pid, "setgroups", "deny");
+    write_proc_file(pid, "uid_map", format_id_map(plan.uid));
+    write_proc_file(pid, "gid_map", format_id_map(plan.gid));
+}
+
+}  // namespace karapace::sandbox

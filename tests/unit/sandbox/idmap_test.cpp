@@ -1,0 +1,77 @@
+#include "karapace/sandbox/idmap.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace karapace::sandbox;
+
+TEST_CASE("a sub-id range is found by user name or by numeric uid") {
+    std::string text = "# comment\nalice:100000:65536\nbob:165536:65536\n1002:231072:65536\n";
+    CHECK(find_subid_range(text, "bob", 1001) == SubIdRange{165536, 65536});
+    CHECK(find_subid_range(text, "carol", 1002) == SubIdRange{231072, 65536});
+    CHECK_FALSE(find_subid_range(text, "dave", 1003));
+}
+
+TEST_CASE("malformed subuid lines are skipped, not trusted") {
+    std::string text = "alice:x:65536\nalice:100000\nalice:5:0\nalice:200000:70000\n";
+    CHECK(find_subid_range(text, "alice", 1000) == SubIdRange{200000, 70000});
+}
+
+TEST_CASE("a user name is read from passwd text without NSS") {
+    std::string text = "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+    CHECK(passwd_name(text, 1000) == "alice");
+    CHECK_FALSE(passwd_name(text, 1001));
+}
+
+TEST_CASE("root gets the identity map of the whole id range") {
+    auto plan = plan_id_maps(IdMapping::keep_id, 0, 0, std::nullopt, std::nullopt);
+    CHECK(plan.uid == std::vector<IdMapLine>{{0, 0, 4294967295u}});
+    CHECK(plan.gid == plan.uid);
+    CHECK_FALSE(plan.use_helpers);
+    CHECK_FALSE(plan.deny_setgroups);
+}
+
+TEST_CASE("build maps container root to the user and 1.. to the sub-ids") {
+    auto plan = plan_id_maps(IdMapping::container_root, 1000, 1000, SubIdRange{100000, 65536},
+                             SubIdRange{200000, 65536});
+    CHECK(plan.use_helpers);
+    CHECK(plan.uid == std::vector<IdMapLine>{{0, 1000, 1}, {1, 100000, 65536}});
+    CHECK(plan.gid == std::vector<IdMapLine>{{0, 1000, 1}, {1, 200000, 65536}});
+    CHECK(plan.inner_uid == 0);
+}
+
+TEST_CASE("keep-id maps the user to itself and splits the sub-id range around it") {
+    auto plan = plan_id_maps(IdMapping::keep_id, 1000, 1001, SubIdRange{100000, 65536},
+                             SubIdRange{100000, 65536});
+    CHECK(plan.uid ==
+          std::vector<IdMapLine>{{0, 100000, 1000}, {1000, 1000, 1}, {1001, 101000, 64536}});
+    CHECK(plan.gid ==
+          std::vector<IdMapLine>{{0, 100000, 1001}, {1001, 1001, 1}, {1002, 101001, 64535}});
+    CHECK(plan.inner_uid == 1000);
+    CHECK(plan.inner_gid == 1001);
+    CHECK(IdMapPlan::maps(plan.uid, 0));
+    CHECK(IdMapPlan::maps(plan.uid, 65535));
+    CHECK(IdMapPlan::maps(plan.uid, 65536));
+    CHECK_FALSE(IdMapPlan::maps(plan.uid, 65537));
+}
+
+TEST_CASE("keep-id with a uid above the range size maps the whole range below it") {
+    auto plan = plan_id_maps(IdMapping::keep_id, 70000, 70000, SubIdRange{100000, 65536},
+                             SubIdRange{100000, 65536});
+    CHECK(plan.uid == std::vector<IdMapLine>{{0, 100000, 65536}, {70000, 70000, 1}});
+}
+
+TEST_CASE("without a big enough range only the user's own id is mapped") {
+    auto build = plan_id_maps(IdMapping::container_root, 1000, 1000, SubIdRange{100000, 1000},
+                              SubIdRange{100000, 65536});
+    CHECK(build.single_id);
+    CHECK(build.deny_setgroups);
+    CHECK_FALSE(build.use_helpers);
+    CHECK(build.uid == std::vector<IdMapLine>{{0, 1000, 1}});
+    auto enter = plan_id_maps(IdMapping::keep_id, 1000, 1000, std::nullopt, std::nullopt);
+    CHECK(enter.uid == std::vector<IdMapLine>{{1000, 1000, 1}});
+    CHECK(enter.inner_uid == 1000);
+}
+
+TEST_CASE("a map is formatted as uid_map lines") {
+    CHECK(format_id_map({{0, 1000, 1}, {1, 100000, 65536}}) == "0 1000 1\n1 100000 65536\n");
+}
