@@ -1,0 +1,119 @@
+// apt (Debian, Ubuntu): apt-get installs, dpkg-query reports what is installed.
+#include <array>
+#include <string_view>
+
+#include "pkg/managers.hpp"
+#include "pkg/names.hpp"
+#include "pkg/text.hpp"
+
+namespace karapace::pkg {
+namespace {
+
+class Apt final : public PackageManager {
+public:
+    explicit Apt(Options options) : PackageManager(options) {}
+
+    Kind kind() const noexcept override { return Kind::apt; }
+
+    Argv refresh_argv() const override {
+        auto argv = apt_get();
+        argv.push_back("update");
+        return argv;
+    }
+
+    Argv install_argv(const std::vector<std::string>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        auto argv = install_base();
+        argv.insert(argv.end(), packages.begin(), packages.end());
+        return argv;
+    }
+
+    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        auto argv = install_base();
+        // The image may already carry a newer version of a locked package.
+        argv.push_back("--allow-downgrades");
+        for (const auto& p : packages) {
+            // `name:arch=version`; arch-independent packages take no qualifier.
+            std::string spec = p.name;
+            if (!p.arch.empty() && p.arch != "all") spec += ":" + p.arch;
+            argv.push_back(spec + "=" + p.version);
+        }
+        return argv;
+    }
+
+    Argv query_argv(const std::vector<std::string>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        // dpkg-query expands the \t and \n escapes itself. The status column tells installed
+        // packages from ones that only left their configuration files behind.
+        Argv argv{"dpkg-query", "--show",
+                  "--showformat=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n",
+                  "--"};
+        argv.insert(argv.end(), packages.begin(), packages.end());
+        return argv;
+    }
+
+    std::vector<std::string> environment() const override {
+        return {"DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true",
+                "APT_LISTCHANGES_FRONTEND=none", "LC_ALL=C"};
+    }
+
+    std::vector<std::string> error_lines(const std::string& output) const override {
+        static constexpr std::array<std::string_view, 2> heads{"E: ", "dpkg: error"};
+        return text::error_lines(output, heads, false);
+    }
+
+    PackageVersion split_request(std::string_view request) const override {
+        // Debian package names never contain ':', so the first one starts the architecture.
+        auto colon = request.find(':');
+        if (colon == std::string_view::npos) return {std::string(request), {}, {}};
+        return {std::string(request.substr(0, colon)), {}, std::string(request.substr(colon + 1))};
+    }
+
+protected:
+    std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
+        std::vector<PackageVersion> out;
+        for (auto line : text::lines(output)) {
+            auto fields = text::split(line, '\t');
+            if (fields.size() < 3 || fields[0].empty() || fields[1].empty()) continue;
+            // db:Status-Abbrev is want/status/error, e.g. "ii " or "rc ": keep status 'i'.
+            if (fields.size() >= 4 && (fields[3].size() < 2 || fields[3][1] != 'i')) continue;
+            out.push_back({std::string(fields[0]), std::string(fields[1]),
+                           std::string(text::trim(fields[2]))});
+        }
+        return out;
+    }
+
+private:
+    Argv apt_get() const {
+        // No pseudo-terminal progress bar in captured output; retry flaky mirrors.
+        Argv argv{"apt-get", "-o", "Dpkg::Use-Pty=0", "-o", "Acquire::Retries=3"};
+        // With one uid mapped, apt's switch to the `_apt` user fails ("setgroups 65534 failed").
+        if (options().single_uid_mapping) {
+            argv.push_back("-o");
+            argv.push_back("APT::Sandbox::User=root");
+        }
+        return argv;
+    }
+
+    Argv install_base() const {
+        auto argv = apt_get();
+        // Keep the image's configuration files without asking when a package brings new ones.
+        for (const char* opt :
+             {"Dpkg::Options::=--force-confdef", "Dpkg::Options::=--force-confold"}) {
+            argv.push_back("-o");
+            argv.push_back(opt);
+        }
+        argv.insert(argv.end(), {"install", "-y", "--no-install-recommends"});
+        return argv;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<PackageManager> make_apt(Options options) { return std::make_unique<Apt>(options); }
+
+}  // namespace karapace::pkg

@@ -1,0 +1,80 @@
+// dnf (Fedora, RHEL and derivatives; dnf5 on newer Fedora): installs, with rpm answering queries.
+#include <array>
+#include <string_view>
+
+#include "pkg/managers.hpp"
+#include "pkg/names.hpp"
+#include "pkg/rpm.hpp"
+#include "pkg/text.hpp"
+
+namespace karapace::pkg {
+namespace {
+
+class Dnf final : public PackageManager {
+public:
+    Dnf(Options options, std::string program)
+        : PackageManager(options), program_(std::move(program)) {}
+
+    Kind kind() const noexcept override { return Kind::dnf; }
+
+    Argv refresh_argv() const override { return {program_, "-y", "makecache"}; }
+
+    Argv install_argv(const std::vector<std::string>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        auto argv = install_base();
+        argv.insert(argv.end(), packages.begin(), packages.end());
+        return argv;
+    }
+
+    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        auto argv = install_base();
+        // NEVRA: name-[epoch:]version-release.arch, which dnf matches exactly.
+        for (const auto& p : packages)
+            argv.push_back(p.name + "-" + p.version + (p.arch.empty() ? "" : "." + p.arch));
+        return argv;
+    }
+
+    Argv query_argv(const std::vector<std::string>& packages) const override {
+        return rpm::query_argv(packages);
+    }
+
+    std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
+
+    std::vector<std::string> error_lines(const std::string& output) const override {
+        // dnf4: "No match for argument: x" then "Error: Unable to find a match: x";
+        // dnf5: "Failed to resolve the transaction:" then "No match for argument: x";
+        // both: "Problem: ..." followed by indented "  - nothing provides ..." lines.
+        static constexpr std::array<std::string_view, 5> heads{"Error:", "No match for argument",
+                                                               "Failed to resolve the transaction",
+                                                               "Problem", "Transaction failed"};
+        return text::error_lines(output, heads, true);
+    }
+
+    PackageVersion split_request(std::string_view request) const override {
+        return rpm::split_request(request);
+    }
+
+protected:
+    std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
+        return rpm::parse_query(output);
+    }
+
+private:
+    Argv install_base() const {
+        // Weak dependencies are the rpm world's recommends: left out, like apt's.
+        return {program_, "install", "-y", "--setopt=install_weak_deps=False"};
+    }
+
+    std::string program_;
+};
+
+}  // namespace
+
+std::unique_ptr<PackageManager> make_dnf(Options options, std::string program) {
+    return std::make_unique<Dnf>(options, std::move(program));
+}
+
+}  // namespace karapace::pkg

@@ -1,0 +1,72 @@
+// zypper (openSUSE, SLE): installs, with rpm answering queries.
+#include <array>
+#include <string_view>
+
+#include "pkg/managers.hpp"
+#include "pkg/names.hpp"
+#include "pkg/rpm.hpp"
+#include "pkg/text.hpp"
+
+namespace karapace::pkg {
+namespace {
+
+class Zypper final : public PackageManager {
+public:
+    explicit Zypper(Options options) : PackageManager(options) {}
+
+    Kind kind() const noexcept override { return Kind::zypper; }
+
+    // --non-interactive is a global option: it must come before the command.
+    Argv refresh_argv() const override { return {"zypper", "--non-interactive", "refresh"}; }
+
+    Argv install_argv(const std::vector<std::string>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        Argv argv{"zypper", "--non-interactive", "install", "--no-recommends"};
+        argv.insert(argv.end(), packages.begin(), packages.end());
+        return argv;
+    }
+
+    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
+        if (packages.empty()) return {};
+        check_package_names(packages);
+        // --oldpackage lets a locked version replace a newer one the image already has.
+        Argv argv{"zypper", "--non-interactive", "install", "--no-recommends", "--oldpackage"};
+        for (const auto& p : packages)
+            argv.push_back(p.name + (p.arch.empty() ? "" : "." + p.arch) + "=" + p.version);
+        return argv;
+    }
+
+    Argv query_argv(const std::vector<std::string>& packages) const override {
+        return rpm::query_argv(packages);
+    }
+
+    std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
+
+    std::vector<std::string> error_lines(const std::string& output) const override {
+        // "No provider of 'x' found." (also for `x = version` that no repository has),
+        // "Package 'x' not found.", solver "Problem: ..." with indented solutions, repository and
+        // download failures.
+        static constexpr std::array<std::string_view, 7> heads{
+            "No provider of",       "Package '", "Problem:", "Error", "ERROR", "Repository '",
+            "Download (curl) error"};
+        return text::error_lines(output, heads, true);
+    }
+
+    PackageVersion split_request(std::string_view request) const override {
+        return rpm::split_request(request);
+    }
+
+protected:
+    std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
+        return rpm::parse_query(output);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<PackageManager> make_zypper(Options options) {
+    return std::make_unique<Zypper>(options);
+}
+
+}  // namespace karapace::pkg
