@@ -1,0 +1,81 @@
+// Environment metadata records under `metadata/<env_id>.json`, with embedded checksums verified on
+// every read. A record that cannot be read is an error naming its path: never skipped.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karapace/store/layout.hpp"
+#include "karapace/util/digest.hpp"
+#include "karapace/util/error.hpp"
+
+namespace karapace::store {
+
+// Persisted lifecycle states; "running" is derived from live sessions, not stored.
+enum class EnvState { defined, built, frozen, archived };
+std::string_view env_state_name(EnvState s) noexcept;
+EnvState parse_env_state(std::string_view name);  // Error(store) when unknown
+
+struct EnvMetadata {
+    EnvId env_id;
+    std::optional<std::string> name;
+    EnvState state = EnvState::defined;
+    std::optional<Digest> manifest_object;    // normalised manifest, an object
+    std::optional<Digest> lock_digest;        // digest of karapace.lock (kept if stored as object)
+    std::vector<Digest> layers;               // bottom to top
+    std::vector<Digest> snapshots;            // snapshot layers committed from this env
+    std::string base_image_ref;               // as written in the lock (pinned)
+    std::optional<Digest> base_image_digest;  // the cached image it uses (`images/<hex>`)
+    std::string manifest_dir;                 // absolute; relative mounts resolve against it
+    std::string created;                      // RFC 3339
+    std::string updated;
+
+    std::string short_id() const { return env_id.short_id(); }
+};
+
+// A new record in state `defined` with both timestamps set to now.
+EnvMetadata make_metadata(const EnvId& id);
+boost::json::object to_json(const EnvMetadata& m);
+
+// Names: 1-64 characters of [A-Za-z0-9_-]. Throws Error(usage) saying what is wrong.
+void validate_env_name(std::string_view name);
+bool valid_env_name(std::string_view name) noexcept;
+
+// One record as found on disk: either parsed or the error that made it unreadable.
+struct MetadataEntry {
+    std::string path;
+    std::optional<EnvMetadata> record;
+    std::string error;  // empty when record is set
+    Errc code = Errc::store;
+    bool ok() const noexcept { return record.has_value(); }
+};
+
+class MetadataStore {
+public:
+    explicit MetadataStore(Layout layout) : layout_(std::move(layout)) {}
+
+    // Writes the record atomically with a fresh checksum and `updated` timestamp. Checks that the
+    // name is valid and unique (which needs every other record readable). Call under the
+    // exclusive store lock.
+    void put(EnvMetadata m) const;
+    // Verified read: Error(not_found) when missing, Error(store) naming the path when corrupt.
+    EnvMetadata get(const EnvId& id) const;
+    bool exists(const EnvId& id) const;
+    void remove(const EnvId& id) const;
+    // Every record, sorted by env id, corrupt ones included as entries with an error.
+    std::vector<MetadataEntry> list() const;
+    // Error(store) listing unreadable records, if any; otherwise the parsed records.
+    std::vector<EnvMetadata> list_all_or_throw() const;
+    std::optional<EnvMetadata> find_by_name(std::string_view name) const;
+
+    // Sets or clears the name (uniqueness checked). Call under the exclusive store lock.
+    EnvMetadata rename(const EnvId& id, const std::optional<std::string>& name) const;
+    EnvMetadata set_state(const EnvId& id, EnvState state) const;
+
+private:
+    Layout layout_;
+};
+
+}  // namespace karapace::store

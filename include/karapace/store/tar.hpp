@@ -1,0 +1,77 @@
+// Tar streams for layers and base images. Packing writes a deterministic OCI layer tar (sorted
+// entries, clamped mtimes, numeric owners, overlay whiteouts as `.wh.` entries) straight into the
+// object store; unpacking reads any compression libarchive knows, refusing entries that would
+// escape the destination, write through symlinks or create device nodes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "karapace/util/digest.hpp"
+#include "karapace/util/progress.hpp"
+
+namespace karapace::store {
+
+class ObjectStore;
+
+// How unpack recreates OCI whiteouts (`.wh.<name>`, `.wh..wh..opq`).
+enum class WhiteoutFormat {
+    overlay,  // char 0/0 device + opaque xattr, what overlayfs reads from an upper or lower dir
+    oci,      // keep the `.wh.` files as they are (for inspection outside a user namespace)
+};
+
+struct UnpackOptions {
+    // false: an archive containing whiteouts is refused (base image tarballs have none).
+    bool allow_whiteouts = true;
+    // Restore numeric uid/gid (needs root, or a user namespace mapping them).
+    bool keep_ownership = true;
+    // Restore `security.capability` and `user.*` xattrs (never `user.overlay.*`/`trusted.*`).
+    bool keep_xattrs = true;
+    ProgressSink* progress = nullptr;
+    // Refuse archives whose file contents add up to more than this (0: no limit).
+    std::uint64_t max_bytes = 0;
+    WhiteoutFormat whiteouts = WhiteoutFormat::overlay;
+    // Xattr that marks an opaque directory: "user.overlay.opaque" for overlayfs mounted with
+    // `userxattr` (inside a user namespace), "trusted.overlay.opaque" for overlayfs as real root.
+    std::string opaque_xattr = "user.overlay.opaque";
+};
+
+struct UnpackStats {
+    std::uint64_t entries = 0, bytes = 0;
+};
+
+// Extracts the archive read from `fd` (plain, gzip, xz, zstd, bzip2...) into `dest_dir`, which is
+// created if missing. Streams: memory use does not depend on the archive size. Throws Error naming
+// the offending entry for absolute paths, `..`, paths through symlinks, hardlinks leaving the tree,
+// device nodes (other than whiteouts), and for corrupt archives. On error the destination holds a
+// partial tree: unpack into a staging directory and remove it on failure.
+UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts);
+UnpackStats unpack_tar_file(const std::string& tar_path, const std::string& dest_dir,
+                            const UnpackOptions& opts);
+
+struct PackOptions {
+    // Every mtime is clamped to at most this many seconds since the epoch (SOURCE_DATE_EPOCH
+    // semantics); the default 0 makes the tar independent of timestamps.
+    std::int64_t mtime_clamp = 0;
+    bool keep_xattrs = true;
+    ProgressSink* progress = nullptr;
+};
+
+struct PackResult {
+    Digest digest;            // digest of the tar = object name = OCI layer digest
+    std::uint64_t size = 0;   // bytes of the tar
+    std::uint64_t files = 0;  // entries written (directories included)
+};
+
+// Packs `dir` into a deterministic tar written to `out` in chunks (never the whole archive in
+// memory). The same tree always gives the same bytes.
+PackResult pack_tree(const std::string& dir,
+                     const std::function<void(const void*, std::size_t)>& out,
+                     const PackOptions& opts = {});
+
+// Packs `dir` and stores the tar as an object (hashed while written); returns its digest.
+PackResult pack_layer(const std::string& dir, const ObjectStore& objects,
+                      const PackOptions& opts = {});
+
+}  // namespace karapace::store

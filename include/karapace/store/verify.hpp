@@ -1,0 +1,46 @@
+// `verify-store`: re-hashes every object (on all cores), checks every layer and metadata record
+// and the references between them, the WAL and the cached images.
+#pragma once
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "karapace/store/layout.hpp"
+#include "karapace/util/progress.hpp"
+
+namespace karapace::store {
+
+struct VerifyFailure {
+    std::string kind;  // "object", "layer", "metadata", "image", "wal"
+    std::string path;
+    std::string reason;
+};
+
+struct VerifyReport {
+    std::uint64_t objects_checked = 0, objects_ok = 0, object_bytes = 0;
+    std::uint64_t layers_checked = 0, layers_ok = 0;
+    std::uint64_t metadata_checked = 0, metadata_ok = 0;
+    std::uint64_t images_checked = 0, images_ok = 0;
+    std::uint64_t wal_entries = 0;
+    unsigned threads = 1;
+    std::vector<VerifyFailure> failures;
+    bool ok() const noexcept { return failures.empty(); }
+};
+
+struct VerifyOptions {
+    unsigned threads = 0;  // 0: one per core
+    ProgressSink* progress = nullptr;
+};
+
+VerifyReport verify_store(const Layout& layout, const VerifyOptions& opts = {});
+
+boost::json::object to_json(const VerifyReport& r);
+// "store OK: 12 objects (3.1 MB), 4 layers, 2 environments, 1 image" or a list of failures.
+std::string human_summary(const VerifyReport& r);
+// Error(store) summarising the failures, when there are any.
+void require_clean(const VerifyReport& r);
+
+}  // namespace karapace::store

@@ -1,0 +1,143 @@
+#include "karapace/store/layout.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "karapace/store/faults.hpp"
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fault.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/json.hpp"
+#include "karapace/util/paths.hpp"
+#include "store/fsutil.hpp"
+
+namespace karapace::store {
+
+bool EnvId::valid(std::string_view text) noexcept {
+    if (text.size() != 64) return false;
+    for (char c : text)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+EnvId EnvId::parse(std::string_view text) {
+    if (!valid(text))
+        throw Error(Errc::usage,
+                    "'" + std::string(text) + "' is not an environment id (64 lower-case hex)");
+    return EnvId(std::string(text));
+}
+
+namespace {
+std::string current_dir() {
+    std::error_code ec;
+    auto p = std::filesystem::current_path(ec);
+    return ec ? std::string("/") : p.string();
+}
+}  // namespace
+
+Layout::Layout(const std::string& root) : root_(lexically_absolute(root, current_dir())) {
+    while (root_.size() > 1 && root_.back() == '/')
+        root_.pop_back();
+}
+
+std::string Layout::resolve(std::string_view rel) const {
+    auto bad = [&](const char* why) -> Error {
+        return Error(
+            Errc::store,
+            "path '" + std::string(rel) + "' is not inside the store " + root_ + ": " + why,
+            "the record is corrupt or hostile; run `karapace verify-store`");
+    };
+    if (rel.empty()) throw bad("empty");
+    if (rel.front() == '/') throw bad("absolute");
+    std::size_t pos = 0;
+    while (pos <= rel.size()) {
+        auto slash = rel.find('/', pos);
+        if (slash == std::string_view::npos) slash = rel.size();
+        auto comp = rel.substr(pos, slash - pos);
+        if (comp.empty() || comp == "." || comp == "..") throw bad("not a plain relative path");
+        pos = slash + 1;
+    }
+    return root_ + "/" + std::string(rel);
+}
+
+std::string Layout::relative(const std::string& abs) const {
+    std::string norm = lexically_absolute(abs, root_);
+    if (norm.size() <= root_.size() + 1 || norm.compare(0, root_.size(), root_) != 0 ||
+        norm[root_.size()] != '/')
+        throw Error(Errc::store, "path " + abs + " is not inside the store " + root_);
+    return norm.substr(root_.size() + 1);
+}
+
+int read_format_version(const Layout& layout) {
+    std::string text;
+    try {
+        text = read_file_limited(layout.version_file(), 4096);
+    } catch (const Error& e) {
+        if (e.code() == Errc::not_found) return 0;
+        throw;
+    }
+    boost::json::value v;
+    try {
+        v = json::parse(text, layout.version_file());
+    } catch (const Error& e) {
+        throw Error(Errc::store, e.what(), "the version file is damaged; run `karapace migrate`");
+    }
+    const auto* o = v.if_object();
+    const auto* n = o != nullptr ? o->if_contains("format_version") : nullptr;
+    if (n == nullptr || !n->is_int64())
+        throw Error(Errc::store, layout.version_file() + " has no integer format_version",
+                    "run `karapace migrate` to see what the store holds");
+    return static_cast<int>(n->as_int64());
+}
+
+namespace {
+
+void make_layout_dirs(const Layout& l) {
+    for (const auto& d :
+         {l.store_dir(), l.wal_dir(), l.objects_dir(), l.layers_dir(), l.metadata_dir(),
+          l.staging_dir(), l.envs_dir(), l.unpacked_layers_dir(), l.images_dir()})
+        make_dirs(d, 0700);
+}
+
+bool store_dir_is_blank(const Layout& l) {
+    for (const auto& name : list_dir(l.store_dir()))
+        if (name != "lock" && name != "wal" && !is_temp_name(name)) return false;
+    return true;
+}
+
+}  // namespace
+
+void open_layout(const Layout& layout, OpenMode mode) {
+    int version = read_format_version(layout);
+    if (version == 0) {
+        bool exists = lstat_path(layout.store_dir()).has_value();
+        if (exists && !store_dir_is_blank(layout))
+            throw Error(
+                Errc::store, layout.version_file() + " is missing but the store holds data",
+                "run `karapace migrate` to see what the store at " + layout.root() + " holds");
+        if (mode == OpenMode::existing)
+            throw Error(Errc::not_found, "there is no store at " + layout.root(),
+                        "build an environment first, or pass --store");
+        make_layout_dirs(layout);
+        boost::json::object v;
+        v["format_version"] = format_version;
+        fault_point("layout-init.before-version");
+        write_file_atomic(layout.version_file(), json::pretty(v), 0644);
+        return;
+    }
+    if (version != format_version) {
+        std::string which = version < format_version ? "an older" : "a newer";
+        throw Error(Errc::store,
+                    "the store at " + layout.root() + " has format " + std::to_string(version) +
+                        " (" + which + " Karapace); this version reads format " +
+                        std::to_string(format_version),
+                    version < format_version
+                        ? "run `karapace migrate` to see what it holds and what you can do"
+                        : "use the newer Karapace that wrote it, or another --store");
+    }
+    if (mode == OpenMode::create) make_layout_dirs(layout);
+}
+
+}  // namespace karapace::store

@@ -1,0 +1,265 @@
+#include "karapace/store/metadata.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/fault.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/json.hpp"
+#include "karapace/util/time.hpp"
+#include "store/fsutil.hpp"
+#include "store/record.hpp"
+
+namespace karapace::store {
+
+namespace bj = boost::json;
+
+std::string_view env_state_name(EnvState s) noexcept {
+    switch (s) {
+    case EnvState::defined: return "defined";
+    case EnvState::built: return "built";
+    case EnvState::frozen: return "frozen";
+    case EnvState::archived: return "archived";
+    }
+    return "defined";
+}
+
+EnvState parse_env_state(std::string_view name) {
+    if (name == "defined") return EnvState::defined;
+    if (name == "built") return EnvState::built;
+    if (name == "frozen") return EnvState::frozen;
+    if (name == "archived") return EnvState::archived;
+    throw Error(Errc::store, "unknown environment state '" + std::string(name) + "'");
+}
+
+bool valid_env_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
+void validate_env_name(std::string_view name) {
+    if (name.empty() || name.size() > 64)
+        throw Error(Errc::usage, "invalid environment name '" + std::string(name) +
+                                     "': it must be 1 to 64 characters long");
+    if (!valid_env_name(name))
+        throw Error(Errc::usage, "invalid environment name '" + std::string(name) +
+                                     "': use only letters, digits, '_' and '-'");
+}
+
+EnvMetadata make_metadata(const EnvId& id) {
+    std::string now = now_rfc3339();
+    return EnvMetadata{.env_id = id, .created = now, .updated = now};
+}
+
+namespace {
+
+bj::value opt_digest(const std::optional<Digest>& d) {
+    return d ? bj::value(d->str()) : bj::value(nullptr);
+}
+
+bj::array digests(const std::vector<Digest>& v) {
+    bj::array a;
+    for (const auto& d : v)
+        a.emplace_back(d.str());
+    return a;
+}
+
+std::optional<Digest> get_opt_digest(const bj::object& o, std::string_view key,
+                                     const std::string& what) {
+    const auto& v = json::field(o, key, what);
+    if (v.is_null()) return std::nullopt;
+    return Digest::parse(json::get_string(o, key, what));
+}
+
+std::vector<Digest> get_digests(const bj::object& o, std::string_view key,
+                                const std::string& what) {
+    std::vector<Digest> out;
+    for (const auto& v : json::get_array(o, key, what)) {
+        if (!v.is_string())
+            throw Error(Errc::store, what + ": '" + std::string(key) + "' holds a non-string");
+        out.push_back(Digest::parse(v.as_string()));
+    }
+    return out;
+}
+
+EnvMetadata from_json(const bj::object& o, const std::string& path) {
+    try {
+        EnvMetadata m{.env_id = EnvId::parse(json::get_string(o, "env_id", path))};
+        if (json::get_string(o, "short_id", path) != m.short_id())
+            throw Error(Errc::store, path + ": short_id does not match env_id");
+        const auto& name = json::field(o, "name", path);
+        if (!name.is_null()) {
+            m.name = json::get_string(o, "name", path);
+            validate_env_name(*m.name);
+        }
+        m.state = parse_env_state(json::get_string(o, "state", path));
+        m.manifest_object = get_opt_digest(o, "manifest_object", path);
+        m.lock_digest = get_opt_digest(o, "lock_digest", path);
+        m.layers = get_digests(o, "layers", path);
+        m.snapshots = get_digests(o, "snapshots", path);
+        const auto& image = json::get_object(o, "base_image", path);
+        m.base_image_ref = json::get_string(image, "ref", path);
+        m.base_image_digest = get_opt_digest(image, "digest", path);
+        m.manifest_dir = json::get_string(o, "manifest_dir", path);
+        m.created = json::get_string(o, "created", path);
+        m.updated = json::get_string(o, "updated", path);
+        return m;
+    } catch (const Error& e) {
+        throw Error(Errc::store, std::string("corrupt metadata record ") + path + ": " + e.what(),
+                    "run `karapace verify-store`; restore the file or rebuild the environment");
+    }
+}
+
+}  // namespace
+
+bj::object to_json(const EnvMetadata& m) {
+    bj::object o;
+    o["env_id"] = m.env_id.str();
+    o["short_id"] = m.short_id();
+    o["name"] = m.name ? bj::value(*m.name) : bj::value(nullptr);
+    o["state"] = env_state_name(m.state);
+    o["manifest_object"] = opt_digest(m.manifest_object);
+    o["lock_digest"] = opt_digest(m.lock_digest);
+    o["layers"] = digests(m.layers);
+    o["snapshots"] = digests(m.snapshots);
+    bj::object image;
+    image["ref"] = m.base_image_ref;
+    image["digest"] = opt_digest(m.base_image_digest);
+    o["base_image"] = std::move(image);
+    o["manifest_dir"] = m.manifest_dir;
+    o["created"] = m.created;
+    o["updated"] = m.updated;
+    return o;
+}
+
+namespace {
+
+EnvMetadata read_record(const std::string& path, const EnvId* expect) {
+    std::string text;
+    try {
+        text = read_file_limited(path, 4 << 20);
+    } catch (const Error& e) {
+        if (e.code() == Errc::not_found) throw;
+        throw Error(Errc::store, e.what(), "check the permissions of the store");
+    }
+    EnvMetadata m = from_json(open_record(text, path), path);
+    if (expect != nullptr && m.env_id != *expect)
+        throw Error(Errc::store,
+                    "corrupt metadata record " + path + ": it describes " + m.env_id.str(),
+                    "run `karapace verify-store`");
+    return m;
+}
+
+}  // namespace
+
+EnvMetadata MetadataStore::get(const EnvId& id) const {
+    try {
+        return read_record(layout_.metadata_path(id), &id);
+    } catch (const Error& e) {
+        if (e.code() == Errc::not_found)
+            throw Error(Errc::not_found, "environment " + id.short_id() + " does not exist",
+                        "`karapace list` shows the environments in this store");
+        throw;
+    }
+}
+
+bool MetadataStore::exists(const EnvId& id) const {
+    return ::access(layout_.metadata_path(id).c_str(), F_OK) == 0;
+}
+
+std::vector<MetadataEntry> MetadataStore::list() const {
+    std::vector<MetadataEntry> out;
+    for (const auto& name : list_dir(layout_.metadata_dir())) {
+        if (is_temp_name(name)) continue;
+        MetadataEntry entry;
+        entry.path = layout_.metadata_dir() + "/" + name;
+        std::string stem = name.ends_with(".json") ? name.substr(0, name.size() - 5) : name;
+        try {
+            if (!EnvId::valid(stem) || !name.ends_with(".json"))
+                throw Error(Errc::store,
+                            "unexpected file " + entry.path + " in the metadata directory",
+                            "remove it if you put it there");
+            EnvId id = EnvId::parse(stem);
+            entry.record = read_record(entry.path, &id);
+        } catch (const Error& e) {
+            entry.error = e.what();
+            entry.code = e.code() == Errc::not_found ? Errc::not_found : Errc::store;
+            if (entry.code == Errc::not_found) continue;  // removed while we listed
+        }
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+std::vector<EnvMetadata> MetadataStore::list_all_or_throw() const {
+    std::vector<EnvMetadata> out;
+    std::string bad;
+    std::size_t n_bad = 0;
+    for (auto& e : list()) {
+        if (e.ok()) {
+            out.push_back(std::move(*e.record));
+        } else {
+            ++n_bad;
+            bad += "\n  " + e.error;
+        }
+    }
+    if (n_bad > 0)
+        throw Error(Errc::store,
+                    std::to_string(n_bad) + " environment record(s) cannot be read:" + bad,
+                    "run `karapace verify-store`; restore or remove the damaged records");
+    return out;
+}
+
+std::optional<EnvMetadata> MetadataStore::find_by_name(std::string_view name) const {
+    for (auto& m : list_all_or_throw())
+        if (m.name && *m.name == name) return m;
+    return std::nullopt;
+}
+
+void MetadataStore::put(EnvMetadata m) const {
+    if (m.name) {
+        validate_env_name(*m.name);
+        for (const auto& other : list_all_or_throw())
+            if (other.name && *other.name == *m.name && other.env_id != m.env_id)
+                throw Error(
+                    Errc::conflict,
+                    "the name '" + *m.name + "' is already used by environment " + other.short_id(),
+                    "pick another name, or rename that environment first");
+    }
+    if (m.created.empty()) m.created = now_rfc3339();
+    m.updated = now_rfc3339();
+    std::string text = seal_record(to_json(m));
+    fault_point("metadata-put.before-write");
+    write_file_atomic(layout_.metadata_path(m.env_id), text, 0644);
+    fault_point("metadata-put.after-write");
+}
+
+void MetadataStore::remove(const EnvId& id) const {
+    if (::unlink(layout_.metadata_path(id).c_str()) != 0 && errno != ENOENT)
+        throw_errno(Errc::store, "cannot remove " + layout_.metadata_path(id));
+    fsync_dir(layout_.metadata_dir());
+}
+
+EnvMetadata MetadataStore::rename(const EnvId& id, const std::optional<std::string>& name) const {
+    EnvMetadata m = get(id);
+    m.name = name;
+    fault_point("rename.before-write");
+    put(m);
+    fault_point("rename.after-write");
+    return get(id);
+}
+
+EnvMetadata MetadataStore::set_state(const EnvId& id, EnvState state) const {
+    EnvMetadata m = get(id);
+    m.state = state;
+    put(m);
+    return get(id);
+}
+
+}  // namespace karapace::store

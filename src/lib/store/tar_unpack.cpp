@@ -1,0 +1,425 @@
+// Hardened tar extraction. Every entry is resolved relative to a directory fd of the destination
+// with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no entry can reach outside the tree or
+// through a symlink the archive planted earlier, whatever the order of entries.
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "karapace/store/tar.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "store/tar_common.hpp"
+
+namespace karapace::store {
+
+namespace {
+
+constexpr std::string_view wh_prefix = ".wh.";
+constexpr std::string_view wh_opaque = ".wh..wh..opq";
+
+struct ArchiveReader {
+    archive* a = archive_read_new();
+    ~ArchiveReader() { archive_read_free(a); }
+};
+
+int sys_openat2(int dirfd, const std::string& path, std::uint64_t flags) {
+    open_how how{};
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    for (;;) {
+        long r = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof(how));
+        if (r >= 0) return static_cast<int>(r);
+        if (errno == EAGAIN || errno == EINTR) continue;
+        return -1;
+    }
+}
+
+struct DeferredDir {
+    std::string path;  // relative to the root, "." for the root itself
+    mode_t mode;
+    timespec mtime;
+};
+
+class Extractor {
+public:
+    Extractor(const std::string& dest, const UnpackOptions& opts) : dest_(dest), opts_(opts) {
+        make_dirs(dest);
+        root_.reset(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root_) throw_errno(Errc::failed, "cannot open the extraction directory " + dest);
+    }
+
+    UnpackStats run(archive* a) {
+        archive_entry* e = nullptr;
+        for (;;) {
+            int r = archive_read_next_header(a, &e);
+            if (r == ARCHIVE_EOF) break;
+            if (r < ARCHIVE_WARN) fail_archive(a, "cannot read the next tar header");
+            check_cancel();
+            extract(a, e);
+            ++stats_.entries;
+        }
+        finish_dirs();
+        return stats_;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& entry, const std::string& why) const {
+        throw Error(Errc::failed, "refusing tar entry '" + entry + "': " + why,
+                    "the archive is damaged or hostile; nothing outside " + dest_ + " was written");
+    }
+    [[noreturn]] void fail_errno(const std::string& entry, const std::string& what) const {
+        throw_errno(Errc::failed, "cannot extract tar entry '" + entry + "' (" + what + ")");
+    }
+    [[noreturn]] void fail_archive(archive* a, const std::string& what) const {
+        const char* msg = archive_error_string(a);
+        throw Error(Errc::failed, what + ": " + (msg != nullptr ? msg : "unknown libarchive error"),
+                    "the archive is corrupt or truncated");
+    }
+    void check_cancel() const {
+        if (opts_.progress != nullptr && opts_.progress->cancelled())
+            throw Error(Errc::cancelled, "extraction into " + dest_ + " was cancelled");
+    }
+
+    // Opens (creating if needed) the directory `rel` below the root, refusing symlinks on the way.
+    int parent_fd(const std::string& entry, const std::string& rel) {
+        if (rel == cached_parent_ && cached_fd_) return cached_fd_.get();
+        UniqueFd fd(rel.empty() ? ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
+                                : sys_openat2(root_.get(), rel, O_PATH | O_DIRECTORY));
+        if (!fd && errno == ENOENT) {
+            create_parents(entry, rel);
+            fd.reset(sys_openat2(root_.get(), rel, O_PATH | O_DIRECTORY));
+        }
+        if (!fd) {
+            if (errno == ELOOP) fail(entry, "its path goes through a symbolic link");
+            if (errno == EXDEV) fail(entry, "its path leaves the destination");
+            if (errno == ENOTDIR) fail(entry, "a parent is not a directory");
+            fail_errno(entry, "opening its parent directory");
+        }
+        cached_parent_ = rel;
+        cached_fd_ = std::move(fd);
+        return cached_fd_.get();
+    }
+
+    void create_parents(const std::string& entry, const std::string& rel) {
+        std::string sofar;
+        std::size_t pos = 0;
+        while (pos <= rel.size()) {
+            auto slash = rel.find('/', pos);
+            if (slash == std::string::npos) slash = rel.size();
+            std::string parent = sofar;
+            std::string name = rel.substr(pos, slash - pos);
+            sofar = sofar.empty() ? name : sofar + "/" + name;
+            UniqueFd pfd(parent.empty() ? ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
+                                        : sys_openat2(root_.get(), parent, O_PATH | O_DIRECTORY));
+            if (!pfd) {
+                if (errno == ELOOP) fail(entry, "its path goes through a symbolic link");
+                fail_errno(entry, "opening " + parent);
+            }
+            if (::mkdirat(pfd.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+                fail_errno(entry, "creating directory " + sofar);
+            pos = slash + 1;
+        }
+    }
+
+    void extract(archive* a, archive_entry* e) {
+        const char* raw = archive_entry_pathname(e);
+        std::string entry = raw != nullptr ? raw : "";
+        auto path = normalise_entry_path(entry);
+        if (!path.ok) fail(entry, path.error);
+
+        const char* hardlink = archive_entry_hardlink(e);
+        mode_t type = archive_entry_filetype(e);
+        if (path.rel.empty()) {  // the archive's "./" entry describes the destination itself
+            if (type == AE_IFDIR) root_entry(e);
+            return;
+        }
+        std::string parent = path.parent();
+        std::string name = path.name();
+        // An entry that replaces the cached parent or one of its ancestors invalidates the cache.
+        if (cached_parent_ == path.rel || cached_parent_.starts_with(path.rel + "/")) {
+            cached_parent_.clear();
+            cached_fd_.reset();
+        }
+
+        if (name.starts_with(wh_prefix)) return whiteout(entry, parent, name);
+        if (type == AE_IFCHR && archive_entry_rdev(e) == 0 && hardlink == nullptr) {
+            if (!opts_.allow_whiteouts) fail(entry, "whiteouts are not allowed in this archive");
+            return make_whiteout(entry, parent, name);
+        }
+
+        int pfd = parent_fd(entry, parent);
+        if (hardlink != nullptr) return link(entry, pfd, name, hardlink);
+        switch (type) {
+        case AE_IFDIR: return directory(e, entry, pfd, path.rel, name);
+        case AE_IFREG: return regular(a, e, entry, pfd, name);
+        case AE_IFLNK: return symlink(e, entry, pfd, name);
+        case AE_IFIFO: return fifo(e, entry, pfd, name);
+        case AE_IFCHR:
+        case AE_IFBLK: fail(entry, "device nodes are not allowed");
+        case AE_IFSOCK: log::debug("skipping socket ", entry); return;
+        default: fail(entry, "unknown entry type");
+        }
+    }
+
+    // Removes whatever non-directory sits at `name` so the entry can take its place.
+    void clear_slot(const std::string& entry, int pfd, const std::string& name) {
+        struct stat st {};
+        if (::fstatat(pfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) return;
+            fail_errno(entry, "inspecting the existing file");
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (::unlinkat(pfd, name.c_str(), AT_REMOVEDIR) == 0) return;
+            fail(entry, "it would replace a non-empty directory");
+        }
+        if (::unlinkat(pfd, name.c_str(), 0) != 0) fail_errno(entry, "replacing the existing file");
+    }
+
+    void root_entry(archive_entry* e) {
+        if (opts_.keep_ownership &&
+            ::fchownat(root_.get(), "", static_cast<uid_t>(archive_entry_uid(e)),
+                       static_cast<gid_t>(archive_entry_gid(e)), AT_EMPTY_PATH) != 0)
+            fail_errno("./", "setting its owner");
+        dirs_.push_back({".", archive_entry_perm(e), mtime_of(e)});
+    }
+
+    void directory(archive_entry* e, const std::string& entry, int pfd, const std::string& rel,
+                   const std::string& name) {
+        if (::mkdirat(pfd, name.c_str(), 0700) != 0) {
+            if (errno != EEXIST) fail_errno(entry, "creating the directory");
+            struct stat st {};
+            if (::fstatat(pfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+                fail_errno(entry, "inspecting the existing directory");
+            if (!S_ISDIR(st.st_mode)) {
+                clear_slot(entry, pfd, name);
+                if (::mkdirat(pfd, name.c_str(), 0700) != 0)
+                    fail_errno(entry, "creating the directory");
+            }
+        }
+        UniqueFd fd(::openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd) fail_errno(entry, "opening the directory");
+        owner(fd.get(), e, entry);
+        xattrs(fd.get(), e, entry);
+        dirs_.push_back({rel, archive_entry_perm(e), mtime_of(e)});
+    }
+
+    void regular(archive* a, archive_entry* e, const std::string& entry, int pfd,
+                 const std::string& name) {
+        clear_slot(entry, pfd, name);
+        UniqueFd fd(::openat(pfd, name.c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd) fail_errno(entry, "creating the file");
+        const void* buf = nullptr;
+        std::size_t size = 0;
+        la_int64_t offset = 0;
+        for (;;) {
+            int r = archive_read_data_block(a, &buf, &size, &offset);
+            if (r == ARCHIVE_EOF) break;
+            if (r < ARCHIVE_WARN)
+                fail_archive(a, "cannot read the data of tar entry '" + entry + "'");
+            stats_.bytes += size;
+            if (opts_.max_bytes != 0 && stats_.bytes > opts_.max_bytes)
+                throw Error(Errc::failed,
+                            log::cat("archive is larger than the limit of ", opts_.max_bytes,
+                                     " bytes (at entry '", entry, "')"),
+                            "the archive is not what it claims to be");
+            const char* p = static_cast<const char*>(buf);
+            std::size_t left = size;
+            while (left > 0) {
+                ssize_t w = ::pwrite(fd.get(), p, left, offset);
+                if (w < 0) {
+                    if (errno == EINTR) continue;
+                    fail_errno(entry, "writing its data");
+                }
+                p += w, left -= static_cast<std::size_t>(w), offset += w;
+            }
+            if (opts_.progress != nullptr) {
+                opts_.progress->advance(stats_.bytes);
+                check_cancel();
+            }
+        }
+        // Sparse files end in a hole that no data block covers.
+        if (::ftruncate(fd.get(), archive_entry_size(e)) != 0)
+            fail_errno(entry, "setting its size");
+        owner(fd.get(), e, entry);
+        if (::fchmod(fd.get(), archive_entry_perm(e)) != 0) fail_errno(entry, "setting its mode");
+        xattrs(fd.get(), e, entry);
+        timespec times[2] = {mtime_of(e), mtime_of(e)};
+        if (::futimens(fd.get(), times) != 0) fail_errno(entry, "setting its mtime");
+    }
+
+    void symlink(archive_entry* e, const std::string& entry, int pfd, const std::string& name) {
+        const char* target = archive_entry_symlink(e);
+        if (target == nullptr) fail(entry, "symbolic link without a target");
+        clear_slot(entry, pfd, name);
+        if (::symlinkat(target, pfd, name.c_str()) != 0) fail_errno(entry, "creating the symlink");
+        if (opts_.keep_ownership &&
+            ::fchownat(pfd, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
+                       static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
+            fail_errno(entry, "setting its owner");
+        timespec times[2] = {mtime_of(e), mtime_of(e)};
+        if (::utimensat(pfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+            fail_errno(entry, "setting its mtime");
+    }
+
+    void fifo(archive_entry* e, const std::string& entry, int pfd, const std::string& name) {
+        clear_slot(entry, pfd, name);
+        if (::mkfifoat(pfd, name.c_str(), 0600) != 0) fail_errno(entry, "creating the fifo");
+        if (opts_.keep_ownership &&
+            ::fchownat(pfd, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
+                       static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
+            fail_errno(entry, "setting its owner");
+        if (::fchmodat(pfd, name.c_str(), archive_entry_perm(e), 0) != 0)
+            fail_errno(entry, "setting its mode");
+    }
+
+    void link(const std::string& entry, int pfd, const std::string& name, const char* target) {
+        auto tpath = normalise_entry_path(target);
+        if (!tpath.ok || tpath.rel.empty())
+            fail(entry, "hard link target '" + std::string(target) + "' is outside the archive");
+        UniqueFd tparent(tpath.parent().empty()
+                             ? ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
+                             : sys_openat2(root_.get(), tpath.parent(), O_PATH | O_DIRECTORY));
+        if (!tparent) fail(entry, "hard link target '" + tpath.rel + "' cannot be reached");
+        struct stat st {};
+        if (::fstatat(tparent.get(), tpath.name().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+            fail(entry, "hard link target '" + tpath.rel + "' does not exist in the archive");
+        if (S_ISDIR(st.st_mode)) fail(entry, "hard link to a directory");
+        clear_slot(entry, pfd, name);
+        if (::linkat(tparent.get(), tpath.name().c_str(), pfd, name.c_str(), 0) != 0)
+            fail_errno(entry, "creating the hard link");
+    }
+
+    void whiteout(const std::string& entry, const std::string& parent, const std::string& name) {
+        if (!opts_.allow_whiteouts) fail(entry, "whiteouts are not allowed in this archive");
+        if (opts_.whiteouts == WhiteoutFormat::oci) {
+            int pfd = parent_fd(entry, parent);
+            clear_slot(entry, pfd, name);
+            UniqueFd fd(::openat(pfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0000));
+            if (!fd) fail_errno(entry, "creating the whiteout file");
+            return;
+        }
+        if (name == wh_opaque) {
+            parent_fd(entry, parent);  // creates and checks the directory
+            UniqueFd dfd(parent.empty()
+                             ? ::openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                             : sys_openat2(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+            if (!dfd) fail_errno(entry, "opening the opaque directory");
+            if (::fsetxattr(dfd.get(), opts_.opaque_xattr.c_str(), "y", 1, 0) != 0)
+                fail_errno(entry, "setting " + opts_.opaque_xattr);
+            return;
+        }
+        std::string target = name.substr(wh_prefix.size());
+        if (target.empty() || target == "." || target == "..") fail(entry, "invalid whiteout name");
+        make_whiteout(entry, parent, target);
+    }
+
+    void make_whiteout(const std::string& entry, const std::string& parent,
+                       const std::string& name) {
+        int pfd = parent_fd(entry, parent);
+        clear_slot(entry, pfd, name);
+        if (opts_.whiteouts == WhiteoutFormat::oci) {
+            std::string file = std::string(wh_prefix) + name;
+            UniqueFd fd(::openat(pfd, file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0000));
+            if (!fd) fail_errno(entry, "creating the whiteout file");
+            return;
+        }
+        if (::mknodat(pfd, name.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
+            fail_errno(entry, "creating the whiteout device (needs root or a user namespace)");
+    }
+
+    void owner(int fd, archive_entry* e, const std::string& entry) {
+        if (!opts_.keep_ownership) return;
+        if (::fchown(fd, static_cast<uid_t>(archive_entry_uid(e)),
+                     static_cast<gid_t>(archive_entry_gid(e))) != 0)
+            fail_errno(entry, log::cat("setting its owner to ", archive_entry_uid(e), ":",
+                                       archive_entry_gid(e)));
+    }
+
+    void xattrs(int fd, archive_entry* e, const std::string& entry) {
+        if (!opts_.keep_xattrs) return;
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        archive_entry_xattr_reset(e);
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+            if (name == nullptr || !layer_xattr_allowed(name)) continue;
+            if (::fsetxattr(fd, name, value, size, 0) != 0)
+                fail_errno(entry, std::string("setting xattr ") + name);
+        }
+    }
+
+    static timespec mtime_of(archive_entry* e) {
+        timespec t{};
+        t.tv_sec = archive_entry_mtime(e);
+        t.tv_nsec = archive_entry_mtime_is_set(e) ? archive_entry_mtime_nsec(e) : 0;
+        return t;
+    }
+
+    // Directory modes and mtimes go last, deepest first: a read-only directory must not stop its
+    // own children from being written, and writing children would change its mtime.
+    void finish_dirs() {
+        cached_fd_.reset();
+        for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+            UniqueFd fd(it->path == "."
+                            ? ::openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                            : sys_openat2(root_.get(), it->path, O_RDONLY | O_DIRECTORY));
+            if (!fd) fail_errno(it->path, "reopening the directory");
+            if (::fchmod(fd.get(), it->mode) != 0) fail_errno(it->path, "setting its mode");
+            timespec times[2] = {it->mtime, it->mtime};
+            if (::futimens(fd.get(), times) != 0) fail_errno(it->path, "setting its mtime");
+        }
+    }
+
+    std::string dest_;
+    const UnpackOptions& opts_;
+    UniqueFd root_;
+    std::string cached_parent_;
+    UniqueFd cached_fd_;
+    std::vector<DeferredDir> dirs_;
+    UnpackStats stats_;
+};
+
+}  // namespace
+
+UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts) {
+    ArchiveReader r;
+    if (r.a == nullptr) throw Error(Errc::failed, "libarchive: out of memory");
+    archive_read_support_filter_all(r.a);
+    archive_read_support_format_tar(r.a);
+    if (archive_read_open_fd(r.a, fd, 256 * 1024) != ARCHIVE_OK) {
+        const char* msg = archive_error_string(r.a);
+        throw Error(Errc::failed,
+                    std::string("cannot read the archive: ") + (msg != nullptr ? msg : "unknown"),
+                    "is it a tar file (plain, gzip, xz, zstd or bzip2)?");
+    }
+    Extractor x(dest_dir, opts);
+    return x.run(r.a);
+}
+
+UnpackStats unpack_tar_file(const std::string& tar_path, const std::string& dest_dir,
+                            const UnpackOptions& opts) {
+    UniqueFd fd(::open(tar_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno(Errc::failed, "cannot open " + tar_path);
+    try {
+        return unpack_tar_fd(fd.get(), dest_dir, opts);
+    } catch (const Error& e) {
+        throw Error(e.code(), tar_path + ": " + e.what(), e.hint());
+    }
+}
+
+}  // namespace karapace::store
