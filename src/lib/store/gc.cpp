@@ -1,0 +1,237 @@
+#include "karapace/store/gc.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <sstream>
+
+#include "karapace/store/layers.hpp"
+#include "karapace/store/lock.hpp"
+#include "karapace/store/metadata.hpp"
+#include "karapace/store/wal.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fault.hpp"
+#include "karapace/util/log.hpp"
+#include "store/fsutil.hpp"
+
+namespace karapace::store {
+
+namespace bj = boost::json;
+
+namespace {
+
+// What every metadata record (and every operation in flight) keeps alive.
+struct LiveSet {
+    std::set<Digest> layers, objects, images;
+    std::set<std::string> envs;
+    std::vector<std::string> protected_paths;  // relative to the root
+};
+
+LiveSet find_live(const Layout& layout) {
+    LiveSet live;
+    MetadataStore md(layout);
+    LayerStore layers(layout);
+    std::vector<Digest> todo;
+    for (const auto& m : md.list_all_or_throw()) {
+        live.envs.insert(m.env_id.str());
+        if (m.manifest_object) live.objects.insert(*m.manifest_object);
+        if (m.lock_digest) live.objects.insert(*m.lock_digest);
+        if (m.base_image_digest) live.images.insert(*m.base_image_digest);
+        todo.insert(todo.end(), m.layers.begin(), m.layers.end());
+        todo.insert(todo.end(), m.snapshots.begin(), m.snapshots.end());
+    }
+    // Layers keep their tar object and, transitively, their parent layer.
+    while (!todo.empty()) {
+        Digest d = todo.back();
+        todo.pop_back();
+        if (!live.layers.insert(d).second) continue;
+        live.objects.insert(d);
+        if (!layers.exists(d)) continue;
+        Layer l = layers.get(d);  // an unreadable referenced layer stops gc: its parent is unknown
+        if (l.parent) todo.push_back(*l.parent);
+    }
+    for (const auto& l : Wal(layout).list()) {
+        if (!l.entry)
+            throw Error(Errc::store, "cannot read WAL entry " + l.path + ": " + l.error,
+                        "gc cannot know what that operation was producing; run `karapace "
+                        "verify-store` and remove the entry once nothing depends on it");
+        live.protected_paths.insert(live.protected_paths.end(), l.entry->protects.begin(),
+                                    l.entry->protects.end());
+    }
+    return live;
+}
+
+class Collector {
+public:
+    Collector(const Layout& l, const GcOptions& o, LiveSet live)
+        : layout_(l), opts_(o), live_(std::move(live)), now_(::time(nullptr)) {}
+
+    std::vector<GcItem> candidates() {
+        envs();
+        records("layer", layout_.layers_dir(), [&](const std::string& n) {
+            return n.size() == 69 && n.ends_with(".json") && Digest::is_hex(n.substr(0, 64)) &&
+                   !live_.layers.contains(Digest::from_hex(n.substr(0, 64)));
+        });
+        trees("unpacked-layer", layout_.unpacked_layers_dir(), [&](const std::string& n) {
+            return !Digest::is_hex(n) || !live_.layers.contains(Digest::from_hex(n));
+        });
+        trees("image", layout_.images_dir(), [&](const std::string& n) {
+            return Digest::is_hex(n) && !live_.images.contains(Digest::from_hex(n));
+        });
+        trees("staging", layout_.staging_dir(), [](const std::string&) { return true; });
+        records("object", layout_.objects_dir(), [&](const std::string& n) {
+            return Digest::is_hex(n) && !live_.objects.contains(Digest::from_hex(n));
+        });
+        temps(layout_.metadata_dir());
+        temps(layout_.wal_dir());
+        temps(layout_.store_dir());
+        return std::move(items_);
+    }
+
+private:
+    bool keep(const std::string& abs, const struct stat& st) const {
+        if (now_ - st.st_mtime < opts_.grace.count()) return true;
+        std::string rel = layout_.relative(abs);
+        for (const auto& p : live_.protected_paths)
+            if (rel == p || rel.starts_with(p + "/") || p.starts_with(rel + "/")) return true;
+        return false;
+    }
+
+    void add(const std::string& kind, const std::string& abs, bool tree) {
+        auto st = lstat_path(abs);
+        if (!st || keep(abs, *st)) return;
+        std::uint64_t bytes = tree ? tree_size(abs) : static_cast<std::uint64_t>(st->st_size);
+        items_.push_back({kind, layout_.relative(abs), bytes});
+    }
+
+    template <class Pred>
+    void records(const std::string& kind, const std::string& dir, Pred garbage) {
+        for (const auto& n : list_dir(dir)) {
+            if (is_temp_name(n))
+                add("temp", dir + "/" + n, false);
+            else if (garbage(n))
+                add(kind, dir + "/" + n, false);
+        }
+    }
+
+    template <class Pred>
+    void trees(const std::string& kind, const std::string& dir, Pred garbage) {
+        for (const auto& n : list_dir(dir)) {
+            if (is_temp_name(n))
+                add("temp", dir + "/" + n, true);
+            else if (garbage(n))
+                add(kind, dir + "/" + n, true);
+        }
+    }
+
+    void envs() {
+        for (const auto& n : list_dir(layout_.envs_dir()))
+            if (!live_.envs.contains(n))
+                add(is_temp_name(n) ? "temp" : "env", layout_.envs_dir() + "/" + n, true);
+    }
+
+    void temps(const std::string& dir) {
+        for (const auto& n : list_dir(dir))
+            if (is_temp_name(n)) add("temp", dir + "/" + n, true);
+    }
+
+    const Layout& layout_;
+    const GcOptions& opts_;
+    LiveSet live_;
+    time_t now_;
+    std::vector<GcItem> items_;
+};
+
+}  // namespace
+
+std::size_t GcReport::count(std::string_view kind) const {
+    return static_cast<std::size_t>(
+        std::count_if(items.begin(), items.end(), [&](const GcItem& i) { return i.kind == kind; }));
+}
+
+GcReport collect_garbage(const Layout& layout, const StoreLock& lock, const GcOptions& opts) {
+    lock.require_exclusive("gc");
+    GcReport report;
+    report.dry_run = opts.dry_run;
+    fault_point("gc.begin");
+    Collector c(layout, opts, find_live(layout));
+    report.items = c.candidates();
+    for (const auto& i : report.items)
+        report.bytes += i.bytes;
+    if (opts.dry_run) return report;
+
+    Wal wal(layout, opts.remover);
+    WalOp op = wal.begin("gc");
+    for (const auto& item : report.items) {
+        if (opts.cancel != nullptr && opts.cancel->load()) {
+            report.cancelled = true;
+            break;
+        }
+        std::string abs = layout.resolve(item.path);
+        auto st = lstat_path(abs);
+        if (st && S_ISDIR(st->st_mode)) {
+            opts.remover(abs);
+        } else if (::unlink(abs.c_str()) != 0 && errno != ENOENT) {
+            throw_errno(Errc::store, "gc cannot remove " + abs);
+        }
+        ++report.removed;
+        if (report.removed == 1) fault_point("gc.after-first-removal");
+    }
+    fault_point("gc.before-commit");
+    op.commit();
+    if (report.cancelled) {
+        // Only what was removed counts; the rest stays for the next run.
+        report.items.resize(report.removed);
+        report.bytes = 0;
+        for (const auto& i : report.items)
+            report.bytes += i.bytes;
+    }
+    return report;
+}
+
+bj::object to_json(const GcReport& r) {
+    bj::object o;
+    o["dry_run"] = r.dry_run;
+    o["cancelled"] = r.cancelled;
+    o["bytes"] = r.bytes;
+    o["removed"] = r.removed;
+    bj::object counts;
+    for (const char* k : {"env", "layer", "unpacked-layer", "image", "staging", "object", "temp"})
+        counts[k] = r.count(k);
+    o["counts"] = std::move(counts);
+    bj::array items;
+    for (const auto& i : r.items) {
+        bj::object x;
+        x["kind"] = i.kind;
+        x["path"] = i.path;
+        x["bytes"] = i.bytes;
+        items.push_back(std::move(x));
+    }
+    o["items"] = std::move(items);
+    return o;
+}
+
+std::string human_summary(const GcReport& r) {
+    std::ostringstream out;
+    out << (r.dry_run ? "gc: would remove "
+                      : (r.cancelled ? "gc (cancelled): removed " : "gc: removed "))
+        << r.items.size() << " item(s), " << r.bytes << " bytes";
+    bool first = true;
+    for (const char* k : {"env", "layer", "unpacked-layer", "image", "staging", "object", "temp"}) {
+        auto n = r.count(k);
+        if (n == 0) continue;
+        out << (first ? " (" : ", ") << n << " " << k << (n == 1 ? "" : "s");
+        first = false;
+    }
+    if (!first) out << ")";
+    out << "\n";
+    if (r.dry_run)
+        for (const auto& i : r.items)
+            out << "  " << i.kind << " " << i.path << " (" << i.bytes << " bytes)\n";
+    return out.str();
+}
+
+}  // namespace karapace::store

@@ -1,0 +1,277 @@
+#include "karapace/store/verify.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "karapace/store/layers.hpp"
+#include "karapace/store/metadata.hpp"
+#include "karapace/store/objects.hpp"
+#include "karapace/store/wal.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/json.hpp"
+#include "store/fsutil.hpp"
+
+namespace karapace::store {
+
+namespace bj = boost::json;
+
+namespace {
+
+class Checker {
+public:
+    Checker(const Layout& l, const VerifyOptions& o) : layout_(l), opts_(o) {}
+
+    VerifyReport run() {
+        objects();
+        layers();
+        metadata();
+        images();
+        wal();
+        return std::move(r_);
+    }
+
+private:
+    void fail(std::string kind, std::string path, std::string reason) {
+        std::lock_guard<std::mutex> g(mu_);
+        r_.failures.push_back({std::move(kind), std::move(path), std::move(reason)});
+    }
+
+    // Objects are re-hashed on every core: each worker takes the next name from a shared index.
+    void objects() {
+        std::vector<std::string> names;
+        for (auto& n : list_dir(layout_.objects_dir())) {
+            if (is_temp_name(n)) continue;
+            if (!Digest::is_hex(n)) {
+                fail("object", layout_.objects_dir() + "/" + n, "not an object name");
+                ++r_.objects_checked;
+                continue;
+            }
+            names.push_back(std::move(n));
+        }
+        unsigned threads = opts_.threads != 0 ? opts_.threads : std::thread::hardware_concurrency();
+        threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(names.size())));
+        r_.threads = threads;
+        if (opts_.progress != nullptr)
+            opts_.progress->step("verifying objects", names.size(), ProgressUnit::items);
+        std::atomic<std::size_t> next{0};
+        std::atomic<std::uint64_t> ok{0}, bytes{0}, done{0};
+        auto work = [&] {
+            for (std::size_t i = next++; i < names.size(); i = next++) {
+                std::string path = layout_.objects_dir() + "/" + names[i];
+                try {
+                    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+                    if (!fd) throw_errno(Errc::store, "cannot open");
+                    struct stat st {};
+                    if (::fstat(fd.get(), &st) == 0)
+                        bytes += static_cast<std::uint64_t>(st.st_size);
+                    Digest got = sha256_fd(fd.get());
+                    if (got.hex() != names[i])
+                        fail("object", path, "content hashes to " + got.str());
+                    else
+                        ++ok;
+                } catch (const std::exception& e) {
+                    fail("object", path, e.what());
+                }
+                auto d = ++done;
+                if (opts_.progress != nullptr) {
+                    std::lock_guard<std::mutex> g(mu_);
+                    opts_.progress->advance(d);
+                }
+            }
+        };
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t)
+            pool.emplace_back(work);
+        work();
+        for (auto& t : pool)
+            t.join();
+        if (opts_.progress != nullptr) opts_.progress->finish(true);
+        r_.objects_checked += names.size();
+        r_.objects_ok = ok;
+        r_.object_bytes = bytes;
+    }
+
+    void layers() {
+        LayerStore store(layout_);
+        ObjectStore objs(layout_);
+        for (const auto& n : list_dir(layout_.layers_dir())) {
+            if (is_temp_name(n)) continue;
+            ++r_.layers_checked;
+            std::string path = layout_.layers_dir() + "/" + n;
+            if (n.size() != 69 || !n.ends_with(".json") || !Digest::is_hex(n.substr(0, 64))) {
+                fail("layer", path, "not a layer record name");
+                continue;
+            }
+            try {
+                Layer l = store.get(Digest::from_hex(n.substr(0, 64)));
+                if (!objs.exists(l.digest)) {
+                    fail("layer", path, "its tar object " + l.digest.str() + " is missing");
+                    continue;
+                }
+                if (objs.size(l.digest) != l.size) {
+                    fail("layer", path, "size differs from its tar object");
+                    continue;
+                }
+                if (l.parent && !store.exists(*l.parent)) {
+                    fail("layer", path, "its parent layer " + l.parent->str() + " is missing");
+                    continue;
+                }
+                ++r_.layers_ok;
+            } catch (const std::exception& e) {
+                fail("layer", path, e.what());
+            }
+        }
+    }
+
+    void metadata() {
+        MetadataStore md(layout_);
+        LayerStore layers(layout_);
+        ObjectStore objs(layout_);
+        for (auto& e : md.list()) {
+            ++r_.metadata_checked;
+            if (!e.ok()) {
+                fail("metadata", e.path, e.error);
+                continue;
+            }
+            const EnvMetadata& m = *e.record;
+            std::string problem;
+            if (m.manifest_object && !objs.exists(*m.manifest_object))
+                problem = "its manifest object " + m.manifest_object->str() + " is missing";
+            for (const auto& l : m.layers)
+                if (problem.empty() && !layers.exists(l))
+                    problem = "its layer " + l.str() + " is missing";
+            for (const auto& l : m.snapshots)
+                if (problem.empty() && !layers.exists(l))
+                    problem = "its snapshot " + l.str() + " is missing";
+            if (problem.empty() && m.base_image_digest &&
+                !lstat_path(layout_.images_dir() + "/" + m.base_image_digest->hex()))
+                problem = "its base image " + m.base_image_digest->str() + " is not cached";
+            if (!problem.empty()) {
+                fail("metadata", e.path, problem);
+                continue;
+            }
+            ++r_.metadata_ok;
+        }
+    }
+
+    void images() {
+        for (const auto& n : list_dir(layout_.images_dir())) {
+            if (!Digest::is_hex(n)) continue;  // temp and lock files of the image cache
+            ++r_.images_checked;
+            std::string dir = layout_.images_dir() + "/" + n;
+            std::string json_path = dir + "/image.json";
+            try {
+                auto st = lstat_path(json_path);
+                if (!st) {
+                    fail("image", dir, "no image.json (an interrupted download?)");
+                    continue;
+                }
+                auto v = json::parse(read_file_limited(json_path, 1 << 20), json_path);
+                if (!v.is_object()) throw Error(Errc::store, json_path + " is not a JSON object");
+                if (const auto* d = v.as_object().if_contains("digest");
+                    d != nullptr && d->is_string())
+                    if (Digest::parse(d->as_string()).hex() != n)
+                        throw Error(Errc::store,
+                                    "image.json names digest " + std::string(d->as_string()));
+                auto root = lstat_path(dir + "/rootfs");
+                if (!root || !S_ISDIR(root->st_mode))
+                    throw Error(Errc::store, "the rootfs directory is missing");
+                ++r_.images_ok;
+            } catch (const std::exception& e) {
+                fail("image", dir, e.what());
+            }
+        }
+    }
+
+    void wal() {
+        Wal w(layout_);
+        for (const auto& l : w.list()) {
+            ++r_.wal_entries;
+            if (!l.entry) fail("wal", l.path, l.error);
+        }
+    }
+
+    const Layout& layout_;
+    const VerifyOptions& opts_;
+    VerifyReport r_;
+    std::mutex mu_;
+};
+
+std::string bytes_text(std::uint64_t b) {
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed;
+    if (b >= (1ull << 30))
+        out << static_cast<double>(b) / (1ull << 30) << " GiB";
+    else if (b >= (1ull << 20))
+        out << static_cast<double>(b) / (1ull << 20) << " MiB";
+    else if (b >= 1024)
+        out << static_cast<double>(b) / 1024 << " KiB";
+    else
+        return std::to_string(b) + " B";
+    return out.str();
+}
+
+}  // namespace
+
+VerifyReport verify_store(const Layout& layout, const VerifyOptions& opts) {
+    Checker c(layout, opts);
+    return c.run();
+}
+
+bj::object to_json(const VerifyReport& r) {
+    bj::object o;
+    o["ok"] = r.ok();
+    auto pair = [](std::uint64_t checked, std::uint64_t ok) {
+        bj::object p;
+        p["checked"] = checked;
+        p["ok"] = ok;
+        return p;
+    };
+    o["objects"] = pair(r.objects_checked, r.objects_ok);
+    o["object_bytes"] = r.object_bytes;
+    o["layers"] = pair(r.layers_checked, r.layers_ok);
+    o["metadata"] = pair(r.metadata_checked, r.metadata_ok);
+    o["images"] = pair(r.images_checked, r.images_ok);
+    o["wal_entries"] = r.wal_entries;
+    o["threads"] = r.threads;
+    bj::array failures;
+    for (const auto& f : r.failures) {
+        bj::object x;
+        x["kind"] = f.kind;
+        x["path"] = f.path;
+        x["reason"] = f.reason;
+        failures.push_back(std::move(x));
+    }
+    o["failures"] = std::move(failures);
+    return o;
+}
+
+std::string human_summary(const VerifyReport& r) {
+    std::ostringstream out;
+    out << (r.ok() ? "store OK: " : "store DAMAGED: ") << r.objects_ok << "/" << r.objects_checked
+        << " objects (" << bytes_text(r.object_bytes) << ", " << r.threads << " threads), "
+        << r.layers_ok << "/" << r.layers_checked << " layers, " << r.metadata_ok << "/"
+        << r.metadata_checked << " environments, " << r.images_ok << "/" << r.images_checked
+        << " images\n";
+    for (const auto& f : r.failures)
+        out << "  FAIL " << f.kind << " " << f.path << ": " << f.reason << "\n";
+    return out.str();
+}
+
+void require_clean(const VerifyReport& r) {
+    if (r.ok()) return;
+    throw Error(
+        Errc::store,
+        std::to_string(r.failures.size()) + " problem(s) found in the store:\n" + human_summary(r),
+        "restore damaged files from a backup, or rebuild the environments that use them "
+        "and run `karapace gc`");
+}
+
+}  // namespace karapace::store
