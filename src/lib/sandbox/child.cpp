@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/close_range.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -65,6 +67,21 @@ bool wait_for_byte(int fd) noexcept {
 void send_byte(int fd) noexcept {
     char c = 1;
     while (::write(fd, &c, 1) < 0 && errno == EINTR) {}
+}
+
+}  // namespace karapace::sandbox
+
+namespace karapace::sandbox {
+
+void close_fds_except(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned int next = 3;
+    for (int fd : keep) {
+        if (fd < static_cast<int>(next)) continue;
+        if (static_cast<unsigned int>(fd) > next) ::close_range(next, fd - 1, 0);
+        next = fd + 1;
+    }
+    ::close_range(next, ~0U, 0);
 }
 
 }  // namespace karapace::sandbox

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <vector>
+
 #include "karapace/util/fd.hpp"
 
 namespace karapace::sandbox {
@@ -29,4 +31,9 @@ int decode_status(int status) noexcept;
 bool wait_for_byte(int fd) noexcept;
 void send_byte(int fd) noexcept;
 
+}  // namespace karapace::sandbox
+
+namespace karapace::sandbox {
+// Closes every fd from 3 up except those in `keep`.
+void close_fds_except(std::vector<int> keep);
 }  // namespace karapace::sandbox

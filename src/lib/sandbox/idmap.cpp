@@ -86,15 +86,22 @@ void write_proc_file(pid_t pid, const char* name, const std::string& text) {
         throw_errno(Errc::runtime, "cannot write " + path + " (\"" + text + "\")");
 }
 
-// Splits the sub-id range around `self`: ids below `self` and above it come from the range,
-// `self` maps to itself.
+// Keep-id, made consistent with the build mapping (0 -> user, n -> sub + n - 1): every container
+// id keeps the host id it has during builds, except that the user is itself and container root
+// takes the sub-id that container `self` has during builds. So files the image installs for its
+// system users keep their owners between build and enter; only root- and self-owned swap.
 std::vector<IdMapLine> keep_id_lines(std::uint32_t self, SubIdRange r) {
     std::vector<IdMapLine> out;
-    std::uint32_t below = std::min(self, r.count);
-    if (below > 0) out.push_back({0, r.start, below});
-    out.push_back({self, self, 1});
-    std::uint32_t above = r.count - below;
-    if (above > 0) out.push_back({self + 1, r.start + below, above});
+    if (self <= r.count) {
+        out.push_back({0, r.start + self - 1, 1});
+        if (self > 1) out.push_back({1, r.start, self - 1});
+        out.push_back({self, self, 1});
+        if (r.count > self) out.push_back({self + 1, r.start + self, r.count - self});
+    } else {
+        out.push_back({0, r.start + r.count - 1, 1});
+        if (r.count > 1) out.push_back({1, r.start, r.count - 1});
+        out.push_back({self, self, 1});
+    }
     return out;
 }
 

@@ -39,25 +39,37 @@ TEST_CASE("build maps container root to the user and 1.. to the sub-ids") {
     CHECK(plan.inner_uid == 0);
 }
 
-TEST_CASE("keep-id maps the user to itself and splits the sub-id range around it") {
-    auto plan = plan_id_maps(IdMapping::keep_id, 1000, 1001, SubIdRange{100000, 65536},
-                             SubIdRange{100000, 65536});
-    CHECK(plan.uid ==
-          std::vector<IdMapLine>{{0, 100000, 1000}, {1000, 1000, 1}, {1001, 101000, 64536}});
-    CHECK(plan.gid ==
-          std::vector<IdMapLine>{{0, 100000, 1001}, {1001, 1001, 1}, {1002, 101001, 64535}});
-    CHECK(plan.inner_uid == 1000);
-    CHECK(plan.inner_gid == 1001);
-    CHECK(IdMapPlan::maps(plan.uid, 0));
-    CHECK(IdMapPlan::maps(plan.uid, 65535));
-    CHECK(IdMapPlan::maps(plan.uid, 65536));
-    CHECK_FALSE(IdMapPlan::maps(plan.uid, 65537));
+TEST_CASE("keep-id maps the user to itself and every other id as the build mapping does") {
+    SubIdRange r{100000, 65536};
+    auto keep = plan_id_maps(IdMapping::keep_id, 1000, 1001, r, r);
+    CHECK(keep.uid ==
+          std::vector<IdMapLine>{
+              {0, 100999, 1}, {1, 100000, 999}, {1000, 1000, 1}, {1001, 101000, 64536}});
+    CHECK(keep.gid ==
+          std::vector<IdMapLine>{
+              {0, 101000, 1}, {1, 100000, 1000}, {1001, 1001, 1}, {1002, 101001, 64535}});
+    CHECK(keep.inner_uid == 1000);
+    CHECK(keep.inner_gid == 1001);
+    // Same host id for container ids other than root and the user, in both mappings.
+    auto build = plan_id_maps(IdMapping::container_root, 1000, 1001, r, r);
+    auto host_of = [](const std::vector<IdMapLine>& lines, std::uint32_t id) -> long long {
+        for (const auto& l : lines)
+            if (id >= l.inside && id - l.inside < l.count) return l.outside + (id - l.inside);
+        return -1;
+    };
+    for (std::uint32_t id : {1u, 42u, 999u, 1001u, 65535u, 65536u})
+        CHECK(host_of(keep.uid, id) == host_of(build.uid, id));
+    CHECK(host_of(keep.uid, 1000) == 1000);
+    CHECK(host_of(keep.uid, 0) == host_of(build.uid, 1000));
+    CHECK(IdMapPlan::maps(keep.uid, 65536));
+    CHECK_FALSE(IdMapPlan::maps(keep.uid, 65537));
 }
 
 TEST_CASE("keep-id with a uid above the range size maps the whole range below it") {
     auto plan = plan_id_maps(IdMapping::keep_id, 70000, 70000, SubIdRange{100000, 65536},
                              SubIdRange{100000, 65536});
-    CHECK(plan.uid == std::vector<IdMapLine>{{0, 100000, 65536}, {70000, 70000, 1}});
+    CHECK(plan.uid ==
+          std::vector<IdMapLine>{{0, 165535, 1}, {1, 100000, 65535}, {70000, 70000, 1}});
 }
 
 TEST_CASE("without a big enough range only the user's own id is mapped") {

@@ -1,0 +1,37 @@
+// The environment a sandboxed command starts with: an allowlist of the host's variables (locale,
+// terminal, display, session bus, agents), the sandbox's own markers, a sane PATH and the
+// caller's --env additions. Everything else, secrets in particular, stays outside.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace karapace::sandbox {
+
+struct EnvContext {
+    std::string name;                    // KARAPACE_ENV
+    std::string home;                    // HOME inside
+    std::string user;                    // USER and LOGNAME inside
+    bool host_integration = true;        // pass display/bus/agent variables
+    std::vector<std::string> additions;  // --env K=V, applied last
+    std::vector<std::string> extra;      // variables the sandbox itself sets (XDG_DATA_DIRS, ...)
+};
+
+// True for a name the allowlist lets through from the host.
+bool env_allowed(std::string_view name, bool host_integration);
+
+// True for names that look like credentials (AWS_*, *_TOKEN, *SECRET*, *PASSWORD*, ...).
+bool env_secret(std::string_view name);
+
+// The container environment ("K=V" entries, sorted, unique) from the host's `environ`.
+std::vector<std::string> build_environment(const std::vector<std::string>& host,
+                                           const EnvContext& ctx);
+
+// Our process environment as "K=V" strings.
+std::vector<std::string> current_environment();
+
+inline constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,87 @@
+// The mount plan of a sandbox: every filesystem the container sees besides its overlay root, in
+// the order they are attached (parents before children). Building the plan is pure — it asks a
+// HostView what exists — so the policy (what is shared, what is hidden) is unit-tested without
+// namespaces; attaching it happens in the sandbox child (mounts.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karapace/sandbox/spec.hpp"
+
+namespace karapace::sandbox {
+
+enum class FileKind { directory, regular, socket, character, symlink, other };
+
+// What the planner may know about the host, injectable for tests.
+struct HostView {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string user;   // name of uid
+    std::string home;   // $HOME
+    std::string shell;  // login shell from passwd or $SHELL
+    std::function<std::optional<std::string>(const std::string&)> getenv;
+    // Kind of the file at a host path (following symlinks), nullopt when it does not exist.
+    std::function<std::optional<FileKind>(const std::string&)> probe;
+    // Names in a host directory (for /dev/nvidia*); empty when unreadable.
+    std::function<std::vector<std::string>(const std::string&)> list;
+    // Contents of a small host file, nullopt when unreadable.
+    std::function<std::optional<std::string>(const std::string&)> read;
+
+    static HostView current();  // the real host, for the calling process
+};
+
+struct MountOp {
+    enum class Kind {
+        bind,     // host `source` (file or directory) onto `target`
+        tmpfs,    // new tmpfs, `options` as data
+        proc,     // new procfs of the sandbox's pid namespace
+        devpts,   // new devpts instance
+        mqueue,   // new mqueue of the sandbox's ipc namespace
+        symlink,  // `target` -> `source`, created on a tmpfs of ours
+        file,     // a generated file with `source` as contents, bound read-only
+        passwd,   // the image's /etc/passwd with the user's entry `source` put over its own
+        group,    // the same for /etc/group
+    };
+    Kind kind = Kind::bind;
+    std::string source;
+    std::string target;  // absolute path inside the container
+    std::string options;
+    bool read_only = false;
+    bool optional = false;     // a missing source is skipped, not an error
+    bool no_symlinks = false;  // the source path must not contain a symlink (manifest mounts)
+    bool nosuid = true;
+    bool nodev = true;
+    bool noexec = false;
+    bool needs_parent = false;  // only when the target's directory exists in the image
+    std::string why;            // what the mount is for, quoted in errors ("Wayland socket")
+};
+
+struct MountPlan {
+    std::vector<MountOp> ops;
+    std::string cwd;                     // working directory of the command
+    std::vector<std::string> env_extra;  // variables implied by the mounts (XDG_DATA_DIRS, ...)
+};
+
+// Everything a run mounts besides its root, for `spec` on `host`.
+MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host);
+
+// Pieces of the plan, one per concern (devices.cpp, host.cpp).
+void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
+void plan_host_integration(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
+
+// The working directory inside: `cwd` when it lies in a path shared with the host (home or a
+// manifest mount, translated to the container path), else `home`, else "/".
+std::string plan_cwd(const SandboxSpec& spec, const HostView& host);
+
+// /etc/passwd or /etc/group text with every line named like `entry` removed and `entry` appended.
+std::string merge_account_entry(const std::string& image_text, const std::string& entry);
+
+// /etc/hosts for the sandbox: the host's entries plus the sandbox hostname on 127.0.1.1.
+std::string hosts_file(const std::optional<std::string>& host_hosts, const std::string& hostname);
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,66 @@
+// What a sandboxed run needs to know: the layers to overlay, the identity, the isolation and
+// integration switches, extra mounts, the command and its environment, limits and the session
+// directory. Filled in by the runtime layer from an environment and a manifest.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karapace/sandbox/userns.hpp"
+#include "karapace/util/error.hpp"
+
+namespace karapace::sandbox {
+
+// A manifest mount, already resolved and checked against the allowlist: an absolute canonical
+// host path (no symlink component; a path that turned into a symlink since is refused), the path
+// inside the container, and read-only or not.
+struct BindMount {
+    std::string host_path;
+    std::string container_path;
+    bool read_only = false;
+};
+
+struct Limits {
+    std::uint64_t memory_max_bytes = 0;  // 0: no limit
+    std::uint64_t cpu_weight = 0;        // cgroup v2 cpu.weight 1..10000, 0: default
+    std::uint64_t tasks_max = 0;         // 0: no limit
+    bool any() const noexcept { return memory_max_bytes || cpu_weight || tasks_max; }
+};
+
+struct SandboxSpec {
+    // Overlay layers, top first: unpacked layers, then the base rootfs last.
+    std::vector<std::string> lower_dirs;
+    std::string upper_dir;   // writable layer; ignored when read_only
+    std::string work_dir;    // overlayfs work dir on the same filesystem as upper_dir
+    bool read_only = false;  // frozen environment: writes to the root fail with EROFS
+
+    std::string hostname;  // UTS name and /etc/hostname; also KARAPACE_ENV
+    IdMapping mapping = IdMapping::keep_id;
+    bool network_isolation = false;  // own network namespace with only `lo`
+    bool gpu = false;                // /dev/dri and /dev/nvidia* when present
+    bool audio = false;              // /dev/snd when present
+    bool host_integration = true;    // $HOME, display, audio, bus, ssh agent, fonts; off for build
+    std::vector<BindMount> mounts;
+
+    std::vector<std::string> argv;  // argv[0] is looked up in the container's PATH
+    std::vector<std::string> env;   // --env K=V additions (override the allowlist)
+    std::string cwd;                // the caller's cwd; empty: ours
+    Limits limits;
+    std::string session_dir;   // env/<id>/sessions; empty: the run is not recorded
+    bool interactive = false;  // hand the terminal to the command (job control) + OSC markers
+};
+
+enum class LimitMechanism { none, systemd_scope, cgroup, rlimit };
+const char* limit_mechanism_name(LimitMechanism m) noexcept;
+
+struct RunResult {
+    // The command's exit status; 128 + signal when it was killed; 126 not executable, 127 not
+    // found, 125 the sandbox failed before the command ran (then `error` says why).
+    int status = 0;
+    std::optional<Error> error;
+    LimitMechanism limits = LimitMechanism::none;
+};
+
+}  // namespace karapace::sandbox

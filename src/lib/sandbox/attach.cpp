@@ -1,0 +1,251 @@
+// Step: attaching the mount plan below the new root. Sources are cloned as detached mount trees
+// (open_tree) before anything is hidden, and a manifest source that has become a symlink since it
+// was checked is refused. Targets are resolved with openat2(RESOLVE_IN_ROOT), so a symlink in the
+// image can never point a mount outside the container; missing targets are created as the kind
+// of file the source is (a socket is bound onto a file, never onto a directory).
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/paths.hpp"
+#include "sandbox/steps.hpp"
+
+namespace karapace::sandbox {
+
+namespace {
+
+using Kind = MountOp::Kind;
+
+int openat2_fd(int dirfd, const std::string& path, std::uint64_t flags, std::uint64_t resolve) {
+    struct open_how how {};
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = resolve;
+    return static_cast<int>(::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how));
+}
+
+[[noreturn]] void fail(const MountOp& op, const std::string& what, int err) {
+    std::string hint;
+    if (op.kind == Kind::bind && !op.no_symlinks)
+        hint = "the host path may have changed while starting; try again";
+    if (op.no_symlinks && err == ELOOP)
+        hint = "a component of " + op.source +
+               " is a symlink now; mount sources are resolved when checked and must not change";
+    throw Error(err == EACCES || err == EPERM ? Errc::permission : Errc::runtime,
+                what + " for " + op.why + ": " + std::strerror(err), hint);
+}
+
+// Resolves `target` inside the root, creating missing components (directories, and a file or
+// directory at the end). Returns an O_PATH fd, or an empty fd when `needs_parent` and the parent
+// does not exist in the image.
+UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory) {
+    std::string target = lexically_absolute(op.target, "/");
+    if (target == "/") return UniqueFd(::dup(root_fd));
+    std::string prefix;
+    UniqueFd parent(::dup(root_fd));
+    std::size_t pos = 1;
+    while (pos <= target.size()) {
+        auto slash = target.find('/', pos);
+        if (slash == std::string::npos) slash = target.size();
+        std::string name = target.substr(pos, slash - pos);
+        bool last = slash == target.size();
+        prefix += "/" + name;
+        int fd = openat2_fd(root_fd, prefix.substr(1), O_PATH, RESOLVE_IN_ROOT);
+        if (fd < 0 && errno == ENOENT) {
+            if (op.needs_parent && !last) return UniqueFd();
+            int rc = (!last || directory)
+                         ? ::mkdirat(parent.get(), name.c_str(), 0755)
+                         : ::mknodat(parent.get(), name.c_str(), S_IFREG | 0644, 0);
+            if (rc != 0 && errno != EEXIST) {
+                // An optional item whose place the image does not let us create is skipped.
+                if (op.optional) return UniqueFd();
+                fail(op, "cannot create the mount point " + prefix, errno);
+            }
+            // New directories belong to container root when it exists, not to the user.
+            if (!last) ::fchownat(parent.get(), name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
+            fd = openat2_fd(root_fd, prefix.substr(1), O_PATH, RESOLVE_IN_ROOT);
+        }
+        if (fd < 0) fail(op, "cannot open the mount point " + prefix, errno);
+        parent.reset(fd);
+        pos = slash + 1;
+    }
+    return parent;
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+std::uint64_t attrs_of(const MountOp& op) {
+    std::uint64_t a = 0;
+    if (op.read_only) a |= MOUNT_ATTR_RDONLY;
+    if (op.nosuid) a |= MOUNT_ATTR_NOSUID;
+    if (op.nodev) a |= MOUNT_ATTR_NODEV;
+    if (op.noexec) a |= MOUNT_ATTR_NOEXEC;
+    return a;
+}
+
+void move_tree(const MountOp& op, const UniqueFd& tree, const UniqueFd& target) {
+    struct mount_attr attr {};
+    attr.attr_set = attrs_of(op);
+    if (attr.attr_set &&
+        ::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        fail(op, "cannot restrict the mount of " + op.source, errno);
+    if (::move_mount(tree.get(), "", target.get(), "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        fail(op, "cannot mount " + op.source + " at " + op.target, errno);
+}
+
+UniqueFd clone_tree(const MountOp& op, int dirfd, const char* path, unsigned flags) {
+    int fd = ::open_tree(dirfd, path, flags | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) fail(op, "cannot clone the mount of " + op.source, errno);
+    return UniqueFd(fd);
+}
+
+bool is_dir(const UniqueFd& fd) {
+    struct stat st {};
+    return ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void mount_new_fs(const MountOp& op, const char* type, int root_fd) {
+    auto target = resolve_target(root_fd, op, true);
+    unsigned long flags = 0;
+    if (op.nosuid) flags |= MS_NOSUID;
+    if (op.nodev) flags |= MS_NODEV;
+    if (op.noexec) flags |= MS_NOEXEC;
+    if (op.read_only) flags |= MS_RDONLY;
+    if (::mount(op.source.c_str(), fd_path(target.get()).c_str(), type, flags,
+                op.options.empty() ? nullptr : op.options.c_str()) != 0) {
+        if (op.optional) return;
+        fail(op, std::string("cannot mount a new ") + type + " at " + op.target, errno);
+    }
+}
+
+std::string read_in_root(int root_fd, const std::string& path) {
+    UniqueFd fd(openat2_fd(root_fd, path, O_RDONLY, RESOLVE_IN_ROOT));
+    std::string out;
+    if (!fd) return out;
+    char buf[8192];
+    ssize_t n;
+    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 && out.size() < (4u << 20))
+        out.append(buf, static_cast<std::size_t>(n));
+    return out;
+}
+
+bool exists_in_root(int root_fd, const std::string& path) {
+    UniqueFd fd(openat2_fd(root_fd, path, O_PATH, RESOLVE_IN_ROOT));
+    return static_cast<bool>(fd);
+}
+
+// A generated file: written on our scratch tmpfs, then bound read-only over the target.
+void bind_generated(const MountOp& op, const std::string& content, int root_fd,
+                    const std::string& scratch, std::size_t index) {
+    std::string file = scratch + "/gen-" + std::to_string(index);
+    {
+        UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (!fd) fail(op, "cannot write " + file, errno);
+        if (::write(fd.get(), content.data(), content.size()) !=
+            static_cast<ssize_t>(content.size()))
+            fail(op, "cannot write " + file, errno);
+    }
+    auto target = resolve_target(root_fd, op, false);
+    if (!target) return;
+    MountOp ro = op;
+    ro.read_only = true;
+    ro.source = file;
+    move_tree(ro, clone_tree(ro, AT_FDCWD, file.c_str(), 0), target);
+}
+
+std::string with_available_shell(int root_fd, const std::string& entry) {
+    auto colon = entry.rfind(':');
+    std::string shell = entry.substr(colon + 1);
+    if (shell.empty() || shell.front() != '/' || !exists_in_root(root_fd, shell.substr(1)))
+        shell = "/bin/sh";
+    return entry.substr(0, colon + 1) + shell;
+}
+
+}  // namespace
+
+PreparedMounts open_mount_sources(const MountPlan& plan) {
+    PreparedMounts prepared;
+    prepared.trees.resize(plan.ops.size());
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        const auto& op = plan.ops[i];
+        if (op.kind != Kind::bind) continue;
+        int fd;
+        if (op.no_symlinks) {
+            // Resolved and checked earlier: any symlink now means the path was swapped.
+            UniqueFd path(openat2_fd(AT_FDCWD, op.source, O_PATH,
+                                     RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+            if (!path) fail(op, "cannot open " + op.source, errno);
+            fd = ::open_tree(path.get(), "",
+                             AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        } else {
+            fd = ::open_tree(AT_FDCWD, op.source.c_str(),
+                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        }
+        if (fd < 0) {
+            if (errno == ENOENT && op.optional) continue;
+            fail(op, "cannot clone the mount of " + op.source, errno);
+        }
+        prepared.trees[i].reset(fd);
+    }
+    return prepared;
+}
+
+void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
+                   const std::string& scratch) {
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        const auto& op = plan.ops[i];
+        switch (op.kind) {
+        case Kind::bind: {
+            auto& tree = prepared.trees[i];
+            if (!tree) break;  // optional and absent
+            auto target = resolve_target(root_fd, op, is_dir(tree));
+            if (target) move_tree(op, tree, target);
+            tree.reset();
+            break;
+        }
+        case Kind::tmpfs: mount_new_fs(op, "tmpfs", root_fd); break;
+        case Kind::proc: mount_new_fs(op, "proc", root_fd); break;
+        case Kind::devpts: mount_new_fs(op, "devpts", root_fd); break;
+        case Kind::mqueue: mount_new_fs(op, "mqueue", root_fd); break;
+        case Kind::symlink: {
+            std::string target = lexically_absolute(op.target, "/");
+            auto slash = target.rfind('/');
+            MountOp dir = op;
+            dir.target = target.substr(0, slash);
+            auto parent = resolve_target(root_fd, dir, true);
+            std::string name = target.substr(slash + 1);
+            if (::symlinkat(op.source.c_str(), parent.get(), name.c_str()) != 0 && errno != EEXIST)
+                fail(op, "cannot create the symlink " + target, errno);
+            break;
+        }
+        case Kind::file: bind_generated(op, op.source, root_fd, scratch, i); break;
+        case Kind::passwd:
+        case Kind::group: {
+            std::string entry =
+                op.kind == Kind::passwd ? with_available_shell(root_fd, op.source) : op.source;
+            std::string image = read_in_root(root_fd, op.target.substr(1));
+            bind_generated(op, merge_account_entry(image, entry), root_fd, scratch, i);
+            break;
+        }
+        }
+    }
+}
+
+void pivot_into(const std::string& root) {
+    if (::chdir(root.c_str()) != 0) throw_errno(Errc::runtime, "cannot enter the new root " + root);
+    // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the
+    // new root alone, without a directory for the old root inside the container.
+    if (::syscall(SYS_pivot_root, ".", ".") != 0)
+        throw_errno(Errc::runtime, "cannot pivot_root into " + root);
+    if (::umount2(".", MNT_DETACH) != 0) throw_errno(Errc::runtime, "cannot detach the old root");
+    if (::chdir("/") != 0) throw_errno(Errc::runtime, "cannot enter the new root");
+}
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,92 @@
+// Step: a minimal /dev. A tmpfs with the harmless character devices bound from the host, a new
+// devpts instance (the host's terminals stay invisible), /dev/shm, and hardware only on request.
+#include <array>
+
+#include "karapace/sandbox/mounts.hpp"
+
+namespace karapace::sandbox {
+
+namespace {
+using Kind = MountOp::Kind;
+
+MountOp device(const std::string& path, const std::string& why, bool optional) {
+    MountOp m;
+    m.kind = Kind::bind;
+    m.source = path;
+    m.target = path;
+    m.nodev = false;  // the point of the bind is to use the node
+    m.optional = optional;
+    m.why = why;
+    return m;
+}
+
+MountOp link(const std::string& from, const std::string& to) {
+    MountOp m;
+    m.kind = Kind::symlink;
+    m.source = to;
+    m.target = from;
+    m.why = from;
+    return m;
+}
+}  // namespace
+
+void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
+    auto& ops = plan.ops;
+    MountOp dev;
+    dev.kind = Kind::tmpfs;
+    dev.source = "tmpfs";
+    dev.target = "/dev";
+    dev.options = "mode=0755";
+    dev.noexec = true;
+    dev.why = "/dev";
+    ops.push_back(dev);
+
+    for (const char* name : {"null", "zero", "full", "random", "urandom"})
+        ops.push_back(device(std::string("/dev/") + name, std::string("/dev/") + name, false));
+    ops.push_back(device("/dev/tty", "/dev/tty", true));
+
+    MountOp pts;
+    pts.kind = Kind::devpts;
+    pts.source = "devpts";
+    pts.target = "/dev/pts";
+    pts.options = "newinstance,ptmxmode=0666,mode=0620";
+    pts.noexec = true;
+    pts.why = "/dev/pts";
+    ops.push_back(pts);
+    ops.push_back(link("/dev/ptmx", "pts/ptmx"));
+
+    MountOp shm;
+    shm.kind = Kind::tmpfs;
+    shm.source = "tmpfs";
+    shm.target = "/dev/shm";
+    shm.options = "mode=1777";
+    shm.why = "/dev/shm";
+    ops.push_back(shm);
+
+    MountOp mq;
+    mq.kind = Kind::mqueue;
+    mq.source = "mqueue";
+    mq.target = "/dev/mqueue";
+    mq.noexec = true;
+    mq.optional = true;
+    mq.why = "/dev/mqueue";
+    ops.push_back(mq);
+
+    ops.push_back(link("/dev/fd", "/proc/self/fd"));
+    ops.push_back(link("/dev/stdin", "/proc/self/fd/0"));
+    ops.push_back(link("/dev/stdout", "/proc/self/fd/1"));
+    ops.push_back(link("/dev/stderr", "/proc/self/fd/2"));
+
+    if (spec.gpu) {
+        if (host.probe("/dev/dri")) ops.push_back(device("/dev/dri", "GPU (/dev/dri)", true));
+        for (const auto& name : host.list("/dev")) {
+            // nvidia0..N, nvidiactl, nvidia-modeset, nvidia-uvm(-tools), nvidia-caps/
+            if (name.rfind("nvidia", 0) == 0)
+                ops.push_back(device("/dev/" + name, "NVIDIA device /dev/" + name, true));
+        }
+    }
+    if (spec.audio && host.probe("/dev/snd"))
+        ops.push_back(device("/dev/snd", "sound devices (/dev/snd)", true));
+}
+
+}  // namespace karapace::sandbox

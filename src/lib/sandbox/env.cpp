@@ -1,0 +1,98 @@
+#include "karapace/sandbox/env.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+extern char** environ;
+
+namespace karapace::sandbox {
+
+namespace {
+
+// Locale and terminal: harmless and needed for a usable shell.
+constexpr std::array kBasic{"TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "NO_COLOR"};
+
+// The desktop session: only with host integration, which also binds the sockets they name.
+constexpr std::array kSession{"DISPLAY",
+                              "WAYLAND_DISPLAY",
+                              "XDG_RUNTIME_DIR",
+                              "XDG_SESSION_TYPE",
+                              "XDG_CURRENT_DESKTOP",
+                              "DBUS_SESSION_BUS_ADDRESS",
+                              "PULSE_SERVER",
+                              "SSH_AUTH_SOCK",
+                              "XAUTHORITY",
+                              "SHELL"};
+
+bool contains(std::string_view hay, std::string_view needle) {
+    return hay.find(needle) != std::string_view::npos;
+}
+
+std::string_view key_of(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+
+}  // namespace
+
+bool env_secret(std::string_view n) {
+    static constexpr std::array prefixes{
+        "AWS_",   "AZURE_",    "GOOGLE_APPLICATION", "GCP_",     "DOCKER_",     "GPG_AGENT",
+        "VAULT_", "NPM_TOKEN", "GITHUB_TOKEN",       "GH_TOKEN", "CI_JOB_TOKEN"};
+    for (std::string_view p : prefixes)
+        if (n.substr(0, p.size()) == p) return true;
+    static constexpr std::array parts{"TOKEN",   "SECRET", "PASSWORD",    "PASSWD",    "CREDENTIAL",
+                                      "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY"};
+    for (std::string_view p : parts)
+        if (contains(n, p)) return true;
+    return false;
+}
+
+bool env_allowed(std::string_view name, bool host_integration) {
+    if (env_secret(name)) return false;
+    for (std::string_view k : kBasic)
+        if (name == k) return true;
+    if (name.substr(0, 3) == "LC_") return true;
+    if (host_integration)
+        for (std::string_view k : kSession)
+            if (name == k) return true;
+    return false;
+}
+
+std::vector<std::string> build_environment(const std::vector<std::string>& host,
+                                           const EnvContext& ctx) {
+    std::map<std::string, std::string, std::less<>> env;
+    auto set = [&](std::string_view entry) {
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos || eq == 0) return;
+        env[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+    };
+    for (const auto& entry : host)
+        if (env_allowed(key_of(entry), ctx.host_integration)) set(entry);
+    env["PATH"] = kDefaultPath;
+    env["container"] = "karapace";
+    if (!ctx.name.empty()) env["KARAPACE_ENV"] = ctx.name;
+    if (!ctx.home.empty()) env["HOME"] = ctx.home;
+    if (!ctx.user.empty()) {
+        env["USER"] = ctx.user;
+        env["LOGNAME"] = ctx.user;
+    }
+    if (!env.count("TERM")) env["TERM"] = "xterm-256color";
+    for (const auto& entry : ctx.extra)
+        set(entry);
+    // Explicit --env wins: the caller chose to pass it, secret-looking or not.
+    for (const auto& entry : ctx.additions)
+        set(entry);
+    std::vector<std::string> out;
+    out.reserve(env.size());
+    for (const auto& [k, v] : env)
+        out.push_back(k + "=" + v);
+    return out;
+}
+
+std::vector<std::string> current_environment() {
+    std::vector<std::string> out;
+    for (char** e = environ; e && *e; ++e)
+        out.emplace_back(*e);
+    return out;
+}
+
+}  // namespace karapace::sandbox

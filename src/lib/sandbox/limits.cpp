@@ -1,0 +1,225 @@
+// Step: resource limits. See limits.hpp for the order of preference.
+#include "karapace/sandbox/limits.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/process.hpp"
+#include "sandbox/steps.hpp"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+namespace karapace::sandbox {
+
+namespace {
+
+std::string runtime_dir() {
+    const char* r = std::getenv("XDG_RUNTIME_DIR");
+    return r ? r : "";
+}
+
+bool user_manager_reachable() {
+    std::string rt = runtime_dir();
+    if (rt.empty()) return false;
+    struct stat st {};
+    // The user manager listens here; without it StartTransientUnit cannot work.
+    return ::stat((rt + "/systemd/private").c_str(), &st) == 0 &&
+           ::stat((rt + "/bus").c_str(), &st) == 0 && find_program("busctl").has_value();
+}
+
+bool start_scope(const Limits& l, pid_t pid, const std::string& unit) {
+    std::vector<std::string> argv{"busctl",
+                                  "--user",
+                                  "call",
+                                  "org.freedesktop.systemd1",
+                                  "/org/freedesktop/systemd1",
+                                  "org.freedesktop.systemd1.Manager",
+                                  "StartTransientUnit",
+                                  "ssa(sv)a(sa(sv))",
+                                  unit,
+                                  "fail"};
+    std::vector<std::string> props{"PIDs", "au", "1", std::to_string(pid)};
+    int n = 1;
+    auto add = [&](const char* name, std::uint64_t v) {
+        if (!v) return;
+        props.insert(props.end(), {name, "t", std::to_string(v)});
+        ++n;
+    };
+    add("MemoryMax", l.memory_max_bytes);
+    add("CPUWeight", l.cpu_weight);
+    add("TasksMax", l.tasks_max);
+    argv.push_back(std::to_string(n));
+    argv.insert(argv.end(), props.begin(), props.end());
+    argv.push_back("0");
+    try {
+        auto r = run_process(argv);
+        if (!r.ok()) log::debug("systemd user scope refused: ", tail_lines(r.err, 2));
+        return r.ok();
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+// The cgroup v2 directory of this process when cgroup2 is mounted (unified or hybrid).
+std::string own_cgroup_dir() {
+    std::string self;
+    try {
+        self = read_file("/proc/self/cgroup");
+    } catch (const Error&) {
+        return {};
+    }
+    std::istringstream in(self);
+    std::string line, path;
+    while (std::getline(in, line))
+        if (line.rfind("0::", 0) == 0) path = line.substr(3);
+    if (path.empty()) return {};
+    for (const char* mnt : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+        struct statfs fs {};
+        if (::statfs(mnt, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+            return std::string(mnt) + (path == "/" ? "" : path);
+    }
+    return {};
+}
+
+bool has_words(const std::string& text, std::initializer_list<const char*> words) {
+    std::istringstream in(text);
+    std::string w;
+    std::vector<std::string> have;
+    while (in >> w)
+        have.push_back(w);
+    for (const char* need : words)
+        if (std::find(have.begin(), have.end(), need) == have.end()) return false;
+    return true;
+}
+
+// A cgroup we may create children in, with the controllers the limits need already delegated.
+std::string delegated_cgroup(const Limits& l) {
+    std::string dir = own_cgroup_dir();
+    if (dir.empty() || ::access(dir.c_str(), W_OK) != 0) return {};
+    std::string control;
+    try {
+        control = read_file(dir + "/cgroup.subtree_control");
+    } catch (const Error&) {
+        return {};
+    }
+    std::vector<const char*> need;
+    if (l.memory_max_bytes) need.push_back("memory");
+    if (l.cpu_weight) need.push_back("cpu");
+    if (l.tasks_max) need.push_back("pids");
+    for (const char* c : need)
+        if (!has_words(control, {c})) return {};
+    return dir;
+}
+
+void write_knob(const std::string& dir, const char* knob, std::uint64_t value) {
+    if (!value) return;
+    UniqueFd fd(::open((dir + "/" + knob).c_str(), O_WRONLY | O_CLOEXEC));
+    std::string text = std::to_string(value);
+    if (!fd || ::write(fd.get(), text.data(), text.size()) < 0)
+        throw_errno(Errc::runtime, "cannot set " + dir + "/" + knob);
+}
+
+}  // namespace
+
+const char* limit_mechanism_name(LimitMechanism m) noexcept {
+    switch (m) {
+    case LimitMechanism::none: return "none";
+    case LimitMechanism::systemd_scope: return "systemd-scope";
+    case LimitMechanism::cgroup: return "cgroup";
+    case LimitMechanism::rlimit: return "rlimit";
+    }
+    return "none";
+}
+
+std::uint64_t cpu_weight_from_shares(std::uint64_t shares) noexcept {
+    if (shares == 0) return 0;
+    // The linear mapping systemd and runc use: 2 -> 1, 262144 -> 10000, 1024 -> 39 (not 100).
+    shares = std::clamp<std::uint64_t>(shares, 2, 262144);
+    return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+LimitMechanism probe_limit_mechanism() {
+    if (user_manager_reachable()) return LimitMechanism::systemd_scope;
+    Limits all{1, 1, 1};
+    if (!delegated_cgroup(all).empty()) return LimitMechanism::cgroup;
+    return LimitMechanism::rlimit;
+}
+
+LimitScope::LimitScope(const Limits& limits, pid_t pid, const std::string& unit_name) {
+    if (!limits.any()) return;
+    if (user_manager_reachable() && start_scope(limits, pid, unit_name)) {
+        mechanism_ = LimitMechanism::systemd_scope;
+        return;
+    }
+    std::string parent = delegated_cgroup(limits);
+    if (!parent.empty()) {
+        std::string dir = parent + "/" + unit_name;
+        if (::mkdir(dir.c_str(), 0755) == 0) {
+            cgroup_dir_ = dir;
+            try {
+                write_knob(dir, "memory.max", limits.memory_max_bytes);
+                write_knob(dir, "cpu.weight", limits.cpu_weight);
+                write_knob(dir, "pids.max", limits.tasks_max);
+                write_knob(dir, "cgroup.procs", static_cast<std::uint64_t>(pid));
+                mechanism_ = LimitMechanism::cgroup;
+                return;
+            } catch (const Error& e) {
+                log::debug("delegated cgroup unusable: ", e.what());
+            }
+        }
+    }
+    mechanism_ = LimitMechanism::rlimit;
+    log::warn(
+        "no systemd user manager and no delegated cgroup v2: limits are enforced with "
+        "rlimits (address space per process, process count per user; CPU weight ignored)");
+}
+
+LimitScope::~LimitScope() {
+    if (cgroup_dir_.empty()) return;
+    // The namespace's processes are gone once init has been reaped, but the kernel may take a
+    // moment to notice.
+    for (int i = 0; i < 50 && ::rmdir(cgroup_dir_.c_str()) != 0 && errno == EBUSY; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+LimitScope::LimitScope(LimitScope&& o) noexcept
+    : mechanism_(o.mechanism_), cgroup_dir_(std::exchange(o.cgroup_dir_, {})) {}
+
+LimitScope& LimitScope::operator=(LimitScope&& o) noexcept {
+    if (this != &o) {
+        this->~LimitScope();
+        mechanism_ = o.mechanism_;
+        cgroup_dir_ = std::exchange(o.cgroup_dir_, {});
+    }
+    return *this;
+}
+
+void apply_rlimits(const Limits& limits) {
+    if (limits.memory_max_bytes) {
+        struct rlimit r {
+            limits.memory_max_bytes, limits.memory_max_bytes
+        };
+        if (::setrlimit(RLIMIT_AS, &r) != 0) throw_errno(Errc::runtime, "cannot set RLIMIT_AS");
+    }
+    if (limits.tasks_max) {
+        struct rlimit r {
+            limits.tasks_max, limits.tasks_max
+        };
+        if (::setrlimit(RLIMIT_NPROC, &r) != 0)
+            throw_errno(Errc::runtime, "cannot set RLIMIT_NPROC");
+    }
+}
+
+}  // namespace karapace::sandbox

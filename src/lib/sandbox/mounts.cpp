@@ -1,0 +1,179 @@
+#include "karapace/sandbox/mounts.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "karapace/sandbox/idmap.hpp"
+#include "karapace/util/fd.hpp"
+
+namespace karapace::sandbox {
+
+namespace {
+
+using Kind = MountOp::Kind;
+
+MountOp op(Kind kind, std::string source, std::string target, std::string why) {
+    MountOp m;
+    m.kind = kind;
+    m.source = std::move(source);
+    m.target = std::move(target);
+    m.why = std::move(why);
+    return m;
+}
+
+// True when `path` is `dir` or below it, on whole components.
+bool is_within(const std::string& path, const std::string& dir) {
+    if (dir.empty() || path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0)
+        return false;
+    return path.size() == dir.size() || dir == "/" || path[dir.size()] == '/';
+}
+
+std::optional<FileKind> probe_host(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    if (S_ISDIR(st.st_mode)) return FileKind::directory;
+    if (S_ISREG(st.st_mode)) return FileKind::regular;
+    if (S_ISSOCK(st.st_mode)) return FileKind::socket;
+    if (S_ISCHR(st.st_mode)) return FileKind::character;
+    return FileKind::other;
+}
+
+std::vector<std::string> list_host(const std::string& path) {
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(path.c_str())) {
+        while (auto* e = ::readdir(d))
+            if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+        ::closedir(d);
+    }
+    return names;
+}
+
+}  // namespace
+
+HostView HostView::current() {
+    HostView h;
+    h.uid = ::getuid();
+    h.gid = ::getgid();
+    h.getenv = [](const std::string& k) -> std::optional<std::string> {
+        const char* v = std::getenv(k.c_str());
+        if (!v) return std::nullopt;
+        return std::string(v);
+    };
+    h.probe = probe_host;
+    h.list = list_host;
+    h.read = [](const std::string& p) -> std::optional<std::string> {
+        try {
+            return read_file_limited(p, 1 << 20);
+        } catch (...) {
+            return std::nullopt;
+        }
+    };
+    std::string passwd = h.read("/etc/passwd").value_or("");
+    h.user = passwd_name(passwd, h.uid).value_or(std::to_string(h.uid));
+    h.home = h.getenv("HOME").value_or(h.uid == 0 ? "/root" : "/home/" + h.user);
+    h.shell = h.getenv("SHELL").value_or("/bin/sh");
+    return h;
+}
+
+std::string merge_account_entry(const std::string& image_text, const std::string& entry) {
+    std::string name = entry.substr(0, entry.find(':')) + ":";
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < image_text.size()) {
+        auto nl = image_text.find('\n', pos);
+        auto end = nl == std::string::npos ? image_text.size() : nl;
+        std::string_view line(image_text.data() + pos, end - pos);
+        if (line.substr(0, name.size()) != name && !line.empty()) {
+            out.append(line);
+            out.push_back('\n');
+        }
+        pos = end + 1;
+    }
+    out += entry + "\n";
+    return out;
+}
+
+std::string hosts_file(const std::optional<std::string>& host_hosts, const std::string& hostname) {
+    std::string out = host_hosts.value_or("127.0.0.1\tlocalhost\n::1\tlocalhost\n");
+    if (!out.empty() && out.back() != '\n') out.push_back('\n');
+    if (!hostname.empty()) out += "127.0.1.1\t" + hostname + "\n";
+    return out;
+}
+
+std::string plan_cwd(const SandboxSpec& spec, const HostView& host) {
+    std::string cwd = spec.cwd;
+    if (cwd.empty()) {
+        char buf[4096];
+        if (::getcwd(buf, sizeof buf)) cwd = buf;
+    }
+    if (!cwd.empty()) {
+        for (const auto& m : spec.mounts)
+            if (is_within(cwd, m.host_path))
+                return m.container_path + cwd.substr(m.host_path.size());
+        if (spec.host_integration && is_within(cwd, host.home) && host.home != "/") return cwd;
+    }
+    if (spec.host_integration && !host.home.empty()) return host.home;
+    return spec.mapping == IdMapping::container_root ? "/root" : "/";
+}
+
+MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
+    MountPlan plan;
+    auto& ops = plan.ops;
+
+    auto proc = op(Kind::proc, "proc", "/proc", "process list");
+    proc.noexec = true;
+    ops.push_back(proc);
+    // A new sysfs needs a network namespace of our own; binding the host's works everywhere.
+    auto sys = op(Kind::bind, "/sys", "/sys", "/sys (read-only)");
+    sys.read_only = true;
+    sys.noexec = true;
+    ops.push_back(sys);
+
+    plan_devices(spec, host, plan);
+
+    auto run = op(Kind::tmpfs, "tmpfs", "/run", "/run");
+    run.options = "mode=0755";
+    ops.push_back(run);
+
+    auto resolv = op(Kind::bind, "/etc/resolv.conf", "/etc/resolv.conf", "DNS configuration");
+    resolv.read_only = true;
+    resolv.optional = true;
+    ops.push_back(resolv);
+    // The image's /etc normally has these files; where it cannot even get them, run anyway.
+    auto etc_file = [&](Kind kind, std::string content, const char* target, std::string why) {
+        auto m = op(kind, std::move(content), target, std::move(why));
+        m.optional = true;
+        ops.push_back(m);
+    };
+    etc_file(Kind::file, hosts_file(host.read("/etc/hosts"), spec.hostname), "/etc/hosts",
+             "/etc/hosts");
+    if (!spec.hostname.empty())
+        etc_file(Kind::file, spec.hostname + "\n", "/etc/hostname", "/etc/hostname");
+
+    if (spec.mapping == IdMapping::keep_id && host.uid != 0) {
+        // Shell is chosen in the child: the host's when the image has it, else /bin/sh.
+        std::string uid = std::to_string(host.uid), gid = std::to_string(host.gid);
+        etc_file(Kind::passwd,
+                 host.user + ":x:" + uid + ":" + gid + ":" + host.user + ":" + host.home + ":" +
+                     host.shell,
+                 "/etc/passwd", "user entry in /etc/passwd");
+        etc_file(Kind::group, host.user + ":x:" + gid + ":", "/etc/group",
+                 "user entry in /etc/group");
+    }
+
+    if (spec.host_integration) plan_host_integration(spec, host, plan);
+
+    for (const auto& m : spec.mounts) {
+        auto b = op(Kind::bind, m.host_path, m.container_path, "mount " + m.host_path);
+        b.read_only = m.read_only;
+        b.no_symlinks = true;
+        ops.push_back(b);
+    }
+    plan.cwd = plan_cwd(spec, host);
+    return plan;
+}
+
+}  // namespace karapace::sandbox

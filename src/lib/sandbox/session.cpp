@@ -1,0 +1,95 @@
+#include "karapace/sandbox/session.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <thread>
+
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
+
+namespace karapace::sandbox {
+
+namespace {
+
+template <typename T>
+bool parse(std::string_view s, T& v) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.remove_suffix(1);
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+
+bool alive(const Session& s) { return process_alive(s.pid, s.start_time); }
+
+}  // namespace
+
+SessionRecord::SessionRecord(const std::string& dir, pid_t pid) {
+    auto start = process_start_time(pid);
+    if (!start)
+        throw Error(Errc::runtime, "the sandbox process " + std::to_string(pid) +
+                                       " ended before its session was recorded");
+    make_dirs(dir, 0700);
+    std::string file = dir + "/" + std::to_string(pid);
+    write_file_atomic(file, std::to_string(*start) + "\n");
+    file_ = file;
+}
+
+SessionRecord::~SessionRecord() {
+    if (!file_.empty()) ::unlink(file_.c_str());
+}
+
+std::vector<Session> list_sessions(const std::string& dir) {
+    std::vector<Session> out;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return out;
+    std::vector<std::string> names;
+    while (auto* e = ::readdir(d))
+        if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    ::closedir(d);
+    for (const auto& name : names) {
+        Session s;
+        std::string file = dir + "/" + name;
+        std::string text;
+        try {
+            text = read_file_limited(file, 64);
+        } catch (const Error&) {
+            continue;
+        }
+        if (!parse(name, s.pid) || !parse(text, s.start_time) || !alive(s)) {
+            ::unlink(file.c_str());
+            continue;
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+std::size_t stop_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
+    auto sessions = list_sessions(dir);
+    for (const auto& s : sessions)
+        ::kill(s.pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto remaining = [&] {
+        std::size_t n = 0;
+        for (const auto& s : sessions)
+            n += alive(s);
+        return n;
+    };
+    while (remaining() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const auto& s : sessions)
+        if (alive(s)) ::kill(s.pid, SIGKILL);  // ends the whole pid namespace
+    for (int i = 0; i < 200 && remaining() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (const auto& s : sessions)
+        ::unlink((dir + "/" + std::to_string(s.pid)).c_str());
+    return sessions.size();
+}
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,308 @@
+// The sandbox, read top to bottom: what a run does, one line per step. The parent prepares
+// everything that needs allocation or the host's view, clones into new namespaces, writes the id
+// maps and limits, records the session and lets the child go; the child builds the root, mounts,
+// pivots and becomes init of its pid namespace; init forks the command, which drops privileges
+// and executes. Errors cross back over a pipe as typed errors.
+#include "karapace/sandbox/spawn.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "karapace/sandbox/env.hpp"
+#include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/mounts.hpp"
+#include "karapace/sandbox/session.hpp"
+#include "karapace/sandbox/terminal.hpp"
+#include "karapace/util/error.hpp"
+#include "sandbox/child.hpp"
+#include "sandbox/steps.hpp"
+#include "sandbox/wire.hpp"
+
+namespace karapace::sandbox {
+
+namespace {
+
+// Where the child builds the new root. A tmpfs over /tmp in the child's own mount namespace:
+// nothing on the host changes, and everything under the host's /tmp was opened beforehand.
+constexpr const char* kStage = "/tmp";
+constexpr const char* kRoot = "/tmp/root";
+constexpr const char* kScratch = "/tmp/scratch";
+
+// Messages from the parent on the go pipe.
+constexpr char kGo = 'g';
+constexpr char kGoWithRlimits = 'r';
+
+// Everything the child needs, computed before clone so the child mostly makes system calls.
+struct Prepared {
+    IdMapPlan ids;
+    MountPlan mounts;
+    std::vector<std::string> env;
+    std::vector<char*> envp;
+    std::vector<char*> argv;
+    std::vector<std::string> search_path;  // the container PATH, for argv[0] without a '/'
+    unsigned long clone_flags = 0;
+};
+
+Prepared prepare(const SandboxSpec& spec) {
+    Prepared p;
+    p.ids = plan_id_maps_for_caller(spec.mapping);
+    auto host = HostView::current();
+    p.mounts = plan_mounts(spec, host);
+
+    EnvContext ctx;
+    ctx.name = spec.hostname;
+    ctx.host_integration = spec.host_integration;
+    if (spec.mapping == IdMapping::container_root) {
+        ctx.home = "/root";
+        ctx.user = "root";
+    } else {
+        ctx.home = host.home;
+        ctx.user = host.user;
+    }
+    ctx.additions = spec.env;
+    ctx.extra = p.mounts.env_extra;
+    p.env = build_environment(current_environment(), ctx);
+    for (auto& e : p.env) {
+        e.c_str();
+        p.envp.push_back(e.data());
+        if (e.rfind("PATH=", 0) == 0) {
+            std::string path = e.substr(5);
+            std::size_t start = 0;
+            for (;;) {
+                auto colon = path.find(':', start);
+                auto dir = path.substr(start, colon - start);
+                if (!dir.empty()) p.search_path.push_back(dir);
+                if (colon == std::string::npos) break;
+                start = colon + 1;
+            }
+        }
+    }
+    p.envp.push_back(nullptr);
+    for (const auto& a : spec.argv)
+        p.argv.push_back(const_cast<char*>(a.c_str()));
+    p.argv.push_back(nullptr);
+
+    p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
+    return p;
+}
+
+// ---- the command (PID 2) -----------------------------------------------------------------
+
+[[noreturn]] void exec_failed(int err_fd, const std::string& what, int err) {
+    int status = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+    wire::send_error(err_fd, Error(Errc::runtime, what + ": " + std::strerror(err),
+                                   status == 127 ? "is it installed in the environment?" : ""));
+    ::_exit(status);
+}
+
+// execvpe() searches the PATH of *our* environment; the command's PATH is the container's.
+[[noreturn]] void exec_command(const Prepared& p, int err_fd) {
+    const char* name = p.argv[0];
+    if (std::strchr(name, '/')) {
+        ::execve(name, p.argv.data(), p.envp.data());
+        exec_failed(err_fd, std::string("cannot execute ") + name, errno);
+    }
+    int last = ENOENT;
+    for (const auto& dir : p.search_path) {
+        std::string candidate = dir + "/" + name;
+        ::execve(candidate.c_str(), p.argv.data(), p.envp.data());
+        if (errno != ENOENT && errno != ENOTDIR) last = errno;  // remember EACCES, ENOEXEC
+    }
+    exec_failed(
+        err_fd,
+        std::string(name) + ": command not found" + (last == ENOENT ? "" : " or not executable"),
+        last);
+}
+
+[[noreturn]] void command_process(const SandboxSpec& spec, const Prepared& p, bool rlimits,
+                                  int err_fd) {
+    try {
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (spec.interactive) take_terminal_foreground();
+        if (rlimits) apply_rlimits(spec.limits);
+        // No setuid binary or file capability inside may raise privileges again.
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+            throw_errno(Errc::runtime, "cannot set no_new_privs");
+        if (::chdir(p.mounts.cwd.c_str()) != 0)
+            throw_errno(Errc::runtime, "cannot enter the working directory " + p.mounts.cwd);
+        // Whatever the caller left open (store locks, sockets) must not reach the command.
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    } catch (const Error& e) {
+        wire::send_error(err_fd, e);
+        ::_exit(125);
+    }
+    exec_command(p, err_fd);
+}
+
+// ---- the sandbox child (PID 1) -----------------------------------------------------------
+
+[[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {
+    try {
+        close_fds_except({go_fd, err_fd});
+        char go = 0;
+        if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
+        ::close(go_fd);
+        // 1. identity: host supplementary groups would appear as the overflow group.
+        if (!p.ids.deny_setgroups) ::setgroups(0, nullptr);
+        // 2. open what the new root needs before the stage hides the host's /tmp.
+        auto layers = open_overlay_sources(spec);
+        auto sources = open_mount_sources(p.mounts);
+        // 3. a private mount tree, a stage, the overlay root.
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            throw_errno(Errc::runtime, "cannot make the sandbox's mounts private");
+        if (::mount("karapace", kStage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+            throw_errno(Errc::runtime, std::string("cannot mount the staging tmpfs on ") + kStage);
+        ::mkdir(kRoot, 0755);
+        ::mkdir(kScratch, 0700);
+        mount_overlay(layers, kRoot, kScratch);
+        layers = {};
+        UniqueFd root(::open(kRoot, O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root) throw_errno(Errc::runtime, "cannot open the new root");
+        // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts.
+        attach_mounts(p.mounts, sources, root.get(), kScratch);
+        // 5. uts and network.
+        if (!spec.hostname.empty() &&
+            ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+            throw_errno(Errc::runtime, "cannot set the hostname " + spec.hostname);
+        if (spec.network_isolation) bring_up_loopback();
+        // 6. switch root; a frozen environment's root becomes read-only.
+        pivot_into(kRoot);
+        if (spec.read_only) seal_root_read_only();
+        // 7. fork the command and become its init.
+        sigset_t forwarded = init_signal_set();
+        ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+        pid_t command = ::fork();
+        if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
+        if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
+        ::close(err_fd);
+        ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
+        run_init(command, forwarded);
+    } catch (const Error& e) {
+        wire::send_error(err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+    }
+    ::_exit(125);
+}
+
+// ---- the parent --------------------------------------------------------------------------
+
+std::atomic<pid_t> g_forward_to{0};
+
+void forward_signal(int sig, siginfo_t* info, void*) {
+    // Terminal-generated signals reach the sandbox directly (same process group).
+    pid_t pid = g_forward_to.load();
+    if (pid > 0 && info->si_code != SI_KERNEL) ::kill(pid, sig);
+}
+
+// While the sandbox runs, signals meant for us go to its init, which passes them on.
+class SignalForwarding {
+public:
+    explicit SignalForwarding(pid_t pid) {
+        g_forward_to = pid;
+        struct sigaction sa {};
+        sa.sa_sigaction = forward_signal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &sa, &old_[i]);
+    }
+    ~SignalForwarding() {
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &old_[i], nullptr);
+        g_forward_to = 0;
+    }
+    SignalForwarding(const SignalForwarding&) = delete;
+    SignalForwarding& operator=(const SignalForwarding&) = delete;
+
+private:
+    static constexpr std::array kSignals{SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    std::array<struct sigaction, kSignals.size()> old_{};
+};
+
+// Kills and reaps the child unless released: an error before "go" must not leave it waiting.
+class ChildGuard {
+public:
+    explicit ChildGuard(pid_t pid) : pid_(pid) {}
+    ~ChildGuard() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            try {
+                wait_exit_status(pid_);
+            } catch (...) {}
+        }
+    }
+    pid_t release() { return std::exchange(pid_, -1); }
+    ChildGuard(const ChildGuard&) = delete;
+    ChildGuard& operator=(const ChildGuard&) = delete;
+
+private:
+    pid_t pid_;
+};
+
+}  // namespace
+
+RunResult run(const SandboxSpec& spec) {
+    if (spec.argv.empty()) throw Error(Errc::usage, "no command to run in the sandbox");
+    RunResult result;
+    try {
+        const Prepared p = prepare(spec);
+        Pipe go, errors;
+        pid_t pid = clone_process(p.clone_flags);
+        if (pid == 0) sandbox_child(spec, p, go.read.get(), errors.write.get());
+        go.read.reset();
+        errors.write.reset();
+        ChildGuard guard(pid);
+
+        write_id_maps(pid, p.ids);
+        std::string unit = "karapace-" +
+                           (spec.hostname.empty() ? std::string("run") : spec.hostname) + "-" +
+                           std::to_string(pid);
+        LimitScope limits(spec.limits, pid, unit + ".scope");
+        result.limits = limits.mechanism();
+        std::optional<SessionRecord> session;
+        if (!spec.session_dir.empty()) session.emplace(spec.session_dir, pid);
+        std::optional<ForegroundGuard> foreground;
+        std::optional<ContainerMarker> marker;
+        if (spec.interactive) {
+            foreground.emplace();
+            marker.emplace(spec.hostname);
+        }
+        SignalForwarding forwarding(pid);
+
+        char go_byte = limits.mechanism() == LimitMechanism::rlimit ? kGoWithRlimits : kGo;
+        if (::write(go.write.get(), &go_byte, 1) != 1)
+            throw_errno(Errc::runtime, "cannot start the sandbox");
+        go.write.reset();
+
+        auto error = wire::receive_error(errors.read.get());
+        result.status = wait_exit_status(guard.release());
+        if (error) {
+            result.error = std::move(error);
+            if (result.status != 126 && result.status != 127) result.status = 125;
+        }
+    } catch (const Error& e) {
+        result.status = 125;
+        result.error = e;
+    }
+    return result;
+}
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,54 @@
+// The steps a sandbox child performs, one file each, called in order by spawn.cpp. Everything
+// here runs inside the new namespaces and reports failure as karapace::Error naming the path.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "karapace/sandbox/mounts.hpp"
+#include "karapace/sandbox/spec.hpp"
+#include "karapace/util/fd.hpp"
+
+namespace karapace::sandbox {
+
+// overlay.cpp: the root filesystem. Layer directories are opened before the stage hides them.
+struct OverlaySources {
+    std::vector<UniqueFd> lowers;  // top first
+    UniqueFd upper, work;          // empty when read-only
+};
+OverlaySources open_overlay_sources(const SandboxSpec& spec);
+// Mounts the overlay at `mountpoint` (kernel overlayfs with userxattr; fuse-overlayfs when the
+// kernel refuses). A read-only run gets a throwaway upper in `scratch` so mount points can be
+// created; the root is made read-only after the mounts (seal_root_read_only). Returns true when
+// fuse-overlayfs was used.
+bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
+                   const std::string& scratch);
+void seal_root_read_only();
+
+// mounts.cpp (attach part): binds are cloned from the host before the stage hides it, then
+// everything is attached below the new root, with targets resolved inside that root.
+struct PreparedMounts {
+    std::vector<UniqueFd> trees;  // one per plan op; empty for non-bind ops and skipped sources
+};
+PreparedMounts open_mount_sources(const MountPlan& plan);
+void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
+                   const std::string& scratch);
+// pivot_root into `root`, detaching the old root; the cwd becomes "/".
+void pivot_into(const std::string& root);
+
+// net.cpp
+void bring_up_loopback();
+
+// init.cpp: PID 1 of the sandbox. Forwards the signals in `forwarded` (blocked by the caller) to
+// `child`, reaps every orphan, and exits with the child's status (128 + signal when killed).
+[[noreturn]] void run_init(pid_t child, const sigset_t& forwarded);
+// The signals init forwards, plus SIGCHLD.
+sigset_t init_signal_set();
+
+// limits.cpp, in the command process just before execve.
+void apply_rlimits(const Limits& limits);
+
+}  // namespace karapace::sandbox
