@@ -78,7 +78,8 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& entry, const std::string& why) const {
-        throw Error(Errc::failed, "refusing tar entry '" + entry + "': " + why,
+        std::string shown = entry.size() > 200 ? entry.substr(0, 200) + "..." : entry;
+        throw Error(Errc::failed, "refusing tar entry '" + shown + "': " + why,
                     "the archive is damaged or hostile; nothing outside " + dest_ + " was written");
     }
     [[noreturn]] void fail_errno(const std::string& entry, const std::string& what) const {

@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+
+#include "karapace/store/layers.hpp"
+#include "karapace/store/metadata.hpp"
+#include "karapace/store/store.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/json.hpp"
+#include "support.hpp"
+
+using namespace karapace;
+using namespace karapace::store;
+using karapace::store::test::TempDir;
+
+namespace {
+
+EnvId env(char c) { return EnvId::parse(std::string(64, c)); }
+
+Layer sample_layer(const Store& s, const std::string& content) {
+    Layer l;
+    l.digest = s.objects().put(content);
+    l.kind = LayerKind::packages;
+    l.size = content.size();
+    l.created = "2026-11-28T19:00:00Z";
+    l.file_count = 3;
+    return l;
+}
+
+}  // namespace
+
+TEST_CASE("a layer record round-trips with its checksum") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Layer base = sample_layer(s, "base tar");
+    base.kind = LayerKind::base;
+    s.layers().put(base);
+    Layer l = sample_layer(s, "pkg tar");
+    l.parent = base.digest;
+    s.layers().put(l);
+    Layer back = s.layers().get(l.digest);
+    CHECK(back.digest == l.digest);
+    CHECK(back.kind == LayerKind::packages);
+    CHECK(back.parent == base.digest);
+    CHECK(back.size == l.size);
+    CHECK(back.file_count == 3);
+    CHECK(s.layers().list().size() == 2);
+    auto text = read_file(s.layout().layer_path(l.digest));
+    CHECK(text.find("\"checksum\"") != std::string::npos);
+    CHECK(to_json(back).at("kind").as_string() == "packages");
+}
+
+TEST_CASE("an edited layer record fails its checksum and names the file") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Layer l = sample_layer(s, "tar");
+    s.layers().put(l);
+    std::string path = s.layout().layer_path(l.digest);
+    std::string text = read_file(path);
+    auto pos = text.find("\"file_count\": 3");
+    REQUIRE(pos != std::string::npos);
+    text.replace(pos, 15, "\"file_count\": 4");
+    karapace::store::test::write_text(path, text);
+    try {
+        s.layers().get(l.digest);
+        FAIL("edited layer accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::store);
+        CHECK(std::string(e.what()).find(path) != std::string::npos);
+    }
+    // put() replaces a damaged record with a good one.
+    s.layers().put(l);
+    CHECK(s.layers().get(l.digest).file_count == 3);
+}
+
+TEST_CASE("a metadata record round-trips every field") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata m = make_metadata(env('a'));
+    m.name = "web";
+    m.state = EnvState::built;
+    m.manifest_object = s.objects().put("manifest");
+    m.lock_digest = sha256("lock");
+    m.layers = {sha256("l1"), sha256("l2")};
+    m.snapshots = {sha256("s1")};
+    m.base_image_ref = "https://example.org/rootfs.tar.xz#sha256=00";
+    m.base_image_digest = sha256("image");
+    m.manifest_dir = "/home/u/project";
+    s.metadata().put(m);
+    EnvMetadata back = s.metadata().get(env('a'));
+    CHECK(back.env_id == m.env_id);
+    CHECK(back.short_id() == std::string(12, 'a'));
+    CHECK(back.name == m.name);
+    CHECK(back.state == EnvState::built);
+    CHECK(back.manifest_object == m.manifest_object);
+    CHECK(back.lock_digest == m.lock_digest);
+    CHECK(back.layers == m.layers);
+    CHECK(back.snapshots == m.snapshots);
+    CHECK(back.base_image_ref == m.base_image_ref);
+    CHECK(back.base_image_digest == m.base_image_digest);
+    CHECK(back.manifest_dir == m.manifest_dir);
+    CHECK(back.created == m.created);
+    CHECK(!back.updated.empty());
+}
+
+TEST_CASE("environment names are validated") {
+    CHECK(valid_env_name("web-1_dev"));
+    CHECK(valid_env_name(std::string(64, 'n')));
+    CHECK_FALSE(valid_env_name(std::string(65, 'n')));
+    CHECK_FALSE(valid_env_name(""));
+    CHECK_FALSE(valid_env_name("a b"));
+    CHECK_FALSE(valid_env_name("a/b"));
+    CHECK_FALSE(valid_env_name("a.b"));
+    CHECK_THROWS_AS(validate_env_name("a.b"), Error);
+}
+
+TEST_CASE("names are unique across environments; renaming to one's own name is fine") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata a = make_metadata(env('a'));
+    a.name = "web";
+    s.metadata().put(a);
+    s.metadata().put(make_metadata(env('b')));
+    try {
+        s.metadata().rename(env('b'), std::string("web"));
+        FAIL("duplicate name accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::conflict);
+        CHECK(std::string(e.what()).find("aaaaaaaaaaaa") != std::string::npos);
+    }
+    CHECK_NOTHROW(s.metadata().rename(env('a'), std::string("web")));
+    CHECK(s.metadata().rename(env('b'), std::string("db")).name == "db");
+    CHECK(s.metadata().find_by_name("db")->env_id == env('b'));
+    CHECK_FALSE(s.metadata().rename(env('b'), std::nullopt).name.has_value());
+    CHECK_FALSE(s.metadata().find_by_name("db").has_value());
+    CHECK_THROWS_AS(s.metadata().rename(env('b'), std::string("no way")), Error);
+}
+
+TEST_CASE("a corrupt metadata record is listed as an error with its path, never skipped") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    s.metadata().put(make_metadata(env('a')));
+    s.metadata().put(make_metadata(env('b')));
+    karapace::store::test::flip_byte(s.layout().metadata_path(env('b')), 20);
+    auto list = s.metadata().list();
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].ok());
+    CHECK_FALSE(list[1].ok());
+    CHECK(list[1].error.find(s.layout().metadata_path(env('b'))) != std::string::npos);
+    CHECK_THROWS_AS(s.metadata().list_all_or_throw(), Error);
+    CHECK_THROWS_AS(s.metadata().get(env('b')), Error);
+    // A record without checksum is refused too (no legacy bypass).
+    auto o = to_json(s.metadata().get(env('a')));
+    karapace::store::test::write_text(s.layout().metadata_path(env('a')), json::pretty(o));
+    CHECK_THROWS_AS(s.metadata().get(env('a')), Error);
+}
+
+TEST_CASE("a metadata file renamed to another id is detected") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    s.metadata().put(make_metadata(env('a')));
+    ::rename(s.layout().metadata_path(env('a')).c_str(),
+             s.layout().metadata_path(env('c')).c_str());
+    CHECK_THROWS_AS(s.metadata().get(env('c')), Error);
+    try {
+        s.metadata().get(env('a'));
+        FAIL("missing record found");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::not_found);
+    }
+}
+
+TEST_CASE("state changes persist") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    s.metadata().put(make_metadata(env('a')));
+    s.metadata().set_state(env('a'), EnvState::archived);
+    CHECK(s.metadata().get(env('a')).state == EnvState::archived);
+    CHECK(env_state_name(EnvState::frozen) == "frozen");
+    CHECK(parse_env_state("built") == EnvState::built);
+    CHECK_THROWS_AS(parse_env_state("running"), Error);
+}
