@@ -1,0 +1,307 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+#include "fixture.hpp"
+#include "karapace/store/gc.hpp"
+#include "karapace/store/lock.hpp"
+#include "karapace/store/migrate.hpp"
+#include "karapace/store/verify.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/json.hpp"
+
+using namespace karapace;
+using namespace karapace::store;
+using namespace karapace::store::test;
+
+namespace {
+
+GcOptions no_grace(bool dry_run) {
+    GcOptions o;
+    o.dry_run = dry_run;
+    o.grace = std::chrono::seconds(0);
+    return o;
+}
+
+std::vector<std::string> describe(const GcReport& r) {
+    std::vector<std::string> out;
+    for (const auto& i : r.items)
+        out.push_back(i.kind + " " + i.path + " " + std::to_string(i.bytes));
+    return out;
+}
+
+bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+
+// Every file below `root` with its size, to prove a dry run changed nothing.
+std::vector<std::string> snapshot_tree(const std::string& root) {
+    std::vector<std::string> out;
+    for (const auto& n : entries(root)) {
+        std::string p = root + "/" + n;
+        struct stat st {};
+        ::lstat(p.c_str(), &st);
+        out.push_back(p + ":" + std::to_string(st.st_size));
+        if (S_ISDIR(st.st_mode))
+            for (auto& x : snapshot_tree(p))
+                out.push_back(x);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("verify-store passes a clean populated store") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    VerifyReport r = verify_store(s.layout());
+    INFO(human_summary(r));
+    CHECK(r.ok());
+    CHECK(r.objects_checked == 7);
+    CHECK(r.objects_ok == 7);
+    CHECK(r.layers_checked == 5);
+    CHECK(r.metadata_checked == 2);
+    CHECK(r.images_checked == 2);
+    CHECK(r.threads >= 1);
+    CHECK_NOTHROW(require_clean(r));
+    CHECK(to_json(r).at("ok").as_bool());
+    CHECK(human_summary(r).rfind("store OK", 0) == 0);
+}
+
+TEST_CASE("verify-store detects a flipped byte in an object, a layer and a metadata record") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    std::string path;
+    std::string kind;
+    SECTION("object") {
+        kind = "object";
+        path = s.layout().object_path(p.manifest);
+    }
+    SECTION("layer") {
+        kind = "layer";
+        path = s.layout().layer_path(p.pkgs);
+    }
+    SECTION("metadata") {
+        kind = "metadata";
+        path = s.layout().metadata_path(p.b);
+    }
+    flip_byte(path, 5);
+    VerifyReport r = verify_store(s.layout());
+    REQUIRE(r.failures.size() == 1);
+    CHECK(r.failures[0].kind == kind);
+    CHECK(r.failures[0].path == path);
+    try {
+        require_clean(r);
+        FAIL("damaged store passed");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::store);
+        CHECK(std::string(e.what()).find(path) != std::string::npos);
+    }
+    CHECK_FALSE(to_json(r).at("ok").as_bool());
+}
+
+TEST_CASE(
+    "verify-store reports stray files, broken references and bad images, ignores temp files") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    write_text(s.layout().objects_dir() + "/not-a-digest", "x");
+    write_text(s.layout().objects_dir() + "/.tmp-object-abc", "in flight");
+    s.objects().remove(p.archived_layer);  // layer record now points at nothing
+    write_text(s.layout().images_dir() + "/" + p.garbage_image.hex() + "/image.json",
+               "{\"digest\": \"" + p.image.str() + "\"}");
+    VerifyReport r = verify_store(s.layout());
+    INFO(human_summary(r));
+    CHECK(r.failures.size() == 3);
+    std::vector<std::string> kinds;
+    for (const auto& f : r.failures)
+        kinds.push_back(f.kind);
+    std::sort(kinds.begin(), kinds.end());
+    CHECK(kinds == std::vector<std::string>{"image", "layer", "object"});
+}
+
+TEST_CASE("gc dry run lists exactly what the real run removes, and the live set survives") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    auto before = snapshot_tree(dir.path());
+    GcReport dry = collect_garbage(s.layout(), lock, no_grace(true));
+    CHECK(snapshot_tree(dir.path()) == before);
+    CHECK(dry.removed == 0);
+    CHECK(dry.count("layer") == 1);
+    CHECK(dry.count("object") == 2);  // the orphan and the unreferenced layer's tar
+    CHECK(dry.count("unpacked-layer") == 1);
+    CHECK(dry.count("image") == 1);
+    CHECK(dry.count("staging") == 1);
+    CHECK(dry.count("env") == 1);
+    CHECK(dry.count("temp") == 1);
+    CHECK(dry.bytes > 0);
+    CHECK(human_summary(dry).find("would remove 8 item(s)") != std::string::npos);
+
+    GcReport real = collect_garbage(s.layout(), lock, no_grace(false));
+    CHECK(describe(real) == describe(dry));
+    CHECK(real.bytes == dry.bytes);
+    CHECK(real.removed == real.items.size());
+
+    CHECK_FALSE(s.layers().exists(p.garbage_layer));
+    CHECK_FALSE(s.objects().exists(p.garbage_object));
+    CHECK_FALSE(exists(s.layout().unpacked_layer_dir(p.garbage_layer)));
+    CHECK_FALSE(exists(s.layout().images_dir() + "/" + p.garbage_image.hex()));
+    CHECK(entries(s.layout().staging_dir()).empty());
+    CHECK_FALSE(exists(s.layout().envs_dir() + "/" + std::string(64, 'c')));
+    for (const auto& d : {p.base, p.pkgs, p.snap, p.archived_layer}) {
+        CHECK(s.layers().exists(d));
+        CHECK(s.objects().exists(d));
+    }
+    CHECK(s.objects().exists(p.manifest));
+    CHECK(exists(s.layout().unpacked_layer_dir(p.pkgs)));
+    CHECK(exists(s.layout().images_dir() + "/" + p.image.hex()));
+    CHECK(exists(s.layout().env_dir(p.a) + "/upper/etc/motd"));
+    CHECK(verify_store(s.layout()).ok());
+    CHECK(s.wal().list().empty());
+    CHECK(collect_garbage(s.layout(), lock, no_grace(false)).items.empty());
+}
+
+TEST_CASE("gc refuses to run while a metadata record is unreadable, and removes nothing") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    flip_byte(s.layout().metadata_path(p.b), 10);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    auto before = snapshot_tree(dir.path());
+    try {
+        collect_garbage(s.layout(), lock, no_grace(false));
+        FAIL("gc ran on an unreadable store");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::store);
+        CHECK(std::string(e.what()).find(s.layout().metadata_path(p.b)) != std::string::npos);
+    }
+    CHECK(snapshot_tree(dir.path()) == before);
+}
+
+TEST_CASE("gc keeps fresh garbage within the grace period and paths a live operation protects") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    GcOptions graced;
+    graced.dry_run = true;
+    CHECK(collect_garbage(s.layout(), lock, graced).items.empty());
+
+    WalOp op = s.wal().begin("build");
+    op.protect("objects/sha256/" + p.garbage_object.hex());
+    op.protect("staging/build-123");
+    GcReport r = collect_garbage(s.layout(), lock, no_grace(false));
+    CHECK(s.objects().exists(p.garbage_object));
+    CHECK(exists(s.layout().staging_dir() + "/build-123/upper/f"));
+    CHECK(r.count("staging") == 0);
+    op.commit();
+    collect_garbage(s.layout(), lock, no_grace(false));
+    CHECK_FALSE(s.objects().exists(p.garbage_object));
+}
+
+TEST_CASE("gc stops cleanly when cancelled") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    std::atomic<bool> cancel{false};
+    GcOptions o = no_grace(false);
+    o.cancel = &cancel;
+    o.remover = [&](const std::string& path) {
+        remove_tree(path);
+        cancel = true;  // like a SIGINT arriving during the first removal
+    };
+    GcReport r = collect_garbage(s.layout(), lock, o);
+    CHECK(r.cancelled);
+    CHECK(r.removed == 1);
+    CHECK(r.items.size() == 1);
+    CHECK(s.wal().list().empty());
+    CHECK(verify_store(s.layout()).ok());
+    GcReport rest = collect_garbage(s.layout(), lock, no_grace(false));
+    CHECK_FALSE(rest.cancelled);
+    CHECK(rest.items.size() == 7);
+}
+
+TEST_CASE("gc needs the exclusive lock") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    auto lock = StoreLock::acquire(s.layout(), LockMode::shared);
+    CHECK_THROWS_AS(collect_garbage(s.layout(), lock, no_grace(true)), Error);
+}
+
+namespace {
+
+// A store as the earlier (format 2) Karapace left it.
+void make_format2_store(const std::string& root) {
+    make_dirs(root + "/store/objects");
+    make_dirs(root + "/store/layers");
+    make_dirs(root + "/store/metadata");
+    make_dirs(root + "/env/" + std::string(64, '1') + "/upper");
+    make_dirs(root + "/images/debian-bookworm/rootfs");
+    write_text(root + "/store/version", "{\n  \"format_version\": 2\n}");
+    write_text(root + "/store/objects/" + std::string(64, 'e'), "object one");
+    write_text(root + "/store/objects/" + std::string(64, 'f'), "object two!");
+    write_text(root + "/store/objects/.tmp123", "ignored");
+    write_text(root + "/store/layers/" + std::string(64, '9'), "{\"hash\": \"x\"}");
+    write_text(root + "/store/metadata/" + std::string(64, '1'),
+               "{\n  \"env_id\": \"" + std::string(64, '1') +
+                   "\",\n  \"short_id\": \"111111111111\",\n  \"name\": \"dev\",\n  \"state\": "
+                   "\"Built\"\n}");
+    write_text(root + "/store/metadata/" + std::string(64, '2'), "{not json");
+}
+
+}  // namespace
+
+TEST_CASE("migrate recognises a format 2 store, reports it, and changes nothing") {
+    TempDir dir;
+    make_format2_store(dir.path());
+    auto before = snapshot_tree(dir.path());
+    MigrateReport r = migrate_store(dir.path());
+    CHECK(snapshot_tree(dir.path()) == before);
+    CHECK(r.status == "legacy");
+    CHECK(r.found_version == 2);
+    CHECK(r.objects == 2);
+    CHECK(r.object_bytes == 21);
+    CHECK(r.layers == 1);
+    REQUIRE(r.environments.size() == 2);
+    CHECK(r.environments[0].name == "dev");
+    CHECK(r.environments[0].state == "Built");
+    CHECK(r.environments[0].error.empty());
+    CHECK_FALSE(r.environments[1].error.empty());
+    CHECK(r.images == std::vector<std::string>{"debian-bookworm"});
+    CHECK(!r.advice.empty());
+    CHECK(to_json(r).at("status").as_string() == "legacy");
+    CHECK(human_summary(r).find("dev") != std::string::npos);
+    try {
+        Store::open(dir.path());
+        FAIL("format 2 store opened");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::store);
+        CHECK(e.hint().find("karapace migrate") != std::string::npos);
+    }
+}
+
+TEST_CASE("migrate --apply moves the old store aside and starts a format 3 store") {
+    TempDir dir;
+    make_format2_store(dir.path());
+    MigrateOptions o;
+    o.apply = true;
+    MigrateReport r = migrate_store(dir.path(), o);
+    CHECK(r.status == "migrated");
+    REQUIRE(!r.backup_path.empty());
+    CHECK(read_file(r.backup_path + "/store/objects/" + std::string(64, 'e')) == "object one");
+    CHECK(exists(r.backup_path + "/images/debian-bookworm/rootfs"));
+    CHECK(read_format_version(Layout(dir.path())) == 3);
+    CHECK_NOTHROW(Store::open(dir.path(), OpenMode::existing));
+    CHECK(migrate_store(dir.path()).status == "current");
+}
+
+TEST_CASE("migrate on a missing store or a newer one says so") {
+    TempDir dir;
+    CHECK(migrate_store(dir / "none").status == "none");
+    Store::open(dir / "new");
+    write_text(dir / "new/store/version", "{\"format_version\": 4}");
+    CHECK(migrate_store(dir / "new").status == "newer");
+}
