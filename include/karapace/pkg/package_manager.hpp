@@ -62,23 +62,24 @@ public:
     // Downloads fresh repository metadata. Minimal images often ship without any.
     virtual Argv refresh_argv() const = 0;
     // Installs the newest available versions. An empty list gives an empty argv: nothing to run.
-    virtual Argv install_argv(const std::vector<std::string>& packages) const = 0;
+    // Names that a tool would read as options are refused with Error(manifest).
+    Argv install_argv(const std::vector<std::string>& packages) const;
     // Installs exactly the locked versions (downgrading what the image has if needed).
-    virtual Argv install_exact_argv(const std::vector<LockedPackage>& packages) const = 0;
+    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const;
 
     // Managers that can install only what the repository offers right now (pacman) need a check
     // before an exact install: run this argv (after refresh_argv) and pass its stdout to
     // check_available(), which throws Error(conflict) listing every locked version the repository
     // no longer has. An empty argv means install_exact_argv can fetch any version and no check is
     // needed.
-    virtual Argv available_argv(const std::vector<LockedPackage>& packages) const;
+    Argv available_argv(const std::vector<LockedPackage>& packages) const;
     virtual void check_available(const std::string& output,
                                  const std::vector<LockedPackage>& packages) const;
 
     // Asks the package database for the installed versions of `packages` (as written in the
     // manifest, `name:arch` for apt and `name.arch` for rpm included). Its exit status is not
     // meaningful (non-zero when one package is missing): parse stdout with parse_versions().
-    virtual Argv query_argv(const std::vector<std::string>& packages) const = 0;
+    Argv query_argv(const std::vector<std::string>& packages) const;
     // Reads query_argv's stdout and keeps exactly the installed packages that were asked for.
     QueryResult parse_versions(const std::string& output,
                                const std::vector<std::string>& requested) const;
@@ -99,6 +100,15 @@ public:
 protected:
     explicit PackageManager(Options options) : options_(options) {}
     const Options& options() const noexcept { return options_; }
+
+    // The command words the public builders append package arguments to.
+    virtual Argv install_command() const = 0;
+    virtual Argv install_exact_command() const = 0;
+    // One locked package as install_exact_command's argument (apt `name:arch=version`, ...).
+    virtual std::string exact_spec(const LockedPackage& package) const = 0;
+    virtual Argv query_command() const = 0;
+    // Empty when exact installs need no availability check (see available_argv).
+    virtual Argv available_command() const { return {}; }
 
     // Every package record in the query output, unfiltered.
     virtual std::vector<PackageVersion> parse_query_output(const std::string& output) const = 0;

@@ -3,7 +3,6 @@
 #include <string_view>
 
 #include "pkg/managers.hpp"
-#include "pkg/names.hpp"
 #include "pkg/text.hpp"
 
 namespace karapace::pkg {
@@ -31,32 +30,6 @@ public:
 
     Argv refresh_argv() const override { return {"apk", "--no-progress", "update"}; }
 
-    Argv install_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        Argv argv{"apk", "--no-progress", "add"};
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
-    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        // `name=version` pins the version in /etc/apk/world; apk downgrades to it if needed.
-        Argv argv{"apk", "--no-progress", "add"};
-        for (const auto& p : packages)
-            argv.push_back(p.name + "=" + p.version);
-        return argv;
-    }
-
-    Argv query_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        Argv argv{"apk", "--no-progress", "list", "--installed"};
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
     std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
 
     std::vector<std::string> error_lines(const std::string& output) const override {
@@ -66,6 +39,17 @@ public:
     }
 
 protected:
+    Argv install_command() const override { return {"apk", "--no-progress", "add"}; }
+
+    // `name=version` pins the version in /etc/apk/world; apk downgrades to it if needed.
+    Argv install_exact_command() const override { return install_command(); }
+
+    std::string exact_spec(const LockedPackage& p) const override {
+        return p.name + "=" + p.version;
+    }
+
+    Argv query_command() const override { return {"apk", "--no-progress", "list", "--installed"}; }
+
     // `apk list --installed` lines: "name-version arch {origin} (license) [installed]".
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         std::vector<PackageVersion> out;

@@ -3,7 +3,6 @@
 #include <string_view>
 
 #include "pkg/managers.hpp"
-#include "pkg/names.hpp"
 #include "pkg/text.hpp"
 
 namespace karapace::pkg {
@@ -18,41 +17,6 @@ public:
     Argv refresh_argv() const override {
         auto argv = apt_get();
         argv.push_back("update");
-        return argv;
-    }
-
-    Argv install_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        auto argv = install_base();
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
-    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        auto argv = install_base();
-        // The image may already carry a newer version of a locked package.
-        argv.push_back("--allow-downgrades");
-        for (const auto& p : packages) {
-            // `name:arch=version`; arch-independent packages take no qualifier.
-            std::string spec = p.name;
-            if (!p.arch.empty() && p.arch != "all") spec += ":" + p.arch;
-            argv.push_back(spec + "=" + p.version);
-        }
-        return argv;
-    }
-
-    Argv query_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        // dpkg-query expands the \t and \n escapes itself. The status column tells installed
-        // packages from ones that only left their configuration files behind.
-        Argv argv{"dpkg-query", "--show",
-                  "--showformat=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n",
-                  "--"};
-        argv.insert(argv.end(), packages.begin(), packages.end());
         return argv;
     }
 
@@ -74,6 +38,39 @@ public:
     }
 
 protected:
+    Argv install_command() const override {
+        auto argv = apt_get();
+        // Keep the image's configuration files without asking when a package brings new ones.
+        for (const char* opt :
+             {"Dpkg::Options::=--force-confdef", "Dpkg::Options::=--force-confold"}) {
+            argv.push_back("-o");
+            argv.push_back(opt);
+        }
+        argv.insert(argv.end(), {"install", "-y", "--no-install-recommends"});
+        return argv;
+    }
+
+    Argv install_exact_command() const override {
+        auto argv = install_command();
+        // The image may already carry a newer version of a locked package.
+        argv.push_back("--allow-downgrades");
+        return argv;
+    }
+
+    std::string exact_spec(const LockedPackage& p) const override {
+        // `name:arch=version`; arch-independent packages take no qualifier.
+        if (p.arch.empty() || p.arch == "all") return p.name + "=" + p.version;
+        return p.name + ":" + p.arch + "=" + p.version;
+    }
+
+    Argv query_command() const override {
+        // dpkg-query expands the \t and \n escapes itself. The status column tells installed
+        // packages from ones that only left their configuration files behind.
+        return {"dpkg-query", "--show",
+                "--showformat=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n",
+                "--"};
+    }
+
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         std::vector<PackageVersion> out;
         for (auto line : text::lines(output)) {
@@ -96,18 +93,6 @@ private:
             argv.push_back("-o");
             argv.push_back("APT::Sandbox::User=root");
         }
-        return argv;
-    }
-
-    Argv install_base() const {
-        auto argv = apt_get();
-        // Keep the image's configuration files without asking when a package brings new ones.
-        for (const char* opt :
-             {"Dpkg::Options::=--force-confdef", "Dpkg::Options::=--force-confold"}) {
-            argv.push_back("-o");
-            argv.push_back(opt);
-        }
-        argv.insert(argv.end(), {"install", "-y", "--no-install-recommends"});
         return argv;
     }
 };

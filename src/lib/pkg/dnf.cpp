@@ -3,7 +3,6 @@
 #include <string_view>
 
 #include "pkg/managers.hpp"
-#include "pkg/names.hpp"
 #include "pkg/rpm.hpp"
 #include "pkg/text.hpp"
 
@@ -18,28 +17,6 @@ public:
     Kind kind() const noexcept override { return Kind::dnf; }
 
     Argv refresh_argv() const override { return {program_, "-y", "makecache"}; }
-
-    Argv install_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        auto argv = install_base();
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
-    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        auto argv = install_base();
-        // NEVRA: name-[epoch:]version-release.arch, which dnf matches exactly.
-        for (const auto& p : packages)
-            argv.push_back(p.name + "-" + p.version + (p.arch.empty() ? "" : "." + p.arch));
-        return argv;
-    }
-
-    Argv query_argv(const std::vector<std::string>& packages) const override {
-        return rpm::query_argv(packages);
-    }
 
     std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
 
@@ -58,16 +35,25 @@ public:
     }
 
 protected:
+    // Weak dependencies are the rpm world's recommends: left out, like apt's.
+    Argv install_command() const override {
+        return {program_, "install", "-y", "--setopt=install_weak_deps=False"};
+    }
+
+    Argv install_exact_command() const override { return install_command(); }
+
+    // NEVRA: name-[epoch:]version-release.arch, which dnf matches exactly.
+    std::string exact_spec(const LockedPackage& p) const override {
+        return p.name + "-" + p.version + (p.arch.empty() ? "" : "." + p.arch);
+    }
+
+    Argv query_command() const override { return rpm::query_command(); }
+
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         return rpm::parse_query(output);
     }
 
 private:
-    Argv install_base() const {
-        // Weak dependencies are the rpm world's recommends: left out, like apt's.
-        return {program_, "install", "-y", "--setopt=install_weak_deps=False"};
-    }
-
     std::string program_;
 };
 

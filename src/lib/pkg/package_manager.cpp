@@ -13,6 +13,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "pkg/managers.hpp"
+#include "pkg/names.hpp"
 
 namespace karapace::pkg {
 
@@ -35,7 +36,44 @@ std::optional<Kind> parse_kind(std::string_view name) noexcept {
 
 std::string_view PackageManager::name() const noexcept { return to_string(kind()); }
 
-Argv PackageManager::available_argv(const std::vector<LockedPackage>&) const { return {}; }
+namespace {
+
+Argv append(Argv argv, const std::vector<std::string>& words) {
+    argv.insert(argv.end(), words.begin(), words.end());
+    return argv;
+}
+
+}  // namespace
+
+Argv PackageManager::install_argv(const std::vector<std::string>& packages) const {
+    if (packages.empty()) return {};
+    check_package_names(packages);
+    return append(install_command(), packages);
+}
+
+Argv PackageManager::install_exact_argv(const std::vector<LockedPackage>& packages) const {
+    if (packages.empty()) return {};
+    check_package_names(packages);
+    auto argv = install_exact_command();
+    for (const auto& p : packages)
+        argv.push_back(exact_spec(p));
+    return argv;
+}
+
+Argv PackageManager::available_argv(const std::vector<LockedPackage>& packages) const {
+    auto argv = available_command();
+    if (packages.empty() || argv.empty()) return {};
+    check_package_names(packages);
+    for (const auto& p : packages)
+        argv.push_back(p.name);
+    return argv;
+}
+
+Argv PackageManager::query_argv(const std::vector<std::string>& packages) const {
+    if (packages.empty()) return {};
+    check_package_names(packages);
+    return append(query_command(), packages);
+}
 
 void PackageManager::check_available(const std::string&, const std::vector<LockedPackage>&) const {}
 

@@ -8,7 +8,6 @@
 
 #include "karapace/util/error.hpp"
 #include "pkg/managers.hpp"
-#include "pkg/names.hpp"
 #include "pkg/text.hpp"
 
 namespace karapace::pkg {
@@ -54,36 +53,6 @@ public:
 
     Argv refresh_argv() const override { return sync({"-Sy", "--noconfirm"}); }
 
-    Argv install_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        // -u with the install: after a database refresh, Arch supports only whole-system
-        // upgrades (installing against a refreshed database without -u is a partial upgrade).
-        auto argv = sync({"-Su", "--noconfirm", "--needed"});
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
-    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        // `name=version` is a version constraint pacman resolves against the sync databases: if
-        // the repository no longer has that version, pacman fails with "target not found".
-        auto argv = sync({"-S", "--noconfirm", "--needed"});
-        for (const auto& p : packages)
-            argv.push_back(p.name + "=" + p.version);
-        return argv;
-    }
-
-    Argv available_argv(const std::vector<LockedPackage>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        Argv argv{"pacman", "-Si", "--"};
-        for (const auto& p : packages)
-            argv.push_back(p.name);
-        return argv;
-    }
-
     void check_available(const std::string& output,
                          const std::vector<LockedPackage>& packages) const override {
         std::multimap<std::string, std::string> offered;
@@ -113,15 +82,6 @@ public:
             "(archive.archlinux.org) of the lock's date");
     }
 
-    Argv query_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        // -Qi rather than -Q: it also reports the architecture.
-        Argv argv{"pacman", "-Qi", "--"};
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
     std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
 
     std::vector<std::string> error_lines(const std::string& output) const override {
@@ -130,6 +90,24 @@ public:
     }
 
 protected:
+    // -u with the install: after a database refresh, Arch supports only whole-system upgrades
+    // (installing against a refreshed database without -u is a partial upgrade).
+    Argv install_command() const override { return sync({"-Su", "--noconfirm", "--needed"}); }
+
+    // Exact installs upgrade nothing else: the lock does not cover the rest of the system.
+    Argv install_exact_command() const override { return sync({"-S", "--noconfirm", "--needed"}); }
+
+    // `name=version` is a version constraint pacman resolves against the sync databases: if the
+    // repository no longer has that version, pacman fails with "target not found".
+    std::string exact_spec(const LockedPackage& p) const override {
+        return p.name + "=" + p.version;
+    }
+
+    Argv available_command() const override { return {"pacman", "-Si", "--"}; }
+
+    // -Qi rather than -Q: it also reports the architecture.
+    Argv query_command() const override { return {"pacman", "-Qi", "--"}; }
+
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         return parse_info_blocks(output);
     }

@@ -2,18 +2,13 @@
 
 #include <array>
 
-#include "pkg/names.hpp"
 #include "pkg/text.hpp"
 
 namespace karapace::pkg::rpm {
 
-Argv query_argv(const std::vector<std::string>& packages) {
-    if (packages.empty()) return {};
-    check_package_names(packages);
+Argv query_command() {
     // rpm expands \t and \n in a query format itself.
-    Argv argv{"rpm", "-q", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n", "--"};
-    argv.insert(argv.end(), packages.begin(), packages.end());
-    return argv;
+    return {"rpm", "-q", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n", "--"};
 }
 
 std::vector<PackageVersion> parse_query(const std::string& output) {

@@ -3,7 +3,6 @@
 #include <string_view>
 
 #include "pkg/managers.hpp"
-#include "pkg/names.hpp"
 #include "pkg/rpm.hpp"
 #include "pkg/text.hpp"
 
@@ -18,28 +17,6 @@ public:
 
     // --non-interactive is a global option: it must come before the command.
     Argv refresh_argv() const override { return {"zypper", "--non-interactive", "refresh"}; }
-
-    Argv install_argv(const std::vector<std::string>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        Argv argv{"zypper", "--non-interactive", "install", "--no-recommends"};
-        argv.insert(argv.end(), packages.begin(), packages.end());
-        return argv;
-    }
-
-    Argv install_exact_argv(const std::vector<LockedPackage>& packages) const override {
-        if (packages.empty()) return {};
-        check_package_names(packages);
-        // --oldpackage lets a locked version replace a newer one the image already has.
-        Argv argv{"zypper", "--non-interactive", "install", "--no-recommends", "--oldpackage"};
-        for (const auto& p : packages)
-            argv.push_back(p.name + (p.arch.empty() ? "" : "." + p.arch) + "=" + p.version);
-        return argv;
-    }
-
-    Argv query_argv(const std::vector<std::string>& packages) const override {
-        return rpm::query_argv(packages);
-    }
 
     std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
 
@@ -58,6 +35,23 @@ public:
     }
 
 protected:
+    Argv install_command() const override {
+        return {"zypper", "--non-interactive", "install", "--no-recommends"};
+    }
+
+    // --oldpackage lets a locked version replace a newer one the image already has.
+    Argv install_exact_command() const override {
+        auto argv = install_command();
+        argv.push_back("--oldpackage");
+        return argv;
+    }
+
+    std::string exact_spec(const LockedPackage& p) const override {
+        return p.name + (p.arch.empty() ? "" : "." + p.arch) + "=" + p.version;
+    }
+
+    Argv query_command() const override { return rpm::query_command(); }
+
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         return rpm::parse_query(output);
     }
