@@ -1,0 +1,39 @@
+// The user's karapace configuration (`$XDG_CONFIG_HOME/karapace/config.toml`, normally
+// `~/.config/karapace/config.toml`): extra directories manifests may mount, and the image server.
+//
+//   [mounts]
+//   allow = ["/srv/data", "~/shared"]
+//
+//   [images]
+//   server = "https://mirror.example.org/images"
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace karapace::schema {
+
+struct UserConfig {
+    std::vector<std::string> mount_allow;     // absolute, `~` expanded, lexically normalised
+    std::optional<std::string> image_server;  // base URL without a trailing '/'
+    std::string source;                       // the file read; empty when there was none
+
+    friend bool operator==(const UserConfig&, const UserConfig&) = default;
+};
+
+// `$XDG_CONFIG_HOME/karapace/config.toml`.
+std::string user_config_path();
+// Reads user_config_path(); a missing file gives the defaults. A malformed one is an
+// Error(failed) naming file, key, line and column.
+UserConfig load_user_config();
+UserConfig load_user_config(const std::string& path, const std::string& home);
+UserConfig parse_user_config(std::string_view text, const std::string& source_name,
+                             const std::string& home);
+
+// default_mount_allowlist(home) followed by the configured directories, each also under its
+// realpath when that differs (symlinked /home), without duplicates.
+std::vector<std::string> mount_allowlist(const UserConfig& config, const std::string& home);
+
+}  // namespace karapace::schema

@@ -1,0 +1,48 @@
+// The normalised manifest: the record two manifests that mean the same thing share (names trimmed,
+// sorted and de-duplicated, mounts sorted by label, backend in lower case), and its canonical JSON,
+// a compact serialisation with a fixed key order.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karapace/schema/manifest.hpp"
+
+namespace karapace::schema {
+
+struct NormalizedManifest {
+    std::uint32_t manifest_version = manifest_version_current;
+    std::string base_image;
+    std::vector<std::string> packages;  // sorted by byte order, unique
+    std::vector<std::string> apps;      // sorted by byte order, unique
+    bool gpu = false;
+    bool audio = false;
+    std::vector<MountSpec> mounts;  // sorted by label
+    std::string backend;            // lower case
+    bool network_isolation = false;
+    std::optional<std::uint64_t> cpu_shares;
+    std::optional<std::uint64_t> memory_limit_mb;
+
+    friend bool operator==(const NormalizedManifest&, const NormalizedManifest&) = default;
+};
+
+// Throws Error(manifest) for what only shows once the manifest is seen whole (two mounts with the
+// same label after trimming, or onto the same container path), and for values a hand-built
+// Manifest may carry that parse_manifest would have refused (empty image, unknown backend).
+NormalizedManifest normalize(const Manifest& manifest);
+
+// {"manifest_version":1,"base_image":...,"system_packages":[...],"gui_apps":[...],
+//  "hardware_gpu":false,"hardware_audio":false,
+//  "mounts":[{"label":...,"host":...,"container":...,"read_only":false}],
+//  "runtime_backend":"namespace","network_isolation":false,"cpu_shares":null,
+//  "memory_limit_mb":null}
+boost::json::object to_json(const NormalizedManifest& manifest);
+std::string canonical_json(const NormalizedManifest& manifest);
+
+// {"label":...,"host":...,"container":...,"read_only":...}
+boost::json::object to_json(const MountSpec& mount);
+
+}  // namespace karapace::schema

@@ -1,0 +1,109 @@
+#include "karapace/schema/config.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#include "karapace/schema/mount.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "schema/text.hpp"
+#include "schema/toml_reader.hpp"
+
+namespace karapace::schema {
+
+using detail::fail_at;
+using detail::TableReader;
+
+namespace {
+constexpr std::size_t config_size_limit = 1024 * 1024;
+}
+
+std::string user_config_path() { return xdg_config_home() + "/karapace/config.toml"; }
+
+UserConfig parse_user_config(std::string_view text, const std::string& source_name,
+                             const std::string& home) {
+    detail::TomlSource src{source_name, Errc::failed};
+    toml::value root = detail::parse_toml(text, src);
+    TableReader top(src, root, "", {"mounts", "images"});
+    UserConfig cfg;
+    cfg.source = source_name;
+    if (auto mounts = top.table("mounts", {"allow"})) {
+        auto allow = mounts->string_array("allow");
+        const auto& elems = allow ? mounts->find("allow")->as_array() : toml::array{};
+        for (std::size_t i = 0; allow && i < allow->size(); ++i) {
+            std::string p = detail::trim((*allow)[i]);
+            if (p == "~" || p.rfind("~/", 0) == 0) p = home + p.substr(1);
+            if (p.empty() || p[0] != '/' || detail::has_control_char(p))
+                fail_at(src, detail::value_position(elems[i]),
+                        log::cat("element ", i, " of 'mounts.allow' must be an absolute path or ",
+                                 "start with '~/', not ", detail::toml_basic_string((*allow)[i])),
+                        "write allow = [\"/srv/data\"]");
+            p = lexically_absolute(p, "/");
+            cfg.mount_allow.push_back(p);
+        }
+    }
+    if (auto images = top.table("images", {"server"})) {
+        if (auto server = images->string("server")) {
+            std::string s = detail::trim(*server);
+            bool scheme = s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0 ||
+                          s.rfind("file://", 0) == 0;
+            if (!scheme || detail::has_control_char(s) || s.find(' ') != std::string::npos)
+                fail_at(src, detail::value_position(*images->find("server")),
+                        "key 'images.server' must be an http://, https:// or file:// URL, not " +
+                            detail::toml_basic_string(*server),
+                        "write server = \"https://images.linuxcontainers.org\"");
+            while (s.size() > 1 && s.back() == '/')
+                s.pop_back();
+            cfg.image_server = s;
+        }
+    }
+    return cfg;
+}
+
+UserConfig load_user_config(const std::string& path, const std::string& home) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
+    std::string text;
+    try {
+        text = read_file_limited(path, config_size_limit);
+    } catch (const Error& e) {
+        throw Error(e.code(), std::string("cannot read the karapace configuration: ") + e.what(),
+                    "fix the file's permissions or remove it");
+    }
+    try {
+        return parse_user_config(text, path, home);
+    } catch (const Error& e) {
+        throw Error(
+            e.code(), e.what(),
+            e.hint() + (e.hint().empty() ? "" : "; ") + "the configuration file is " + path);
+    }
+}
+
+UserConfig load_user_config() { return load_user_config(user_config_path(), home_dir()); }
+
+std::vector<std::string> mount_allowlist(const UserConfig& config, const std::string& home) {
+    std::vector<std::string> wanted = default_mount_allowlist(home);
+    wanted.insert(wanted.end(), config.mount_allow.begin(), config.mount_allow.end());
+    std::vector<std::string> out;
+    auto add = [&out](const std::string& p) {
+        if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    };
+    for (const auto& p : wanted) {
+        add(p);
+        // Mount sources are compared after realpath, so an allowed directory reached through a
+        // symlink (/home -> /var/home on Fedora Atomic desktops) must be allowed under its real
+        // name too.
+        if (char* real = ::realpath(p.c_str(), nullptr)) {
+            add(real);
+            std::free(real);
+        }
+    }
+    return out;
+}
+
+}  // namespace karapace::schema

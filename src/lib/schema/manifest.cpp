@@ -1,0 +1,190 @@
+#include "karapace/schema/manifest.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "schema/text.hpp"
+#include "schema/toml_reader.hpp"
+
+namespace karapace::schema {
+
+using detail::fail_at;
+using detail::Position;
+using detail::TableReader;
+using detail::TomlSource;
+
+namespace {
+
+// A package or app name goes to a package manager's argv: no blanks (two names in one string), no
+// control characters, and no leading '-' (it would be read as an option).
+std::string name_problem(std::string_view name) {
+    if (name.empty()) return "is empty";
+    if (detail::has_control_char(name)) return "contains a control character";
+    if (name.find(' ') != std::string_view::npos) return "contains a space (one name per string)";
+    if (name.front() == '-') return "starts with '-'";
+    return {};
+}
+
+std::vector<std::string> read_names(const TableReader& t, std::string_view key) {
+    auto raw = t.string_array(key);
+    if (!raw) return {};
+    const auto& elems = t.find(key)->as_array();
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < raw->size(); ++i) {
+        std::string name = detail::trim((*raw)[i]);
+        std::string problem = name_problem(name);
+        if (!problem.empty())
+            fail_at(t.source(), detail::value_position(elems[i]),
+                    log::cat("element ", i, " of '", t.path_of(key), "' ", problem, ": ",
+                             detail::toml_basic_string((*raw)[i])),
+                    "write one package name per string, e.g. [\"git\", \"curl\"]");
+        out.push_back(std::move(name));
+    }
+    return out;
+}
+
+void read_version(const TomlSource& src, const toml::value& root, Manifest& m) {
+    TableReader any(src, root, "", {}, true);
+    const toml::value* v = any.find("manifest_version");
+    if (v == nullptr)
+        any.fail_missing("manifest_version", "add `manifest_version = 1` at the top of the file");
+    auto version = any.integer("manifest_version");
+    if (*version != manifest_version_current)
+        fail_at(src, detail::value_position(*v),
+                log::cat("unsupported manifest_version ", *version, " (this karapace reads ",
+                         manifest_version_current, ")"),
+                *version > 1 ? "this manifest was written for a newer karapace; upgrade karapace"
+                             : "set manifest_version = 1");
+    m.manifest_version = manifest_version_current;
+}
+
+void read_base(const TableReader& top, Manifest& m) {
+    auto base = top.table("base", {"image"});
+    const std::string example = "add:\n  [base]\n  image = \"debian/bookworm\"";
+    if (!base) fail_at(top.source(), top.position(), "missing required table [base]", example);
+    if (base->find("image") == nullptr) base->fail_missing("image", example);
+    std::string raw = base->required_string("image");
+    m.base_image = detail::trim(raw);
+    const toml::value& v = *base->find("image");
+    if (m.base_image.empty())
+        fail_at(top.source(), detail::value_position(v), "key 'base.image' must not be empty",
+                "name an image, e.g. \"debian/bookworm\" or \"ubuntu/24.04\"");
+    if (detail::has_control_char(m.base_image) || m.base_image.find(' ') != std::string::npos)
+        fail_at(top.source(), detail::value_position(v),
+                "key 'base.image' must not contain spaces or control characters: " +
+                    detail::toml_basic_string(raw));
+}
+
+std::string container_key(const std::string& container) {
+    std::string c = lexically_absolute(container, "/");
+    while (c.size() > 1 && c.back() == '/')
+        c.pop_back();
+    return c;
+}
+
+void read_mounts(const TableReader& top, Manifest& m) {
+    auto mounts = top.table("mounts", {}, true);
+    if (!mounts) return;
+    std::map<std::string, std::string> label_of_target;
+    std::map<std::string, std::string> seen_labels;
+    for (const auto& key : mounts->keys_in_order()) {
+        const toml::value& v = *mounts->find(key);
+        if (!v.is_string())
+            mounts->fail_type(key, v,
+                              "a string of the form \"host:container\" or "
+                              "\"host:container:ro\"");
+        MountSpec spec;
+        std::string problem = check_mount_spec(key, v.as_string().str, spec);
+        if (!problem.empty())
+            mounts->fail_key(key,
+                             problem.rfind("mount label", 0) == 0
+                                 ? problem + " (key '" + mounts->path_of(key) + "')"
+                                 : "mount '" + mounts->path_of(key) + "': " + problem,
+                             "write mounts as label = \"host:container\" or "
+                             "\"host:container:ro\"; the container path is absolute");
+        if (auto it = seen_labels.find(spec.label); it != seen_labels.end())
+            mounts->fail_key(key, "mount label '" + spec.label + "' is used twice (also by '" +
+                                      mounts->path_of(it->second) + "')");
+        seen_labels[spec.label] = key;
+        std::string target = container_key(spec.container);
+        if (auto it = label_of_target.find(target); it != label_of_target.end())
+            mounts->fail_key(
+                key,
+                "mounts '" + it->second + "' and '" + spec.label + "' both mount onto " + target,
+                "give each mount its own container path");
+        label_of_target[target] = spec.label;
+        m.mounts.push_back(std::move(spec));
+    }
+}
+
+void read_runtime(const TableReader& top, Manifest& m) {
+    auto rt = top.table("runtime", {"backend", "network_isolation", "resource_limits"});
+    if (!rt) return;
+    if (auto backend = rt->string("backend")) {
+        std::string b = detail::lower(detail::trim(*backend));
+        const auto& known = known_backends();
+        if (std::find(known.begin(), known.end(), b) == known.end()) {
+            std::string list;
+            for (const auto& k : known)
+                list += (list.empty() ? "" : ", ") + k;
+            fail_at(top.source(), detail::value_position(*rt->find("backend")),
+                    "unknown backend " + detail::toml_basic_string(*backend) +
+                        " for 'runtime.backend' (known: " + list + ")",
+                    "use backend = \"namespace\" (the default)");
+        }
+        m.backend = detail::trim(*backend);
+    }
+    m.network_isolation = rt->boolean("network_isolation").value_or(false);
+    if (auto limits = rt->table("resource_limits", {"cpu_shares", "memory_limit_mb"})) {
+        m.cpu_shares = limits->unsigned_integer("cpu_shares", 1, cpu_shares_max);
+        m.memory_limit_mb = limits->unsigned_integer("memory_limit_mb", 1, memory_limit_mb_max);
+    }
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_backends() {
+    static const std::vector<std::string> backends{"namespace", "oci", "mock"};
+    return backends;
+}
+
+Manifest parse_manifest(std::string_view text, const std::string& source_name) {
+    TomlSource src{source_name, Errc::manifest};
+    if (text.find('\0') != std::string_view::npos)
+        throw Error(Errc::manifest, source_name + ": not a text file (it contains a NUL byte)",
+                    "point karapace at a karapace.toml manifest");
+    toml::value root = detail::parse_toml(text, src);
+    Manifest m;
+    read_version(src, root, m);
+    TableReader top(src, root, "",
+                    {"manifest_version", "base", "system", "gui", "hardware", "mounts", "runtime"});
+    read_base(top, m);
+    if (auto sys = top.table("system", {"packages"})) m.packages = read_names(*sys, "packages");
+    if (auto gui = top.table("gui", {"apps"})) m.apps = read_names(*gui, "apps");
+    if (auto hw = top.table("hardware", {"gpu", "audio"})) {
+        m.gpu = hw->boolean("gpu").value_or(false);
+        m.audio = hw->boolean("audio").value_or(false);
+    }
+    read_mounts(top, m);
+    read_runtime(top, m);
+    return m;
+}
+
+Manifest parse_manifest_file(const std::string& path) {
+    std::string text;
+    try {
+        text = read_file_limited(path, manifest_size_limit);
+    } catch (const Error& e) {
+        throw Error(Errc::manifest, std::string("cannot read manifest: ") + e.what(),
+                    e.code() == Errc::not_found
+                        ? "check the path, or create a manifest with `karapace new`"
+                        : "check that the path names a readable karapace.toml");
+    }
+    return parse_manifest(text, path);
+}
+
+}  // namespace karapace::schema
