@@ -75,6 +75,7 @@ public:
     EnvMetadata set_state(const EnvId& id, EnvState state) const;
 
 private:
+    void check_name_free(const EnvId& id, const std::string& name) const;
     Layout layout_;
 };
 

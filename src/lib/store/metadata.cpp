@@ -222,15 +222,33 @@ std::optional<EnvMetadata> MetadataStore::find_by_name(std::string_view name) co
     return std::nullopt;
 }
 
+// Only a new or changed name needs the scan of every other record (which must all be readable:
+// an unreadable record could hold the same name).
+void MetadataStore::check_name_free(const EnvId& id, const std::string& name) const {
+    try {
+        if (exists(id) && get(id).name == name) return;
+    } catch (const Error& e) {
+        if (e.code() != Errc::store && e.code() != Errc::not_found) throw;
+    }
+    std::string own = layout_.metadata_path(id);
+    for (const auto& e : list()) {
+        if (e.path == own) continue;
+        if (!e.ok())
+            throw Error(Errc::store,
+                        "cannot check that the name '" + name + "' is free: " + e.error,
+                        "run `karapace verify-store`; restore or remove the damaged record");
+        if (e.record->name && *e.record->name == name)
+            throw Error(
+                Errc::conflict,
+                "the name '" + name + "' is already used by environment " + e.record->short_id(),
+                "pick another name, or rename that environment first");
+    }
+}
+
 void MetadataStore::put(EnvMetadata m) const {
     if (m.name) {
         validate_env_name(*m.name);
-        for (const auto& other : list_all_or_throw())
-            if (other.name && *other.name == *m.name && other.env_id != m.env_id)
-                throw Error(
-                    Errc::conflict,
-                    "the name '" + *m.name + "' is already used by environment " + other.short_id(),
-                    "pick another name, or rename that environment first");
+        check_name_free(m.env_id, *m.name);
     }
     if (m.created.empty()) m.created = now_rfc3339();
     m.updated = now_rfc3339();

@@ -149,9 +149,6 @@ private:
             for (const auto& l : m.snapshots)
                 if (problem.empty() && !layers.exists(l))
                     problem = "its snapshot " + l.str() + " is missing";
-            if (problem.empty() && m.base_image_digest &&
-                !lstat_path(layout_.images_dir() + "/" + m.base_image_digest->hex()))
-                problem = "its base image " + m.base_image_digest->str() + " is not cached";
             if (!problem.empty()) {
                 fail("metadata", e.path, problem);
                 continue;

@@ -246,8 +246,12 @@ RecoveryReport Wal::recover(const StoreLock& lock) const {
             continue;
         }
         fault_point("wal-recover.before-undo");
+        std::size_t failed_before = report.failures.size();
         undo(e, report.failures);
         fault_point("wal-recover.after-undo");
+        // An entry whose rollback did not complete stays, so the next recovery retries it and
+        // the information is never lost.
+        if (report.failures.size() != failed_before) continue;
         remove_entry(e);
         ++report.rolled_back;
     }

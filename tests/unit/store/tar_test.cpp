@@ -352,3 +352,15 @@ TEST_CASE("an archive can omit parent directory entries") {
     CHECK(st.entries == 1);
     CHECK(read_file(dir / "out/a/b/c/file") == "deep");
 }
+
+TEST_CASE("the archive's ./ entry sets the destination's own mode") {
+    TempDir dir;
+    write_text(dir / "t.tar", make_tar({{.path = "./", .type = AE_IFDIR, .perm = 0711},
+                                        {.path = "./etc/", .type = AE_IFDIR, .perm = 0755},
+                                        {.path = "./etc/os-release", .data = "ID=test\n"}}));
+    UnpackOptions o;
+    o.keep_ownership = is_root();
+    unpack_tar_file(dir / "t.tar", dir / "out", o);
+    CHECK((lst(dir / "out").st_mode & 07777) == 0711);
+    CHECK(read_file(dir / "out/etc/os-release") == "ID=test\n");
+}

@@ -120,10 +120,11 @@ TEST_CASE("rollback steps outside the store are refused when added and when reco
     karapace::store::test::write_text(listed[0].path, seal_record(v.as_object()));
     r = s.wal().recover(lock);
     CHECK(r.corrupt.empty());
-    CHECK(r.rolled_back == 1);
+    CHECK(r.rolled_back == 0);
     REQUIRE(r.failures.size() == 1);
     CHECK(r.failures[0].find("not inside the store") != std::string::npos);
     CHECK(read_file(outside / "victim") == "keep me");
+    CHECK(s.wal().list().size() == 1);  // kept for a later retry, not silently dropped
 }
 
 TEST_CASE("session records tell live processes from dead ones") {
