@@ -30,16 +30,13 @@ std::vector<const EnvCandidate*> suggestions(std::string_view input,
     std::vector<std::pair<std::size_t, const EnvCandidate*>> scored;
     for (const auto& c : all) {
         const auto name = lower(c.name);
-        std::size_t score;
-        if (!name.empty() &&
-            (name.find(needle) != std::string::npos || needle.find(name) != std::string::npos))
-            score = 0;
-        else if (lower(c.short_id).find(needle) != std::string::npos)
-            score = 0;
-        else if (!name.empty() && edit_distance(name, needle) <= max_distance)
-            score = edit_distance(name, needle);
-        else
-            continue;
+        const bool contains = (!name.empty() && (name.find(needle) != std::string::npos ||
+                                                 needle.find(name) != std::string::npos)) ||
+                              lower(c.short_id).find(needle) != std::string::npos;
+        const std::size_t score = contains       ? 0
+                                  : name.empty() ? max_distance + 1
+                                                 : edit_distance(name, needle);
+        if (score > max_distance) continue;
         scored.emplace_back(score, &c);
     }
     std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {

@@ -75,6 +75,7 @@ int run(std::vector<std::string> args) {
     } else if (command == "missing") {
         auto locked = triples(rest);
         std::vector<std::string> names;
+        names.reserve(locked.size());
         for (const auto& p : locked)
             names.push_back(p.name);
         auto text = describe(missing_versions(pm->parse_versions(read_stdin(), names), locked));

@@ -1,6 +1,8 @@
 // Comparing what a locked install produced with the lock.
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "karapace/pkg/package_manager.hpp"
 
 using namespace karapace::pkg;
@@ -35,4 +37,24 @@ TEST_CASE("a locked architecture must match the installed one") {
 TEST_CASE("one matching instance among several architectures is enough") {
     QueryResult q{{{"libc6", "2.36-8", "i386"}, {"libc6", "2.36-9", "amd64"}}, {}};
     CHECK(missing_versions(q, {{"libc6", "2.36-9", ""}}).empty());
+}
+
+TEST_CASE("only pacman needs an availability check before an exact install") {
+    const std::vector<LockedPackage> locked{{"hello", "2.10-3", "amd64"}};
+    for (Kind k : {Kind::apt, Kind::dnf, Kind::zypper, Kind::apk}) {
+        auto pm = make_package_manager(k);
+        CHECK(pm->available_argv(locked).empty());
+        CHECK_NOTHROW(pm->check_available("", locked));
+    }
+    CHECK_FALSE(make_package_manager(Kind::pacman)->available_argv(locked).empty());
+}
+
+TEST_CASE("error lines stop at twenty") {
+    std::string out;
+    for (int i = 0; i < 50; ++i)
+        out += "E: Unable to locate package p" + std::to_string(i) + "\n";
+    auto lines = make_package_manager(Kind::apt)->error_lines(out);
+    REQUIRE(lines.size() == 20);
+    CHECK(lines.front() == "E: Unable to locate package p0");
+    CHECK(lines.back() == "E: Unable to locate package p19");
 }
