@@ -24,7 +24,9 @@ enum class WhiteoutFormat {
 struct UnpackOptions {
     // false: an archive containing whiteouts is refused (base image tarballs have none).
     bool allow_whiteouts = true;
-    // Restore numeric uid/gid (needs root, or a user namespace mapping them).
+    // Restore numeric uid/gid. Needs root, or a user namespace that maps every id in the
+    // archive; an id the process cannot assign is an error naming the entry. Unprivileged callers
+    // outside a user namespace set this to false (files then belong to the caller).
     bool keep_ownership = true;
     // Restore `security.capability` and `user.*` xattrs (never `user.overlay.*`/`trusted.*`).
     bool keep_xattrs = true;

@@ -340,7 +340,8 @@ private:
             return;
         }
         if (::mknodat(pfd, name.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
-            fail_errno(entry, "creating the whiteout device (needs root or a user namespace)");
+            fail_errno(entry,
+                       "creating the whiteout device (Linux < 5.8 allows it only with CAP_MKNOD)");
     }
 
     void owner(int fd, archive_entry* e, const std::string& entry) {

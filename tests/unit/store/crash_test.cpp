@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "karapace/store/faults.hpp"
 #include "karapace/store/gc.hpp"
@@ -30,6 +31,8 @@ std::string driver_path() {
 int run_driver(const std::string& root, const std::string& fault) {
     RunOptions o;
     std::vector<std::string> env = {"PATH=/usr/bin:/bin", "KARAPACE_LOG=error"};
+    if (const char* ld = std::getenv("LD_LIBRARY_PATH"))
+        env.push_back(std::string("LD_LIBRARY_PATH=") + ld);
     if (!fault.empty()) env.push_back("KARAPACE_FAULT=" + fault);
     o.env = env;
     auto r = run_process({driver_path(), root}, o);
