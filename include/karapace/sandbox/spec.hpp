@@ -50,6 +50,11 @@ struct SandboxSpec {
     Limits limits;
     std::string session_dir;   // env/<id>/sessions; empty: the run is not recorded
     bool interactive = false;  // hand the terminal to the command (job control) + OSC markers
+    // Descriptors the command gets as stdin/stdout/stderr instead of ours (-1: inherit). Used to
+    // capture a build step's output or a D-Bus Exec's.
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
 };
 
 enum class LimitMechanism { none, systemd_scope, cgroup, rlimit };

@@ -155,6 +155,11 @@ Prepared prepare(const SandboxSpec& spec) {
 
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {
     try {
+        // Caller-chosen stdio (a captured build step, a D-Bus Exec) replaces the inherited one.
+        const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+        for (int i = 0; i < 3; ++i)
+            if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
+                throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
         close_fds_except({go_fd, err_fd});
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up

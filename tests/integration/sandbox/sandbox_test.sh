@@ -1,1 +1,244 @@
-#!/bin/sh
+#!/usr/bin/env bash
+# Integration tests of the namespace sandbox on a busybox rootfs, through sandbox-driver.
+# Usage: sandbox_test.sh <sandbox-driver> <sandbox-probe> [--as-user <workdir>]
+# Run as root, the suite runs as root and then again as the unprivileged test user.
+. "$(dirname "$0")/../lib.sh"
+set +e
+
+DRIVER=$1
+PROBE=$2
+MODE=${3:-}
+USER_WORKDIR=${4:-}
+failures=0
+passes=0
+
+ok() { passes=$((passes + 1)); echo "ok - [$WHO] $*"; }
+bad() { failures=$((failures + 1)); echo "not ok - [$WHO] $*"; }
+skip() { echo "skip - [$WHO] $*"; }
+# expect <description> <expected> <actual>
+expect() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: expected '$2', got '$3'"; fi; }
+expect_in() { case "$3" in *"$2"*) ok "$1" ;; *) bad "$1: '$2' not in '$3'" ;; esac; }
+expect_not_in() { case "$3" in *"$2"*) bad "$1: '$2' found in '$3'" ;; *) ok "$1" ;; esac; }
+
+make_rootfs() { # <dir>
+    local busybox
+    busybox=$(command -v busybox) || kp_skip "busybox (busybox-static) is not installed"
+    ldd "$busybox" >/dev/null 2>&1 && kp_skip "$busybox is not static (install busybox-static)"
+    mkdir -p "$1"/{bin,etc,tmp,root,home,proc,sys,dev,run}
+    cp "$busybox" "$1/bin/busybox"
+    for c in $("$busybox" --list); do [ "$c" = busybox ] || ln -s busybox "$1/bin/$c"; done
+    cp "$PROBE" "$1/bin/probe"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$1/etc/passwd"
+    printf 'root:x:0:\n' >"$1/etc/group"
+    printf 'not a program\n' >"$1/bin/notexec"
+    chmod 644 "$1/bin/notexec"
+    chmod 1777 "$1/tmp"
+}
+
+suite() {
+    local W=$1 uid home out rc pid
+    uid=$(id -u)
+    home=$HOME
+    local BASE=$W/base UP WK layer=0
+    # Fresh upper/work dirs (the overlay leaves a mode 000 work/work behind, so no rm -rf).
+    fresh_layers() {
+        layer=$((layer + 1))
+        UP=$W/upper.$layer WK=$W/work.$layer
+        mkdir -p "$UP" "$WK"
+        RUN=("$DRIVER" --lower "$BASE" --upper "$UP" --work "$WK" --hostname kp-test)
+    }
+    local RUN
+    fresh_layers
+    run() { "${RUN[@]}" "$@"; }
+
+    # --- identity
+    expect "keep-id: the user keeps its uid inside" "$uid" "$(run -- id -u)"
+    expect "build: the user is container root" "0" "$(run --build -- id -u)"
+    touch "$home/.kp-owned-$$"
+    expect "files in \$HOME keep their owner" "$uid" "$(run -- stat -c %u "$home/.kp-owned-$$")"
+    rm -f "$home/.kp-owned-$$"
+    expect "the hostname is the environment's" "kp-test" "$(run -- hostname)"
+    if [ "$uid" != 0 ]; then
+        expect_in "the user has a passwd entry inside" "$(id -un):x:$uid" "$(run -- cat /etc/passwd)"
+        expect "image root files stay root-owned across build and keep-id" \
+            "$(run --build -- stat -c %u /etc/passwd)" "0"
+    fi
+
+    # --- overlay
+    run --build -- sh -c 'echo new > /newfile; rm /bin/notexec' 
+    expect "a write lands in the upper layer" "new" "$(cat "$UP/newfile" 2>/dev/null)"
+    [ ! -e "$BASE/newfile" ] && [ -e "$BASE/bin/notexec" ] && ok "the lower layer is untouched" ||
+        bad "the lower layer was modified"
+    expect "a deleted lower file is a whiteout in upper" "c 0:0" \
+        "$(stat -c '%F' "$UP/bin/notexec" | sed 's/character special file/c/') $(stat -c '%t:%T' "$UP/bin/notexec")"
+    fresh_layers
+    out=$("$DRIVER" --lower "$BASE" --ro --hostname kp-test -- sh -c 'touch /x 2>&1; echo rc=$?')
+    expect_in "a frozen environment refuses writes with EROFS" "Read-only file system" "$out"
+    expect_in "a frozen environment still runs" "rc=1" "$out"
+
+    # --- /dev
+    expect "/dev holds only the minimal nodes" \
+        "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero" \
+        "$(run -- ls /dev | tr '\n' ' ' | sed 's/ $//')"
+    expect "/dev/null works" "" "$(run -- sh -c 'echo x > /dev/null; cat /dev/null')"
+    if [ -e /dev/dri ]; then
+        expect "gpu = true adds /dev/dri" "yes" "$(run --gpu -- sh -c '[ -d /dev/dri ] && echo yes')"
+    else
+        skip "the host has no /dev/dri, so gpu = true cannot show it"
+    fi
+    expect "without gpu there is no /dev/dri" "no" "$(run -- sh -c '[ -e /dev/dri ] && echo yes || echo no')"
+    expect_not_in "no host block device is visible" "vda" "$(run --gpu --audio -- ls /dev)"
+
+    # --- host sockets bound as files
+    local rt=$W/runtime
+    mkdir -p "$rt/pulse" && chmod 700 "$rt"
+    "$PROBE" listen "$rt/wayland-kp" >"$W/listen.out" &
+    pid=$!
+    for _ in $(seq 50); do grep -q listening "$W/listen.out" 2>/dev/null && break; sleep 0.05; done
+    out=$(XDG_RUNTIME_DIR=$rt WAYLAND_DISPLAY=wayland-kp run -- sh -c \
+        "test -S $rt/wayland-kp && echo socket; probe connect $rt/wayland-kp && echo connected")
+    expect "a Wayland socket is bound as a socket file and connectable" "socket connected" \
+        "$(echo $out)"
+    wait $pid; expect "the host listener saw the connection" "0" "$?"
+    "$PROBE" listen "$rt/pulse/native" >"$W/listen2.out" &
+    pid=$!
+    for _ in $(seq 50); do grep -q listening "$W/listen2.out" 2>/dev/null && break; sleep 0.05; done
+    expect "a PulseAudio socket is connectable inside" "0" \
+        "$(XDG_RUNTIME_DIR=$rt run -- probe connect "$rt/pulse/native"; echo $?)"
+    kill $pid 2>/dev/null; wait $pid 2>/dev/null
+    expect "build runs get no host sockets" "no" \
+        "$(XDG_RUNTIME_DIR=$rt run --build -- sh -c "[ -e $rt/pulse/native ] && echo yes || echo no")"
+
+    # --- environment
+    out=$(AWS_SECRET_ACCESS_KEY=s1 GITHUB_TOKEN=s2 MY_API_TOKEN=s3 DB_PASSWORD=s4 LANG=C.UTF-8 \
+        run --env FOO=bar -- env)
+    expect_not_in "AWS secrets stay outside" "s1" "$out"
+    expect_not_in "tokens stay outside" "s2" "$out"
+    expect_not_in "*_TOKEN stays outside" "s3" "$out"
+    expect_not_in "passwords stay outside" "s4" "$out"
+    expect_in "--env passes" "FOO=bar" "$out"
+    expect_in "the locale passes" "LANG=C.UTF-8" "$out"
+    expect_in "container=karapace is set" "container=karapace" "$out"
+    expect_in "KARAPACE_ENV names the environment" "KARAPACE_ENV=kp-test" "$out"
+
+    # --- working directory
+    mkdir -p "$home/kp-cwd-$$"
+    expect "the caller's cwd inside \$HOME is kept" "$home/kp-cwd-$$" \
+        "$(cd "$home/kp-cwd-$$" && run -- pwd)"
+    rmdir "$home/kp-cwd-$$"
+    expect "a cwd outside shared paths becomes \$HOME" "$home" "$(cd / && run -- pwd)"
+
+    # --- manifest mounts
+    mkdir -p "$W/data" && echo shared >"$W/data/file"
+    expect "a manifest mount is visible" "shared" "$(run --mount "$W/data:/data" -- cat /data/file)"
+    out=$(run --mount "$W/data:/data:ro" -- sh -c 'touch /data/new 2>&1')
+    expect_in "a :ro manifest mount refuses writes" "Read-only file system" "$out"
+    ln -s /etc "$W/swapped"
+    out=$(run --mount "$W/swapped:/data" -- true 2>&1); rc=$?
+    expect "a symlink-swapped mount source is refused (status 125)" "125" "$rc"
+    expect_in "the refusal names the symlink" "symlink" "$out"
+    expect "cwd inside a manifest mount is translated" "/data" \
+        "$(cd "$W/data" && run --mount "$W/data:/data" -- pwd)"
+
+    # --- network isolation
+    out=$(run --net-isolate -- cat /proc/net/dev | sed -n '3,$p' | awk -F: '{gsub(/ /,"",$1); print $1}' | tr '\n' ' ')
+    expect "network isolation leaves only lo" "lo " "$out"
+    expect "outside addresses are unreachable" "1" \
+        "$(run --net-isolate -- probe tcp 1.1.1.1 80 2>/dev/null; echo $?)"
+    expect "127.0.0.1 works inside" "0" \
+        "$(run --net-isolate -- sh -c 'nc -l -p 8123 >/dev/null & sleep 0.2; probe tcp 127.0.0.1 8123'; echo $?)"
+
+    # --- limits
+    out=$(SANDBOX_DRIVER_SHOW_LIMITS=1 run --memory 104857600 -- sh -c \
+        'probe alloc 16 && echo small-ok; probe alloc 400 2>/dev/null || echo big-failed' 2>&1)
+    expect_in "a small allocation fits the memory limit" "small-ok" "$out"
+    expect_in "an allocation over the memory limit fails" "big-failed" "$out"
+    expect_in "the mechanism in force is reported" "limits: " "$out"
+    if [ "$uid" = 0 ]; then
+        # The kernel exempts real root from RLIMIT_NPROC (its processes belong to INIT_USER).
+        skip "the task limit through rlimits does not bind real root"
+    else
+        out=$(run --tasks 5 -- sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done 2>&1; wait' 2>&1)
+        expect_in "the task limit stops a fork bomb" "fork" "$(echo "$out" | tr 'F' 'f')"
+    fi
+
+    # --- exit codes
+    expect "the command's status is returned" "7" "$(run -- sh -c 'exit 7'; echo $?)"
+    expect "status 0" "0" "$(run -- true; echo $?)"
+    expect "a missing command is 127" "127" "$(run -- /nonexistent 2>/dev/null; echo $?)"
+    expect "a command not in PATH is 127" "127" "$(run -- no-such-cmd 2>/dev/null; echo $?)"
+    expect "a non-executable file is 126" "126" "$(run -- /bin/notexec 2>/dev/null; echo $?)"
+    out=$("$DRIVER" --lower "$W/missing" --upper "$UP" --work "$WK" -- true 2>&1); rc=$?
+    expect "a sandbox setup failure is 125" "125" "$rc"
+    expect_in "the setup failure names the path" "$W/missing" "$out"
+    expect "a command killed by a signal is 128+n" "137" "$(run -- sh -c 'kill -9 $$'; echo $?)"
+
+    # --- signals, stop, zombies
+    # Started directly (not through the shell function) so that $! is the driver itself.
+    "${RUN[@]}" -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' &
+    pid=$!
+    sleep 0.5
+    kill -TERM $pid
+    wait $pid
+    expect "SIGTERM to the caller reaches the command" "42" "$?"
+
+    local sessions=$W/sessions
+    "${RUN[@]}" --sessions "$sessions" -- sh -c 'sleep 7771 & sleep 7772' &
+    pid=$!
+    for _ in $(seq 100); do [ -n "$(ls "$sessions" 2>/dev/null)" ] && break; sleep 0.05; done
+    sleep 0.3
+    expect "a running sandbox is recorded as one session" "1" "$(ls "$sessions" | wc -l)"
+    expect "stop reports one session" "1" "$("$DRIVER" --stop "$sessions")"
+    wait $pid
+    rc=$?
+    [ "$rc" -ne 0 ] && ok "the stopped run ended (status $rc)" || bad "the stopped run ended with 0"
+    expect "stop leaves no process behind" "" "$(pgrep -f 'sleep 777[12]')"
+    expect "stop clears the session" "0" "$(ls "$sessions" | wc -l)"
+
+    expect "orphans are reaped by init (no zombies)" "0" \
+        "$(run -- sh -c 'for i in 1 2 3 4; do (sleep 0.05 &); done; sleep 0.6; ps -o stat | grep -c "^Z"')"
+    expect "the command is pid 2 under our init" "1" \
+        "$(run -- sh -c 'cat /proc/1/comm' | grep -c karapace-init)"
+}
+
+main() {
+    if [ "$MODE" = "--as-user" ]; then
+        W=$USER_WORKDIR
+        WHO=user
+        suite "$W"
+    else
+        WHO=root
+        W=$(mktemp -d /tmp/kp-sandbox-test.XXXXXX)
+        trap 'chmod -R u+rwx "$W" "$W.user" 2>/dev/null; rm -rf "$W" "$W.user"' EXIT
+        chmod 755 "$W"
+        make_rootfs "$W/base"
+        if [ "$(id -u)" -eq 0 ]; then
+            suite "$W"
+            local user=${KARAPACE_TEST_USER:-kptest}
+            if ! id "$user" >/dev/null 2>&1; then
+                useradd -m "$user" || echo "skip - cannot create the test user $user"
+            fi
+            if id "$user" >/dev/null 2>&1; then
+                mkdir -p "$W.user"
+                make_rootfs "$W.user/base"
+                chown -R "$user:" "$W.user"
+                # The driver and its library must be reachable by the user.
+                runuser -u "$user" -- test -x "$DRIVER" || kp_fail "$user cannot run $DRIVER"
+                local out
+                out=$(runuser -u "$user" -- env PATH="$PATH" \
+                    HOME="$(getent passwd "$user" | cut -d: -f6)" \
+                    bash "$0" "$DRIVER" "$PROBE" --as-user "$W.user")
+                echo "$out"
+                passes=$((passes + $(echo "$out" | grep -c '^ok')))
+                failures=$((failures + $(echo "$out" | grep -c '^not ok')))
+            fi
+        else
+            echo "skip - not root: the suite runs only as $(id -un), not as root too"
+            suite "$W"
+        fi
+    fi
+    echo "# passed $passes, failed $failures ($WHO)"
+    [ "$failures" -eq 0 ]
+}
+
+main

@@ -1,0 +1,108 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/session.hpp"
+#include "karapace/sandbox/terminal.hpp"
+#include "karapace/util/process.hpp"
+#include "sandbox/child.hpp"
+#include "sandbox/wire.hpp"
+
+using namespace karapace;
+using namespace karapace::sandbox;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/kp-sandbox-unit.XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+}  // namespace
+
+TEST_CASE("the container markers are OSC 777 push and pop") {
+    CHECK(osc_push("web") == "\033]777;container;push;web;karapace\033\\");
+    CHECK(osc_pop() == "\033]777;container;pop;;\033\\");
+}
+
+TEST_CASE("cpu shares convert to cpu.weight on the systemd scale") {
+    CHECK(cpu_weight_from_shares(0) == 0);
+    CHECK(cpu_weight_from_shares(2) == 1);
+    CHECK(cpu_weight_from_shares(262144) == 10000);
+    CHECK(cpu_weight_from_shares(1024) == 39);
+    CHECK(cpu_weight_from_shares(1) == 1);
+}
+
+TEST_CASE("an error crosses the pipe with its category, message and hint") {
+    Pipe p;
+    wire::send_error(p.write.get(), Error(Errc::permission, "cannot mount /x", "ask admin"));
+    p.write.reset();
+    auto e = wire::receive_error(p.read.get());
+    REQUIRE(e);
+    CHECK(e->code() == Errc::permission);
+    CHECK(std::string(e->what()) == "cannot mount /x");
+    CHECK(e->hint() == "ask admin");
+}
+
+TEST_CASE("nothing on the error pipe means no error") {
+    Pipe p;
+    p.write.reset();
+    CHECK_FALSE(wire::receive_error(p.read.get()));
+}
+
+TEST_CASE("stop ends a recorded process with SIGTERM and clears its session") {
+    TempDir dir;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::execl("/bin/sleep", "sleep", "30", nullptr);
+        ::_exit(127);
+    }
+    int status = 0;
+    {
+        SessionRecord record(dir.path.string(), pid);
+        REQUIRE(list_sessions(dir.path.string()).size() == 1);
+        CHECK(stop_sessions(dir.path.string(), std::chrono::milliseconds(2000)) == 1);
+        ::waitpid(pid, &status, 0);
+    }
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK(fs::is_empty(dir.path));
+}
+
+TEST_CASE("stop falls back to SIGKILL when SIGTERM is ignored") {
+    TempDir dir;
+    Pipe ready;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::signal(SIGTERM, SIG_IGN);
+        send_byte(ready.write.get());
+        for (;;)
+            ::pause();
+    }
+    ready.write.reset();
+    REQUIRE(wait_for_byte(ready.read.get()));
+    SessionRecord record(dir.path.string(), pid);
+    CHECK(stop_sessions(dir.path.string(), std::chrono::milliseconds(200)) == 1);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+}
+
+TEST_CASE("a session record whose process is gone or reused is dropped") {
+    TempDir dir;
+    std::ofstream(dir.path / "999999") << "12345\n";                // no such pid
+    std::ofstream(dir.path / std::to_string(::getpid())) << "1\n";  // our pid, wrong start time
+    std::ofstream(dir.path / "garbage") << "x\n";
+    CHECK(list_sessions(dir.path.string()).empty());
+    CHECK(fs::is_empty(dir.path));
+}
