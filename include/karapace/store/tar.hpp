@@ -4,6 +4,7 @@
 // escape the destination, write through symlinks or create device nodes.
 #pragma once
 
+#include <boost/json.hpp>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -43,6 +44,8 @@ struct UnpackStats {
     std::uint64_t entries = 0, bytes = 0;
 };
 
+boost::json::object to_json(const UnpackStats& s);
+
 // Extracts the archive read from `fd` (plain, gzip, xz, zstd, bzip2...) into `dest_dir`, which is
 // created if missing. Streams: memory use does not depend on the archive size. Throws Error naming
 // the offending entry for absolute paths, `..`, paths through symlinks, hardlinks leaving the tree,
@@ -51,6 +54,11 @@ struct UnpackStats {
 UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts);
 UnpackStats unpack_tar_file(const std::string& tar_path, const std::string& dest_dir,
                             const UnpackOptions& opts);
+// Extracts a layer tar stored as an object, verifying its digest in the same pass (the object is
+// read once). Error(store) when the content does not match; the destination then holds a partial
+// tree that the caller removes.
+UnpackStats unpack_layer(const ObjectStore& objects, const Digest& layer,
+                         const std::string& dest_dir, const UnpackOptions& opts);
 
 struct PackOptions {
     // Every mtime is clamped to at most this many seconds since the epoch (SOURCE_DATE_EPOCH
@@ -65,6 +73,8 @@ struct PackResult {
     std::uint64_t size = 0;   // bytes of the tar
     std::uint64_t files = 0;  // entries written (directories included)
 };
+
+boost::json::object to_json(const PackResult& r);
 
 // Packs `dir` into a deterministic tar written to `out` in chunks (never the whole archive in
 // memory). The same tree always gives the same bytes.

@@ -250,6 +250,8 @@ void MetadataStore::put(EnvMetadata m) const {
         validate_env_name(*m.name);
         check_name_free(m.env_id, *m.name);
     }
+    if (!m.manifest_dir.empty() && m.manifest_dir.front() != '/')
+        throw Error(Errc::failed, "manifest directory '" + m.manifest_dir + "' is not absolute");
     if (m.created.empty()) m.created = now_rfc3339();
     m.updated = now_rfc3339();
     std::string text = seal_record(to_json(m));

@@ -280,6 +280,14 @@ private:
 
 }  // namespace
 
+boost::json::object to_json(const PackResult& r) {
+    boost::json::object o;
+    o["digest"] = r.digest.str();
+    o["size"] = r.size;
+    o["files"] = r.files;
+    return o;
+}
+
 PackResult pack_tree(const std::string& dir, const Sink& out, const PackOptions& opts) {
     Packer p(dir, out, opts);
     return p.run();

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "karapace/store/objects.hpp"
 #include "karapace/store/tar.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
@@ -254,7 +255,7 @@ private:
             }
         }
         // Sparse files end in a hole that no data block covers.
-        if (::ftruncate(fd.get(), archive_entry_size(e)) != 0)
+        if (offset != archive_entry_size(e) && ::ftruncate(fd.get(), archive_entry_size(e)) != 0)
             fail_errno(entry, "setting its size");
         owner(fd.get(), e, entry);
         if (::fchmod(fd.get(), archive_entry_perm(e)) != 0) fail_errno(entry, "setting its mode");
@@ -398,19 +399,104 @@ private:
 
 }  // namespace
 
-UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts) {
-    ArchiveReader r;
+namespace {
+
+// Feeds libarchive from an fd, hashing every byte on the way, so a layer is verified in the same
+// pass that extracts it.
+struct HashingSource {
+    int fd;
+    Sha256 hash;
+    std::vector<char> buf = std::vector<char>(256 * 1024);
+
+    static la_ssize_t read_cb(archive* a, void* self, const void** out) {
+        auto* s = static_cast<HashingSource*>(self);
+        for (;;) {
+            ssize_t n = ::read(s->fd, s->buf.data(), s->buf.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                archive_set_error(a, errno, "read error");
+                return -1;
+            }
+            s->hash.update(s->buf.data(), static_cast<std::size_t>(n));
+            *out = s->buf.data();
+            return n;
+        }
+    }
+
+    // libarchive stops at the end-of-archive blocks; whatever follows still counts.
+    Digest finish() {
+        for (;;) {
+            ssize_t n = ::read(fd, buf.data(), buf.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_errno(Errc::store, "cannot read the layer");
+            if (n == 0) break;
+            hash.update(buf.data(), static_cast<std::size_t>(n));
+        }
+        return hash.finish();
+    }
+};
+
+void open_archive(ArchiveReader& r, int fd, HashingSource* source) {
     if (r.a == nullptr) throw Error(Errc::failed, "libarchive: out of memory");
     archive_read_support_filter_all(r.a);
     archive_read_support_format_tar(r.a);
-    if (archive_read_open_fd(r.a, fd, 256 * 1024) != ARCHIVE_OK) {
+    int rc = source != nullptr
+                 ? archive_read_open(r.a, source, nullptr, &HashingSource::read_cb, nullptr)
+                 : archive_read_open_fd(r.a, fd, 256 * 1024);
+    if (rc != ARCHIVE_OK) {
         const char* msg = archive_error_string(r.a);
         throw Error(Errc::failed,
                     std::string("cannot read the archive: ") + (msg != nullptr ? msg : "unknown"),
                     "is it a tar file (plain, gzip, xz, zstd or bzip2)?");
     }
+}
+
+}  // namespace
+
+boost::json::object to_json(const UnpackStats& s) {
+    boost::json::object o;
+    o["entries"] = s.entries;
+    o["bytes"] = s.bytes;
+    return o;
+}
+
+UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts) {
+    ArchiveReader r;
+    open_archive(r, fd, nullptr);
     Extractor x(dest_dir, opts);
     return x.run(r.a);
+}
+
+UnpackStats unpack_layer(const ObjectStore& objects, const Digest& layer,
+                         const std::string& dest_dir, const UnpackOptions& opts) {
+    std::string path = objects.layout().object_path(layer);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT)
+            throw Error(Errc::not_found, "layer " + layer.str() + " is not in the store",
+                        "rebuild the environment that needs it");
+        throw_errno(Errc::store, "cannot open layer " + path);
+    }
+    HashingSource source{fd.get(), Sha256()};
+    ArchiveReader r;
+    UnpackStats stats;
+    try {
+        open_archive(r, fd.get(), &source);
+        Extractor x(dest_dir, opts);
+        stats = x.run(r.a);
+    } catch (const Error& e) {
+        // A damaged object explains a broken archive better than the parse error does.
+        if (e.code() != Errc::cancelled && source.finish() != layer)
+            throw Error(Errc::store, "corrupt layer object " + path + " (" + e.what() + ")",
+                        "run `karapace verify-store`");
+        throw;
+    }
+    Digest got = source.finish();
+    if (got != layer)
+        throw Error(Errc::store,
+                    "corrupt layer object " + path + ": its content hashes to " + got.str(),
+                    "remove " + dest_dir + "; run `karapace verify-store`");
+    return stats;
 }
 
 UnpackStats unpack_tar_file(const std::string& tar_path, const std::string& dest_dir,

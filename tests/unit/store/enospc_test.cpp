@@ -103,7 +103,7 @@ TEST_CASE("on a full disk every mutation fails cleanly and the store stays valid
         [&] {
             EnvMetadata n = s.metadata().get(id);
             n.name = "after";
-            n.manifest_dir = std::string(8000, 'd');
+            n.manifest_dir = "/" + std::string(8000, 'd');
             s.metadata().put(n);
         },
         "metadata record");
