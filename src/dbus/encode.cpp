@@ -1,0 +1,130 @@
+#include "encode.hpp"
+
+#include "karapace/util/error.hpp"
+
+namespace karapace::dbus {
+
+EnvRecord encode_summary(const core::EnvSummary& env) {
+    return EnvRecord(env.env_id, env.short_id, env.name, env.state, env.base_image, env.created,
+                     env.updated, static_cast<std::uint32_t>(env.sessions));
+}
+
+ResultMap encode_details(const core::EnvDetails& env) {
+    const auto& s = env.summary;
+    ResultMap map;
+    map["env_id"] = s.env_id;
+    map["short_id"] = s.short_id;
+    map["name"] = s.name;
+    map["state"] = s.state;
+    map["base_image"] = s.base_image;
+    map["created"] = s.created;
+    map["updated"] = s.updated;
+    map["manifest_path"] = env.manifest_path;
+    map["pinned_image"] = env.pinned_image;
+    map["image_digest"] = env.image_digest;
+    std::vector<sdbus::Struct<std::string, std::string, std::string>> packages;
+    for (const auto& p : env.packages)
+        packages.emplace_back(p.name, p.version, p.arch);
+    map["packages"] = packages;
+    std::vector<sdbus::Struct<std::string, std::string, std::uint64_t>> layers;
+    for (const auto& l : env.layers)
+        layers.emplace_back(l.digest, l.kind, l.size);
+    map["layers"] = layers;
+    map["upper_size"] = env.upper_size;
+    std::vector<sdbus::Struct<std::int32_t, std::string>> sessions;
+    for (const auto& session : env.sessions)
+        sessions.emplace_back(session.pid, session.started);
+    map["sessions"] = sessions;
+    map["limit_mechanism"] = env.limit_mechanism;
+    return map;
+}
+
+ResultMap encode_build(const core::BuildResult& result) {
+    ResultMap map;
+    map["env_id"] = result.env_id;
+    map["short_id"] = result.short_id;
+    map["name"] = result.name;
+    map["reused"] = result.reused;
+    map["lock_path"] = result.lock_path;
+    if (result.replaced_env_id) map["replaced_env_id"] = *result.replaced_env_id;
+    return map;
+}
+
+ResultMap encode_commit(const std::string& env_id, const core::SnapshotInfo& snapshot) {
+    ResultMap map;
+    map["env_id"] = env_id;
+    map["snapshot"] = snapshot.id;
+    map["created"] = snapshot.created;
+    map["size"] = snapshot.size;
+    map["files"] = snapshot.files;
+    return map;
+}
+
+SnapshotRecord encode_snapshot(const core::SnapshotInfo& snapshot) {
+    return SnapshotRecord(snapshot.id, snapshot.created, snapshot.size, snapshot.files);
+}
+
+ResultMap encode_gc(const core::GcSummary& summary) {
+    ResultMap map;
+    map["dry_run"] = summary.dry_run;
+    map["envs"] = summary.envs;
+    map["layers"] = summary.layers;
+    map["objects"] = summary.objects;
+    map["images"] = summary.images;
+    map["other"] = summary.other;
+    map["bytes"] = summary.bytes;
+    return map;
+}
+
+ResultMap encode_verify(const core::VerifySummary& summary) {
+    ResultMap map;
+    map["ok"] = summary.ok();
+    map["objects_checked"] = summary.objects_checked;
+    map["layers_checked"] = summary.layers_checked;
+    map["metadata_checked"] = summary.metadata_checked;
+    map["images_checked"] = summary.images_checked;
+    std::vector<sdbus::Struct<std::string, std::string, std::string>> failures;
+    for (const auto& f : summary.failures)
+        failures.emplace_back(f.what, f.id, f.reason);
+    map["failures"] = failures;
+    return map;
+}
+
+namespace {
+
+template <typename T>
+T option_value(const std::string& key, const sdbus::Variant& value, const char* type_name) {
+    if (!value.containsValueOfType<T>()) {
+        throw Error(Errc::usage,
+                    "build option '" + key + "' must be of type " + type_name + ", not " +
+                        value.peekValueType(),
+                    "see docs/dbus.md for the options Build takes");
+    }
+    return value.get<T>();
+}
+
+}  // namespace
+
+core::BuildOptions decode_build_options(const std::string& manifest_path,
+                                        const ResultMap& options) {
+    core::BuildOptions build;
+    build.manifest_path = manifest_path;
+    for (const auto& [key, value] : options) {
+        if (key == "name") {
+            auto name = option_value<std::string>(key, value, "s");
+            if (!name.empty()) build.name = name;
+        } else if (key == "locked") {
+            build.locked = option_value<bool>(key, value, "b");
+        } else if (key == "offline") {
+            build.offline = option_value<bool>(key, value, "b");
+        } else if (key == "require_pinned_image") {
+            build.require_pinned_image = option_value<bool>(key, value, "b");
+        } else {
+            throw Error(Errc::usage, "unknown build option '" + key + "'",
+                        "Build takes: name (s), locked (b), offline (b), require_pinned_image (b)");
+        }
+    }
+    return build;
+}
+
+}  // namespace karapace::dbus

@@ -1,0 +1,55 @@
+// One org.karapace.Job1 object: the bus face of a long operation. Lives on the bus loop thread;
+// the worker thread only touches its JobProgress.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "job1_adaptor.h"
+#include "job_progress.hpp"
+
+namespace karapace::dbus {
+
+enum class JobStatus { running, succeeded, failed, cancelled };
+std::string_view job_status_name(JobStatus status) noexcept;
+
+using ResultMap = std::map<std::string, sdbus::Variant>;
+
+class Job final
+    : public sdbus::AdaptorInterfaces<org::karapace::Job1_adaptor, sdbus::Properties_adaptor> {
+public:
+    Job(sdbus::IConnection& connection, std::string path, std::string kind, std::string description,
+        std::shared_ptr<JobProgress> progress);
+    ~Job();
+
+    JobProgress& progress() { return *progress_; }
+    JobStatus status() const { return status_; }
+
+    // Emits PropertiesChanged for what the worker changed since the last call, and its notes.
+    void publish_progress();
+    // Records the outcome and emits PropertiesChanged and Finished (once).
+    void finish(JobStatus status, ResultMap result, std::string error, std::string message);
+
+private:
+    void Cancel() override;
+    std::string Kind() override { return kind_; }
+    std::string Description() override { return description_; }
+    std::string Step() override { return progress_->current_step(); }
+    int32_t Progress() override { return progress_->percent(); }
+    std::string Status() override { return std::string(job_status_name(status_)); }
+    std::string Error() override { return error_; }
+    std::string ErrorMessage() override { return error_message_; }
+    std::map<std::string, sdbus::Variant> Result() override { return result_; }
+
+    std::string kind_, description_;
+    std::shared_ptr<JobProgress> progress_;
+    JobStatus status_ = JobStatus::running;
+    ResultMap result_;
+    std::string error_, error_message_;
+};
+
+}  // namespace karapace::dbus

@@ -1,0 +1,361 @@
+#include "manager.hpp"
+
+#include <memory>
+#include <utility>
+
+#include "caller.hpp"
+#include "errors.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace_config.h"
+#include "manifest_path.hpp"
+
+namespace karapace::dbus {
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+// SIGTERM to SIGKILL grace for Stop(), as `karapace stop` uses.
+constexpr std::chrono::seconds stop_grace{10};
+
+std::vector<uint8_t> bytes(const std::string& text) { return {text.begin(), text.end()}; }
+
+std::string quoted_args(const Strings& argv) {
+    std::string out;
+    for (const auto& arg : argv)
+        out += (out.empty() ? "'" : " '") + arg + "'";
+    return out;
+}
+
+void require_command(const Strings& argv, const char* method) {
+    if (argv.empty() || argv.front().empty()) {
+        throw Error(Errc::usage, std::string(method) + " needs a command to run",
+                    "pass argv with the program first, e.g. [\"ls\", \"-l\"]");
+    }
+}
+
+}  // namespace
+
+Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLoop& loop,
+                 IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs)
+    : AdaptorInterfaces(connection, manager_path),
+      settings_(std::move(settings)),
+      loop_(loop),
+      idle_(idle),
+      threads_(threads),
+      jobs_(jobs) {
+    registerAdaptor();
+}
+
+Manager::~Manager() { unregisterAdaptor(); }
+
+std::string Manager::Version() { return KARAPACE_VERSION; }
+
+void Manager::accept(const char* method, const std::string& args) {
+    idle_.touch();
+    require_same_user(getObject());
+    log::info("call ", method, args.empty() ? "" : " ", args);
+}
+
+core::EngineOptions Manager::engine_options(JobProgress* progress) const {
+    core::EngineOptions options;
+    options.store_root = settings_.store_root;
+    if (progress) {
+        options.on_lock_wait = [progress](const std::string& message) {
+            progress->waiting_for_lock(message);
+        };
+    } else {
+        options.lock_timeout = settings_.call_lock_timeout;
+    }
+    return options;
+}
+
+template <typename... R, typename Work>
+void Manager::answer_later(sdbus::Result<R...>&& result, Work work) {
+    auto pending = std::make_shared<sdbus::Result<R...>>(std::move(result));
+    auto busy = std::make_shared<BusyGuard>(idle_);
+    try {
+        threads_.spawn([this, pending, busy, work = std::move(work)]() mutable {
+            std::function<void()> reply;
+            try {
+                reply = [pending, encode = std::function<std::tuple<R...>()>(work())] {
+                    try {
+                        std::apply(
+                            [&](const auto&... values) { pending->returnResults(values...); },
+                            encode());
+                    } catch (...) {
+                        pending->returnError(to_dbus_error(std::current_exception()));
+                    }
+                };
+            } catch (...) {
+                reply = [pending, error = std::current_exception()] {
+                    pending->returnError(to_dbus_error(error));
+                };
+            }
+            loop_.post([reply = std::move(reply), busy = std::move(busy)]() mutable {
+                reply();
+                busy.reset();
+            });
+        });
+    } catch (...) {
+        pending->returnError(to_dbus_error(std::current_exception()));
+    }
+}
+
+sdbus::ObjectPath Manager::start_job(const char* kind, std::string description,
+                                     JobRunner::Work work) {
+    try {
+        return jobs_.start(kind, std::move(description), std::move(work));
+    } catch (...) {
+        throw to_dbus_error(std::current_exception());
+    }
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+void Manager::ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) {
+    accept("ListEnvironments");
+    answer_later(std::move(result), [this] {
+        auto envs = core::Engine(engine_options()).list();
+        return std::function([envs] {
+            std::vector<EnvRecord> records;
+            for (const auto& env : envs)
+                records.push_back(encode_summary(env));
+            return std::tuple(records);
+        });
+    });
+}
+
+void Manager::GetEnvironment(sdbus::Result<ResultMap>&& result, std::string env) {
+    accept("GetEnvironment", env);
+    answer_later(std::move(result), [this, env] {
+        auto details = core::Engine(engine_options()).inspect(env);
+        return std::function([details] { return std::tuple(encode_details(details)); });
+    });
+}
+
+void Manager::ListSnapshots(sdbus::Result<std::vector<SnapshotRecord>>&& result, std::string env) {
+    accept("ListSnapshots", env);
+    answer_later(std::move(result), [this, env] {
+        auto snapshots = core::Engine(engine_options()).snapshots(env);
+        return std::function([snapshots] {
+            std::vector<SnapshotRecord> records;
+            for (const auto& s : snapshots)
+                records.push_back(encode_snapshot(s));
+            return std::tuple(records);
+        });
+    });
+}
+
+void Manager::Diff(sdbus::Result<Strings, Strings, Strings>&& result, std::string env) {
+    accept("Diff", env);
+    answer_later(std::move(result), [this, env] {
+        auto diff = core::Engine(engine_options()).diff(env);
+        return std::function(
+            [diff] { return std::tuple(diff.added, diff.modified, diff.removed); });
+    });
+}
+
+std::vector<sdbus::ObjectPath> Manager::ListJobs() {
+    accept("ListJobs");
+    return jobs_.paths();
+}
+
+// --- changing an environment ---------------------------------------------------------------
+
+void Manager::Destroy(sdbus::Result<>&& result, std::string env, bool force) {
+    accept("Destroy", env + (force ? " force" : ""));
+    answer_later(std::move(result), [this, env, force] {
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        engine.destroy(env_id, force);
+        return std::function([this, env_id] {
+            emitEnvironmentRemoved(env_id);
+            return std::tuple<>();
+        });
+    });
+}
+
+void Manager::Stop(sdbus::Result<uint32_t>&& result, std::string env) {
+    accept("Stop", env);
+    answer_later(std::move(result), [this, env] {
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        auto stopped = static_cast<uint32_t>(engine.stop(env_id, stop_grace));
+        return std::function([this, env_id, stopped] {
+            emitEnvironmentChanged(env_id);
+            return std::tuple(stopped);
+        });
+    });
+}
+
+void Manager::Freeze(sdbus::Result<>&& result, std::string env) {
+    accept("Freeze", env);
+    answer_later(std::move(result), [this, env] {
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        engine.freeze(env_id);
+        return std::function([this, env_id] {
+            emitEnvironmentChanged(env_id);
+            return std::tuple<>();
+        });
+    });
+}
+
+void Manager::Archive(sdbus::Result<>&& result, std::string env) {
+    accept("Archive", env);
+    answer_later(std::move(result), [this, env] {
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        engine.archive(env_id);
+        return std::function([this, env_id] {
+            emitEnvironmentChanged(env_id);
+            return std::tuple<>();
+        });
+    });
+}
+
+void Manager::Rename(sdbus::Result<>&& result, std::string env, std::string name) {
+    accept("Rename", env + " " + name);
+    answer_later(std::move(result), [this, env, name] {
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        engine.rename(env_id, name);
+        return std::function([this, env_id] {
+            emitEnvironmentChanged(env_id);
+            return std::tuple<>();
+        });
+    });
+}
+
+// --- running commands ----------------------------------------------------------------------
+
+void Manager::Exec(
+    sdbus::Result<int32_t, std::vector<uint8_t>, std::vector<uint8_t>, bool>&& result,
+    std::string env, Strings argv, Strings env_vars) {
+    accept("Exec", env + " " + quoted_args(argv));
+    answer_later(std::move(result), [this, env, argv, env_vars] {
+        require_command(argv, "Exec");
+        core::ExecOptions exec;
+        exec.env = env;
+        exec.argv = argv;
+        exec.env_vars = env_vars;
+        // The service's own working directory means nothing to the caller.
+        exec.cwd = home_dir();
+        auto output = core::Engine(engine_options()).run_captured(exec, settings_.exec_output_cap);
+        return std::function([output] {
+            return std::tuple(static_cast<int32_t>(output.exit_status), bytes(output.out),
+                              bytes(output.err), output.truncated);
+        });
+    });
+}
+
+void Manager::LaunchApp(sdbus::Result<std::string>&& result, std::string env, Strings argv) {
+    accept("LaunchApp", env + " " + quoted_args(argv));
+    answer_later(std::move(result), [this, env, argv] {
+        require_command(argv, "LaunchApp");
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        core::ExecOptions exec;
+        exec.env = env_id;
+        exec.argv = argv;
+        exec.cwd = home_dir();
+        auto session = std::to_string(engine.launch(exec));
+        return std::function([this, env_id, session] {
+            emitEnvironmentChanged(env_id);
+            return std::tuple(session);
+        });
+    });
+}
+
+// --- jobs ----------------------------------------------------------------------------------
+
+sdbus::ObjectPath Manager::start_build(const char* kind, const std::string& manifest_path,
+                                       const ResultMap& options) {
+    accept(kind, manifest_path);
+    core::BuildOptions build;
+    try {
+        build = decode_build_options(validate_manifest_path(manifest_path), options);
+    } catch (...) {
+        throw to_dbus_error(std::current_exception());
+    }
+    bool rebuild = std::string_view(kind) == "rebuild";
+    return start_job(kind, std::string(kind) + " " + manifest_path,
+                     [this, build, rebuild](JobProgress& progress) -> JobRunner::Encoder {
+                         core::Engine engine(engine_options(&progress));
+                         auto done = rebuild ? engine.rebuild(build, progress)
+                                             : engine.build(build, progress);
+                         return [this, done] {
+                             if (!done.reused) emitEnvironmentAdded(done.env_id);
+                             if (done.replaced_env_id && *done.replaced_env_id != done.env_id) {
+                                 emitEnvironmentRemoved(*done.replaced_env_id);
+                             }
+                             return encode_build(done);
+                         };
+                     });
+}
+
+sdbus::ObjectPath Manager::Build(const std::string& manifest_path, const ResultMap& options) {
+    return start_build("build", manifest_path, options);
+}
+
+sdbus::ObjectPath Manager::Rebuild(const std::string& manifest_path, const ResultMap& options) {
+    return start_build("rebuild", manifest_path, options);
+}
+
+sdbus::ObjectPath Manager::Commit(const std::string& env) {
+    accept("Commit", env);
+    return start_job("commit", "commit " + env, [this, env](JobProgress& progress) {
+        core::Engine engine(engine_options(&progress));
+        auto env_id = engine.inspect(env).summary.env_id;
+        auto snapshot = engine.commit(env_id, progress);
+        return JobRunner::Encoder([this, env_id, snapshot] {
+            emitEnvironmentChanged(env_id);
+            return encode_commit(env_id, snapshot);
+        });
+    });
+}
+
+sdbus::ObjectPath Manager::Restore(const std::string& env, const std::string& snapshot) {
+    accept("Restore", env + " " + snapshot);
+    return start_job("restore", "restore " + env + " to " + snapshot,
+                     [this, env, snapshot](JobProgress& progress) {
+                         core::Engine engine(engine_options(&progress));
+                         auto env_id = engine.inspect(env).summary.env_id;
+                         engine.restore(env_id, snapshot, progress);
+                         return JobRunner::Encoder([this, env_id, snapshot] {
+                             emitEnvironmentChanged(env_id);
+                             ResultMap map;
+                             map["env_id"] = env_id;
+                             map["snapshot"] = snapshot;
+                             return map;
+                         });
+                     });
+}
+
+sdbus::ObjectPath Manager::Gc(const bool& dry_run) {
+    accept("Gc", dry_run ? "dry-run" : "");
+    return start_job("gc", dry_run ? "gc (dry run)" : "gc", [this, dry_run](JobProgress& progress) {
+        auto summary = core::Engine(engine_options(&progress)).gc(dry_run, progress);
+        return JobRunner::Encoder([this, summary] {
+            if (!summary.dry_run) {
+                for (const auto& env_id : summary.envs)
+                    emitEnvironmentRemoved(env_id);
+            }
+            return encode_gc(summary);
+        });
+    });
+}
+
+sdbus::ObjectPath Manager::VerifyStore() {
+    accept("VerifyStore");
+    return start_job(
+        "verify", "verify store " + settings_.store_root, [this](JobProgress& progress) {
+            auto summary = core::Engine(engine_options(&progress)).verify_store(progress);
+            return JobRunner::Encoder([summary] { return encode_verify(summary); });
+        });
+}
+
+}  // namespace karapace::dbus

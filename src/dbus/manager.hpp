@@ -1,0 +1,94 @@
+// org.karapace.Manager1 at /org/karapace/Manager1: decodes each call, runs it on core::Engine off
+// the bus loop (a worker thread answering later, or a Job1 for long operations), encodes the
+// answer, and tells listeners which environments changed.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "bus_loop.hpp"
+#include "encode.hpp"
+#include "idle.hpp"
+#include "job_runner.hpp"
+#include "karapace/core/engine.hpp"
+#include "manager1_adaptor.h"
+#include "worker_threads.hpp"
+
+namespace karapace::dbus {
+
+inline constexpr const char* service_name = "org.karapace.Manager1";
+inline constexpr const char* manager_path = "/org/karapace/Manager1";
+
+struct ManagerSettings {
+    std::string store_root;  // absolute
+    std::size_t exec_output_cap = 0;
+    // Calls answered directly give up on a busy store before the caller's D-Bus timeout (25 s by
+    // default) would; jobs wait as long as it takes and say so in their Step.
+    std::chrono::milliseconds call_lock_timeout{20000};
+};
+
+class Manager final
+    : public sdbus::AdaptorInterfaces<org::karapace::Manager1_adaptor, sdbus::Properties_adaptor> {
+public:
+    Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLoop& loop,
+            IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs);
+    ~Manager();
+
+private:
+    // Properties
+    std::string Version() override;
+    uint32_t ApiVersion() override { return 1; }
+    std::string StorePath() override { return settings_.store_root; }
+
+    // Methods
+    void ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) override;
+    void GetEnvironment(sdbus::Result<ResultMap>&& result, std::string env) override;
+    sdbus::ObjectPath Build(const std::string& manifest_path, const ResultMap& options) override;
+    sdbus::ObjectPath Rebuild(const std::string& manifest_path, const ResultMap& options) override;
+    void Destroy(sdbus::Result<>&& result, std::string env, bool force) override;
+    void Stop(sdbus::Result<uint32_t>&& result, std::string env) override;
+    void Freeze(sdbus::Result<>&& result, std::string env) override;
+    void Archive(sdbus::Result<>&& result, std::string env) override;
+    void Rename(sdbus::Result<>&& result, std::string env, std::string name) override;
+    sdbus::ObjectPath Commit(const std::string& env) override;
+    void ListSnapshots(sdbus::Result<std::vector<SnapshotRecord>>&& result,
+                       std::string env) override;
+    sdbus::ObjectPath Restore(const std::string& env, const std::string& snapshot) override;
+    void Diff(sdbus::Result<std::vector<std::string>, std::vector<std::string>,
+                            std::vector<std::string>>&& result,
+              std::string env) override;
+    sdbus::ObjectPath Gc(const bool& dry_run) override;
+    sdbus::ObjectPath VerifyStore() override;
+    void Exec(sdbus::Result<int32_t, std::vector<uint8_t>, std::vector<uint8_t>, bool>&& result,
+              std::string env, std::vector<std::string> argv,
+              std::vector<std::string> env_vars) override;
+    void LaunchApp(sdbus::Result<std::string>&& result, std::string env,
+                   std::vector<std::string> argv) override;
+    std::vector<sdbus::ObjectPath> ListJobs() override;
+
+    // Every call: restart the idle period, refuse other users, log it.
+    void accept(const char* method, const std::string& args = {});
+    core::EngineOptions engine_options(JobProgress* progress = nullptr) const;
+
+    // Runs `work` on a worker thread; it returns a function that the loop thread calls to get the
+    // reply values. Failures anywhere become the matching org.karapace.Error.
+    template <typename... R, typename Work>
+    void answer_later(sdbus::Result<R...>&& result, Work work);
+    sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work);
+    sdbus::ObjectPath start_build(const char* kind, const std::string& manifest_path,
+                                  const ResultMap& options);
+
+    ManagerSettings settings_;
+    BusLoop& loop_;
+    IdleTracker& idle_;
+    WorkerThreads& threads_;
+    JobRunner& jobs_;
+};
+
+}  // namespace karapace::dbus
