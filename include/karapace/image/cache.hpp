@@ -1,0 +1,89 @@
+// The image cache under `<store>/images/`: one directory per image, named by the sha256 of the
+// tarball it came from, holding `rootfs/` and `image.json`; an index from references to digests
+// (`refs/`) so a pinned reference seen before resolves without the network; per-image locks so
+// two processes asking for the same image fetch it once; `downloads/` for resumable transfers.
+// An image directory appears by one rename of a fully extracted staging directory, so a crash
+// never leaves a half image that looks cached.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karapace/util/digest.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/progress.hpp"
+
+namespace karapace::image {
+
+// The contents of image.json.
+struct ImageRecord {
+    std::string reference;         // as first asked for ("debian/bookworm")
+    std::string pinned_reference;  // what gives the same bytes again (URL#sha256=…, bootstrap@ts)
+    Digest digest;                 // sha256 of the tarball (for bootstrap: of mmdebstrap's tar)
+    std::uint64_t size = 0;        // bytes of the tarball
+    std::uint64_t unpacked_bytes = 0;
+    std::uint64_t entries = 0;
+    std::string source;  // "lxc", "url", "bootstrap"
+    std::string arch;
+    std::string build;    // simplestreams version ("20261128_05:24") or bootstrap mirror
+    std::string created;  // RFC 3339, when it entered the cache
+};
+
+struct CachedImage {
+    std::string dir;     // <store>/images/<hex>
+    std::string rootfs;  // <dir>/rootfs
+    ImageRecord record;
+};
+
+// An exclusive flock on one image key, released on destruction.
+class ImageLock {
+public:
+    ImageLock() = default;
+    explicit ImageLock(UniqueFd fd) : fd_(std::move(fd)) {}
+
+private:
+    UniqueFd fd_;
+};
+
+class ImageCache {
+public:
+    explicit ImageCache(const std::string& store_root);
+
+    const std::string& dir() const noexcept { return dir_; }
+    std::string image_dir(const Digest& d) const { return dir_ + "/" + d.hex(); }
+
+    // A complete image with this digest, or nullopt. A directory whose image.json is unreadable
+    // is reported with a warning and treated as absent.
+    std::optional<CachedImage> find(const Digest& digest) const;
+    // The image a reference was last resolved to (through refs/), if it is still cached.
+    std::optional<CachedImage> find_reference(std::string_view reference) const;
+    void remember(std::string_view reference, const Digest& digest) const;
+    void forget_references_to(const Digest& digest) const;
+
+    // Waits for the lock of `key` (a digest hex or a hashed reference); `progress` hears about it
+    // when another process holds it.
+    ImageLock lock(std::string_view key, ProgressSink& progress) const;
+    // Where a download or bootstrap for `key` writes its tarball (resumable across runs).
+    std::string download_path(std::string_view key) const;
+
+    // Extracts `tarball` into a staging directory next to the images, writes image.json, and
+    // renames it to images/<record.digest hex>. Call with the image's lock held.
+    CachedImage install(const std::string& tarball, ImageRecord record,
+                        ProgressSink& progress) const;
+
+    // All complete images, sorted by creation time.
+    std::vector<CachedImage> list() const;
+    // Removes the image directory (atomically out of sight first) and the references to it.
+    void remove(const Digest& digest) const;
+
+private:
+    std::string dir_;
+};
+
+// The lock/download key for a reference whose digest is not known yet.
+std::string reference_key(std::string_view reference);
+
+}  // namespace karapace::image

@@ -1,0 +1,28 @@
+// Turning a verified image tarball into a root filesystem directory, and removing one again. As
+// root this happens directly; an unprivileged user does it inside a user namespace (container root
+// = the user, 1… = the user's sub-ids), so root-owned files and other owners survive extraction.
+// Unpacking is the store's hardened unpack: no absolute paths, no `..`, no writes through
+// symlinks, no device nodes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "karapace/util/progress.hpp"
+
+namespace karapace::image {
+
+struct ExtractStats {
+    std::uint64_t entries = 0;
+    std::uint64_t bytes = 0;  // file contents
+};
+
+// Extracts `tarball` (any compression) into `dest_dir` (created). On failure `dest_dir` may hold a
+// partial tree: callers extract into a staging directory.
+ExtractStats extract_rootfs(const std::string& tarball, const std::string& dest_dir,
+                            ProgressSink& progress);
+
+// Removes a tree made by extract_rootfs (inside the user namespace when unprivileged).
+void remove_rootfs_tree(const std::string& path);
+
+}  // namespace karapace::image

@@ -1,0 +1,198 @@
+#include "karapace/image/resolve.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "karapace/image/bootstrap.hpp"
+#include "karapace/image/download.hpp"
+#include "karapace/image/simplestreams.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/log.hpp"
+
+namespace karapace::image {
+
+namespace {
+
+[[noreturn]] void oci_unavailable(const ImageRef& ref) {
+    throw Error(Errc::unavailable, "OCI base images (" + ref.str() + ") are not supported yet",
+                "use an image server alias, a rootfs tarball URL, or bootstrap:debian/<suite>");
+}
+
+std::string source_name(RefKind kind) {
+    switch (kind) {
+    case RefKind::alias: return "lxc";
+    case RefKind::url: return "url";
+    case RefKind::bootstrap: return "bootstrap";
+    case RefKind::oci: return "oci";
+    }
+    return "unknown";
+}
+
+CachedImage hit(const ImageCache& cache, CachedImage image, const std::string& reference,
+                ProgressSink& progress) {
+    cache.remember(reference, image.record.digest);
+    progress.note("using cached image " + image.record.digest.str().substr(0, 19) + " for " +
+                  reference);
+    return image;
+}
+
+void unlink_quietly(const std::string& path) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        log::warn("cannot remove ", path, ": ", std::strerror(errno));
+}
+
+}  // namespace
+
+ResolvedImage resolve(const ImageRef& ref, const Config& config, ProgressSink& progress) {
+    ResolvedImage r;
+    r.ref = ref;
+    switch (ref.kind) {
+    case RefKind::alias: {
+        progress.step("resolving " + ref.str() + " on " + config.server, 0, ProgressUnit::items);
+        SelectedImage sel;
+        try {
+            sel = find_image(ref, config);
+        } catch (...) {
+            progress.finish(false);
+            throw;
+        }
+        progress.finish(true);
+        r.digest = Digest::from_hex(sel.rootfs.sha256);
+        r.url = sel.url;
+        r.size = sel.rootfs.size;
+        r.product = sel.product;
+        r.build = sel.version;
+        r.pinned_reference = sel.url + "#sha256=" + sel.rootfs.sha256;
+        return r;
+    }
+    case RefKind::url:
+        r.url = ref.url;
+        r.digest = ref.sha256;
+        r.pinned_reference = ref.str();
+        return r;
+    case RefKind::bootstrap: {
+        ImageRef pinned = ref;
+        if (pinned.snapshot.empty()) pinned.snapshot = snapshot_now();
+        r.pinned_reference = pinned.str();
+        return r;
+    }
+    case RefKind::oci: oci_unavailable(ref);
+    }
+    return r;
+}
+
+CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Config& config,
+                   ProgressSink& progress, bool offline) {
+    if (ref.kind == RefKind::oci) oci_unavailable(ref);
+    const ImageCache cache(store_root);
+    const std::string text = ref.str();
+
+    // Fast paths: nothing to ask the network.
+    if (ref.kind == RefKind::url && ref.sha256)
+        if (auto img = cache.find(*ref.sha256)) return hit(cache, std::move(*img), text, progress);
+    // Unpinned URLs and bootstrap references have no cheap freshness check: what was fetched for
+    // them before is used until `karapace images rm` drops it (as `docker run` uses a pulled tag).
+    if (ref.is_pinned() || offline || ref.kind != RefKind::alias)
+        if (auto img = cache.find_reference(text))
+            return hit(cache, std::move(*img), text, progress);
+    if (offline)
+        throw Error(
+            Errc::image,
+            "base image '" + text + "' is not cached, and offline mode forbids fetching it",
+            "run once without --offline to fetch it; `karapace images` lists cached images");
+
+    ResolvedImage r = resolve(ref, config, progress);
+    if (r.digest)
+        if (auto img = cache.find(*r.digest)) {
+            cache.remember(r.pinned_reference, img->record.digest);
+            return hit(cache, std::move(*img), text, progress);
+        }
+
+    // One process fetches; the others wait here and then find it in the cache.
+    const std::string key = r.digest ? r.digest->hex() : reference_key(text);
+    ImageLock lock = cache.lock(key, progress);
+    if (r.digest) {
+        if (auto img = cache.find(*r.digest)) return hit(cache, std::move(*img), text, progress);
+    } else if (auto img = cache.find_reference(text)) {
+        return hit(cache, std::move(*img), text, progress);
+    }
+
+    const std::string tarball = cache.download_path(key);
+    ImageRecord record;
+    record.reference = text;
+    record.source = source_name(ref.kind);
+    record.arch = effective_arch(config);
+    record.build = r.build;
+    if (ref.kind == RefKind::bootstrap) {
+        BootstrapRequest req;
+        req.distro = ref.distro;
+        req.suite = ref.suite;
+        req.snapshot = ref.snapshot;
+        req.mirror = config.bootstrap_mirror;
+        req.arch = config.arch;
+        req.output = tarball;
+        auto built = bootstrap(req, progress);
+        record.digest = built.digest;
+        record.size = built.size;
+        record.build = built.mirror;
+        // Unpinned: the snapshot time of this build is the closest reproducible reference.
+        record.pinned_reference = r.pinned_reference;
+    } else {
+        DownloadRequest req;
+        req.url = r.url;
+        req.dest = tarball;
+        req.expected_sha256 = r.digest;
+        if (r.size) req.expected_size = r.size;
+        req.what = text;
+        req.server = ref.kind == RefKind::alias ? config.server : "";
+        auto got = download(req, config.download, progress);
+        record.digest = got.digest;
+        record.size = got.size;
+        record.pinned_reference = r.url + "#sha256=" + got.digest.hex();
+    }
+
+    CachedImage image;
+    try {
+        if (auto existing = cache.find(record.digest)) {
+            image = std::move(*existing);  // same bytes under another name
+        } else {
+            image = cache.install(tarball, record, progress);
+        }
+    } catch (...) {
+        // A tarball that failed to extract (hostile or corrupt) is not worth resuming.
+        unlink_quietly(tarball);
+        throw;
+    }
+    unlink_quietly(tarball);
+    cache.remember(text, image.record.digest);
+    cache.remember(record.pinned_reference, image.record.digest);
+    return image;
+}
+
+CachedImage ensure(const ImageRef& ref, const std::string& store_root, ProgressSink& progress,
+                   bool offline) {
+    return ensure(ref, store_root, load_config(), progress, offline);
+}
+
+std::string pinned_reference(const ImageRef& ref, const std::string& store_root,
+                             const Config& config, ProgressSink& progress) {
+    if (ref.is_pinned()) return ref.str();
+    switch (ref.kind) {
+    case RefKind::alias: return resolve(ref, config, progress).pinned_reference;
+    case RefKind::url: {
+        // The image may have entered the cache under another name: pin this URL to its digest.
+        auto img = ensure(ref, store_root, config, progress, false);
+        return ref.url + "#sha256=" + img.record.digest.hex();
+    }
+    case RefKind::bootstrap:
+        if (auto img = ImageCache(store_root).find_reference(ref.str()))
+            return img->record.pinned_reference;
+        return resolve(ref, config, progress).pinned_reference;
+    case RefKind::oci: oci_unavailable(ref);
+    }
+    return ref.str();
+}
+
+}  // namespace karapace::image
