@@ -35,6 +35,11 @@ struct SandboxSpec {
     std::string upper_dir;   // writable layer; ignored when read_only
     std::string work_dir;    // overlayfs work dir on the same filesystem as upper_dir
     bool read_only = false;  // frozen environment: writes to the root fail with EROFS
+    // Mount the overlay `volatile`: no syncfs of the upper filesystem when the sandbox ends
+    // (which costs milliseconds to tens of milliseconds on a busy disk) and no fsync on copy-up.
+    // Writes reach the disk by normal writeback instead; after a host crash during or shortly
+    // after the run the writable layer may be inconsistent, and the next run refuses it.
+    bool volatile_upper = false;
 
     std::string hostname;  // UTS name and /etc/hostname; also KARAPACE_ENV
     IdMapping mapping = IdMapping::keep_id;

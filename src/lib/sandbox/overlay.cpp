@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
 #include "karapace/util/process.hpp"
 #include "sandbox/steps.hpp"
 
@@ -55,6 +56,51 @@ bool run_fuse_overlayfs(const std::string& opts, const std::string& mountpoint) 
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+std::string boot_id() {
+    try {
+        return read_file("/proc/sys/kernel/random/boot_id");
+    } catch (const Error&) {
+        return {};
+    }
+}
+
+// overlayfs leaves work/work/incompat/volatile behind after every volatile mount and refuses the
+// next mount while it exists, because after a crash the upper layer cannot be trusted. We note
+// the boot a volatile mount happened in: a marker from this same boot means the host did not go
+// down since (a killed process loses nothing that was written), so it is cleared.
+void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_volatile) {
+    constexpr const char* kBootFile = "karapace-volatile-boot";
+    std::string current = boot_id();
+    struct stat st {};
+    if (::fstatat(work_fd, "work/incompat/volatile", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        std::string recorded;
+        try {
+            recorded = read_file(work_dir + "/" + kBootFile);
+        } catch (const Error&) {}
+        if (current.empty() || recorded != current)
+            throw Error(Errc::runtime,
+                        "the writable layer " + work_dir +
+                            " was mounted without syncing when the host went down; it may be "
+                            "inconsistent",
+                        "check the environment's changes (karapace diff), then remove " + work_dir +
+                            "/work/incompat/volatile to use it again, or restore a "
+                            "snapshot");
+        ::fchmodat(work_fd, "work", 0700, 0);
+        ::fchmodat(work_fd, "work/incompat", 0700, 0);
+        ::fchmodat(work_fd, "work/incompat/volatile", 0700, 0);
+        ::unlinkat(work_fd, "work/incompat/volatile/dirty", 0);
+        if (::unlinkat(work_fd, "work/incompat/volatile", AT_REMOVEDIR) != 0)
+            throw_errno(Errc::runtime, "cannot clear the volatile marker in " + work_dir);
+        ::unlinkat(work_fd, "work/incompat", AT_REMOVEDIR);
+    }
+    if (!mounting_volatile) return;
+    int fd = ::openat(work_fd, kBootFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        UniqueFd owner(fd);
+        write_all(fd, current, work_dir + "/" + kBootFile);
+    }
+}
+
 }  // namespace
 
 OverlaySources open_overlay_sources(const SandboxSpec& spec) {
@@ -69,6 +115,9 @@ OverlaySources open_overlay_sources(const SandboxSpec& spec) {
             throw Error(Errc::runtime, "a writable sandbox needs an upper and a work directory");
         src.upper = open_dir(spec.upper_dir, "upper");
         src.work = open_dir(spec.work_dir, "overlay work");
+        src.volatile_upper = spec.volatile_upper;
+        // Also before a normal mount: overlayfs refuses any mount while the marker exists.
+        prepare_volatile(src.work.get(), spec.work_dir, spec.volatile_upper);
     }
     return src;
 }
@@ -86,8 +135,10 @@ bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
         ::mkdir(work.c_str(), 0755);
     }
     std::string opts = options(src, upper, work);
+    std::string kernel_opts = opts + ",userxattr";
+    if (src.volatile_upper) kernel_opts += ",volatile";
     if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NOSUID | MS_NODEV,
-                (opts + ",userxattr").c_str()) == 0)
+                kernel_opts.c_str()) == 0)
         return false;
     int err = errno;
     // The kernel refused (too old for userxattr, or a filesystem overlayfs cannot use):

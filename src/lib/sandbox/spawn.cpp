@@ -36,11 +36,27 @@ namespace karapace::sandbox {
 
 namespace {
 
-// Where the child builds the new root. A tmpfs over /tmp in the child's own mount namespace:
-// nothing on the host changes, and everything under the host's /tmp was opened beforehand.
-constexpr const char* kStage = "/tmp";
-constexpr const char* kRoot = "/tmp/root";
-constexpr const char* kScratch = "/tmp/scratch";
+// Where the child builds the new root: a tmpfs over a host directory, in the child's own mount
+// namespace, so nothing on the host changes. Bind sources are opened before it hides anything;
+// the overlay layers must stay reachable by path (fuse-overlayfs resolves them), so the stage is
+// a directory none of them lies in.
+std::string choose_stage(const SandboxSpec& spec) {
+    std::vector<std::string> paths = spec.lower_dirs;
+    paths.push_back(spec.upper_dir);
+    paths.push_back(spec.work_dir);
+    for (const char* candidate : {"/tmp", "/run", "/mnt", "/media", "/srv", "/opt", "/var/tmp"}) {
+        struct stat st {};
+        if (::lstat(candidate, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        std::string prefix = std::string(candidate) + "/";
+        bool clash = false;
+        for (const auto& p : paths)
+            clash = clash || p.rfind(prefix, 0) == 0;
+        if (!clash) return candidate;
+    }
+    throw Error(Errc::runtime, "no directory to stage the sandbox root in",
+                "the environment's layers are spread over /tmp, /run, /mnt, /media, /srv, /opt "
+                "and /var/tmp; keep the store elsewhere");
+}
 
 // Messages from the parent on the go pipe.
 constexpr char kGo = 'g';
@@ -54,6 +70,7 @@ struct Prepared {
     std::vector<char*> envp;
     std::vector<char*> argv;
     std::vector<std::string> search_path;  // the container PATH, for argv[0] without a '/'
+    std::string stage, root, scratch;      // see choose_stage
     unsigned long clone_flags = 0;
 };
 
@@ -95,6 +112,10 @@ Prepared prepare(const SandboxSpec& spec) {
     for (const auto& a : spec.argv)
         p.argv.push_back(const_cast<char*>(a.c_str()));
     p.argv.push_back(nullptr);
+
+    p.stage = choose_stage(spec);
+    p.root = p.stage + "/root";
+    p.scratch = p.stage + "/scratch";
 
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
@@ -172,23 +193,23 @@ Prepared prepare(const SandboxSpec& spec) {
         // 3. a private mount tree, a stage, the overlay root.
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
             throw_errno(Errc::runtime, "cannot make the sandbox's mounts private");
-        if (::mount("karapace", kStage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
-            throw_errno(Errc::runtime, std::string("cannot mount the staging tmpfs on ") + kStage);
-        ::mkdir(kRoot, 0755);
-        ::mkdir(kScratch, 0700);
-        mount_overlay(layers, kRoot, kScratch);
+        if (::mount("karapace", p.stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+            throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
+        ::mkdir(p.root.c_str(), 0755);
+        ::mkdir(p.scratch.c_str(), 0700);
+        mount_overlay(layers, p.root, p.scratch);
         layers = {};
-        UniqueFd root(::open(kRoot, O_PATH | O_DIRECTORY | O_CLOEXEC));
+        UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root) throw_errno(Errc::runtime, "cannot open the new root");
         // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts.
-        attach_mounts(p.mounts, sources, root.get(), kScratch);
+        attach_mounts(p.mounts, sources, root.get(), p.scratch);
         // 5. uts and network.
         if (!spec.hostname.empty() &&
             ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
             throw_errno(Errc::runtime, "cannot set the hostname " + spec.hostname);
         if (spec.network_isolation) bring_up_loopback();
         // 6. switch root; a frozen environment's root becomes read-only.
-        pivot_into(kRoot);
+        pivot_into(p.root);
         if (spec.read_only) seal_root_read_only();
         // 7. fork the command and become its init.
         sigset_t forwarded = init_signal_set();

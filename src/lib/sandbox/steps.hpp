@@ -18,6 +18,7 @@ namespace karapace::sandbox {
 struct OverlaySources {
     std::vector<UniqueFd> lowers;  // top first
     UniqueFd upper, work;          // empty when read-only
+    bool volatile_upper = false;
 };
 OverlaySources open_overlay_sources(const SandboxSpec& spec);
 // Mounts the overlay at `mountpoint` (kernel overlayfs with userxattr; fuse-overlayfs when the

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
             spec.work_dir = value("--work");
         else if (a == "--ro")
             spec.read_only = true;
+        else if (a == "--volatile")
+            spec.volatile_upper = true;
         else if (a == "--hostname")
             spec.hostname = value("--hostname");
         else if (a == "--build") {

@@ -71,6 +71,14 @@ suite() {
         bad "the lower layer was modified"
     expect "a deleted lower file is a whiteout in upper" "c 0:0" \
         "$(stat -c '%F' "$UP/bin/notexec" | sed 's/character special file/c/') $(stat -c '%t:%T' "$UP/bin/notexec")"
+    run --volatile -- sh -c 'echo v > /volatile-file'
+    expect "a volatile run writes to the upper layer" "v" "$(cat "$UP/volatile-file" 2>/dev/null)"
+    expect "a normal run after a volatile one mounts the same layer" "v" "$(run -- cat /volatile-file)"
+    run --volatile -- true
+    echo "00000000-not-this-boot" >"$WK/karapace-volatile-boot"
+    out=$(run -- true 2>&1); rc=$?
+    expect "a volatile layer left by an earlier boot is refused (125)" "125" "$rc"
+    expect_in "the refusal says why" "may be inconsistent" "$out"
     fresh_layers
     out=$("$DRIVER" --lower "$BASE" --ro --hostname kp-test -- sh -c 'touch /x 2>&1; echo rc=$?')
     expect_in "a frozen environment refuses writes with EROFS" "Read-only file system" "$out"
