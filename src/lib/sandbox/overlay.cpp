@@ -71,12 +71,12 @@ std::string boot_id() {
 void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_volatile) {
     constexpr const char* kBootFile = "karapace-volatile-boot";
     std::string current = boot_id();
+    std::string recorded;
+    try {
+        recorded = read_file(work_dir + "/" + kBootFile);
+    } catch (const Error&) {}
     struct stat st {};
     if (::fstatat(work_fd, "work/incompat/volatile", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        std::string recorded;
-        try {
-            recorded = read_file(work_dir + "/" + kBootFile);
-        } catch (const Error&) {}
         if (current.empty() || recorded != current)
             throw Error(Errc::runtime,
                         "the writable layer " + work_dir +
@@ -93,12 +93,13 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
             throw_errno(Errc::runtime, "cannot clear the volatile marker in " + work_dir);
         ::unlinkat(work_fd, "work/incompat", AT_REMOVEDIR);
     }
-    if (!mounting_volatile) return;
+    if (!mounting_volatile || recorded == current)
+        return;  // no journal traffic on every run  // no write (and no journal traffic) on every
+                 // run
     int fd = ::openat(work_fd, kBootFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        UniqueFd owner(fd);
-        write_all(fd, current, work_dir + "/" + kBootFile);
-    }
+    if (fd < 0) throw_errno(Errc::runtime, "cannot write " + work_dir + "/" + kBootFile);
+    UniqueFd owner(fd);
+    write_all(fd, current, work_dir + "/" + kBootFile);
 }
 
 }  // namespace
