@@ -38,6 +38,7 @@ add "karapace sandbox, exec (overlay volatile)" "$DRIVER $OV --volatile -- /bin/
 add "karapace sandbox, lean binary (overlay volatile)" "$LEAN $OV --volatile -- /bin/true"
 add "karapace sandbox, durable overlay (syncfs at exit)" "$DRIVER $OV -- /bin/true"
 add "karapace sandbox, frozen (read-only overlay)" "$DRIVER --lower $R --ro -- /bin/true"
+add "karapace sandbox, lean binary, frozen" "$LEAN --lower $R --ro -- /bin/true"
 if command -v bwrap >/dev/null; then
     add "bwrap --unshare-all --ro-bind rootfs / --proc --dev" \
         "bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"

@@ -203,6 +203,17 @@ suite() {
     expect "stop leaves no process behind" "" "$(pgrep -f 'sleep 777[12]')"
     expect "stop clears the session" "0" "$(ls "$sessions" | wc -l)"
 
+    # --- terminal: job control and container markers (needs a pseudo-terminal from script(1))
+    if command -v script >/dev/null; then
+        out=$(script -qec "$(printf '%q ' "${RUN[@]}") --interactive -- sh -c 'read a b c d pgrp sid tty tpgid rest </proc/self/stat; [ \$pgrp = \$tpgid ] && echo foreground'" /dev/null | cat -v)
+        expect_in "an interactive command owns the terminal's foreground" "foreground" "$out"
+        expect_in "the push marker precedes an interactive session" "^[]777;container;push;kp-test;karapace^[\\" "$out"
+        expect_in "the pop marker follows it" "^[]777;container;pop;;^[\\" "$out"
+    else
+        skip "script(1) is not installed: no pseudo-terminal for the job-control test"
+    fi
+    expect_not_in "no markers when stdout is not a terminal" "777" "$(run --interactive -- true | cat -v)"
+
     expect "orphans are reaped by init (no zombies)" "0" \
         "$(run -- sh -c 'for i in 1 2 3 4; do (sleep 0.05 &); done; sleep 0.6; ps -o stat | grep -c "^Z"')"
     expect "the command is pid 2 under our init" "1" \
