@@ -27,7 +27,7 @@ std::string user_config_path() { return xdg_config_home() + "/karapace/config.to
 
 UserConfig parse_user_config(std::string_view text, const std::string& source_name,
                              const std::string& home) {
-    detail::TomlSource src{source_name, Errc::failed};
+    detail::TomlSource src{source_name, Errc::failed, "docs/manifest.md (user configuration)"};
     toml::value root = detail::parse_toml(text, src);
     TableReader top(src, root, "", {"mounts", "images"});
     UserConfig cfg;

@@ -76,7 +76,8 @@ void read_base(const TableReader& top, Manifest& m) {
     if (detail::has_control_char(m.base_image) || m.base_image.find(' ') != std::string::npos)
         fail_at(top.source(), detail::value_position(v),
                 "key 'base.image' must not contain spaces or control characters: " +
-                    detail::toml_basic_string(raw));
+                    detail::toml_basic_string(raw),
+                "name one image, e.g. \"debian/bookworm\"");
 }
 
 std::string container_key(const std::string& container) {
@@ -107,8 +108,10 @@ void read_mounts(const TableReader& top, Manifest& m) {
                              "write mounts as label = \"host:container\" or "
                              "\"host:container:ro\"; the container path is absolute");
         if (auto it = seen_labels.find(spec.label); it != seen_labels.end())
-            mounts->fail_key(key, "mount label '" + spec.label + "' is used twice (also by '" +
-                                      mounts->path_of(it->second) + "')");
+            mounts->fail_key(key,
+                             "mount label '" + spec.label + "' is used twice (also by '" +
+                                 mounts->path_of(it->second) + "')",
+                             "give each mount its own label");
         seen_labels[spec.label] = key;
         std::string target = container_key(spec.container);
         if (auto it = label_of_target.find(target); it != label_of_target.end())

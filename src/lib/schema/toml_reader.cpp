@@ -110,16 +110,24 @@ std::string header_before(const std::vector<std::string>& lines, unsigned line) 
         } else {
             std::string prefix = header_before(lines, pos.line);
             std::string name = trim(line.substr(0, line.find('=')));
+            // Point at the key, like every other key error, not at the value toml11 marks.
+            const std::string& raw = lines[pos.line - 1];
+            std::size_t first = raw.find_first_not_of(" \t");
+            if (first != std::string::npos && raw.find('=') != std::string::npos)
+                pos.column = static_cast<unsigned>(first + 1);
             key = prefix.empty() ? name : prefix + "." + name;
         }
-        std::string msg = "duplicate key '" + key + "'";
+        std::string msg = !line.empty() && line.front() == '['
+                              ? "table [" + key + "] is defined twice"
+                              : "duplicate key '" + key + "'";
         if (marks.size() >= 2)
             msg += " (first defined at line " + std::to_string(marks.front().pos.line) + ")";
         fail_at(src, pos, msg, "TOML allows each key and table once; remove one of them");
     }
     std::string msg = "TOML syntax error: " + first;
-    if (!marks.empty() && !marks.back().note.empty() && marks.back().note != "here")
-        msg += " (" + marks.back().note + ")";
+    const std::string& note = marks.empty() ? std::string() : marks.back().note;
+    if (!note.empty() && note != "here" && note.rfind("should be", 0) != 0)
+        msg += " (" + note + ")";
     fail_at(src, pos, msg, "fix the TOML syntax at that position");
 }
 
@@ -145,7 +153,7 @@ std::optional<std::string> closest(std::string_view key, const std::vector<std::
     std::size_t best_distance = 3;  // suggest only near misses
     for (const auto& k : known) {
         std::size_t d = edit_distance(key, k);
-        if (d < best_distance) {
+        if (d < best_distance && 2 * d < key.size()) {
             best_distance = d;
             best = k;
         }
@@ -279,7 +287,7 @@ TableReader::TableReader(const TomlSource& src, const toml::value& table, std::s
             list += (list.empty() ? "" : ", ") + k;
         std::string hint;
         if (auto near = closest(key, known)) hint = "did you mean '" + path_of(*near) + "'? ";
-        hint += "remove the key or fix its spelling (docs/manifest.md lists every key)";
+        hint += "remove the key or fix its spelling (" + src_->doc + " lists every key)";
         fail_key(
             key,
             "unknown key '" + path_of(key) + "' (known: " + (list.empty() ? "none" : list) + ")",
@@ -323,7 +331,8 @@ void TableReader::fail_missing(std::string_view key, const std::string& hint) co
 void TableReader::fail_type(std::string_view key, const toml::value& v,
                             const char* expected) const {
     fail_at(*src_, value_position(v),
-            "key '" + path_of(key) + "' must be " + expected + ", not " + type_phrase(v));
+            "key '" + path_of(key) + "' must be " + expected + ", not " + type_phrase(v),
+            src_->doc + " gives the type of every key");
 }
 
 std::string TableReader::required_string(std::string_view key) const {
@@ -358,7 +367,8 @@ std::optional<std::int64_t> TableReader::integer(std::string_view key) const {
     if (!v->is_integer()) fail_type(key, *v, "an integer");
     if (!integer_literal_fits(*v))
         fail_at(*src_, value_position(*v),
-                "key '" + path_of(key) + "' is out of range (it does not fit in 64 bits)");
+                "key '" + path_of(key) + "' is out of range (it does not fit in 64 bits)",
+                src_->doc + " gives the range of every number");
     return v->as_integer();
 }
 
@@ -370,7 +380,8 @@ std::optional<std::uint64_t> TableReader::unsigned_integer(std::string_view key,
     if (*i < 0 || static_cast<std::uint64_t>(*i) < min || static_cast<std::uint64_t>(*i) > max)
         fail_at(
             *src_, value_position(v),
-            log::cat("key '", path_of(key), "' must be between ", min, " and ", max, ", not ", *i));
+            log::cat("key '", path_of(key), "' must be between ", min, " and ", max, ", not ", *i),
+            src_->doc + " gives the range of every number");
     return static_cast<std::uint64_t>(*i);
 }
 
@@ -384,7 +395,8 @@ std::optional<std::vector<std::string>> TableReader::string_array(std::string_vi
         if (!e.is_string())
             fail_at(*src_, value_position(e),
                     log::cat("element ", index, " of '", path_of(key), "' must be a string, not ",
-                             type_phrase(e)));
+                             type_phrase(e)),
+                    "quote each element: [\"a\", \"b\"]");
         out.push_back(e.as_string().str);
         ++index;
     }

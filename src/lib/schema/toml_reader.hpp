@@ -19,6 +19,7 @@ namespace karapace::schema::detail {
 struct TomlSource {
     std::string name;  // shown in messages: usually the path as the user gave it
     Errc code = Errc::manifest;
+    std::string doc = "docs/manifest.md";  // where hints send the reader for the format
 };
 
 struct Position {
