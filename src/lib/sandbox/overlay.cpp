@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "karapace/sandbox/overlay.hpp"
+#include "karapace/sandbox/userns.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/process.hpp"
@@ -158,6 +160,45 @@ void seal_root_read_only() {
     attr.attr_set = MOUNT_ATTR_RDONLY;
     if (::mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) != 0)
         throw_errno(Errc::runtime, "cannot make the frozen environment's root read-only");
+}
+
+const char* overlay_kind_name(OverlayKind kind) noexcept {
+    switch (kind) {
+    case OverlayKind::kernel: return "kernel overlayfs (userxattr)";
+    case OverlayKind::fuse: return "fuse-overlayfs";
+    case OverlayKind::none: return "none";
+    }
+    return "none";
+}
+
+OverlayKind probe_overlay() {
+    char tmpl[] = "/tmp/karapace-overlay-probe.XXXXXX";
+    if (!::mkdtemp(tmpl)) return OverlayKind::none;
+    std::string dir = tmpl;
+    for (const char* sub : {"/lower1", "/lower2", "/upper", "/work", "/merged"})
+        ::mkdir((dir + sub).c_str(), 0755);
+    int status = 3;
+    try {
+        status = run_in_userns(
+            [&]() -> int {
+                OverlaySources src;
+                src.lowers.push_back(open_dir(dir + "/lower1", "layer"));
+                src.lowers.push_back(open_dir(dir + "/lower2", "layer"));
+                src.upper = open_dir(dir + "/upper", "upper");
+                src.work = open_dir(dir + "/work", "work");
+                bool fuse = mount_overlay(src, dir + "/merged", dir);
+                ::umount2((dir + "/merged").c_str(), MNT_DETACH);
+                return fuse ? 1 : 0;
+            },
+            IdMapping::keep_id);
+    } catch (const Error&) {
+        status = 3;
+    }
+    // The work dir holds a mode-000 directory the overlay made; the owner may still remove it.
+    run_process({"rm", "-rf", dir});
+    if (status == 0) return OverlayKind::kernel;
+    if (status == 1) return OverlayKind::fuse;
+    return OverlayKind::none;
 }
 
 }  // namespace karapace::sandbox

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/overlay.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/terminal.hpp"
 #include "karapace/util/process.hpp"
@@ -105,4 +106,14 @@ TEST_CASE("a session record whose process is gone or reused is dropped") {
     std::ofstream(dir.path / "garbage") << "x\n";
     CHECK(list_sessions(dir.path.string()).empty());
     CHECK(fs::is_empty(dir.path));
+}
+
+TEST_CASE("the overlay probe finds a working overlay on this kernel") {
+    auto kind = karapace::sandbox::probe_overlay();
+    if (kind == OverlayKind::none) {
+        WARN("skipped: neither kernel overlayfs nor fuse-overlayfs works for this user here");
+        return;
+    }
+    // Linux >= 5.11 mounts overlayfs with userxattr inside a user namespace.
+    CHECK(kind == OverlayKind::kernel);
 }
