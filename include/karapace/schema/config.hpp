@@ -6,6 +6,10 @@
 //
 //   [images]
 //   server = "https://mirror.example.org/images"
+//   bootstrap_mirror = "http://deb.debian.org/debian"
+//   arch = "arm64"
+//
+// The image layer reads [images] for itself too; both readers accept the same keys.
 #pragma once
 
 #include <optional>
@@ -16,9 +20,11 @@
 namespace karapace::schema {
 
 struct UserConfig {
-    std::vector<std::string> mount_allow;     // absolute, `~` expanded, lexically normalised
-    std::optional<std::string> image_server;  // base URL without a trailing '/'
-    std::string source;                       // the file read; empty when there was none
+    std::vector<std::string> mount_allow;         // absolute, `~` expanded, lexically normalised
+    std::optional<std::string> image_server;      // [images] server, without a trailing '/'
+    std::optional<std::string> bootstrap_mirror;  // [images] bootstrap_mirror
+    std::optional<std::string> image_arch;        // [images] arch
+    std::string source;                           // the file read; empty when there was none
 
     friend bool operator==(const UserConfig&, const UserConfig&) = default;
 };

@@ -47,7 +47,7 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
             cfg.mount_allow.push_back(p);
         }
     }
-    if (auto images = top.table("images", {"server"})) {
+    if (auto images = top.table("images", {"server", "bootstrap_mirror", "arch"})) {
         if (auto server = images->string("server")) {
             std::string s = detail::trim(*server);
             bool scheme = s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0 ||
@@ -60,6 +60,19 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
             while (s.size() > 1 && s.back() == '/')
                 s.pop_back();
             cfg.image_server = s;
+        }
+        for (const char* key : {"bootstrap_mirror", "arch"}) {
+            auto value = images->string(key);
+            if (!value) continue;
+            std::string v = detail::trim(*value);
+            if (v.empty() || detail::has_control_char(v) || v.find(' ') != std::string::npos)
+                fail_at(src, detail::value_position(*images->find(key)),
+                        "key '" + images->path_of(key) + "' must be a non-empty word, not " +
+                            detail::toml_basic_string(*value),
+                        std::string(key) == "arch" ? "write arch = \"arm64\""
+                                                   : "write bootstrap_mirror = "
+                                                     "\"http://deb.debian.org/debian\"");
+            (std::string(key) == "arch" ? cfg.image_arch : cfg.bootstrap_mirror) = v;
         }
     }
     return cfg;

@@ -132,10 +132,13 @@ TEST_CASE("the mount policy allows home, /tmp, /media, /mnt and /run/media only"
 TEST_CASE("the user configuration adds allowed directories and names the image server") {
     UserConfig cfg = parse_user_config(
         "[mounts]\nallow = [\"/srv/data\", \"~/shared/\", \"/opt/../var/x\"]\n"
-        "[images]\nserver = \"https://mirror.example.org/images/\"\n",
+        "[images]\nserver = \"https://mirror.example.org/images/\"\n"
+        "bootstrap_mirror = \"http://deb.debian.org/debian\"\narch = \"arm64\"\n",
         "config.toml", "/home/alice");
     CHECK(cfg.mount_allow == std::vector<std::string>{"/srv/data", "/home/alice/shared", "/var/x"});
     CHECK(cfg.image_server == "https://mirror.example.org/images");
+    CHECK(cfg.bootstrap_mirror == "http://deb.debian.org/debian");
+    CHECK(cfg.image_arch == "arm64");
     auto allow = mount_allowlist(cfg, "/home/alice");
     CHECK_NOTHROW(check_mount_policy("/srv/data/set1", allow));
     CHECK_THROWS_AS(check_mount_policy("/srv/database", allow), Error);
@@ -156,6 +159,10 @@ TEST_CASE("a malformed user configuration names file, key, line and column") {
     fails("[mounts]\nallow = [\"srv\"]\n", "config.toml:2:10: element 0 of 'mounts.allow'");
     fails("[images]\nserver = \"ftp://x\"\n", "config.toml:2:10: key 'images.server'");
     fails("[other]\n", "config.toml:1:1: unknown key 'other'");
+    fails("[images]\narch = \"\"\n", "config.toml:2:8: key 'images.arch' must be");
+    fails("[images]\nmirror = \"x\"\n",
+          "unknown key 'images.mirror' (known: server, "
+          "bootstrap_mirror, arch)");
 }
 
 TEST_CASE("the user configuration is read from XDG_CONFIG_HOME, and a missing file is empty") {
