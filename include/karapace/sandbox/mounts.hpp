@@ -42,6 +42,7 @@ struct MountOp {
         proc,     // new procfs of the sandbox's pid namespace
         devpts,   // new devpts instance
         mqueue,   // new mqueue of the sandbox's ipc namespace
+        sysfs,    // new sysfs (needs the sandbox's own network namespace)
         symlink,  // `target` -> `source`, created on a tmpfs of ours
         file,     // a generated file with `source` as contents, bound read-only
         passwd,   // the image's /etc/passwd with the user's entry `source` put over its own

@@ -214,6 +214,7 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
         case Kind::proc: mount_new_fs(op, "proc", root_fd); break;
         case Kind::devpts: mount_new_fs(op, "devpts", root_fd); break;
         case Kind::mqueue: mount_new_fs(op, "mqueue", root_fd); break;
+        case Kind::sysfs: mount_new_fs(op, "sysfs", root_fd); break;
         case Kind::symlink: {
             std::string target = lexically_absolute(op.target, "/");
             auto slash = target.rfind('/');

@@ -126,8 +126,11 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     auto proc = op(Kind::proc, "proc", "/proc", "process list");
     proc.noexec = true;
     ops.push_back(proc);
-    // A new sysfs needs a network namespace of our own; binding the host's works everywhere.
-    auto sys = op(Kind::bind, "/sys", "/sys", "/sys (read-only)");
+    // A new sysfs needs a network namespace of our own (and then shows only its devices);
+    // otherwise the host's is bound read-only.
+    auto sys =
+        op(spec.network_isolation ? Kind::sysfs : Kind::bind, "/sys", "/sys", "/sys (read-only)");
+    if (spec.network_isolation) sys.source = "sysfs";
     sys.read_only = true;
     sys.noexec = true;
     ops.push_back(sys);

@@ -151,6 +151,7 @@ suite() {
     # --- network isolation
     out=$(run --net-isolate -- cat /proc/net/dev | sed -n '3,$p' | awk -F: '{gsub(/ /,"",$1); print $1}' | tr '\n' ' ')
     expect "network isolation leaves only lo" "lo " "$out"
+    expect "/sys shows only the sandbox's network devices" "lo" "$(run --net-isolate -- ls /sys/class/net)"
     expect "outside addresses are unreachable" "1" \
         "$(run --net-isolate -- probe tcp 1.1.1.1 80 2>/dev/null; echo $?)"
     expect "127.0.0.1 works inside" "0" \

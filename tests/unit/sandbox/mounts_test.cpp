@@ -265,3 +265,17 @@ TEST_CASE("the hosts file names the sandbox") {
           "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\tweb\n");
     CHECK(hosts_file(std::string("10.0.0.1 db"), "web") == "10.0.0.1 db\n127.0.1.1\tweb\n");
 }
+
+TEST_CASE("/sys is the host's read-only, or a new sysfs with an own network namespace") {
+    auto host = desktop();
+    auto spec = enter_spec();
+    auto* sys = find(plan_mounts(spec, host.view()), "/sys");
+    REQUIRE(sys);
+    CHECK(sys->kind == Kind::bind);
+    CHECK(sys->read_only);
+    spec.network_isolation = true;
+    auto plan = plan_mounts(spec, host.view());
+    REQUIRE(find(plan, "/sys"));
+    CHECK(find(plan, "/sys")->kind == Kind::sysfs);
+    CHECK(find(plan, "/sys")->read_only);
+}
