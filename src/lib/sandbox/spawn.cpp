@@ -305,11 +305,12 @@ RunResult run(const SandboxSpec& spec) {
         result.limits = limits.mechanism();
         std::optional<SessionRecord> session;
         if (!spec.session_dir.empty()) session.emplace(spec.session_dir, pid);
-        std::optional<ForegroundGuard> foreground;
+        // Declared in this order so the terminal is ours again before the pop marker is written.
         std::optional<ContainerMarker> marker;
+        std::optional<ForegroundGuard> foreground;
         if (spec.interactive) {
-            foreground.emplace();
             marker.emplace(spec.hostname);
+            foreground.emplace();
         }
         SignalForwarding forwarding(pid);
 
