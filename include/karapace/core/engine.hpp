@@ -1,0 +1,182 @@
+// The Engine: the one facade over schema, store, images, sandbox and package managers that the CLI
+// and the D-Bus service use. It never prints; long operations report through a ProgressSink and
+// every result is a plain struct (rendered by core/report_json.hpp for --json and D-Bus).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karapace/util/progress.hpp"
+
+namespace karapace::core {
+
+struct EngineOptions {
+    std::string store_root;  // empty: util default_store_root()
+    // How long to wait for the store lock; nullopt waits forever.
+    std::optional<std::chrono::milliseconds> lock_timeout;
+    // Called once when a command has to wait for the store lock, with a message naming the
+    // holder ("waiting for store lock (held by pid N)").
+    std::function<void(const std::string& message)> on_lock_wait;
+};
+
+struct Session {
+    int pid = 0;          // host pid of the sandbox's init
+    std::string started;  // RFC 3339
+};
+
+struct LayerInfo {
+    std::string digest;      // sha256:<hex>
+    std::string kind;        // base | packages | snapshot
+    std::uint64_t size = 0;  // bytes of the layer tar
+};
+
+struct EnvSummary {
+    std::string env_id;
+    std::string short_id;
+    std::string name;        // empty when unnamed
+    std::string state;       // built | running | frozen | archived
+    std::string base_image;  // as written in the manifest
+    std::string created;     // RFC 3339
+    std::string updated;
+    std::size_t sessions = 0;
+};
+
+struct LockedPackageInfo {
+    std::string name, version, arch;
+};
+
+struct EnvDetails {
+    EnvSummary summary;
+    std::string manifest_path;  // absolute path of the manifest it was built from
+    std::string pinned_image;   // pinned reference from the lock
+    std::string image_digest;   // sha256:<hex>
+    std::vector<LockedPackageInfo> packages;
+    std::vector<LayerInfo> layers;  // bottom first
+    std::uint64_t upper_size = 0;   // bytes in the writable layer
+    std::vector<Session> sessions;
+    std::string limit_mechanism;  // systemd-scope | cgroup | rlimit | none
+};
+
+struct BuildOptions {
+    std::string manifest_path;          // karapace.toml
+    std::optional<std::string> name;    // --name
+    bool locked = false;                // --locked: drive the build from karapace.lock
+    bool offline = false;               // --offline: cache only, no network
+    bool require_pinned_image = false;  // --require-pinned-image
+};
+
+struct BuildResult {
+    std::string env_id;
+    std::string short_id;
+    std::string name;
+    bool reused = false;                         // an identical environment was already built
+    std::string lock_path;                       // karapace.lock written (or read with --locked)
+    std::optional<std::string> replaced_env_id;  // rebuild: the environment it replaced
+};
+
+struct ExecOptions {
+    std::string env;                    // reference: id, unique prefix or name
+    std::vector<std::string> argv;      // empty: the user's login shell (enter)
+    std::vector<std::string> env_vars;  // --env K=V
+    bool root = false;                  // --root: container root instead of the user
+    bool interactive = false;           // enter: TTY, job control, OSC 777 markers
+    std::string cwd;                    // empty: the caller's cwd
+};
+
+struct CapturedOutput {
+    int exit_status = 0;
+    std::string out, err;
+    bool truncated = false;
+};
+
+struct DiffReport {
+    std::string env_id;
+    std::vector<std::string> added, modified, removed;
+    bool has_drift() const { return !added.empty() || !modified.empty() || !removed.empty(); }
+};
+
+struct SnapshotInfo {
+    std::string id;  // what `restore` takes (layer digest hex)
+    std::string created;
+    std::uint64_t size = 0;
+    std::uint64_t files = 0;
+};
+
+struct GcSummary {
+    bool dry_run = false;
+    std::vector<std::string> envs, layers, objects, images, other;  // what went (or would go)
+    std::uint64_t bytes = 0;
+};
+
+struct VerifyFailure {
+    std::string what;  // object | layer | metadata | image
+    std::string id;
+    std::string reason;
+};
+
+struct VerifySummary {
+    std::uint64_t objects_checked = 0, layers_checked = 0, metadata_checked = 0, images_checked = 0;
+    std::vector<VerifyFailure> failures;
+    bool ok() const { return failures.empty(); }
+};
+
+struct DoctorCheck {
+    std::string name;    // machine name: user_namespaces, overlay, subids, ...
+    std::string status;  // pass | warn | fail | info
+    std::string message;
+    std::string fix;  // install command or what to do
+    bool required = false;
+};
+
+class Engine {
+public:
+    explicit Engine(EngineOptions options = {});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    const std::string& store_root() const;
+
+    std::vector<EnvSummary> list();
+    EnvDetails inspect(std::string_view env);
+
+    BuildResult build(const BuildOptions& options, ProgressSink& progress);
+    // Builds the new environment first, then destroys the one the manifest's lock named.
+    BuildResult rebuild(const BuildOptions& options, ProgressSink& progress);
+
+    // Runs argv (or a login shell) with inherited stdio; returns the command's exit status
+    // (125 when the sandbox failed before the command ran, 126 not executable, 127 not found).
+    int run(const ExecOptions& options);
+    // Runs argv with captured output (at most `cap` bytes of each stream), for D-Bus Exec.
+    CapturedOutput run_captured(const ExecOptions& options, std::size_t cap);
+    // Starts argv detached (GUI launchers); returns the session's init pid.
+    int launch(const ExecOptions& options);
+
+    // SIGTERM to every session, SIGKILL after `timeout`; returns how many sessions were stopped.
+    std::size_t stop(std::string_view env, std::chrono::milliseconds timeout);
+    void destroy(std::string_view env, bool force);
+    void freeze(std::string_view env);
+    void archive(std::string_view env);
+    void rename(std::string_view env, const std::string& new_name);
+
+    DiffReport diff(std::string_view env);
+    SnapshotInfo commit(std::string_view env, ProgressSink& progress);
+    std::vector<SnapshotInfo> snapshots(std::string_view env);
+    void restore(std::string_view env, std::string_view snapshot, ProgressSink& progress);
+
+    GcSummary gc(bool dry_run, ProgressSink& progress);
+    VerifySummary verify_store(ProgressSink& progress);
+    std::vector<DoctorCheck> doctor();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace karapace::core

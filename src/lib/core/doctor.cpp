@@ -1,0 +1,163 @@
+// `karapace doctor`: what this host offers the sandbox and the store, each check with the fix for
+// the host's distribution when something is missing.
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "core/engine_impl.hpp"
+#include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/userns.hpp"
+#include "karapace/store/wal.hpp"
+#include "karapace/util/process.hpp"
+
+namespace karapace::core {
+
+namespace {
+
+// ID and ID_LIKE of /etc/os-release, lower case.
+std::string host_distro() {
+    std::ifstream in("/etc/os-release");
+    std::string line, id, like;
+    while (std::getline(in, line)) {
+        auto value = [&](std::string_view key) {
+            auto v = line.substr(key.size());
+            if (!v.empty() && v.front() == '"') v = v.substr(1, v.size() - 2);
+            return v;
+        };
+        if (line.starts_with("ID=")) id = value("ID=");
+        if (line.starts_with("ID_LIKE=")) like = value("ID_LIKE=");
+    }
+    return id + " " + like;
+}
+
+// The command that installs `what` (Debian package names mapped for other families).
+std::string install_command(const std::string& debian_pkg, const std::string& fedora_pkg) {
+    auto d = host_distro();
+    auto has = [&](const char* s) { return d.find(s) != std::string::npos; };
+    if (has("debian") || has("ubuntu")) return "sudo apt-get install " + debian_pkg;
+    if (has("fedora") || has("rhel") || has("centos")) return "sudo dnf install " + fedora_pkg;
+    if (has("suse")) return "sudo zypper install " + fedora_pkg;
+    if (has("arch")) return "sudo pacman -S " + fedora_pkg;
+    if (has("alpine")) return "sudo apk add " + debian_pkg;
+    return "install " + debian_pkg + " with your distribution's package manager";
+}
+
+DoctorCheck program_check(const std::string& name, const std::string& program, bool required,
+                          const std::string& purpose, const std::string& debian_pkg,
+                          const std::string& fedora_pkg) {
+    DoctorCheck c{name, "pass", "", "", required};
+    if (auto path = find_program(program)) {
+        c.message = program + " found at " + *path + " (" + purpose + ")";
+    } else {
+        c.status = required ? "fail" : "warn";
+        c.message = program + " is missing (" + purpose + ")";
+        c.fix = install_command(debian_pkg, fedora_pkg);
+    }
+    return c;
+}
+
+}  // namespace
+
+std::vector<DoctorCheck> Engine::doctor() {
+    std::vector<DoctorCheck> checks;
+
+    DoctorCheck userns{"user_namespaces", "pass", "", "", true};
+    try {
+        int status = sandbox::run_in_userns([] { return 0; }, sandbox::IdMapping::keep_id);
+        if (status != 0) throw Error(Errc::runtime, "probe exited with " + std::to_string(status));
+        userns.message = "user namespaces work for this user";
+    } catch (const Error& e) {
+        userns.status = "fail";
+        userns.message = std::string("cannot create a user namespace: ") + e.what();
+        userns.fix = "enable unprivileged user namespaces: sudo sysctl -w "
+                     "kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000";
+    }
+    checks.push_back(userns);
+
+    auto plan = sandbox::plan_id_maps_for_caller(sandbox::IdMapping::keep_id);
+    DoctorCheck subids{"subids", "pass", "", "", false};
+    if (::geteuid() == 0) {
+        subids.message = "running as root: the whole id range is mapped";
+    } else if (plan.single_id) {
+        subids.status = "warn";
+        subids.message = "no sub-uid/sub-gid range of 65536 ids for this user: only your own id "
+                         "is mapped, so packages that create system users may fail to install";
+        subids.fix = "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER";
+    } else {
+        subids.message = "sub-id ranges found in /etc/subuid and /etc/subgid";
+    }
+    checks.push_back(subids);
+    if (::geteuid() != 0)
+        checks.push_back(program_check("newuidmap", "newuidmap", !plan.single_id,
+                                       "writes sub-id maps", "uidmap", "shadow-utils"));
+
+    auto limits = sandbox::probe_limit_mechanism();
+    DoctorCheck lim{"limits", "pass", "", "", false};
+    lim.message = std::string("resource limits are enforced with ") +
+                  sandbox::limit_mechanism_name(limits);
+    if (limits == sandbox::LimitMechanism::rlimit || limits == sandbox::LimitMechanism::none) {
+        lim.status = "warn";
+        lim.message += " (per process; no CPU weight, memory is address space)";
+        lim.fix = "run under a systemd user session (cgroup v2 delegation) for real limits";
+    }
+    checks.push_back(lim);
+
+    checks.push_back(program_check("mmdebstrap", "mmdebstrap", false,
+                                   "builds bootstrap:debian/... and bootstrap:ubuntu/... images",
+                                   "mmdebstrap", "mmdebstrap"));
+    checks.push_back(program_check("fuse_overlayfs", "fuse-overlayfs", false,
+                                   "fallback when the kernel refuses overlayfs in a user namespace",
+                                   "fuse-overlayfs", "fuse-overlayfs"));
+    bool runc = find_program("runc").has_value();
+    bool crun = find_program("crun").has_value();
+    checks.push_back({"oci_runtime", runc || crun ? "pass" : "info",
+                      runc || crun ? std::string("OCI runtime found: ") + (crun ? "crun " : "") +
+                                         (runc ? "runc" : "")
+                                   : "no OCI runtime (runc or crun); only the namespace backend "
+                                     "is used",
+                      runc || crun ? "" : install_command("runc", "runc"), false});
+
+    DoctorCheck st{"store", "pass", "", "", true};
+    if (!impl_->store_exists()) {
+        st.status = "info";
+        st.message = "no store at " + impl_->root + " yet; the first build creates it";
+        st.required = false;
+    } else {
+        try {
+            auto& s = impl_->store(false);
+            int corrupt = 0;
+            std::size_t count = 0;
+            for (const auto& e : s.metadata().list()) {
+                ++count;
+                if (!e.ok()) ++corrupt;
+            }
+            auto wal = s.wal().list();
+            st.message = "store at " + impl_->root + ": " + std::to_string(count) +
+                         " environment(s), " + std::to_string(wal.size()) +
+                         " operation(s) in the write-ahead log";
+            if (corrupt > 0) {
+                st.status = "fail";
+                st.message += ", " + std::to_string(corrupt) + " unreadable record(s)";
+                st.fix = "run `karapace verify-store` for details";
+            }
+        } catch (const Error& e) {
+            st.status = "fail";
+            st.message = e.what();
+            st.fix = e.hint();
+        }
+        struct statvfs vfs {};
+        if (::statvfs(impl_->root.c_str(), &vfs) == 0) {
+            auto free_mb = static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize >> 20;
+            DoctorCheck disk{"disk_space", free_mb < 1024 ? "warn" : "pass",
+                             std::to_string(free_mb) + " MiB free for the store", "", false};
+            if (free_mb < 1024) disk.fix = "free some space or run `karapace gc`";
+            checks.push_back(disk);
+        }
+    }
+    checks.push_back(st);
+    return checks;
+}
+
+}  // namespace karapace::core

@@ -1,0 +1,340 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/engine_impl.hpp"
+#include "karapace/sandbox/session.hpp"
+#include "karapace/sandbox/userns.hpp"
+#include "karapace/store/gc.hpp"
+#include "karapace/store/remove.hpp"
+#include "karapace/store/tar.hpp"
+#include "karapace/store/verify.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/time.hpp"
+
+namespace karapace::core {
+
+namespace fs = std::filesystem;
+
+Engine::Impl::Impl(EngineOptions opts) : options(std::move(opts)) {
+    root = options.store_root.empty() ? default_store_root()
+                                      : lexically_absolute(options.store_root, fs::current_path());
+}
+
+bool Engine::Impl::store_exists() const {
+    struct stat st {};
+    return ::stat(layout().version_file().c_str(), &st) == 0;
+}
+
+store::Store& Engine::Impl::store(bool create) {
+    if (!store_) {
+        store_.emplace(store::Store::open(
+            root, create ? store::OpenMode::create : store::OpenMode::existing, remover()));
+        recover();
+    }
+    return *store_;
+}
+
+store::StoreLock Engine::Impl::lock_exclusive() {
+    store::LockOptions lo;
+    if (options.lock_timeout) lo.timeout = *options.lock_timeout;
+    lo.on_wait = [this](const std::string& message) {
+        if (options.on_lock_wait) options.on_lock_wait(message);
+        else log::info(message);
+    };
+    return store::StoreLock::acquire(layout(), store::LockMode::exclusive, lo);
+}
+
+void Engine::Impl::recover() {
+    auto lock = store::StoreLock::try_acquire(layout(), store::LockMode::exclusive);
+    if (!lock) return;  // someone else is working; they or the next command will recover
+    auto report = store_->wal().recover(*lock);
+    if (report.rolled_back > 0)
+        log::warn("rolled back ", report.rolled_back,
+                  " interrupted operation(s) left by a process that died");
+    for (const auto& c : report.corrupt) log::warn("unreadable write-ahead log entry: ", c);
+    for (const auto& f : report.failures) log::warn("rollback step failed: ", f);
+}
+
+std::vector<store::EnvMetadata> Engine::Impl::all_metadata() {
+    if (!store_exists()) return {};
+    std::vector<store::EnvMetadata> out;
+    for (auto& entry : store().metadata().list()) {
+        if (entry.ok()) out.push_back(std::move(*entry.record));
+        else log::warn("skipping unreadable environment record ", entry.path, ": ", entry.error,
+                       " (karapace verify-store reports it)");
+    }
+    return out;
+}
+
+std::string Engine::Impl::label(const store::EnvMetadata& m) {
+    return m.name ? *m.name : m.short_id();
+}
+
+State Engine::Impl::stored_state(store::EnvState s) {
+    switch (s) {
+    case store::EnvState::frozen: return State::frozen;
+    case store::EnvState::archived: return State::archived;
+    default: return State::built;
+    }
+}
+
+bool Engine::Impl::has_live_sessions(const store::EnvMetadata& m) {
+    return !sandbox::list_sessions(layout().sessions_dir(m.env_id)).empty();
+}
+
+State Engine::Impl::state_of(const store::EnvMetadata& m) {
+    return derive_state(stored_state(m.state), has_live_sessions(m));
+}
+
+store::EnvMetadata Engine::Impl::find(std::string_view ref) {
+    auto all = all_metadata();
+    std::vector<EnvCandidate> candidates;
+    candidates.reserve(all.size());
+    for (const auto& m : all)
+        candidates.push_back({m.env_id.str(), m.short_id(), m.name.value_or(""),
+                              std::string(to_string(state_of(m)))});
+    const auto& hit = resolve_env_ref(ref, candidates);
+    for (auto& m : all)
+        if (m.env_id.str() == hit.env_id) return m;
+    throw Error(Errc::not_found, "environment '" + std::string(ref) + "' vanished while looking");
+}
+
+EnvSummary Engine::Impl::summarize(const store::EnvMetadata& m) {
+    EnvSummary s;
+    s.env_id = m.env_id.str();
+    s.short_id = m.short_id();
+    s.name = m.name.value_or("");
+    auto sessions = sandbox::list_sessions(layout().sessions_dir(m.env_id));
+    s.sessions = sessions.size();
+    s.state = std::string(to_string(derive_state(stored_state(m.state), !sessions.empty())));
+    s.base_image = m.base_image_ref;
+    s.created = m.created;
+    s.updated = m.updated;
+    return s;
+}
+
+schema::LockFile Engine::Impl::lock_of(const store::EnvMetadata& m) {
+    if (!m.lock_digest)
+        throw Error(Errc::store, "environment " + label(m) + " has no lock file recorded",
+                    "rebuild it: karapace rebuild " + m.manifest_dir + "/karapace.toml");
+    return schema::parse_lock(store().objects().get(*m.lock_digest),
+                              "lock of environment " + label(m));
+}
+
+void Engine::Impl::as_container_root(const std::function<void()>& fn) {
+    if (::geteuid() == 0) {
+        fn();
+        return;
+    }
+    int status = sandbox::run_in_userns(
+        [&] {
+            fn();
+            return 0;
+        },
+        sandbox::IdMapping::container_root);
+    if (status != 0)
+        throw Error(Errc::runtime, "a helper in the user namespace exited with status " +
+                                       std::to_string(status));
+}
+
+store::Remover Engine::Impl::remover() {
+    return [this](const std::string& path) { remove_tree(path); };
+}
+
+void Engine::Impl::remove_tree(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    try {
+        store::remove_tree(path);
+    } catch (const Error& e) {
+        if (::geteuid() == 0 || e.code() != Errc::permission) throw;
+        // Files owned by sub-uids: only the user namespace can remove them.
+        as_container_root([&] { store::remove_tree(path); });
+    }
+}
+
+std::string Engine::Impl::unpacked_layer(const Digest& layer) {
+    auto dir = layout().unpacked_layer_dir(layer);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) return dir;
+    auto& s = store();
+    char tmpl[] = "unpack-XXXXXX";
+    std::string staging = layout().staging_dir() + "/" + tmpl;
+    std::vector<char> buf(staging.begin(), staging.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr)
+        throw_errno(Errc::store, "cannot create a staging directory in " + layout().staging_dir());
+    staging = buf.data();
+    try {
+        auto fd = s.objects().open(layer);
+        as_container_root([&] {
+            store::UnpackOptions uo;
+            store::unpack_tar_fd(fd.get(), staging + "/tree", uo);
+        });
+        make_dirs(layout().unpacked_layers_dir());
+        if (::rename((staging + "/tree").c_str(), dir.c_str()) != 0 && errno != EEXIST &&
+            errno != ENOTEMPTY)
+            throw_errno(Errc::store, "cannot move the unpacked layer into " + dir);
+    } catch (...) {
+        remove_tree(staging);
+        throw;
+    }
+    remove_tree(staging);
+    return dir;
+}
+
+std::vector<std::string> Engine::Impl::lower_dirs(const store::EnvMetadata& m) {
+    std::vector<std::string> lowers;
+    for (auto it = m.layers.rbegin(); it != m.layers.rend(); ++it)
+        lowers.push_back(unpacked_layer(*it));
+    if (!m.base_image_digest)
+        throw Error(Errc::store, "environment " + label(m) + " records no base image",
+                    "rebuild it: karapace rebuild");
+    auto rootfs = root + "/images/" + m.base_image_digest->hex() + "/rootfs";
+    struct stat st {};
+    if (::stat(rootfs.c_str(), &st) != 0)
+        throw Error(Errc::not_found,
+                    "the base image of environment " + label(m) + " (" + m.base_image_ref +
+                        ") is no longer in the image cache",
+                    "rebuild it to fetch the image again: karapace rebuild " + m.manifest_dir +
+                        "/karapace.toml");
+    lowers.push_back(rootfs);
+    return lowers;
+}
+
+// ---- Engine: queries and simple state changes ------------------------------------------------
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Engine::~Engine() = default;
+
+const std::string& Engine::store_root() const { return impl_->root; }
+
+std::vector<EnvSummary> Engine::list() {
+    std::vector<EnvSummary> out;
+    for (const auto& m : impl_->all_metadata()) out.push_back(impl_->summarize(m));
+    return out;
+}
+
+EnvDetails Engine::inspect(std::string_view env) {
+    auto m = impl_->find(env);
+    EnvDetails d;
+    d.summary = impl_->summarize(m);
+    d.manifest_path = m.manifest_dir + "/karapace.toml";
+    auto& s = impl_->store();
+    try {
+        auto lock = impl_->lock_of(m);
+        d.pinned_image = lock.pinned_image;
+        d.image_digest = lock.image_digest.str();
+        for (const auto& p : lock.packages) d.packages.push_back({p.name, p.version, p.arch});
+        d.limit_mechanism = (lock.cpu_shares || lock.memory_limit_mb) ? "requested" : "none";
+    } catch (const Error& e) {
+        log::warn(e.what());
+    }
+    for (const auto& l : m.layers) {
+        auto layer = s.layers().get(l);
+        d.layers.push_back(
+            {l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size});
+    }
+    d.upper_size = store::tree_size(impl_->layout().env_dir(m.env_id) + "/upper");
+    for (const auto& session : sandbox::list_sessions(impl_->layout().sessions_dir(m.env_id))) {
+        Session out;
+        out.pid = session.pid;
+        d.sessions.push_back(out);
+    }
+    return d;
+}
+
+void Engine::freeze(std::string_view env) {
+    auto lock = impl_->lock_exclusive();
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::freeze);
+    impl_->store().metadata().set_state(m.env_id, store::EnvState::frozen);
+}
+
+void Engine::archive(std::string_view env) {
+    auto lock = impl_->lock_exclusive();
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::archive);
+    impl_->store().metadata().set_state(m.env_id, store::EnvState::archived);
+}
+
+void Engine::rename(std::string_view env, const std::string& new_name) {
+    store::validate_env_name(new_name);
+    auto lock = impl_->lock_exclusive();
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::rename);
+    impl_->store().metadata().rename(m.env_id, new_name);
+}
+
+std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout) {
+    auto m = impl_->find(env);
+    auto state = impl_->state_of(m);
+    if (state != State::running)
+        throw Error(Errc::conflict,
+                    "environment " + Impl::label(m) + " is not running (" +
+                        std::string(to_string(state)) + ")");
+    return sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), timeout);
+}
+
+void Engine::destroy(std::string_view env, bool force) {
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::destroy, force);
+    if (impl_->has_live_sessions(m))
+        sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), std::chrono::seconds(5));
+    auto lock = impl_->lock_exclusive();
+    auto& s = impl_->store();
+    // The record goes first: after a crash, the env dir without metadata is garbage that gc
+    // collects, never an environment that points at half-removed files.
+    auto op = s.wal().begin("destroy", m.env_id.str());
+    s.metadata().remove(m.env_id);
+    impl_->remove_tree(impl_->layout().env_dir(m.env_id));
+    op.commit();
+}
+
+GcSummary Engine::gc(bool dry_run, ProgressSink& progress) {
+    GcSummary out;
+    out.dry_run = dry_run;
+    if (!impl_->store_exists()) return out;
+    auto& s = impl_->store();
+    (void)s;
+    auto lock = impl_->lock_exclusive();
+    std::atomic<bool> cancel{false};
+    store::GcOptions go;
+    go.dry_run = dry_run;
+    go.remover = impl_->remover();
+    go.cancel = &cancel;
+    progress.step(dry_run ? "finding garbage" : "collecting garbage", 0, ProgressUnit::items);
+    if (progress.cancelled()) cancel = true;
+    auto report = store::collect_garbage(impl_->layout(), lock, go);
+    progress.finish(!report.cancelled);
+    for (const auto& item : report.items) {
+        if (item.kind == "env") out.envs.push_back(item.path);
+        else if (item.kind == "layer") out.layers.push_back(item.path);
+        else if (item.kind == "object") out.objects.push_back(item.path);
+        else if (item.kind == "image") out.images.push_back(item.path);
+        else out.other.push_back(item.path);
+    }
+    out.bytes = report.bytes;
+    if (report.cancelled) throw Error(Errc::cancelled, "gc was interrupted; nothing half-removed");
+    return out;
+}
+
+VerifySummary Engine::verify_store(ProgressSink& progress) {
+    VerifySummary out;
+    if (!impl_->store_exists()) return out;
+    impl_->store();
+    store::VerifyOptions vo;
+    vo.progress = &progress;
+    auto report = store::verify_store(impl_->layout(), vo);
+    out.objects_checked = report.objects_checked;
+    out.layers_checked = report.layers_checked;
+    out.metadata_checked = report.metadata_checked;
+    out.images_checked = report.images_checked;
+    for (const auto& f : report.failures) out.failures.push_back({f.kind, f.path, f.reason});
+    return out;
+}
+
+}  // namespace karapace::core

@@ -1,0 +1,442 @@
+// build and rebuild: manifest -> image -> packages installed in a staging sandbox -> exact
+// versions -> lock -> identity -> packages layer -> store records -> karapace.lock.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/engine_impl.hpp"
+#include "core/sandbox_steps.hpp"
+#include "karapace/image/reference.hpp"
+#include "karapace/image/resolve.hpp"
+#include "karapace/pkg/package_manager.hpp"
+#include "karapace/sandbox/idmap.hpp"
+#include "karapace/schema/config.hpp"
+#include "karapace/schema/drift.hpp"
+#include "karapace/schema/identity.hpp"
+#include "karapace/schema/manifest.hpp"
+#include "karapace/schema/mount.hpp"
+#include "karapace/schema/normalize.hpp"
+#include "karapace/store/tar.hpp"
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
+#include "karapace/util/time.hpp"
+
+namespace karapace::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string real_path(const std::string& path) {
+    char buf[PATH_MAX];
+    if (::realpath(path.c_str(), buf) == nullptr) return {};
+    return buf;
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string temp_dir_in(const std::string& parent, const std::string& prefix) {
+    make_dirs(parent);
+    std::string tmpl = parent + "/" + prefix + "-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr)
+        throw_errno(Errc::store, "cannot create a staging directory in " + parent);
+    return buf.data();
+}
+
+// Checks the manifest's mounts the way enter will use them, so a typo fails the build and not
+// the first enter: the source must exist and be allowed by the policy.
+void check_mount_sources(const schema::NormalizedManifest& m, const std::string& manifest_dir) {
+    if (m.mounts.empty()) return;
+    auto home = home_dir();
+    auto allow = schema::mount_allowlist(schema::load_user_config(), home);
+    for (const auto& mount : m.mounts) {
+        auto host = schema::resolve_host_path(mount, manifest_dir, home);
+        auto canonical = real_path(host);
+        if (canonical.empty())
+            throw Error(Errc::not_found,
+                        "mount '" + mount.label + "': the host path " + host + " (from '" +
+                            mount.host + "') does not exist",
+                        "create it, or change [mounts] " + mount.label + " in the manifest");
+        schema::check_mount_policy(canonical, allow);
+    }
+}
+
+// Reads karapace.lock next to the manifest. A lock that cannot be used is fatal for --locked and
+// a warning otherwise (the build writes a fresh one).
+std::optional<schema::LockFile> read_existing_lock(const std::string& path, bool locked) {
+    if (!exists(path)) {
+        if (locked)
+            throw Error(Errc::manifest, "--locked needs " + path + ", which does not exist",
+                        "run `karapace build` once without --locked to create it");
+        return std::nullopt;
+    }
+    try {
+        auto lock = schema::read_lock(path);
+        schema::verify_integrity(lock, path);
+        return lock;
+    } catch (const Error& e) {
+        if (locked) throw;
+        log::warn("ignoring ", path, ": ", e.what(), "; it will be rewritten");
+        return std::nullopt;
+    }
+}
+
+struct Staging {
+    std::string dir, upper, work;
+};
+
+sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
+    sandbox::SandboxSpec spec;
+    spec.lower_dirs = {rootfs};
+    spec.upper_dir = st.upper;
+    spec.work_dir = st.work;
+    spec.hostname = "karapace-build";
+    spec.mapping = sandbox::IdMapping::container_root;
+    spec.host_integration = false;
+    spec.network_isolation = false;
+    spec.cwd = "/";
+    return spec;
+}
+
+[[noreturn]] void install_failed(const pkg::PackageManager& pm, const StepOutput& out,
+                                 const std::string& what) {
+    if (out.error && out.status == 125) throw *out.error;
+    auto lines = pm.error_lines(out.out + out.err);
+    std::string detail;
+    if (lines.empty()) detail = tail_lines(out.out + out.err, 8);
+    for (const auto& l : lines) detail += (detail.empty() ? "" : "\n") + l;
+    throw Error(Errc::failed,
+                what + " failed (" + std::string(pm.name()) + " exited with status " +
+                    std::to_string(out.status) + ")" + (detail.empty() ? "" : ":\n" + detail),
+                "check the package names in [system] packages; run with -v to see the whole "
+                "output");
+}
+
+// Installs the packages into `st.upper` and returns their exact versions.
+std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, const Staging& st,
+                                                    const schema::NormalizedManifest& manifest,
+                                                    const schema::LockFile* lock,
+                                                    ProgressSink& progress) {
+    pkg::Options po;
+    po.single_uid_mapping = sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root)
+                                .single_id;
+    auto pm = pkg::detect(rootfs, po);
+    auto base = build_spec(rootfs, st);
+    base.env = pm->environment();
+
+    progress.step("refreshing package lists (" + std::string(pm->name()) + ")", 0,
+                  ProgressUnit::items);
+    auto spec = base;
+    spec.argv = pm->refresh_argv();
+    auto out = run_captured_step(spec, progress, false);
+    if (out.status != 0) install_failed(*pm, out, "refreshing package lists");
+    progress.finish(true);
+
+    std::vector<pkg::LockedPackage> exact;
+    if (lock != nullptr)
+        for (const auto& p : lock->packages) exact.push_back({p.name, p.version, p.arch});
+
+    if (lock != nullptr) {
+        auto check = pm->available_argv(exact);
+        if (!check.empty()) {
+            spec = base;
+            spec.argv = check;
+            auto avail = run_captured_step(spec, progress, true);
+            pm->check_available(avail.out, exact);
+        }
+    }
+
+    progress.step(lock != nullptr ? "installing locked package versions" : "installing packages",
+                  manifest.packages.size(), ProgressUnit::items);
+    spec = base;
+    spec.argv = lock != nullptr ? pm->install_exact_argv(exact) : pm->install_argv(manifest.packages);
+    out = run_captured_step(spec, progress, false);
+    if (out.status != 0) install_failed(*pm, out, "installing packages");
+    progress.advance(manifest.packages.size());
+    progress.finish(true);
+
+    spec = base;
+    spec.argv = pm->query_argv(manifest.packages);
+    out = run_captured_step(spec, progress, true);
+    if (out.error && out.status == 125) throw *out.error;
+    auto query = pm->parse_versions(out.out, manifest.packages);
+    if (!query.not_installed.empty()) {
+        std::string names;
+        for (const auto& n : query.not_installed) names += (names.empty() ? "" : ", ") + n;
+        throw Error(Errc::failed,
+                    "after the install, " + std::string(pm->name()) +
+                        " reports these packages as not installed: " + names,
+                    "name real packages in [system] packages (not virtual packages or groups)");
+    }
+    if (lock != nullptr) {
+        auto mismatches = pkg::missing_versions(query, exact);
+        if (!mismatches.empty())
+            throw Error(Errc::conflict,
+                        "the installed versions differ from karapace.lock:\n" +
+                            pkg::describe(mismatches),
+                        "the repository no longer offers a locked version; pin the image to a "
+                        "snapshot or re-lock with `karapace build` without --locked");
+    }
+    std::vector<schema::LockedPackage> locked;
+    for (const auto& p : query.installed) locked.push_back({p.name, p.version, p.arch});
+    std::sort(locked.begin(), locked.end());
+    return locked;
+}
+
+}  // namespace
+
+BuildResult Engine::build(const BuildOptions& options, ProgressSink& progress) {
+    return impl_->build(options, progress, false);
+}
+
+BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, bool fresh) {
+    // 1. The manifest, and where it lives (relative mounts resolve against that directory).
+    auto manifest_path = real_path(o.manifest_path);
+    if (manifest_path.empty())
+        throw Error(Errc::manifest, "no manifest at " + o.manifest_path,
+                    "write one with `karapace new <name>` or pass the path of your karapace.toml");
+    auto manifest = schema::normalize(schema::parse_manifest_file(manifest_path));
+    auto manifest_dir = parent_dir(manifest_path);
+    if (manifest.backend != "namespace")
+        throw Error(Errc::unavailable,
+                    "runtime backend '" + manifest.backend + "' is not available in this build",
+                    "use backend = \"namespace\" in [runtime]");
+    if (o.name) store::validate_env_name(*o.name);
+    check_mount_sources(manifest, manifest_dir);
+
+    // 2. The lock: it drives the build unless the manifest has moved on from it.
+    auto lock_path = manifest_dir + "/karapace.lock";
+    std::optional<schema::LockFile> old_lock;
+    if (!fresh || o.locked) old_lock = read_existing_lock(lock_path, o.locked);
+    bool use_lock = false;
+    if (old_lock) {
+        auto drift = schema::manifest_lock_drift(manifest, *old_lock);
+        if (drift.empty()) {
+            use_lock = true;
+        } else if (o.locked) {
+            std::string list;
+            for (const auto& d : drift) list += "\n  " + d.message;
+            throw Error(Errc::manifest, "the manifest no longer matches " + lock_path + ":" + list,
+                        "build without --locked to re-lock, or restore the manifest");
+        } else {
+            log::info("the manifest changed since ", lock_path, " was written; re-locking");
+        }
+    }
+
+    auto ref = image::ImageRef::parse(manifest.base_image);
+    if (o.require_pinned_image && !ref.is_pinned())
+        throw Error(Errc::manifest, "base.image '" + manifest.base_image + "' is not pinned",
+                    "pin it with `karapace pin " + manifest_path + "`");
+
+    // 3. Already built from exactly this lock: nothing to do.
+    if (use_lock && !fresh) {
+        auto id = store::EnvId::parse(old_lock->env_id.str());
+        auto& s = store();
+        if (s.metadata().exists(id)) {
+            auto m = s.metadata().get(id);
+            if (m.state == store::EnvState::built) {
+                BuildResult r;
+                r.env_id = id.str();
+                r.short_id = id.short_id();
+                r.reused = true;
+                r.lock_path = lock_path;
+                if (o.name && m.name != o.name) {
+                    auto lock = lock_exclusive();
+                    s.metadata().rename(id, *o.name);
+                }
+                r.name = o.name ? *o.name : m.name.value_or("");
+                return r;
+            }
+        }
+    }
+    if (o.offline && !manifest.packages.empty() && !use_lock)
+        throw Error(Errc::failed,
+                    "--offline: the packages in [system] packages need the network to be resolved",
+                    "build once online, then rebuild offline from karapace.lock");
+
+    // 4. The base image (the pinned one when the lock drives the build).
+    auto& s = store();
+    auto image_ref = use_lock ? image::ImageRef::parse(old_lock->pinned_image) : ref;
+    auto cached = image::ensure(image_ref, root, progress, o.offline);
+    if (use_lock && cached.record.digest != old_lock->image_digest)
+        throw Error(Errc::image,
+                    "the image " + old_lock->pinned_image + " now has digest " +
+                        cached.record.digest.str() + ", but karapace.lock says " +
+                        old_lock->image_digest.str(),
+                    "the image source changed its content; re-lock with `karapace rebuild`");
+    auto pinned = use_lock ? old_lock->pinned_image
+                           : (image_ref.is_pinned() ? image_ref.str()
+                                                    : cached.record.pinned_reference);
+
+    // 5. Packages, installed in a staging sandbox outside the store lock.
+    Staging st;
+    st.dir = temp_dir_in(layout().staging_dir(), "build");
+    st.upper = st.dir + "/upper";
+    st.work = st.dir + "/work";
+    make_dirs(st.upper, 0755);
+    make_dirs(st.work, 0700);
+    struct Cleanup {
+        Impl* impl;
+        std::string dir;
+        ~Cleanup() {
+            try {
+                impl->remove_tree(dir);
+            } catch (const std::exception& e) {
+                log::warn("cannot remove ", dir, ": ", e.what(), " (karapace gc will)");
+            }
+        }
+    } cleanup{this, st.dir};
+
+    std::vector<schema::LockedPackage> packages;
+    if (!manifest.packages.empty())
+        packages = install_packages(cached.rootfs, st, manifest, use_lock ? &*old_lock : nullptr,
+                                    progress);
+
+    // 6. The lock and the identity.
+    auto lock = schema::lock_from_manifest(manifest);
+    lock.pinned_image = pinned;
+    lock.image_digest = cached.record.digest;
+    lock.packages = packages;
+    schema::assign_identity(lock);
+    if (use_lock && lock.env_id != old_lock->env_id)
+        throw Error(Errc::conflict,
+                    "the rebuilt environment has id " + lock.env_id.str() + ", but " + lock_path +
+                        " says " + old_lock->env_id.str(),
+                    "re-lock with `karapace build` without --locked");
+    auto id = store::EnvId::parse(lock.env_id.str());
+    auto lock_text = schema::render_lock(lock);
+
+    // 7. The packages layer (packed outside the store lock; objects are content-addressed).
+    std::optional<store::Layer> layer;
+    if (!packages.empty()) {
+        progress.step("packing the packages layer", 0, ProgressUnit::items);
+        auto digest_file = st.dir + "/layer-digest";
+        as_container_root([&] {
+            auto packed = store::pack_layer(st.upper, s.objects());
+            write_file_atomic(digest_file, packed.digest.hex() + " " +
+                                               std::to_string(packed.size) + " " +
+                                               std::to_string(packed.files));
+        });
+        auto fields = read_file(digest_file);
+        std::istringstream in(fields);
+        std::string hex;
+        store::Layer l;
+        in >> hex >> l.size >> l.file_count;
+        l.digest = Digest::from_hex(hex);
+        l.kind = store::LayerKind::packages;
+        l.created = now_rfc3339();
+        layer = l;
+        // The tree just packed becomes the unpacked copy overlay uses as a lower layer.
+        auto unpacked = layout().unpacked_layer_dir(l.digest);
+        if (!exists(unpacked)) {
+            make_dirs(layout().unpacked_layers_dir());
+            if (::rename(st.upper.c_str(), unpacked.c_str()) != 0 && errno != EEXIST &&
+                errno != ENOTEMPTY)
+                throw_errno(Errc::store, "cannot move the packages layer to " + unpacked);
+        }
+        progress.finish(true);
+    }
+
+    // 8. Records, under the store lock.
+    progress.step("recording the environment", 0, ProgressUnit::items);
+    {
+        auto guard = lock_exclusive();
+        auto op = s.wal().begin("build", id.str());
+        auto manifest_obj = s.objects().put(schema::canonical_json(manifest));
+        auto lock_obj = s.objects().put(lock_text);
+        if (layer) s.layers().put(*layer);
+
+        bool existed = s.metadata().exists(id);
+        auto env_dir = layout().env_dir(id);
+        if (!exists(env_dir)) {
+            op.add_step(store::RemoveTree{layout().relative(env_dir)});
+            make_dirs(env_dir + "/upper", 0755);
+            make_dirs(env_dir + "/work", 0700);
+        }
+        auto m = existed ? s.metadata().get(id) : store::make_metadata(id);
+        if (!existed) op.add_step(store::RemoveFile{layout().relative(layout().metadata_path(id))});
+        m.state = store::EnvState::built;
+        m.manifest_object = manifest_obj;
+        m.lock_digest = lock_obj;
+        m.layers.clear();
+        if (layer) m.layers.push_back(layer->digest);
+        m.base_image_ref = pinned;
+        m.base_image_digest = cached.record.digest;
+        m.manifest_dir = manifest_dir;
+        if (o.name) m.name = *o.name;
+        s.metadata().put(m);
+        op.commit();
+    }
+
+    // 9. karapace.lock beside the manifest (never rewritten by --locked).
+    if (!o.locked) {
+        std::string current;
+        if (exists(lock_path)) {
+            try {
+                current = read_file(lock_path);
+            } catch (const Error&) {
+            }
+        }
+        if (current != lock_text) write_file_atomic(lock_path, lock_text);
+    }
+    progress.finish(true);
+
+    BuildResult r;
+    r.env_id = id.str();
+    r.short_id = id.short_id();
+    r.lock_path = lock_path;
+    r.name = o.name.value_or("");
+    if (!o.name) {
+        auto m = s.metadata().get(id);
+        r.name = m.name.value_or("");
+    }
+    return r;
+}
+
+BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress) {
+    // The environment the manifest's lock names, if it is in this store.
+    std::optional<store::EnvMetadata> old;
+    auto manifest_path = real_path(options.manifest_path);
+    if (!manifest_path.empty()) {
+        auto lock_path = parent_dir(manifest_path) + "/karapace.lock";
+        try {
+            if (exists(lock_path)) {
+                auto lock = schema::read_lock(lock_path);
+                auto id = store::EnvId::parse(lock.env_id.str());
+                if (impl_->store_exists() && impl_->store().metadata().exists(id))
+                    old = impl_->store().metadata().get(id);
+            }
+        } catch (const Error& e) {
+            log::warn("cannot tell which environment ", lock_path, " names: ", e.what());
+        }
+    }
+    auto name = options.name ? options.name : (old ? old->name : std::nullopt);
+    auto opts = options;
+    // The new environment takes the name only after the old one has gone.
+    bool same_name_holder = old && name && old->name == name;
+    if (same_name_holder) opts.name.reset();
+    auto result = impl_->build(opts, progress, !options.locked);
+    if (old && old->env_id.str() != result.env_id) {
+        destroy(old->env_id.str(), false);
+        result.replaced_env_id = old->env_id.str();
+    }
+    if (name && result.name != *name) {
+        rename(result.env_id, *name);
+        result.name = *name;
+    }
+    if (!result.replaced_env_id && old) result.reused = false;
+    return result;
+}
+
+}  // namespace karapace::core

@@ -1,0 +1,70 @@
+// Private state and helpers shared by the Engine's source files (one per group of operations).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karapace/core/engine.hpp"
+#include "karapace/core/env_ref.hpp"
+#include "karapace/core/lifecycle.hpp"
+#include "karapace/sandbox/spec.hpp"
+#include "karapace/schema/lock.hpp"
+#include "karapace/store/lock.hpp"
+#include "karapace/store/metadata.hpp"
+#include "karapace/store/store.hpp"
+
+namespace karapace::core {
+
+struct Engine::Impl {
+    EngineOptions options;
+    std::string root;
+    std::optional<store::Store> store_;  // opened on first use
+
+    explicit Impl(EngineOptions opts);
+
+    // The store, created when `create` is set; Error(not_found) from open when it does not
+    // exist and `create` is false.
+    store::Store& store(bool create = true);
+    bool store_exists() const;
+    store::Layout layout() const { return store::Layout(root); }
+
+    store::StoreLock lock_exclusive();
+    // Rolls back the WAL entries of dead processes when the lock is free (never waits).
+    void recover();
+
+    // Every readable record; unreadable ones are reported as Error(store).
+    std::vector<store::EnvMetadata> all_metadata();
+    // Resolves a reference (id, prefix, name) to its record.
+    store::EnvMetadata find(std::string_view ref);
+    // What users call the environment: its name, or its short id.
+    static std::string label(const store::EnvMetadata& m);
+    bool has_live_sessions(const store::EnvMetadata& m);
+    State state_of(const store::EnvMetadata& m);
+    static State stored_state(store::EnvState s);
+    EnvSummary summarize(const store::EnvMetadata& m);
+
+    // The lock file the environment was built from, kept as an object in the store.
+    schema::LockFile lock_of(const store::EnvMetadata& m);
+
+    // Runs `fn` where it can read and write files owned by container ids: directly as root,
+    // otherwise in a user namespace with the container-root mapping.
+    void as_container_root(const std::function<void()>& fn);
+    // Store remover that works on trees holding sub-uid owned files.
+    store::Remover remover();
+    void remove_tree(const std::string& path);
+
+    // The layers-unpacked/<hex> directory of a layer, unpacked from its object if missing.
+    std::string unpacked_layer(const Digest& layer);
+    // Overlay lower directories for an environment, top first, base rootfs last.
+    std::vector<std::string> lower_dirs(const store::EnvMetadata& m);
+
+    // The sandbox run for enter/exec/launch, after the lifecycle check.
+    sandbox::SandboxSpec exec_spec(const ExecOptions& options);
+
+    // The build pipeline; `fresh` re-resolves even when karapace.lock matches the manifest.
+    BuildResult build(const BuildOptions& options, ProgressSink& progress, bool fresh);
+};
+
+}  // namespace karapace::core

@@ -1,0 +1,143 @@
+// enter / exec / launch: turning an environment's records into a sandbox run.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/engine_impl.hpp"
+#include "core/sandbox_steps.hpp"
+#include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/spawn.hpp"
+#include "karapace/schema/config.hpp"
+#include "karapace/schema/mount.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+
+namespace karapace::core {
+
+namespace {
+
+// A login shell: the user's $SHELL when the environment has it, else bash, else sh.
+const std::vector<std::string> login_shell = {
+    "/bin/sh", "-c",
+    "if [ -n \"$SHELL\" ] && [ -x \"$SHELL\" ]; then exec \"$SHELL\" -l; fi; "
+    "if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l"};
+
+std::vector<sandbox::BindMount> resolve_mounts(const schema::LockFile& lock,
+                                               const std::string& manifest_dir) {
+    std::vector<sandbox::BindMount> out;
+    if (lock.mounts.empty()) return out;
+    auto home = home_dir();
+    auto allow = schema::mount_allowlist(schema::load_user_config(), home);
+    for (const auto& m : lock.mounts) {
+        auto host = schema::resolve_host_path(m, manifest_dir, home);
+        char buf[PATH_MAX];
+        if (::realpath(host.c_str(), buf) == nullptr)
+            throw Error(Errc::not_found,
+                        "mount '" + m.label + "': the host path " + host + " does not exist",
+                        "create it, or change [mounts] " + m.label + " in " + manifest_dir +
+                            "/karapace.toml and rebuild");
+        schema::check_mount_policy(buf, allow);
+        out.push_back({buf, m.container, m.read_only});
+    }
+    return out;
+}
+
+}  // namespace
+
+sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
+    auto m = find(o.env);
+    auto verdict = check_operation(label(m), state_of(m),
+                                   o.argv.empty() ? Operation::enter : Operation::exec);
+    auto lock = lock_of(m);
+
+    sandbox::SandboxSpec spec;
+    spec.lower_dirs = lower_dirs(m);
+    auto env_dir = layout().env_dir(m.env_id);
+    spec.upper_dir = env_dir + "/upper";
+    spec.work_dir = env_dir + "/work";
+    spec.read_only = verdict == Verdict::allowed_read_only;
+    spec.hostname = label(m);
+    spec.mapping = o.root ? sandbox::IdMapping::container_root : sandbox::IdMapping::keep_id;
+    spec.network_isolation = lock.network_isolation;
+    spec.gpu = lock.gpu;
+    spec.audio = lock.audio;
+    spec.host_integration = true;
+    spec.mounts = resolve_mounts(lock, m.manifest_dir);
+    spec.argv = o.argv.empty() ? login_shell : o.argv;
+    spec.env = o.env_vars;
+    spec.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
+    if (lock.memory_limit_mb) spec.limits.memory_max_bytes = *lock.memory_limit_mb << 20;
+    if (lock.cpu_shares) spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*lock.cpu_shares);
+    spec.session_dir = layout().sessions_dir(m.env_id);
+    spec.interactive = o.interactive;
+    return spec;
+}
+
+int Engine::run(const ExecOptions& options) {
+    auto spec = impl_->exec_spec(options);
+    auto result = sandbox::run(spec);
+    if (result.error) {
+        if (result.status == 125) throw *result.error;
+        log::error(result.error->what());
+    }
+    return result.status;
+}
+
+CapturedOutput Engine::run_captured(const ExecOptions& options, std::size_t cap) {
+    auto spec = impl_->exec_spec(options);
+    spec.interactive = false;
+    auto out = run_captured_step(spec, null_progress(), true, cap);
+    if (out.error && out.status == 125) throw *out.error;
+    CapturedOutput r;
+    r.exit_status = out.status;
+    r.out = std::move(out.out);
+    r.err = std::move(out.err);
+    if (out.error) r.err += std::string("karapace: ") + out.error->what() + "\n";
+    r.truncated = r.out.size() >= cap || r.err.size() >= cap;
+    return r;
+}
+
+int Engine::launch(const ExecOptions& options) {
+    auto spec = impl_->exec_spec(options);
+    spec.interactive = false;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
+    UniqueFd r(fds[0]), w(fds[1]);
+    pid_t child = ::fork();
+    if (child < 0) throw_errno(Errc::failed, "cannot fork to launch the application");
+    if (child == 0) {
+        // Detach twice so the launched application is nobody's child here and outlives us.
+        ::setsid();
+        pid_t grandchild = ::fork();
+        if (grandchild != 0) {
+            ssize_t ignored = ::write(w.get(), &grandchild, sizeof grandchild);
+            (void)ignored;
+            _exit(grandchild > 0 ? 0 : 1);
+        }
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        try {
+            auto result = sandbox::run(spec);
+            _exit(result.status & 0xff);
+        } catch (...) {
+            _exit(125);
+        }
+    }
+    w.reset();
+    pid_t launched = -1;
+    ssize_t n = ::read(r.get(), &launched, sizeof launched);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (n != sizeof launched || launched <= 0)
+        throw Error(Errc::runtime, "could not start the application in a detached session");
+    return launched;
+}
+
+}  // namespace karapace::core

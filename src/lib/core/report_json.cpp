@@ -1,0 +1,122 @@
+#include "karapace/core/report_json.hpp"
+
+namespace karapace::core {
+
+namespace bj = boost::json;
+
+namespace {
+bj::array strings(const std::vector<std::string>& v) {
+    bj::array a;
+    for (const auto& s : v)
+        a.emplace_back(s);
+    return a;
+}
+
+template <typename T>
+bj::array objects(const std::vector<T>& v) {
+    bj::array a;
+    for (const auto& x : v)
+        a.emplace_back(to_json(x));
+    return a;
+}
+}  // namespace
+
+bj::object to_json(const EnvSummary& s) {
+    bj::object o;
+    o["env_id"] = s.env_id;
+    o["short_id"] = s.short_id;
+    o["name"] = s.name.empty() ? bj::value(nullptr) : bj::value(s.name);
+    o["state"] = s.state;
+    o["base_image"] = s.base_image;
+    o["created"] = s.created;
+    o["updated"] = s.updated;
+    o["sessions"] = s.sessions;
+    return o;
+}
+
+bj::object to_json(const EnvDetails& d) {
+    bj::object o = to_json(d.summary);
+    o["manifest_path"] = d.manifest_path;
+    o["pinned_image"] = d.pinned_image;
+    o["image_digest"] = d.image_digest;
+    bj::array pkgs;
+    for (const auto& p : d.packages)
+        pkgs.emplace_back(bj::object{{"name", p.name}, {"version", p.version}, {"arch", p.arch}});
+    o["packages"] = std::move(pkgs);
+    bj::array layers;
+    for (const auto& l : d.layers)
+        layers.emplace_back(bj::object{{"digest", l.digest}, {"kind", l.kind}, {"size", l.size}});
+    o["layers"] = std::move(layers);
+    o["upper_size"] = d.upper_size;
+    bj::array sessions;
+    for (const auto& s : d.sessions)
+        sessions.emplace_back(bj::object{{"pid", s.pid}, {"started", s.started}});
+    o["session_list"] = std::move(sessions);
+    o["limit_mechanism"] = d.limit_mechanism;
+    return o;
+}
+
+bj::object to_json(const BuildResult& r) {
+    bj::object o;
+    o["env_id"] = r.env_id;
+    o["short_id"] = r.short_id;
+    o["name"] = r.name.empty() ? bj::value(nullptr) : bj::value(r.name);
+    o["status"] = r.replaced_env_id ? "rebuilt" : (r.reused ? "unchanged" : "built");
+    o["lock_file"] = r.lock_path;
+    if (r.replaced_env_id) o["replaced"] = *r.replaced_env_id;
+    return o;
+}
+
+bj::object to_json(const DiffReport& r) {
+    bj::object o;
+    o["env_id"] = r.env_id;
+    o["added"] = strings(r.added);
+    o["modified"] = strings(r.modified);
+    o["removed"] = strings(r.removed);
+    o["has_drift"] = r.has_drift();
+    return o;
+}
+
+bj::object to_json(const SnapshotInfo& s) {
+    return bj::object{{"id", s.id}, {"created", s.created}, {"size", s.size}, {"files", s.files}};
+}
+
+bj::object to_json(const GcSummary& s) {
+    bj::object o;
+    o["dry_run"] = s.dry_run;
+    o["envs"] = strings(s.envs);
+    o["layers"] = strings(s.layers);
+    o["objects"] = strings(s.objects);
+    o["images"] = strings(s.images);
+    o["other"] = strings(s.other);
+    o["bytes"] = s.bytes;
+    return o;
+}
+
+bj::object to_json(const VerifySummary& s) {
+    bj::object o;
+    o["objects_checked"] = s.objects_checked;
+    o["layers_checked"] = s.layers_checked;
+    o["metadata_checked"] = s.metadata_checked;
+    o["images_checked"] = s.images_checked;
+    bj::array failures;
+    for (const auto& f : s.failures)
+        failures.emplace_back(bj::object{{"what", f.what}, {"id", f.id}, {"reason", f.reason}});
+    o["failures"] = std::move(failures);
+    o["ok"] = s.ok();
+    return o;
+}
+
+bj::object to_json(const DoctorCheck& c) {
+    return bj::object{{"name", c.name},
+                      {"status", c.status},
+                      {"message", c.message},
+                      {"fix", c.fix},
+                      {"required", c.required}};
+}
+
+bj::array to_json(const std::vector<EnvSummary>& list) { return objects(list); }
+bj::array to_json(const std::vector<SnapshotInfo>& list) { return objects(list); }
+bj::array to_json(const std::vector<DoctorCheck>& list) { return objects(list); }
+
+}  // namespace karapace::core

@@ -1,0 +1,206 @@
+// Drift and snapshots of an environment's writable layer: diff against the layers below,
+// commit the upper layer as a snapshot layer, list them, and restore one with an atomic swap.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "core/engine_impl.hpp"
+#include "karapace/store/tar.hpp"
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/time.hpp"
+
+namespace karapace::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_whiteout(const struct stat& st) {
+    return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0;
+}
+
+bool is_opaque(const std::string& dir) {
+    char value[4] = {};
+    for (const char* name : {"user.overlay.opaque", "trusted.overlay.opaque"}) {
+        ssize_t n = ::lgetxattr(dir.c_str(), name, value, sizeof value);
+        if (n == 1 && value[0] == 'y') return true;
+    }
+    return false;
+}
+
+bool in_lowers(const std::vector<std::string>& lowers, const std::string& rel) {
+    struct stat st {};
+    for (const auto& l : lowers) {
+        if (::lstat((l + "/" + rel).c_str(), &st) == 0) return !is_whiteout(st);
+    }
+    return false;
+}
+
+void walk(const std::string& upper, const std::string& rel,
+          const std::vector<std::string>& lowers, DiffReport& out) {
+    std::error_code ec;
+    fs::directory_iterator it(rel.empty() ? upper : upper + "/" + rel, ec);
+    if (ec)
+        throw Error(Errc::permission,
+                    "cannot read " + upper + "/" + rel + ": " + ec.message());
+    for (const auto& entry : it) {
+        auto name = entry.path().filename().string();
+        auto path = rel.empty() ? name : rel + "/" + name;
+        struct stat st {};
+        if (::lstat(entry.path().c_str(), &st) != 0) continue;
+        if (is_whiteout(st)) {
+            out.removed.push_back(path);
+        } else if (S_ISDIR(st.st_mode)) {
+            bool below = in_lowers(lowers, path);
+            if (!below) out.added.push_back(path + "/");
+            else if (is_opaque(entry.path())) out.modified.push_back(path + "/");
+            walk(upper, path, lowers, out);
+        } else if (in_lowers(lowers, path)) {
+            out.modified.push_back(path);
+        } else {
+            out.added.push_back(path);
+        }
+    }
+}
+
+std::string make_staging(const std::string& parent, const std::string& prefix) {
+    make_dirs(parent);
+    std::string tmpl = parent + "/" + prefix + "-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr)
+        throw_errno(Errc::store, "cannot create a staging directory in " + parent);
+    return buf.data();
+}
+
+}  // namespace
+
+DiffReport Engine::diff(std::string_view env) {
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::diff);
+    DiffReport out;
+    out.env_id = m.env_id.str();
+    auto upper = impl_->layout().env_dir(m.env_id) + "/upper";
+    struct stat st {};
+    if (::stat(upper.c_str(), &st) != 0) return out;
+    auto lowers = impl_->lower_dirs(m);
+    walk(upper, "", lowers, out);
+    for (auto* v : {&out.added, &out.modified, &out.removed}) std::sort(v->begin(), v->end());
+    return out;
+}
+
+SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::commit);
+    auto& s = impl_->store();
+    auto upper = impl_->layout().env_dir(m.env_id) + "/upper";
+
+    progress.step("packing the writable layer of " + Impl::label(m), 0, ProgressUnit::items);
+    auto staging = make_staging(impl_->layout().staging_dir(), "commit");
+    store::Layer layer;
+    try {
+        auto digest_file = staging + "/digest";
+        impl_->as_container_root([&] {
+            auto packed = store::pack_layer(upper, s.objects());
+            write_file_atomic(digest_file, packed.digest.hex() + " " +
+                                               std::to_string(packed.size) + " " +
+                                               std::to_string(packed.files));
+        });
+        std::istringstream in(read_file(digest_file));
+        std::string hex;
+        in >> hex >> layer.size >> layer.file_count;
+        layer.digest = Digest::from_hex(hex);
+    } catch (...) {
+        impl_->remove_tree(staging);
+        throw;
+    }
+    impl_->remove_tree(staging);
+    progress.finish(true);
+
+    layer.kind = store::LayerKind::snapshot;
+    if (!m.layers.empty()) layer.parent = m.layers.back();
+    layer.created = now_rfc3339();
+    {
+        auto lock = impl_->lock_exclusive();
+        auto op = s.wal().begin("commit", m.env_id.str());
+        if (s.layers().exists(layer.digest)) layer = s.layers().get(layer.digest);
+        else s.layers().put(layer);
+        auto fresh = s.metadata().get(m.env_id);
+        if (std::find(fresh.snapshots.begin(), fresh.snapshots.end(), layer.digest) ==
+            fresh.snapshots.end()) {
+            fresh.snapshots.push_back(layer.digest);
+            s.metadata().put(fresh);
+        }
+        op.commit();
+    }
+    return {layer.digest.hex(), layer.created, layer.size, layer.file_count};
+}
+
+std::vector<SnapshotInfo> Engine::snapshots(std::string_view env) {
+    auto m = impl_->find(env);
+    std::vector<SnapshotInfo> out;
+    for (const auto& d : m.snapshots) {
+        auto l = impl_->store().layers().get(d);
+        out.push_back({d.hex(), l.created, l.size, l.file_count});
+    }
+    return out;
+}
+
+void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSink& progress) {
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::restore);
+    std::vector<Digest> matches;
+    for (const auto& d : m.snapshots)
+        if (snapshot.size() >= 4 && d.hex().starts_with(snapshot)) matches.push_back(d);
+    if (matches.empty())
+        throw Error(Errc::not_found,
+                    "environment " + Impl::label(m) + " has no snapshot '" +
+                        std::string(snapshot) + "'",
+                    "list them with `karapace snapshots " + Impl::label(m) + "`");
+    if (matches.size() > 1)
+        throw Error(Errc::usage, "snapshot prefix '" + std::string(snapshot) +
+                                     "' matches several snapshots; give more characters");
+    auto digest = matches.front();
+    auto& s = impl_->store();
+    auto env_dir = impl_->layout().env_dir(m.env_id);
+
+    progress.step("unpacking snapshot " + digest.hex().substr(0, 12), 0, ProgressUnit::items);
+    auto staging = make_staging(impl_->layout().staging_dir(), "restore");
+    try {
+        auto fd = s.objects().open(digest);
+        impl_->as_container_root([&] {
+            store::UnpackOptions uo;
+            store::unpack_tar_fd(fd.get(), staging + "/upper", uo);
+        });
+        progress.finish(true);
+
+        auto lock = impl_->lock_exclusive();
+        // Checked again under the lock: a session may have started meanwhile.
+        check_operation(Impl::label(m), impl_->state_of(m), Operation::restore);
+        auto op = s.wal().begin("restore", m.env_id.str());
+        op.add_step(store::RemoveTree{impl_->layout().relative(staging)});
+        // One atomic swap: the upper layer is either the old one or the snapshot, never a mix.
+        if (::renameat2(AT_FDCWD, (staging + "/upper").c_str(), AT_FDCWD,
+                        (env_dir + "/upper").c_str(), RENAME_EXCHANGE) != 0)
+            throw_errno(Errc::store, "cannot swap in the restored layer at " + env_dir + "/upper");
+        op.commit();
+    } catch (...) {
+        impl_->remove_tree(staging);
+        throw;
+    }
+    // The old upper now sits in staging; the overlay work dir is reset with it.
+    impl_->remove_tree(staging);
+    impl_->remove_tree(env_dir + "/work");
+    make_dirs(env_dir + "/work", 0700);
+}
+
+}  // namespace karapace::core
