@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <exception>
 #include <string>
 
 #include "karapace/util/error.hpp"
@@ -55,26 +56,57 @@ std::string read_or_empty(const char* path) {
     }
 }
 
-// Runs newuidmap/newgidmap directly (fork + exec, stderr captured) without a shell.
-void run_helper(const char* helper, pid_t pid, const std::vector<IdMapLine>& lines) {
-    auto exe = find_program(helper);
+// newuidmap and newgidmap, started together (two setuid programs are the slowest part of a
+// rootless start; they do not depend on each other) and waited for; stderr is kept for errors.
+struct Helper {
+    const char* name;
+    pid_t pid = -1;
+    UniqueFd err;
+};
+
+void start_helper(Helper& h, pid_t target, const std::vector<IdMapLine>& lines) {
+    auto exe = find_program(h.name);
     if (!exe)
-        throw Error(Errc::runtime, std::string(helper) + " is not installed",
+        throw Error(Errc::runtime, std::string(h.name) + " is not installed",
                     "install the uidmap package, or run with a single-id mapping");
-    std::vector<std::string> argv{*exe, std::to_string(pid)};
+    std::vector<std::string> args{*exe, std::to_string(target)};
     for (const auto& l : lines) {
-        argv.push_back(std::to_string(l.inside));
-        argv.push_back(std::to_string(l.outside));
-        argv.push_back(std::to_string(l.count));
+        args.push_back(std::to_string(l.inside));
+        args.push_back(std::to_string(l.outside));
+        args.push_back(std::to_string(l.count));
     }
-    RunOptions opts;
-    opts.capture_stdout = true;
-    auto result = run_process(argv, opts);
-    if (!result.ok())
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::runtime, "cannot create a pipe");
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    h.pid = ::fork();
+    if (h.pid < 0) throw_errno(Errc::runtime, std::string("cannot start ") + h.name);
+    if (h.pid == 0) {
+        ::dup2(write_end.get(), 2);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    h.err = std::move(read_end);
+}
+
+void finish_helper(Helper& h, pid_t target) {
+    if (h.pid < 0) return;
+    int status = 0;
+    while (::waitpid(h.pid, &status, 0) < 0 && errno == EINTR) {}
+    h.pid = -1;
+    std::string err;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(h.err.get(), buf, sizeof buf)) > 0)
+        err.append(buf, static_cast<std::size_t>(n));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         throw Error(
             Errc::runtime,
-            std::string(helper) + " refused the id map for process " + std::to_string(pid) + ": " +
-                tail_lines(result.err, 3),
+            std::string(h.name) + " refused the id map for process " + std::to_string(target) +
+                ": " + tail_lines(err, 3),
             "check /etc/subuid and /etc/subgid for your user (useradd allocates 65536 ids)");
 }
 
@@ -207,8 +239,26 @@ std::string format_id_map(const std::vector<IdMapLine>& lines) {
 
 void write_id_maps(pid_t pid, const IdMapPlan& plan) {
     if (plan.use_helpers) {
-        run_helper("newuidmap", pid, plan.uid);
-        run_helper("newgidmap", pid, plan.gid);
+        Helper uid{"newuidmap"}, gid{"newgidmap"};
+        try {
+            start_helper(uid, pid, plan.uid);
+            start_helper(gid, pid, plan.gid);
+        } catch (...) {
+            // Reap whatever started; the first error is the one reported.
+            try {
+                finish_helper(uid, pid);
+            } catch (...) {}
+            throw;
+        }
+        std::exception_ptr first;
+        for (Helper* h : {&uid, &gid}) {
+            try {
+                finish_helper(*h, pid);
+            } catch (...) {
+                if (!first) first = std::current_exception();
+            }
+        }
+        if (first) std::rethrow_exception(first);
         return;
     }
     // An unprivileged process may write a single-id gid map only after denying setgroups.

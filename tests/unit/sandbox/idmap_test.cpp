@@ -1,6 +1,14 @@
 #include "karapace/sandbox/idmap.hpp"
 
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+
+#include "karapace/util/error.hpp"
+#include "karapace/util/process.hpp"
+#include "sandbox/child.hpp"
 
 using namespace karapace::sandbox;
 
@@ -86,4 +94,35 @@ TEST_CASE("without a big enough range only the user's own id is mapped") {
 
 TEST_CASE("a map is formatted as uid_map lines") {
     CHECK(format_id_map({{0, 1000, 1}, {1, 100000, 65536}}) == "0 1000 1\n1 100000 65536\n");
+}
+
+TEST_CASE("a map the sub-id helpers refuse comes back as a runtime error naming the helper") {
+    if (!karapace::find_program("newuidmap")) {
+        WARN("skipped: newuidmap is not installed");
+        return;
+    }
+    Pipe ready, done;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+        send_byte(ready.write.get());
+        wait_for_byte(done.read.get());
+        ::_exit(0);
+    }
+    ready.write.reset();
+    REQUIRE(wait_for_byte(ready.read.get()));
+    IdMapPlan plan;
+    plan.use_helpers = true;
+    plan.uid = {{0, 4000000000u, 1}};  // nobody owns this sub-id
+    plan.gid = plan.uid;
+    try {
+        write_id_maps(pid, plan);
+        FAIL("the helper accepted a map outside every sub-id range");
+    } catch (const karapace::Error& e) {
+        CHECK(e.code() == karapace::Errc::runtime);
+        CHECK(std::string(e.what()).find("newuidmap refused") != std::string::npos);
+    }
+    send_byte(done.write.get());
+    int status = 0;
+    ::waitpid(pid, &status, 0);
 }
