@@ -30,6 +30,8 @@ using namespace karapace::dbus;
 
 // More threads than this at once means a client is misbehaving, not a desktop at work.
 constexpr std::size_t max_worker_threads = 64;
+// How long running work may take to stop once the bus connection is lost.
+constexpr std::chrono::milliseconds bus_lost_grace{10000};
 
 std::optional<std::string> env_var(const char* name) {
     const char* value = std::getenv(name);
@@ -66,8 +68,22 @@ int serve(const ServiceOptions& options) {
     log::info("karapace-dbus ", KARAPACE_VERSION, ": serving store ", settings.store_root, " as ",
               service_name);
 
-    if (loop.run() == BusLoop::Exit::idle) {
-        log::info("idle for ", options.idle_timeout.count(), " s, exiting");
+    try {
+        if (loop.run() == BusLoop::Exit::idle) {
+            log::info("idle for ", options.idle_timeout.count(), " s, exiting");
+        }
+    } catch (const sdbus::Error& e) {
+        // The bus is gone (the session ended): no reply can be sent any more. Give running jobs
+        // a moment to stop at a safe point, then leave without waiting on anything stuck.
+        log::error("lost the bus: ", e.getName(), ": ", e.getMessage());
+        jobs.cancel_all();
+        if (!threads.wait_finished(bus_lost_grace)) {
+            log::error("work still running ", bus_lost_grace.count(),
+                       " ms after the bus went away");
+            std::_Exit(1);
+        }
+        threads.join_all();
+        return 1;
     }
     // New callers now activate a fresh instance; answer whatever reached this one first.
     try {

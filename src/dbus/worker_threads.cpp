@@ -12,12 +12,14 @@ void WorkerThreads::spawn(std::function<void()> work) {
                     "wait for some to finish and try again");
     }
     auto id = next_id_++;
+    ++live_;
     threads_.emplace(id, std::thread([this, id, work = std::move(work)] {
                          try {
                              work();
                          } catch (const std::exception& e) {
                              log::error("worker thread: ", e.what());
                          }
+                         --live_;
                          loop_.post([this, id] { reap(id); });
                      }));
 }
@@ -27,6 +29,15 @@ void WorkerThreads::reap(std::uint64_t id) {
     if (it == threads_.end()) return;
     if (it->second.joinable()) it->second.join();
     threads_.erase(it);
+}
+
+bool WorkerThreads::wait_finished(std::chrono::milliseconds limit) const {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (live_.load() > 0) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
 }
 
 void WorkerThreads::join_all() {

@@ -2,6 +2,8 @@
 // thread; join_all() waits for the rest at shutdown.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -24,6 +26,9 @@ public:
     void spawn(std::function<void()> work);
     std::size_t running() const { return threads_.size(); }
     void join_all();
+    // Waits up to `limit` for every thread's work to return, without the loop; false on timeout
+    // (used when the bus is gone and no task will run again).
+    bool wait_finished(std::chrono::milliseconds limit) const;
 
 private:
     void reap(std::uint64_t id);
@@ -32,6 +37,7 @@ private:
     std::size_t max_;
     std::uint64_t next_id_ = 0;
     std::map<std::uint64_t, std::thread> threads_;
+    std::atomic<std::size_t> live_{0};
 };
 
 }  // namespace karapace::dbus

@@ -70,9 +70,10 @@ KP_IFACE=org.karapace.Manager1
 # busctl against the private bus; long timeout because the first call activates the service.
 kp_busctl() { busctl --address="$KP_ADDR" --timeout=120 "$@"; }
 # Calls a Manager1 method: kp_call Method SIGNATURE args...
-kp_call() { local m=$1; shift; kp_busctl call "$KP_DEST" "$KP_PATH" "$KP_IFACE" "$m" "$@"; }
+# "--" ends busctl's options, so that arguments like "-c" reach the method.
+kp_call() { local m=$1; shift; kp_busctl call -- "$KP_DEST" "$KP_PATH" "$KP_IFACE" "$m" "$@"; }
 # Same, JSON output (busctl --json=short).
-kp_call_json() { local m=$1; shift; kp_busctl --json=short call "$KP_DEST" "$KP_PATH" "$KP_IFACE" "$m" "$@"; }
+kp_call_json() { local m=$1; shift; kp_busctl --json=short call -- "$KP_DEST" "$KP_PATH" "$KP_IFACE" "$m" "$@"; }
 kp_get() { kp_busctl get-property "$KP_DEST" "${2:-$KP_PATH}" "${3:-$KP_IFACE}" "$1"; }
 kp_get_json() { kp_busctl --json=short get-property "$KP_DEST" "${2:-$KP_PATH}" "${3:-$KP_IFACE}" "$1"; }
 

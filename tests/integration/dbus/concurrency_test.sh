@@ -6,13 +6,19 @@
 . "$(dirname "$0")/fixtures.sh"
 command -v jq >/dev/null || kp_skip "jq is not installed (apt install jq)"
 [ -x "${KARAPACE_CLI:-}" ] || kp_skip "the karapace CLI is not built (KARAPACE_CLI unset)"
+cd "$KP_TMP"
 cli() { "$KARAPACE_CLI" --store "$KP_STORE" "$@"; }
+for command in build list rename verify-store; do
+  if out=$(cli "$command" --help 2>&1; cli "$command" 2>&1); [[ $out == *"not available in this build"* ]]; then
+    kp_skip "the CLI has no '$command' yet"
+  fi
+done
 
 # Two copies of one manifest in two directories (each gets its own karapace.lock): both resolve
 # to the same environment id, so the two builds race for the very same store objects.
 tarball=$(kp_busybox_tarball)
-m_cli=$(kp_busybox_manifest "$KP_TMP/cli" "file://$tarball")
-m_bus=$(kp_busybox_manifest "$KP_TMP/bus" "file://$tarball")
+m_cli=$(kp_busybox_manifest "$KP_TMP/via-cli" "file://$tarball")
+m_bus=$(kp_busybox_manifest "$KP_TMP/via-dbus" "file://$tarball")
 kp_get Version >/dev/null   # activate first, so both builds start together
 
 cli build "$m_cli" >"$KP_TMP/cli-build.log" 2>&1 &

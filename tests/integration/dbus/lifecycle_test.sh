@@ -21,7 +21,7 @@ kp_bg $!
 sleep 1
 
 # --- build through a job --------------------------------------------------------------------
-job=$(kp_call Build sa{sv} "$manifest" 1 name s bb | kp_path_of)
+job=$(kp_call Build sa{sv} "$manifest" 1 name s busy | kp_path_of)
 kp_contains "$job" /org/karapace/Job1/
 [ "$(kp_get Kind "$job" org.karapace.Job1)" = 's "build"' ] || kp_fail "job kind: $(kp_get Kind "$job" org.karapace.Job1)"
 kp_contains "$(kp_get Description "$job" org.karapace.Job1)" "$manifest"
@@ -45,75 +45,75 @@ kp_ok "the job's progress, its Finished signal and EnvironmentAdded reach a watc
 list=$(kp_call_json ListEnvironments)
 [ "$(echo "$list" | jq '.data[0] | length')" = 1 ] || kp_fail "expected one environment: $list"
 [ "$(echo "$list" | jq -r '.data[0][0][0]')" = "$env_id" ] || kp_fail "listed id: $list"
-[ "$(echo "$list" | jq -r '.data[0][0][2]')" = bb ] || kp_fail "listed name: $list"
-details=$(kp_call_json GetEnvironment s bb)
+[ "$(echo "$list" | jq -r '.data[0][0][2]')" = busy ] || kp_fail "listed name: $list"
+details=$(kp_call_json GetEnvironment s busy)
 [ "$(echo "$details" | jq -r '.data[0].env_id.data')" = "$env_id" ] || kp_fail "GetEnvironment: $details"
 [ "$(echo "$details" | jq -r '.data[0].manifest_path.data')" = "$manifest" ] || kp_fail "GetEnvironment manifest_path: $details"
 kp_ok "ListEnvironments and GetEnvironment (by name) show the new environment"
 
 # --- exec -----------------------------------------------------------------------------------
 bytes() { jq -r "$1 | implode"; }
-out=$(kp_call_json Exec sasas bb 2 echo hello 0)
+out=$(kp_call_json Exec sasas busy 2 echo hello 0)
 [ "$(echo "$out" | jq '.data[0]')" = 0 ] || kp_fail "echo exit status: $out"
 [ "$(echo "$out" | bytes '.data[1]')" = hello ] || kp_fail "echo stdout: $out"
 out=$(kp_call_json Exec sasas "${env_id:0:12}" 3 sh -c 'echo "$KP_X" >&2; exit 3' 1 KP_X=oops)
 [ "$(echo "$out" | jq '.data[0]')" = 3 ] || kp_fail "exit status not propagated: $out"
 [ "$(echo "$out" | bytes '.data[2]')" = oops ] || kp_fail "stderr or env var lost: $out"
-out=$(kp_call_json Exec sasas bb 2 cat /proc/self/fd/0 0)
+out=$(kp_call_json Exec sasas busy 2 cat /proc/self/fd/0 0)
 [ "$(echo "$out" | jq '.data[0]')" = 0 ] && [ "$(echo "$out" | jq '.data[1] | length')" = 0 ] ||
   kp_fail "stdin is not empty: $out"
 kp_ok "Exec returns the exit status, stdout and stderr, passes env vars, and stdin is empty"
 
 # --- drift, commit, snapshots, restore ------------------------------------------------------
-out=$(kp_call_json Exec sasas bb 3 sh -c 'echo one > /tmp/kp-marker' 0)
+out=$(kp_call_json Exec sasas busy 3 sh -c 'echo one > /tmp/kp-marker' 0)
 [ "$(echo "$out" | jq '.data[0]')" = 0 ] || kp_fail "writing a file failed: $out"
-diff=$(kp_call_json Diff s bb)
+diff=$(kp_call_json Diff s busy)
 echo "$diff" | jq -e '.data[0] | map(select(test("kp-marker"))) | length == 1' >/dev/null ||
   kp_fail "Diff does not list the added file: $diff"
 kp_ok "Diff lists a file added in the environment"
 
-job=$(kp_call Commit s bb | kp_path_of)
+job=$(kp_call Commit s busy | kp_path_of)
 status=$(kp_wait_job "$job")
 [ "$status" = succeeded ] || kp_fail "commit $status: $(kp_job_error "$job")"
 snapshot=$(kp_get_json Result "$job" org.karapace.Job1 | jq -r '.data.snapshot.data')
 [ -n "$snapshot" ] && [ "$snapshot" != null ] || kp_fail "commit result has no snapshot"
-snaps=$(kp_call_json ListSnapshots s bb)
+snaps=$(kp_call_json ListSnapshots s busy)
 echo "$snaps" | jq -e --arg s "$snapshot" '.data[0] | map(select(.[0] == $s)) | length == 1' >/dev/null ||
   kp_fail "ListSnapshots does not list $snapshot: $snaps"
 kp_ok "Commit's job result names a snapshot that ListSnapshots lists"
 
-kp_call Exec sasas bb 3 sh -c 'echo two > /tmp/kp-marker; echo x > /tmp/kp-extra' 0 >/dev/null
-job=$(kp_call Restore ss bb "$snapshot" | kp_path_of)
+kp_call Exec sasas busy 3 sh -c 'echo two > /tmp/kp-marker; echo x > /tmp/kp-extra' 0 >/dev/null
+job=$(kp_call Restore ss busy "$snapshot" | kp_path_of)
 status=$(kp_wait_job "$job")
 [ "$status" = succeeded ] || kp_fail "restore $status: $(kp_job_error "$job")"
-out=$(kp_call_json Exec sasas bb 3 sh -c 'cat /tmp/kp-marker; ls /tmp/kp-extra 2>/dev/null; true' 0)
+out=$(kp_call_json Exec sasas busy 3 sh -c 'cat /tmp/kp-marker; ls /tmp/kp-extra 2>/dev/null; true' 0)
 [ "$(echo "$out" | bytes '.data[1]')" = one ] || kp_fail "restore did not bring back the snapshot: $out"
 kp_ok "Restore returns the environment to the committed snapshot"
 
 # --- rename, launch, stop, freeze, archive ---------------------------------------------------
-kp_call Rename ss bb bb2 >/dev/null
-[ "$(kp_call_json GetEnvironment s bb2 | jq -r '.data[0].name.data')" = bb2 ] || kp_fail "rename lost"
-[ "$(kp_call_error GetEnvironment bb)" = org.karapace.Error.NotFound ] || kp_fail "old name still resolves"
+kp_call Rename ss busy busy2 >/dev/null
+[ "$(kp_call_json GetEnvironment s busy2 | jq -r '.data[0].name.data')" = busy2 ] || kp_fail "rename lost"
+[ "$(kp_call_error GetEnvironment busy)" = org.karapace.Error.NotFound ] || kp_fail "old name still resolves"
 kp_ok "Rename changes the name and the old name no longer resolves"
 
-session=$(kp_call LaunchApp sas bb2 2 sleep 60 | awk '{print $2}' | tr -d '"')
+session=$(kp_call LaunchApp sas busy2 2 sleep 60 | awk '{print $2}' | tr -d '"')
 [ -n "$session" ] || kp_fail "LaunchApp returned no session"
 sessions=0
 for _ in $(seq 1 50); do
-  sessions=$(kp_call_json GetEnvironment s bb2 | jq '.data[0].sessions.data | length')
+  sessions=$(kp_call_json GetEnvironment s busy2 | jq '.data[0].sessions.data | length')
   [ "$sessions" -ge 1 ] && break
   sleep 0.1
 done
 [ "$sessions" -ge 1 ] || kp_fail "launched session $session not listed"
-stopped=$(kp_call Stop s bb2 | awk '{print $2}')
+stopped=$(kp_call Stop s busy2 | awk '{print $2}')
 [ "$stopped" -ge 1 ] || kp_fail "Stop stopped $stopped sessions"
 kp_ok "LaunchApp starts a detached session ($session) that Stop ends"
 
-kp_call Freeze s bb2 >/dev/null
-[ "$(kp_call_json GetEnvironment s bb2 | jq -r '.data[0].state.data')" = frozen ] || kp_fail "not frozen"
-kp_call Archive s bb2 >/dev/null
-[ "$(kp_call_json GetEnvironment s bb2 | jq -r '.data[0].state.data')" = archived ] || kp_fail "not archived"
-[ "$(kp_call_error Exec bb2 "['true']" "@as []")" = org.karapace.Error.Conflict ] ||
+kp_call Freeze s busy2 >/dev/null
+[ "$(kp_call_json GetEnvironment s busy2 | jq -r '.data[0].state.data')" = frozen ] || kp_fail "not frozen"
+kp_call Archive s busy2 >/dev/null
+[ "$(kp_call_json GetEnvironment s busy2 | jq -r '.data[0].state.data')" = archived ] || kp_fail "not archived"
+[ "$(kp_call_error Exec busy2 "['true']" "@as []")" = org.karapace.Error.Conflict ] ||
   kp_fail "Exec in an archived environment is not Conflict"
 kp_ok "Freeze and Archive change the state; an archived environment refuses Exec with Conflict"
 
@@ -132,7 +132,7 @@ job=$(kp_call VerifyStore | kp_path_of)
 kp_ok "Gc (dry run) and VerifyStore run as jobs with typed results"
 
 # --- destroy and unknown environments ---------------------------------------------------------
-kp_call Destroy sb bb2 false >/dev/null
+kp_call Destroy sb busy2 false >/dev/null
 [ "$(kp_call ListEnvironments)" = "a(sssssssu) 0" ] || kp_fail "destroy left: $(kp_call ListEnvironments)"
 sleep 0.3
 grep -q "org.karapace.Manager1.EnvironmentRemoved ('$env_id',)" "$KP_TMP/signals" ||
