@@ -214,11 +214,12 @@ Prepared prepare(const SandboxSpec& spec) {
         // 7. fork the command and become its init.
         sigset_t forwarded = init_signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+        // Named before the fork so the command can never see init under its old name.
+        ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
         pid_t command = ::fork();
         if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
         if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
         ::close(err_fd);
-        ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
         run_init(command, forwarded);
     } catch (const Error& e) {
         wire::send_error(err_fd, e);

@@ -184,9 +184,11 @@ suite() {
 
     # --- signals, stop, zombies
     # Started directly (not through the shell function) so that $! is the driver itself.
-    "${RUN[@]}" -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' &
+    mkdir -p "$W/sig"
+    "${RUN[@]}" --mount "$W/sig:/sig" -- \
+        sh -c 'trap "exit 42" TERM; touch /sig/started; while :; do sleep 0.05; done' &
     pid=$!
-    sleep 0.5
+    for _ in $(seq 200); do [ -e "$W/sig/started" ] && break; sleep 0.05; done
     kill -TERM $pid
     wait $pid
     expect "SIGTERM to the caller reaches the command" "42" "$?"
