@@ -134,11 +134,17 @@ std::optional<CachedImage> ImageCache::find_reference(std::string_view reference
 }
 
 void ImageCache::remember(std::string_view reference, const Digest& digest) const {
-    make_dirs(dir_ + "/refs");
     bj::object o;
     o["reference"] = std::string(reference);
     o["digest"] = digest.str();
-    write_file_atomic(dir_ + "/refs/" + sha256(reference).hex() + ".json", json::pretty(o));
+    const std::string path = dir_ + "/refs/" + sha256(reference).hex() + ".json";
+    const std::string text = json::pretty(o);
+    // Cache hits remember their reference too: skip the fsyncs when nothing changes.
+    try {
+        if (read_file_limited(path, kMaxRecordBytes) == text) return;
+    } catch (const Error&) {}
+    make_dirs(dir_ + "/refs");
+    write_file_atomic(path, text);
 }
 
 void ImageCache::forget_references_to(const Digest& digest) const {
