@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -64,9 +64,10 @@ std::optional<int> lock_holder(const Layout& layout) {
     } catch (const Error&) {
         return std::nullopt;
     }
+    std::istringstream in(text);
     int pid = 0;
     unsigned long long start = 0;
-    if (std::sscanf(text.c_str(), "%d %llu", &pid, &start) != 2 || pid <= 0) return std::nullopt;
+    if (!(in >> pid >> start) || pid <= 0) return std::nullopt;
     if (!process_alive(pid, start)) return std::nullopt;
     return pid;
 }

@@ -26,7 +26,7 @@ ObjectWriter::ObjectWriter(const Layout& layout) : layout_(layout) {
 }
 
 ObjectWriter::ObjectWriter(ObjectWriter&& o) noexcept
-    : layout_(o.layout_),
+    : layout_(std::move(o.layout_)),
       temp_(std::move(o.temp_)),
       fd_(std::move(o.fd_)),
       hash_(std::move(o.hash_)),

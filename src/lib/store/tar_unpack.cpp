@@ -406,7 +406,7 @@ namespace {
 struct HashingSource {
     int fd;
     Sha256 hash;
-    std::vector<char> buf = std::vector<char>(256 * 1024);
+    std::vector<char> buf = std::vector<char>(std::size_t{256} * 1024);
 
     static la_ssize_t read_cb(archive* a, void* self, const void** out) {
         auto* s = static_cast<HashingSource*>(self);
@@ -442,7 +442,7 @@ void open_archive(ArchiveReader& r, int fd, HashingSource* source) {
     archive_read_support_format_tar(r.a);
     int rc = source != nullptr
                  ? archive_read_open(r.a, source, nullptr, &HashingSource::read_cb, nullptr)
-                 : archive_read_open_fd(r.a, fd, 256 * 1024);
+                 : archive_read_open_fd(r.a, fd, std::size_t{256} * 1024);
     if (rc != ARCHIVE_OK) {
         const char* msg = archive_error_string(r.a);
         throw Error(Errc::failed,
