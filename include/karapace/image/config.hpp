@@ -19,8 +19,8 @@ struct Config {
 };
 
 // Defaults, then `[images]` of `$XDG_CONFIG_HOME/karapace/config.toml` (keys `server`,
-// `bootstrap_mirror`, `arch`), then KARAPACE_IMAGE_SERVER. Throws Error(manifest) naming the file,
-// the key and the line for a malformed file.
+// `bootstrap_mirror`, `arch`, read by schema::load_user_config), then KARAPACE_IMAGE_SERVER.
+// A malformed file is the schema layer's error naming the file, the key and the line.
 Config load_config();
 Config load_config_file(const std::string& path);
 

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <toml.hpp>
 
+#include "karapace/schema/config.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
@@ -55,42 +55,18 @@ std::string effective_arch(const Config& config) {
 }
 
 Config load_config_file(const std::string& path) {
+    // One reader for config.toml: the schema layer validates the whole file (unknown keys,
+    // malformed values) and hands back the [images] settings.
+    const schema::UserConfig user = schema::load_user_config(path, home_dir());
     Config config;
-    if (::access(path.c_str(), F_OK) != 0) return config;
-    toml::value root;
-    try {
-        root = toml::parse(path);
-    } catch (const std::exception& e) {
-        throw Error(Errc::manifest, log::cat("cannot parse ", path, ": ", e.what()),
-                    "fix the TOML syntax of the configuration file");
-    }
-    if (!root.is_table() || !root.contains("images")) return config;
-    const auto& images = root.at("images");
-    if (!images.is_table())
-        throw Error(Errc::manifest, log::cat(path, ": [images] must be a table"));
-    for (const auto& [key, value] : images.as_table()) {
-        auto where = toml::format_error(log::cat("in ", path), value, "here");
-        if (!value.is_string())
-            throw Error(Errc::manifest,
-                        log::cat(path, ": images.", key, " must be a string\n", where));
-        const std::string text = value.as_string().str;
-        if (key == "server") {
-            config.server = strip_trailing_slashes(text);
-            check_server_url(config.server, path);
-        } else if (key == "bootstrap_mirror") {
-            config.bootstrap_mirror = text;
-        } else if (key == "arch") {
-            config.arch = text;
-        } else {
-            throw Error(Errc::manifest, log::cat(path, ": unknown key images.", key, "\n", where),
-                        "known keys in [images]: server, bootstrap_mirror, arch");
-        }
-    }
+    if (user.image_server) config.server = strip_trailing_slashes(*user.image_server);
+    if (user.bootstrap_mirror) config.bootstrap_mirror = *user.bootstrap_mirror;
+    if (user.image_arch) config.arch = *user.image_arch;
     return config;
 }
 
 Config load_config() {
-    Config config = load_config_file(xdg_config_home() + "/karapace/config.toml");
+    Config config = load_config_file(schema::user_config_path());
     if (const char* env = std::getenv("KARAPACE_IMAGE_SERVER"); env && *env) {
         config.server = strip_trailing_slashes(env);
         check_server_url(config.server, "KARAPACE_IMAGE_SERVER");

@@ -1,7 +1,6 @@
 #include "karapace/image/reference.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 
 #include "karapace/util/error.hpp"
@@ -19,7 +18,7 @@ struct FixedAlias {
 
 // The seed's names plus the numeric forms of Debian/Ubuntu releases. Bare distro names point at
 // the release the seed chose, so existing manifests keep their meaning.
-constexpr std::array<FixedAlias, 28> fixed_aliases{{
+constexpr FixedAlias fixed_aliases[] = {
     {"rolling", "opensuse", "tumbleweed"},
     {"opensuse", "opensuse", "tumbleweed"},
     {"tumbleweed", "opensuse", "tumbleweed"},
@@ -48,7 +47,7 @@ constexpr std::array<FixedAlias, 28> fixed_aliases{{
     {"arch", "archlinux", "current"},
     {"archlinux", "archlinux", "current"},
     {"alpine", "alpine", "edge"},
-}};
+};
 
 std::string lower(std::string_view s) {
     std::string out(s);
