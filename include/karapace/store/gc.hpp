@@ -13,6 +13,7 @@
 
 #include "karapace/store/layout.hpp"
 #include "karapace/store/remove.hpp"
+#include "karapace/util/progress.hpp"
 
 namespace karapace::store {
 
@@ -26,6 +27,8 @@ struct GcOptions {
     // the lock (packing, downloading) and not have written its metadata yet.
     std::chrono::seconds grace{std::chrono::minutes(15)};
     Remover remover = default_remover();
+    // Reports removal progress (items); its cancelled() stops gc like `cancel` does.
+    ProgressSink* progress = nullptr;
 };
 
 struct GcItem {

@@ -165,8 +165,11 @@ GcReport collect_garbage(const Layout& layout, const StoreLock& lock, const GcOp
 
     Wal wal(layout, opts.remover);
     WalOp op = wal.begin("gc");
+    if (opts.progress != nullptr)
+        opts.progress->step("removing garbage", report.items.size(), ProgressUnit::items);
     for (const auto& item : report.items) {
-        if (opts.cancel != nullptr && opts.cancel->load()) {
+        if ((opts.cancel != nullptr && opts.cancel->load()) ||
+            (opts.progress != nullptr && opts.progress->cancelled())) {
             report.cancelled = true;
             break;
         }
@@ -179,7 +182,9 @@ GcReport collect_garbage(const Layout& layout, const StoreLock& lock, const GcOp
         }
         ++report.removed;
         if (report.removed == 1) fault_point("gc.after-first-removal");
+        if (opts.progress != nullptr) opts.progress->advance(report.removed);
     }
+    if (opts.progress != nullptr) opts.progress->finish(!report.cancelled);
     fault_point("gc.before-commit");
     op.commit();
     if (report.cancelled) {

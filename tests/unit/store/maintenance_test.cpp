@@ -305,3 +305,34 @@ TEST_CASE("migrate on a missing store or a newer one says so") {
     write_text(dir / "new/store/version", "{\"format_version\": 4}");
     CHECK(migrate_store(dir / "new").status == "newer");
 }
+
+namespace {
+
+// Cancels once `after` items are done, like a D-Bus Cancel() arriving mid-run.
+struct CancellingSink : ProgressSink {
+    std::uint64_t after;
+    std::uint64_t done = 0;
+    std::uint64_t total = 0;
+    explicit CancellingSink(std::uint64_t n) : after(n) {}
+    void step(std::string_view, std::uint64_t t, ProgressUnit) override { total = t; }
+    void advance(std::uint64_t d) override { done = d; }
+    void finish(bool) override {}
+    bool cancelled() const override { return done >= after; }
+};
+
+}  // namespace
+
+TEST_CASE("gc reports progress and honours a progress sink's cancellation") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    CancellingSink sink(3);
+    GcOptions o = no_grace(false);
+    o.progress = &sink;
+    GcReport r = collect_garbage(s.layout(), lock, o);
+    CHECK(sink.total == 8);
+    CHECK(r.cancelled);
+    CHECK(r.removed == 3);
+    CHECK(verify_store(s.layout()).ok());
+}
