@@ -30,9 +30,18 @@ std::string source_name(RefKind kind) {
     return "unknown";
 }
 
-CachedImage hit(const ImageCache& cache, CachedImage image, const std::string& reference,
-                ProgressSink& progress) {
+// The image found in the cache for `ref`. The same bytes may have entered the cache under
+// another name, so the pinned reference returned is the one for this request when it is known.
+CachedImage hit(const ImageCache& cache, CachedImage image, const ImageRef& ref,
+                const std::string& pinned, ProgressSink& progress) {
+    const std::string reference = ref.str();
     cache.remember(reference, image.record.digest);
+    if (ref.is_pinned())
+        image.record.pinned_reference = reference;
+    else if (!pinned.empty())
+        image.record.pinned_reference = pinned;
+    else if (ref.kind == RefKind::url)
+        image.record.pinned_reference = ref.url + "#sha256=" + image.record.digest.hex();
     progress.note("using cached image " + image.record.digest.str().substr(0, 19) + " for " +
                   reference);
     return image;
@@ -91,12 +100,13 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
 
     // Fast paths: nothing to ask the network.
     if (ref.kind == RefKind::url && ref.sha256)
-        if (auto img = cache.find(*ref.sha256)) return hit(cache, std::move(*img), text, progress);
+        if (auto img = cache.find(*ref.sha256))
+            return hit(cache, std::move(*img), ref, "", progress);
     // Unpinned URLs and bootstrap references have no cheap freshness check: what was fetched for
     // them before is used until `karapace images rm` drops it (as `docker run` uses a pulled tag).
     if (ref.is_pinned() || offline || ref.kind != RefKind::alias)
         if (auto img = cache.find_reference(text))
-            return hit(cache, std::move(*img), text, progress);
+            return hit(cache, std::move(*img), ref, "", progress);
     if (offline)
         throw Error(
             Errc::image,
@@ -107,16 +117,17 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
     if (r.digest)
         if (auto img = cache.find(*r.digest)) {
             cache.remember(r.pinned_reference, img->record.digest);
-            return hit(cache, std::move(*img), text, progress);
+            return hit(cache, std::move(*img), ref, r.pinned_reference, progress);
         }
 
     // One process fetches; the others wait here and then find it in the cache.
     const std::string key = r.digest ? r.digest->hex() : reference_key(text);
     ImageLock lock = cache.lock(key, progress);
     if (r.digest) {
-        if (auto img = cache.find(*r.digest)) return hit(cache, std::move(*img), text, progress);
+        if (auto img = cache.find(*r.digest))
+            return hit(cache, std::move(*img), ref, r.pinned_reference, progress);
     } else if (auto img = cache.find_reference(text)) {
-        return hit(cache, std::move(*img), text, progress);
+        return hit(cache, std::move(*img), ref, "", progress);
     }
 
     const std::string tarball = cache.download_path(key);
@@ -157,6 +168,7 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
     try {
         if (auto existing = cache.find(record.digest)) {
             image = std::move(*existing);  // same bytes under another name
+            image.record.pinned_reference = record.pinned_reference;
         } else {
             image = cache.install(tarball, record, progress);
         }

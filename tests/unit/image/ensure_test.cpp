@@ -396,3 +396,23 @@ TEST_CASE("an unprivileged user's extraction keeps ownership inside the user nam
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(image_count(store) == 0);
 }
+
+TEST_CASE("the same bytes fetched under two names are cached once, each with its own pin") {
+    const auto& fx = image_test::fixtures();
+    FixtureServer server(fx.tree);
+    TempDir store;
+    auto cfg = config_for(server.url());
+    auto by_alias = ensure(ImageRef::parse("busybox/1.36"), store.path(), cfg,
+                           karapace::null_progress(), false);
+    auto by_file = ensure(ImageRef::parse("file://" + fx.tarball), store.path(), cfg,
+                          karapace::null_progress(), false);
+    CHECK(by_alias.record.digest == by_file.record.digest);
+    CHECK(by_alias.rootfs == by_file.rootfs);
+    CHECK(image_count(store.path()) == 1);
+    CHECK(by_alias.record.pinned_reference.starts_with(server.url()));
+    CHECK(by_file.record.pinned_reference ==
+          "file://" + fx.tarball + "#sha256=" + busybox_digest().hex());
+    auto again = ensure(ImageRef::parse("file://" + fx.tarball), store.path(), cfg,
+                        karapace::null_progress(), false);
+    CHECK(again.record.pinned_reference == by_file.record.pinned_reference);
+}
