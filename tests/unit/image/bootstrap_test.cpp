@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 
 #include "fixture.hpp"
 #include "karapace/image/bootstrap.hpp"
@@ -109,4 +112,44 @@ TEST_CASE("bootstrap:debian/bookworm is built with mmdebstrap and cached") {
     CHECK(elapsed < std::chrono::seconds(1));
     CHECK(pinned_reference(ref, store.path(), Config{}, karapace::null_progress()) ==
           img.record.pinned_reference);
+}
+
+TEST_CASE("a failing mmdebstrap run is quoted in the error and leaves no tar") {
+    // A stand-in mmdebstrap that fails the way a broken mirror does.
+    image_test::TempDir bin;
+    const std::string fake = bin.path() + "/mmdebstrap";
+    {
+        std::ofstream out(fake);
+        out << "#!/bin/sh\n"
+               "echo 'I: chroot architecture amd64 is equal to the host architecture' >&2\n"
+               "echo 'E: Failed to fetch http://mirror.invalid/debian/dists/bookworm/InRelease' "
+               ">&2\n"
+               "echo 'E: apt-get update failed' >&2\n"
+               "for arg; do case $arg in *.tar) echo partial > \"$arg\";; esac; done\n"
+               "exit 1\n";
+    }
+    ::chmod(fake.c_str(), 0755);
+    const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+    ::setenv("PATH", (bin.path() + ":" + old_path).c_str(), 1);
+    struct RestorePath {
+        std::string value;
+        ~RestorePath() { ::setenv("PATH", value.c_str(), 1); }
+    } restore{old_path};
+
+    BootstrapRequest req;
+    req.distro = "debian";
+    req.suite = "bookworm";
+    req.mirror = "http://mirror.invalid/debian";
+    req.output = bin.path() + "/out.tar";
+    try {
+        (void)bootstrap(req, karapace::null_progress());
+        FAIL("a failing mmdebstrap was reported as success");
+    } catch (const karapace::Error& e) {
+        std::string msg = e.what();
+        CHECK(e.code() == karapace::Errc::image);
+        CHECK(msg.find("bootstrap:debian/bookworm") != std::string::npos);
+        CHECK(msg.find("E: apt-get update failed") != std::string::npos);
+        CHECK(msg.find("http://mirror.invalid/debian") != std::string::npos);
+    }
+    CHECK_FALSE(image_test::exists(req.output));
 }
