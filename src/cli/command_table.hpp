@@ -41,8 +41,8 @@ struct FlagSpec {
     std::string_view value_name;     // shown in help: NAME, SECONDS, K=V
     std::string_view default_value;  // shown in help; empty when none
     std::string_view help;
-    bool repeatable;             // booleans only: -v -v counts
-    ChoiceList choices;          // for ValueType::choice
+    bool repeatable;     // booleans only: -v -v counts
+    ChoiceList choices;  // for ValueType::choice
 };
 
 struct PositionalSpec {
@@ -88,6 +88,8 @@ std::span<const ExitStatus> exit_statuses();
 
 // "--name NAME" / "-v, --verbose" as shown in help and man pages.
 std::string flag_label(const FlagSpec& flag);
+// "MANIFEST", "NEW_NAME": how a positional argument is shown.
+std::string positional_label(const PositionalSpec& arg);
 // "karapace build [OPTIONS] [MANIFEST]"
 std::string usage_line(const CommandSpec& cmd);
 

@@ -22,6 +22,5 @@ int run_unavailable(const Invocation& inv, Output& out);
 // Value lists used by the command table for validation and completion.
 std::vector<std::string> template_names();
 std::vector<std::string> shell_names();
-std::vector<std::string> image_actions();
 
 }  // namespace karapace::cli

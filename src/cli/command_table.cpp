@@ -1,0 +1,454 @@
+#include "cli/command_table.hpp"
+
+#include <array>
+#include <cctype>
+
+#include "cli/commands.hpp"
+
+namespace karapace::cli {
+
+namespace {
+
+std::vector<std::string> image_actions() { return {"rm"}; }
+
+using F = FlagSpec;
+using P = PositionalSpec;
+constexpr auto B = FlagKind::boolean;
+constexpr auto V = FlagKind::value;
+constexpr auto L = FlagKind::list;
+
+// ---- arguments shared by several commands ----
+
+constexpr std::array manifest_arg{
+    P{"manifest", ValueType::file, false, "./karapace.toml", "manifest file to read", nullptr},
+};
+constexpr std::array env_arg{
+    P{"env", ValueType::env, true, "", "environment: name, full id or a unique id prefix (4+)",
+      nullptr},
+};
+
+constexpr std::array build_flags{
+    F{"name", 0, V, ValueType::text, "NAME", "",
+      "name the environment: 1 to 64 letters, digits, '_' or '-'", false, nullptr},
+    F{"locked", 0, B, ValueType::text, "", "",
+      "build exactly what karapace.lock records: the pinned image and the locked package "
+      "versions; fail if the manifest drifted from the lock",
+      false, nullptr},
+    F{"offline", 0, B, ValueType::text, "", "",
+      "use only cached images and give the build no network; fails if packages must be "
+      "downloaded",
+      false, nullptr},
+    F{"require-pinned-image", 0, B, ValueType::text, "", "",
+      "refuse to build unless base.image is a pinned reference (see karapace pin)", false, nullptr},
+};
+
+constexpr std::array enter_flags{
+    F{"root", 0, B, ValueType::text, "", "",
+      "run as root inside the environment instead of as your own user", false, nullptr},
+};
+constexpr std::array exec_flags{
+    F{"root", 0, B, ValueType::text, "", "",
+      "run as root inside the environment instead of as your own user", false, nullptr},
+    F{"env", 'e', L, ValueType::text, "K=V", "",
+      "set an environment variable for the command (repeatable)", false, nullptr},
+};
+constexpr std::array destroy_flags{
+    F{"force", 'f', B, ValueType::text, "", "", "stop the environment first if it is running",
+      false, nullptr},
+};
+constexpr std::array stop_flags{
+    F{"timeout", 't', V, ValueType::number, "SECONDS", "10",
+      "seconds to wait after SIGTERM before sending SIGKILL", false, nullptr},
+};
+constexpr std::array restore_args{
+    P{"env", ValueType::env, true, "", "environment: name, full id or a unique id prefix (4+)",
+      nullptr},
+    P{"snapshot", ValueType::text, true, "", "snapshot id as printed by commit or snapshots",
+      nullptr},
+};
+constexpr std::array gc_flags{
+    F{"dry-run", 'n', B, ValueType::text, "", "",
+      "report what would be removed and how many bytes, remove nothing", false, nullptr},
+};
+constexpr std::array push_flags{
+    F{"tag", 0, V, ValueType::text, "TAG", "", "tag to publish the environment under", false,
+      nullptr},
+    F{"remote", 0, V, ValueType::text, "URL", "", "registry to push to (default: from config)",
+      false, nullptr},
+};
+constexpr std::array pull_args{
+    P{"reference", ValueType::text, true, "", "what to pull: a tag or a full environment id",
+      nullptr},
+};
+constexpr std::array pull_flags{
+    F{"remote", 0, V, ValueType::text, "URL", "", "registry to pull from (default: from config)",
+      false, nullptr},
+};
+constexpr std::array rename_args{
+    P{"env", ValueType::env, true, "", "environment: name, full id or a unique id prefix (4+)",
+      nullptr},
+    P{"new-name", ValueType::text, true, "", "new name: 1 to 64 letters, digits, '_' or '-'",
+      nullptr},
+};
+constexpr std::array migrate_flags{
+    F{"apply", 0, B, ValueType::text, "", "",
+      "perform the migration; without it the store is only examined", false, nullptr},
+};
+constexpr std::array completions_args{
+    P{"shell", ValueType::choice, true, "", "shell to generate the script for", shell_names},
+};
+constexpr std::array man_pages_args{
+    P{"dir", ValueType::dir, false, "./man", "directory to write the pages to", nullptr},
+};
+constexpr std::array new_args{
+    P{"name", ValueType::text, true, "", "name suggested for the environment", nullptr},
+};
+constexpr std::array new_flags{
+    F{"template", 't', V, ValueType::choice, "TEMPLATE", "",
+      "start from a template instead of asking questions", false, template_names},
+    F{"force", 'f', B, ValueType::text, "", "", "overwrite an existing ./karapace.toml", false,
+      nullptr},
+};
+constexpr std::array pin_flags{
+    F{"check", 0, B, ValueType::text, "", "",
+      "only check: exit 0 if base.image is pinned, 1 if it is not", false, nullptr},
+    F{"write-lock", 0, B, ValueType::text, "", "",
+      "also refresh karapace.lock for the pinned image", false, nullptr},
+};
+constexpr std::array images_args{
+    P{"action", ValueType::choice, false, "", "rm: remove a cached image", image_actions},
+    P{"ref", ValueType::text, false, "", "image reference or digest to remove", nullptr},
+};
+constexpr std::array help_args{
+    P{"command", ValueType::command, false, "", "command to describe", nullptr},
+};
+
+constexpr std::array global_flag_table{
+    F{"store", 0, V, ValueType::dir, "PATH", "",
+      "store root (default: $KARAPACE_STORE, else $XDG_DATA_HOME/karapace)", false, nullptr},
+    F{"json", 0, B, ValueType::text, "", "",
+      "print results as JSON on stdout (errors too, as {\"error\": {...}})", false, nullptr},
+    F{"verbose", 'v', B, ValueType::text, "", "",
+      "log more to stderr; repeat for more detail (-v info, -vv debug, -vvv trace)", true, nullptr},
+    F{"trace", 0, B, ValueType::text, "", "", "log everything to stderr (same as -vvv)", false,
+      nullptr},
+    F{"lock-timeout", 0, V, ValueType::number, "SECONDS", "",
+      "give up waiting for the store lock after SECONDS (default: wait)", false, nullptr},
+    F{"version", 0, B, ValueType::text, "", "", "print the version and exit", false, nullptr},
+    F{"help", 'h', B, ValueType::text, "", "", "show help for karapace or for the command", false,
+      nullptr},
+};
+
+constexpr std::string_view envs = "Environments";
+constexpr std::string_view running = "Running";
+constexpr std::string_view drift = "Snapshots and drift";
+constexpr std::string_view store = "Store and images";
+constexpr std::string_view remote = "Sharing";
+constexpr std::string_view setup = "Setup and help";
+
+constexpr std::array command_table{
+    CommandSpec{
+        "new", envs, "Write a new karapace.toml from a template or by asking questions",
+        "Writes ./karapace.toml for an environment called NAME. With --template the file "
+        "is the template's commented text; without it, on a terminal, karapace asks for "
+        "the base image, packages, a workspace mount and network isolation. An existing "
+        "file is only replaced with --force (or after confirming on a terminal).",
+        new_args, new_flags, Trailing::none, "",
+        R"({"name": NAME, "path": "./karapace.toml", "template": TEMPLATE|null, "status": "written"})",
+        run_new},
+    CommandSpec{"build", envs, "Build an environment from a manifest",
+                "Resolves the manifest's base image and packages, builds the environment in the "
+                "store and writes karapace.lock next to the manifest with the exact image digest "
+                "and package versions. Building an unchanged manifest again is a fast no-op.",
+                manifest_arg, build_flags, Trailing::none, "", "", run_unavailable},
+    CommandSpec{"rebuild", envs, "Build a manifest again and replace the old environment",
+                "Builds the environment anew and only then destroys the one it replaces; the "
+                "name is carried over.",
+                manifest_arg, build_flags, Trailing::none, "", "", run_unavailable},
+    CommandSpec{"pin", envs, "Pin base.image to a reference that always gives the same bytes",
+                "Rewrites base.image in the manifest, in place and keeping comments, to its "
+                "pinned form: an exact build URL with #sha256=, or a bootstrap suite with a "
+                "snapshot timestamp. With --check nothing is written: the exit status says "
+                "whether the image is already pinned (0) or not (1); 2 means the manifest is "
+                "invalid.",
+                manifest_arg, pin_flags, Trailing::none, "",
+                R"({"manifest": PATH, "image": REFERENCE, "pinned": BOOL})", run_pin},
+    CommandSpec{"list",
+                envs,
+                "List the environments in the store",
+                "Lists every environment with its short id, name and state.",
+                {},
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"inspect",
+                envs,
+                "Show an environment's state, layers, lock and sessions",
+                "Shows the environment's metadata: state, layers and their sizes, a summary of "
+                "its lock, running sessions and the resource-limit mechanism in force.",
+                env_arg,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"rename",
+                envs,
+                "Give an environment a new name",
+                "Renames an environment. Names are unique within a store.",
+                rename_args,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"destroy", envs, "Remove an environment",
+                "Removes the environment and its writable layer. A running environment is "
+                "refused unless --force, which stops it first. Shared layers stay until gc.",
+                env_arg, destroy_flags, Trailing::none, "", "", run_unavailable},
+    CommandSpec{"enter", running, "Open a shell (or run a command) inside an environment",
+                "Starts an interactive login shell inside the environment as your own user, with "
+                "your home directory and desktop sockets shared. Anything after -- is run "
+                "instead of the shell. The exit status is the command's own.",
+                env_arg, enter_flags, Trailing::optional, "CMD", "", run_unavailable},
+    CommandSpec{"exec", running, "Run a command inside an environment",
+                "Runs the command after -- inside the environment, streaming its output and "
+                "passing stdin through. The exit status is the command's own; 125 means karapace "
+                "failed before the command ran, 126 that it is not executable, 127 that it was "
+                "not found.",
+                env_arg, exec_flags, Trailing::required, "CMD", "", run_unavailable},
+    CommandSpec{"stop", running, "Stop every process running in an environment",
+                "Sends SIGTERM to every session of the environment, then SIGKILL after the "
+                "timeout.",
+                env_arg, stop_flags, Trailing::none, "", "", run_unavailable},
+    CommandSpec{"freeze",
+                drift,
+                "Make an environment read-only",
+                "From now on the environment's files cannot be changed; it can still be entered.",
+                env_arg,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"archive",
+                drift,
+                "Keep an environment but forbid entering it",
+                "An archived environment is kept (gc does not remove it) but cannot be entered "
+                "until it is rebuilt.",
+                env_arg,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"diff",
+                drift,
+                "Show files changed in an environment since it was built",
+                "Lists files added, modified and deleted in the environment's writable layer "
+                "compared with the layers below it.",
+                env_arg,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"commit",
+                drift,
+                "Save the environment's changes as a snapshot",
+                "Packs the writable layer into a snapshot layer and prints its id, which restore "
+                "takes.",
+                env_arg,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"snapshots",
+                drift,
+                "List an environment's snapshots",
+                "Lists the snapshots of the environment with the ids restore takes.",
+                env_arg,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"restore",
+                drift,
+                "Reset an environment's changes to a snapshot",
+                "Replaces the environment's writable layer with the snapshot's content in one "
+                "atomic step.",
+                restore_args,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"gc",
+                store,
+                "Remove layers, objects and images nothing uses any more",
+                "Removes layers, objects, unpacked layers and cached images that no environment "
+                "(archived ones included) refers to, and leftovers of interrupted operations.",
+                {},
+                gc_flags,
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"verify-store",
+                store,
+                "Check every object, layer and record in the store",
+                "Re-hashes every object and layer and checks every metadata record and cached "
+                "image. Exits with status 3 when anything fails.",
+                {},
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"images",
+                store,
+                "List cached base images, or remove one with `images rm REF`",
+                "Without arguments, lists the cached base images with their size and the "
+                "environments using them. `karapace images rm REF` removes one from the cache.",
+                images_args,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"migrate",
+                store,
+                "Examine (and with --apply, upgrade) an older store",
+                "Reports the store's format and what it holds; a store written by an older "
+                "Karapace is only changed with --apply.",
+                {},
+                migrate_flags,
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"push", remote, "Publish an environment to an OCI registry",
+                "Uploads the environment's layers and metadata to an OCI registry, optionally "
+                "under a tag.",
+                env_arg, push_flags, Trailing::none, "", "", run_unavailable},
+    CommandSpec{"pull", remote, "Fetch an environment from an OCI registry",
+                "Downloads an environment's layers and metadata from an OCI registry into the "
+                "store.",
+                pull_args, pull_flags, Trailing::none, "", "", run_unavailable},
+    CommandSpec{"doctor",
+                setup,
+                "Check that this machine can run environments",
+                "Checks user namespaces, overlay support, the sub-id range and newuidmap, "
+                "mmdebstrap, fuse-overlayfs, runc/crun, the resource-limit mechanism and the "
+                "store's health, and prints the install command for anything missing.",
+                {},
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_unavailable},
+    CommandSpec{"completions",
+                setup,
+                "Print a shell completion script",
+                "Prints a completion script for bash, zsh or fish on stdout. For example: "
+                "karapace completions bash > ~/.local/share/bash-completion/completions/karapace",
+                completions_args,
+                {},
+                Trailing::none,
+                "",
+                R"({"shell": SHELL, "script": TEXT})",
+                run_completions},
+    CommandSpec{"man-pages",
+                setup,
+                "Write the manual pages",
+                "Writes karapace.1 and one karapace-COMMAND.1 page per command, in roff, to DIR.",
+                man_pages_args,
+                {},
+                Trailing::none,
+                "",
+                R"({"dir": DIR, "pages": [FILE, ...]})",
+                run_man_pages},
+    CommandSpec{"help",
+                setup,
+                "Show help for karapace or for one command",
+                "Without a command, lists every command; with one, shows its arguments and "
+                "options.",
+                help_args,
+                {},
+                Trailing::none,
+                "",
+                "",
+                run_help},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> commands() { return command_table; }
+std::span<const FlagSpec> global_flags() { return global_flag_table; }
+
+const CommandSpec* find_command(std::string_view name) {
+    for (const auto& c : command_table)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+std::vector<std::string> command_names() {
+    std::vector<std::string> names;
+    for (const auto& c : command_table)
+        names.emplace_back(c.name);
+    return names;
+}
+
+std::span<const ExitStatus> exit_statuses() {
+    static constexpr std::array table{
+        ExitStatus{0, "success"},
+        ExitStatus{1, "failure (including a command not available in this build)"},
+        ExitStatus{2, "invalid manifest or lock file"},
+        ExitStatus{3, "store error (unreadable, corrupt, wrong format, failed verification)"},
+        ExitStatus{64, "usage error: unknown command or option, missing or extra argument"},
+    };
+    return table;
+}
+
+std::string flag_label(const FlagSpec& flag) {
+    std::string s;
+    if (flag.short_name != 0) {
+        s += '-';
+        s += flag.short_name;
+        s += ", ";
+    }
+    s += "--";
+    s += flag.name;
+    if (flag.kind != FlagKind::boolean) {
+        s += ' ';
+        s += flag.value_name;
+    }
+    return s;
+}
+
+std::string positional_label(const PositionalSpec& arg) {
+    std::string s;
+    for (char c : arg.name)
+        s += static_cast<char>(c == '-' ? '_' : std::toupper(c));
+    return s;
+}
+
+std::string usage_line(const CommandSpec& cmd) {
+    std::string s = "karapace ";
+    s += cmd.name;
+    if (!cmd.flags.empty()) s += " [OPTIONS]";
+    for (const auto& p : cmd.positionals) {
+        const std::string name = positional_label(p);
+        s += ' ';
+        s += p.required ? name : "[" + name + "]";
+    }
+    if (cmd.trailing == Trailing::required) s += " -- " + std::string(cmd.trailing_name) + "...";
+    if (cmd.trailing == Trailing::optional) s += " [-- " + std::string(cmd.trailing_name) + "...]";
+    return s;
+}
+
+}  // namespace karapace::cli
