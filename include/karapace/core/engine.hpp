@@ -170,6 +170,9 @@ public:
     std::vector<SnapshotInfo> snapshots(std::string_view env);
     void restore(std::string_view env, std::string_view snapshot, ProgressSink& progress);
 
+    // (env id, sha256:<hex> of its base image) for every environment, for `karapace images`.
+    std::vector<std::pair<std::string, std::string>> image_uses();
+
     GcSummary gc(bool dry_run, ProgressSink& progress);
     VerifySummary verify_store(ProgressSink& progress);
     std::vector<DoctorCheck> doctor();

@@ -294,6 +294,13 @@ void Engine::destroy(std::string_view env, bool force) {
     op.commit();
 }
 
+std::vector<std::pair<std::string, std::string>> Engine::image_uses() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& m : impl_->all_metadata())
+        if (m.base_image_digest) out.emplace_back(m.env_id.str(), m.base_image_digest->str());
+    return out;
+}
+
 GcSummary Engine::gc(bool dry_run, ProgressSink& progress) {
     GcSummary out;
     out.dry_run = dry_run;

@@ -61,6 +61,9 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
     spec.upper_dir = env_dir + "/upper";
     spec.work_dir = env_dir + "/work";
     spec.read_only = verdict == Verdict::allowed_read_only;
+    // A frozen environment's writable layer becomes the top read-only layer: its changes stay
+    // visible, and nothing more can be added to them.
+    if (spec.read_only) spec.lower_dirs.insert(spec.lower_dirs.begin(), spec.upper_dir);
     spec.hostname = label(m);
     spec.mapping = o.root ? sandbox::IdMapping::container_root : sandbox::IdMapping::keep_id;
     spec.network_isolation = lock.network_isolation;

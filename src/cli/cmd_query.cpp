@@ -1,0 +1,58 @@
+// `karapace list` and `karapace inspect`.
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/engine_session.hpp"
+#include "cli/progress.hpp"
+#include "karapace/core/report_json.hpp"
+
+namespace karapace::cli {
+
+namespace {
+std::string pad(std::string s, std::size_t width) {
+    if (s.size() < width) s.append(width - s.size(), ' ');
+    return s;
+}
+}  // namespace
+
+int run_list(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    auto envs = engine.list();
+    out.json_result(core::to_json(envs));
+    if (envs.empty()) {
+        out.line("no environments in " + engine.store_root());
+        return 0;
+    }
+    out.line(pad("SHORT_ID", 14) + pad("NAME", 18) + pad("STATE", 10) + "BASE IMAGE");
+    for (const auto& e : envs)
+        out.line(pad(e.short_id, 14) + pad(e.name.empty() ? "-" : e.name, 18) + pad(e.state, 10) +
+                 e.base_image);
+    return 0;
+}
+
+int run_inspect(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    auto d = engine.inspect(inv.positional("env"));
+    out.json_result(core::to_json(d));
+    const auto& s = d.summary;
+    out.line("env_id:       " + s.env_id);
+    out.line("name:         " + (s.name.empty() ? std::string("(none)") : s.name));
+    out.line("state:        " + s.state);
+    out.line("manifest:     " + d.manifest_path);
+    out.line("image:        " + d.pinned_image);
+    out.line("image digest: " + d.image_digest);
+    out.line("created:      " + s.created);
+    out.line("updated:      " + s.updated);
+    out.line("packages:     " + std::to_string(d.packages.size()) + " locked");
+    for (const auto& p : d.packages) out.line("  " + p.name + " " + p.version + " " + p.arch);
+    out.line("layers:");
+    for (const auto& l : d.layers)
+        out.line("  " + l.kind + " " + l.digest.substr(0, 19) + " " + format_bytes(l.size));
+    out.line("writable:     " + format_bytes(d.upper_size));
+    out.line("sessions:     " + std::to_string(d.sessions.size()));
+    for (const auto& ses : d.sessions) out.line("  pid " + std::to_string(ses.pid));
+    out.line("limits:       " + d.limit_mechanism);
+    return 0;
+}
+
+}  // namespace karapace::cli

@@ -1,0 +1,112 @@
+// Store maintenance: `karapace gc`, `verify-store`, `migrate`, `doctor`, `images`.
+#include "cli/commands.hpp"
+#include "cli/engine_session.hpp"
+#include "cli/progress.hpp"
+#include "cli/signals.hpp"
+#include "karapace/core/report_json.hpp"
+#include "karapace/image/inventory.hpp"
+#include "karapace/store/migrate.hpp"
+#include "karapace/util/error.hpp"
+
+namespace karapace::cli {
+
+int run_gc(const Invocation& inv, Output& out) {
+    bool dry = inv.flag("dry-run");
+    install_interrupt_handler();
+    auto engine = make_engine(inv, out);
+    auto progress = make_progress(out);
+    auto r = engine.gc(dry, *progress);
+    out.json_result(core::to_json(r));
+    auto count = r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() +
+                 r.other.size();
+    out.line(std::string(dry ? "gc would remove " : "gc removed ") + std::to_string(count) +
+             " item(s), " + format_bytes(r.bytes) + ": " + std::to_string(r.layers.size()) +
+             " layer(s), " + std::to_string(r.objects.size()) + " object(s), " +
+             std::to_string(r.images.size()) + " image(s), " + std::to_string(r.envs.size()) +
+             " env dir(s), " + std::to_string(r.other.size()) + " other");
+    if (dry)
+        for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other})
+            for (const auto& p : *list) out.line("  " + p);
+    return 0;
+}
+
+int run_verify_store(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    auto progress = make_progress(out);
+    auto r = engine.verify_store(*progress);
+    out.json_result(core::to_json(r));
+    out.line("checked " + std::to_string(r.objects_checked) + " object(s), " +
+             std::to_string(r.layers_checked) + " layer(s), " +
+             std::to_string(r.metadata_checked) + " environment record(s), " +
+             std::to_string(r.images_checked) + " image(s)");
+    for (const auto& f : r.failures) out.line("  FAIL " + f.what + " " + f.id + ": " + f.reason);
+    if (r.ok()) {
+        out.line("store OK");
+        return 0;
+    }
+    out.line(std::to_string(r.failures.size()) + " problem(s) found");
+    return exit_code(Errc::store);
+}
+
+int run_migrate(const Invocation& inv, Output& out) {
+    store::MigrateOptions mo;
+    mo.apply = inv.flag("apply");
+    auto r = store::migrate_store(inv.store_root(), mo);
+    out.json_result(store::to_json(r));
+    out.line(store::human_summary(r));
+    if (r.status == "newer" || r.status == "unknown") return 1;
+    return 0;
+}
+
+int run_doctor(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    auto checks = engine.doctor();
+    bool healthy = true;
+    for (const auto& c : checks)
+        if (c.required && c.status == "fail") healthy = false;
+    out.json_result(boost::json::object{{"checks", core::to_json(checks)}, {"healthy", healthy}});
+    for (const auto& c : checks) {
+        const char* mark = c.status == "pass"   ? "ok  "
+                           : c.status == "warn" ? "warn"
+                           : c.status == "fail" ? "FAIL"
+                                                : "info";
+        out.line(std::string(mark) + "  " + c.message);
+        if (!c.fix.empty()) out.line("      fix: " + c.fix);
+    }
+    out.line(healthy ? "karapace can run on this host" : "required checks failed (see FAIL above)");
+    return healthy ? 0 : 1;
+}
+
+int run_images(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    std::vector<image::ImageUse> uses;
+    for (const auto& [env, digest] : engine.image_uses())
+        uses.push_back({env, Digest::parse(digest)});
+    auto action = inv.positional("action");
+    if (action == "rm") {
+        auto ref = inv.positional("ref");
+        if (ref.empty())
+            throw Error(Errc::usage, "images rm needs the image to remove",
+                        "see the digests with `karapace images`");
+        auto rec = image::remove_image(engine.store_root(), ref, uses);
+        out.json_result(
+            boost::json::object{{"removed", rec.digest.str()}, {"reference", rec.reference}});
+        out.line("removed image " + rec.digest.str() + " (" + rec.reference + ")");
+        return 0;
+    }
+    if (!action.empty())
+        throw Error(Errc::usage, "unknown images action '" + action + "'",
+                    "use `karapace images` or `karapace images rm <ref>`");
+    auto list = image::list_images(engine.store_root(), uses);
+    boost::json::array arr;
+    for (const auto& l : list) arr.emplace_back(image::listing_json(l));
+    out.json_result(arr);
+    if (list.empty()) out.line("no cached images");
+    for (const auto& l : list)
+        out.line(l.image.record.digest.hex().substr(0, 12) + "  " + l.image.record.reference +
+                 "  " + format_bytes(l.image.record.unpacked_bytes) + "  used by " +
+                 std::to_string(l.users.size()) + " environment(s)");
+    return 0;
+}
+
+}  // namespace karapace::cli

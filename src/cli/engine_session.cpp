@@ -1,0 +1,26 @@
+#include "cli/engine_session.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace karapace::cli {
+
+core::Engine make_engine(const Invocation& inv, Output& out) {
+    core::EngineOptions opts;
+    opts.store_root = inv.store_root();
+    if (inv.globals.lock_timeout)
+        opts.lock_timeout = std::chrono::milliseconds(
+            static_cast<long long>(std::llround(*inv.globals.lock_timeout * 1000.0)));
+    (void)out;
+    opts.on_lock_wait = [](const std::string& message) {
+        std::fprintf(stderr, "karapace: %s\n", message.c_str());
+    };
+    return core::Engine(std::move(opts));
+}
+
+std::unique_ptr<TerminalProgress> make_progress(const Output& out) {
+    return std::make_unique<TerminalProgress>(out.terminal().stderr_tty && !out.json(),
+                                              out.terminal().color);
+}
+
+}  // namespace karapace::cli

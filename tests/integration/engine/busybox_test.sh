@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The whole lifecycle of a busybox environment through the CLI: build (lock written, fast no-op
+# the second time), exec with exit codes, drift, commit/restore, freeze, archive, stop, destroy,
+# gc and verify-store. Runs as the invoking user, then (as root) again as the unprivileged user.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+kp=${1:?usage: busybox_test.sh KARAPACE}
+src=${KARAPACE_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
+
+lifecycle() {
+  local work=$1 tarball=$2
+  local store="$work/store"
+  k() { "$kp" --store "$store" "$@"; }
+  mkdir -p "$work/proj"
+  cat > "$work/proj/karapace.toml" <<TOML
+manifest_version = 1
+[base]
+image = "file://$tarball"
+TOML
+  cd "$work/proj"
+
+  out=$(k --json build --name bb)
+  kp_contains "$out" '"status": "built"'
+  [ -f karapace.lock ] || kp_fail "build wrote no karapace.lock"
+  grep -q '#sha256=' karapace.lock || kp_fail "the lock does not pin the image digest"
+  kp_ok "build writes a lock with the pinned image"
+
+  out=$(k build --name bb)
+  kp_contains "$out" "already built"
+  kp_ok "building an unchanged manifest is a no-op"
+
+  [ "$(k exec bb -- echo hello)" = hello ] || kp_fail "exec did not print hello"
+  set +e
+  k exec bb -- sh -c 'exit 7'; s=$?
+  k exec bb -- no-such-command 2>/dev/null; n=$?
+  k exec nonexistent-env -- true 2>/dev/null; m=$?
+  set -e
+  [ $s = 7 ] || kp_fail "exit status 7 came back as $s"
+  [ $n = 127 ] || kp_fail "a missing command gave $n, not 127"
+  [ $m = 125 ] || kp_fail "an unknown environment gave $m, not 125"
+  kp_ok "exec returns the command's status, 127 and 125"
+
+  [ "$(echo piped | k exec bb -- cat)" = piped ] || kp_fail "stdin did not reach the command"
+  [ "$(k exec bb -- id -u)" = "$(id -u)" ] || kp_fail "exec does not keep the caller's uid"
+  [ "$(k exec --root bb -- id -u)" = 0 ] || kp_fail "exec --root is not uid 0"
+  kp_ok "stdin passes through; keep-id and --root identities"
+
+  k exec --root bb -- sh -c 'echo drift > /etc/added; rm /etc/os-release'
+  out=$(k --json diff bb)
+  kp_contains "$out" '"etc/added"'
+  kp_contains "$out" '"etc/os-release"'
+  kp_ok "diff reports added and removed files"
+
+  snap=$(k --json commit bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  k exec --root bb -- sh -c 'rm /etc/added; echo later > /etc/later'
+  k restore bb "${snap:0:12}" >/dev/null
+  [ "$(k exec bb -- cat /etc/added)" = drift ] || kp_fail "restore did not bring /etc/added back"
+  if k exec bb -- test -e /etc/later; then kp_fail "restore kept a file made after the snapshot"; fi
+  if k exec bb -- test -e /etc/os-release; then kp_fail "restore lost the whiteout of os-release"; fi
+  out=$(k --json snapshots bb)
+  kp_contains "$out" "$snap"
+  kp_ok "commit, snapshots and restore round-trip, whiteouts included"
+
+  k exec bb -- sleep 300 &
+  local bg=$!
+  for _ in $(seq 50); do
+    k --json list | grep -q '"running"' && break
+    sleep 0.1
+  done
+  k --json list | grep -q '"running"' || kp_fail "a running exec does not show as running"
+  set +e
+  k destroy bb 2>/dev/null; d=$?
+  set -e
+  [ $d != 0 ] || kp_fail "destroy of a running environment was not refused"
+  k stop bb --timeout 2 >/dev/null
+  wait $bg || true
+  k --json list | grep -q '"running"' && kp_fail "still running after stop"
+  kp_ok "running is tracked, destroy refused while running, stop ends the session"
+
+  k freeze bb >/dev/null
+  if k exec --root bb -- sh -c 'echo x > /etc/frozen' 2>/dev/null; then
+    kp_fail "a frozen environment accepted a write"
+  fi
+  [ "$(k exec bb -- cat /etc/added)" = drift ] || kp_fail "a frozen environment cannot be read"
+  k archive bb >/dev/null
+  set +e
+  err=$(k exec bb -- true 2>&1); a=$?
+  set -e
+  [ $a = 125 ] || kp_fail "exec in an archived environment gave $a"
+  kp_contains "$err" "archived"
+  kp_ok "freeze makes it read-only; archive refuses entry with a reason"
+
+  k rebuild >/dev/null
+  [ "$(k --json inspect bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = built ] ||
+    kp_fail "rebuild did not make the archived environment usable"
+  kp_ok "rebuild revives an archived environment under its name"
+
+  k destroy bb >/dev/null
+  [ "$(k --json list)" = "[]" ] || kp_fail "list is not empty after destroy"
+  k --json gc --dry-run >/dev/null
+  k gc >/dev/null
+  k verify-store >/dev/null || kp_fail "verify-store failed after gc"
+  kp_ok "destroy, gc and verify-store leave a clean store"
+
+  sed -i 's/^\[base\]/[system]\npackages = ["x"]\n[base]/' karapace.toml
+  set +e
+  k build --locked >/dev/null 2>&1; l=$?
+  set -e
+  [ $l = 2 ] || kp_fail "build --locked with a drifted manifest gave $l, not 2"
+  kp_ok "build --locked refuses a manifest that drifted from the lock"
+}
+
+fixtures=$(mktemp -d /tmp/karapace-engine-bb.XXXXXX)
+chmod 755 "$fixtures"
+trap 'rm -rf "$fixtures" 2>/dev/null || true' EXIT
+tarball=$(sh "$src/tests/fixtures/make-busybox-rootfs.sh" "$fixtures/img")
+chmod -R a+rX "$fixtures/img"
+
+echo "# as $(id -un)"
+( lifecycle "$fixtures/self" "$tarball" )
+
+if kp_have_test_user; then
+  user=${KARAPACE_TEST_USER:-kptest}
+  mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"
+  echo "# as $user"
+  kp_as_user bash -c "$(declare -f lifecycle kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; lifecycle $fixtures/user $tarball"
+else
+  echo "# skipped the unprivileged run: not root or no test user (scripts/test creates it)"
+fi
+echo "busybox lifecycle: all checks passed"
