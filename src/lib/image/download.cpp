@@ -58,7 +58,8 @@ size_t on_data(char* data, size_t size, size_t count, void* user) {
         long code = 0;
         curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &code);
         if (s.offset > 0 && code == 200) {
-            // Range ignored: start over from byte 0.
+            // Range ignored: start over from byte 0. (libcurl usually refuses such an answer
+            // itself with CURLE_RANGE_ERROR, handled in with_retries; this covers the rest.)
             if (::ftruncate(s.fd, 0) != 0 || ::lseek(s.fd, 0, SEEK_SET) != 0) {
                 s.io_failed = true;
                 s.io_errno = errno;
@@ -209,7 +210,8 @@ std::string server_of(const std::string& server, const std::string& url) {
 // decide the transfer is already complete by returning false).
 template <typename Prepare>
 void with_retries(const std::string& url, Sink& sink, const DownloadOptions& opts,
-                  const std::string& what, const std::string& server, Prepare prepare) {
+                  const std::string& what, const std::string& server, Prepare prepare,
+                  bool& restarted) {
     auto pause = opts.backoff;
     const int attempts = std::max(1, opts.attempts);
     for (int attempt = 1;; ++attempt) {
@@ -225,8 +227,11 @@ void with_retries(const std::string& url, Sink& sink, const DownloadOptions& opt
                         log::cat(subject(what, url), ": ", url, " is larger than the limit of ",
                                  sink.cap, " bytes"),
                         "a base image tarball should be a few hundred MB; check the URL");
-        // A resumed request past the end: the partial file is stale, start over.
-        if (a.code == CURLE_HTTP_RETURNED_ERROR && a.http == 416 && sink.offset > 0) {
+        // A resumed request past the end (416), or a server without byte ranges (libcurl refuses
+        // a 200 answer to a resume): the partial file is of no use, start over.
+        if (sink.offset > 0 && (a.code == CURLE_RANGE_ERROR ||
+                                (a.code == CURLE_HTTP_RETURNED_ERROR && a.http == 416))) {
+            restarted = true;
             if (sink.fd >= 0 && ::ftruncate(sink.fd, 0) != 0)
                 throw_errno(Errc::image, "cannot truncate the partial download of " + url);
             if (attempt < attempts) continue;
@@ -358,7 +363,7 @@ DownloadResult download(const DownloadRequest& req, const DownloadOptions& opts,
         sink.cap = *req.expected_size;
     sink.progress = &progress;
     bool resumed = false;
-    bool complete = false;
+    bool restarted = false;
     progress.step("downloading " + subject(req.what, req.url), req.expected_size.value_or(0),
                   ProgressUnit::bytes);
     auto prepare = [&] {
@@ -382,19 +387,15 @@ DownloadResult download(const DownloadRequest& req, const DownloadOptions& opts,
             log::debug("resuming ", req.url, " at byte ", have);
         }
         // Everything is already here (the earlier run died between the transfer and the rename).
-        if (req.expected_size && have == *req.expected_size) {
-            complete = true;
-            return false;
-        }
+        if (req.expected_size && have == *req.expected_size) return false;
         return true;
     };
     try {
-        with_retries(req.url, sink, opts, req.what, req.server, prepare);
+        with_retries(req.url, sink, opts, req.what, req.server, prepare, restarted);
     } catch (...) {
         progress.finish(false);
         throw;
     }
-    (void)complete;
     Digest got = hasher.finish();
     try {
         verify(req, partial, got, sink.written);
@@ -405,7 +406,7 @@ DownloadResult download(const DownloadRequest& req, const DownloadOptions& opts,
     if (::fsync(fd.get()) != 0) throw_errno(Errc::image, "cannot sync " + partial);
     commit(partial, req.dest);
     progress.finish(true);
-    return {got, sink.written, resumed && !sink.restarted};
+    return {got, sink.written, resumed && !sink.restarted && !restarted};
 }
 
 std::string fetch_text(const std::string& url, const DownloadOptions& opts, std::uint64_t limit,
@@ -422,12 +423,16 @@ std::string fetch_text(const std::string& url, const DownloadOptions& opts, std:
     Sink sink;
     sink.memory = &body;
     sink.cap = limit;
-    with_retries(url, sink, opts, what, server, [&] {
-        body.clear();
-        sink.written = 0;
-        sink.first_chunk = true;
-        return true;
-    });
+    bool restarted = false;
+    with_retries(
+        url, sink, opts, what, server,
+        [&] {
+            body.clear();
+            sink.written = 0;
+            sink.first_chunk = true;
+            return true;
+        },
+        restarted);
     return body;
 }
 

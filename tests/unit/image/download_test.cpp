@@ -180,3 +180,20 @@ TEST_CASE("progress is reported in bytes up to the file size") {
     CHECK(rec.last == size);
     CHECK(rec.ok);
 }
+
+TEST_CASE("a server that ignores Range makes the download start over cleanly") {
+    const auto& fx = image_test::fixtures();
+    FixtureServer server(fx.tree, {"--no-range", "rootfs.tar.xz"});
+    TempDir dir;
+    DownloadRequest req;
+    req.url = server.url() + newest_rootfs(fx.arch);
+    req.dest = dir.path() + "/rootfs.tar.xz";
+    req.expected_sha256 = karapace::sha256_file(fx.tarball);
+    // A stale partial file whose bytes are not even a prefix of the real file.
+    std::ofstream(req.dest + ".partial", std::ios::binary) << std::string(4096, 'x');
+    auto got = download(req, fast_options(), karapace::null_progress());
+    CHECK(got.digest == *req.expected_sha256);
+    CHECK_FALSE(got.resumed);
+    CHECK(karapace::sha256_file(req.dest) == *req.expected_sha256);
+    CHECK(server.count("rootfs.tar.xz") == 2);
+}
