@@ -87,4 +87,26 @@ check missing-manifest-exit-2 test "$status" -eq 2
 run_kp pin --check --write-lock pinned/karapace.toml
 check check-with-write-lock-is-usage test "$status" -eq 64
 
+# On a terminal, `new` without a template asks; `script` provides the terminal.
+if command -v script >/dev/null; then
+  mkdir tty && cd tty
+  printf 'debian/bookworm\ngit curl\n~/src:/workspace\ny\n' |
+    script -qec "$KARAPACE new asked" /dev/null >/dev/null 2>&1 || true
+  check tty-new-wrote-manifest test -s karapace.toml
+  check tty-new-packages grep -q '"git", "curl"' karapace.toml
+  check tty-new-mount grep -q '~/src:/workspace' karapace.toml
+  check tty-new-network grep -q 'network_isolation = true' karapace.toml
+  run_kp pin --check
+  check tty-new-manifest-valid test "$status" -eq 1
+  # Declining the overwrite question keeps the file.
+  cp karapace.toml before.toml
+  printf 'n\n' | script -qec "$KARAPACE new again --template dev" /dev/null >answer.txt 2>&1 || true
+  check tty-new-asks-before-overwriting grep -q 'overwrite ./karapace.toml?' answer.txt
+  check tty-new-decline-says-unchanged grep -q 'left unchanged' answer.txt
+  check tty-new-decline-keeps-file cmp -s karapace.toml before.toml
+  cd ..
+else
+  echo "skip tty-new: util-linux script is not installed"
+fi
+
 finish
