@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "karapace/image/config.hpp"
+#include "karapace/image/extract.hpp"
 #include "karapace/util/process.hpp"
 
 namespace image_test {
@@ -38,9 +39,14 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-    // Trees may hold read-only directories (extracted images): make them writable first.
-    karapace::run_process({"chmod", "-R", "u+rwX", path_});
-    karapace::run_process({"rm", "-rf", path_});
+    // Extracted images hold read-only directories and, for an unprivileged user, files owned by
+    // sub-ids: remove them the way the cache does (inside the user namespace when needed).
+    try {
+        karapace::image::remove_rootfs_tree(path_);
+    } catch (const std::exception&) {
+        karapace::run_process({"chmod", "-R", "u+rwX", path_});
+        karapace::run_process({"rm", "-rf", path_});
+    }
 }
 
 void copy_tree(const std::string& from, const std::string& to) {
