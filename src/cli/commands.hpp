@@ -16,6 +16,26 @@ int run_new(const Invocation& inv, Output& out);
 int run_pin(const Invocation& inv, Output& out);
 int run_completions(const Invocation& inv, Output& out);
 int run_man_pages(const Invocation& inv, Output& out);
+int run_archive(const Invocation& inv, Output& out);
+int run_build(const Invocation& inv, Output& out);
+int run_commit(const Invocation& inv, Output& out);
+int run_destroy(const Invocation& inv, Output& out);
+int run_diff(const Invocation& inv, Output& out);
+int run_doctor(const Invocation& inv, Output& out);
+int run_enter(const Invocation& inv, Output& out);
+int run_exec(const Invocation& inv, Output& out);
+int run_freeze(const Invocation& inv, Output& out);
+int run_gc(const Invocation& inv, Output& out);
+int run_images(const Invocation& inv, Output& out);
+int run_inspect(const Invocation& inv, Output& out);
+int run_list(const Invocation& inv, Output& out);
+int run_migrate(const Invocation& inv, Output& out);
+int run_rebuild(const Invocation& inv, Output& out);
+int run_rename(const Invocation& inv, Output& out);
+int run_restore(const Invocation& inv, Output& out);
+int run_snapshots(const Invocation& inv, Output& out);
+int run_stop(const Invocation& inv, Output& out);
+int run_verify_store(const Invocation& inv, Output& out);
 // Fails with "`karapace <cmd>`: not available in this build yet".
 int run_unavailable(const Invocation& inv, Output& out);
 
