@@ -29,8 +29,8 @@ else
 fi
 
 # Global options after the command reach the parser like before it.
-run_kp build --store "$work/s" --json -v
-check globals-after-command test "$status" -eq 1
+run_kp pin --check missing.toml --store "$work/s" --json -v
+check globals-after-command test "$status" -eq 2
 check globals-after-command-json is_json "$out"
 
 finish
