@@ -16,9 +16,12 @@ int run_diff(const Invocation& inv, Output& out) {
         return 0;
     }
     out.line("changes in " + env + ":");
-    for (const auto& p : r.added) out.line("  + " + p);
-    for (const auto& p : r.modified) out.line("  ~ " + p);
-    for (const auto& p : r.removed) out.line("  - " + p);
+    for (const auto& p : r.added)
+        out.line("  + " + p);
+    for (const auto& p : r.modified)
+        out.line("  ~ " + p);
+    for (const auto& p : r.removed)
+        out.line("  - " + p);
     return 0;
 }
 

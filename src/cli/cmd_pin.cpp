@@ -1,17 +1,17 @@
 // `karapace pin [MANIFEST] [--check] [--write-lock]`: pin base.image to a reference that always
 // gives the same bytes, or with --check only say whether it already is.
 #include "cli/commands.hpp"
+#include "cli/engine_session.hpp"
 #include "cli/output.hpp"
 #include "cli/parse.hpp"
-#include "cli/engine_session.hpp"
 #include "karapace/image/config.hpp"
 #include "karapace/image/reference.hpp"
 #include "karapace/image/resolve.hpp"
+#include "karapace/schema/manifest.hpp"
 #include "karapace/schema/pin_rewrite.hpp"
 #include "karapace/util/atomic_file.hpp"
-#include "karapace/util/fd.hpp"
-#include "karapace/schema/manifest.hpp"
 #include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
 
 namespace karapace::cli {
 
@@ -40,10 +40,9 @@ int pin_manifest(const Invocation& inv, const std::string& path, Output& out) {
     const schema::Manifest manifest = schema::parse_manifest(text, path);
     const image::ImageRef ref = image::ImageRef::parse(manifest.base_image);
     auto progress = make_progress(out);
-    std::string pinned = ref.is_pinned()
-                             ? ref.str()
-                             : image::pinned_reference(ref, inv.store_root(), image::load_config(),
-                                                       *progress);
+    std::string pinned = ref.is_pinned() ? ref.str()
+                                         : image::pinned_reference(ref, inv.store_root(),
+                                                                   image::load_config(), *progress);
     bool changed = pinned != manifest.base_image;
     if (changed) write_file_atomic(path, schema::rewrite_base_image(text, path, pinned));
     boost::json::object result{{"manifest", path}, {"image", pinned}, {"changed", changed}};

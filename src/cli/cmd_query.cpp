@@ -44,13 +44,15 @@ int run_inspect(const Invocation& inv, Output& out) {
     out.line("created:      " + s.created);
     out.line("updated:      " + s.updated);
     out.line("packages:     " + std::to_string(d.packages.size()) + " locked");
-    for (const auto& p : d.packages) out.line("  " + p.name + " " + p.version + " " + p.arch);
+    for (const auto& p : d.packages)
+        out.line("  " + p.name + " " + p.version + " " + p.arch);
     out.line("layers:");
     for (const auto& l : d.layers)
         out.line("  " + l.kind + " " + l.digest.substr(0, 19) + " " + format_bytes(l.size));
     out.line("writable:     " + format_bytes(d.upper_size));
     out.line("sessions:     " + std::to_string(d.sessions.size()));
-    for (const auto& ses : d.sessions) out.line("  pid " + std::to_string(ses.pid));
+    for (const auto& ses : d.sessions)
+        out.line("  pid " + std::to_string(ses.pid));
     out.line("limits:       " + d.limit_mechanism);
     return 0;
 }

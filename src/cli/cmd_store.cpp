@@ -17,8 +17,8 @@ int run_gc(const Invocation& inv, Output& out) {
     auto progress = make_progress(out);
     auto r = engine.gc(dry, *progress);
     out.json_result(core::to_json(r));
-    auto count = r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() +
-                 r.other.size();
+    auto count =
+        r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() + r.other.size();
     out.line(std::string(dry ? "gc would remove " : "gc removed ") + std::to_string(count) +
              " item(s), " + format_bytes(r.bytes) + ": " + std::to_string(r.layers.size()) +
              " layer(s), " + std::to_string(r.objects.size()) + " object(s), " +
@@ -26,7 +26,8 @@ int run_gc(const Invocation& inv, Output& out) {
              " env dir(s), " + std::to_string(r.other.size()) + " other");
     if (dry)
         for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other})
-            for (const auto& p : *list) out.line("  " + p);
+            for (const auto& p : *list)
+                out.line("  " + p);
     return 0;
 }
 
@@ -36,10 +37,10 @@ int run_verify_store(const Invocation& inv, Output& out) {
     auto r = engine.verify_store(*progress);
     out.json_result(core::to_json(r));
     out.line("checked " + std::to_string(r.objects_checked) + " object(s), " +
-             std::to_string(r.layers_checked) + " layer(s), " +
-             std::to_string(r.metadata_checked) + " environment record(s), " +
-             std::to_string(r.images_checked) + " image(s)");
-    for (const auto& f : r.failures) out.line("  FAIL " + f.what + " " + f.id + ": " + f.reason);
+             std::to_string(r.layers_checked) + " layer(s), " + std::to_string(r.metadata_checked) +
+             " environment record(s), " + std::to_string(r.images_checked) + " image(s)");
+    for (const auto& f : r.failures)
+        out.line("  FAIL " + f.what + " " + f.id + ": " + f.reason);
     if (r.ok()) {
         out.line("store OK");
         return 0;
@@ -99,7 +100,8 @@ int run_images(const Invocation& inv, Output& out) {
                     "use `karapace images` or `karapace images rm <ref>`");
     auto list = image::list_images(engine.store_root(), uses);
     boost::json::array arr;
-    for (const auto& l : list) arr.emplace_back(image::listing_json(l));
+    for (const auto& l : list)
+        arr.emplace_back(image::listing_json(l));
     out.json_result(arr);
     if (list.empty()) out.line("no cached images");
     for (const auto& l : list)

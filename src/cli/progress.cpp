@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 
 #include "cli/signals.hpp"
@@ -26,7 +27,7 @@ void write_fd(int fd, std::string_view s) {
 }
 
 std::string format_duration(double seconds) {
-    const auto total = static_cast<unsigned long>(seconds + 0.5);
+    const auto total = static_cast<unsigned long>(std::lround(seconds));
     char buf[32];
     if (total >= 3600)
         std::snprintf(buf, sizeof buf, "%lu:%02lu:%02lu", total / 3600, (total / 60) % 60,

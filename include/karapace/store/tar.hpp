@@ -34,6 +34,9 @@ struct UnpackOptions {
     ProgressSink* progress = nullptr;
     // Refuse archives whose file contents add up to more than this (0: no limit).
     std::uint64_t max_bytes = 0;
+    // Skip device nodes (other than whiteouts) instead of refusing the archive. For base image
+    // tarballs, whose /dev entries the sandbox replaces with its own minimal /dev anyway.
+    bool skip_devices = false;
     WhiteoutFormat whiteouts = WhiteoutFormat::overlay;
     // Xattr that marks an opaque directory: "user.overlay.opaque" for overlayfs mounted with
     // `userxattr` (inside a user namespace), "trusted.overlay.opaque" for overlayfs as real root.
@@ -42,6 +45,7 @@ struct UnpackOptions {
 
 struct UnpackStats {
     std::uint64_t entries = 0, bytes = 0;
+    std::uint64_t skipped_devices = 0;  // with UnpackOptions::skip_devices
 };
 
 boost::json::object to_json(const UnpackStats& s);

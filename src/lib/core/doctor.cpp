@@ -71,8 +71,9 @@ std::vector<DoctorCheck> Engine::doctor() {
     } catch (const Error& e) {
         userns.status = "fail";
         userns.message = std::string("cannot create a user namespace: ") + e.what();
-        userns.fix = "enable unprivileged user namespaces: sudo sysctl -w "
-                     "kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000";
+        userns.fix =
+            "enable unprivileged user namespaces: sudo sysctl -w "
+            "kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000";
     }
     checks.push_back(userns);
 
@@ -82,8 +83,9 @@ std::vector<DoctorCheck> Engine::doctor() {
         subids.message = "running as root: the whole id range is mapped";
     } else if (plan.single_id) {
         subids.status = "warn";
-        subids.message = "no sub-uid/sub-gid range of 65536 ids for this user: only your own id "
-                         "is mapped, so packages that create system users may fail to install";
+        subids.message =
+            "no sub-uid/sub-gid range of 65536 ids for this user: only your own id "
+            "is mapped, so packages that create system users may fail to install";
         subids.fix = "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER";
     } else {
         subids.message = "sub-id ranges found in /etc/subuid and /etc/subgid";
@@ -95,8 +97,8 @@ std::vector<DoctorCheck> Engine::doctor() {
 
     auto limits = sandbox::probe_limit_mechanism();
     DoctorCheck lim{"limits", "pass", "", "", false};
-    lim.message = std::string("resource limits are enforced with ") +
-                  sandbox::limit_mechanism_name(limits);
+    lim.message =
+        std::string("resource limits are enforced with ") + sandbox::limit_mechanism_name(limits);
     if (limits == sandbox::LimitMechanism::rlimit || limits == sandbox::LimitMechanism::none) {
         lim.status = "warn";
         lim.message += " (per process; no CPU weight, memory is address space)";

@@ -41,8 +41,10 @@ store::StoreLock Engine::Impl::lock_exclusive() {
     store::LockOptions lo;
     if (options.lock_timeout) lo.timeout = *options.lock_timeout;
     lo.on_wait = [this](const std::string& message) {
-        if (options.on_lock_wait) options.on_lock_wait(message);
-        else log::info(message);
+        if (options.on_lock_wait)
+            options.on_lock_wait(message);
+        else
+            log::info(message);
     };
     return store::StoreLock::acquire(layout(), store::LockMode::exclusive, lo);
 }
@@ -54,17 +56,21 @@ void Engine::Impl::recover() {
     if (report.rolled_back > 0)
         log::warn("rolled back ", report.rolled_back,
                   " interrupted operation(s) left by a process that died");
-    for (const auto& c : report.corrupt) log::warn("unreadable write-ahead log entry: ", c);
-    for (const auto& f : report.failures) log::warn("rollback step failed: ", f);
+    for (const auto& c : report.corrupt)
+        log::warn("unreadable write-ahead log entry: ", c);
+    for (const auto& f : report.failures)
+        log::warn("rollback step failed: ", f);
 }
 
 std::vector<store::EnvMetadata> Engine::Impl::all_metadata() {
     if (!store_exists()) return {};
     std::vector<store::EnvMetadata> out;
     for (auto& entry : store().metadata().list()) {
-        if (entry.ok()) out.push_back(std::move(*entry.record));
-        else log::warn("skipping unreadable environment record ", entry.path, ": ", entry.error,
-                       " (karapace verify-store reports it)");
+        if (entry.ok())
+            out.push_back(std::move(*entry.record));
+        else
+            log::warn("skipping unreadable environment record ", entry.path, ": ", entry.error,
+                      " (karapace verify-store reports it)");
     }
     return out;
 }
@@ -136,8 +142,8 @@ void Engine::Impl::as_container_root(const std::function<void()>& fn) {
         },
         sandbox::IdMapping::container_root);
     if (status != 0)
-        throw Error(Errc::runtime, "a helper in the user namespace exited with status " +
-                                       std::to_string(status));
+        throw Error(Errc::runtime,
+                    "a helper in the user namespace exited with status " + std::to_string(status));
 }
 
 store::Remover Engine::Impl::remover() {
@@ -214,7 +220,8 @@ const std::string& Engine::store_root() const { return impl_->root; }
 
 std::vector<EnvSummary> Engine::list() {
     std::vector<EnvSummary> out;
-    for (const auto& m : impl_->all_metadata()) out.push_back(impl_->summarize(m));
+    for (const auto& m : impl_->all_metadata())
+        out.push_back(impl_->summarize(m));
     return out;
 }
 
@@ -228,15 +235,15 @@ EnvDetails Engine::inspect(std::string_view env) {
         auto lock = impl_->lock_of(m);
         d.pinned_image = lock.pinned_image;
         d.image_digest = lock.image_digest.str();
-        for (const auto& p : lock.packages) d.packages.push_back({p.name, p.version, p.arch});
+        for (const auto& p : lock.packages)
+            d.packages.push_back({p.name, p.version, p.arch});
         d.limit_mechanism = (lock.cpu_shares || lock.memory_limit_mb) ? "requested" : "none";
     } catch (const Error& e) {
         log::warn(e.what());
     }
     for (const auto& l : m.layers) {
         auto layer = s.layers().get(l);
-        d.layers.push_back(
-            {l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size});
+        d.layers.push_back({l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size});
     }
     d.upper_size = store::tree_size(impl_->layout().env_dir(m.env_id) + "/upper");
     for (const auto& session : sandbox::list_sessions(impl_->layout().sessions_dir(m.env_id))) {
@@ -273,9 +280,8 @@ std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout
     auto m = impl_->find(env);
     auto state = impl_->state_of(m);
     if (state != State::running)
-        throw Error(Errc::conflict,
-                    "environment " + Impl::label(m) + " is not running (" +
-                        std::string(to_string(state)) + ")");
+        throw Error(Errc::conflict, "environment " + Impl::label(m) + " is not running (" +
+                                        std::string(to_string(state)) + ")");
     return sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), timeout);
 }
 
@@ -318,11 +324,16 @@ GcSummary Engine::gc(bool dry_run, ProgressSink& progress) {
     auto report = store::collect_garbage(impl_->layout(), lock, go);
     progress.finish(!report.cancelled);
     for (const auto& item : report.items) {
-        if (item.kind == "env") out.envs.push_back(item.path);
-        else if (item.kind == "layer") out.layers.push_back(item.path);
-        else if (item.kind == "object") out.objects.push_back(item.path);
-        else if (item.kind == "image") out.images.push_back(item.path);
-        else out.other.push_back(item.path);
+        if (item.kind == "env")
+            out.envs.push_back(item.path);
+        else if (item.kind == "layer")
+            out.layers.push_back(item.path);
+        else if (item.kind == "object")
+            out.objects.push_back(item.path);
+        else if (item.kind == "image")
+            out.images.push_back(item.path);
+        else
+            out.other.push_back(item.path);
     }
     out.bytes = report.bytes;
     if (report.cancelled) throw Error(Errc::cancelled, "gc was interrupted; nothing half-removed");
@@ -340,7 +351,8 @@ VerifySummary Engine::verify_store(ProgressSink& progress) {
     out.layers_checked = report.layers_checked;
     out.metadata_checked = report.metadata_checked;
     out.images_checked = report.images_checked;
-    for (const auto& f : report.failures) out.failures.push_back({f.kind, f.path, f.reason});
+    for (const auto& f : report.failures)
+        out.failures.push_back({f.kind, f.path, f.reason});
     return out;
 }
 

@@ -115,7 +115,8 @@ sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
     auto lines = pm.error_lines(out.out + out.err);
     std::string detail;
     if (lines.empty()) detail = tail_lines(out.out + out.err, 8);
-    for (const auto& l : lines) detail += (detail.empty() ? "" : "\n") + l;
+    for (const auto& l : lines)
+        detail += (detail.empty() ? "" : "\n") + l;
     throw Error(Errc::failed,
                 what + " failed (" + std::string(pm.name()) + " exited with status " +
                     std::to_string(out.status) + ")" + (detail.empty() ? "" : ":\n" + detail),
@@ -129,8 +130,8 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
                                                     const schema::LockFile* lock,
                                                     ProgressSink& progress) {
     pkg::Options po;
-    po.single_uid_mapping = sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root)
-                                .single_id;
+    po.single_uid_mapping =
+        sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
     auto pm = pkg::detect(rootfs, po);
     auto base = build_spec(rootfs, st);
     base.env = pm->environment();
@@ -145,7 +146,8 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
 
     std::vector<pkg::LockedPackage> exact;
     if (lock != nullptr)
-        for (const auto& p : lock->packages) exact.push_back({p.name, p.version, p.arch});
+        for (const auto& p : lock->packages)
+            exact.push_back({p.name, p.version, p.arch});
 
     if (lock != nullptr) {
         auto check = pm->available_argv(exact);
@@ -160,7 +162,8 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     progress.step(lock != nullptr ? "installing locked package versions" : "installing packages",
                   manifest.packages.size(), ProgressUnit::items);
     spec = base;
-    spec.argv = lock != nullptr ? pm->install_exact_argv(exact) : pm->install_argv(manifest.packages);
+    spec.argv =
+        lock != nullptr ? pm->install_exact_argv(exact) : pm->install_argv(manifest.packages);
     out = run_captured_step(spec, progress, false);
     if (out.status != 0) install_failed(*pm, out, "installing packages");
     progress.advance(manifest.packages.size());
@@ -173,7 +176,8 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     auto query = pm->parse_versions(out.out, manifest.packages);
     if (!query.not_installed.empty()) {
         std::string names;
-        for (const auto& n : query.not_installed) names += (names.empty() ? "" : ", ") + n;
+        for (const auto& n : query.not_installed)
+            names += (names.empty() ? "" : ", ") + n;
         throw Error(Errc::failed,
                     "after the install, " + std::string(pm->name()) +
                         " reports these packages as not installed: " + names,
@@ -182,14 +186,15 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     if (lock != nullptr) {
         auto mismatches = pkg::missing_versions(query, exact);
         if (!mismatches.empty())
-            throw Error(Errc::conflict,
-                        "the installed versions differ from karapace.lock:\n" +
-                            pkg::describe(mismatches),
-                        "the repository no longer offers a locked version; pin the image to a "
-                        "snapshot or re-lock with `karapace build` without --locked");
+            throw Error(
+                Errc::conflict,
+                "the installed versions differ from karapace.lock:\n" + pkg::describe(mismatches),
+                "the repository no longer offers a locked version; pin the image to a "
+                "snapshot or re-lock with `karapace build` without --locked");
     }
     std::vector<schema::LockedPackage> locked;
-    for (const auto& p : query.installed) locked.push_back({p.name, p.version, p.arch});
+    for (const auto& p : query.installed)
+        locked.push_back({p.name, p.version, p.arch});
     std::sort(locked.begin(), locked.end());
     return locked;
 }
@@ -226,7 +231,8 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
             use_lock = true;
         } else if (o.locked) {
             std::string list;
-            for (const auto& d : drift) list += "\n  " + d.message;
+            for (const auto& d : drift)
+                list += "\n  " + d.message;
             throw Error(Errc::manifest, "the manifest no longer matches " + lock_path + ":" + list,
                         "build without --locked to re-lock, or restore the manifest");
         } else {
@@ -275,9 +281,9 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                         cached.record.digest.str() + ", but karapace.lock says " +
                         old_lock->image_digest.str(),
                     "the image source changed its content; re-lock with `karapace rebuild`");
-    auto pinned = use_lock ? old_lock->pinned_image
-                           : (image_ref.is_pinned() ? image_ref.str()
-                                                    : cached.record.pinned_reference);
+    auto pinned = use_lock
+                      ? old_lock->pinned_image
+                      : (image_ref.is_pinned() ? image_ref.str() : cached.record.pinned_reference);
 
     // 5. Packages, installed in a staging sandbox outside the store lock.
     Staging st;
@@ -324,9 +330,8 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         auto digest_file = st.dir + "/layer-digest";
         as_container_root([&] {
             auto packed = store::pack_layer(st.upper, s.objects());
-            write_file_atomic(digest_file, packed.digest.hex() + " " +
-                                               std::to_string(packed.size) + " " +
-                                               std::to_string(packed.files));
+            write_file_atomic(digest_file, packed.digest.hex() + " " + std::to_string(packed.size) +
+                                               " " + std::to_string(packed.files));
         });
         auto fields = read_file(digest_file);
         std::istringstream in(fields);
@@ -385,8 +390,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         if (exists(lock_path)) {
             try {
                 current = read_file(lock_path);
-            } catch (const Error&) {
-            }
+            } catch (const Error&) {}
         }
         if (current != lock_text) write_file_atomic(lock_path, lock_text);
     }

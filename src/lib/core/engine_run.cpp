@@ -51,8 +51,8 @@ std::vector<sandbox::BindMount> resolve_mounts(const schema::LockFile& lock,
 
 sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
     auto m = find(o.env);
-    auto verdict = check_operation(label(m), state_of(m),
-                                   o.argv.empty() ? Operation::enter : Operation::exec);
+    auto verdict =
+        check_operation(label(m), state_of(m), o.argv.empty() ? Operation::enter : Operation::exec);
     auto lock = lock_of(m);
 
     sandbox::SandboxSpec spec;

@@ -57,9 +57,8 @@ StepOutput run_captured_step(sandbox::SandboxSpec spec, ProgressSink& progress,
     spec.stderr_fd = separate_stdout ? err_pipe->w.get() : out_pipe.w.get();
 
     // Notes come from one thread only: the combined stream, or stderr when stdout is parsed.
-    std::thread out_reader([&] {
-        drain(out_pipe.r.get(), result.out, cap, separate_stdout ? nullptr : &progress);
-    });
+    std::thread out_reader(
+        [&] { drain(out_pipe.r.get(), result.out, cap, separate_stdout ? nullptr : &progress); });
     std::thread err_reader;
     if (separate_stdout)
         err_reader = std::thread([&] { drain(err_pipe->r.get(), result.err, cap, &progress); });

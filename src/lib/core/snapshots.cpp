@@ -45,13 +45,11 @@ bool in_lowers(const std::vector<std::string>& lowers, const std::string& rel) {
     return false;
 }
 
-void walk(const std::string& upper, const std::string& rel,
-          const std::vector<std::string>& lowers, DiffReport& out) {
+void walk(const std::string& upper, const std::string& rel, const std::vector<std::string>& lowers,
+          DiffReport& out) {
     std::error_code ec;
     fs::directory_iterator it(rel.empty() ? upper : upper + "/" + rel, ec);
-    if (ec)
-        throw Error(Errc::permission,
-                    "cannot read " + upper + "/" + rel + ": " + ec.message());
+    if (ec) throw Error(Errc::permission, "cannot read " + upper + "/" + rel + ": " + ec.message());
     for (const auto& entry : it) {
         auto name = entry.path().filename().string();
         auto path = rel.empty() ? name : rel + "/" + name;
@@ -61,8 +59,10 @@ void walk(const std::string& upper, const std::string& rel,
             out.removed.push_back(path);
         } else if (S_ISDIR(st.st_mode)) {
             bool below = in_lowers(lowers, path);
-            if (!below) out.added.push_back(path + "/");
-            else if (is_opaque(entry.path())) out.modified.push_back(path + "/");
+            if (!below)
+                out.added.push_back(path + "/");
+            else if (is_opaque(entry.path()))
+                out.modified.push_back(path + "/");
             walk(upper, path, lowers, out);
         } else if (in_lowers(lowers, path)) {
             out.modified.push_back(path);
@@ -94,7 +94,8 @@ DiffReport Engine::diff(std::string_view env) {
     if (::stat(upper.c_str(), &st) != 0) return out;
     auto lowers = impl_->lower_dirs(m);
     walk(upper, "", lowers, out);
-    for (auto* v : {&out.added, &out.modified, &out.removed}) std::sort(v->begin(), v->end());
+    for (auto* v : {&out.added, &out.modified, &out.removed})
+        std::sort(v->begin(), v->end());
     return out;
 }
 
@@ -111,9 +112,8 @@ SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
         auto digest_file = staging + "/digest";
         impl_->as_container_root([&] {
             auto packed = store::pack_layer(upper, s.objects());
-            write_file_atomic(digest_file, packed.digest.hex() + " " +
-                                               std::to_string(packed.size) + " " +
-                                               std::to_string(packed.files));
+            write_file_atomic(digest_file, packed.digest.hex() + " " + std::to_string(packed.size) +
+                                               " " + std::to_string(packed.files));
         });
         std::istringstream in(read_file(digest_file));
         std::string hex;
@@ -132,8 +132,10 @@ SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
     {
         auto lock = impl_->lock_exclusive();
         auto op = s.wal().begin("commit", m.env_id.str());
-        if (s.layers().exists(layer.digest)) layer = s.layers().get(layer.digest);
-        else s.layers().put(layer);
+        if (s.layers().exists(layer.digest))
+            layer = s.layers().get(layer.digest);
+        else
+            s.layers().put(layer);
         auto fresh = s.metadata().get(m.env_id);
         if (std::find(fresh.snapshots.begin(), fresh.snapshots.end(), layer.digest) ==
             fresh.snapshots.end()) {
@@ -162,10 +164,10 @@ void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSi
     for (const auto& d : m.snapshots)
         if (snapshot.size() >= 4 && d.hex().starts_with(snapshot)) matches.push_back(d);
     if (matches.empty())
-        throw Error(Errc::not_found,
-                    "environment " + Impl::label(m) + " has no snapshot '" +
-                        std::string(snapshot) + "'",
-                    "list them with `karapace snapshots " + Impl::label(m) + "`");
+        throw Error(
+            Errc::not_found,
+            "environment " + Impl::label(m) + " has no snapshot '" + std::string(snapshot) + "'",
+            "list them with `karapace snapshots " + Impl::label(m) + "`");
     if (matches.size() > 1)
         throw Error(Errc::usage, "snapshot prefix '" + std::string(snapshot) +
                                      "' matches several snapshots; give more characters");

@@ -26,6 +26,9 @@ ExtractStats unpack(const std::string& tarball, const std::string& dest, Progres
     opts.keep_xattrs = true;
     opts.progress = &progress;
     opts.max_bytes = kMaxRootfsBytes;
+    // Rootfs tarballs often carry /dev/console, /dev/null...: the sandbox mounts its own /dev, and
+    // a device node must never be created from an archive, so they are left out.
+    opts.skip_devices = true;
     auto stats = store::unpack_tar_file(tarball, dest, opts);
     // The sandbox mounts its own /dev and needs the directory; tarballs built without device
     // nodes (mmdebstrap --skip=output/dev) may lack it. mkdir never follows a planted symlink.

@@ -283,11 +283,68 @@ public:
 private:
     pid_t pid_;
 };
+// True when this process has more than one thread (field 20 of /proc/self/stat).
+bool multi_threaded() {
+    char buf[1024];
+    UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+    if (!fd) return true;
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return true;
+    buf[n] = '\0';
+    const char* p = std::strrchr(buf, ')');
+    if (p == nullptr) return true;
+    // Fields after the command name start at 3 (state); num_threads is field 20.
+    int field = 2;
+    for (; *p != '\0' && field < 20; ++p)
+        if (*p == ' ') ++field;
+    return std::atoi(p) != 1;
+}
+
+RunResult run_here(const SandboxSpec& spec);
+
+// The sandbox child is started with the raw clone system call and allocates before it execs, so
+// it must come from a single-threaded process: a lock another thread held at clone time (malloc's,
+// for one) would never be released in the child. A multi-threaded caller (the D-Bus service, a
+// build capturing output) runs the sandbox from a fork()ed child instead, which glibc leaves in a
+// consistent state, and relays the result.
+RunResult run_from_forked_child(const SandboxSpec& spec) {
+    RunResult result;
+    Pipe report;
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        result.status = 125;
+        result.error = Error(Errc::runtime, std::string("cannot fork: ") + std::strerror(errno));
+        return result;
+    }
+    if (pid == 0) {
+        report.read.reset();
+        RunResult r = run_here(spec);
+        char mechanism = static_cast<char>(r.limits);
+        if (::write(report.write.get(), &mechanism, 1) != 1) ::_exit(125);
+        if (r.error) wire::send_error(report.write.get(), *r.error);
+        ::_exit(r.status & 0xff);
+    }
+    report.write.reset();
+    ChildGuard guard(pid);
+    SignalForwarding forwarding(pid);
+    char mechanism = 0;
+    if (::read(report.read.get(), &mechanism, 1) == 1)
+        result.limits = static_cast<LimitMechanism>(mechanism);
+    result.error = wire::receive_error(report.read.get());
+    result.status = wait_exit_status(guard.release());
+    return result;
+}
 
 }  // namespace
 
 RunResult run(const SandboxSpec& spec) {
     if (spec.argv.empty()) throw Error(Errc::usage, "no command to run in the sandbox");
+    return multi_threaded() ? run_from_forked_child(spec) : run_here(spec);
+}
+
+namespace {
+
+RunResult run_here(const SandboxSpec& spec) {
     RunResult result;
     try {
         const Prepared p = prepare(spec);
@@ -332,5 +389,7 @@ RunResult run(const SandboxSpec& spec) {
     }
     return result;
 }
+
+}  // namespace
 
 }  // namespace karapace::sandbox

@@ -171,7 +171,12 @@ private:
         case AE_IFLNK: return symlink(e, entry, pfd, name);
         case AE_IFIFO: return fifo(e, entry, pfd, name);
         case AE_IFCHR:
-        case AE_IFBLK: fail(entry, "device nodes are not allowed");
+        case AE_IFBLK:
+            if (opts_.skip_devices) {
+                ++stats_.skipped_devices;
+                return;
+            }
+            fail(entry, "device nodes are not allowed");
         case AE_IFSOCK: log::debug("skipping socket ", entry); return;
         default: fail(entry, "unknown entry type");
         }
