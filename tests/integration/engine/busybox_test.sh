@@ -108,6 +108,30 @@ TOML
   set -e
   [ $l = 2 ] || kp_fail "build --locked with a drifted manifest gave $l, not 2"
   kp_ok "build --locked refuses a manifest that drifted from the lock"
+
+  # Manifest mounts: a relative source resolves against the manifest's directory; a source
+  # outside the allowlist is refused at build.
+  mkdir -p "$work/mnt/data" && echo shared > "$work/mnt/data/file"
+  cat > "$work/mnt/karapace.toml" <<TOML
+manifest_version = 1
+[base]
+image = "file://$tarball"
+[mounts]
+data = "./data:/data:ro"
+TOML
+  cd "$work/mnt"
+  k build --name mnt >/dev/null
+  cd /
+  [ "$(k exec mnt -- cat /data/file)" = shared ] || kp_fail "the relative mount is not visible"
+  if k exec mnt -- sh -c 'echo x > /data/new' 2>/dev/null; then kp_fail "a :ro mount was writable"; fi
+  cd "$work/mnt"
+  sed -i 's|^data = .*|data = "/etc:/hostetc"|' karapace.toml
+  set +e
+  err=$(k build --name mnt2 2>&1); p=$?
+  set -e
+  [ $p != 0 ] || kp_fail "a mount of /etc was accepted"
+  kp_contains "$err" "/etc"
+  kp_ok "mounts resolve against the manifest, :ro holds, /etc is refused by the policy"
 }
 
 fixtures=$(mktemp -d /tmp/karapace-engine-bb.XXXXXX)

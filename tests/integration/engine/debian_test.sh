@@ -26,7 +26,7 @@ manifest_version = 1
 [base]
 image = "file://$tarball"
 [system]
-packages = ["hello"]
+packages = ["hello", "jq"]
 TOML
   cd "$dir/proj"
   "$kp" --store "$dir/store" build --name deb
@@ -34,7 +34,9 @@ TOML
     kp_fail "karapace.lock does not record hello's version"
   out=$("$kp" --store "$dir/store" exec deb -- hello)
   [ "$out" = "Hello, world!" ] || kp_fail "hello printed '$out'"
-  kp_ok "apt installed hello; the lock records its exact version"
+  grep -q 'name = "jq"' karapace.lock || kp_fail "karapace.lock does not record jq"
+  [ "$(echo '{"a":41}' | "$kp" --store "$dir/store" exec deb -- jq .a)" = 41 ] || kp_fail "jq did not run"
+  kp_ok "apt installed hello and jq; the lock records their exact versions"
 
   # The lock alone rebuilds the same environment elsewhere.
   cp karapace.toml karapace.lock "$dir/other/"
@@ -47,6 +49,27 @@ TOML
   out=$("$kp" --store "$dir/store2" exec "$first" -- hello)
   [ "$out" = "Hello, world!" ] || kp_fail "the locked rebuild cannot run hello"
   kp_ok "build --locked in a new store reproduces the env_id and the lock"
+
+  # A locked version the repository does not have fails with the package manager's reason.
+  sed -i '/name = "hello"/,/version/ s/version = ".*"/version = "0.0-nonexistent"/' karapace.lock
+  set +e
+  err=$("$kp" --store "$dir/store3" build --locked 2>&1); s=$?
+  set -e
+  [ $s != 0 ] || kp_fail "a nonexistent locked version was accepted"
+  kp_contains "$err" "hello"
+  kp_ok "a locked version that does not exist fails and names the package"
+
+  # A package that does not exist fails the build, names it, and leaves no environment behind.
+  mkdir -p "$dir/bad" && cd "$dir/bad"
+  sed 's/"hello", "jq"/"hello", "karapace-no-such-package"/' "$dir/proj/karapace.toml" > karapace.toml
+  set +e
+  err=$("$kp" --store "$dir/store4" build 2>&1); s=$?
+  set -e
+  [ $s != 0 ] || kp_fail "a nonexistent package was accepted"
+  kp_contains "$err" "karapace-no-such-package"
+  [ "$("$kp" --store "$dir/store4" --json list)" = "[]" ] || kp_fail "a failed build left an environment"
+  [ -z "$(ls -A "$dir/store4/staging" 2>/dev/null)" ] || kp_fail "a failed build left staging debris"
+  kp_ok "a nonexistent package fails the build, is named, and leaves nothing behind"
 }
 
 echo "# as $(id -un)"
