@@ -398,6 +398,7 @@ const CommandSpec* find_command(std::string_view name) {
 
 std::vector<std::string> command_names() {
     std::vector<std::string> names;
+    names.reserve(command_table.size());
     for (const auto& c : command_table)
         names.emplace_back(c.name);
     return names;

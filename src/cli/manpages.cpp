@@ -139,7 +139,10 @@ std::vector<std::string> write_man_pages(const std::string& dir) {
     written.emplace_back("karapace.1");
     for (const auto& c : commands()) {
         const std::string name = "karapace-" + std::string(c.name) + ".1";
-        write_file_atomic(dir + "/" + name, command_man_page(c));
+        std::string path = dir;
+        path += '/';
+        path += name;
+        write_file_atomic(path, command_man_page(c));
         written.push_back(name);
     }
     return written;
