@@ -28,6 +28,30 @@ if command -v fish >/dev/null; then
   check fish-completes-commands contains "$got" "verify-store"
 fi
 
+# Environment arguments complete from `karapace list`; a stand-in binary gives a known listing
+# (and shows which store it was asked about).
+mkdir fakebin
+cat >fakebin/karapace <<'FAKE'
+#!/bin/sh
+echo "SHORT_ID      NAME              STATE     BASE IMAGE"
+echo "0123456789ab  web               built     debian/bookworm"
+echo "abcdef012345  -                 frozen    debian/bookworm"
+case "$*" in *"--store /elsewhere"*) echo "999999999999  other             built     x" ;; esac
+FAKE
+chmod +x fakebin/karapace
+envs=$(PATH="$work/fakebin:$PATH" complete_bash karapace destroy "")
+check bash-completes-env-names contains "$envs" "web"
+check bash-completes-env-ids contains "$envs" "abcdef012345"
+if grep -qx -- "-" <<<"$envs"; then fail bash-skips-missing-names; else ok bash-skips-missing-names; fi
+check bash-env-completion-uses-store contains "$(PATH="$work/fakebin:$PATH" complete_bash karapace --store /elsewhere destroy "")" "other"
+if command -v fish >/dev/null; then
+  got=$(PATH="$work/fakebin:$PATH" fish -c "source karapace.fish; complete -C 'karapace destroy '")
+  check fish-completes-env-names contains "$got" "web"
+fi
+if command -v zsh >/dev/null; then
+  check zsh-defines-env-completion grep -q '_karapace_envs' karapace.zsh
+fi
+
 run_kp completions tcsh
 check unknown-shell-exit-64 test "$status" -eq 64
 
