@@ -53,9 +53,10 @@ kp_ok "commit and gc over D-Bus interleaved with a CLI rename keep the store sou
 
 # D-Bus destroys while the CLI lists, then the CLI sees the removal.
 kp_call Destroy sb renamed false >/dev/null &
-kp_bg $!
+destroy_pid=$!
+kp_bg $destroy_pid
 cli list >/dev/null 2>&1 || kp_fail "CLI list failed while D-Bus destroyed"
-wait
+wait "$destroy_pid" || kp_fail "D-Bus Destroy failed while the CLI listed"
 cli list --json >"$KP_TMP/cli-list.json" || kp_fail "karapace list failed"
 grep -q "$env_id" "$KP_TMP/cli-list.json" && kp_fail "CLI still lists the destroyed environment"
 kp_ok "a D-Bus destroy is seen by the CLI"

@@ -166,3 +166,13 @@ status=$(kp_wait_job "$job" 25)
 [ "$status" = cancelled ] || kp_fail "cancelled build ended $status: $(kp_job_error "$job")"
 [ "$(kp_call ListEnvironments)" = "a(sssssssu) 0" ] || kp_fail "a cancelled build left an environment"
 kp_ok "Cancel stops a running build, which finishes as cancelled and leaves nothing behind"
+
+# --- the same as an unprivileged user -----------------------------------------------------------
+# The service's real users are not root: run everything again as the test user, with that user's
+# own bus, service instance and store.
+if [ -z "${KP_DBUS_RERUN:-}" ] && kp_have_test_user; then
+  echo "# again as ${KARAPACE_TEST_USER:-kptest}"
+  kp_as_user env KP_DBUS_RERUN=1 KARAPACE_DBUS="$KARAPACE_DBUS" \
+    KARAPACE_SOURCE_ROOT="$KP_FIXTURES/../.." TMPDIR=/tmp bash "$0" ||
+    kp_fail "the lifecycle failed as ${KARAPACE_TEST_USER:-kptest} (output above)"
+fi
