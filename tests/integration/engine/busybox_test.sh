@@ -61,21 +61,29 @@ TOML
   kp_contains "$out" "$snap"
   kp_ok "commit, snapshots and restore round-trip, whiteouts included"
 
-  k exec bb -- sleep 300 &
+  k exec bb -- sleep 2718 &
   local bg=$!
-  for _ in $(seq 50); do
-    k --json list | grep -q '"running"' && break
+  k exec bb -- sh -c 'sleep 2718; echo never' &
+  local bg2=$!
+  for _ in $(seq 100); do
+    [ "$(k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))')" = 2 ] && break
     sleep 0.1
   done
   k --json list | grep -q '"running"' || kp_fail "a running exec does not show as running"
+  [ "$(k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))')" = 2 ] ||
+    kp_fail "two concurrent execs are not two sessions"
   set +e
   k destroy bb 2>/dev/null; d=$?
   set -e
   [ $d != 0 ] || kp_fail "destroy of a running environment was not refused"
   k stop bb --timeout 2 >/dev/null
   wait $bg || true
+  wait $bg2 || true
   k --json list | grep -q '"running"' && kp_fail "still running after stop"
-  kp_ok "running is tracked, destroy refused while running, stop ends the session"
+  # The kernel ends the rest of the pid namespace when its init dies; give it a moment.
+  for _ in $(seq 30); do pgrep -u "$(id -u)" -f '^sleep 2718' >/dev/null || break; sleep 0.1; done
+  pgrep -u "$(id -u)" -f '^sleep 2718' >/dev/null && kp_fail "a process of the stopped environment survived"
+  kp_ok "two execs at once are two sessions; destroy is refused while running; stop ends both"
 
   k freeze bb >/dev/null
   if k exec --root bb -- sh -c 'echo x > /etc/frozen' 2>/dev/null; then
