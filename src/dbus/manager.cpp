@@ -51,7 +51,10 @@ Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLo
 
 Manager::~Manager() { unregisterAdaptor(); }
 
-std::string Manager::Version() { return KARAPACE_VERSION; }
+std::string Manager::Version() {
+    idle_.touch();
+    return KARAPACE_VERSION;
+}
 
 void Manager::accept(const char* method, const std::string& args) {
     idle_.touch();

@@ -42,9 +42,16 @@ public:
 
 private:
     // Properties
+    // Reading a property is a call too: it restarts the idle period.
     std::string Version() override;
-    uint32_t ApiVersion() override { return 1; }
-    std::string StorePath() override { return settings_.store_root; }
+    uint32_t ApiVersion() override {
+        idle_.touch();
+        return 1;
+    }
+    std::string StorePath() override {
+        idle_.touch();
+        return settings_.store_root;
+    }
 
     // Methods
     void ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) override;
