@@ -6,30 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "karapace/schema/identity.hpp"
 #include "karapace/util/digest.hpp"
 
 namespace karapace::store {
 
 inline constexpr int format_version = 3;
 
-// An environment id: 64 lower-case hex characters (SHA-256 of the lock's identity). Validated on
-// construction, so it is always safe as a file name.
-class EnvId {
-public:
-    // Throws Error(usage) naming the text when it is not 64 lower-case hex characters.
-    static EnvId parse(std::string_view text);
-    static bool valid(std::string_view text) noexcept;
-
-    const std::string& str() const noexcept { return hex_; }
-    std::string short_id() const { return hex_.substr(0, 12); }
-
-    friend bool operator==(const EnvId&, const EnvId&) = default;
-    friend auto operator<=>(const EnvId&, const EnvId&) = default;
-
-private:
-    explicit EnvId(std::string hex) : hex_(std::move(hex)) {}
-    std::string hex_;
-};
+// Environment ids are the schema layer's: 64 lower-case hex characters, validated on
+// construction, so always safe as a file name.
+using EnvId = schema::EnvId;
 
 class Layout {
 public:

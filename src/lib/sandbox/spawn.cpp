@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -186,7 +187,9 @@ Prepared prepare(const SandboxSpec& spec) {
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
         ::close(go_fd);
         // 1. identity: host supplementary groups would appear as the overflow group.
-        if (!p.ids.deny_setgroups) ::setgroups(0, nullptr);
+        // The raw system call: glibc's setgroups() synchronises with every thread it believes
+        // exists, and a child cloned from a threaded process would wait for them forever.
+        if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
         // 2. open what the new root needs before the stage hides the host's /tmp.
         auto layers = open_overlay_sources(spec);
         auto sources = open_mount_sources(p.mounts);

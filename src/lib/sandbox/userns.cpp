@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <exception>
@@ -24,7 +25,9 @@ int run_in_userns(const std::function<int()>& fn, IdMapping mapping) {
         int status = 125;
         try {
             // Supplementary groups of the host would show up as the overflow group.
-            if (!plan.deny_setgroups) ::setgroups(0, nullptr);
+            // The raw system call: glibc's setgroups() synchronises with every thread it believes
+            // exists, and a child cloned from a threaded process would wait for them forever.
+            if (!plan.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
             status = fn();
         } catch (const Error& e) {
             wire::send_error(errors.write.get(), e);

@@ -15,20 +15,6 @@
 
 namespace karapace::store {
 
-bool EnvId::valid(std::string_view text) noexcept {
-    if (text.size() != 64) return false;
-    for (char c : text)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-}
-
-EnvId EnvId::parse(std::string_view text) {
-    if (!valid(text))
-        throw Error(Errc::usage,
-                    "'" + std::string(text) + "' is not an environment id (64 lower-case hex)");
-    return EnvId(std::string(text));
-}
-
 namespace {
 std::string current_dir() {
     std::error_code ec;

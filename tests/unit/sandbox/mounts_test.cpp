@@ -269,7 +269,8 @@ TEST_CASE("the hosts file names the sandbox") {
 TEST_CASE("/sys is the host's read-only, or a new sysfs with an own network namespace") {
     auto host = desktop();
     auto spec = enter_spec();
-    auto* sys = find(plan_mounts(spec, host.view()), "/sys");
+    auto host_plan = plan_mounts(spec, host.view());  // find() points into the plan
+    auto* sys = find(host_plan, "/sys");
     REQUIRE(sys);
     CHECK(sys->kind == Kind::bind);
     CHECK(sys->read_only);
