@@ -50,14 +50,16 @@ TOML
   [ "$out" = "Hello, world!" ] || kp_fail "the locked rebuild cannot run hello"
   kp_ok "build --locked in a new store reproduces the env_id and the lock"
 
-  # A locked version the repository does not have fails with the package manager's reason.
+  # A version edited into the lock by hand: the lock's env_id no longer matches its contents, so
+  # the build stops before installing anything and says so.
   sed -i '/name = "hello"/,/version/ s/version = ".*"/version = "0.0-nonexistent"/' karapace.lock
   set +e
   err=$("$kp" --store "$dir/store3" build --locked 2>&1); s=$?
   set -e
-  [ $s != 0 ] || kp_fail "a nonexistent locked version was accepted"
-  kp_contains "$err" "hello"
-  kp_ok "a locked version that does not exist fails and names the package"
+  [ $s = 2 ] || kp_fail "a hand-edited lock gave status $s, not 2"
+  kp_contains "$err" "edited by hand"
+  [ "$("$kp" --store "$dir/store3" --json list)" = "[]" ] || kp_fail "an edited lock left an environment"
+  kp_ok "a hand-edited locked version is refused before anything is installed"
 
   # A package that does not exist fails the build, names it, and leaves no environment behind.
   mkdir -p "$dir/bad" && cd "$dir/bad"
