@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "core/engine_impl.hpp"
 #include "karapace/sandbox/session.hpp"
@@ -10,6 +11,8 @@
 #include "karapace/store/remove.hpp"
 #include "karapace/store/tar.hpp"
 #include "karapace/store/verify.hpp"
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/time.hpp"
@@ -162,18 +165,41 @@ void Engine::Impl::remove_tree(const std::string& path) {
     }
 }
 
+std::string Engine::Impl::make_staging(const std::string& prefix) {
+    make_dirs(layout().staging_dir());
+    std::string tmpl = layout().staging_dir() + "/" + prefix + "-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr)
+        throw_errno(Errc::store, "cannot create a staging directory in " + layout().staging_dir());
+    return buf.data();
+}
+
+store::Layer Engine::Impl::pack_as_container_root(const std::string& dir,
+                                                  const std::string& scratch) {
+    auto& s = store();
+    // The packing may run in a forked child: its result comes back through a file.
+    auto result_file = scratch + "/packed";
+    as_container_root([&] {
+        auto packed = store::pack_layer(dir, s.objects());
+        write_file_atomic(result_file, packed.digest.hex() + " " + std::to_string(packed.size) +
+                                           " " + std::to_string(packed.files));
+    });
+    std::istringstream in(read_file(result_file));
+    std::string hex;
+    store::Layer layer;
+    in >> hex >> layer.size >> layer.file_count;
+    layer.digest = Digest::from_hex(hex);
+    layer.created = now_rfc3339();
+    return layer;
+}
+
 std::string Engine::Impl::unpacked_layer(const Digest& layer) {
     auto dir = layout().unpacked_layer_dir(layer);
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) return dir;
     auto& s = store();
-    char tmpl[] = "unpack-XXXXXX";
-    std::string staging = layout().staging_dir() + "/" + tmpl;
-    std::vector<char> buf(staging.begin(), staging.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr)
-        throw_errno(Errc::store, "cannot create a staging directory in " + layout().staging_dir());
-    staging = buf.data();
+    auto staging = make_staging("unpack");
     try {
         auto fd = s.objects().open(layer);
         as_container_root([&] {

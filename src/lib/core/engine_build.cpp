@@ -44,16 +44,6 @@ bool exists(const std::string& path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::string temp_dir_in(const std::string& parent, const std::string& prefix) {
-    make_dirs(parent);
-    std::string tmpl = parent + "/" + prefix + "-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr)
-        throw_errno(Errc::store, "cannot create a staging directory in " + parent);
-    return buf.data();
-}
-
 // Checks the manifest's mounts the way enter will use them, so a typo fails the build and not
 // the first enter: the source must exist and be allowed by the policy.
 void check_mount_sources(const schema::NormalizedManifest& m, const std::string& manifest_dir) {
@@ -287,7 +277,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
 
     // 5. Packages, installed in a staging sandbox outside the store lock.
     Staging st;
-    st.dir = temp_dir_in(layout().staging_dir(), "build");
+    st.dir = make_staging("build");
     st.upper = st.dir + "/upper";
     st.work = st.dir + "/work";
     make_dirs(st.upper, 0755);
@@ -327,20 +317,8 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     std::optional<store::Layer> layer;
     if (!packages.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
-        auto digest_file = st.dir + "/layer-digest";
-        as_container_root([&] {
-            auto packed = store::pack_layer(st.upper, s.objects());
-            write_file_atomic(digest_file, packed.digest.hex() + " " + std::to_string(packed.size) +
-                                               " " + std::to_string(packed.files));
-        });
-        auto fields = read_file(digest_file);
-        std::istringstream in(fields);
-        std::string hex;
-        store::Layer l;
-        in >> hex >> l.size >> l.file_count;
-        l.digest = Digest::from_hex(hex);
+        auto l = pack_as_container_root(st.upper, st.dir);
         l.kind = store::LayerKind::packages;
-        l.created = now_rfc3339();
         layer = l;
         // The tree just packed becomes the unpacked copy overlay uses as a lower layer.
         auto unpacked = layout().unpacked_layer_dir(l.digest);

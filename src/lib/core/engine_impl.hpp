@@ -55,6 +55,13 @@ struct Engine::Impl {
     store::Remover remover();
     void remove_tree(const std::string& path);
 
+    // A new, empty directory under staging/ ("<prefix>-XXXXXX").
+    std::string make_staging(const std::string& prefix);
+    // Packs `dir` into a layer object (in the user namespace when unprivileged, since the tree
+    // holds files of container ids); `scratch` is a staging directory for the hand-over. Returns
+    // the layer with digest, size and file count set.
+    store::Layer pack_as_container_root(const std::string& dir, const std::string& scratch);
+
     // The layers-unpacked/<hex> directory of a layer, unpacked from its object if missing.
     std::string unpacked_layer(const Digest& layer);
     // Overlay lower directories for an environment, top first, base rootfs last.

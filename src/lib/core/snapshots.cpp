@@ -72,16 +72,6 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
     }
 }
 
-std::string make_staging(const std::string& parent, const std::string& prefix) {
-    make_dirs(parent);
-    std::string tmpl = parent + "/" + prefix + "-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr)
-        throw_errno(Errc::store, "cannot create a staging directory in " + parent);
-    return buf.data();
-}
-
 }  // namespace
 
 DiffReport Engine::diff(std::string_view env) {
@@ -106,19 +96,10 @@ SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
     auto upper = impl_->layout().env_dir(m.env_id) + "/upper";
 
     progress.step("packing the writable layer of " + Impl::label(m), 0, ProgressUnit::items);
-    auto staging = make_staging(impl_->layout().staging_dir(), "commit");
+    auto staging = impl_->make_staging("commit");
     store::Layer layer;
     try {
-        auto digest_file = staging + "/digest";
-        impl_->as_container_root([&] {
-            auto packed = store::pack_layer(upper, s.objects());
-            write_file_atomic(digest_file, packed.digest.hex() + " " + std::to_string(packed.size) +
-                                               " " + std::to_string(packed.files));
-        });
-        std::istringstream in(read_file(digest_file));
-        std::string hex;
-        in >> hex >> layer.size >> layer.file_count;
-        layer.digest = Digest::from_hex(hex);
+        layer = impl_->pack_as_container_root(upper, staging);
     } catch (...) {
         impl_->remove_tree(staging);
         throw;
@@ -128,7 +109,6 @@ SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
 
     layer.kind = store::LayerKind::snapshot;
     if (!m.layers.empty()) layer.parent = m.layers.back();
-    layer.created = now_rfc3339();
     {
         auto lock = impl_->lock_exclusive();
         auto op = s.wal().begin("commit", m.env_id.str());
@@ -176,7 +156,7 @@ void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSi
     auto env_dir = impl_->layout().env_dir(m.env_id);
 
     progress.step("unpacking snapshot " + digest.hex().substr(0, 12), 0, ProgressUnit::items);
-    auto staging = make_staging(impl_->layout().staging_dir(), "restore");
+    auto staging = impl_->make_staging("restore");
     try {
         auto fd = s.objects().open(digest);
         impl_->as_container_root([&] {
