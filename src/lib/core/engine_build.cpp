@@ -241,7 +241,8 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         auto& s = store();
         if (s.metadata().exists(id)) {
             auto m = s.metadata().get(id);
-            if (m.state == store::EnvState::built) {
+            // Whatever its state: a frozen or archived environment stays so until `rebuild`.
+            {
                 BuildResult r;
                 r.env_id = id.str();
                 r.short_id = id.short_id();
