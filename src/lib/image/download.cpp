@@ -1,6 +1,7 @@
 #include "karapace/image/download.hpp"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,15 +20,54 @@ namespace karapace::image {
 
 namespace {
 
+// libcurl is loaded when the first transfer starts, not with the program: with its dependencies
+// (TLS, Kerberos, LDAP, HTTP/2, IDN...) it is some 25 shared libraries, about 5 ms of start-up
+// that every command would pay while only downloads need them.
+struct CurlLib {
+    CURLcode (*global_init)(long flags);
+    CURL* (*easy_init)();
+    void (*easy_cleanup)(CURL* handle);
+    CURLcode (*easy_setopt)(CURL* handle, CURLoption option, ...);
+    CURLcode (*easy_getinfo)(CURL* handle, CURLINFO info, ...);
+    CURLcode (*easy_perform)(CURL* handle);
+    const char* (*easy_strerror)(CURLcode code);
+};
+
+template <typename F>
+void resolve(void* lib, const char* name, F& fn) {
+    fn = reinterpret_cast<F>(::dlsym(lib, name));
+    if (fn == nullptr)
+        throw Error(Errc::image, std::string("libcurl lacks ") + name,
+                    "install a libcurl 7.85 or newer (Debian: libcurl4)");
+}
+
+const CurlLib& curl_lib() {
+    static CurlLib api = [] {
+        void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr)
+            throw Error(Errc::image, std::string("cannot load libcurl: ") + ::dlerror(),
+                        "install libcurl (Debian: apt-get install libcurl4)");
+        CurlLib a{};
+        resolve(lib, "curl_global_init", a.global_init);
+        resolve(lib, "curl_easy_init", a.easy_init);
+        resolve(lib, "curl_easy_cleanup", a.easy_cleanup);
+        resolve(lib, "curl_easy_setopt", a.easy_setopt);
+        resolve(lib, "curl_easy_getinfo", a.easy_getinfo);
+        resolve(lib, "curl_easy_perform", a.easy_perform);
+        resolve(lib, "curl_easy_strerror", a.easy_strerror);
+        a.global_init(CURL_GLOBAL_DEFAULT);
+        return a;
+    }();
+    return api;
+}
+
 struct CurlFree {
-    void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
+    void operator()(CURL* c) const noexcept { curl_lib().easy_cleanup(c); }
 };
 using Curl = std::unique_ptr<CURL, CurlFree>;
 
 Curl new_curl() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    Curl curl(curl_easy_init());
+    Curl curl(curl_lib().easy_init());
     if (!curl) throw Error(Errc::failed, "cannot initialise libcurl");
     return curl;
 }
@@ -56,7 +96,7 @@ size_t on_data(char* data, size_t size, size_t count, void* user) {
     if (s.first_chunk) {
         s.first_chunk = false;
         long code = 0;
-        curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &code);
+        curl_lib().easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &code);
         if (s.offset > 0 && code == 200) {
             // Range ignored: start over from byte 0. (libcurl usually refuses such an answer
             // itself with CURLE_RANGE_ERROR, handled in with_retries; this covers the rest.)
@@ -115,34 +155,36 @@ Attempt perform(const std::string& url, Sink& sink, const DownloadOptions& opts)
     CURL* c = curl.get();
     sink.curl = c;
     char errbuf[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT,
-                     "karapace/"
-                     "0.1");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(opts.connect_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, opts.low_speed_bytes);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opts.low_speed_time.count()));
+    curl_lib().easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_lib().easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_lib().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_lib().easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_lib().easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_lib().easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_lib().easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_lib().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_lib().easy_setopt(c, CURLOPT_USERAGENT,
+                           "karapace/"
+                           "0.1");
+    curl_lib().easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+                           static_cast<long>(opts.connect_timeout.count()));
+    curl_lib().easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, opts.low_speed_bytes);
+    curl_lib().easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+                           static_cast<long>(opts.low_speed_time.count()));
     if (sink.cap > sink.offset)
-        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-                         static_cast<curl_off_t>(sink.cap - sink.offset));
+        curl_lib().easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                               static_cast<curl_off_t>(sink.cap - sink.offset));
     if (sink.offset > 0)
-        curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(sink.offset));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &sink);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_lib().easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(sink.offset));
+    curl_lib().easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_lib().easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_lib().easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_lib().easy_setopt(c, CURLOPT_XFERINFODATA, &sink);
+    curl_lib().easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     Attempt a;
-    a.code = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.http);
-    a.message = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(a.code));
+    a.code = curl_lib().easy_perform(c);
+    curl_lib().easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.http);
+    a.message = errbuf[0] ? std::string(errbuf) : std::string(curl_lib().easy_strerror(a.code));
     while (!a.message.empty() && a.message.back() == '\n')
         a.message.pop_back();
     return a;
