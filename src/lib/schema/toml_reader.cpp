@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <sstream>
 
 #include "karapace/util/log.hpp"
@@ -163,7 +164,51 @@ std::optional<std::string> closest(std::string_view key, const std::vector<std::
 
 }  // namespace
 
+namespace {
+
+// Where `text` stops being valid UTF-8 (overlong forms, surrogates and code points past U+10FFFF
+// included), or nullopt when all of it is valid.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        std::size_t len = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xe  ? 3
+                          : (c >> 3) == 0x1e ? 4
+                                             : 0;
+        if (len == 0 || i + len > text.size()) return i;
+        std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
+        for (std::size_t k = 1; k < len; ++k) {
+            auto cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xc0) != 0x80) return i;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        static constexpr std::uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_for_len[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+        i += len;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 toml::value parse_toml(std::string_view text, const TomlSource& src) {
+    // TOML documents are UTF-8. Checking that first also keeps malformed bytes away from the TOML
+    // library, whose string scanner reads past the end of some invalid input.
+    if (auto bad = invalid_utf8_at(text)) {
+        Position pos{1, 1};
+        for (std::size_t i = 0; i < *bad; ++i) {
+            if (text[i] == '\n') {
+                ++pos.line;
+                pos.column = 1;
+            } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
+                ++pos.column;
+            }
+        }
+        fail_at(src, pos, "not valid UTF-8 (byte " + std::to_string(*bad) + ")",
+                "save the file as UTF-8");
+    }
     std::istringstream in{std::string(text)};
     try {
         return toml::parse(in, src.name);

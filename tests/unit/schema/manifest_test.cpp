@@ -297,3 +297,17 @@ TEST_CASE("the seed's example manifests parse unchanged") {
     CHECK(gui.apps == std::vector<std::string>{"firefox"});
     CHECK(gui.mounts == std::vector<MountSpec>{{"workspace", "~/projects", "/workspace", false}});
 }
+
+TEST_CASE("a manifest that is not valid UTF-8 is a manifest error with its position") {
+    // Found by the fuzzer: such bytes once reached the TOML library, which read past its buffer.
+    const std::string text = "manifest_version = 1\n'\xfa'\xfa";
+    try {
+        karapace::schema::parse_manifest(text, "bad.toml");
+        FAIL("expected an error");
+    } catch (const karapace::Error& e) {
+        CHECK(e.code() == karapace::Errc::manifest);
+        CHECK(std::string(e.what()).rfind("bad.toml:2:2: not valid UTF-8", 0) == 0);
+    }
+    CHECK_THROWS_AS(karapace::schema::parse_manifest("a = \"\xed\xa0\x80\"", "s.toml"),
+                    karapace::Error);  // a UTF-16 surrogate
+}
