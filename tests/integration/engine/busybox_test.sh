@@ -61,17 +61,18 @@ TOML
   kp_contains "$out" "$snap"
   kp_ok "commit, snapshots and restore round-trip, whiteouts included"
 
-  k exec bb -- sleep 2718 &
-  local bg=$!
-  k exec bb -- sh -c 'sleep 2718; echo never' &
-  local bg2=$!
-  for _ in $(seq 100); do
-    [ "$(k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))')" = 2 ] && break
-    sleep 0.1
-  done
+  sessions() { k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))'; }
+  # Background sessions write to files, not to the test's stdout, and are killed if the test
+  # stops early, so a failure can never leave the test runner waiting on an open pipe.
+  k exec bb -- sleep 2718 >"$work/bg1.log" 2>&1 &
+  bg=$!
+  trap 'kill ${bg:-} ${bg2:-} 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do [ "$(sessions)" = 1 ] && break; sleep 0.1; done
+  k exec bb -- sh -c 'sleep 2718; echo never' >"$work/bg2.log" 2>&1 &
+  bg2=$!
+  for _ in $(seq 100); do [ "$(sessions)" = 2 ] && break; sleep 0.1; done
+  [ "$(sessions)" = 2 ] || kp_fail "two concurrent execs are not two sessions: $(cat "$work"/bg*.log)"
   k --json list | grep -q '"running"' || kp_fail "a running exec does not show as running"
-  [ "$(k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))')" = 2 ] ||
-    kp_fail "two concurrent execs are not two sessions"
   set +e
   k destroy bb 2>/dev/null; d=$?
   set -e
