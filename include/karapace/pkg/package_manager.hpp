@@ -22,6 +22,7 @@ struct PackageVersion {
     std::string version;
     std::string arch;
     bool operator==(const PackageVersion&) const = default;
+    auto operator<=>(const PackageVersion&) const = default;
 };
 
 // A package as recorded in `karapace.lock`; installing it again must give exactly this version.
@@ -83,6 +84,17 @@ public:
     // Reads query_argv's stdout and keeps exactly the installed packages that were asked for.
     QueryResult parse_versions(const std::string& output,
                                const std::vector<std::string>& requested) const;
+    // The same selection over records already parsed (parse_installed).
+    QueryResult select_requested(const std::vector<PackageVersion>& records,
+                                 const std::vector<std::string>& requested) const;
+
+    // Lists every installed package. Run before and after an install, the difference is what the
+    // install added or changed: the requested packages and every dependency they pulled in, which
+    // is what a lock must pin for a rebuild to install the same things.
+    Argv list_installed_argv() const { return list_all_command(); }
+    std::vector<PackageVersion> parse_installed(const std::string& output) const {
+        return parse_query_output(output);
+    }
 
     // Extra environment ("K=V") for every command above: no prompts, C locale so the error lines
     // and query labels this module parses are the English ones.
@@ -107,6 +119,8 @@ protected:
     // One locked package as install_exact_command's argument (apt `name:arch=version`, ...).
     virtual std::string exact_spec(const LockedPackage& package) const = 0;
     virtual Argv query_command() const = 0;
+    // query_command's listing of every installed package (no names given).
+    virtual Argv list_all_command() const = 0;
     // Empty when exact installs need no availability check (see available_argv).
     virtual Argv available_command() const { return {}; }
 
@@ -134,6 +148,10 @@ std::unique_ptr<PackageManager> detect(const std::string& rootfs, Options option
 // in lock order. A locked entry with an arch only matches an installed package of that arch.
 std::vector<VersionMismatch> missing_versions(const QueryResult& query,
                                               const std::vector<LockedPackage>& locked);
+// The records of `after` that `before` does not hold exactly: packages an install added, upgraded
+// or downgraded. Sorted by name, arch, version.
+std::vector<PackageVersion> changed_packages(const std::vector<PackageVersion>& before,
+                                             const std::vector<PackageVersion>& after);
 // One line per mismatch: "hello 2.10-3 (amd64): installed 2.10-4" / "...: not installed".
 std::string describe(const std::vector<VersionMismatch>& mismatches);
 

@@ -114,6 +114,23 @@ sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
                 "output");
 }
 
+// Every package installed in the staging tree, as the package manager reports it.
+std::vector<pkg::PackageVersion> list_installed(const pkg::PackageManager& pm,
+                                                const sandbox::SandboxSpec& base,
+                                                ProgressSink& progress) {
+    auto spec = base;
+    spec.argv = pm.list_installed_argv();
+    auto out = run_captured_step(spec, progress, true);
+    if (out.error && out.status == 125) throw *out.error;
+    if (out.status != 0)
+        throw Error(Errc::failed,
+                    "listing the installed packages failed (" + std::string(pm.name()) +
+                        " exited with status " + std::to_string(out.status) + "):\n" +
+                        tail_lines(out.out + out.err, 8),
+                    "check that the image's package database is intact");
+    return pm.parse_installed(out.out);
+}
+
 // Installs the packages into `st.upper` and returns their exact versions.
 std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, const Staging& st,
                                                     const schema::NormalizedManifest& manifest,
@@ -149,6 +166,10 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
         }
     }
 
+    // What the image holds before the install: the difference afterwards is every package the
+    // install added or changed, dependencies included, and all of it goes into the lock.
+    const auto before = list_installed(*pm, base, progress);
+
     progress.step(lock != nullptr ? "installing locked package versions" : "installing packages",
                   manifest.packages.size(), ProgressUnit::items);
     spec = base;
@@ -159,11 +180,8 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     progress.advance(manifest.packages.size());
     progress.finish(true);
 
-    spec = base;
-    spec.argv = pm->query_argv(manifest.packages);
-    out = run_captured_step(spec, progress, true);
-    if (out.error && out.status == 125) throw *out.error;
-    auto query = pm->parse_versions(out.out, manifest.packages);
+    const auto after = list_installed(*pm, base, progress);
+    auto query = pm->select_requested(after, manifest.packages);
     if (!query.not_installed.empty()) {
         std::string names;
         for (const auto& n : query.not_installed)
@@ -174,7 +192,7 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
                     "name real packages in [system] packages (not virtual packages or groups)");
     }
     if (lock != nullptr) {
-        auto mismatches = pkg::missing_versions(query, exact);
+        auto mismatches = pkg::missing_versions(pkg::QueryResult{after, {}}, exact);
         if (!mismatches.empty())
             throw Error(
                 Errc::conflict,
@@ -182,8 +200,13 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
                 "the repository no longer offers a locked version; pin the image to a "
                 "snapshot or re-lock with `karapace build` without --locked");
     }
+    // Requested packages the image already had are locked too: a later image must not change them.
+    auto changed = pkg::changed_packages(before, after);
+    changed.insert(changed.end(), query.installed.begin(), query.installed.end());
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     std::vector<schema::LockedPackage> locked;
-    for (const auto& p : query.installed)
+    for (const auto& p : changed)
         locked.push_back({p.name, p.version, p.arch});
     std::sort(locked.begin(), locked.end());
     return locked;

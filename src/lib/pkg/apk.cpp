@@ -49,6 +49,7 @@ protected:
     }
 
     Argv query_command() const override { return {"apk", "--no-progress", "list", "--installed"}; }
+    Argv list_all_command() const override { return query_command(); }
 
     // `apk list --installed` lines: "name-version arch {origin} (license) [installed]".
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {

@@ -71,6 +71,12 @@ protected:
                 "--"};
     }
 
+    Argv list_all_command() const override {
+        auto argv = query_command();
+        argv.pop_back();  // no "--": with no pattern, dpkg-query lists every package
+        return argv;
+    }
+
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         std::vector<PackageVersion> out;
         for (auto line : text::lines(output)) {

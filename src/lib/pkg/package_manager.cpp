@@ -83,7 +83,11 @@ PackageVersion PackageManager::split_request(std::string_view request) const {
 
 QueryResult PackageManager::parse_versions(const std::string& output,
                                            const std::vector<std::string>& requested) const {
-    const auto records = parse_query_output(output);
+    return select_requested(parse_query_output(output), requested);
+}
+
+QueryResult PackageManager::select_requested(const std::vector<PackageVersion>& records,
+                                             const std::vector<std::string>& requested) const {
     QueryResult result;
     for (const auto& request : requested) {
         const auto want = split_request(request);
@@ -181,6 +185,18 @@ std::unique_ptr<PackageManager> detect(const std::string& rootfs, Options option
                 "no supported package manager in the image at " + rootfs + " (looked for " +
                     looked_for + ")",
                 hint);
+}
+
+std::vector<PackageVersion> changed_packages(const std::vector<PackageVersion>& before,
+                                             const std::vector<PackageVersion>& after) {
+    auto old = before;
+    std::sort(old.begin(), old.end());
+    std::vector<PackageVersion> out;
+    for (const auto& record : after)
+        if (!std::binary_search(old.begin(), old.end(), record)) out.push_back(record);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 std::vector<VersionMismatch> missing_versions(const QueryResult& query,

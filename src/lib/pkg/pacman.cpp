@@ -107,6 +107,7 @@ protected:
 
     // -Qi rather than -Q: it also reports the architecture.
     Argv query_command() const override { return {"pacman", "-Qi", "--"}; }
+    Argv list_all_command() const override { return {"pacman", "-Qi"}; }
 
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         return parse_info_blocks(output);

@@ -11,6 +11,12 @@ Argv query_command() {
     return {"rpm", "-q", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n", "--"};
 }
 
+Argv list_all_command() {
+    auto argv = query_command();
+    argv.back() = "-a";  // every installed package instead of the names that would follow "--"
+    return argv;
+}
+
 std::vector<PackageVersion> parse_query(const std::string& output) {
     std::vector<PackageVersion> out;
     for (auto line : text::lines(output)) {

@@ -12,6 +12,8 @@ namespace karapace::pkg::rpm {
 // `rpm -q --qf '<name>\t<epoch>:<version>-<release>\t<arch>\n' --`, to which the package names
 // are appended.
 Argv query_command();
+// query_command listing every installed package.
+Argv list_all_command();
 // Records of the query's output. An unset epoch prints as "(none)" and is dropped, so a version
 // reads "1.2-3.fc40", or "2:1.2-3.fc40" with an epoch. "package x is not installed" lines, which
 // rpm prints on stdout, are skipped.

@@ -51,6 +51,7 @@ protected:
     }
 
     Argv query_command() const override { return rpm::query_command(); }
+    Argv list_all_command() const override { return rpm::list_all_command(); }
 
     std::vector<PackageVersion> parse_query_output(const std::string& output) const override {
         return rpm::parse_query(output);

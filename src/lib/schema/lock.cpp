@@ -174,7 +174,9 @@ std::string render_lock(const LockFile& lock) {
 
     auto packages = sorted_packages(lock.packages);
     if (!packages.empty())
-        out += "\n# Every installed package, as the package manager reported it.";
+        out +=
+            "\n# Every package the build installed or changed, dependencies included,"
+            "\n# at the exact version the package manager reported.";
     for (const auto& p : packages) {
         out += "\n[[packages]]\n";
         out += "name = " + toml_basic_string(p.name) + "\n";

@@ -38,6 +38,15 @@ TOML
   [ "$(echo '{"a":41}' | "$kp" --store "$dir/store" exec deb -- jq .a)" = 41 ] || kp_fail "jq did not run"
   kp_ok "apt installed hello and jq; the lock records their exact versions"
 
+  # jq's libraries came in as dependencies: the lock pins them too, at the versions dpkg reports.
+  for dep in libjq1 libonig5; do
+    want=$("$kp" --store "$dir/store" exec deb -- dpkg-query -W -f '${Version}' "$dep")
+    grep -A1 "name = \"$dep\"" karapace.lock | grep -q "version = \"$want\"" ||
+      kp_fail "karapace.lock does not pin the dependency $dep at $want"
+  done
+  grep -q 'name = "dpkg"' karapace.lock && kp_fail "karapace.lock lists dpkg, which the image already had"
+  kp_ok "the lock pins the dependencies apt pulled in, and nothing the image already had"
+
   # The lock alone rebuilds the same environment elsewhere.
   cp karapace.toml karapace.lock "$dir/other/"
   cd "$dir/other"

@@ -30,6 +30,8 @@ TEST_CASE("apk list lines split name and version at the release suffix") {
     CHECK(r.installed[1] == PackageVersion{"ca-certificates-bundle", "20240705-r0", "x86_64"});
     CHECK(r.installed[2] == PackageVersion{"busybox", "1.36.1-r29", "x86_64"});
     CHECK(r.not_installed == std::vector<std::string>{"hello"});
+    CHECK(apk->list_installed_argv() == Argv{"apk", "--no-progress", "list", "--installed"});
+    CHECK(apk->parse_installed(out).size() == 3);
 }
 
 TEST_CASE("apk failures show the ERROR line with the packages below it") {

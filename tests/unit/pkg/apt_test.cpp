@@ -175,3 +175,20 @@ TEST_CASE("the dpkg-query argv works against this host's package database") {
     CHECK_FALSE(parsed.installed[0].arch.empty());
     CHECK(parsed.not_installed == std::vector<std::string>{"karapace-no-such-package"});
 }
+
+TEST_CASE("apt's list of every installed package matches dpkg's own count") {
+    if (!find_program("dpkg-query")) {
+        WARN("skipped: dpkg-query is not installed on this host");
+        return;
+    }
+    auto apt = make_package_manager(Kind::apt);
+    auto argv = apt->list_installed_argv();
+    CHECK(argv.back() != "--");
+    auto r = run_process(argv);
+    REQUIRE(r.ok());
+    auto all = apt->parse_installed(r.out);
+    // `dpkg -l` marks installed packages with "ii" (or "hi" when held).
+    auto list = run_process({"sh", "-c", "dpkg -l | grep -c '^[hi]i '"});
+    CHECK(std::to_string(all.size()) == std::string(list.out.substr(0, list.out.find('\n'))));
+    CHECK(apt->select_requested(all, {"dpkg"}).installed.size() == 1);
+}

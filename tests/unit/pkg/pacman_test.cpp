@@ -64,6 +64,8 @@ TEST_CASE("pacman under a single uid mapping does not switch to its download use
 TEST_CASE("pacman -Qi blocks give name, version with epoch and arch") {
     auto pacman = make_package_manager(Kind::pacman);
     CHECK(pacman->query_argv({"bash"}) == Argv{"pacman", "-Qi", "--", "bash"});
+    CHECK(pacman->list_installed_argv() == Argv{"pacman", "-Qi"});
+    CHECK(pacman->parse_installed(qi_output).size() == 3);
     auto r = pacman->parse_versions(qi_output, {"tzdata", "bash", "libxcrypt", "hello"});
     REQUIRE(r.installed.size() == 3);
     CHECK(r.installed[0] == PackageVersion{"tzdata", "2025a-1", "any"});

@@ -75,6 +75,8 @@ TEST_CASE("both rpm managers query rpm with epoch and arch") {
         CHECK(argv[5] == "bash");
         CHECK(argv[6] == "glibc.i686");
         CHECK(pm->environment() == std::vector<std::string>{"LC_ALL=C"});
+        auto all = pm->list_installed_argv();
+        CHECK(all == std::vector<std::string>{"rpm", "-q", "--qf", argv[3], "-a"});
     }
 }
 

@@ -58,3 +58,24 @@ TEST_CASE("error lines stop at twenty") {
     CHECK(lines.front() == "E: Unable to locate package p0");
     CHECK(lines.back() == "E: Unable to locate package p19");
 }
+
+TEST_CASE("an install's changes are the added, upgraded and downgraded records") {
+    std::vector<PackageVersion> before{{"libc6", "2.36-9", "amd64"},
+                                       {"libjq1", "1.6-2", "amd64"},
+                                       {"zlib1g", "1:1.2.13", "amd64"}};
+    std::vector<PackageVersion> after{{"zlib1g", "1:1.2.13", "amd64"},
+                                      {"jq", "1.6-2.1", "amd64"},
+                                      {"libjq1", "1.6-2.1", "amd64"},
+                                      {"libc6", "2.36-9", "amd64"},
+                                      {"libonig5", "6.9.8-1", "amd64"}};
+    auto changed = changed_packages(before, after);
+    CHECK(changed == std::vector<PackageVersion>{{"jq", "1.6-2.1", "amd64"},
+                                                 {"libjq1", "1.6-2.1", "amd64"},
+                                                 {"libonig5", "6.9.8-1", "amd64"}});
+    CHECK(changed_packages(after, after).empty());
+    // A package of a second architecture is a new record, not a change of the first.
+    auto multiarch = after;
+    multiarch.push_back({"libc6", "2.36-9", "i386"});
+    CHECK(changed_packages(after, multiarch) ==
+          std::vector<PackageVersion>{{"libc6", "2.36-9", "i386"}});
+}
