@@ -28,13 +28,20 @@ bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0;
 }
 
+// fuse-overlayfs, where it cannot set the overlay xattrs, marks an opaque directory with an OCI
+// style `.wh..wh..opq` file (and hides that name in the lowers with a `.wh..opq` whiteout).
+constexpr std::string_view fuse_opaque_marker = ".wh..wh..opq";
+constexpr std::string_view fuse_marker_whiteout = ".wh..opq";
+
 bool is_opaque(const std::string& dir) {
     char value[4] = {};
     for (const char* name : {"user.overlay.opaque", "trusted.overlay.opaque"}) {
         ssize_t n = ::lgetxattr(dir.c_str(), name, value, sizeof value);
         if (n == 1 && value[0] == 'y') return true;
     }
-    return false;
+    struct stat st {};
+    return ::lstat((dir + "/" + std::string(fuse_opaque_marker)).c_str(), &st) == 0 &&
+           S_ISREG(st.st_mode);
 }
 
 bool in_lowers(const std::vector<std::string>& lowers, const std::string& rel) {
@@ -55,6 +62,7 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
         auto path = rel.empty() ? name : rel + "/" + name;
         struct stat st {};
         if (::lstat(entry.path().c_str(), &st) != 0) continue;
+        if (name == fuse_opaque_marker || name == fuse_marker_whiteout) continue;
         if (is_whiteout(st)) {
             out.removed.push_back(path);
         } else if (S_ISDIR(st.st_mode)) {

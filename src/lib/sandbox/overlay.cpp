@@ -4,13 +4,16 @@
 // /proc/self/fd/N of directories opened in advance, so commas, colons or a hidden /tmp in a path
 // cannot break the option string.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "karapace/sandbox/overlay.hpp"
 #include "karapace/sandbox/userns.hpp"
@@ -42,20 +45,44 @@ std::string options(const OverlaySources& src, const std::string& upper, const s
     return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
 }
 
-bool run_fuse_overlayfs(const std::string& opts, const std::string& mountpoint) {
+// KARAPACE_OVERLAY=fuse skips kernel overlayfs: for hosts whose kernel mounts it but misbehaves,
+// and so the fallback can be exercised where the kernel would not refuse.
+bool fuse_requested() {
+    const char* v = ::getenv("KARAPACE_OVERLAY");
+    return v != nullptr && std::string_view(v) == "fuse";
+}
+
+// Runs fuse-overlayfs, which forks its daemon and exits 0 once the mount is in place. What it
+// prints (it warns about mount options it ignores) is kept for the error message only.
+bool run_fuse_overlayfs(const std::string& opts, const std::string& mountpoint,
+                        std::string& diagnostics) {
     auto exe = find_program("fuse-overlayfs");
-    if (!exe) return false;
+    if (!exe) {
+        diagnostics = "fuse-overlayfs is not installed";
+        return false;
+    }
+    UniqueFd out(::memfd_create("fuse-overlayfs-output", MFD_CLOEXEC));
     pid_t pid = ::fork();
     if (pid < 0) return false;
     if (pid == 0) {
         int null = ::open("/dev/null", O_RDWR);
-        ::dup2(null, 1);
+        ::dup2(null, 0);
+        ::dup2(out ? out.get() : null, 1);
+        ::dup2(out ? out.get() : null, 2);
         ::execl(exe->c_str(), exe->c_str(), "-o", opts.c_str(), mountpoint.c_str(), nullptr);
         ::_exit(127);
     }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+    if (out) {
+        char buf[1024];
+        ssize_t n = ::pread(out.get(), buf, sizeof buf - 1, 0);
+        if (n > 0) diagnostics.assign(buf, static_cast<std::size_t>(n));
+        while (!diagnostics.empty() && diagnostics.back() == '\n')
+            diagnostics.pop_back();
+    }
+    return false;
 }
 
 std::string boot_id() {
@@ -95,9 +122,7 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
             throw_errno(Errc::runtime, "cannot clear the volatile marker in " + work_dir);
         ::unlinkat(work_fd, "work/incompat", AT_REMOVEDIR);
     }
-    if (!mounting_volatile || recorded == current)
-        return;  // no journal traffic on every run  // no write (and no journal traffic) on every
-                 // run
+    if (!mounting_volatile || recorded == current) return;  // no write (and no journal traffic)
     int fd = ::openat(work_fd, kBootFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw_errno(Errc::runtime, "cannot write " + work_dir + "/" + kBootFile);
     UniqueFd owner(fd);
@@ -140,14 +165,27 @@ bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
     std::string opts = options(src, upper, work);
     std::string kernel_opts = opts + ",userxattr";
     if (src.volatile_upper) kernel_opts += ",volatile";
-    if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NOSUID | MS_NODEV,
-                kernel_opts.c_str()) == 0)
-        return false;
-    int err = errno;
+    int err = 0;
+    if (!fuse_requested()) {
+        if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NOSUID | MS_NODEV,
+                    kernel_opts.c_str()) == 0)
+            return false;
+        err = errno;
+    } else if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+        throw_errno(Errc::runtime, "KARAPACE_OVERLAY=fuse, but /dev/fuse is not usable");
+    }
     // The kernel refused (too old for userxattr, or a filesystem overlayfs cannot use):
     // fuse-overlayfs does the same in user space when /dev/fuse is usable.
-    if (::access("/dev/fuse", R_OK | W_OK) == 0 && run_fuse_overlayfs(opts, mountpoint))
+    std::string diagnostics;
+    if (::access("/dev/fuse", R_OK | W_OK) == 0 &&
+        run_fuse_overlayfs(opts, mountpoint, diagnostics))
         return true;
+    if (err == 0)
+        throw Error(Errc::runtime,
+                    "fuse-overlayfs could not mount the overlay root at " + mountpoint +
+                        (diagnostics.empty() ? "" : ": " + diagnostics),
+                    "check that fuse-overlayfs is installed; unset KARAPACE_OVERLAY to use "
+                    "kernel overlayfs");
     throw Error(Errc::runtime,
                 "cannot mount the overlay root (" + std::to_string(src.lowers.size()) +
                     " layers) at " + mountpoint + ": " + std::strerror(err),
