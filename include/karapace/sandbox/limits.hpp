@@ -1,11 +1,13 @@
 // Resource limits of a sandbox (memory, CPU weight, tasks), enforced by the best mechanism the
-// host offers: a systemd user scope, else a delegated cgroup v2 directory, else rlimits. The one
-// in force is reported, because rlimits are weaker (per process, no CPU weight).
+// host offers: a systemd user scope, else a delegated cgroup v2 directory, else writable cgroup v1
+// hierarchies, else rlimits. The one in force is reported, because rlimits are weaker (per
+// process, no CPU weight).
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "karapace/sandbox/spec.hpp"
 
@@ -34,7 +36,7 @@ public:
 
 private:
     LimitMechanism mechanism_ = LimitMechanism::none;
-    std::string cgroup_dir_;  // ours to remove
+    std::vector<std::string> cgroup_dirs_;  // ours to remove
 };
 
 }  // namespace karapace::sandbox

@@ -25,6 +25,7 @@ struct BindMount {
 struct Limits {
     std::uint64_t memory_max_bytes = 0;  // 0: no limit
     std::uint64_t cpu_weight = 0;        // cgroup v2 cpu.weight 1..10000, 0: default
+    std::uint64_t cpu_shares = 0;        // cgroup v1 cpu.shares 2..262144, 0: from cpu_weight
     std::uint64_t tasks_max = 0;         // 0: no limit
     bool any() const noexcept { return memory_max_bytes || cpu_weight || tasks_max; }
 };
@@ -62,7 +63,7 @@ struct SandboxSpec {
     int stderr_fd = -1;
 };
 
-enum class LimitMechanism { none, systemd_scope, cgroup, rlimit };
+enum class LimitMechanism { none, systemd_scope, cgroup, cgroup_v1, rlimit };
 const char* limit_mechanism_name(LimitMechanism m) noexcept;
 
 struct RunResult {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/engine_impl.hpp"
+#include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/userns.hpp"
 #include "karapace/store/gc.hpp"
@@ -263,7 +264,11 @@ EnvDetails Engine::inspect(std::string_view env) {
         d.image_digest = lock.image_digest.str();
         for (const auto& p : lock.packages)
             d.packages.push_back({p.name, p.version, p.arch});
-        d.limit_mechanism = (lock.cpu_shares || lock.memory_limit_mb) ? "requested" : "none";
+        // What would enforce the limits for this caller now (a run reports what did).
+        if (lock.cpu_shares || lock.memory_limit_mb)
+            d.limit_mechanism = sandbox::limit_mechanism_name(sandbox::probe_limit_mechanism());
+        else
+            d.limit_mechanism = "none";
     } catch (const Error& e) {
         log::warn(e.what());
     }

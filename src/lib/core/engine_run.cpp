@@ -75,7 +75,10 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
     spec.env = o.env_vars;
     spec.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
     if (lock.memory_limit_mb) spec.limits.memory_max_bytes = *lock.memory_limit_mb << 20;
-    if (lock.cpu_shares) spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*lock.cpu_shares);
+    if (lock.cpu_shares) {
+        spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*lock.cpu_shares);
+        spec.limits.cpu_shares = *lock.cpu_shares;
+    }
     spec.session_dir = layout().sessions_dir(m.env_id);
     spec.interactive = o.interactive;
     return spec;

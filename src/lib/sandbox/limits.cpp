@@ -7,6 +7,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -17,6 +19,9 @@
 #include "karapace/util/process.hpp"
 #include "sandbox/steps.hpp"
 
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
@@ -131,6 +136,103 @@ void write_knob(const std::string& dir, const char* knob, std::uint64_t value) {
         throw_errno(Errc::runtime, "cannot set " + dir + "/" + knob);
 }
 
+// cgroup v1, as on hosts without systemd whose controllers still sit in per-controller
+// hierarchies (v1 or hybrid): one child per controller the limits need, under our own cgroup of
+// that hierarchy, when we may create it there (root, or a v1 subtree delegated to the user).
+struct V1Knob {
+    const char* controller;
+    const char* knob;
+    std::uint64_t value;
+};
+
+std::vector<V1Knob> v1_knobs(const Limits& l) {
+    std::vector<V1Knob> out;
+    if (l.memory_max_bytes) out.push_back({"memory", "memory.limit_in_bytes", l.memory_max_bytes});
+    if (l.cpu_weight || l.cpu_shares) {
+        // The inverse of cpu_weight_from_shares when only a weight was given.
+        std::uint64_t shares =
+            l.cpu_shares ? l.cpu_shares
+                         : 2 + ((std::max<std::uint64_t>(l.cpu_weight, 1) - 1) * 262142) / 9999;
+        out.push_back({"cpu", "cpu.shares", shares});
+    }
+    if (l.tasks_max) out.push_back({"pids", "pids.max", l.tasks_max});
+    return out;
+}
+
+// Our cgroup in the v1 hierarchy holding `controller`, as a path under its mount.
+std::string v1_cgroup_dir(const char* controller) {
+    std::string self;
+    try {
+        self = read_file("/proc/self/cgroup");
+    } catch (const Error&) {
+        return {};
+    }
+    std::istringstream in(self);
+    std::string line;
+    while (std::getline(in, line)) {
+        // "4:memory:/user.slice" or "3:cpu,cpuacct:/"
+        auto a = line.find(':');
+        auto b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos) continue;
+        std::string controllers = line.substr(a + 1, b - a - 1);
+        std::replace(controllers.begin(), controllers.end(), ',', ' ');
+        if (!has_words(controllers, {controller})) continue;
+        std::string mnt = std::string("/sys/fs/cgroup/") + controller;
+        struct statfs fs {};
+        if (::statfs(mnt.c_str(), &fs) != 0 || fs.f_type != CGROUP_SUPER_MAGIC) return {};
+        std::string path = line.substr(b + 1);
+        return mnt + (path == "/" ? "" : path);
+    }
+    return {};
+}
+
+// Creates the children and moves `pid` in; returns the directories made (to remove later), or
+// nothing when a controller is missing or not writable, leaving nothing behind.
+std::vector<std::string> enter_v1_cgroups(const Limits& l, pid_t pid, const std::string& unit) {
+    std::vector<std::string> made;
+    auto undo = [&] {
+        for (const auto& d : made)
+            ::rmdir(d.c_str());
+        made.clear();
+    };
+    for (const auto& k : v1_knobs(l)) {
+        std::string parent = v1_cgroup_dir(k.controller);
+        if (parent.empty() || ::access(parent.c_str(), W_OK) != 0) {
+            undo();
+            return {};
+        }
+        std::string dir = parent + "/" + unit;
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+            undo();
+            return {};
+        }
+        made.push_back(dir);
+        try {
+            write_knob(dir, k.knob, k.value);
+            if (k.knob == std::string_view("memory.limit_in_bytes")) {
+                // Without a memory+swap limit the excess would go to swap instead of failing.
+                struct stat st {};
+                if (::stat((dir + "/memory.memsw.limit_in_bytes").c_str(), &st) == 0)
+                    write_knob(dir, "memory.memsw.limit_in_bytes", k.value);
+            }
+            write_knob(dir, "cgroup.procs", static_cast<std::uint64_t>(pid));
+        } catch (const Error& e) {
+            log::debug("cgroup v1 unusable: ", e.what());
+            undo();
+            return {};
+        }
+    }
+    return made;
+}
+
+bool v1_usable(const Limits& l) {
+    for (const auto& k : v1_knobs(l)) {
+        std::string parent = v1_cgroup_dir(k.controller);
+        if (parent.empty() || ::access(parent.c_str(), W_OK) != 0) return false;
+    }
+    return !v1_knobs(l).empty();
+}
+
 }  // namespace
 
 const char* limit_mechanism_name(LimitMechanism m) noexcept {
@@ -138,6 +240,7 @@ const char* limit_mechanism_name(LimitMechanism m) noexcept {
     case LimitMechanism::none: return "none";
     case LimitMechanism::systemd_scope: return "systemd-scope";
     case LimitMechanism::cgroup: return "cgroup";
+    case LimitMechanism::cgroup_v1: return "cgroup-v1";
     case LimitMechanism::rlimit: return "rlimit";
     }
     return "none";
@@ -154,6 +257,7 @@ LimitMechanism probe_limit_mechanism() {
     if (user_manager_reachable()) return LimitMechanism::systemd_scope;
     Limits all{1, 1, 1};
     if (!delegated_cgroup(all).empty()) return LimitMechanism::cgroup;
+    if (v1_usable(all)) return LimitMechanism::cgroup_v1;
     return LimitMechanism::rlimit;
 }
 
@@ -167,7 +271,7 @@ LimitScope::LimitScope(const Limits& limits, pid_t pid, const std::string& unit_
     if (!parent.empty()) {
         std::string dir = parent + "/" + unit_name;
         if (::mkdir(dir.c_str(), 0755) == 0) {
-            cgroup_dir_ = dir;
+            cgroup_dirs_ = {dir};
             try {
                 write_knob(dir, "memory.max", limits.memory_max_bytes);
                 write_knob(dir, "cpu.weight", limits.cpu_weight);
@@ -180,28 +284,33 @@ LimitScope::LimitScope(const Limits& limits, pid_t pid, const std::string& unit_
             }
         }
     }
+    cgroup_dirs_ = enter_v1_cgroups(limits, pid, unit_name);
+    if (!cgroup_dirs_.empty()) {
+        mechanism_ = LimitMechanism::cgroup_v1;
+        return;
+    }
     mechanism_ = LimitMechanism::rlimit;
     log::warn(
-        "no systemd user manager and no delegated cgroup v2: limits are enforced with "
-        "rlimits (address space per process, process count per user; CPU weight ignored)");
+        "no systemd user manager and no writable cgroup: limits are enforced with rlimits "
+        "(address space per process, process count per user; CPU weight ignored)");
 }
 
 LimitScope::~LimitScope() {
-    if (cgroup_dir_.empty()) return;
     // The namespace's processes are gone once init has been reaped, but the kernel may take a
     // moment to notice.
-    for (int i = 0; i < 50 && ::rmdir(cgroup_dir_.c_str()) != 0 && errno == EBUSY; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (const auto& dir : cgroup_dirs_)
+        for (int i = 0; i < 50 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
 LimitScope::LimitScope(LimitScope&& o) noexcept
-    : mechanism_(o.mechanism_), cgroup_dir_(std::exchange(o.cgroup_dir_, {})) {}
+    : mechanism_(o.mechanism_), cgroup_dirs_(std::exchange(o.cgroup_dirs_, {})) {}
 
 LimitScope& LimitScope::operator=(LimitScope&& o) noexcept {
     if (this != &o) {
         this->~LimitScope();
         mechanism_ = o.mechanism_;
-        cgroup_dir_ = std::exchange(o.cgroup_dir_, {});
+        cgroup_dirs_ = std::exchange(o.cgroup_dirs_, {});
     }
     return *this;
 }

@@ -72,7 +72,9 @@ int connect_tcp(const char* ip, const char* port) {
 
 int allocate(const char* mib) {
     std::size_t n = std::strtoull(mib, nullptr, 10) << 20;
-    auto* p = static_cast<char*>(std::malloc(n));
+    // volatile: otherwise the compiler drops the stores (nothing reads them) and no page is ever
+    // touched, which a cgroup memory limit (unlike RLIMIT_AS) would never notice.
+    auto* p = static_cast<volatile char*>(std::malloc(n));
     if (!p) return fail("malloc");
     for (std::size_t i = 0; i < n; i += 4096)
         p[i] = 1;
