@@ -3,6 +3,10 @@
 // exactly that process even after pid reuse. Killing init ends everything in its pid namespace.
 #pragma once
 
+#include <optional>
+
+#include "karapace/sandbox/spec.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -14,13 +18,16 @@ namespace karapace::sandbox {
 struct Session {
     pid_t pid = 0;
     unsigned long long start_time = 0;  // clock ticks since boot (/proc/<pid>/stat field 22)
+    // The identity mapping of its user namespace; nullopt for a record that does not say (then
+    // no other run joins it).
+    std::optional<IdMapping> mapping;
 };
 
 // Records `pid` in `dir` (created if needed) for the lifetime of the object.
 class SessionRecord {
 public:
     SessionRecord() = default;
-    SessionRecord(const std::string& dir, pid_t pid);
+    SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping);
     ~SessionRecord();
     SessionRecord(const SessionRecord&) = delete;
     SessionRecord& operator=(const SessionRecord&) = delete;

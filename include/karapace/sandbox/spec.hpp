@@ -54,7 +54,12 @@ struct SandboxSpec {
     std::vector<std::string> env;   // --env K=V additions (override the allowlist)
     std::string cwd;                // the caller's cwd; empty: ours
     Limits limits;
-    std::string session_dir;   // env/<id>/sessions; empty: the run is not recorded
+    std::string session_dir;  // env/<id>/sessions; empty: the run is not recorded
+    // Run beside a live session of the same mapping by joining its user, mount, uts, ipc (and
+    // network) namespaces, in a pid namespace of its own, instead of mounting the overlay a
+    // second time: two overlay mounts of one writable layer do not see each other's changes
+    // consistently, and a second mount resets the work directory the first one copies up through.
+    bool share_running = false;
     bool interactive = false;  // hand the terminal to the command (job control) + OSC markers
     // Descriptors the command gets as stdin/stdout/stderr instead of ours (-1: inherit). Used to
     // capture a build step's output or a D-Bus Exec's.

@@ -80,6 +80,7 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
         spec.limits.cpu_shares = *lock.cpu_shares;
     }
     spec.session_dir = layout().sessions_dir(m.env_id);
+    spec.share_running = true;
     spec.interactive = o.interactive;
     return spec;
 }

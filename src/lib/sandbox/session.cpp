@@ -27,16 +27,20 @@ bool parse(std::string_view s, T& v) {
 
 bool alive(const Session& s) { return process_alive(s.pid, s.start_time); }
 
+// The record is "<start time> <mapping>\n"; a record with only the start time (written by an
+// older karapace) still counts as a session, one nothing joins.
+const char* mapping_word(IdMapping m) { return m == IdMapping::keep_id ? "keep-id" : "root"; }
+
 }  // namespace
 
-SessionRecord::SessionRecord(const std::string& dir, pid_t pid) {
+SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping) {
     auto start = process_start_time(pid);
     if (!start)
         throw Error(Errc::runtime, "the sandbox process " + std::to_string(pid) +
                                        " ended before its session was recorded");
     make_dirs(dir, 0700);
     std::string file = dir + "/" + std::to_string(pid);
-    write_file_atomic(file, std::to_string(*start) + "\n");
+    write_file_atomic(file, std::to_string(*start) + " " + mapping_word(mapping) + "\n");
     file_ = file;
 }
 
@@ -61,7 +65,17 @@ std::vector<Session> list_sessions(const std::string& dir) {
         } catch (const Error&) {
             continue;
         }
-        if (!parse(name, s.pid) || !parse(text, s.start_time) || !alive(s)) {
+        std::string_view body = text;
+        if (auto space = body.find(' '); space != std::string_view::npos) {
+            auto word = body.substr(space + 1);
+            while (!word.empty() && (word.back() == '\n' || word.back() == ' '))
+                word.remove_suffix(1);
+            if (word == mapping_word(IdMapping::keep_id)) s.mapping = IdMapping::keep_id;
+            if (word == mapping_word(IdMapping::container_root))
+                s.mapping = IdMapping::container_root;
+            body = body.substr(0, space);
+        }
+        if (!parse(name, s.pid) || !parse(body, s.start_time) || !alive(s)) {
             ::unlink(file.c_str());
             continue;
         }

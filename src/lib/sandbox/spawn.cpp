@@ -10,6 +10,7 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/idmap.hpp"
@@ -29,6 +31,9 @@
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/terminal.hpp"
 #include "karapace/util/error.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
 #include "sandbox/child.hpp"
 #include "sandbox/steps.hpp"
 #include "sandbox/wire.hpp"
@@ -232,6 +237,87 @@ Prepared prepare(const SandboxSpec& spec) {
     ::_exit(125);
 }
 
+// ---- beside a running session -----------------------------------------------------------
+
+// The namespaces of a running session's init, opened while its start time still matches.
+struct SessionNamespaces {
+    UniqueFd user, mnt, uts, ipc, net;
+};
+
+std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool network) {
+    auto open_ns = [&](const char* kind) {
+        return UniqueFd(::open(("/proc/" + std::to_string(s.pid) + "/ns/" + kind).c_str(),
+                               O_RDONLY | O_CLOEXEC));
+    };
+    SessionNamespaces ns{open_ns("user"), open_ns("mnt"), open_ns("uts"), open_ns("ipc"),
+                         network ? open_ns("net") : UniqueFd()};
+    if (!ns.user || !ns.mnt || !ns.uts || !ns.ipc || (network && !ns.net)) return std::nullopt;
+    // The descriptors keep the namespaces alive from here on; the pid must still be that init.
+    if (process_start_time(s.pid) != s.start_time) return std::nullopt;
+    return ns;
+}
+
+// The joining child: enters the session's namespaces, unshares a mount namespace (a copy of the
+// session's tree, the same overlay mount) and a pid namespace, and forks its own init, whose host
+// pid goes back to the parent on `pid_fd`. It then waits for that init and exits with its status.
+[[noreturn]] void joining_child(const SandboxSpec& spec, const Prepared& p,
+                                const SessionNamespaces& ns, int pid_fd, int go_fd, int err_fd) {
+    try {
+        const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+        for (int i = 0; i < 3; ++i)
+            if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
+                throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+        // The user namespace first: it grants the capabilities the other setns calls need.
+        // (This process is a fork of a single-threaded one: setns into a user namespace
+        // refuses threaded callers.)
+        if (::setns(ns.user.get(), CLONE_NEWUSER) != 0)
+            throw_errno(Errc::runtime, "cannot enter the running session's user namespace");
+        for (const auto& [fd, type, what] : {std::tuple{ns.mnt.get(), CLONE_NEWNS, "mount"},
+                                             {ns.uts.get(), CLONE_NEWUTS, "uts"},
+                                             {ns.ipc.get(), CLONE_NEWIPC, "ipc"},
+                                             {ns.net.get(), CLONE_NEWNET, "network"}}) {
+            if (fd >= 0 && ::setns(fd, type) != 0)
+                throw_errno(Errc::runtime, std::string("cannot enter the running session's ") +
+                                               what + " namespace");
+        }
+        // Nothing of the caller's (the start lock above all) may stay open in this process,
+        // which lives as long as the session.
+        close_fds_except({pid_fd, go_fd, err_fd});
+        if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
+            throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
+        if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+        sigset_t forwarded = init_signal_set();
+        ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+        pid_t init = ::fork();
+        if (init < 0) throw_errno(Errc::runtime, "cannot start the session's init");
+        if (init == 0) {
+            ::close(pid_fd);
+            char go = 0;
+            if (::read(go_fd, &go, 1) != 1) ::_exit(125);
+            ::close(go_fd);
+            // A /proc of this pid namespace over the session's.
+            if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+                throw_errno(Errc::runtime, "cannot mount /proc for the new session");
+            ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
+            pid_t command = ::fork();
+            if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
+            if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
+            ::close(err_fd);
+            run_init(command, forwarded);
+        }
+        ::close(go_fd);
+        ::close(err_fd);
+        if (::write(pid_fd, &init, sizeof init) != sizeof init) ::_exit(125);
+        ::close(pid_fd);
+        ::_exit(wait_exit_status(init));
+    } catch (const Error& e) {
+        wire::send_error(err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+    }
+    ::_exit(125);
+}
+
 // ---- the parent --------------------------------------------------------------------------
 
 std::atomic<pid_t> g_forward_to{0};
@@ -347,45 +433,158 @@ RunResult run(const SandboxSpec& spec) {
 
 namespace {
 
+// Serialises the start of new sandboxes of one environment, from looking for a session to join
+// until the new one is recorded and its root mounted, so that two runs started at once share one
+// overlay mount instead of mounting it twice.
+class StartLock {
+public:
+    explicit StartLock(const std::string& session_dir) {
+        if (session_dir.empty()) return;
+        make_dirs(session_dir, 0700);
+        fd_ = UniqueFd(
+            ::open((session_dir + "/.start-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!fd_) throw_errno(Errc::runtime, "cannot open the session lock in " + session_dir);
+        while (::flock(fd_.get(), LOCK_EX) != 0)
+            if (errno != EINTR) throw_errno(Errc::runtime, "cannot lock " + session_dir);
+    }
+    void release() { fd_.reset(); }
+
+private:
+    UniqueFd fd_;
+};
+
+// The parent's side of a run once the child exists: id maps (for a new sandbox), limits, the
+// session record, the terminal, "go", and the wait.
+struct Started {
+    pid_t child = -1;  // ours to wait for
+    pid_t init = -1;   // the session's init (the child itself for a new sandbox)
+    bool new_userns = true;
+};
+
+RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipe& go,
+                    Pipe& errors, StartLock& start_lock) {
+    RunResult result;
+    ChildGuard guard(started.child);
+    if (started.new_userns) write_id_maps(started.child, p.ids);
+    pid_t init = started.init;
+    std::string unit = "karapace-" + (spec.hostname.empty() ? std::string("run") : spec.hostname) +
+                       "-" + std::to_string(init);
+    LimitScope limits(spec.limits, init, unit + ".scope");
+    result.limits = limits.mechanism();
+    std::optional<SessionRecord> session;
+    if (!spec.session_dir.empty()) session.emplace(spec.session_dir, init, spec.mapping);
+    // Declared in this order so the terminal is ours again before the pop marker is written.
+    std::optional<ContainerMarker> marker;
+    std::optional<ForegroundGuard> foreground;
+    if (spec.interactive) {
+        marker.emplace(spec.hostname);
+        foreground.emplace();
+    }
+    SignalForwarding forwarding(init);
+
+    char go_byte = limits.mechanism() == LimitMechanism::rlimit ? kGoWithRlimits : kGo;
+    if (::write(go.write.get(), &go_byte, 1) != 1)
+        throw_errno(Errc::runtime, "cannot start the sandbox");
+    go.write.reset();
+
+    // The error pipe closes when the command has been executed (or reports why it was not):
+    // by then the root is mounted and the session recorded.
+    auto error = wire::receive_error(errors.read.get());
+    start_lock.release();
+    result.status = wait_exit_status(guard.release());
+    if (error) {
+        result.error = std::move(error);
+        if (result.status != 126 && result.status != 127) result.status = 125;
+    }
+    return result;
+}
+
+// A live session this run may join: one with the same identity mapping. `others` tells whether
+// sessions of another mapping are running.
+std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, bool& others) {
+    others = false;
+    if (!spec.share_running || spec.session_dir.empty()) return std::nullopt;
+    for (const auto& s : list_sessions(spec.session_dir)) {
+        if (s.mapping != spec.mapping) {
+            others = true;
+            continue;
+        }
+        if (auto ns = open_session_namespaces(s, spec.network_isolation)) return ns;
+    }
+    return std::nullopt;
+}
+
+// A work directory of this run's own, for an overlay mounted while a session of another identity
+// mapping runs: overlayfs empties its work directory when it mounts, under the feet of the mount
+// already using it. Removed (with what the overlay left in it) when the run ends.
+class PrivateWorkDir {
+public:
+    explicit PrivateWorkDir(const std::string& shared) {
+        path_ = shared + "." + std::to_string(::getpid());
+        if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
+            throw_errno(Errc::runtime, "cannot create the overlay work directory " + path_);
+    }
+    ~PrivateWorkDir() {
+        try {
+            run_process({"rm", "-rf", "--", path_});
+        } catch (...) {}
+    }
+    PrivateWorkDir(const PrivateWorkDir&) = delete;
+    PrivateWorkDir& operator=(const PrivateWorkDir&) = delete;
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+};
+
 RunResult run_here(const SandboxSpec& spec) {
     RunResult result;
     try {
         const Prepared p = prepare(spec);
+        StartLock start_lock(spec.share_running ? spec.session_dir : std::string());
         Pipe go, errors;
+        bool others = false;
+        if (auto ns = joinable_session(spec, others)) {
+            Pipe init_pid;
+            pid_t child = ::fork();
+            if (child < 0) throw_errno(Errc::runtime, "cannot start the session");
+            if (child == 0) {
+                init_pid.read.reset();
+                joining_child(spec, p, *ns, init_pid.write.get(), go.read.get(),
+                              errors.write.get());
+            }
+            ChildGuard guard(child);
+            init_pid.write.reset();
+            go.read.reset();
+            errors.write.reset();
+            pid_t init = -1;
+            if (::read(init_pid.read.get(), &init, sizeof init) != sizeof init) {
+                auto error = wire::receive_error(errors.read.get());
+                result.status = wait_exit_status(guard.release());
+                result.status = 125;
+                result.error = error ? std::move(error)
+                                     : Error(Errc::runtime, "the session could not be joined");
+                return result;
+            }
+            return supervise(spec, p, {guard.release(), init, false}, go, errors, start_lock);
+        }
+        std::optional<PrivateWorkDir> work;
+        std::optional<SandboxSpec> own;
+        if (others && !spec.read_only) {
+            log::warn("environment '", spec.hostname,
+                      "' has a session running as another identity; this one gets its own view "
+                      "of the writable layer, and neither sees the other's changes until it "
+                      "restarts");
+            work.emplace(spec.work_dir);
+            own.emplace(spec);
+            own->work_dir = work->path();
+        }
+        const SandboxSpec& run_spec = own ? *own : spec;
         pid_t pid = clone_process(p.clone_flags);
-        if (pid == 0) sandbox_child(spec, p, go.read.get(), errors.write.get());
+        if (pid == 0) sandbox_child(run_spec, p, go.read.get(), errors.write.get());
         go.read.reset();
         errors.write.reset();
-        ChildGuard guard(pid);
-
-        write_id_maps(pid, p.ids);
-        std::string unit = "karapace-" +
-                           (spec.hostname.empty() ? std::string("run") : spec.hostname) + "-" +
-                           std::to_string(pid);
-        LimitScope limits(spec.limits, pid, unit + ".scope");
-        result.limits = limits.mechanism();
-        std::optional<SessionRecord> session;
-        if (!spec.session_dir.empty()) session.emplace(spec.session_dir, pid);
-        // Declared in this order so the terminal is ours again before the pop marker is written.
-        std::optional<ContainerMarker> marker;
-        std::optional<ForegroundGuard> foreground;
-        if (spec.interactive) {
-            marker.emplace(spec.hostname);
-            foreground.emplace();
-        }
-        SignalForwarding forwarding(pid);
-
-        char go_byte = limits.mechanism() == LimitMechanism::rlimit ? kGoWithRlimits : kGo;
-        if (::write(go.write.get(), &go_byte, 1) != 1)
-            throw_errno(Errc::runtime, "cannot start the sandbox");
-        go.write.reset();
-
-        auto error = wire::receive_error(errors.read.get());
-        result.status = wait_exit_status(guard.release());
-        if (error) {
-            result.error = std::move(error);
-            if (result.status != 126 && result.status != 127) result.status = 125;
-        }
+        return supervise(run_spec, p, {pid, pid, true}, go, errors, start_lock);
     } catch (const Error& e) {
         result.status = 125;
         result.error = e;

@@ -64,10 +64,11 @@ TOML
   sessions() { k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))'; }
   # Background sessions write to files, not to the test's stdout, and are killed if the test
   # stops early, so a failure can never leave the test runner waiting on an open pipe.
+  # Both started at once: the second joins the first's root instead of mounting the writable
+  # layer a second time.
   k exec bb -- sleep 2718 >"$work/bg1.log" 2>&1 &
   bg=$!
   trap 'kill ${bg:-} ${bg2:-} 2>/dev/null || true' EXIT
-  for _ in $(seq 100); do [ "$(sessions)" = 1 ] && break; sleep 0.1; done
   k exec bb -- sh -c 'sleep 2718; echo never' >"$work/bg2.log" 2>&1 &
   bg2=$!
   for _ in $(seq 100); do [ "$(sessions)" = 2 ] && break; sleep 0.1; done
@@ -85,6 +86,18 @@ TOML
   for _ in $(seq 30); do pgrep -u "$(id -u)" -f '^sleep 2718' >/dev/null || break; sleep 0.1; done
   pgrep -u "$(id -u)" -f '^sleep 2718' >/dev/null && kp_fail "a process of the stopped environment survived"
   kp_ok "two execs at once are two sessions; destroy is refused while running; stop ends both"
+
+  # One session copies up an image file after a second one joined it (a second overlay mount
+  # would have reset the work directory under the first), and each sees the other's writes.
+  k exec --root bb -- sh -c 'sleep 1; echo joined >> /etc/shadow; cat /tmp/from-second' >"$work/bg3.log" 2>&1 &
+  bg3=$!
+  sleep 0.3
+  k exec --root bb -- sh -c 'echo second > /tmp/from-second; sleep 1.5; tail -n 1 /etc/shadow' >"$work/bg4.log" 2>&1
+  wait $bg3 || kp_fail "a copy-up beside a running session failed: $(cat "$work/bg3.log")"
+  [ "$(cat "$work/bg3.log")" = second ] || kp_fail "the first session did not see the second's file: $(cat "$work/bg3.log")"
+  [ "$(cat "$work/bg4.log")" = joined ] || kp_fail "the second session did not see the first's change: $(cat "$work/bg4.log")"
+  [ "$(k exec --root bb -- tail -n 1 /etc/shadow)" = joined ] || kp_fail "the copy-up beside a session was lost"
+  kp_ok "sessions side by side share one writable layer; copy-ups beside a joined session work"
 
   k freeze bb >/dev/null
   if k exec --root bb -- sh -c 'echo x > /etc/frozen' 2>/dev/null; then

@@ -69,8 +69,10 @@ TEST_CASE("stop ends a recorded process with SIGTERM and clears its session") {
     }
     int status = 0;
     {
-        SessionRecord record(dir.path.string(), pid);
-        REQUIRE(list_sessions(dir.path.string()).size() == 1);
+        SessionRecord record(dir.path.string(), pid, IdMapping::keep_id);
+        auto sessions = list_sessions(dir.path.string());
+        REQUIRE(sessions.size() == 1);
+        CHECK(sessions[0].mapping == IdMapping::keep_id);
         CHECK(stop_sessions(dir.path.string(), std::chrono::milliseconds(2000)) == 1);
         ::waitpid(pid, &status, 0);
     }
@@ -91,7 +93,8 @@ TEST_CASE("stop falls back to SIGKILL when SIGTERM is ignored") {
     }
     ready.write.reset();
     REQUIRE(wait_for_byte(ready.read.get()));
-    SessionRecord record(dir.path.string(), pid);
+    SessionRecord record(dir.path.string(), pid, IdMapping::container_root);
+    CHECK(list_sessions(dir.path.string()).at(0).mapping == IdMapping::container_root);
     CHECK(stop_sessions(dir.path.string(), std::chrono::milliseconds(200)) == 1);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -106,6 +109,16 @@ TEST_CASE("a session record whose process is gone or reused is dropped") {
     std::ofstream(dir.path / "garbage") << "x\n";
     CHECK(list_sessions(dir.path.string()).empty());
     CHECK(fs::is_empty(dir.path));
+}
+
+TEST_CASE("a session record without a mapping still counts, as one nothing joins") {
+    TempDir dir;
+    auto start = karapace::process_start_time(::getpid());
+    REQUIRE(start);
+    std::ofstream(dir.path / std::to_string(::getpid())) << *start << "\n";
+    auto sessions = list_sessions(dir.path.string());
+    REQUIRE(sessions.size() == 1);
+    CHECK_FALSE(sessions[0].mapping.has_value());
 }
 
 TEST_CASE("the overlay probe finds a working overlay on this kernel") {
