@@ -62,6 +62,10 @@ ImageReference push_target(std::string_view tag, const std::string& default_repo
 // still not a valid component (then the user names the repository with --tag).
 std::string repository_for_name(std::string_view env_name);
 
+// The remote named by --remote when `flag` is not empty, else `[remote] url` of
+// ~/.config/karapace/config.toml, else nullopt.
+std::optional<Remote> choose_remote(std::string_view flag);
+
 bool valid_repository(std::string_view repository) noexcept;
 bool valid_tag(std::string_view tag) noexcept;
 
