@@ -175,37 +175,41 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         r.bytes_pulled += l.size;
         return path;
     };
-    // A layer as a store object: kept when the store's copy is intact, else fetched.
-    auto import_object = [&](const remote::ImageLayer& l, const std::string& label) {
-        if (s.objects().exists(l.digest)) {
-            if (s.objects().hash(l.digest) == l.digest) {
-                ++r.layers_skipped;
-                return;
-            }
-            log::warn("the store's copy of layer ", l.digest.str(), " is damaged; fetching it");
-            s.objects().remove(l.digest);
-        }
-        auto path = download(l, label);
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) throw_errno(Errc::store, "cannot open " + path);
-        auto got = s.objects().put_fd(fd.get());
-        if (got != l.digest)
-            throw Error(Errc::store, "layer " + l.digest.str() + " changed on its way into the store",
-                        "check the disk; run karapace verify-store");
-        ::unlink(path.c_str());
+    // A layer the store holds intact is not fetched again (a damaged copy is).
+    auto have_object = [&](const Digest& d) {
+        if (!s.objects().exists(d)) return false;
+        if (s.objects().hash(d) == d) return true;
+        log::warn("the store's copy of layer ", d.str(), " is damaged; fetching it again");
+        s.objects().remove(d);
+        return false;
     };
 
-    // 3. The base image, into the image cache under the digest the lock names.
+    // 3. Every missing blob is downloaded and verified before anything enters the store, so a
+    // damaged or tampered image leaves nothing behind.
+    if (!base) throw Error(Errc::remote, what + " has no base layer");
     image::ImageCache cache(impl.root);
-    if (!base) throw Error(Errc::remote, what + " has no base layer", "");
-    if (cache.find(lock.image_digest)) {
+    std::optional<std::string> base_tar;
+    if (cache.find(lock.image_digest))
         ++r.layers_skipped;
-    } else {
-        auto image_lock = cache.lock(lock.image_digest.hex(), progress);
-        if (cache.find(lock.image_digest)) {
+    else
+        base_tar = download(*base, "the base layer");
+    std::vector<std::pair<Digest, std::string>> fetched_objects;  // digest, staging file
+    auto fetch_object = [&](const remote::ImageLayer& l, const std::string& label) {
+        if (have_object(l.digest))
             ++r.layers_skipped;
-        } else {
-            auto tar = download(*base, "the base layer");
+        else
+            fetched_objects.emplace_back(l.digest, download(l, label));
+    };
+    for (const auto& l : packages)
+        fetch_object(l, "the packages layer");
+    if (snapshot) fetch_object(*snapshot, "snapshot " + short_digest(snapshot->digest));
+
+    // 4. Into the store: the base image into the image cache under the digest the lock names,
+    // layers as objects (hashed again on the way in), the packages layers unpacked now so the
+    // first exec does not wait, and the snapshot unpacked as the writable layer.
+    if (base_tar) {
+        auto image_lock = cache.lock(lock.image_digest.hex(), progress);
+        if (!cache.find(lock.image_digest)) {
             image::ImageRecord record;
             record.reference = lock.pinned_image;
             record.pinned_reference = lock.pinned_image;
@@ -215,35 +219,38 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
             record.arch = image::host_arch();
             record.build = what;
             record.created = now_rfc3339();
-            cache.install(tar, record, progress);
-            ::unlink(tar.c_str());
+            cache.install(*base_tar, record, progress);
         }
+        ::unlink(base_tar->c_str());
     }
-
-    // 4. The packages layers (unpacked now, so the first exec does not wait) and the snapshot.
+    for (const auto& [digest, path] : fetched_objects) {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno(Errc::store, "cannot open " + path);
+        auto got = s.objects().put_fd(fd.get());
+        if (got != digest)
+            throw Error(Errc::store, "layer " + digest.str() + " changed on its way into the store",
+                        "check the disk; run karapace verify-store");
+        ::unlink(path.c_str());
+    }
     for (const auto& l : packages) {
-        import_object(l, "the packages layer");
         progress.step("unpacking the packages layer", 0, ProgressUnit::items);
         impl.unpacked_layer(l.digest);
         progress.finish(true);
     }
     std::uint64_t snapshot_entries = 0;
     const std::string upper = staging + "/upper";
-    if (snapshot) {
-        import_object(*snapshot, "snapshot " + short_digest(snapshot->digest));
-        if (!present) {
-            progress.step("unpacking snapshot " + short_digest(snapshot->digest), 0,
-                          ProgressUnit::items);
-            auto fd = s.objects().open(snapshot->digest);
-            const std::string count_file = staging + "/entries";
-            impl.as_container_root([&] {
-                store::UnpackOptions uo;
-                auto stats = store::unpack_tar_fd(fd.get(), upper, uo);
-                write_file_atomic(count_file, std::to_string(stats.entries));
-            });
-            snapshot_entries = std::stoull(read_file(count_file));
-            progress.finish(true);
-        }
+    if (snapshot && !present) {
+        progress.step("unpacking snapshot " + short_digest(snapshot->digest), 0,
+                      ProgressUnit::items);
+        auto fd = s.objects().open(snapshot->digest);
+        const std::string count_file = staging + "/entries";
+        impl.as_container_root([&] {
+            store::UnpackOptions uo;
+            auto stats = store::unpack_tar_fd(fd.get(), upper, uo);
+            write_file_atomic(count_file, std::to_string(stats.entries));
+        });
+        snapshot_entries = std::stoull(read_file(count_file));
+        progress.finish(true);
     }
     if (!present) make_dirs(upper, 0755);
 

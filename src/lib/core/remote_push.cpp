@@ -87,13 +87,6 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
     r.env_id = m.env_id.str();
     r.short_id = m.short_id();
     r.reference = target.str();
-    r.uncommitted_changes = has_entries(impl.layout().env_dir(m.env_id) + "/upper");
-    if (r.uncommitted_changes)
-        progress.note("the writable layer of " + label +
-                      " has changes that no snapshot holds; they are not pushed (run `karapace "
-                      "commit " +
-                      label + "` first to include them)");
-
     auto staging = impl.make_staging("push");
     struct Cleanup {
         Impl* impl;
@@ -106,6 +99,25 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
             }
         }
     } cleanup{&impl, staging};
+
+    // Changes in the writable layer that the latest snapshot does not hold are not pushed; say
+    // so. The upper layer is packed the way commit would pack it and compared by digest.
+    const std::string upper = impl.layout().env_dir(m.env_id) + "/upper";
+    if (has_entries(upper)) {
+        const std::string upper_result = staging + "/upper.result";
+        impl.as_container_root([&] {
+            Sha256 hasher;
+            store::pack_tree(upper, [&](const void* data, std::size_t n) { hasher.update(data, n); });
+            write_file_atomic(upper_result, hasher.finish().hex());
+        });
+        auto hex = read_file(upper_result);
+        r.uncommitted_changes = m.snapshots.empty() || m.snapshots.back().hex() != hex;
+    }
+    if (r.uncommitted_changes)
+        progress.note("the writable layer of " + label +
+                      " has changes that no snapshot holds; they are not pushed (run `karapace "
+                      "commit " +
+                      label + "` first to include them)");
 
     // 1. The base image as a layer tar, packed where its files' owners can be read.
     progress.step("packing the base image of " + label + " as a layer", 0, ProgressUnit::items);
