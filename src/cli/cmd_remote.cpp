@@ -32,8 +32,8 @@ int run_push(const Invocation& inv, Output& out) {
         {"bytes_pushed", r.bytes_pushed},
         {"uncommitted_changes", r.uncommitted_changes},
     });
-    out.line("pushed " + r.short_id + " (" + counts(r.layers_pushed, r.bytes_pushed,
-                                                      r.layers_skipped) + ")");
+    out.line("pushed " + r.short_id + " (" +
+             counts(r.layers_pushed, r.bytes_pushed, r.layers_skipped) + ")");
     out.line("tagged as " + r.reference);
     out.line("digest " + r.digest);
     if (r.uncommitted_changes)
@@ -50,7 +50,8 @@ int run_pull(const Invocation& inv, Output& out) {
     auto engine = make_engine(inv, out);
     auto progress = make_progress(out);
     auto r = engine.pull(o, *progress);
-    boost::json::value name = r.name.empty() ? boost::json::value(nullptr) : boost::json::value(r.name);
+    boost::json::value name =
+        r.name.empty() ? boost::json::value(nullptr) : boost::json::value(r.name);
     boost::json::value snapshot = r.snapshot_added.empty() ? boost::json::value(nullptr)
                                                            : boost::json::value(r.snapshot_added);
     out.json_result(boost::json::object{

@@ -15,7 +15,7 @@
 namespace karapace::remote {
 
 struct Challenge {
-    std::string scheme;                        // lower case: "basic", "bearer"
+    std::string scheme;                         // lower case: "basic", "bearer"
     std::map<std::string, std::string> params;  // keys lower case: realm, service, scope, error
 
     std::string param(const std::string& key) const {

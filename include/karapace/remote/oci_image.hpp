@@ -40,10 +40,10 @@ struct ImageLayer {
 // What an environment image says about the environment.
 struct EnvImage {
     std::string env_id;
-    std::string name;           // empty when the environment was unnamed
-    std::string lock_text;      // karapace.lock as stored
-    std::string manifest_json;  // canonical JSON of the normalised manifest
-    std::string architecture;   // OCI naming: amd64, arm64, arm, 386, ppc64le, s390x, riscv64
+    std::string name;                // empty when the environment was unnamed
+    std::string lock_text;           // karapace.lock as stored
+    std::string manifest_json;       // canonical JSON of the normalised manifest
+    std::string architecture;        // OCI naming: amd64, arm64, arm, 386, ppc64le, s390x, riscv64
     std::vector<ImageLayer> layers;  // bottom first: base, packages..., snapshot?
 };
 

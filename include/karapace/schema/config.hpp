@@ -40,7 +40,7 @@ struct UserConfig {
     std::optional<std::string> image_arch;        // [images] arch
     std::optional<std::string> remote_url;        // [remote] url, as written (trimmed)
     std::map<std::string, RegistryLogin> registry_credentials;  // host[:port] -> login
-    std::string source;                           // the file read; empty when there was none
+    std::string source;  // the file read; empty when there was none
 
     friend bool operator==(const UserConfig&, const UserConfig&) = default;
 };

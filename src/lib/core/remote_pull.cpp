@@ -47,7 +47,8 @@ schema::LockFile checked_lock(const remote::EnvImage& img, const std::string& wh
         lock = schema::parse_lock(img.lock_text, "the lock inside " + what);
         schema::verify_integrity(lock, "the lock inside " + what);
     } catch (const Error& e) {
-        throw Error(Errc::remote, std::string("integrity check failed for ") + what + ": " + e.what(),
+        throw Error(Errc::remote,
+                    std::string("integrity check failed for ") + what + ": " + e.what(),
                     "the image was altered after it was pushed, or by an incompatible tool; "
                     "nothing was imported");
     }
@@ -95,10 +96,10 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     auto id = store::EnvId::parse(lock.env_id.str());
     auto host_arch = remote::oci_architecture(image::host_arch());
     if (!img.architecture.empty() && img.architecture != host_arch)
-        throw Error(Errc::conflict,
-                    what + " is an environment for " + img.architecture + ", this machine is " +
-                        host_arch,
-                    "pull it on a " + img.architecture + " machine, or build the manifest here");
+        throw Error(
+            Errc::conflict,
+            what + " is an environment for " + img.architecture + ", this machine is " + host_arch,
+            "pull it on a " + img.architecture + " machine, or build the manifest here");
 
     std::optional<remote::ImageLayer> base, snapshot;
     std::vector<remote::ImageLayer> packages;
@@ -132,9 +133,10 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     std::string name = o.name.value_or(img.name);
     if (!present && !name.empty()) {
         if (!store::valid_env_name(name))
-            throw Error(Errc::usage, what + " carries the name '" + name +
-                                         "', which is not a valid environment name",
-                        "give it one: karapace pull " + o.reference + " --name <name>");
+            throw Error(
+                Errc::usage,
+                what + " carries the name '" + name + "', which is not a valid environment name",
+                "give it one: karapace pull " + o.reference + " --name <name>");
         if (auto holder = s.metadata().find_by_name(name))
             throw Error(Errc::conflict,
                         "the name '" + name + "' is already used by environment " +
@@ -282,8 +284,8 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         if (present || s.metadata().exists(id)) {
             // Present before (or pulled meanwhile by another process): add the snapshot only.
             auto m = s.metadata().get(id);
-            if (snapshot && std::find(m.snapshots.begin(), m.snapshots.end(),
-                                      snapshot->digest) == m.snapshots.end()) {
+            if (snapshot && std::find(m.snapshots.begin(), m.snapshots.end(), snapshot->digest) ==
+                                m.snapshots.end()) {
                 m.snapshots.push_back(snapshot->digest);
                 s.metadata().put(m);
                 r.snapshot_added = snapshot->digest.hex();

@@ -107,7 +107,8 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
         const std::string upper_result = staging + "/upper.result";
         impl.as_container_root([&] {
             Sha256 hasher;
-            store::pack_tree(upper, [&](const void* data, std::size_t n) { hasher.update(data, n); });
+            store::pack_tree(upper,
+                             [&](const void* data, std::size_t n) { hasher.update(data, n); });
             write_file_atomic(upper_result, hasher.finish().hex());
         });
         auto hex = read_file(upper_result);

@@ -49,6 +49,14 @@ struct Cursor {
             ++i;
         return std::string(s.substr(start, i - start));
     }
+    // Unquoted values should be tokens, but realms are sent bare often enough (URLs): read up to
+    // the next comma or space.
+    std::string bare() {
+        std::size_t start = i;
+        while (!done() && s[i] != ',' && s[i] != ' ' && s[i] != '\t')
+            ++i;
+        return std::string(s.substr(start, i - start));
+    }
     std::string quoted() {  // at the opening quote
         std::string out;
         ++i;
@@ -100,7 +108,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view value) {
             }
             ++c.i;
             c.skip_space();
-            std::string v = (!c.done() && c.s[c.i] == '"') ? c.quoted() : c.token();
+            std::string v = (!c.done() && c.s[c.i] == '"') ? c.quoted() : c.bare();
             ch.params[lower(key)] = v;
         }
         out.push_back(std::move(ch));
@@ -188,8 +196,7 @@ std::optional<Credentials> find_credentials(std::string_view host) {
     auto config = schema::load_user_config();
     const std::string want = lower(host);
     for (const auto& [key, login] : config.registry_credentials)
-        if (lower(key) == want)
-            return Credentials{login.username, login.password, config.source};
+        if (lower(key) == want) return Credentials{login.username, login.password, config.source};
     for (const auto& path : auth_file_candidates()) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) continue;
@@ -210,7 +217,8 @@ std::optional<std::string> token_from_response(std::string_view json) {
     auto doc = boost::json::parse(json, ec);
     if (ec || !doc.is_object()) return std::nullopt;
     for (const char* key : {"token", "access_token"})
-        if (auto* t = doc.as_object().if_contains(key); t && t->is_string() && !t->as_string().empty())
+        if (auto* t = doc.as_object().if_contains(key);
+            t && t->is_string() && !t->as_string().empty())
             return std::string(t->as_string());
     return std::nullopt;
 }

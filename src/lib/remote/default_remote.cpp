@@ -13,8 +13,8 @@ std::optional<Remote> choose_remote(std::string_view flag) {
     try {
         return parse_remote(*config.remote_url);
     } catch (const Error& e) {
-        throw Error(Errc::usage, std::string(e.what()) + " (url in the [remote] table of " +
-                                     config.source + ")",
+        throw Error(Errc::usage,
+                    std::string(e.what()) + " (url in the [remote] table of " + config.source + ")",
                     e.hint());
     }
 }

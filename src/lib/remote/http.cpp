@@ -114,8 +114,7 @@ size_t on_data(char* data, size_t size, size_t count, void* user) {
 
 size_t on_read(char* buf, size_t size, size_t count, void* user) {
     auto& t = *static_cast<Transfer*>(user);
-    const std::uint64_t total =
-        t.req->body_text ? t.req->body_text->size() : t.req->body_size;
+    const std::uint64_t total = t.req->body_text ? t.req->body_text->size() : t.req->body_size;
     if (t.upload_pos >= total) return 0;
     size_t want = std::min<std::uint64_t>(size * count, total - t.upload_pos);
     if (t.req->body_text) {
@@ -195,8 +194,8 @@ HttpResponse perform(const HttpRequest& req) {
     api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 
     const bool has_body = req.body_text != nullptr || req.body_fd >= 0;
-    const auto body_size = static_cast<curl_off_t>(
-        req.body_text ? req.body_text->size() : req.body_size);
+    const auto body_size =
+        static_cast<curl_off_t>(req.body_text ? req.body_text->size() : req.body_size);
     if (req.method == "HEAD") {
         api.easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (req.method == "PUT") {

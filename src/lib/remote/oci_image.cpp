@@ -15,11 +15,11 @@ constexpr const char* docker_manifest_type = "application/vnd.docker.distributio
 constexpr const char* docker_config_type = "application/vnd.docker.container.image.v1+json";
 constexpr const char* image_format = "1";
 
-[[noreturn]] void not_env(const std::string& what, const std::string& why,
-                          std::string hint = {}) {
+[[noreturn]] void not_env(const std::string& what, const std::string& why, std::string hint = {}) {
     if (hint.empty())
-        hint = "pull only references that `karapace push` published; other images are not "
-               "environments";
+        hint =
+            "pull only references that `karapace push` published; other images are not "
+            "environments";
     throw Error(Errc::remote, what + " is not a karapace environment image: " + why,
                 std::move(hint));
 }
@@ -133,8 +133,8 @@ ParsedManifest parse_manifest(std::string_view body, std::string_view media_type
     const auto& m = doc.as_object();
     std::string declared = string_at(m, "mediaType");
     std::string type = declared.empty() ? std::string(media_type) : declared;
-    if (type.find("index") != std::string::npos || type.find("manifest.list") != std::string::npos ||
-        m.contains("manifests"))
+    if (type.find("index") != std::string::npos ||
+        type.find("manifest.list") != std::string::npos || m.contains("manifests"))
         not_env(what, "it is a multi-platform image index");
     if (!type.empty() && type != oci_manifest_media_type && type != docker_manifest_type)
         not_env(what, "its manifest has media type '" + type + "'");

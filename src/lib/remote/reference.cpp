@@ -16,9 +16,7 @@ namespace {
                 std::move(hint));
 }
 
-bool is_lower_alnum(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+bool is_lower_alnum(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 // One path component: [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)*  (the distribution grammar).
 bool valid_component(std::string_view c) noexcept {
@@ -60,9 +58,8 @@ std::string_view host_name(std::string_view host) {
 }
 
 bool looks_like_host(std::string_view first) {
-    return first.find('.') != std::string_view::npos ||
-           first.find(':') != std::string_view::npos || first == "localhost" ||
-           (!first.empty() && first.front() == '[');
+    return first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
+           first == "localhost" || (!first.empty() && first.front() == '[');
 }
 
 std::string default_scheme(std::string_view host) {
@@ -128,9 +125,7 @@ std::string ImageReference::str() const {
     return out;
 }
 
-std::string ImageReference::manifest_reference() const {
-    return digest ? digest->str() : tag;
-}
+std::string ImageReference::manifest_reference() const { return digest ? digest->str() : tag; }
 
 bool is_loopback_host(std::string_view host) {
     auto name = host_name(host);
@@ -157,8 +152,9 @@ bool valid_tag(std::string_view tag) noexcept {
 }
 
 Remote parse_remote(std::string_view text) {
-    auto hint = "write https://registry.example.org/prefix, or http://127.0.0.1:5000 for a "
-                "local registry";
+    auto hint =
+        "write https://registry.example.org/prefix, or http://127.0.0.1:5000 for a "
+        "local registry";
     if (text.empty()) bad(text, "it is empty", hint);
     auto [scheme, rest] = split_scheme(text);
     while (!rest.empty() && rest.back() == '/')
@@ -179,7 +175,8 @@ Remote parse_remote(std::string_view text) {
 ImageReference parse_reference(std::string_view text, const std::optional<Remote>& remote) {
     if (text.empty()) bad(text, "it is empty");
     for (char c : text)
-        if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)))
+        if (std::isspace(static_cast<unsigned char>(c)) ||
+            std::iscntrl(static_cast<unsigned char>(c)))
             bad(text, "it contains spaces or control characters");
     auto [scheme, rest] = split_scheme(text);
     ImageReference ref;
@@ -189,7 +186,7 @@ ImageReference parse_reference(std::string_view text, const std::optional<Remote
         if (slash == std::string_view::npos) bad(text, "no repository after the registry");
         ref.host = std::string(first);
         if (!valid_host(ref.host)) bad(text, "'" + ref.host + "' is not a registry host");
-        ref.scheme = !scheme.empty() ? scheme
+        ref.scheme = !scheme.empty()                        ? scheme
                      : (remote && remote->host == ref.host) ? remote->scheme
                                                             : default_scheme(ref.host);
         split_name(text, rest.substr(slash + 1), ref);

@@ -94,15 +94,14 @@ struct RegistryClient::Impl {
         }
         if (r.status == 401) credentials_refused(r, what);
         if (r.status == 403)
-            throw Error(Errc::remote,
-                        "the registry " + ref.host + " denied access to " + repo() + " (" +
-                            with_detail(r) + ") while " + what,
-                        "check that " +
-                            (creds ? "the account '" + creds->username + "' (from " +
-                                         creds->source + ")"
-                                   : std::string("an anonymous user")) +
-                            " may " + (access == Access::push ? "push to" : "pull from") + " " +
-                            repo());
+            throw Error(
+                Errc::remote,
+                "the registry " + ref.host + " denied access to " + repo() + " (" + with_detail(r) +
+                    ") while " + what,
+                "check that " +
+                    (creds ? "the account '" + creds->username + "' (from " + creds->source + ")"
+                           : std::string("an anonymous user")) +
+                    " may " + (access == Access::push ? "push to" : "pull from") + " " + repo());
         if (r.status == 404)
             throw Error(Errc::remote,
                         "the registry " + ref.host + " has no " + what + " in " + repo() + " (" +
@@ -125,13 +124,13 @@ struct RegistryClient::Impl {
             throw Error(Errc::remote,
                         "the registry " + ref.host + " wants credentials to " + action() + " " +
                             repo() + " (" + with_detail(r) + ") while " + what,
-                        "log in with `podman login " + ref.host + "` or `docker login " +
-                            ref.host + "`, or add [remote.credentials.\"" + ref.host +
+                        "log in with `podman login " + ref.host + "` or `docker login " + ref.host +
+                            "`, or add [remote.credentials.\"" + ref.host +
                             "\"] username and password to ~/.config/karapace/config.toml");
         throw Error(Errc::remote,
-                    "the registry " + ref.host + " refused the credentials of '" +
-                        creds->username + "' (from " + creds->source + ") to " + action() + " " +
-                        repo() + " (" + with_detail(r) + ")",
+                    "the registry " + ref.host + " refused the credentials of '" + creds->username +
+                        "' (from " + creds->source + ") to " + action() + " " + repo() + " (" +
+                        with_detail(r) + ")",
                     "check the user name and password in " + creds->source);
     }
 
@@ -163,8 +162,8 @@ struct RegistryClient::Impl {
                         "the registry " + ref.host + " sent a token realm that is not a URL: '" +
                             realm + "'",
                         "the registry is misconfigured; tell its administrators");
-        std::string scope = "repository:" + ref.repository + ":" +
-                            (access == Access::push ? "pull,push" : "pull");
+        std::string scope =
+            "repository:" + ref.repository + ":" + (access == Access::push ? "pull,push" : "pull");
         std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
         if (!c.param("service").empty())
             url += "service=" + detail::url_escape(c.param("service")) + "&";
@@ -393,16 +392,15 @@ FetchedManifest RegistryClient::get_manifest() {
         bool no_repo = text.find("NAME_UNKNOWN") != std::string::npos;
         if (no_repo)
             throw Error(Errc::remote,
-                        "the registry " + ref.host + " has no repository " + ref.repository +
-                            " (" + with_detail(resp) + ")",
+                        "the registry " + ref.host + " has no repository " + ref.repository + " (" +
+                            with_detail(resp) + ")",
                         "check the repository name; push creates it: karapace push <env> --tag " +
                             ref.str());
         throw Error(Errc::remote,
                     "the repository " + ref.repository_path() + " has no " +
                         (ref.digest ? "manifest " + ref.digest->str() : "tag '" + ref.tag + "'") +
                         " (" + with_detail(resp) + ")",
-                    "check the tag; `karapace push <env> --tag " + ref.str() +
-                        "` publishes one");
+                    "check the tag; `karapace push <env> --tag " + ref.str() + "` publishes one");
     }
     if (!resp.ok()) impl_->fail(resp, what, tries);
     m.media_type = media_type_of(resp.header("content-type"));

@@ -112,8 +112,10 @@ UserConfig load_user_config(const std::string& path, const std::string& home) {
         auto cfg = parse_user_config(text, path, home);
         // Passwords in a file others can read are as good as published.
         if (!cfg.registry_credentials.empty() && (st.st_mode & 077) != 0)
-            log::warn(path, " holds registry passwords but is readable by other users; run: chmod "
-                            "600 ", path);
+            log::warn(path,
+                      " holds registry passwords but is readable by other users; run: chmod "
+                      "600 ",
+                      path);
         return cfg;
     } catch (const Error& e) {
         throw Error(
