@@ -146,6 +146,19 @@ PY
   [ -z "$(ls -A "$work/store4/env" 2>/dev/null)" ] || kp_fail "a tampered pull left an env directory"
   kp_ok "a tampered blob fails the pull with an integrity error and leaves no environment"
 
+  # A crash after the metadata record is written but before the WAL entry is closed: the next
+  # command rolls the pull back, and pulling again works.
+  set +e
+  KARAPACE_FAULT=pull-metadata "$kp" --store "$work/store7" pull "127.0.0.1:$port/$user/bb:v1" >/dev/null 2>&1; s=$?
+  set -e
+  [ $s = 137 ] || kp_fail "the fault point pull-metadata was not reached (status $s)"
+  [ "$("$kp" --store "$work/store7" --json list)" = "[]" ] || kp_fail "a crashed pull left an environment"
+  [ -z "$(ls -A "$work/store7/env" 2>/dev/null)" ] || kp_fail "a crashed pull left an env directory"
+  "$kp" --store "$work/store7" pull "127.0.0.1:$port/$user/bb:v1" >/dev/null
+  [ "$("$kp" --store "$work/store7" exec bb -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "pulling again after a crash did not give a usable environment"
+  kp_ok "a pull killed before its WAL entry closes is rolled back; pulling again works"
+
   set +e
   err=$(k2 pull "127.0.0.1:$port/$user/bb:nope" 2>&1); s=$?
   set -e
