@@ -71,18 +71,28 @@ constexpr std::array gc_flags{
       "report what would be removed and how many bytes, remove nothing", false, nullptr},
 };
 constexpr std::array push_flags{
-    F{"tag", 0, V, ValueType::text, "TAG", "", "tag to publish the environment under", false,
-      nullptr},
-    F{"remote", 0, V, ValueType::text, "URL", "", "registry to push to (default: from config)",
+    F{"tag", 0, V, ValueType::text, "TAG", "",
+      "where to publish: a tag (v1), repository:tag, or host/repository:tag; default: the "
+      "environment's name, tag latest",
+      false, nullptr},
+    F{"remote", 0, V, ValueType::text, "URL", "",
+      "registry (and repository prefix) to push to, e.g. https://ghcr.io/alice or "
+      "http://127.0.0.1:5000; default: [remote] url in config.toml",
       false, nullptr},
 };
 constexpr std::array pull_args{
-    P{"reference", ValueType::text, true, "", "what to pull: a tag or a full environment id",
+    P{"reference", ValueType::text, true, "",
+      "what to pull: host/repository:tag, host/repository@sha256:<hex>, or repository:tag on the "
+      "default remote",
       nullptr},
 };
 constexpr std::array pull_flags{
-    F{"remote", 0, V, ValueType::text, "URL", "", "registry to pull from (default: from config)",
+    F{"remote", 0, V, ValueType::text, "URL", "",
+      "registry (and repository prefix) for references without a host; default: [remote] url "
+      "in config.toml",
       false, nullptr},
+    F{"name", 0, V, ValueType::text, "NAME", "",
+      "name the pulled environment (default: the name it was pushed under)", false, nullptr},
 };
 constexpr std::array rename_args{
     P{"env", ValueType::env, true, "", "environment: name, full id or a unique id prefix (4+)",
@@ -332,13 +342,17 @@ constexpr std::array command_table{
                 "",
                 run_migrate},
     CommandSpec{"push", remote, "Publish an environment to an OCI registry",
-                "Uploads the environment's layers and metadata to an OCI registry, optionally "
-                "under a tag.",
-                env_arg, push_flags, Trailing::none, "", "", run_unavailable},
+                "Publishes the environment as an OCI image: its base image, packages layer and "
+                "latest snapshot as layers, its lock and manifest in the image config. Layers "
+                "the registry already holds are not sent again. Changes not committed with "
+                "`karapace commit` are not pushed.",
+                env_arg, push_flags, Trailing::none, "", "", run_push},
     CommandSpec{"pull", remote, "Fetch an environment from an OCI registry",
-                "Downloads an environment's layers and metadata from an OCI registry into the "
-                "store.",
-                pull_args, pull_flags, Trailing::none, "", "", run_unavailable},
+                "Downloads an environment image pushed by `karapace push`, verifies every blob "
+                "and the lock's environment id, and makes it a built environment that exec and "
+                "enter can use at once. Pulling an environment that is already here does "
+                "nothing.",
+                pull_args, pull_flags, Trailing::none, "", "", run_pull},
     CommandSpec{"doctor",
                 setup,
                 "Check that this machine can run environments",

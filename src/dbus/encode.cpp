@@ -60,6 +60,32 @@ ResultMap encode_commit(const std::string& env_id, const core::SnapshotInfo& sna
     return map;
 }
 
+ResultMap encode_push(const core::PushResult& r) {
+    ResultMap map;
+    map["env_id"] = r.env_id;
+    map["reference"] = r.reference;
+    map["digest"] = r.digest;
+    map["layers_pushed"] = static_cast<std::uint64_t>(r.layers_pushed);
+    map["layers_skipped"] = static_cast<std::uint64_t>(r.layers_skipped);
+    map["bytes_pushed"] = r.bytes_pushed;
+    map["uncommitted_changes"] = r.uncommitted_changes;
+    return map;
+}
+
+ResultMap encode_pull(const core::PullResult& r) {
+    ResultMap map;
+    map["env_id"] = r.env_id;
+    map["name"] = r.name;
+    map["reference"] = r.reference;
+    map["digest"] = r.digest;
+    map["layers_pulled"] = static_cast<std::uint64_t>(r.layers_pulled);
+    map["layers_skipped"] = static_cast<std::uint64_t>(r.layers_skipped);
+    map["bytes_pulled"] = r.bytes_pulled;
+    map["already_present"] = r.already_present;
+    map["snapshot_added"] = r.snapshot_added;
+    return map;
+}
+
 SnapshotRecord encode_snapshot(const core::SnapshotInfo& snapshot) {
     return SnapshotRecord(snapshot.id, snapshot.created, snapshot.size, snapshot.files);
 }
@@ -125,6 +151,38 @@ core::BuildOptions decode_build_options(const std::string& manifest_path,
         }
     }
     return build;
+}
+
+core::PushOptions decode_push_options(const std::string& env, const ResultMap& options) {
+    core::PushOptions push;
+    push.env = env;
+    for (const auto& [key, value] : options) {
+        if (key == "tag")
+            push.tag = option_value<std::string>(key, value, "s");
+        else if (key == "remote")
+            push.remote = option_value<std::string>(key, value, "s");
+        else
+            throw Error(Errc::usage, "unknown push option '" + key + "'",
+                        "Push takes: tag (s), remote (s)");
+    }
+    return push;
+}
+
+core::PullOptions decode_pull_options(const std::string& reference, const ResultMap& options) {
+    core::PullOptions pull;
+    pull.reference = reference;
+    for (const auto& [key, value] : options) {
+        if (key == "remote") {
+            pull.remote = option_value<std::string>(key, value, "s");
+        } else if (key == "name") {
+            auto name = option_value<std::string>(key, value, "s");
+            if (!name.empty()) pull.name = name;
+        } else {
+            throw Error(Errc::usage, "unknown pull option '" + key + "'",
+                        "Pull takes: remote (s), name (s)");
+        }
+    }
+    return pull;
 }
 
 }  // namespace karapace::dbus

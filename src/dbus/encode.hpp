@@ -27,10 +27,16 @@ ResultMap encode_build(const core::BuildResult& result);
 ResultMap encode_commit(const std::string& env_id, const core::SnapshotInfo& snapshot);
 SnapshotRecord encode_snapshot(const core::SnapshotInfo& snapshot);
 ResultMap encode_gc(const core::GcSummary& summary);
+ResultMap encode_push(const core::PushResult& result);
+ResultMap encode_pull(const core::PullResult& result);
 ResultMap encode_verify(const core::VerifySummary& summary);
 
 // Build/Rebuild options: name (s), locked (b), offline (b), require_pinned_image (b). An unknown
 // key or a value of the wrong type is Error(usage) naming it.
 core::BuildOptions decode_build_options(const std::string& manifest_path, const ResultMap& options);
+// Push options: tag (s), remote (s). Error(usage) for other keys or types.
+core::PushOptions decode_push_options(const std::string& env, const ResultMap& options);
+// Pull options: remote (s), name (s).
+core::PullOptions decode_pull_options(const std::string& reference, const ResultMap& options);
 
 }  // namespace karapace::dbus

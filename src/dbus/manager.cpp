@@ -321,6 +321,40 @@ sdbus::ObjectPath Manager::Commit(const std::string& env) {
     });
 }
 
+sdbus::ObjectPath Manager::Push(const std::string& env, const ResultMap& options) {
+    accept("Push", env);
+    core::PushOptions push;
+    try {
+        push = decode_push_options(env, options);
+    } catch (...) {
+        throw to_dbus_error(std::current_exception());
+    }
+    return start_job("push", "push " + env, [this, push](JobProgress& progress) {
+        auto done = core::Engine(engine_options(&progress)).push(push, progress);
+        return JobRunner::Encoder([done] { return encode_push(done); });
+    });
+}
+
+sdbus::ObjectPath Manager::Pull(const std::string& reference, const ResultMap& options) {
+    accept("Pull", reference);
+    core::PullOptions pull;
+    try {
+        pull = decode_pull_options(reference, options);
+    } catch (...) {
+        throw to_dbus_error(std::current_exception());
+    }
+    return start_job("pull", "pull " + reference, [this, pull](JobProgress& progress) {
+        auto done = core::Engine(engine_options(&progress)).pull(pull, progress);
+        return JobRunner::Encoder([this, done] {
+            if (!done.already_present && done.snapshot_added.empty())
+                emitEnvironmentAdded(done.env_id);
+            else if (!done.snapshot_added.empty())
+                emitEnvironmentChanged(done.env_id);
+            return encode_pull(done);
+        });
+    });
+}
+
 sdbus::ObjectPath Manager::Restore(const std::string& env, const std::string& snapshot) {
     accept("Restore", env + " " + snapshot);
     return start_job("restore", "restore " + env + " to " + snapshot,

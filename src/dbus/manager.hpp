@@ -64,6 +64,8 @@ private:
     void Archive(sdbus::Result<>&& result, std::string env) override;
     void Rename(sdbus::Result<>&& result, std::string env, std::string name) override;
     sdbus::ObjectPath Commit(const std::string& env) override;
+    sdbus::ObjectPath Push(const std::string& env, const ResultMap& options) override;
+    sdbus::ObjectPath Pull(const std::string& reference, const ResultMap& options) override;
     void ListSnapshots(sdbus::Result<std::vector<SnapshotRecord>>&& result,
                        std::string env) override;
     sdbus::ObjectPath Restore(const std::string& env, const std::string& snapshot) override;

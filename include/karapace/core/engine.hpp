@@ -134,6 +134,42 @@ struct DoctorCheck {
     bool required = false;
 };
 
+struct PushOptions {
+    std::string env;     // reference: id, unique prefix or name
+    std::string tag;     // --tag: empty (latest), a tag, repository:tag, or a full reference
+    std::string remote;  // --remote; empty: `[remote] url` of the user configuration
+};
+
+struct PushResult {
+    std::string env_id;
+    std::string short_id;
+    std::string reference;  // host/repository:tag
+    std::string digest;     // sha256:<hex> of the image manifest
+    std::size_t layers_pushed = 0;
+    std::size_t layers_skipped = 0;  // blobs (layers and config) the registry already had
+    std::uint64_t bytes_pushed = 0;
+    bool uncommitted_changes = false;  // the writable layer holds changes no snapshot has
+};
+
+struct PullOptions {
+    std::string reference;            // host/repository:tag, @sha256:…, or relative to the remote
+    std::string remote;               // --remote; empty: `[remote] url`
+    std::optional<std::string> name;  // --name; default: the name it was pushed under
+};
+
+struct PullResult {
+    std::string env_id;
+    std::string short_id;
+    std::string name;
+    std::string reference;  // as resolved: host/repository:tag
+    std::string digest;     // sha256:<hex> of the image manifest
+    std::size_t layers_pulled = 0;
+    std::size_t layers_skipped = 0;  // already in this store
+    std::uint64_t bytes_pulled = 0;
+    bool already_present = false;  // nothing to do: the environment was here already
+    std::string snapshot_added;    // set when only a new snapshot was added to a present env
+};
+
 class Engine {
 public:
     explicit Engine(EngineOptions options = {});
@@ -169,6 +205,11 @@ public:
     SnapshotInfo commit(std::string_view env, ProgressSink& progress);
     std::vector<SnapshotInfo> snapshots(std::string_view env);
     void restore(std::string_view env, std::string_view snapshot, ProgressSink& progress);
+
+    // Publishes the environment as an OCI image (base, packages, latest snapshot) to a registry.
+    PushResult push(const PushOptions& options, ProgressSink& progress);
+    // Fetches an environment image, verifies it, and makes it a built environment here.
+    PullResult pull(const PullOptions& options, ProgressSink& progress);
 
     // (env id, sha256:<hex> of its base image) for every environment, for `karapace images`.
     std::vector<std::pair<std::string, std::string>> image_uses();

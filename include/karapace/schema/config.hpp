@@ -9,9 +9,16 @@
 //   bootstrap_mirror = "http://deb.debian.org/debian"
 //   arch = "arm64"
 //
+//   [remote]
+//   url = "https://registry.example.org/team"     # default remote of push and pull
+//   [remote.credentials."registry.example.org"]   # optional; else podman/docker auth files
+//   username = "alice"
+//   password = "..."
+//
 // The image layer reads [images] for itself too; both readers accept the same keys.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,12 +26,21 @@
 
 namespace karapace::schema {
 
+// A registry login from `[remote.credentials."<host>"]`.
+struct RegistryLogin {
+    std::string username;
+    std::string password;
+    friend bool operator==(const RegistryLogin&, const RegistryLogin&) = default;
+};
+
 struct UserConfig {
     std::vector<std::string> mount_allow;         // absolute, `~` expanded, lexically normalised
     std::optional<std::string> image_server;      // [images] server, without a trailing '/'
     std::optional<std::string> bootstrap_mirror;  // [images] bootstrap_mirror
     std::optional<std::string> image_arch;        // [images] arch
-    std::string source;                           // the file read; empty when there was none
+    std::optional<std::string> remote_url;        // [remote] url, as written (trimmed)
+    std::map<std::string, RegistryLogin> registry_credentials;  // host[:port] -> login
+    std::string source;  // the file read; empty when there was none
 
     friend bool operator==(const UserConfig&, const UserConfig&) = default;
 };

@@ -1,7 +1,5 @@
 #include "karapace/image/download.hpp"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,62 +13,13 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
+#include "util/curl_lib.hpp"
 
 namespace karapace::image {
 
 namespace {
 
-// libcurl is loaded when the first transfer starts, not with the program: with its dependencies
-// (TLS, Kerberos, LDAP, HTTP/2, IDN...) it is some 25 shared libraries, about 5 ms of start-up
-// that every command would pay while only downloads need them.
-struct CurlLib {
-    CURLcode (*global_init)(long flags);
-    CURL* (*easy_init)();
-    void (*easy_cleanup)(CURL* handle);
-    CURLcode (*easy_setopt)(CURL* handle, CURLoption option, ...);
-    CURLcode (*easy_getinfo)(CURL* handle, CURLINFO info, ...);
-    CURLcode (*easy_perform)(CURL* handle);
-    const char* (*easy_strerror)(CURLcode code);
-};
-
-template <typename F>
-void resolve(void* lib, const char* name, F& fn) {
-    fn = reinterpret_cast<F>(::dlsym(lib, name));
-    if (fn == nullptr)
-        throw Error(Errc::image, std::string("libcurl lacks ") + name,
-                    "install a libcurl 7.85 or newer (Debian: libcurl4)");
-}
-
-const CurlLib& curl_lib() {
-    static CurlLib api = [] {
-        void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (lib == nullptr)
-            throw Error(Errc::image, std::string("cannot load libcurl: ") + ::dlerror(),
-                        "install libcurl (Debian: apt-get install libcurl4)");
-        CurlLib a{};
-        resolve(lib, "curl_global_init", a.global_init);
-        resolve(lib, "curl_easy_init", a.easy_init);
-        resolve(lib, "curl_easy_cleanup", a.easy_cleanup);
-        resolve(lib, "curl_easy_setopt", a.easy_setopt);
-        resolve(lib, "curl_easy_getinfo", a.easy_getinfo);
-        resolve(lib, "curl_easy_perform", a.easy_perform);
-        resolve(lib, "curl_easy_strerror", a.easy_strerror);
-        a.global_init(CURL_GLOBAL_DEFAULT);
-        return a;
-    }();
-    return api;
-}
-
-struct CurlFree {
-    void operator()(CURL* c) const noexcept { curl_lib().easy_cleanup(c); }
-};
-using Curl = std::unique_ptr<CURL, CurlFree>;
-
-Curl new_curl() {
-    Curl curl(curl_lib().easy_init());
-    if (!curl) throw Error(Errc::failed, "cannot initialise libcurl");
-    return curl;
-}
+const curl::Api& curl_lib() { return curl::api(); }
 
 // Where the bytes of one attempt go: a file (resumable) or memory.
 struct Sink {
@@ -151,7 +100,7 @@ struct Attempt {
 };
 
 Attempt perform(const std::string& url, Sink& sink, const DownloadOptions& opts) {
-    Curl curl = new_curl();
+    curl::Easy curl = curl::new_easy();
     CURL* c = curl.get();
     sink.curl = c;
     char errbuf[CURL_ERROR_SIZE] = {};
@@ -163,9 +112,7 @@ Attempt perform(const std::string& url, Sink& sink, const DownloadOptions& opts)
     curl_lib().easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
     curl_lib().easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     curl_lib().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_lib().easy_setopt(c, CURLOPT_USERAGENT,
-                           "karapace/"
-                           "0.1");
+    curl_lib().easy_setopt(c, CURLOPT_USERAGENT, curl::user_agent());
     curl_lib().easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
                            static_cast<long>(opts.connect_timeout.count()));
     curl_lib().easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, opts.low_speed_bytes);

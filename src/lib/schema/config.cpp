@@ -29,7 +29,7 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
                              const std::string& home) {
     detail::TomlSource src{source_name, Errc::failed, "docs/manifest.md (user configuration)"};
     toml::value root = detail::parse_toml(text, src);
-    TableReader top(src, root, "", {"mounts", "images"});
+    TableReader top(src, root, "", {"mounts", "images", "remote"});
     UserConfig cfg;
     cfg.source = source_name;
     if (auto mounts = top.table("mounts", {"allow"})) {
@@ -75,6 +75,26 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
             (std::string(key) == "arch" ? cfg.image_arch : cfg.bootstrap_mirror) = v;
         }
     }
+    if (auto remote = top.table("remote", {"url", "credentials"})) {
+        if (auto url = remote->string("url")) {
+            std::string u = detail::trim(*url);
+            if (u.empty() || detail::has_control_char(u) || u.find(' ') != std::string::npos)
+                fail_at(src, detail::value_position(*remote->find("url")),
+                        "key 'remote.url' must be a registry address, not " +
+                            detail::toml_basic_string(*url),
+                        "write url = \"https://registry.example.org/team\"");
+            cfg.remote_url = u;
+        }
+        if (auto creds = remote->table("credentials", {}, true)) {
+            for (const auto& host : creds->keys_in_order()) {
+                auto login = creds->table(host, {"username", "password"});
+                RegistryLogin l;
+                l.username = login->required_string("username");
+                l.password = login->required_string("password");
+                cfg.registry_credentials[host] = l;
+            }
+        }
+    }
     return cfg;
 }
 
@@ -89,7 +109,14 @@ UserConfig load_user_config(const std::string& path, const std::string& home) {
                     "fix the file's permissions or remove it");
     }
     try {
-        return parse_user_config(text, path, home);
+        auto cfg = parse_user_config(text, path, home);
+        // Passwords in a file others can read are as good as published.
+        if (!cfg.registry_credentials.empty() && (st.st_mode & 077) != 0)
+            log::warn(path,
+                      " holds registry passwords but is readable by other users; run: chmod "
+                      "600 ",
+                      path);
+        return cfg;
     } catch (const Error& e) {
         throw Error(
             e.code(), e.what(),

@@ -27,6 +27,7 @@ std::string_view dbus_error_name(Errc code) noexcept {
     case Errc::store: return "org.karapace.Error.StoreCorrupt";
     case Errc::permission: return "org.karapace.Error.PermissionDenied";
     case Errc::cancelled: return "org.karapace.Error.Cancelled";
+    case Errc::remote: return "org.karapace.Error.Remote";
     default: return "org.karapace.Error.Failed";
     }
 }

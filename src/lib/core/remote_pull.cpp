@@ -1,0 +1,340 @@
+// pull: an environment image from a registry becomes a built environment in this store. Every
+// blob is verified by digest while it streams in; the lock inside is checked against the
+// environment id it claims; the base image enters the image cache, the layers enter the store as
+// verified objects, the snapshot becomes the writable layer, and the records are written last,
+// under the store lock and a WAL entry, so a crash leaves either nothing or a usable environment.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <sstream>
+
+#include "core/engine_impl.hpp"
+#include "karapace/image/cache.hpp"
+#include "karapace/image/config.hpp"
+#include "karapace/remote/oci_image.hpp"
+#include "karapace/remote/registry.hpp"
+#include "karapace/schema/lock.hpp"
+#include "karapace/store/tar.hpp"
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/fault.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/json.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/time.hpp"
+
+namespace karapace::core {
+
+namespace {
+
+constexpr std::uint64_t config_limit = 16 * 1024 * 1024;
+
+std::string short_digest(const Digest& d) { return d.hex().substr(0, 12); }
+
+std::string current_dir() {
+    char buf[PATH_MAX];
+    if (::getcwd(buf, sizeof buf) == nullptr) return home_dir();
+    return buf;
+}
+
+// The lock inside the image, checked: it parses, its env_id is the hash of its own identity
+// fields, and it is the environment the image says it is.
+schema::LockFile checked_lock(const remote::EnvImage& img, const std::string& what) {
+    schema::LockFile lock;
+    try {
+        lock = schema::parse_lock(img.lock_text, "the lock inside " + what);
+        schema::verify_integrity(lock, "the lock inside " + what);
+    } catch (const Error& e) {
+        throw Error(Errc::remote,
+                    std::string("integrity check failed for ") + what + ": " + e.what(),
+                    "the image was altered after it was pushed, or by an incompatible tool; "
+                    "nothing was imported");
+    }
+    if (lock.env_id.str() != img.env_id)
+        throw Error(Errc::remote,
+                    "integrity check failed for " + what + ": its label says environment " +
+                        img.env_id + ", its lock computes to " + lock.env_id.str() +
+                        "; nothing was imported",
+                    "the image was altered after it was pushed; push it again from a good copy");
+    try {
+        (void)json::parse(img.manifest_json, "the manifest inside " + what);
+    } catch (const Error& e) {
+        throw Error(Errc::remote, e.what(), "nothing was imported");
+    }
+    return lock;
+}
+
+}  // namespace
+
+PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
+    auto& impl = *impl_;
+    if (o.name) store::validate_env_name(*o.name);
+    auto ref = remote::parse_reference(o.reference, remote::choose_remote(o.remote));
+    const std::string what = ref.str();
+    remote::RegistryClient client(ref, remote::Access::pull, remote::find_credentials(ref.host));
+
+    // 1. The manifest and the config: small, verified, and enough to decide what to fetch.
+    progress.step("fetching the manifest of " + what, 0, ProgressUnit::items);
+    remote::EnvImage img;
+    remote::FetchedManifest fetched;
+    try {
+        fetched = client.get_manifest();
+        auto parsed = remote::parse_manifest(fetched.body, fetched.media_type, what);
+        if (parsed.config_size > config_limit)
+            throw Error(Errc::remote, "the image config of " + what + " is larger than 16 MiB",
+                        "this is not a karapace environment");
+        img = remote::parse_config(client.fetch_blob(parsed.config_digest, config_limit), parsed,
+                                   what);
+    } catch (...) {
+        progress.finish(false);
+        throw;
+    }
+    progress.finish(true);
+    auto lock = checked_lock(img, what);
+    auto id = store::EnvId::parse(lock.env_id.str());
+    auto host_arch = remote::oci_architecture(image::host_arch());
+    if (!img.architecture.empty() && img.architecture != host_arch)
+        throw Error(
+            Errc::conflict,
+            what + " is an environment for " + img.architecture + ", this machine is " + host_arch,
+            "pull it on a " + img.architecture + " machine, or build the manifest here");
+
+    std::optional<remote::ImageLayer> base, snapshot;
+    std::vector<remote::ImageLayer> packages;
+    for (const auto& l : img.layers) {
+        if (l.role == remote::LayerRole::base) base = l;
+        if (l.role == remote::LayerRole::packages) packages.push_back(l);
+        if (l.role == remote::LayerRole::snapshot) snapshot = l;
+    }
+
+    PullResult r;
+    r.env_id = id.str();
+    r.short_id = id.short_id();
+    r.reference = what;
+    r.digest = fetched.digest.str();
+    auto& s = impl.store();
+
+    // 2. Already here? Then at most a snapshot is new.
+    std::optional<store::EnvMetadata> present;
+    if (s.metadata().exists(id)) present = s.metadata().get(id);
+    if (present) {
+        r.name = present->name.value_or("");
+        bool have_snapshot =
+            !snapshot || std::find(present->snapshots.begin(), present->snapshots.end(),
+                                   snapshot->digest) != present->snapshots.end();
+        if (have_snapshot) {
+            r.already_present = true;
+            r.layers_skipped = img.layers.size();
+            return r;
+        }
+    }
+    std::string name = o.name.value_or(img.name);
+    if (!present && !name.empty()) {
+        if (!store::valid_env_name(name))
+            throw Error(
+                Errc::usage,
+                what + " carries the name '" + name + "', which is not a valid environment name",
+                "give it one: karapace pull " + o.reference + " --name <name>");
+        if (auto holder = s.metadata().find_by_name(name))
+            throw Error(Errc::conflict,
+                        "the name '" + name + "' is already used by environment " +
+                            holder->short_id() + " in this store",
+                        "pull it under another name: karapace pull " + o.reference +
+                            " --name <other-name> (or rename the local one: karapace rename " +
+                            name + " <new-name>)");
+    }
+
+    auto staging = impl.make_staging("pull");
+    struct Cleanup {
+        Impl* impl;
+        std::string dir;
+        ~Cleanup() {
+            try {
+                impl->remove_tree(dir);
+            } catch (const std::exception& e) {
+                log::warn("cannot remove ", dir, ": ", e.what(), " (karapace gc will)");
+            }
+        }
+    } cleanup{&impl, staging};
+
+    // Streams a blob into a staging file, verified against its digest on the way.
+    auto download = [&](const remote::ImageLayer& l, const std::string& label) {
+        auto path = staging + "/" + l.digest.hex() + ".tar";
+        UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd) throw_errno(Errc::store, "cannot create " + path);
+        progress.step("downloading " + label + " (" + short_digest(l.digest) + ")", l.size,
+                      ProgressUnit::bytes);
+        try {
+            client.download_blob(l.digest, l.size, fd.get(), progress, label);
+        } catch (...) {
+            progress.finish(false);
+            throw;
+        }
+        progress.finish(true);
+        ++r.layers_pulled;
+        r.bytes_pulled += l.size;
+        return path;
+    };
+    // A layer the store holds intact is not fetched again (a damaged copy is).
+    auto have_object = [&](const Digest& d) {
+        if (!s.objects().exists(d)) return false;
+        if (s.objects().hash(d) == d) return true;
+        log::warn("the store's copy of layer ", d.str(), " is damaged; fetching it again");
+        s.objects().remove(d);
+        return false;
+    };
+
+    // 3. Every missing blob is downloaded and verified before anything enters the store, so a
+    // damaged or tampered image leaves nothing behind.
+    if (!base) throw Error(Errc::remote, what + " has no base layer");
+    image::ImageCache cache(impl.root);
+    std::optional<std::string> base_tar;
+    if (cache.find(lock.image_digest))
+        ++r.layers_skipped;
+    else
+        base_tar = download(*base, "the base layer");
+    std::vector<std::pair<Digest, std::string>> fetched_objects;  // digest, staging file
+    auto fetch_object = [&](const remote::ImageLayer& l, const std::string& label) {
+        if (have_object(l.digest))
+            ++r.layers_skipped;
+        else
+            fetched_objects.emplace_back(l.digest, download(l, label));
+    };
+    for (const auto& l : packages)
+        fetch_object(l, "the packages layer");
+    if (snapshot) fetch_object(*snapshot, "snapshot " + short_digest(snapshot->digest));
+
+    // 4. Into the store: the base image into the image cache under the digest the lock names,
+    // layers as objects (hashed again on the way in), the packages layers unpacked now so the
+    // first exec does not wait, and the snapshot unpacked as the writable layer.
+    if (base_tar) {
+        auto image_lock = cache.lock(lock.image_digest.hex(), progress);
+        if (!cache.find(lock.image_digest)) {
+            image::ImageRecord record;
+            record.reference = lock.pinned_image;
+            record.pinned_reference = lock.pinned_image;
+            record.digest = lock.image_digest;
+            record.size = base->size;
+            record.source = "registry";
+            record.arch = image::host_arch();
+            record.build = what;
+            record.created = now_rfc3339();
+            cache.install(*base_tar, record, progress);
+        }
+        ::unlink(base_tar->c_str());
+    }
+    for (const auto& [digest, path] : fetched_objects) {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno(Errc::store, "cannot open " + path);
+        auto got = s.objects().put_fd(fd.get());
+        if (got != digest)
+            throw Error(Errc::store, "layer " + digest.str() + " changed on its way into the store",
+                        "check the disk; run karapace verify-store");
+        ::unlink(path.c_str());
+    }
+    for (const auto& l : packages) {
+        progress.step("unpacking the packages layer", 0, ProgressUnit::items);
+        impl.unpacked_layer(l.digest);
+        progress.finish(true);
+    }
+    std::uint64_t snapshot_entries = 0;
+    const std::string upper = staging + "/upper";
+    if (snapshot && !present) {
+        progress.step("unpacking snapshot " + short_digest(snapshot->digest), 0,
+                      ProgressUnit::items);
+        auto fd = s.objects().open(snapshot->digest);
+        const std::string count_file = staging + "/entries";
+        impl.as_container_root([&] {
+            store::UnpackOptions uo;
+            auto stats = store::unpack_tar_fd(fd.get(), upper, uo);
+            write_file_atomic(count_file, std::to_string(stats.entries));
+        });
+        snapshot_entries = std::stoull(read_file(count_file));
+        progress.finish(true);
+    }
+    if (!present) make_dirs(upper, 0755);
+
+    // 5. The records, last, under the lock.
+    progress.step("recording the environment", 0, ProgressUnit::items);
+    auto layer_record = [&](const remote::ImageLayer& l, store::LayerKind kind,
+                            std::optional<Digest> parent, std::uint64_t entries) {
+        if (s.layers().exists(l.digest)) return;
+        store::Layer rec;
+        rec.digest = l.digest;
+        rec.kind = kind;
+        rec.parent = parent;
+        rec.size = l.size;
+        rec.created = now_rfc3339();
+        rec.file_count = entries;
+        s.layers().put(rec);
+    };
+    std::optional<Digest> top;
+    {
+        auto guard = impl.lock_exclusive();
+        auto op = s.wal().begin("pull", id.str());
+        for (const auto& l : packages) {
+            layer_record(l, store::LayerKind::packages, top, 0);
+            top = l.digest;
+        }
+        if (snapshot) layer_record(*snapshot, store::LayerKind::snapshot, top, snapshot_entries);
+        fault_point("pull-records");
+
+        if (present || s.metadata().exists(id)) {
+            // Present before (or pulled meanwhile by another process): add the snapshot only.
+            auto m = s.metadata().get(id);
+            if (snapshot && std::find(m.snapshots.begin(), m.snapshots.end(), snapshot->digest) ==
+                                m.snapshots.end()) {
+                m.snapshots.push_back(snapshot->digest);
+                s.metadata().put(m);
+                r.snapshot_added = snapshot->digest.hex();
+            } else {
+                r.already_present = true;
+            }
+            r.name = m.name.value_or("");
+            op.commit();
+            progress.finish(true);
+            return r;
+        }
+        if (!name.empty())
+            if (auto holder = s.metadata().find_by_name(name))
+                throw Error(Errc::conflict,
+                            "the name '" + name + "' was taken by environment " +
+                                holder->short_id() + " during the pull",
+                            "pull it under another name: karapace pull " + o.reference +
+                                " --name <other-name>");
+
+        auto manifest_obj = s.objects().put(img.manifest_json);
+        auto lock_obj = s.objects().put(img.lock_text);
+        auto env_dir = impl.layout().env_dir(id);
+        op.add_step(store::RemoveTree{impl.layout().relative(env_dir)});
+        impl.remove_tree(env_dir);  // debris of an environment whose record is gone
+        make_dirs(env_dir, 0755);
+        if (::rename(upper.c_str(), (env_dir + "/upper").c_str()) != 0)
+            throw_errno(Errc::store, "cannot move the writable layer into " + env_dir);
+        make_dirs(env_dir + "/work", 0700);
+        fault_point("pull-env-dir");
+
+        auto m = store::make_metadata(id);
+        op.add_step(store::RemoveFile{impl.layout().relative(impl.layout().metadata_path(id))});
+        m.state = store::EnvState::built;
+        m.manifest_object = manifest_obj;
+        m.lock_digest = lock_obj;
+        for (const auto& l : packages)
+            m.layers.push_back(l.digest);
+        if (snapshot) m.snapshots.push_back(snapshot->digest);
+        m.base_image_ref = lock.pinned_image;
+        m.base_image_digest = lock.image_digest;
+        m.manifest_dir = current_dir();
+        if (!name.empty()) m.name = name;
+        s.metadata().put(m);
+        fault_point("pull-metadata");
+        op.commit();
+    }
+    progress.finish(true);
+    r.name = name;
+    return r;
+}
+
+}  // namespace karapace::core

@@ -1,0 +1,226 @@
+#include "karapace/remote/auth.hpp"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <cctype>
+#include <cstdlib>
+
+#include "karapace/schema/config.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+
+namespace karapace::remote {
+
+namespace {
+
+constexpr std::size_t auth_file_limit = 4 * 1024 * 1024;
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool is_token_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+struct Cursor {
+    std::string_view s;
+    std::size_t i = 0;
+    bool done() const { return i >= s.size(); }
+    void skip_space() {
+        while (!done() && (s[i] == ' ' || s[i] == '\t'))
+            ++i;
+    }
+    void skip_space_and_commas() {
+        while (!done() && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+            ++i;
+    }
+    std::string token() {
+        std::size_t start = i;
+        while (!done() && is_token_char(s[i]))
+            ++i;
+        return std::string(s.substr(start, i - start));
+    }
+    // Unquoted values should be tokens, but realms are sent bare often enough (URLs): read up to
+    // the next comma or space.
+    std::string bare() {
+        std::size_t start = i;
+        while (!done() && s[i] != ',' && s[i] != ' ' && s[i] != '\t')
+            ++i;
+        return std::string(s.substr(start, i - start));
+    }
+    std::string quoted() {  // at the opening quote
+        std::string out;
+        ++i;
+        while (!done() && s[i] != '"') {
+            if (s[i] == '\\' && i + 1 < s.size()) ++i;
+            out += s[i++];
+        }
+        if (!done()) ++i;
+        return out;
+    }
+};
+
+// "https://host:5000/v1/" -> "host:5000"
+std::string normalise_auth_key(std::string_view key) {
+    if (auto p = key.find("://"); p != std::string_view::npos) key = key.substr(p + 3);
+    if (auto slash = key.find('/'); slash != std::string_view::npos) key = key.substr(0, slash);
+    return lower(key);
+}
+
+std::optional<std::string> env(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+}
+
+}  // namespace
+
+std::vector<Challenge> parse_www_authenticate(std::string_view value) {
+    std::vector<Challenge> out;
+    Cursor c{value};
+    while (true) {
+        c.skip_space_and_commas();
+        if (c.done()) break;
+        std::string scheme = c.token();
+        if (scheme.empty()) break;
+        Challenge ch;
+        ch.scheme = lower(scheme);
+        // auth-params: key=value or key="quoted", separated by commas. A token followed by
+        // whitespace and another token (no '=') starts the next challenge.
+        while (true) {
+            c.skip_space_and_commas();
+            if (c.done()) break;
+            std::size_t mark = c.i;
+            std::string key = c.token();
+            c.skip_space();
+            if (key.empty() || c.done() || c.s[c.i] != '=') {
+                c.i = mark;
+                break;
+            }
+            ++c.i;
+            c.skip_space();
+            std::string v = (!c.done() && c.s[c.i] == '"') ? c.quoted() : c.bare();
+            ch.params[lower(key)] = v;
+        }
+        out.push_back(std::move(ch));
+        if (c.i < value.size() && !is_token_char(value[c.i]) && value[c.i] != ' ' &&
+            value[c.i] != ',')
+            break;  // garbage: stop rather than loop
+    }
+    return out;
+}
+
+std::string base64_encode(std::string_view data) {
+    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(data.data()),
+                            static_cast<int>(data.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    std::string clean;
+    for (char ch : text)
+        if (!std::isspace(static_cast<unsigned char>(ch))) clean += ch;
+    if (clean.size() % 4 != 0) return std::nullopt;
+    for (char ch : clean)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/' || ch == '='))
+            return std::nullopt;
+    std::string out(clean.size() / 4 * 3 + 1, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(clean.data()),
+                            static_cast<int>(clean.size()));
+    if (n < 0) return std::nullopt;
+    std::size_t len = static_cast<std::size_t>(n);
+    // EVP_DecodeBlock counts padding as zero bytes.
+    if (!clean.empty() && clean.back() == '=') --len;
+    if (clean.size() > 1 && clean[clean.size() - 2] == '=') --len;
+    out.resize(len);
+    return out;
+}
+
+std::string basic_authorization(const Credentials& c) {
+    return "Basic " + base64_encode(c.username + ":" + c.password);
+}
+
+std::optional<Credentials> credentials_from_auth_json(std::string_view json, std::string_view host,
+                                                      const std::string& source) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(json, ec);
+    if (ec || !doc.is_object()) {
+        log::warn("ignoring ", source, ": not a JSON object");
+        return std::nullopt;
+    }
+    auto* auths = doc.as_object().if_contains("auths");
+    if (auths == nullptr || !auths->is_object()) return std::nullopt;
+    const std::string want = lower(host);
+    for (const auto& [key, entry] : auths->as_object()) {
+        if (normalise_auth_key(key) != want || !entry.is_object()) continue;
+        auto* auth = entry.as_object().if_contains("auth");
+        if (auth == nullptr || !auth->is_string()) continue;
+        auto decoded = base64_decode(std::string_view(auth->as_string()));
+        auto colon = decoded ? decoded->find(':') : std::string::npos;
+        if (colon == std::string::npos) {
+            log::warn("ignoring the entry for ", key, " in ", source,
+                      ": its auth value is not base64 of user:password");
+            continue;
+        }
+        return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), source};
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> auth_file_candidates() {
+    std::vector<std::string> out;
+    if (auto f = env("REGISTRY_AUTH_FILE")) out.push_back(*f);
+    if (auto run = env("XDG_RUNTIME_DIR")) out.push_back(*run + "/containers/auth.json");
+    out.push_back(xdg_config_home() + "/containers/auth.json");
+    if (auto docker = env("DOCKER_CONFIG"))
+        out.push_back(*docker + "/config.json");
+    else
+        out.push_back(home_dir() + "/.docker/config.json");
+    return out;
+}
+
+std::optional<Credentials> find_credentials(std::string_view host) {
+    auto config = schema::load_user_config();
+    const std::string want = lower(host);
+    for (const auto& [key, login] : config.registry_credentials)
+        if (lower(key) == want) return Credentials{login.username, login.password, config.source};
+    for (const auto& path : auth_file_candidates()) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) continue;
+        std::string text;
+        try {
+            text = read_file_limited(path, auth_file_limit);
+        } catch (const Error& e) {
+            log::warn("cannot read ", path, ": ", e.what());
+            continue;
+        }
+        if (auto c = credentials_from_auth_json(text, host, path)) return c;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> token_from_response(std::string_view json) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(json, ec);
+    if (ec || !doc.is_object()) return std::nullopt;
+    for (const char* key : {"token", "access_token"})
+        if (auto* t = doc.as_object().if_contains(key);
+            t && t->is_string() && !t->as_string().empty())
+            return std::string(t->as_string());
+    return std::nullopt;
+}
+
+}  // namespace karapace::remote

@@ -1,0 +1,62 @@
+#include "util/curl_lib.hpp"
+
+#include <dlfcn.h>
+
+#include "karapace/util/error.hpp"
+#include "karapace_config.h"
+
+namespace karapace::curl {
+
+namespace {
+
+template <typename F>
+void resolve(void* lib, const char* name, F& fn) {
+    fn = reinterpret_cast<F>(::dlsym(lib, name));
+    if (fn == nullptr)
+        throw Error(Errc::unavailable, std::string("libcurl lacks ") + name,
+                    "install a libcurl 7.85 or newer (Debian: libcurl4)");
+}
+
+}  // namespace
+
+const Api& api() {
+    static Api loaded = [] {
+        void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr)
+            throw Error(Errc::unavailable, std::string("cannot load libcurl: ") + ::dlerror(),
+                        "install libcurl (Debian: apt-get install libcurl4)");
+        Api a{};
+        resolve(lib, "curl_global_init", a.global_init);
+        resolve(lib, "curl_easy_init", a.easy_init);
+        resolve(lib, "curl_easy_cleanup", a.easy_cleanup);
+        resolve(lib, "curl_easy_setopt", a.easy_setopt);
+        resolve(lib, "curl_easy_getinfo", a.easy_getinfo);
+        resolve(lib, "curl_easy_perform", a.easy_perform);
+        resolve(lib, "curl_easy_strerror", a.easy_strerror);
+        resolve(lib, "curl_slist_append", a.slist_append);
+        resolve(lib, "curl_slist_free_all", a.slist_free_all);
+        a.global_init(CURL_GLOBAL_DEFAULT);
+        return a;
+    }();
+    return loaded;
+}
+
+Easy new_easy() {
+    Easy easy(api().easy_init());
+    if (!easy) throw Error(Errc::failed, "cannot initialise libcurl");
+    return easy;
+}
+
+HeaderList::~HeaderList() {
+    if (list_ != nullptr) api().slist_free_all(list_);
+}
+
+void HeaderList::add(const std::string& line) {
+    curl_slist* next = api().slist_append(list_, line.c_str());
+    if (next == nullptr) throw Error(Errc::failed, "out of memory building HTTP headers");
+    list_ = next;
+}
+
+const char* user_agent() { return "karapace/" KARAPACE_VERSION; }
+
+}  // namespace karapace::curl

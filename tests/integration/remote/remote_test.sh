@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# push and pull against real registries on 127.0.0.1: Debian's docker-registry (open, and behind
+# htpasswd Basic auth) and a small token service for the Bearer flow. A busybox environment with a
+# committed file is pushed, checked with curl as a valid OCI image, pushed again (nothing sent),
+# pulled into a fresh store and run; then tampering, missing tags, unreachable registries, name
+# clashes and credentials. Runs as the invoking user, then (as root) as the unprivileged user.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+kp=${1:?usage: remote_test.sh KARAPACE}
+src=${KARAPACE_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
+
+command -v docker-registry >/dev/null || kp_skip "docker-registry is not installed (scripts/setup installs it)"
+command -v htpasswd >/dev/null || kp_skip "htpasswd is not installed (apache2-utils; scripts/setup installs it)"
+command -v curl >/dev/null || kp_skip "curl is not installed"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Starts docker-registry with its own config on a free port; prints the port. $3: htpasswd file.
+start_registry() {
+  local dir=$1 port auth=${2:-}
+  port=$(free_port)
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: error}"
+    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
+    echo "http: {addr: 127.0.0.1:$port}"
+    [ -n "$auth" ] && echo "auth: {htpasswd: {realm: karapace-test, path: $auth}}"
+  } > "$dir/config.yml"
+  # umask 000: the unprivileged run tampers with blobs in the storage directory too.
+  ( umask 000; exec docker-registry serve "$dir/config.yml" ) >"$dir/log" 2>&1 &
+  echo $! > "$dir/pid"
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "$port"; return; }
+    sleep 0.1
+  done
+  cat "$dir/log" >&2
+  kp_fail "docker-registry did not start"
+}
+
+scenario() {
+  local work=$1 tarball=$2 port=$3 aport=$4 tport=$5 regdata=$6
+  local user; user=$(id -un)
+  local reg="http://127.0.0.1:$port"
+  k() { "$kp" --store "$work/store" "$@"; }
+  k2() { "$kp" --store "$work/store2" "$@"; }
+  json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+  mkdir -p "$work/proj"
+  cat > "$work/proj/karapace.toml" <<TOML
+manifest_version = 1
+[base]
+image = "file://$tarball"
+TOML
+  cd "$work/proj"
+  k build --name bb >/dev/null
+  k exec --root bb -- sh -c 'echo pushed-by-karapace > /etc/remote-file'
+  k commit bb >/dev/null
+  id=$(k --json inspect bb | json '["env_id"]')
+
+  out=$(k --json push bb --remote "$reg" --tag "$user/bb:v1")
+  [ "$(echo "$out" | json '["layers_pushed"]')" = 2 ] || kp_fail "first push did not send base + snapshot: $out"
+  [ "$(echo "$out" | json '["uncommitted_changes"]')" = False ] || kp_fail "push saw uncommitted changes after commit: $out"
+  digest=$(echo "$out" | json '["digest"]')
+  kp_ok "push sends the base layer and the snapshot"
+
+  # The registry serves a valid OCI image whose blobs hash to their digests.
+  python3 - "$reg" "$user/bb" v1 "$digest" "$id" <<'PY' || kp_fail "the registry does not hold a valid OCI image"
+import hashlib, json, sys, urllib.request
+reg, repo, tag, digest, env_id = sys.argv[1:]
+def get(path, accept=None):
+    req = urllib.request.Request(reg + "/v2/" + repo + path)
+    if accept: req.add_header("Accept", accept)
+    return urllib.request.urlopen(req).read()
+def check(desc, body):
+    assert "sha256:" + hashlib.sha256(body).hexdigest() == desc["digest"], desc
+    assert len(body) == desc["size"], desc
+body = get("/manifests/" + tag, "application/vnd.oci.image.manifest.v1+json")
+assert "sha256:" + hashlib.sha256(body).hexdigest() == digest
+m = json.loads(body)
+assert m["schemaVersion"] == 2 and m["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+assert m["config"]["mediaType"] == "application/vnd.oci.image.config.v1+json"
+config = get("/blobs/" + m["config"]["digest"])
+check(m["config"], config)
+c = json.loads(config)
+assert c["rootfs"]["diff_ids"] == [l["digest"] for l in m["layers"]]
+assert [l["annotations"]["org.karapace.layer"] for l in m["layers"]] == ["base", "snapshot"]
+assert c["config"]["Labels"]["org.karapace.env-id"] == env_id
+for l in m["layers"]:
+    assert l["mediaType"] == "application/vnd.oci.image.layer.v1.tar"
+    check(l, get("/blobs/" + l["digest"]))
+PY
+  kp_ok "the registry serves an OCI manifest, config and layers that match their digests"
+
+  out=$(k --json push bb --remote "$reg" --tag "$user/bb:v1")
+  [ "$(echo "$out" | json '["layers_pushed"]')" = 0 ] || kp_fail "second push sent layers again: $out"
+  [ "$(echo "$out" | json '["layers_skipped"]')" = 2 ] || kp_fail "second push did not skip both layers: $out"
+  [ "$(echo "$out" | json '["digest"]')" = "$digest" ] || kp_fail "the same environment gave another manifest"
+  kp_ok "pushing again sends nothing and gives the same manifest digest"
+
+  cd /
+  out=$(k2 --json pull "127.0.0.1:$port/$user/bb:v1")
+  [ "$(echo "$out" | json '["env_id"]')" = "$id" ] || kp_fail "pull gave another env_id: $out"
+  [ "$(k2 exec bb -- cat /etc/remote-file)" = pushed-by-karapace ] || kp_fail "the pulled environment lacks the committed file"
+  [ "$(k2 --json inspect bb | json '["state"]')" = built ] || kp_fail "the pulled environment is not built"
+  k2 verify-store >/dev/null || kp_fail "verify-store fails after pull"
+  kp_ok "pull into a fresh store: same env_id, exec sees the committed file, store verifies"
+
+  out=$(k2 pull "127.0.0.1:$port/$user/bb@$digest")
+  kp_contains "$out" "already here"
+  kp_ok "pulling what is already here (by digest) is a no-op that says so"
+
+  # Another environment called bb: the pull is refused until it gets another name.
+  mkdir -p "$work/other"
+  printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[runtime]\nnetwork_isolation = true\n' "$tarball" > "$work/other/karapace.toml"
+  "$kp" --store "$work/store3" build --name bb "$work/other/karapace.toml" >/dev/null
+  set +e
+  err=$("$kp" --store "$work/store3" pull "127.0.0.1:$port/$user/bb:v1" 2>&1); s=$?
+  set -e
+  [ $s != 0 ] || kp_fail "a pull over an existing name was accepted"
+  kp_contains "$err" "--name"
+  "$kp" --store "$work/store3" pull "127.0.0.1:$port/$user/bb:v1" --name bb-remote >/dev/null
+  [ "$("$kp" --store "$work/store3" exec bb-remote -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "pull --name did not give a usable environment"
+  kp_ok "a name clash is refused with a pointer to --name, which works"
+
+  # A relative reference on the default remote from config.toml, with a repository prefix.
+  mkdir -p "$work/cfg/karapace"
+  printf '[remote]\nurl = "%s/%s"\n' "$reg" "$user" > "$work/cfg/karapace/config.toml"
+  out=$(XDG_CONFIG_HOME="$work/cfg" "$kp" --store "$work/store5" --json pull bb:v1)
+  [ "$(echo "$out" | json '["env_id"]')" = "$id" ] || kp_fail "pull through [remote] url failed: $out"
+  kp_ok "references without a host resolve on [remote] url"
+
+  # Tampering: one changed byte in the snapshot blob in the registry's storage.
+  snap=$(k --json snapshots bb | json '[0]["id"]')
+  blob="$regdata/docker/registry/v2/blobs/sha256/${snap:0:2}/$snap/data"
+  [ -f "$blob" ] || kp_fail "no blob file at $blob"
+  cp "$blob" "$work/blob.bak"
+  printf 'X' | dd of="$blob" bs=1 seek=700 conv=notrunc 2>/dev/null
+  set +e
+  err=$("$kp" --store "$work/store4" pull "127.0.0.1:$port/$user/bb:v1" 2>&1); s=$?
+  set -e
+  cp "$work/blob.bak" "$blob"
+  [ $s = 1 ] || kp_fail "pull of a tampered image gave $s, not 1: $err"
+  kp_contains "$err" "integrity"
+  [ "$("$kp" --store "$work/store4" --json list)" = "[]" ] || kp_fail "a tampered pull left an environment"
+  [ -z "$(ls -A "$work/store4/env" 2>/dev/null)" ] || kp_fail "a tampered pull left an env directory"
+  kp_ok "a tampered blob fails the pull with an integrity error and leaves no environment"
+
+  # A crash after the metadata record is written but before the WAL entry is closed: the next
+  # command rolls the pull back, and pulling again works.
+  set +e
+  KARAPACE_FAULT=pull-metadata "$kp" --store "$work/store7" pull "127.0.0.1:$port/$user/bb:v1" >/dev/null 2>&1; s=$?
+  set -e
+  [ $s = 137 ] || kp_fail "the fault point pull-metadata was not reached (status $s)"
+  [ "$("$kp" --store "$work/store7" --json list)" = "[]" ] || kp_fail "a crashed pull left an environment"
+  [ -z "$(ls -A "$work/store7/env" 2>/dev/null)" ] || kp_fail "a crashed pull left an env directory"
+  "$kp" --store "$work/store7" pull "127.0.0.1:$port/$user/bb:v1" >/dev/null
+  [ "$("$kp" --store "$work/store7" exec bb -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "pulling again after a crash did not give a usable environment"
+  kp_ok "a pull killed before its WAL entry closes is rolled back; pulling again works"
+
+  set +e
+  err=$(k2 pull "127.0.0.1:$port/$user/bb:nope" 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "a missing tag gave $s"
+  kp_contains "$err" "has no tag 'nope'"
+  dead=$(free_port)
+  set +e
+  err=$(k2 pull "127.0.0.1:$dead/$user/bb:v1" 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "an unreachable registry gave $s"
+  kp_contains "$err" "cannot reach the registry"
+  kp_ok "a missing tag and an unreachable registry are clear errors (exit 1)"
+
+  # Basic auth (htpasswd, bcrypt): no credentials, wrong ones, right ones from an auth file.
+  local areg="127.0.0.1:$aport/$user/bb:v1"
+  set +e
+  err=$(REGISTRY_AUTH_FILE=/nonexistent k push bb --tag "$areg" 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "push without credentials gave $s"
+  kp_contains "$err" "wants credentials"
+  printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}' "$aport" "$(printf alice:wrong | base64)" > "$work/bad.json"
+  set +e
+  err=$(REGISTRY_AUTH_FILE="$work/bad.json" k push bb --tag "$areg" 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "push with a wrong password gave $s"
+  kp_contains "$err" "refused the credentials of 'alice'"
+  printf '{"auths": {"http://127.0.0.1:%s/v1/": {"auth": "%s"}}}' "$aport" "$(printf alice:s3cret | base64)" > "$work/good.json"
+  REGISTRY_AUTH_FILE="$work/good.json" k push bb --tag "$areg" >/dev/null
+  REGISTRY_AUTH_FILE="$work/good.json" "$kp" --store "$work/store6" pull "$areg" >/dev/null
+  [ "$("$kp" --store "$work/store6" exec bb -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "the environment pulled with Basic auth is not usable"
+  kp_ok "Basic auth: refused without credentials and with a wrong password, works with an auth file"
+
+  # Bearer tokens: credentials from config.toml are sent to the token service.
+  set +e
+  err=$(REGISTRY_AUTH_FILE=/nonexistent k2 pull "127.0.0.1:$tport/team/bb:v1" 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "pull from the token registry without credentials gave $s"
+  kp_contains "$err" "wants credentials"
+  mkdir -p "$work/tcfg/karapace"
+  printf '[remote.credentials."127.0.0.1:%s"]\nusername = "alice"\npassword = "s3cret"\n' "$tport" > "$work/tcfg/karapace/config.toml"
+  chmod 600 "$work/tcfg/karapace/config.toml"
+  set +e
+  err=$(XDG_CONFIG_HOME="$work/tcfg" REGISTRY_AUTH_FILE=/nonexistent k2 pull "127.0.0.1:$tport/team/bb:v1" 2>&1); s=$?
+  set -e
+  kp_contains "$err" "has no tag 'v1'"
+  kp_ok "Bearer flow: a token from the token service with the configured credentials is accepted"
+}
+
+fixtures=$(mktemp -d /tmp/karapace-remote.XXXXXX)
+chmod 755 "$fixtures"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$fixtures" 2>/dev/null || true
+}
+trap cleanup EXIT
+tarball=$(sh "$src/tests/fixtures/make-busybox-rootfs.sh" "$fixtures/img")
+chmod -R a+rX "$fixtures/img"
+
+port=$(start_registry "$fixtures/reg")
+pids+=("$(cat "$fixtures/reg/pid")")
+htpasswd -Bbc "$fixtures/htpasswd" alice s3cret 2>/dev/null
+aport=$(start_registry "$fixtures/areg" "$fixtures/htpasswd")
+pids+=("$(cat "$fixtures/areg/pid")")
+python3 "$here/token_registry.py" > "$fixtures/tport" &
+pids+=("$!")
+for _ in $(seq 50); do [ -s "$fixtures/tport" ] && break; sleep 0.1; done
+tport=$(cat "$fixtures/tport")
+[ -n "$tport" ] || kp_fail "the token registry did not start"
+
+echo "# as $(id -un)"
+( scenario "$fixtures/self" "$tarball" "$port" "$aport" "$tport" "$fixtures/reg/data" )
+
+if kp_have_test_user; then
+  user=${KARAPACE_TEST_USER:-kptest}
+  mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"
+  echo "# as $user"
+  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains free_port); set -euo pipefail; kp=$kp; scenario $fixtures/user $tarball $port $aport $tport $fixtures/reg/data"
+else
+  echo "# skipped the unprivileged run: not root or no test user (scripts/test creates it)"
+fi
+echo "remote: all checks passed"
