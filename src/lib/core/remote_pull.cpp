@@ -189,12 +189,22 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     // 3. Every missing blob is downloaded and verified before anything enters the store, so a
     // damaged or tampered image leaves nothing behind.
     if (!base) throw Error(Errc::remote, what + " has no base layer");
+    // The image the lock names, if this machine downloaded and verified it itself, is the base.
+    // Otherwise the registry's base layer is cached under its own digest: never under the lock's
+    // image digest, which a local build trusts as "the verified original" — an image that claims
+    // a well-known base in its lock must not be able to stand in for that base in later builds.
     image::ImageCache cache(impl.root);
     std::optional<std::string> base_tar;
-    if (cache.find(lock.image_digest))
+    Digest base_digest = lock.image_digest;
+    if (cache.find(lock.image_digest)) {
         ++r.layers_skipped;
-    else
-        base_tar = download(*base, "the base layer");
+    } else {
+        base_digest = base->digest;
+        if (cache.find(base_digest))
+            ++r.layers_skipped;
+        else
+            base_tar = download(*base, "the base layer");
+    }
     std::vector<std::pair<Digest, std::string>> fetched_objects;  // digest, staging file
     auto fetch_object = [&](const remote::ImageLayer& l, const std::string& label) {
         if (have_object(l.digest))
@@ -206,16 +216,16 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         fetch_object(l, "the packages layer");
     if (snapshot) fetch_object(*snapshot, "snapshot " + short_digest(snapshot->digest));
 
-    // 4. Into the store: the base image into the image cache under the digest the lock names,
+    // 4. Into the store: the base layer into the image cache under its own digest,
     // layers as objects (hashed again on the way in), the packages layers unpacked now so the
     // first exec does not wait, and the snapshot unpacked as the writable layer.
     if (base_tar) {
-        auto image_lock = cache.lock(lock.image_digest.hex(), progress);
-        if (!cache.find(lock.image_digest)) {
+        auto image_lock = cache.lock(base_digest.hex(), progress);
+        if (!cache.find(base_digest)) {
             image::ImageRecord record;
-            record.reference = lock.pinned_image;
-            record.pinned_reference = lock.pinned_image;
-            record.digest = lock.image_digest;
+            record.reference = what;
+            record.pinned_reference = what;
+            record.digest = base_digest;
             record.size = base->size;
             record.source = "registry";
             record.arch = image::host_arch();
@@ -325,7 +335,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
             m.layers.push_back(l.digest);
         if (snapshot) m.snapshots.push_back(snapshot->digest);
         m.base_image_ref = lock.pinned_image;
-        m.base_image_digest = lock.image_digest;
+        m.base_image_digest = base_digest;
         m.manifest_dir = current_dir();
         if (!name.empty()) m.name = name;
         s.metadata().put(m);

@@ -103,6 +103,11 @@ PY
   [ "$(k2 exec bb -- cat /etc/remote-file)" = pushed-by-karapace ] || kp_fail "the pulled environment lacks the committed file"
   [ "$(k2 --json inspect bb | json '["state"]')" = built ] || kp_fail "the pulled environment is not built"
   k2 verify-store >/dev/null || kp_fail "verify-store fails after pull"
+  # The registry's base is cached under its own digest, never under the image digest the lock
+  # claims: a later local build must not take it for the verified original.
+  claimed=$(sed -n 's/^digest = "sha256:\(.*\)"/\1/p' "$work/proj/karapace.lock" | head -n 1)
+  [ -n "$claimed" ] || kp_fail "no image digest in the lock"
+  k2 --json images | grep -q "$claimed" && kp_fail "the pulled base was cached under the lock's image digest"
   kp_ok "pull into a fresh store: same env_id, exec sees the committed file, store verifies"
 
   out=$(k2 pull "127.0.0.1:$port/$user/bb@$digest")
