@@ -211,7 +211,12 @@ DesktopEntry make_launcher(const AppEntry& app, const LaunchTarget& target,
         out.set(main_group, "Actions", list);
     }
     if (!icon.empty()) {
-        out.remove(main_group, "Icon");
+        // Localised icons would name files of the environment; the copy serves every locale.
+        for (auto& g : out.groups())
+            if (g.name == main_group)
+                std::erase_if(g.lines, [](const DesktopLine& l) {
+                    return l.key == "Icon" && !l.locale.empty();
+                });
         out.set(main_group, "Icon", escape_value(icon));
     }
     // Window managers match windows to launchers by this class or app id; the launcher's file

@@ -46,6 +46,11 @@ void validate_app_name(std::string_view name) {
 void validate_command(std::string_view command) {
     std::string_view rest = command;
     if (!rest.empty() && rest.front() == '/') {
+        if (command.back() == '/')
+            throw Error(
+                Errc::usage,
+                "cannot export command '" + std::string(command) + "': it names a directory",
+                "give the path of the executable file inside the environment");
         rest.remove_prefix(1);
         while (!rest.empty()) {
             auto slash = rest.find('/');
