@@ -21,7 +21,11 @@ using EnvRecord = sdbus::Struct<std::string, std::string, std::string, std::stri
 // (id, created, size, files)
 using SnapshotRecord = sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t>;
 
+// (kind, name, source, files) of an exported application or command
+using ExportRecord = sdbus::Struct<std::string, std::string, std::string, std::vector<std::string>>;
+
 EnvRecord encode_summary(const core::EnvSummary& env);
+std::vector<ExportRecord> encode_exports(const std::vector<core::ExportedItem>& items);
 ResultMap encode_details(const core::EnvDetails& env);
 ResultMap encode_build(const core::BuildResult& result);
 ResultMap encode_commit(const std::string& env_id, const core::SnapshotInfo& snapshot);
@@ -32,5 +36,7 @@ ResultMap encode_verify(const core::VerifySummary& summary);
 // Build/Rebuild options: name (s), locked (b), offline (b), require_pinned_image (b). An unknown
 // key or a value of the wrong type is Error(usage) naming it.
 core::BuildOptions decode_build_options(const std::string& manifest_path, const ResultMap& options);
+// Export options: bin_dir (s, absolute).
+void decode_export_options(const ResultMap& options, core::ExportOptions& out);
 
 }  // namespace karapace::dbus
