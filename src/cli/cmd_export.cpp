@@ -43,8 +43,10 @@ int run_export(const Invocation& inv, Output& out) {
     o.apps = inv.positional_list("app");
     o.bins = inv.values("bin");
     o.refresh = o.apps.empty() && o.bins.empty();
-    if (auto dir = inv.value("bin-dir"); !dir.empty())
+    if (auto dir = inv.value("bin-dir"); !dir.empty()) {
+        if (dir == "~" || dir.starts_with("~/")) dir = home_dir() + dir.substr(1);
         o.bin_dir = lexically_absolute(dir, std::filesystem::current_path().string());
+    }
     auto report = engine.export_items(o);
     for (const auto& w : report.warnings)
         log::warn(w);

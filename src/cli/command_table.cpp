@@ -77,8 +77,8 @@ constexpr std::array export_flags{
       "also export command CMD (a name in the environment's PATH or an absolute path) as a "
       "wrapper script (repeatable)",
       false, nullptr},
-    F{"bin-dir", 0, V, ValueType::dir, "DIR", "~/.local/bin", "where command wrappers go", false,
-      nullptr},
+    F{"bin-dir", 0, V, ValueType::dir, "DIR", "",
+      "where command wrappers go (default: ~/.local/bin)", false, nullptr},
     F{"list", 0, B, ValueType::text, "", "", "list what is exported from the environment", false,
       nullptr},
 };
@@ -242,6 +242,10 @@ constexpr std::array command_table{
                 "failed before the command ran, 126 that it is not executable, 127 that it was "
                 "not found.",
                 env_arg, exec_flags, Trailing::required, "CMD", "", run_exec},
+    CommandSpec{"stop", running, "Stop every process running in an environment",
+                "Sends SIGTERM to every session of the environment, then SIGKILL after the "
+                "timeout.",
+                env_arg, stop_flags, Trailing::none, "", "", run_stop},
     CommandSpec{"export", desktop, "Put an environment's applications in the host menu",
                 "Writes a launcher to $XDG_DATA_HOME/applications for each application (found by "
                 "its desktop-file id or executable name in the environment), with its icons, so "
@@ -261,10 +265,6 @@ constexpr std::array command_table{
                 export_args, unexport_flags, Trailing::none, "",
                 R"({"env": ENV, "removed": [{"kind", "name", "source", "files"}, ...]})",
                 run_unexport},
-    CommandSpec{"stop", running, "Stop every process running in an environment",
-                "Sends SIGTERM to every session of the environment, then SIGKILL after the "
-                "timeout.",
-                env_arg, stop_flags, Trailing::none, "", "", run_stop},
     CommandSpec{"freeze",
                 drift,
                 "Make an environment read-only",

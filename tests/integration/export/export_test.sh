@@ -176,8 +176,11 @@ TOML
   [ "$(grep -c '^arg=' "$HOME/hello.out")" = 3 ] || kp_fail "the wrapper changed the arguments: $(cat "$HOME/hello.out")"
   kp_contains "$(cat "$HOME/hello.out")" "arg=x y"
   [ "$(echo abc | "$bins/rev")" = cba ] || kp_fail "stdin and stdout do not pass through the wrapper"
+  k export bb --bin tac >/dev/null
+  [ "$(printf '1\n2\n' | "$HOME/.local/bin/tac" | tr '\n' ' ')" = "2 1 " ] ||
+    kp_fail "the wrapper in the default ~/.local/bin does not work"
   items=$(k --json export --list bb | python3 -c 'import json,sys; print(" ".join(sorted(i["kind"]+":"+i["name"] for i in json.load(sys.stdin))))')
-  [ "$items" = "app:org.example.Hello bin:hello bin:rev" ] || kp_fail "export --list gave: $items"
+  [ "$items" = "app:org.example.Hello bin:hello bin:rev bin:tac" ] || kp_fail "export --list gave: $items"
   kp_ok "wrappers pass arguments, stdin/stdout and exit status; --list shows every item"
 
   set +e
@@ -244,7 +247,7 @@ TOML
   kp_ok "a deleted desktop entry is not found"
 
   k destroy hello-env >/dev/null
-  left=$(find "$XDG_DATA_HOME" "$bins" -name 'karapace-*' -o -name hello | tr '\n' ' ')
+  left=$(find "$XDG_DATA_HOME" "$bins" "$HOME/.local/bin" -name 'karapace-*' -o -name hello -o -name tac | tr '\n' ' ')
   [ -z "$left" ] || kp_fail "destroy left exported files: $left"
   [ "$(cat "$bins/sed")" = "not ours" ] || kp_fail "destroy touched a foreign file"
   kp_ok "destroy removes every launcher, icon and wrapper of the environment"
