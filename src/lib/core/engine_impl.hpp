@@ -81,11 +81,12 @@ struct Engine::Impl {
     // Exports (src/lib/core/exports.cpp). The record of what an environment exported; its
     // launchers re-pointed at `r`'s environment with the manifest's [gui] apps added (after
     // build and rebuild; `carried` are the items of the environment a rebuild replaced); the
-    // files removed before the environment goes.
+    // host files of a destroyed environment, read before and removed after it goes.
     std::string export_record_path(const store::EnvMetadata& m);
     void export_after_build(BuildResult& r, const std::vector<ExportedItem>& carried);
     std::vector<ExportedItem> exported_items(const store::EnvMetadata& m);
-    void remove_exports(const store::EnvMetadata& m);
+    std::vector<ExportedItem> exports_to_remove(const store::EnvMetadata& m);
+    void remove_exports(const std::string& env_id, const std::vector<ExportedItem>& items);
     // Exports again what the record lists (after a rename); failures are logged.
     void refresh_exports(const store::EnvMetadata& m);
     ExportReport run_exports(const store::EnvMetadata& m,

@@ -236,22 +236,28 @@ std::vector<ExportedItem> Engine::exports(std::string_view env) {
     return impl_->exported_items(impl_->find(env));
 }
 
-void Engine::Impl::remove_exports(const store::EnvMetadata& m) {
-    std::vector<exports::RecordItem> record;
+std::vector<ExportedItem> Engine::Impl::exports_to_remove(const store::EnvMetadata& m) {
     try {
-        record = exports::read_record(export_record_path(m));
+        return exported_items(m);
     } catch (const Error& e) {
         log::warn("cannot remove the launchers of environment ", label(m), ": ", e.what());
-        return;
+        return {};
     }
+}
+
+void Engine::Impl::remove_exports(const std::string& env_id,
+                                  const std::vector<ExportedItem>& items) {
     std::vector<std::string> data_homes;
-    for (const auto& item : record) {
-        for (const auto& w : exports::remove_item(item, m.env_id.str()))
+    for (const auto& item : items) {
+        for (const auto& w :
+             exports::remove_item({item.kind, item.name, item.source, "", item.files}, env_id))
             log::warn(w);
-        if (item.kind == "app") data_homes.push_back(item.target_dir);
+        // <data home>/applications/<launcher>
+        if (item.kind == "app" && !item.files.empty())
+            data_homes.push_back(parent_dir(parent_dir(item.files.front())));
     }
-    if (record.empty()) return;
-    exports::write_record(export_record_path(m), {});
+    std::sort(data_homes.begin(), data_homes.end());
+    data_homes.erase(std::unique(data_homes.begin(), data_homes.end()), data_homes.end());
     for (const auto& home : data_homes)
         if (auto w = exports::refresh_menus(home); !w.empty()) log::warn(w);
 }

@@ -165,8 +165,9 @@ std::vector<std::string> MergedTree::list(std::string_view path) const {
                     if (name == "." || name == ".." || names.count(name) || hidden.count(name))
                         continue;
                     struct stat st {};
-                    if (::lstat((p + "/" + name).c_str(), &st) != 0) continue;
-                    if (is_whiteout_at(p + "/" + name, st))
+                    auto entry = p + "/" + name;
+                    if (::lstat(entry.c_str(), &st) != 0) continue;
+                    if (is_whiteout_at(entry, st))
                         hidden.insert(name);
                     else
                         names.insert(name);
