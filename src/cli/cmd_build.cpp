@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
 #include "karapace/core/report_json.hpp"
+#include "karapace/util/log.hpp"
 
 namespace karapace::cli {
 
@@ -27,6 +28,11 @@ void report(const core::BuildResult& r, Output& out) {
     else
         out.line("built environment " + who);
     out.line("env_id: " + r.env_id);
+    for (const auto& i : r.exported)
+        out.line("exported " + std::string(i.kind == "app" ? "application " : "command ") + i.name +
+                 (i.files.empty() ? "" : " -> " + i.files.front()));
+    for (const auto& w : r.export_warnings)
+        log::warn(w);
 }
 
 }  // namespace

@@ -66,6 +66,28 @@ constexpr std::array restore_args{
     P{"snapshot", ValueType::text, true, "", "snapshot id as printed by commit or snapshots",
       nullptr},
 };
+constexpr std::array export_args{
+    P{"env", ValueType::env, true, "", "environment: name, full id or a unique id prefix (4+)",
+      nullptr},
+    P{"app", ValueType::text, false, "",
+      "applications: desktop-file ids (org.gnome.TextEditor) or executable names", nullptr, true},
+};
+constexpr std::array export_flags{
+    F{"bin", 0, L, ValueType::text, "CMD", "",
+      "also export command CMD (a name in the environment's PATH or an absolute path) as a "
+      "wrapper script (repeatable)",
+      false, nullptr},
+    F{"bin-dir", 0, V, ValueType::dir, "DIR", "",
+      "where command wrappers go (default: ~/.local/bin)", false, nullptr},
+    F{"list", 0, B, ValueType::text, "", "", "list what is exported from the environment", false,
+      nullptr},
+};
+constexpr std::array unexport_flags{
+    F{"bin", 0, L, ValueType::text, "CMD", "", "remove the wrapper of command CMD (repeatable)",
+      false, nullptr},
+    F{"all", 0, B, ValueType::text, "", "", "remove every launcher and wrapper of the environment",
+      false, nullptr},
+};
 constexpr std::array gc_flags{
     F{"dry-run", 'n', B, ValueType::text, "", "",
       "report what would be removed and how many bytes, remove nothing", false, nullptr},
@@ -152,6 +174,7 @@ constexpr std::array global_flag_table{
 constexpr std::string_view envs = "Environments";
 constexpr std::string_view running = "Running";
 constexpr std::string_view drift = "Snapshots and drift";
+constexpr std::string_view desktop = "Desktop integration";
 constexpr std::string_view store = "Store and images";
 constexpr std::string_view remote = "Sharing";
 constexpr std::string_view setup = "Setup and help";
@@ -233,6 +256,25 @@ constexpr std::array command_table{
                 "Sends SIGTERM to every session of the environment, then SIGKILL after the "
                 "timeout.",
                 env_arg, stop_flags, Trailing::none, "", "", run_stop},
+    CommandSpec{"export", desktop, "Put an environment's applications in the host menu",
+                "Writes a launcher to $XDG_DATA_HOME/applications for each application (found by "
+                "its desktop-file id or executable name in the environment), with its icons, so "
+                "the host's menu starts it inside the environment; with --bin, writes a wrapper "
+                "script that runs the command inside the environment. Without applications or "
+                "--bin, exports the manifest's [gui] apps and refreshes everything exported "
+                "before. Exporting again is harmless; build and rebuild keep launchers up to "
+                "date and destroy removes them.",
+                export_args, export_flags, Trailing::none, "",
+                R"({"env_id": ID, "env": NAME, "exported": [{"kind": "app"|"bin", "name": ID, )"
+                R"("source": PATH, "files": [PATH, ...]}, ...], "warnings": [TEXT, ...]})",
+                run_export},
+    CommandSpec{"unexport", desktop, "Remove exported launchers and command wrappers",
+                "Removes the launchers, icons and wrappers that export wrote for the named "
+                "applications and commands, or all of them with --all. Files changed since are "
+                "left in place.",
+                export_args, unexport_flags, Trailing::none, "",
+                R"({"env": ENV, "removed": [{"kind", "name", "source", "files"}, ...]})",
+                run_unexport},
     CommandSpec{"freeze",
                 drift,
                 "Make an environment read-only",
@@ -457,7 +499,7 @@ std::string usage_line(const CommandSpec& cmd) {
     s += cmd.name;
     if (!cmd.flags.empty()) s += " [OPTIONS]";
     for (const auto& p : cmd.positionals) {
-        const std::string name = positional_label(p);
+        const std::string name = positional_label(p) + (p.variadic ? "..." : "");
         s += ' ';
         s += p.required ? name : "[" + name + "]";
     }

@@ -52,6 +52,7 @@ struct PositionalSpec {
     std::string_view default_value;
     std::string_view help;
     ChoiceList choices;
+    bool variadic = false;  // the last positional only: takes every remaining argument
 };
 
 // Whether a command takes a command line after `--`.

@@ -24,6 +24,7 @@ int run_diff(const Invocation& inv, Output& out);
 int run_doctor(const Invocation& inv, Output& out);
 int run_enter(const Invocation& inv, Output& out);
 int run_exec(const Invocation& inv, Output& out);
+int run_export(const Invocation& inv, Output& out);
 int run_freeze(const Invocation& inv, Output& out);
 int run_gc(const Invocation& inv, Output& out);
 int run_images(const Invocation& inv, Output& out);
@@ -37,6 +38,7 @@ int run_rename(const Invocation& inv, Output& out);
 int run_restore(const Invocation& inv, Output& out);
 int run_snapshots(const Invocation& inv, Output& out);
 int run_stop(const Invocation& inv, Output& out);
+int run_unexport(const Invocation& inv, Output& out);
 int run_verify_store(const Invocation& inv, Output& out);
 // Fails with "`karapace <cmd>`: not available in this build yet".
 int run_unavailable(const Invocation& inv, Output& out);

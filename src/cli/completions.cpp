@@ -213,7 +213,8 @@ std::string zsh_script() {
             s += " \\\n                " + zsh_flag(f);
         for (std::size_t i = 0; i < c.positionals.size(); ++i) {
             const auto& p = c.positionals[i];
-            s += " \\\n                '" + std::to_string(i + 1) + (p.required ? ":" : "::") +
+            const std::string place = p.variadic ? "*" : std::to_string(i + 1);
+            s += " \\\n                '" + place + (p.required || p.variadic ? ":" : "::") +
                  zsh_text(positional_label(p)) + ":" + zsh_action(p.type, p.choices) + "'";
         }
         if (c.trailing != Trailing::none) s += " \\\n                '*::command line:_normal'";

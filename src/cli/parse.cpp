@@ -156,7 +156,8 @@ void apply_global(Globals& g, const CommandSpec* cmd, const FlagSpec& f,
 void check_positionals(Invocation& inv) {
     const CommandSpec* cmd = inv.command;
     const auto& specs = cmd->positionals;
-    if (inv.positionals.size() > specs.size()) {
+    const bool variadic = !specs.empty() && specs.back().variadic;
+    if (inv.positionals.size() > specs.size() && !variadic) {
         const std::string& extra = inv.positionals[specs.size()];
         std::string hint;
         if (cmd->trailing != Trailing::none) {
@@ -182,6 +183,10 @@ void check_positionals(Invocation& inv) {
         }
         const std::string& v = inv.positionals[i];
         if (v.empty()) usage_error(cmd, positional_label(p) + " must not be empty");
+        if (p.variadic)
+            for (std::size_t j = i + 1; j < inv.positionals.size(); ++j)
+                if (inv.positionals[j].empty())
+                    usage_error(cmd, positional_label(p) + " must not be empty");
         if (p.type == ValueType::choice) check_choice(cmd, std::string(p.name), p.choices, v);
         if (p.type == ValueType::command && find_command(v) == nullptr)
             check_choice(cmd, "command", command_names, v);
@@ -212,6 +217,16 @@ std::string Invocation::positional(std::string_view name) const {
         if (command->positionals[i].name != name) continue;
         if (i < positionals.size()) return positionals[i];
         return std::string(command->positionals[i].default_value);
+    }
+    return {};
+}
+
+std::vector<std::string> Invocation::positional_list(std::string_view name) const {
+    if (command == nullptr) return {};
+    for (std::size_t i = 0; i < command->positionals.size(); ++i) {
+        if (command->positionals[i].name != name) continue;
+        if (i >= positionals.size()) return {};
+        return {positionals.begin() + static_cast<std::ptrdiff_t>(i), positionals.end()};
     }
     return {};
 }

@@ -40,6 +40,8 @@ struct Invocation {
     // The positional argument declared as `name`, else its default from the table.
     std::string positional(std::string_view name) const;
     bool has_positional(std::string_view name) const;
+    // A variadic positional: every argument from its place on (empty when none was given).
+    std::vector<std::string> positional_list(std::string_view name) const;
     // --store, else KARAPACE_STORE, else $XDG_DATA_HOME/karapace.
     std::string store_root() const;
 };

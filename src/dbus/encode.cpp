@@ -185,4 +185,25 @@ core::PullOptions decode_pull_options(const std::string& reference, const Result
     return pull;
 }
 
+void decode_export_options(const ResultMap& options, core::ExportOptions& out) {
+    for (const auto& [key, value] : options) {
+        if (key == "bin_dir") {
+            out.bin_dir = option_value<std::string>(key, value, "s");
+            if (!out.bin_dir.empty() && out.bin_dir.front() != '/')
+                throw Error(Errc::usage,
+                            "bin_dir must be an absolute path, not '" + out.bin_dir + "'");
+        } else {
+            throw Error(Errc::usage, "unknown export option '" + key + "'",
+                        "Export takes: bin_dir (s)");
+        }
+    }
+}
+
+std::vector<ExportRecord> encode_exports(const std::vector<core::ExportedItem>& items) {
+    std::vector<ExportRecord> out;
+    for (const auto& i : items)
+        out.emplace_back(i.kind, i.name, i.source, i.files);
+    return out;
+}
+
 }  // namespace karapace::dbus

@@ -21,7 +21,11 @@ using EnvRecord = sdbus::Struct<std::string, std::string, std::string, std::stri
 // (id, created, size, files)
 using SnapshotRecord = sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t>;
 
+// (kind, name, source, files) of an exported application or command
+using ExportRecord = sdbus::Struct<std::string, std::string, std::string, std::vector<std::string>>;
+
 EnvRecord encode_summary(const core::EnvSummary& env);
+std::vector<ExportRecord> encode_exports(const std::vector<core::ExportedItem>& items);
 ResultMap encode_details(const core::EnvDetails& env);
 ResultMap encode_build(const core::BuildResult& result);
 ResultMap encode_commit(const std::string& env_id, const core::SnapshotInfo& snapshot);
@@ -38,5 +42,7 @@ core::BuildOptions decode_build_options(const std::string& manifest_path, const 
 core::PushOptions decode_push_options(const std::string& env, const ResultMap& options);
 // Pull options: remote (s), name (s).
 core::PullOptions decode_pull_options(const std::string& reference, const ResultMap& options);
+// Export options: bin_dir (s, absolute).
+void decode_export_options(const ResultMap& options, core::ExportOptions& out);
 
 }  // namespace karapace::dbus

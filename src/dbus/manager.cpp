@@ -273,6 +273,54 @@ void Manager::LaunchApp(sdbus::Result<std::string>&& result, std::string env, St
     });
 }
 
+// --- launchers on the host -----------------------------------------------------------------
+
+void Manager::Export(sdbus::Result<std::vector<ExportRecord>, Strings>&& result, std::string env,
+                     Strings apps, Strings bins, ResultMap options) {
+    accept("Export", env + " " + quoted_args(apps) + " " + quoted_args(bins));
+    core::ExportOptions o;
+    o.env = env;
+    o.apps = apps;
+    o.bins = bins;
+    o.refresh = apps.empty() && bins.empty();
+    try {
+        // Variants are decoded here, on the bus thread.
+        decode_export_options(options, o);
+    } catch (...) {
+        result.returnError(to_dbus_error(std::current_exception()));
+        return;
+    }
+    answer_later(std::move(result), [this, o] {
+        auto report = core::Engine(engine_options()).export_items(o);
+        return std::function([this, report] {
+            emitEnvironmentChanged(report.env_id);
+            return std::tuple(encode_exports(report.exported), report.warnings);
+        });
+    });
+}
+
+void Manager::Unexport(sdbus::Result<std::vector<ExportRecord>>&& result, std::string env,
+                       Strings apps, Strings bins, bool all) {
+    accept("Unexport", env + (all ? " all" : " " + quoted_args(apps) + " " + quoted_args(bins)));
+    answer_later(std::move(result), [this, env, apps, bins, all] {
+        core::Engine engine(engine_options());
+        auto env_id = engine.inspect(env).summary.env_id;
+        auto removed = engine.unexport_items({env_id, apps, bins, all});
+        return std::function([this, env_id, removed] {
+            emitEnvironmentChanged(env_id);
+            return std::tuple(encode_exports(removed));
+        });
+    });
+}
+
+void Manager::ListExports(sdbus::Result<std::vector<ExportRecord>>&& result, std::string env) {
+    accept("ListExports", env);
+    answer_later(std::move(result), [this, env] {
+        auto items = core::Engine(engine_options()).exports(env);
+        return std::function([items] { return std::tuple(encode_exports(items)); });
+    });
+}
+
 // --- jobs ----------------------------------------------------------------------------------
 
 sdbus::ObjectPath Manager::start_build(const char* kind, const std::string& manifest_path,

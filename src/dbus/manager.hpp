@@ -79,6 +79,12 @@ private:
               std::vector<std::string> env_vars) override;
     void LaunchApp(sdbus::Result<std::string>&& result, std::string env,
                    std::vector<std::string> argv) override;
+    void Export(sdbus::Result<std::vector<ExportRecord>, std::vector<std::string>>&& result,
+                std::string env, std::vector<std::string> apps, std::vector<std::string> bins,
+                ResultMap options) override;
+    void Unexport(sdbus::Result<std::vector<ExportRecord>>&& result, std::string env,
+                  std::vector<std::string> apps, std::vector<std::string> bins, bool all) override;
+    void ListExports(sdbus::Result<std::vector<ExportRecord>>&& result, std::string env) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
 
     // Every call: restart the idle period, refuse other users, log it.

@@ -23,6 +23,9 @@ struct EngineOptions {
     // Called once when a command has to wait for the store lock, with a message naming the
     // holder ("waiting for store lock (held by pid N)").
     std::function<void(const std::string& message)> on_lock_wait;
+    // The karapace executable that exported launchers and wrappers run; empty: the one next to
+    // this process, else the one in PATH.
+    std::string program;
 };
 
 struct Session {
@@ -71,6 +74,38 @@ struct BuildOptions {
     bool require_pinned_image = false;  // --require-pinned-image
 };
 
+// One application or command exported from an environment to the host.
+struct ExportedItem {
+    std::string kind;                // app | bin
+    std::string name;                // desktop-file id, or the command as given
+    std::string source;              // its path inside the environment
+    std::vector<std::string> files;  // host files: launcher or wrapper first, then icons
+};
+
+struct ExportOptions {
+    std::string env;                // reference: id, unique prefix or name
+    std::vector<std::string> apps;  // desktop-file ids or executable names
+    std::vector<std::string> bins;  // command names (in the env's PATH) or absolute paths
+    // Also the manifest's [gui] apps, and every item exported before (refreshed in place).
+    bool refresh = false;
+    std::string data_home;  // launchers and icons; empty: $XDG_DATA_HOME (~/.local/share)
+    std::string bin_dir;    // wrappers; empty: ~/.local/bin
+};
+
+struct ExportReport {
+    std::string env_id;
+    std::string env;  // name, or short id
+    std::vector<ExportedItem> exported;
+    std::vector<std::string> warnings;  // missing icons, [gui] apps not found, ...
+};
+
+struct UnexportOptions {
+    std::string env;
+    std::vector<std::string> apps;  // as exported (desktop-file id) or as given to export
+    std::vector<std::string> bins;
+    bool all = false;
+};
+
 struct BuildResult {
     std::string env_id;
     std::string short_id;
@@ -78,6 +113,8 @@ struct BuildResult {
     bool reused = false;                         // an identical environment was already built
     std::string lock_path;                       // karapace.lock written (or read with --locked)
     std::optional<std::string> replaced_env_id;  // rebuild: the environment it replaced
+    std::vector<ExportedItem> exported;          // [gui] apps and earlier exports, refreshed
+    std::vector<std::string> export_warnings;
 };
 
 struct ExecOptions {
@@ -193,6 +230,13 @@ public:
     CapturedOutput run_captured(const ExecOptions& options, std::size_t cap);
     // Starts argv detached (GUI launchers); returns the session's init pid.
     int launch(const ExecOptions& options);
+
+    // Writes host launchers (with icons) and command wrappers for the environment; exporting
+    // again refreshes them. Error(not_found) when an application or command is not there.
+    ExportReport export_items(const ExportOptions& options);
+    // Removes what export wrote (everything with `all`); returns the items removed.
+    std::vector<ExportedItem> unexport_items(const UnexportOptions& options);
+    std::vector<ExportedItem> exports(std::string_view env);
 
     // SIGTERM to every session, SIGKILL after `timeout`; returns how many sessions were stopped.
     std::size_t stop(std::string_view env, std::chrono::milliseconds timeout);

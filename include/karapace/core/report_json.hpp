@@ -12,6 +12,8 @@ boost::json::object to_json(const EnvSummary& s);
 boost::json::object to_json(const EnvDetails& d);
 boost::json::object to_json(const BuildResult& r);
 boost::json::object to_json(const DiffReport& r);
+boost::json::object to_json(const ExportedItem& i);
+boost::json::object to_json(const ExportReport& r);
 boost::json::object to_json(const SnapshotInfo& s);
 boost::json::object to_json(const GcSummary& s);
 boost::json::object to_json(const VerifySummary& s);
@@ -19,5 +21,6 @@ boost::json::object to_json(const DoctorCheck& c);
 boost::json::array to_json(const std::vector<EnvSummary>& list);
 boost::json::array to_json(const std::vector<SnapshotInfo>& list);
 boost::json::array to_json(const std::vector<DoctorCheck>& list);
+boost::json::array to_json(const std::vector<ExportedItem>& list);
 
 }  // namespace karapace::core

@@ -301,10 +301,14 @@ void Engine::archive(std::string_view env) {
 
 void Engine::rename(std::string_view env, const std::string& new_name) {
     store::validate_env_name(new_name);
-    auto lock = impl_->lock_exclusive();
     auto m = impl_->find(env);
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::rename);
-    impl_->store().metadata().rename(m.env_id, new_name);
+    {
+        auto lock = impl_->lock_exclusive();
+        m = impl_->find(env);
+        check_operation(Impl::label(m), impl_->state_of(m), Operation::rename);
+        m = impl_->store().metadata().rename(m.env_id, new_name);
+    }
+    impl_->refresh_exports(m);  // launchers carry the name
 }
 
 std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout) {
@@ -321,6 +325,7 @@ void Engine::destroy(std::string_view env, bool force) {
     check_operation(Impl::label(m), impl_->state_of(m), Operation::destroy, force);
     if (impl_->has_live_sessions(m))
         sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), std::chrono::seconds(5));
+    auto exported = impl_->exports_to_remove(m);
     auto lock = impl_->lock_exclusive();
     auto& s = impl_->store();
     // The record goes first: after a crash, the env dir without metadata is garbage that gc
@@ -329,6 +334,7 @@ void Engine::destroy(std::string_view env, bool force) {
     s.metadata().remove(m.env_id);
     impl_->remove_tree(impl_->layout().env_dir(m.env_id));
     op.commit();
+    impl_->remove_exports(m.env_id.str(), exported);  // host files, once the environment is gone
 }
 
 std::vector<std::pair<std::string, std::string>> Engine::image_uses() {

@@ -215,7 +215,9 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
 }  // namespace
 
 BuildResult Engine::build(const BuildOptions& options, ProgressSink& progress) {
-    return impl_->build(options, progress, false);
+    auto result = impl_->build(options, progress, false);
+    impl_->export_after_build(result, {});
+    return result;
 }
 
 BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, bool fresh) {
@@ -433,7 +435,13 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
     bool same_name_holder = old && name && old->name == name;
     if (same_name_holder) opts.name.reset();
     auto result = impl_->build(opts, progress, !options.locked);
+    std::vector<ExportedItem> carried;
     if (old && old->env_id.str() != result.env_id) {
+        try {
+            carried = impl_->exported_items(*old);
+        } catch (const Error& e) {
+            result.export_warnings.push_back(e.what());
+        }
         destroy(old->env_id.str(), false);
         result.replaced_env_id = old->env_id.str();
     }
@@ -442,6 +450,7 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
         result.name = *name;
     }
     if (!result.replaced_env_id && old) result.reused = false;
+    impl_->export_after_build(result, carried);
     return result;
 }
 

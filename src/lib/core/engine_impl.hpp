@@ -17,6 +17,14 @@
 
 namespace karapace::core {
 
+// One thing to export and where to (see exports.cpp).
+struct ExportRequest {
+    std::string kind;        // app | bin
+    std::string name;        // as given, or as recorded
+    std::string target_dir;  // data home (apps) or bin dir (bins)
+    bool required = true;    // false: a failure is a warning ([gui] apps, refreshed items)
+};
+
 struct Engine::Impl {
     EngineOptions options;
     std::string root;
@@ -69,6 +77,20 @@ struct Engine::Impl {
 
     // The sandbox run for enter/exec/launch, after the lifecycle check.
     sandbox::SandboxSpec exec_spec(const ExecOptions& options);
+
+    // Exports (src/lib/core/exports.cpp). The record of what an environment exported; its
+    // launchers re-pointed at `r`'s environment with the manifest's [gui] apps added (after
+    // build and rebuild; `carried` are the items of the environment a rebuild replaced); the
+    // host files of a destroyed environment, read before and removed after it goes.
+    std::string export_record_path(const store::EnvMetadata& m);
+    void export_after_build(BuildResult& r, const std::vector<ExportedItem>& carried);
+    std::vector<ExportedItem> exported_items(const store::EnvMetadata& m);
+    std::vector<ExportedItem> exports_to_remove(const store::EnvMetadata& m);
+    void remove_exports(const std::string& env_id, const std::vector<ExportedItem>& items);
+    // Exports again what the record lists (after a rename); failures are logged.
+    void refresh_exports(const store::EnvMetadata& m);
+    ExportReport run_exports(const store::EnvMetadata& m,
+                             const std::vector<ExportRequest>& requests);
 
     // The build pipeline; `fresh` re-resolves even when karapace.lock matches the manifest.
     BuildResult build(const BuildOptions& options, ProgressSink& progress, bool fresh);

@@ -64,8 +64,26 @@ bj::object to_json(const BuildResult& r) {
     o["status"] = r.replaced_env_id ? "rebuilt" : (r.reused ? "unchanged" : "built");
     o["lock_file"] = r.lock_path;
     if (r.replaced_env_id) o["replaced"] = *r.replaced_env_id;
+    o["exported"] = objects(r.exported);
+    o["export_warnings"] = strings(r.export_warnings);
     return o;
 }
+
+bj::object to_json(const ExportedItem& i) {
+    return bj::object{
+        {"kind", i.kind}, {"name", i.name}, {"source", i.source}, {"files", strings(i.files)}};
+}
+
+bj::object to_json(const ExportReport& r) {
+    bj::object o;
+    o["env_id"] = r.env_id;
+    o["env"] = r.env;
+    o["exported"] = objects(r.exported);
+    o["warnings"] = strings(r.warnings);
+    return o;
+}
+
+bj::array to_json(const std::vector<ExportedItem>& list) { return objects(list); }
 
 bj::object to_json(const DiffReport& r) {
     bj::object o;

@@ -19,7 +19,8 @@ kp_ok "Version, ApiVersion and StorePath are typed properties"
 
 intro=$(kp_busctl introspect "$KP_DEST" "$KP_PATH" "$KP_IFACE")
 for member in ListEnvironments GetEnvironment Build Rebuild Destroy Stop Freeze Archive Rename \
-    Commit ListSnapshots Restore Push Pull Diff Gc VerifyStore Exec LaunchApp ListJobs \
+    Commit ListSnapshots Restore Push Pull Diff Gc VerifyStore Exec LaunchApp Export Unexport \
+    ListExports ListJobs \
     EnvironmentAdded EnvironmentRemoved EnvironmentChanged; do
   kp_contains "$intro" ".$member "
 done

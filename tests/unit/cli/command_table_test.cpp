@@ -8,10 +8,11 @@ using namespace karapace::cli;
 
 TEST_CASE("the table carries every command of the product", "[cli][table]") {
     const std::vector<std::string> expected{
-        "build",       "rebuild",      "enter",   "exec", "destroy",   "stop",   "freeze",
-        "archive",     "list",         "inspect", "diff", "snapshots", "commit", "restore",
-        "gc",          "verify-store", "push",    "pull", "rename",    "doctor", "migrate",
-        "completions", "man-pages",    "new",     "pin",  "images",    "help"};
+        "build",  "rebuild", "enter",   "exec",         "destroy",   "stop",
+        "freeze", "archive", "list",    "inspect",      "diff",      "snapshots",
+        "commit", "restore", "gc",      "verify-store", "push",      "pull",
+        "rename", "doctor",  "migrate", "completions",  "man-pages", "new",
+        "pin",    "images",  "help",    "export",       "unexport"};
     for (const auto& name : expected) {
         INFO(name);
         CHECK(find_command(name) != nullptr);
@@ -101,6 +102,7 @@ TEST_CASE("usage lines show optional arguments in brackets", "[cli][table]") {
     CHECK(usage_line(*find_command("rename")) == "karapace rename ENV NEW_NAME");
     CHECK(usage_line(*find_command("exec")) == "karapace exec [OPTIONS] ENV -- CMD...");
     CHECK(usage_line(*find_command("enter")) == "karapace enter [OPTIONS] ENV [-- CMD...]");
+    CHECK(usage_line(*find_command("export")) == "karapace export [OPTIONS] ENV [APP...]");
 }
 
 TEST_CASE("wrap keeps lines within the width and indents continuations", "[cli][help]") {

@@ -185,3 +185,19 @@ TEST_CASE("wants_json looks for --json only before --", "[cli][parse]") {
     CHECK(wants_json({"build", "--json"}));
     CHECK_FALSE(wants_json({"exec", "web", "--", "tool", "--json"}));
 }
+
+TEST_CASE("a variadic positional takes every remaining argument", "[cli][parse]") {
+    auto inv = parse({"export", "web", "firefox", "org.gnome.TextEditor", "--bin", "rg", "--json"});
+    CHECK(inv.positional("env") == "web");
+    CHECK(inv.positional_list("app") ==
+          std::vector<std::string>{"firefox", "org.gnome.TextEditor"});
+    CHECK(inv.values("bin") == std::vector<std::string>{"rg"});
+    CHECK(inv.globals.json);
+    CHECK(parse({"export", "web"}).positional_list("app").empty());
+}
+
+TEST_CASE("a variadic positional refuses an empty argument", "[cli][parse]") {
+    auto e = usage_error_of({"export", "web", "firefox", ""});
+    CHECK(e.code() == Errc::usage);
+    CHECK_THAT(e.what(), Catch::Contains("APP"));
+}

@@ -1,0 +1,42 @@
+// Writing and removing exported files on the host: launchers with their icons, and command
+// wrappers. Every write is atomic and idempotent; a file that exists but was not written for
+// this environment is never replaced or removed.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karapace/export/launcher.hpp"
+#include "karapace/export/merged_tree.hpp"
+#include "karapace/export/record.hpp"
+
+namespace karapace::exports {
+
+struct Installed {
+    RecordItem item;
+    std::vector<std::string> warnings;
+};
+
+// Exports application `app`: `data_home`/applications/<prefix><id>.desktop plus its icons under
+// `data_home`/icons. Does not refresh the desktop database (see refresh_menus).
+Installed install_app(const MergedTree& tree, std::string_view app, const LaunchTarget& target,
+                      const std::string& data_home);
+
+// Exports command `command` as an executable wrapper `bin_dir`/<command's file name>.
+Installed install_bin(const MergedTree& tree, std::string_view command, const LaunchTarget& target,
+                      const std::string& bin_dir);
+
+// Removes the files of an exported item. The launcher or wrapper (the first file) goes only
+// while it still carries `env_id`'s marker; the icons whenever they are regular files. Returns
+// warnings for files left in place.
+std::vector<std::string> remove_item(const RecordItem& item, const std::string& env_id);
+// Removes icon copies (regular files only).
+std::vector<std::string> remove_icons(const std::vector<std::string>& files);
+
+// Tells desktops that launchers or icons changed: runs update-desktop-database on
+// `data_home`/applications when it is installed, and touches the user's hicolor directory
+// (icon caches compare its time stamp). Returns a warning, or empty.
+std::string refresh_menus(const std::string& data_home);
+
+}  // namespace karapace::exports

@@ -1,0 +1,78 @@
+// `karapace export` and `karapace unexport`: host launchers and command wrappers.
+#include <filesystem>
+
+#include "cli/commands.hpp"
+#include "cli/engine_session.hpp"
+#include "karapace/core/report_json.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+
+namespace karapace::cli {
+
+namespace {
+
+std::string describe(const core::ExportedItem& i) {
+    std::string what = i.kind == "app" ? "application " : "command ";
+    std::string where = i.files.empty() ? std::string() : i.files.front();
+    return what + i.name + " (" + i.source + ") -> " + where;
+}
+
+int list_exports(const Invocation& inv, Output& out, core::Engine& engine) {
+    auto env = inv.positional("env");
+    auto items = engine.exports(env);
+    out.json_result(core::to_json(items));
+    if (items.empty()) out.line("nothing is exported from " + env);
+    for (const auto& i : items)
+        out.line(describe(i));
+    return 0;
+}
+
+}  // namespace
+
+int run_export(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    if (inv.flag("list")) {
+        if (inv.positionals.size() > 1 || inv.flag("bin"))
+            throw Error(Errc::usage, "--list takes only the environment",
+                        "usage: karapace export --list ENV");
+        return list_exports(inv, out, engine);
+    }
+    core::ExportOptions o;
+    o.env = inv.positional("env");
+    o.apps = inv.positional_list("app");
+    o.bins = inv.values("bin");
+    o.refresh = o.apps.empty() && o.bins.empty();
+    if (auto dir = inv.value("bin-dir"); !dir.empty()) {
+        if (dir == "~" || dir.starts_with("~/")) dir = home_dir() + dir.substr(1);
+        o.bin_dir = lexically_absolute(dir, std::filesystem::current_path().string());
+    }
+    auto report = engine.export_items(o);
+    for (const auto& w : report.warnings)
+        log::warn(w);
+    out.json_result(core::to_json(report));
+    for (const auto& i : report.exported)
+        out.line("exported " + describe(i));
+    if (report.exported.empty()) out.line("nothing exported from " + report.env);
+    return 0;
+}
+
+int run_unexport(const Invocation& inv, Output& out) {
+    auto engine = make_engine(inv, out);
+    core::UnexportOptions o;
+    o.env = inv.positional("env");
+    o.apps = inv.positional_list("app");
+    o.bins = inv.values("bin");
+    o.all = inv.flag("all");
+    if (o.all && (!o.apps.empty() || !o.bins.empty()))
+        throw Error(Errc::usage, "--all removes everything; name no applications or commands",
+                    "usage: karapace unexport --all ENV");
+    auto removed = engine.unexport_items(o);
+    out.json_result(boost::json::object{{"env", o.env}, {"removed", core::to_json(removed)}});
+    for (const auto& i : removed)
+        out.line("removed " + describe(i));
+    if (removed.empty()) out.line("nothing was exported from " + o.env);
+    return 0;
+}
+
+}  // namespace karapace::cli

@@ -1,0 +1,160 @@
+#include "karapace/export/install.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "karapace/export/bin_wrapper.hpp"
+#include "karapace/export/icons.hpp"
+#include "karapace/export/names.hpp"
+#include "karapace/util/atomic_file.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
+
+namespace karapace::exports {
+
+namespace {
+
+constexpr std::size_t max_marker_scan = 1u << 20;
+
+// Whether `path` may be (re)written for `env_id`: absent, or a file this module wrote for it.
+void check_replaceable(const std::string& path, const LaunchTarget& t, const std::string& what) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    std::string owner;
+    if (S_ISREG(st.st_mode)) {
+        try {
+            owner = exported_env_of(read_file_limited(path, max_marker_scan));
+        } catch (const Error&) {}
+    }
+    if (owner == t.env_id) return;
+    if (!owner.empty())
+        throw Error(
+            Errc::conflict,
+            path + " is already exported from another environment (" + owner.substr(0, 12) + ")",
+            "unexport it there first: karapace unexport " + owner.substr(0, 12) + " " + what);
+    throw Error(Errc::conflict, path + " exists and was not written by karapace",
+                "move it away, or export under another directory");
+}
+
+}  // namespace
+
+Installed install_app(const MergedTree& tree, std::string_view app, const LaunchTarget& target,
+                      const std::string& data_home) {
+    auto entry = find_app(tree, app, target.label);
+    auto prefix = file_prefix(target.label);
+    auto launcher_path = data_home + "/applications/" + launcher_file_name(entry, target.label);
+    check_replaceable(launcher_path, target, std::string(app));
+
+    Installed out;
+    auto original_icon = entry.entry.get("Desktop Entry", "Icon");
+    IconPlan icons;
+    if (original_icon) {
+        icons = plan_icon(tree, unescape_value(*original_icon), prefix, data_home);
+        if (icons.icon.empty())
+            out.warnings.push_back("the icon '" + *original_icon + "' of " + entry.id +
+                                   " is not in environment " + target.label +
+                                   "; the launcher names it as it is");
+    }
+    auto launcher = make_launcher(entry, target, icons.icon);
+    copy_icons(icons);
+    make_dirs(data_home + "/applications");
+    write_file_atomic(launcher_path, launcher.render(), 0644);
+
+    out.item.kind = "app";
+    out.item.name = entry.id;
+    out.item.source = entry.source;
+    out.item.target_dir = data_home;
+    out.item.files.push_back(launcher_path);
+    for (const auto& c : icons.copies)
+        out.item.files.push_back(c.to);
+    return out;
+}
+
+Installed install_bin(const MergedTree& tree, std::string_view command, const LaunchTarget& target,
+                      const std::string& bin_dir) {
+    auto path = resolve_command(tree, command);
+    if (!path)
+        throw Error(Errc::not_found,
+                    "environment " + target.label + " has no executable '" + std::string(command) +
+                        "'" + (command.front() == '/' ? "" : " in " + std::string(env_path)),
+                    "install the package that provides it, or give its absolute path in the "
+                    "environment");
+    auto name = std::string(command.substr(command.rfind('/') + 1));
+    validate_app_name(name);
+    auto wrapper = bin_dir + "/" + name;
+    check_replaceable(wrapper, target, "--bin " + std::string(command));
+    make_dirs(bin_dir);
+    write_file_atomic(wrapper, wrapper_script(*path, target), 0755);
+
+    Installed out;
+    out.item.kind = "bin";
+    out.item.name = std::string(command);
+    out.item.source = *path;
+    out.item.target_dir = bin_dir;
+    out.item.files.push_back(wrapper);
+    return out;
+}
+
+std::vector<std::string> remove_icons(const std::vector<std::string>& files) {
+    std::vector<std::string> warnings;
+    for (const auto& f : files) {
+        struct stat st {};
+        if (::lstat(f.c_str(), &st) != 0) continue;
+        if (!S_ISREG(st.st_mode)) {
+            warnings.push_back("left " + f + " in place: it is no longer a regular file");
+            continue;
+        }
+        if (::unlink(f.c_str()) != 0 && errno != ENOENT)
+            warnings.push_back("cannot remove " + f + ": " + std::strerror(errno));
+    }
+    return warnings;
+}
+
+std::vector<std::string> remove_item(const RecordItem& item, const std::string& env_id) {
+    if (item.files.empty()) return {};
+    std::vector<std::string> warnings;
+    const auto& main = item.files.front();
+    struct stat st {};
+    if (::lstat(main.c_str(), &st) == 0) {
+        std::string owner;
+        if (S_ISREG(st.st_mode)) {
+            try {
+                owner = exported_env_of(read_file_limited(main, max_marker_scan));
+            } catch (const Error&) {}
+        }
+        if (owner != env_id)
+            warnings.push_back("left " + main +
+                               " in place: it was changed and no longer runs this environment");
+        else if (::unlink(main.c_str()) != 0 && errno != ENOENT)
+            warnings.push_back("cannot remove " + main + ": " + std::strerror(errno));
+    }
+    auto more = remove_icons({item.files.begin() + 1, item.files.end()});
+    warnings.insert(warnings.end(), more.begin(), more.end());
+    return warnings;
+}
+
+std::string refresh_menus(const std::string& data_home) {
+    auto icons = data_home + "/icons/hicolor";
+    ::utimensat(AT_FDCWD, icons.c_str(), nullptr, 0);
+    auto apps = data_home + "/applications";
+    struct stat st {};
+    if (::stat(apps.c_str(), &st) != 0) return {};
+    auto tool = find_program("update-desktop-database");
+    if (!tool) return {};
+    try {
+        auto r = run_process({*tool, "-q", apps});
+        if (!r.ok())
+            return "update-desktop-database " + apps + " failed: " + tail_lines(r.err + r.out, 3);
+    } catch (const Error& e) {
+        return std::string("update-desktop-database: ") + e.what();
+    }
+    return {};
+}
+
+}  // namespace karapace::exports
