@@ -117,4 +117,15 @@ kp_job_error() {
 }
 
 # Object path out of busctl's "o \"/org/karapace/Job1/1\"".
+# Waits up to 10 s for a line matching the grep pattern $1 in the file $2: a monitor process
+# writes signals a moment after the state a test polled for is already visible.
+kp_wait_line() {
+  local i
+  for i in $(seq 100); do
+    grep -q -- "$1" "$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 kp_path_of() { awk '{print $2}' | tr -d '"'; }

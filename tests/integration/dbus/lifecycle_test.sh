@@ -34,11 +34,11 @@ env_id=$(kp_get_json Result "$job" org.karapace.Job1 | jq -r '.data.env_id.data'
 kp_ok "Build returns a job that succeeds with the environment id in its Result"
 
 sleep 0.5
-grep -q "^$job: org.freedesktop.DBus.Properties.PropertiesChanged ('org.karapace.Job1', {.*'\(Step\|Progress\)'" "$KP_TMP/signals" ||
+kp_wait_line "^$job: org.freedesktop.DBus.Properties.PropertiesChanged ('org.karapace.Job1', {.*'\(Step\|Progress\)'" "$KP_TMP/signals" ||
   kp_fail "no Step/Progress PropertiesChanged for $job: $(cat "$KP_TMP/signals")"
-grep -q "^$job: org.karapace.Job1.Finished ('succeeded', {.*'env_id': <'$env_id'>" "$KP_TMP/signals" ||
+kp_wait_line "^$job: org.karapace.Job1.Finished ('succeeded', {.*'env_id': <'$env_id'>" "$KP_TMP/signals" ||
   kp_fail "no Finished('succeeded') signal for $job: $(cat "$KP_TMP/signals")"
-grep -q "org.karapace.Manager1.EnvironmentAdded ('$env_id',)" "$KP_TMP/signals" ||
+kp_wait_line "org.karapace.Manager1.EnvironmentAdded ('$env_id',)" "$KP_TMP/signals" ||
   kp_fail "no EnvironmentAdded signal: $(cat "$KP_TMP/signals")"
 kp_ok "the job's progress, its Finished signal and EnvironmentAdded reach a watching client"
 
@@ -117,7 +117,7 @@ kp_call Archive s busy2 >/dev/null
   kp_fail "Exec in an archived environment is not Conflict"
 kp_ok "Freeze and Archive change the state; an archived environment refuses Exec with Conflict"
 
-grep -q "org.karapace.Manager1.EnvironmentChanged ('$env_id',)" "$KP_TMP/signals" ||
+kp_wait_line "org.karapace.Manager1.EnvironmentChanged ('$env_id',)" "$KP_TMP/signals" ||
   kp_fail "no EnvironmentChanged signal"
 kp_ok "changes are announced with EnvironmentChanged"
 
@@ -135,7 +135,7 @@ kp_ok "Gc (dry run) and VerifyStore run as jobs with typed results"
 kp_call Destroy sb busy2 false >/dev/null
 [ "$(kp_call ListEnvironments)" = "a(sssssssu) 0" ] || kp_fail "destroy left: $(kp_call ListEnvironments)"
 sleep 0.3
-grep -q "org.karapace.Manager1.EnvironmentRemoved ('$env_id',)" "$KP_TMP/signals" ||
+kp_wait_line "org.karapace.Manager1.EnvironmentRemoved ('$env_id',)" "$KP_TMP/signals" ||
   kp_fail "no EnvironmentRemoved signal"
 kp_ok "Destroy removes the environment and announces it"
 
@@ -152,7 +152,7 @@ job=$(kp_call Commit s nosuchenv | kp_path_of)
 [ "$(kp_wait_job "$job")" = failed ] || kp_fail "commit of an unknown environment did not fail"
 [ "$(kp_get Error "$job" org.karapace.Job1)" = 's "org.karapace.Error.NotFound"' ] ||
   kp_fail "failed job Error: $(kp_get Error "$job" org.karapace.Job1)"
-grep -q "^$job: org.karapace.Job1.Finished ('failed', @a{sv} {}, 'org.karapace.Error.NotFound'" "$KP_TMP/signals" ||
+kp_wait_line "^$job: org.karapace.Job1.Finished ('failed', @a{sv} {}, 'org.karapace.Error.NotFound'" "$KP_TMP/signals" ||
   kp_fail "no Finished('failed') for $job"
 kp_ok "unknown environments give org.karapace.Error.NotFound, for calls and for jobs"
 
