@@ -67,8 +67,9 @@ struct Engine::Impl {
     // Overlay lower directories for an environment, top first, base rootfs last.
     std::vector<std::string> lower_dirs(const store::EnvMetadata& m);
 
-    // The sandbox run for enter/exec/launch, after the lifecycle check.
-    sandbox::SandboxSpec exec_spec(const ExecOptions& options);
+    // The sandbox run for enter/exec/launch, after the lifecycle check; `backend` receives the
+    // environment's [runtime] backend when given.
+    sandbox::SandboxSpec exec_spec(const ExecOptions& options, std::string* backend = nullptr);
 
     // The build pipeline; `fresh` re-resolves even when karapace.lock matches the manifest.
     BuildResult build(const BuildOptions& options, ProgressSink& progress, bool fresh);
