@@ -237,11 +237,16 @@ std::vector<std::string> runtime_argv(const Plan& p, const std::string& bundle,
     std::vector<std::string> argv{
         p.runtime,      "--root", state, "--log", "/proc/self/fd/" + std::to_string(log_fd),
         "--log-format", "json"};
-    // runc takes a user namespace whose map is the identity of every id (root's) for the host's
-    // and would manage cgroups as real root; it must take its rootless paths in every namespace
-    // of ours. crun decides this by itself.
-    if (p.runtime.size() >= 4 && p.runtime.compare(p.runtime.size() - 4, 4, "runc") == 0)
-        argv.insert(argv.end(), {"--rootless", "true"});
+    // Limits are rlimits in the config, so the runtime manages no cgroups. runc takes a user
+    // namespace whose map is the identity of every id (root's) for the host's and would manage
+    // them as real root. crun is told to leave them alone (1.8 still refuses hosts with hybrid
+    // v1/v2 hierarchies, which `karapace doctor` reports).
+    auto ends_with = [&](std::string_view name) {
+        return p.runtime.size() >= name.size() &&
+               p.runtime.compare(p.runtime.size() - name.size(), name.size(), name) == 0;
+    };
+    if (ends_with("runc")) argv.insert(argv.end(), {"--rootless", "true"});
+    if (ends_with("crun")) argv.push_back("--cgroup-manager=disabled");
     argv.insert(argv.end(), {"run", "--bundle", bundle, p.container_id});
     return argv;
 }
@@ -296,6 +301,8 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
         for (int i = 0; i < 3; ++i)
             if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
                 throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+        // The caller's descriptors (the start lock above all) must not live as long as the run.
+        sandbox::close_fds_except({ready_fd, go_fd, err_fd, log_fd});
         sigset_t blocked = forwarded_signals();
         sigaddset(&blocked, SIGCHLD);
         ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
