@@ -28,6 +28,13 @@ bool env_secret(std::string_view name);
 std::vector<std::string> build_environment(const std::vector<std::string>& host,
                                            const EnvContext& ctx);
 
+// The environment of the command a sandbox runs for `spec`: home and user inside are root's for
+// container root, else the caller's (`home`, `user`); `mount_env` holds the plan's env_extra.
+struct SandboxSpec;
+std::vector<std::string> command_environment(const SandboxSpec& spec, const std::string& home,
+                                             const std::string& user,
+                                             const std::vector<std::string>& mount_env);
+
 // Our process environment as "K=V" strings.
 std::vector<std::string> current_environment();
 

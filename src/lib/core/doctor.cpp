@@ -11,6 +11,7 @@
 #include "karapace/sandbox/userns.hpp"
 #include "karapace/store/wal.hpp"
 #include "karapace/util/process.hpp"
+#include "runtime/oci.hpp"
 
 namespace karapace::core {
 
@@ -54,6 +55,43 @@ DoctorCheck program_check(const std::string& name, const std::string& program, b
         c.status = required ? "fail" : "warn";
         c.message = program + " is missing (" + purpose + ")";
         c.fix = install_command(debian_pkg, fedora_pkg);
+    }
+    return c;
+}
+
+// Whether enter/exec of `backend = "oci"` environments work here: every installed runtime runs a
+// small container of the host's root through the backend's own steps.
+DoctorCheck oci_backend_check() {
+    DoctorCheck c{"oci_runtime", "info", "", "", false};
+    auto chosen = runtime::oci_runtime_path();
+    if (!chosen) {
+        c.message = "no OCI runtime (runc or crun): environments with backend = \"oci\" cannot run";
+        c.fix = install_command("runc", "runc");
+        return c;
+    }
+    std::vector<std::string> paths{*chosen};
+    for (const char* name : {"runc", "crun"})
+        if (auto p = find_program(name); p && *p != *chosen) paths.push_back(*p);
+    std::string others;
+    std::optional<std::string> chosen_problem, working_other;
+    for (const auto& path : paths) {
+        auto problem = runtime::probe_oci_runtime(path);
+        if (path == *chosen) {
+            chosen_problem = problem;
+        } else {
+            others += "; " + path + (problem ? " fails: " + *problem : " works too");
+            if (!problem && !working_other) working_other = path;
+        }
+    }
+    if (!chosen_problem) {
+        c.status = "pass";
+        c.message = "the OCI backend works with " + *chosen + others;
+    } else {
+        c.status = "warn";
+        c.message = "the OCI backend cannot run containers with " + *chosen + ": " +
+                    *chosen_problem + others;
+        c.fix = working_other ? "export KARAPACE_OCI_RUNTIME=" + *working_other
+                              : "use backend = \"namespace\" for environments on this host";
     }
     return c;
 }
@@ -112,14 +150,7 @@ std::vector<DoctorCheck> Engine::doctor() {
     checks.push_back(program_check("fuse_overlayfs", "fuse-overlayfs", false,
                                    "fallback when the kernel refuses overlayfs in a user namespace",
                                    "fuse-overlayfs", "fuse-overlayfs"));
-    bool runc = find_program("runc").has_value();
-    bool crun = find_program("crun").has_value();
-    checks.push_back({"oci_runtime", runc || crun ? "pass" : "info",
-                      runc || crun ? std::string("OCI runtime found: ") + (crun ? "crun " : "") +
-                                         (runc ? "runc" : "")
-                                   : "no OCI runtime (runc or crun); only the namespace backend "
-                                     "is used",
-                      runc || crun ? "" : install_command("runc", "runc"), false});
+    checks.push_back(oci_backend_check());
 
     DoctorCheck st{"store", "pass", "", "", true};
     if (!impl_->store_exists()) {

@@ -26,6 +26,7 @@
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
 #include "karapace/util/time.hpp"
+#include "runtime/backend.hpp"
 
 namespace karapace::core {
 
@@ -228,10 +229,9 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                     "write one with `karapace new <name>` or pass the path of your karapace.toml");
     auto manifest = schema::normalize(schema::parse_manifest_file(manifest_path));
     auto manifest_dir = parent_dir(manifest_path);
-    if (manifest.backend != "namespace")
-        throw Error(Errc::unavailable,
-                    "runtime backend '" + manifest.backend + "' is not available in this build",
-                    "use backend = \"namespace\" in [runtime]");
+    // Checked here so an unknown backend fails before anything is built; an "oci" environment
+    // is still built (packages installed) with the namespace sandbox.
+    runtime::runner_for(manifest.backend);
     if (o.name) store::validate_env_name(*o.name);
     check_mount_sources(manifest, manifest_dir);
 

@@ -75,8 +75,9 @@ struct Engine::Impl {
     // Overlay lower directories for an environment, top first, base rootfs last.
     std::vector<std::string> lower_dirs(const store::EnvMetadata& m);
 
-    // The sandbox run for enter/exec/launch, after the lifecycle check.
-    sandbox::SandboxSpec exec_spec(const ExecOptions& options);
+    // The sandbox run for enter/exec/launch, after the lifecycle check; `backend` receives the
+    // environment's [runtime] backend when given.
+    sandbox::SandboxSpec exec_spec(const ExecOptions& options, std::string* backend = nullptr);
 
     // Exports (src/lib/core/exports.cpp). The record of what an environment exported; its
     // launchers re-pointed at `r`'s environment with the manifest's [gui] apps added (after

@@ -16,6 +16,7 @@
 #include "karapace/schema/mount.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
+#include "runtime/backend.hpp"
 
 namespace karapace::core {
 
@@ -49,11 +50,12 @@ std::vector<sandbox::BindMount> resolve_mounts(const schema::LockFile& lock,
 
 }  // namespace
 
-sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
+sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* backend) {
     auto m = find(o.env);
     auto verdict =
         check_operation(label(m), state_of(m), o.argv.empty() ? Operation::enter : Operation::exec);
     auto lock = lock_of(m);
+    if (backend) *backend = lock.backend;
 
     sandbox::SandboxSpec spec;
     spec.lower_dirs = lower_dirs(m);
@@ -86,8 +88,9 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
 }
 
 int Engine::run(const ExecOptions& options) {
-    auto spec = impl_->exec_spec(options);
-    auto result = sandbox::run(spec);
+    std::string backend;
+    auto spec = impl_->exec_spec(options, &backend);
+    auto result = runtime::runner_for(backend)(spec);
     if (result.error) {
         if (result.status == 125) throw *result.error;
         log::error(result.error->what());
@@ -96,9 +99,10 @@ int Engine::run(const ExecOptions& options) {
 }
 
 CapturedOutput Engine::run_captured(const ExecOptions& options, std::size_t cap) {
-    auto spec = impl_->exec_spec(options);
+    std::string backend;
+    auto spec = impl_->exec_spec(options, &backend);
     spec.interactive = false;
-    auto out = run_captured_step(spec, null_progress(), true, cap);
+    auto out = run_captured_step(spec, null_progress(), true, cap, runtime::runner_for(backend));
     if (out.error && out.status == 125) throw *out.error;
     CapturedOutput r;
     r.exit_status = out.status;
@@ -110,8 +114,10 @@ CapturedOutput Engine::run_captured(const ExecOptions& options, std::size_t cap)
 }
 
 int Engine::launch(const ExecOptions& options) {
-    auto spec = impl_->exec_spec(options);
+    std::string backend;
+    auto spec = impl_->exec_spec(options, &backend);
     spec.interactive = false;
+    auto run = runtime::runner_for(backend);
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
     UniqueFd r(fds[0]), w(fds[1]);
@@ -131,7 +137,7 @@ int Engine::launch(const ExecOptions& options) {
         ::dup2(null, 1);
         ::dup2(null, 2);
         try {
-            auto result = sandbox::run(spec);
+            auto result = run(spec);
             _exit(result.status & 0xff);
         } catch (...) {
             _exit(125);

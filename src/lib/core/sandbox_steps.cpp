@@ -46,7 +46,8 @@ void drain(int fd, std::string& sink, std::size_t cap, ProgressSink* note) {
 }  // namespace
 
 StepOutput run_captured_step(sandbox::SandboxSpec spec, ProgressSink& progress,
-                             bool separate_stdout, std::size_t cap) {
+                             bool separate_stdout, std::size_t cap,
+                             sandbox::RunResult (*run)(const sandbox::SandboxSpec&)) {
     StepOutput result;
     UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     Pipe out_pipe;
@@ -65,7 +66,7 @@ StepOutput run_captured_step(sandbox::SandboxSpec spec, ProgressSink& progress,
 
     sandbox::RunResult rr;
     try {
-        rr = sandbox::run(spec);
+        rr = run(spec);
     } catch (...) {
         out_pipe.w.reset();
         if (err_pipe) err_pipe->w.reset();

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "karapace/sandbox/spawn.hpp"
 #include "karapace/sandbox/spec.hpp"
 #include "karapace/util/progress.hpp"
 
@@ -19,8 +20,9 @@ struct StepOutput {
 
 // Runs `spec` with stdin from /dev/null. With `separate_stdout`, stdout is kept apart from stderr
 // (for output that gets parsed); otherwise both are combined in `out`. Every line is also passed
-// to `progress.note`.
+// to `progress.note`. `run` is what runs the spec (the OCI backend's runner for exec).
 StepOutput run_captured_step(sandbox::SandboxSpec spec, ProgressSink& progress,
-                             bool separate_stdout, std::size_t cap = 16 * 1024 * 1024);
+                             bool separate_stdout, std::size_t cap = 16 * 1024 * 1024,
+                             sandbox::RunResult (*run)(const sandbox::SandboxSpec&) = sandbox::run);
 
 }  // namespace karapace::core

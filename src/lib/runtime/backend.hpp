@@ -48,4 +48,9 @@ public:
     virtual std::size_t stop(const std::string& session_dir, std::chrono::milliseconds timeout) = 0;
 };
 
+// What runs an enter/exec spec for an environment's `[runtime] backend`: sandbox::run for
+// "namespace", run_oci (runtime/oci.hpp) for "oci". Throws Error(unavailable) for any other.
+using Runner = sandbox::RunResult (*)(const sandbox::SandboxSpec&);
+Runner runner_for(std::string_view backend);
+
 }  // namespace karapace::runtime

@@ -125,22 +125,6 @@ void mount_new_fs(const MountOp& op, const char* type, int root_fd) {
     }
 }
 
-std::string read_in_root(int root_fd, const std::string& path) {
-    UniqueFd fd(openat2_fd(root_fd, path, O_RDONLY, RESOLVE_IN_ROOT));
-    std::string out;
-    if (!fd) return out;
-    char buf[8192];
-    ssize_t n;
-    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 && out.size() < (4u << 20))
-        out.append(buf, static_cast<std::size_t>(n));
-    return out;
-}
-
-bool exists_in_root(int root_fd, const std::string& path) {
-    UniqueFd fd(openat2_fd(root_fd, path, O_PATH, RESOLVE_IN_ROOT));
-    return static_cast<bool>(fd);
-}
-
 // A generated file: written on our scratch tmpfs, then bound read-only over the target.
 void bind_generated(const MountOp& op, const std::string& content, int root_fd,
                     const std::string& scratch, std::size_t index) {
@@ -160,6 +144,26 @@ void bind_generated(const MountOp& op, const std::string& content, int root_fd,
     move_tree(ro, clone_tree(ro, AT_FDCWD, file.c_str(), 0), target);
 }
 
+}  // namespace
+
+std::string read_in_root(int root_fd, const std::string& path) {
+    UniqueFd fd(openat2_fd(root_fd, path, O_RDONLY, RESOLVE_IN_ROOT));
+    std::string out;
+    if (!fd) return out;
+    char buf[8192];
+    ssize_t n;
+    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 && out.size() < (4u << 20))
+        out.append(buf, static_cast<std::size_t>(n));
+    return out;
+}
+
+bool exists_in_root(int root_fd, const std::string& path) {
+    UniqueFd fd(openat2_fd(root_fd, path, O_PATH, RESOLVE_IN_ROOT));
+    return static_cast<bool>(fd);
+}
+
+namespace {
+
 std::string with_available_shell(int root_fd, const std::string& entry) {
     auto colon = entry.rfind(':');
     std::string shell = entry.substr(colon + 1);
@@ -169,6 +173,12 @@ std::string with_available_shell(int root_fd, const std::string& entry) {
 }
 
 }  // namespace
+
+std::string account_file_text(int root_fd, const MountOp& op) {
+    std::string entry =
+        op.kind == Kind::passwd ? with_available_shell(root_fd, op.source) : op.source;
+    return merge_account_entry(read_in_root(root_fd, op.target.substr(1)), entry);
+}
 
 PreparedMounts open_mount_sources(const MountPlan& plan) {
     PreparedMounts prepared;
@@ -229,10 +239,7 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
         case Kind::file: bind_generated(op, op.source, root_fd, scratch, i); break;
         case Kind::passwd:
         case Kind::group: {
-            std::string entry =
-                op.kind == Kind::passwd ? with_available_shell(root_fd, op.source) : op.source;
-            std::string image = read_in_root(root_fd, op.target.substr(1));
-            bind_generated(op, merge_account_entry(image, entry), root_fd, scratch, i);
+            bind_generated(op, account_file_text(root_fd, op), root_fd, scratch, i);
             break;
         }
         }

@@ -51,6 +51,7 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     pts.target = "/dev/pts";
     pts.options = "newinstance,ptmxmode=0666,mode=0620";
     pts.noexec = true;
+    pts.nodev = false;  // /dev/ptmx and the terminals are nodes on it (tmux, script, ssh need them)
     pts.why = "/dev/pts";
     ops.push_back(pts);
     ops.push_back(link("/dev/ptmx", "pts/ptmx"));

@@ -1,5 +1,7 @@
 #include "karapace/sandbox/env.hpp"
 
+#include "karapace/sandbox/spec.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -86,6 +88,20 @@ std::vector<std::string> build_environment(const std::vector<std::string>& host,
     for (const auto& [k, v] : env)
         out.push_back(k + "=" + v);
     return out;
+}
+
+std::vector<std::string> command_environment(const SandboxSpec& spec, const std::string& home,
+                                             const std::string& user,
+                                             const std::vector<std::string>& mount_env) {
+    EnvContext ctx;
+    ctx.name = spec.hostname;
+    ctx.host_integration = spec.host_integration;
+    bool root = spec.mapping == IdMapping::container_root;
+    ctx.home = root ? "/root" : home;
+    ctx.user = root ? "root" : user;
+    ctx.additions = spec.env;
+    ctx.extra = mount_env;
+    return build_environment(current_environment(), ctx);
 }
 
 std::vector<std::string> current_environment() {

@@ -37,6 +37,12 @@ struct PreparedMounts {
 PreparedMounts open_mount_sources(const MountPlan& plan);
 void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
                    const std::string& scratch);
+// Reading the image below the new root (openat2 RESOLVE_IN_ROOT: symlinks stay inside it).
+std::string read_in_root(int root_fd, const std::string& path);
+bool exists_in_root(int root_fd, const std::string& path);
+// What a Kind::passwd or Kind::group op binds: the image's file with the user's entry put over
+// its own (the login shell falls back to /bin/sh when the image lacks the host's).
+std::string account_file_text(int root_fd, const MountOp& op);
 // pivot_root into `root`, detaching the old root; the cwd becomes "/".
 void pivot_into(const std::string& root);
 

@@ -1,0 +1,590 @@
+// Running a command with an OCI runtime, read top to bottom. The caller plans the run (id maps,
+// mount plan, environment) and forks a child that unshares a user and a mount namespace; the
+// caller writes the id maps (the namespace sandbox's, newuidmap included) and lets it go. The
+// child mounts the environment's overlay on a staging tmpfs with the sandbox's own overlay step,
+// writes the bundle, and starts the runtime as root of that user namespace: the runtime sees it
+// runs in a user namespace, takes its rootless paths, and makes the container's pid, mount, uts,
+// ipc (and network) namespaces inside it. A createRuntime hook hands the container's init to the
+// caller, which records it as the session: `stop` signals it like a sandbox's init, and killing it
+// ends the container's pid namespace.
+#include "runtime/oci.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+
+#include "karapace/sandbox/env.hpp"
+#include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/session.hpp"
+#include "karapace/sandbox/spawn.hpp"
+#include "karapace/sandbox/terminal.hpp"
+#include "karapace/util/json.hpp"
+#include "karapace/util/log.hpp"
+#include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
+#include "runtime/namespace.hpp"
+#include "sandbox/child.hpp"
+#include "sandbox/steps.hpp"
+#include "sandbox/wire.hpp"
+
+namespace karapace::runtime {
+
+namespace {
+
+constexpr std::array kForwarded{SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+sigset_t forwarded_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kForwarded)
+        sigaddset(&set, sig);
+    return set;
+}
+
+// The host side of one run: a private directory holding the mount point of the staging tmpfs
+// (which exists only in the child's mount namespace, so on the host it stays empty) and the fifo
+// the createRuntime hook writes the container's state to.
+class RunDir {
+public:
+    RunDir() {
+        char tmpl[] = "/tmp/karapace-oci.XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr)
+            throw_errno(Errc::runtime, "cannot create a directory for the OCI bundle in /tmp");
+        dir = tmpl;
+        stage = dir + "/stage";
+        fifo = dir + "/started";
+        if (::mkdir(stage.c_str(), 0700) != 0 || ::mkfifo(fifo.c_str(), 0600) != 0) {
+            int err = errno;
+            cleanup();
+            throw_errno(Errc::runtime, "cannot prepare the OCI bundle directory " + dir, err);
+        }
+    }
+    ~RunDir() { cleanup(); }
+    RunDir(const RunDir&) = delete;
+    RunDir& operator=(const RunDir&) = delete;
+    std::string dir, stage, fifo;
+
+private:
+    void cleanup() noexcept {
+        ::unlink(fifo.c_str());
+        ::rmdir(stage.c_str());
+        ::rmdir(dir.c_str());
+    }
+};
+
+// Serialises starts of one environment's runs (the namespace sandbox takes the same lock), from
+// looking at the running sessions until the new one is recorded.
+class StartLock {
+public:
+    explicit StartLock(const std::string& session_dir) {
+        if (session_dir.empty()) return;
+        make_dirs(session_dir, 0700);
+        fd_ = UniqueFd(
+            ::open((session_dir + "/.start-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!fd_) throw_errno(Errc::runtime, "cannot open the session lock in " + session_dir);
+        while (::flock(fd_.get(), LOCK_EX) != 0)
+            if (errno != EINTR) throw_errno(Errc::runtime, "cannot lock " + session_dir);
+    }
+    void release() { fd_.reset(); }
+
+private:
+    UniqueFd fd_;
+};
+
+// A work directory of this run's own beside a running session: two overlay mounts of one
+// writable layer must not share a work directory (a mount empties it). Removed afterwards.
+class OwnWorkDir {
+public:
+    explicit OwnWorkDir(const std::string& shared)
+        : path_(shared + "." + std::to_string(::getpid())) {
+        if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
+            throw_errno(Errc::runtime, "cannot create the overlay work directory " + path_);
+    }
+    ~OwnWorkDir() {
+        try {
+            run_process({"rm", "-rf", "--", path_});
+        } catch (...) {}
+    }
+    OwnWorkDir(const OwnWorkDir&) = delete;
+    OwnWorkDir& operator=(const OwnWorkDir&) = delete;
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+};
+
+// Mounts the container's root at `root` inside the child; `scratch` is on the staging tmpfs.
+using MountRoot = std::function<void(const std::string& root, const std::string& scratch)>;
+
+// Everything the child needs, computed before the fork.
+struct Plan {
+    sandbox::SandboxSpec spec;
+    sandbox::IdMapPlan ids;
+    sandbox::MountPlan mounts;
+    std::vector<std::string> env;
+    OciIdentity who;
+    std::string runtime;
+    std::string container_id;
+    std::string stage, fifo;
+};
+
+Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
+    Plan p;
+    p.spec = spec;
+    p.spec.interactive = spec.interactive && ::isatty(STDIN_FILENO) == 1;
+    p.runtime = runtime;
+    p.container_id = "karapace-" + std::to_string(::getpid());
+    p.ids = sandbox::plan_id_maps_for_caller(spec.mapping);
+    p.who = {p.ids.inner_uid, p.ids.inner_gid, false};
+    // The runtime must run as root of the namespace; a user without sub-ids has only its own id
+    // mapped, so it becomes that root and the runtime maps the user's id back onto it.
+    if (p.ids.single_id && spec.mapping == sandbox::IdMapping::keep_id && ::getuid() != 0) {
+        p.ids = sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root);
+        p.who.nested_userns = true;
+    }
+    auto host = sandbox::HostView::current();
+    p.mounts = sandbox::plan_mounts(spec, host);
+    p.env = sandbox::command_environment(spec, host.home, host.user, p.mounts.env_extra);
+    return p;
+}
+
+int openat2_fd(int dirfd, const std::string& path, std::uint64_t flags, std::uint64_t resolve) {
+    struct open_how how {};
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = resolve;
+    return static_cast<int>(::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how));
+}
+
+void write_text(const std::string& path, const std::string& text, mode_t mode) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
+    write_all(fd.get(), text, path);
+}
+
+// ---- the child, in its user and mount namespaces -------------------------------------------
+
+// The sources the config binds: host paths as planned (absent optional ones left out), manifest
+// mounts as this process's descriptors of them, opened without following symlinks (the runtime
+// would follow a symlink swapped in since the engine checked the path), and generated files
+// written on the stage.
+OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
+                            const std::string& files, std::vector<UniqueFd>& kept) {
+    using Kind = sandbox::MountOp::Kind;
+    OciBundlePaths paths;
+    paths.root = root;
+    paths.started_fifo = p.fifo;
+    const auto& ops = p.mounts.ops;
+    paths.files.resize(ops.size());
+    paths.binds.resize(ops.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        const auto& op = ops[i];
+        std::string generated;
+        switch (op.kind) {
+        case Kind::bind:
+            if (op.no_symlinks) {
+                UniqueFd fd(openat2_fd(AT_FDCWD, op.source, O_PATH,
+                                       RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+                if (!fd)
+                    throw Error(
+                        Errc::runtime,
+                        "cannot open " + op.source + " for " + op.why + ": " + std::strerror(errno),
+                        errno == ELOOP ? "a component of " + op.source +
+                                             " is a symlink now; mount sources must not "
+                                             "change after they are checked"
+                                       : "");
+                paths.binds[i] =
+                    "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd.get());
+                kept.push_back(std::move(fd));
+            } else if (struct stat st{}; ::stat(op.source.c_str(), &st) == 0) {
+                paths.binds[i] = op.source;
+            } else if (!op.optional) {
+                throw_errno(Errc::runtime, "cannot find " + op.source + " for " + op.why);
+            }
+            continue;
+        case Kind::file: generated = op.source; break;
+        case Kind::passwd:
+        case Kind::group: generated = sandbox::account_file_text(root_fd, op); break;
+        default: continue;
+        }
+        if (op.needs_parent &&
+            !sandbox::exists_in_root(root_fd, op.target.substr(1, op.target.rfind('/'))))
+            continue;
+        paths.files[i] = files + "/gen-" + std::to_string(i);
+        write_text(paths.files[i], generated, 0644);
+    }
+    return paths;
+}
+
+std::vector<std::string> runtime_argv(const Plan& p, const std::string& bundle,
+                                      const std::string& state, int log_fd) {
+    std::vector<std::string> argv{
+        p.runtime,      "--root", state, "--log", "/proc/self/fd/" + std::to_string(log_fd),
+        "--log-format", "json"};
+    // Limits are rlimits in the config, so the runtime manages no cgroups. runc takes a user
+    // namespace whose map is the identity of every id (root's) for the host's and would manage
+    // them as real root. crun is told to leave them alone (1.8 still refuses hosts with hybrid
+    // v1/v2 hierarchies, which `karapace doctor` reports).
+    auto ends_with = [&](std::string_view name) {
+        return p.runtime.size() >= name.size() &&
+               p.runtime.compare(p.runtime.size() - name.size(), name.size(), name) == 0;
+    };
+    if (ends_with("runc")) argv.insert(argv.end(), {"--rootless", "true"});
+    if (ends_with("crun")) argv.push_back("--cgroup-manager=disabled");
+    argv.insert(argv.end(), {"run", "--bundle", bundle, p.container_id});
+    return argv;
+}
+
+// Starts the runtime as root of the namespace and waits for it, passing on the signals the
+// caller forwards. Closing `err_fd` tells the caller the runtime is on its way. Returns the
+// runtime's exit status.
+int run_runtime(const Plan& p, const std::string& bundle, const std::string& state, int log_fd,
+                int err_fd) {
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno(Errc::runtime, "cannot start the OCI runtime");
+    if (pid == 0) {
+        int log = ::dup(log_fd);  // without O_CLOEXEC: the runtime opens it by path
+        auto argv = runtime_argv(p, bundle, state, log);
+        std::vector<char*> args;
+        for (auto& a : argv)
+            args.push_back(a.data());
+        args.push_back(nullptr);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::setresgid(0, 0, 0) == 0 && ::setresuid(0, 0, 0) == 0)
+            ::execv(p.runtime.c_str(), args.data());
+        // Logged like the runtime's own failures, so the caller reads one place.
+        std::string line = "{\"level\":\"error\",\"msg\":\"cannot start " + p.runtime + ": " +
+                           std::strerror(errno) + "\"}\n";
+        ssize_t ignored = ::write(log_fd, line.data(), line.size());
+        (void)ignored;
+        ::_exit(1);
+    }
+    ::close(err_fd);
+    sigset_t wait_set = forwarded_signals();
+    sigaddset(&wait_set, SIGCHLD);
+    for (;;) {
+        siginfo_t info{};
+        int sig = ::sigwaitinfo(&wait_set, &info);
+        if (sig < 0) continue;
+        if (sig == SIGCHLD) {
+            int status = 0;
+            if (::waitpid(pid, &status, WNOHANG) == pid) return sandbox::decode_status(status);
+            continue;
+        }
+        // The terminal sent it to the whole process group: the runtime has it already.
+        if (info.si_code != SI_KERNEL) ::kill(pid, sig);
+    }
+}
+
+[[noreturn]] void oci_child(const Plan& p, const MountRoot& mount_root, int ready_fd, int go_fd,
+                            int err_fd, int log_fd) {
+    try {
+        const int wanted[3] = {p.spec.stdin_fd, p.spec.stdout_fd, p.spec.stderr_fd};
+        for (int i = 0; i < 3; ++i)
+            if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
+                throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+        // The caller's descriptors (the start lock above all) must not live as long as the run.
+        sandbox::close_fds_except({ready_fd, go_fd, err_fd, log_fd});
+        sigset_t blocked = forwarded_signals();
+        sigaddset(&blocked, SIGCHLD);
+        ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+            throw_errno(Errc::runtime, "cannot create the user and mount namespaces");
+        sandbox::send_byte(ready_fd);
+        if (!sandbox::wait_for_byte(go_fd)) ::_exit(125);  // the caller gave up
+        if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            throw_errno(Errc::runtime, "cannot make the run's mounts private");
+        if (::mount("karapace", p.stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+            throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
+        std::string root = p.stage + "/root", scratch = p.stage + "/scratch",
+                    files = p.stage + "/files", bundle = p.stage + "/bundle",
+                    state = p.stage + "/state";
+        for (const auto& d : {root, scratch, files, bundle, state})
+            ::mkdir(d.c_str(), 0700);
+        ::chmod(root.c_str(), 0755);
+        mount_root(root, scratch);
+
+        UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root_fd) throw_errno(Errc::runtime, "cannot open the container root " + root);
+        std::vector<UniqueFd> kept;
+        auto paths = bundle_paths(p, root_fd.get(), root, files, kept);
+        write_text(bundle + "/config.json",
+                   json::pretty(oci_config(p.spec, p.mounts, p.env, p.who, paths)), 0600);
+        root_fd.reset();
+
+        int status = run_runtime(p, bundle, state, log_fd, err_fd);
+        // A fuse-overlayfs daemon serves the root until it is unmounted.
+        ::umount2(root.c_str(), MNT_DETACH);
+        ::_exit(status);
+    } catch (const Error& e) {
+        sandbox::wire::send_error(err_fd, e);
+    } catch (const std::exception& e) {
+        sandbox::wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+    }
+    ::_exit(125);
+}
+
+// ---- the caller ------------------------------------------------------------------------------
+
+// Blocks the forwarded signals and reads them from a descriptor while the run lasts; pending
+// ones are consumed before the mask is restored (they were meant for the run).
+class SignalRelay {
+public:
+    SignalRelay() {
+        sigset_t set = forwarded_signals();
+        ::sigprocmask(SIG_BLOCK, &set, &old_);
+        fd_ = UniqueFd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+        if (!fd_) throw_errno(Errc::runtime, "cannot watch signals while the container runs");
+    }
+    ~SignalRelay() {
+        relay(-1);
+        ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+    }
+    SignalRelay(const SignalRelay&) = delete;
+    SignalRelay& operator=(const SignalRelay&) = delete;
+    int fd() const noexcept { return fd_.get(); }
+    // Passes what arrived on to `pid` (nothing when pid < 0), except terminal-generated signals.
+    void relay(pid_t pid) noexcept {
+        signalfd_siginfo info{};
+        while (::read(fd_.get(), &info, sizeof info) == sizeof info)
+            if (pid > 0 && info.ssi_code != SI_KERNEL)
+                ::kill(pid, static_cast<int>(info.ssi_signo));
+    }
+
+private:
+    sigset_t old_{};
+    UniqueFd fd_;
+};
+
+// The container's init from the state JSON the hook wrote.
+pid_t init_pid_of(const std::string& state) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(state, ec);
+    if (ec || !v.is_object()) return -1;
+    const auto* pid = v.as_object().if_contains("pid");
+    return pid && pid->is_int64() ? static_cast<pid_t>(pid->as_int64()) : -1;
+}
+
+sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root, StartLock& start_lock) {
+    sandbox::RunResult result;
+    RunDir dir;
+    p.stage = dir.stage;
+    p.fifo = dir.fifo;
+    UniqueFd fifo(::open(dir.fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo) throw_errno(Errc::runtime, "cannot open " + dir.fifo);
+    UniqueFd log(::memfd_create("karapace-oci-log", MFD_CLOEXEC));
+    if (!log) throw_errno(Errc::runtime, "cannot create the OCI runtime's log");
+    sandbox::Pipe ready, go, errors;
+    SignalRelay signals;
+    pid_t child = ::fork();
+    if (child < 0) throw_errno(Errc::runtime, "cannot start the OCI run");
+    if (child == 0) {
+        ready.read.reset();
+        go.write.reset();
+        errors.read.reset();
+        oci_child(p, mount_root, ready.write.get(), go.read.get(), errors.write.get(), log.get());
+    }
+    struct Reaper {
+        pid_t pid;
+        ~Reaper() {
+            if (pid > 0) {
+                ::kill(pid, SIGKILL);
+                try {
+                    sandbox::wait_exit_status(pid);
+                } catch (...) {}
+            }
+        }
+    } reaper{child};
+    ready.write.reset();
+    go.read.reset();
+    errors.write.reset();
+    if (!sandbox::wait_for_byte(ready.read.get())) {
+        auto error = sandbox::wire::receive_error(errors.read.get());
+        throw error ? *error : Error(Errc::runtime, "the OCI run ended before it started");
+    }
+    sandbox::write_id_maps(child, p.ids);
+    sandbox::send_byte(go.write.get());
+    if (auto error = sandbox::wire::receive_error(errors.read.get())) {
+        result.status = sandbox::wait_exit_status(std::exchange(reaper.pid, -1));
+        result.status = 125;
+        result.error = std::move(error);
+        return result;
+    }
+
+    std::optional<sandbox::SessionRecord> session;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+    if (!pidfd) throw_errno(Errc::runtime, "cannot watch the OCI run");
+    std::string state;
+    pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+    for (;;) {
+        if (::poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno(Errc::runtime, "cannot wait for the OCI run");
+        }
+        if (fds[0].revents) signals.relay(child);
+        if (fds[1].revents) {
+            char buf[4096];
+            ssize_t n = ::read(fifo.get(), buf, sizeof buf);
+            if (n > 0) state.append(buf, static_cast<std::size_t>(n));
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                fds[1].fd = -1;  // the hook is done
+                pid_t init = init_pid_of(state);
+                if (init > 0 && !p.spec.session_dir.empty()) {
+                    try {
+                        session.emplace(p.spec.session_dir, init, p.spec.mapping);
+                    } catch (const Error&) {}  // it ended already
+                }
+                start_lock.release();
+            }
+        }
+        if (fds[2].revents) break;
+    }
+    int status = sandbox::wait_exit_status(std::exchange(reaper.pid, -1));
+    signals.relay(-1);
+    std::string text;
+    char buf[8192];
+    for (off_t off = 0;;) {
+        ssize_t n = ::pread(log.get(), buf, sizeof buf, off);
+        if (n <= 0 || text.size() > (1u << 20)) break;
+        text.append(buf, static_cast<std::size_t>(n));
+        off += n;
+    }
+    result.status = classify_runtime_exit(status, text, result.error);
+    return result;
+}
+
+void mount_environment_root(const sandbox::SandboxSpec& spec, const std::string& root,
+                            const std::string& scratch) {
+    auto layers = sandbox::open_overlay_sources(spec);
+    sandbox::mount_overlay(layers, root, scratch);
+}
+
+}  // namespace
+
+std::optional<std::string> oci_runtime_path() {
+    if (const char* wanted = std::getenv("KARAPACE_OCI_RUNTIME"); wanted && *wanted)
+        return std::string(wanted).find('/') != std::string::npos ? std::optional(wanted)
+                                                                  : find_program(wanted);
+    if (auto runc = find_program("runc")) return runc;
+    return find_program("crun");
+}
+
+sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
+    if (spec.argv.empty()) throw Error(Errc::usage, "no command to run in the container");
+    sandbox::RunResult result;
+    try {
+        auto runtime = oci_runtime_path();
+        if (!runtime)
+            throw Error(Errc::runtime,
+                        "environment '" + spec.hostname +
+                            "' uses the OCI backend, but neither runc nor crun is installed",
+                        "install runc (apt install runc), or build it with backend = "
+                        "\"namespace\" in [runtime]");
+        StartLock start_lock(spec.session_dir);
+        sandbox::SandboxSpec own = spec;
+        std::optional<OwnWorkDir> work;
+        if (!spec.read_only && !spec.session_dir.empty() &&
+            !sandbox::list_sessions(spec.session_dir).empty()) {
+            log::warn("environment '", spec.hostname,
+                      "' is running already; with the OCI backend this run gets its own view of "
+                      "the writable layer, and neither sees the other's changes until it restarts");
+            work.emplace(spec.work_dir);
+            own.work_dir = work->path();
+        }
+        if (spec.limits.any())
+            log::warn(
+                "the OCI backend enforces limits as rlimits only (memory as RLIMIT_AS, "
+                "tasks as RLIMIT_NPROC; no CPU weight)");
+        auto plan = make_plan(own, *runtime);
+        std::optional<sandbox::ContainerMarker> marker;
+        if (plan.spec.interactive) marker.emplace(spec.hostname);
+        result = run_plan(
+            plan,
+            [&](const std::string& root, const std::string& scratch) {
+                mount_environment_root(own, root, scratch);
+            },
+            start_lock);
+        if (spec.limits.any()) result.limits = sandbox::LimitMechanism::rlimit;
+    } catch (const Error& e) {
+        result.status = 125;
+        result.error = e;
+    }
+    return result;
+}
+
+std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
+    sandbox::SandboxSpec spec;
+    spec.argv = {"/bin/true"};
+    spec.hostname = "karapace-probe";
+    spec.host_integration = false;
+    spec.read_only = true;
+    UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = null.get();
+    try {
+        auto plan = make_plan(spec, runtime);
+        StartLock no_lock("");
+        auto result = run_plan(
+            plan,
+            [](const std::string& root, const std::string&) {
+                // The host's own root, read-only, stands in for an environment.
+                if (::mount("/", root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+                    throw_errno(Errc::runtime, "cannot bind the host root at " + root);
+            },
+            no_lock);
+        if (result.status == 0) return std::nullopt;
+        return result.error
+                   ? std::string(result.error->what())
+                   : "the probe container exited with status " + std::to_string(result.status);
+    } catch (const Error& e) {
+        return std::string(e.what());
+    }
+}
+
+namespace {
+
+class OciBackend final : public Backend {
+public:
+    std::string_view name() const noexcept override { return "oci"; }
+
+    sandbox::RunResult run(Purpose purpose, const EnvRun& env,
+                           const std::vector<std::string>& argv) override {
+        auto spec = namespace_spec(purpose, env, argv);
+        // Package installs need the container-root build mapping and durable writes the
+        // namespace sandbox gives; only enter and exec go through the OCI runtime.
+        return purpose == Purpose::build ? sandbox::run(spec) : run_oci(spec);
+    }
+
+    std::vector<sandbox::Session> sessions(const std::string& session_dir) override {
+        return sandbox::list_sessions(session_dir);
+    }
+
+    std::size_t stop(const std::string& session_dir, std::chrono::milliseconds timeout) override {
+        return sandbox::stop_sessions(session_dir, timeout);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_oci_backend() { return std::make_unique<OciBackend>(); }
+
+}  // namespace karapace::runtime

@@ -1,0 +1,65 @@
+// The OCI backend: enter/exec of an environment with `[runtime] backend = "oci"` run through an
+// OCI runtime (runc, or crun). Our code makes the user and mount namespaces and mounts the
+// environment's overlay exactly as the namespace sandbox does; the runtime gets a bundle whose
+// config.json says what the sandbox's spec says, and creates the container inside them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "karapace/sandbox/mounts.hpp"
+#include "karapace/sandbox/spec.hpp"
+#include "runtime/backend.hpp"
+
+namespace karapace::runtime {
+
+// Who the command is inside, and whether the runtime must make a user namespace of its own
+// (only for a user without sub-ids asking for keep-id: the outer namespace then maps its uid to
+// container root, and the runtime maps `uid` back onto it).
+struct OciIdentity {
+    unsigned uid = 0, gid = 0;
+    bool nested_userns = false;
+};
+
+// What the config refers to on the staging filesystem.
+struct OciBundlePaths {
+    std::string root;                // the mounted overlay
+    std::vector<std::string> files;  // per plan op: a generated file, or "" (see oci_config)
+    std::vector<std::string> binds;  // per plan op: a replacement bind source, or ""
+    std::string started_fifo;        // the createRuntime hook writes the state JSON here
+};
+
+// config.json (OCI runtime spec 1.0) for running spec.argv with `env` and the mount plan.
+// Generated files (Kind::file/passwd/group) are bound from `paths.files[i]`; a bind whose
+// source must not change (manifest mounts) from `paths.binds[i]` when set. Symlink ops are left
+// out: the runtime makes /dev's links itself. Pure; unit-tested.
+boost::json::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
+                               const std::vector<std::string>& env, const OciIdentity& who,
+                               const OciBundlePaths& paths);
+
+// The exit status for a runtime that exited with `status` after writing `log` (its JSON log):
+// 127/126 when it could not execute the command, 125 when it failed itself; `error` is set then.
+int classify_runtime_exit(int status, const std::string& log, std::optional<Error>& error);
+
+// The OCI runtime this run would use: $KARAPACE_OCI_RUNTIME (a name or a path), else runc, else
+// crun. nullopt when none is installed.
+std::optional<std::string> oci_runtime_path();
+
+// Runs spec.argv with the OCI runtime; the contract of sandbox::run (statuses 125/126/127, the
+// command's own status, stdio passed through, signals forwarded, the session recorded in
+// spec.session_dir while it runs).
+sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec);
+
+// Whether the OCI backend can run a container here with `runtime` (a path): runs /bin/true from
+// the host's root, read-only, through the same steps. nullopt when it works, else why not.
+std::optional<std::string> probe_oci_runtime(const std::string& runtime);
+
+// The backend for Backend users: builds keep using the namespace sandbox.
+std::unique_ptr<Backend> make_oci_backend();
+
+}  // namespace karapace::runtime

@@ -1,0 +1,183 @@
+// The OCI backend's config.json from a sandbox spec and mount plan, and how the runtime's exit
+// and log map to exit statuses.
+#include <catch2/catch.hpp>
+
+#include "runtime/oci.hpp"
+
+using namespace karapace;
+using namespace karapace::runtime;
+namespace bj = boost::json;
+
+namespace {
+
+sandbox::HostView fake_host() {
+    sandbox::HostView h;
+    h.uid = 1000;
+    h.gid = 1000;
+    h.user = "u";
+    h.home = "/home/u";
+    h.shell = "/bin/bash";
+    h.getenv = [](const std::string&) { return std::nullopt; };
+    h.probe = [](const std::string& p) -> std::optional<sandbox::FileKind> {
+        if (p == "/home/u") return sandbox::FileKind::directory;
+        return std::nullopt;
+    };
+    h.list = [](const std::string&) { return std::vector<std::string>{}; };
+    h.read = [](const std::string&) { return std::nullopt; };
+    return h;
+}
+
+sandbox::SandboxSpec sample_spec() {
+    sandbox::SandboxSpec s;
+    s.hostname = "web";
+    s.argv = {"make", "-j2"};
+    s.mounts = {{"/home/u/src", "/src", true}};
+    s.cwd = "/home/u/src/app";
+    s.limits.memory_max_bytes = 1 << 30;
+    s.limits.tasks_max = 64;
+    return s;
+}
+
+struct Config {
+    sandbox::MountPlan plan;
+    bj::object json;
+};
+
+Config config_for(const sandbox::SandboxSpec& spec, OciIdentity who = {1000, 1000, false}) {
+    Config c;
+    c.plan = sandbox::plan_mounts(spec, fake_host());
+    OciBundlePaths paths;
+    paths.root = "/stage/root";
+    paths.started_fifo = "/run/dir/started";
+    paths.files.resize(c.plan.ops.size());
+    paths.binds.resize(c.plan.ops.size());
+    for (std::size_t i = 0; i < c.plan.ops.size(); ++i) {
+        paths.binds[i] = c.plan.ops[i].no_symlinks ? "/proc/7/fd/9" : c.plan.ops[i].source;
+        paths.files[i] = "/stage/files/gen-" + std::to_string(i);
+    }
+    c.json = oci_config(spec, c.plan, {"PATH=/bin", "HOME=/home/u"}, who, paths);
+    return c;
+}
+
+const bj::object* mount_at(const bj::object& config, const std::string& destination) {
+    for (const auto& m : config.at("mounts").as_array())
+        if (m.as_object().at("destination").as_string() == destination) return &m.as_object();
+    return nullptr;
+}
+
+bool has_option(const bj::object& mount, const char* option) {
+    for (const auto& o : mount.at("options").as_array())
+        if (o.as_string() == option) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("the OCI process is the spec's command, identity, environment and working directory") {
+    auto c = config_for(sample_spec()).json;
+    const auto& process = c.at("process").as_object();
+    CHECK(process.at("args").as_array() == bj::array{"make", "-j2"});
+    CHECK(process.at("user").as_object().at("uid").to_number<int>() == 1000);
+    CHECK(process.at("env").as_array() == bj::array{"PATH=/bin", "HOME=/home/u"});
+    CHECK(process.at("cwd").as_string() == "/src/app");  // translated into the manifest mount
+    CHECK(process.at("noNewPrivileges").as_bool());
+    CHECK_FALSE(process.at("terminal").as_bool());
+    // A user other than root keeps no capabilities beyond the bounding set.
+    CHECK_FALSE(process.at("capabilities").as_object().contains("effective"));
+    CHECK(c.at("hostname").as_string() == "web");
+    CHECK(c.at("root").as_object().at("path").as_string() == "/stage/root");
+}
+
+TEST_CASE("limits become rlimits, memory as address space and tasks as processes") {
+    auto process = config_for(sample_spec()).json.at("process").as_object();
+    const auto& limits = process.at("rlimits").as_array();
+    REQUIRE(limits.size() == 2);
+    CHECK(limits[0].as_object().at("type").as_string() == "RLIMIT_AS");
+    CHECK(limits[0].as_object().at("hard").to_number<std::uint64_t>() == (1u << 30));
+    CHECK(limits[1].as_object().at("type").as_string() == "RLIMIT_NPROC");
+}
+
+TEST_CASE("the OCI mounts are the sandbox's plan: /proc, /dev, /sys, home and manifest mounts") {
+    auto c = config_for(sample_spec()).json;
+    REQUIRE(mount_at(c, "/proc"));
+    CHECK(mount_at(c, "/proc")->at("type").as_string() == "proc");
+    REQUIRE(mount_at(c, "/dev/pts"));
+    CHECK(has_option(*mount_at(c, "/dev/pts"), "newinstance"));
+    CHECK_FALSE(has_option(*mount_at(c, "/dev/pts"), "nodev"));
+    REQUIRE(mount_at(c, "/sys"));
+    CHECK(has_option(*mount_at(c, "/sys"), "rro"));  // its submounts too
+    REQUIRE(mount_at(c, "/home/u"));
+    CHECK(mount_at(c, "/home/u")->at("source").as_string() == "/home/u");
+    // A manifest mount comes from the descriptor opened without following symlinks.
+    REQUIRE(mount_at(c, "/src"));
+    CHECK(mount_at(c, "/src")->at("source").as_string() == "/proc/7/fd/9");
+    CHECK(has_option(*mount_at(c, "/src"), "ro"));
+    // Generated files are bound read-only from the stage.
+    REQUIRE(mount_at(c, "/etc/hosts"));
+    CHECK(has_option(*mount_at(c, "/etc/hosts"), "ro"));
+    // The runtime makes the standard device nodes and /dev's links itself.
+    CHECK_FALSE(mount_at(c, "/dev/null"));
+    CHECK_FALSE(mount_at(c, "/dev/ptmx"));
+}
+
+TEST_CASE("network isolation adds a network namespace; otherwise the host network is shared") {
+    auto spec = sample_spec();
+    auto types = [](const bj::object& c) {
+        std::vector<std::string> out;
+        for (const auto& n : c.at("linux").as_object().at("namespaces").as_array())
+            out.emplace_back(n.as_object().at("type").as_string());
+        return out;
+    };
+    CHECK(types(config_for(spec).json) == std::vector<std::string>{"pid", "ipc", "uts", "mount"});
+    spec.network_isolation = true;
+    CHECK(types(config_for(spec).json) ==
+          std::vector<std::string>{"pid", "ipc", "uts", "mount", "network"});
+}
+
+TEST_CASE("a frozen environment's root is read-only; container root gets the default caps") {
+    auto spec = sample_spec();
+    spec.read_only = true;
+    spec.mapping = sandbox::IdMapping::container_root;
+    auto c = config_for(spec, {0, 0, false}).json;
+    CHECK(c.at("root").as_object().at("readonly").as_bool());
+    const auto& caps = c.at("process").as_object().at("capabilities").as_object();
+    CHECK(caps.at("effective").as_array().size() == 14);
+}
+
+TEST_CASE("a user without sub-ids gets a nested user namespace mapping its uid onto root") {
+    auto c = config_for(sample_spec(), {1000, 1000, true}).json;
+    const auto& linux = c.at("linux").as_object();
+    CHECK(linux.at("namespaces").as_array().back().as_object().at("type").as_string() == "user");
+    const auto& map = linux.at("uidMappings").as_array()[0].as_object();
+    CHECK(map.at("containerID").to_number<int>() == 1000);
+    CHECK(map.at("hostID").to_number<int>() == 0);
+}
+
+TEST_CASE("the createRuntime hook writes the container's state to the fifo") {
+    auto c = config_for(sample_spec()).json;
+    const auto& hook = c.at("hooks").as_object().at("createRuntime").as_array()[0].as_object();
+    CHECK(hook.at("args").as_array().back().as_string() == "/run/dir/started");
+}
+
+TEST_CASE("runtime failures map to 127, 126 and 125; the command's own status passes") {
+    std::optional<Error> error;
+    CHECK(classify_runtime_exit(7, "{\"level\":\"warning\",\"msg\":\"oom\"}\n", error) == 7);
+    CHECK_FALSE(error);
+    CHECK(classify_runtime_exit(
+              1,
+              "{\"level\":\"error\",\"msg\":\"runc run failed: unable to start container process: "
+              "exec: \\\"nope\\\": executable file not found in $PATH\"}\n",
+              error) == 127);
+    REQUIRE(error);
+    CHECK(std::string(error->what()).find("nope") != std::string::npos);
+    error.reset();
+    CHECK(classify_runtime_exit(1,
+                                "{\"level\":\"error\",\"msg\":\"runc run failed: unable to start "
+                                "container process: exec: \\\"/etc\\\": permission denied\"}\n",
+                                error) == 126);
+    error.reset();
+    CHECK(classify_runtime_exit(
+              1, "{\"level\":\"error\",\"msg\":\"error mounting proc: permission denied\"}\n",
+              error) == 125);
+    CHECK(error);
+}
