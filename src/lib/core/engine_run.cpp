@@ -14,6 +14,7 @@
 #include "karapace/sandbox/spawn.hpp"
 #include "karapace/schema/config.hpp"
 #include "karapace/schema/mount.hpp"
+#include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 
@@ -108,9 +109,7 @@ CapturedOutput Engine::run_captured(const ExecOptions& options, std::size_t cap)
 int Engine::launch(const ExecOptions& options) {
     auto spec = impl_->exec_spec(options);
     spec.interactive = false;
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
-    UniqueFd r(fds[0]), w(fds[1]);
+    Pipe report;
     pid_t child = ::fork();
     if (child < 0) throw_errno(Errc::failed, "cannot fork to launch the application");
     if (child == 0) {
@@ -118,7 +117,7 @@ int Engine::launch(const ExecOptions& options) {
         ::setsid();
         pid_t grandchild = ::fork();
         if (grandchild != 0) {
-            ssize_t ignored = ::write(w.get(), &grandchild, sizeof grandchild);
+            ssize_t ignored = ::write(report.write.get(), &grandchild, sizeof grandchild);
             (void)ignored;
             _exit(grandchild > 0 ? 0 : 1);
         }
@@ -133,9 +132,9 @@ int Engine::launch(const ExecOptions& options) {
             _exit(125);
         }
     }
-    w.reset();
+    report.write.reset();
     pid_t launched = -1;
-    ssize_t n = ::read(r.get(), &launched, sizeof launched);
+    ssize_t n = ::read(report.read.get(), &launched, sizeof launched);
     int status = 0;
     ::waitpid(child, &status, 0);
     if (n != sizeof launched || launched <= 0)
