@@ -28,13 +28,13 @@ const std::vector<std::string> login_shell = {
     "if [ -n \"$SHELL\" ] && [ -x \"$SHELL\" ]; then exec \"$SHELL\" -l; fi; "
     "if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l"};
 
-std::vector<sandbox::BindMount> resolve_mounts(const schema::LockFile& lock,
+std::vector<sandbox::BindMount> resolve_mounts(const std::vector<schema::MountSpec>& mounts,
                                                const std::string& manifest_dir) {
     std::vector<sandbox::BindMount> out;
-    if (lock.mounts.empty()) return out;
+    if (mounts.empty()) return out;
     auto home = home_dir();
     auto allow = schema::mount_allowlist(schema::load_user_config(), home);
-    for (const auto& m : lock.mounts) {
+    for (const auto& m : mounts) {
         auto host = schema::resolve_host_path(m, manifest_dir, home);
         char buf[PATH_MAX];
         if (::realpath(host.c_str(), buf) == nullptr)
@@ -54,7 +54,7 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
     auto m = find(o.env);
     auto verdict =
         check_operation(label(m), state_of(m), o.argv.empty() ? Operation::enter : Operation::exec);
-    auto lock = lock_of(m);
+    auto run = run_settings_of(m);
 
     sandbox::SandboxSpec spec;
     spec.lower_dirs = lower_dirs(m);
@@ -67,16 +67,16 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o) {
     if (spec.read_only) spec.lower_dirs.insert(spec.lower_dirs.begin(), spec.upper_dir);
     spec.hostname = label(m);
     spec.mapping = o.root ? sandbox::IdMapping::container_root : sandbox::IdMapping::keep_id;
-    spec.network_isolation = lock.network_isolation;
-    spec.gpu = lock.gpu;
-    spec.audio = lock.audio;
+    spec.network_isolation = run.network_isolation;
+    spec.gpu = run.gpu;
+    spec.audio = run.audio;
     spec.host_integration = true;
-    spec.mounts = resolve_mounts(lock, m.manifest_dir);
+    spec.mounts = resolve_mounts(run.mounts, m.manifest_dir);
     spec.argv = o.argv.empty() ? login_shell : o.argv;
     spec.env = o.env_vars;
     spec.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
-    if (lock.memory_limit_mb) spec.limits.memory_max_bytes = *lock.memory_limit_mb << 20;
-    if (lock.cpu_shares) spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*lock.cpu_shares);
+    if (run.memory_limit_mb) spec.limits.memory_max_bytes = *run.memory_limit_mb << 20;
+    if (run.cpu_shares) spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*run.cpu_shares);
     spec.session_dir = layout().sessions_dir(m.env_id);
     spec.interactive = o.interactive;
     return spec;

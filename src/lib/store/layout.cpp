@@ -83,7 +83,7 @@ namespace {
 void make_layout_dirs(const Layout& l) {
     for (const auto& d :
          {l.store_dir(), l.wal_dir(), l.objects_dir(), l.layers_dir(), l.metadata_dir(),
-          l.staging_dir(), l.envs_dir(), l.unpacked_layers_dir(), l.images_dir()})
+          l.names_dir(), l.staging_dir(), l.envs_dir(), l.unpacked_layers_dir(), l.images_dir()})
         make_dirs(d, 0700);
 }
 
