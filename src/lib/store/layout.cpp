@@ -97,6 +97,10 @@ bool store_dir_is_blank(const Layout& l) {
 
 void open_layout(const Layout& layout, OpenMode mode) {
     int version = read_format_version(layout);
+    // Another process may be creating the store right now: it writes the version file last, so
+    // a store/ directory that is no longer blank is read again before it is called damaged.
+    if (version == 0 && lstat_path(layout.store_dir()) && !store_dir_is_blank(layout))
+        version = read_format_version(layout);
     if (version == 0) {
         bool exists = lstat_path(layout.store_dir()).has_value();
         if (exists && !store_dir_is_blank(layout))
