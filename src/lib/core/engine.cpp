@@ -104,14 +104,20 @@ State Engine::Impl::state_of(const store::EnvMetadata& m) {
 std::optional<store::EnvMetadata> Engine::Impl::find_exact(std::string_view ref) {
     if (!store_exists()) return std::nullopt;
     const auto& md = store(false).metadata();
-    try {
-        if (auto id = store::EnvId::from_hex(ref); id && md.exists(*id)) return md.get(*id);
-        if (auto id = md.lookup_name(ref)) {
+    if (auto id = store::EnvId::from_hex(ref); id && md.exists(*id)) {
+        try {
+            return md.get(*id);  // a damaged record is reported, not skipped
+        } catch (const Error& e) {
+            if (e.code() != Errc::not_found) throw;  // else destroyed meanwhile
+        }
+    }
+    if (auto id = md.lookup_name(ref)) {
+        try {
             auto m = md.get(*id);
             if (m.name && *m.name == ref) return m;
+        } catch (const Error&) {
+            // A stale entry pointing at a record that is gone or damaged: the full read decides.
         }
-    } catch (const Error& e) {
-        if (e.code() != Errc::not_found) throw;  // a damaged record is reported, not skipped
     }
     return std::nullopt;
 }

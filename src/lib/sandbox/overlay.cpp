@@ -96,8 +96,7 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
         ::unlinkat(work_fd, "work/incompat", AT_REMOVEDIR);
     }
     if (!mounting_volatile || recorded == current)
-        return;  // no journal traffic on every run  // no write (and no journal traffic) on every
-                 // run
+        return;  // no write (and no journal traffic) on every run
     int fd = ::openat(work_fd, kBootFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw_errno(Errc::runtime, "cannot write " + work_dir + "/" + kBootFile);
     UniqueFd owner(fd);
