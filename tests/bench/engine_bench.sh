@@ -11,7 +11,7 @@
 #
 # Usage: tests/bench/engine_bench.sh <karapace binary> [runs]
 set -euo pipefail
-KP=${1:?usage: engine_bench.sh <karapace binary> [runs]}
+KP=$(realpath "${1:?usage: engine_bench.sh <karapace binary> [runs]}")
 RUNS=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 for tool in hyperfine openssl python3 xz; do

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Startup cost of running /bin/true in a busybox environment: karapace's sandbox next to
-# bubblewrap, unshare + chroot, a seed-style fuse-overlayfs pipeline and runc, on the same rootfs,
-# measured in one hyperfine run. Not a timed test: it prints a markdown table of medians.
+# Startup cost of running /bin/true in a busybox environment: `karapace exec` on a built
+# environment (the real CLI, overlay mounted as in every run) and karapace's sandbox alone, next
+# to bubblewrap, unshare + chroot, a seed-style fuse-overlayfs pipeline and runc, on the same
+# rootfs (the environment's base image in the store), measured in one hyperfine run. Not a timed
+# test: it prints a markdown table of medians and the load average around the run.
 #
 # Usage: tests/bench/sandbox_bench.sh <build dir> [runs]
-#   <build dir> holds tests/integration/sandbox/sandbox-driver{,-lean}.
+#   <build dir> holds src/cli/karapace and tests/integration/sandbox/sandbox-driver{,-lean}.
 set -euo pipefail
 
 BUILD=${1:?usage: sandbox_bench.sh <build dir> [runs]}
 RUNS=${2:-200}
+BUILD=$(cd "$BUILD" && pwd)
+KP=$BUILD/src/cli/karapace
 DRIVER=$BUILD/tests/integration/sandbox/sandbox-driver
 LEAN=$BUILD/tests/integration/sandbox/sandbox-driver-lean
-for tool in hyperfine busybox python3; do
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in hyperfine busybox python3 xz; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 [ -x "$DRIVER" ] || { echo "SKIP: build $DRIVER first"; exit 77; }
+[ -x "$KP" ] || { echo "SKIP: build $KP first"; exit 77; }
 
 W=$(mktemp -d /tmp/kp-bench.XXXXXX)
 cleanup() {
@@ -23,17 +29,29 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-R=$W/rootfs
-mkdir -p "$R"/{bin,etc,tmp,root,proc,sys,dev,run,home} "$W"/{upper,work,fupper,fwork,merged}
-cp "$(command -v busybox)" "$R/bin/busybox"
-for c in $("$R/bin/busybox" --list); do [ "$c" = busybox ] || ln -s busybox "$R/bin/$c"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
-printf 'root:x:0:\n' >"$R/etc/group"
+mkdir -p "$W"/{upper,work,fupper,fwork,merged}
+
+# Two environments built by the CLI from the busybox fixture: "bench" as built, and "frozen"
+# (a second identity through [gui] apps, which changes nothing at run time) frozen.
+S=$W/store
+tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
+for env in bench frozen; do
+    mkdir -p "$W/$env"
+    printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[gui]\napps = ["%s"]\n' \
+        "$tarball" "$env" >"$W/$env/karapace.toml"
+    (cd "$W/$env" && "$KP" --store "$S" build --name "$env" >/dev/null)
+done
+"$KP" --store "$S" freeze frozen >/dev/null
+R=$(echo "$S"/images/*/rootfs)
+[ -x "$R/bin/true" ] || { echo "bench: no rootfs at $R" >&2; exit 1; }
+cd "$W"
 
 OV="--lower $R --upper $W/upper --work $W/work --hostname bench"
 cmds=()
 names=()
 add() { names+=("$1"); cmds+=("$2"); }
+add "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $S exec bench -- /bin/true"
+add "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $S exec frozen -- /bin/true"
 add "karapace sandbox, exec (overlay volatile)" "$DRIVER $OV --volatile -- /bin/true"
 add "karapace sandbox, lean binary (overlay volatile)" "$LEAN $OV --volatile -- /bin/true"
 add "karapace sandbox, durable overlay (syncfs at exit)" "$DRIVER $OV -- /bin/true"
@@ -73,17 +91,23 @@ fi
 
 args=()
 for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$W/result.json" "${args[@]}" >&2
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$W/result.json" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
 base = next((r for r in res if r["command"].startswith("bwrap")), None)
-print("| command | median | min | mean ± σ | vs bwrap (median) |")
-print("|---|---:|---:|---:|---:|")
+seed = next((r for r in res if r["command"].startswith("seed-style")), None)
+print("| command | median | min | mean ± σ | vs bwrap (median) | seed-style ÷ this (median) |")
+print("|---|---:|---:|---:|---:|---:|")
 for r in res:
     ratio = "%.2f×" % (r["median"] / base["median"]) if base else "–"
-    print("| %s | %.2f ms | %.2f ms | %.2f ± %.2f ms | %s |" % (
+    speedup = "%.1f×" % (seed["median"] / r["median"]) if seed else "–"
+    print("| %s | %.2f ms | %.2f ms | %.2f ± %.2f ms | %s | %s |" % (
         r["command"], r["median"] * 1e3, r["min"] * 1e3, r["mean"] * 1e3,
-        r["stddev"] * 1e3, ratio))
+        r["stddev"] * 1e3, ratio, speedup))
 PY
+echo
+echo "load average (1, 5, 15 min): $load_before before, $load_after after"

@@ -35,6 +35,11 @@ public:
     std::string metadata_path(const EnvId& id) const {
         return metadata_dir() + "/" + id.str() + ".json";
     }
+    // Name index: `names/<name>` is a symlink whose target is the env id holding that name.
+    std::string names_dir() const { return root_ + "/names"; }
+    std::string name_path(std::string_view name) const {
+        return names_dir() + "/" + std::string(name);
+    }
     std::string staging_dir() const { return root_ + "/staging"; }
     std::string envs_dir() const { return root_ + "/env"; }
     std::string env_dir(const EnvId& id) const { return envs_dir() + "/" + id.str(); }

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "karapace/schema/mount.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/util/digest.hpp"
 #include "karapace/util/error.hpp"
@@ -17,6 +19,22 @@ namespace karapace::store {
 enum class EnvState { defined, built, frozen, archived };
 std::string_view env_state_name(EnvState s) noexcept;
 EnvState parse_env_state(std::string_view name);  // Error(store) when unknown
+
+// What enter/exec take from the environment's lock, copied into the record when the environment is
+// built, so a run reads this one small verified record and never parses the lock (TOML). These are
+// identity fields of the lock: they cannot change while the env_id stays the same. A record
+// without them (written by an older build) makes the engine read the lock instead.
+struct RunSettings {
+    bool network_isolation = false;
+    bool gpu = false;
+    bool audio = false;
+    std::vector<schema::MountSpec> mounts;  // as written, sorted by label
+    std::optional<std::uint64_t> cpu_shares;
+    std::optional<std::uint64_t> memory_limit_mb;
+    std::string backend = "namespace";  // [runtime] backend
+
+    friend bool operator==(const RunSettings&, const RunSettings&) = default;
+};
 
 struct EnvMetadata {
     EnvId env_id;
@@ -31,6 +49,7 @@ struct EnvMetadata {
     std::string manifest_dir;                 // absolute; relative mounts resolve against it
     std::string created;                      // RFC 3339
     std::string updated;
+    std::optional<RunSettings> run;  // see RunSettings
 
     std::string short_id() const { return env_id.short_id(); }
 };
@@ -68,7 +87,13 @@ public:
     std::vector<MetadataEntry> list() const;
     // Error(store) listing unreadable records, if any; otherwise the parsed records.
     std::vector<EnvMetadata> list_all_or_throw() const;
+    // The environment with this name: through the name index (`names/<name>`, checked against
+    // the record it points at), else by reading every record.
     std::optional<EnvMetadata> find_by_name(std::string_view name) const;
+    // The id the name index gives for `name`, unchecked: a hint that the caller confirms by
+    // reading that record. nullopt when the index has no entry (which does not prove that no
+    // environment has the name: stores written before the index existed lack entries).
+    std::optional<EnvId> lookup_name(std::string_view name) const;
 
     // Sets or clears the name (uniqueness checked). Call under the exclusive store lock.
     EnvMetadata rename(const EnvId& id, const std::optional<std::string>& name) const;
@@ -76,6 +101,8 @@ public:
 
 private:
     void check_name_free(const EnvId& id, const std::string& name) const;
+    void link_name(const std::string& name, const EnvId& id) const;
+    void unlink_name(const std::string& name, const EnvId& id) const;
     Layout layout_;
 };
 

@@ -97,6 +97,8 @@ public:
     };
     // Every entry file, sorted by op id (which starts with its creation time).
     std::vector<Listed> list() const;
+    // True when there is no entry file at all (a directory read, no record parsed).
+    bool empty() const;
 
     // Rolls back entries whose owner is dead. Requires `lock` held exclusively.
     RecoveryReport recover(const StoreLock& lock) const;

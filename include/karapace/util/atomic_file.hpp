@@ -11,6 +11,11 @@
 
 namespace karapace {
 
+// Whether a replacement must survive a crash of the machine. `none` keeps the temp file and
+// rename (readers never see a torn file) but skips both fsyncs: for files that describe running
+// processes, which mean nothing after a reboot.
+enum class Sync { durable, none };
+
 class AtomicFile {
 public:
     // Creates the temp file next to `path` (same directory, so rename stays on one filesystem).
@@ -23,8 +28,8 @@ public:
     int fd() const noexcept { return fd_.get(); }
     const std::string& temp_path() const noexcept { return temp_; }
     void write(std::string_view data);
-    // fsync, rename over the destination, fsync the directory.
-    void commit();
+    // fsync, rename over the destination, fsync the directory (no fsync with Sync::none).
+    void commit(Sync sync = Sync::durable);
 
 private:
     std::string path_;
@@ -33,7 +38,8 @@ private:
     bool committed_ = false;
 };
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                       Sync sync = Sync::durable);
 // fsync a directory so a rename or unlink in it survives a crash.
 void fsync_dir(const std::string& dir);
 std::string parent_dir(const std::string& path);

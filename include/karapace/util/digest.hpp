@@ -1,5 +1,6 @@
 // SHA-256 digests: the `Digest` value type (written `sha256:<hex>`) and a streaming hasher over
 // OpenSSL EVP, so large files and tar streams are hashed while they are written or read.
+// libcrypto is loaded on first use; short in-memory inputs never need it.
 #pragma once
 
 #include <array>
@@ -55,6 +56,7 @@ private:
     std::unique_ptr<Ctx> ctx_;
 };
 
+// Inputs up to 64 KiB (records, identities) are hashed without OpenSSL; larger ones with it.
 Digest sha256(std::string_view data);
 // Streams the file through the hasher; throws Error naming the path on I/O errors.
 Digest sha256_file(const std::string& path);

@@ -32,6 +32,14 @@ private:
     int fd_ = -1;
 };
 
+// Both ends of a pipe, each O_CLOEXEC, closed when the owner goes away. Throws Error(failed)
+// when the kernel refuses (out of file descriptors).
+struct Pipe {
+    UniqueFd read;
+    UniqueFd write;
+    Pipe();
+};
+
 // Writes all of `data`, retrying on EINTR and short writes; throws Error naming `what`.
 void write_all(int fd, std::string_view data, const std::string& what);
 // Reads a whole file into memory (for small files: records, configs). Throws Error(not_found) when

@@ -54,6 +54,9 @@ store::StoreLock Engine::Impl::lock_exclusive() {
 }
 
 void Engine::Impl::recover() {
+    // Nothing to roll back is the rule: look before taking the lock, which writes its holder into
+    // store/lock. An entry created after this look belongs to a process that is still running.
+    if (store_->wal().empty()) return;
     auto lock = store::StoreLock::try_acquire(layout(), store::LockMode::exclusive);
     if (!lock) return;  // someone else is working; they or the next command will recover
     auto report = store_->wal().recover(*lock);
@@ -69,7 +72,7 @@ void Engine::Impl::recover() {
 std::vector<store::EnvMetadata> Engine::Impl::all_metadata() {
     if (!store_exists()) return {};
     std::vector<store::EnvMetadata> out;
-    for (auto& entry : store().metadata().list()) {
+    for (auto& entry : store(false).metadata().list()) {
         if (entry.ok())
             out.push_back(std::move(*entry.record));
         else
@@ -99,16 +102,49 @@ State Engine::Impl::state_of(const store::EnvMetadata& m) {
     return derive_state(stored_state(m.state), has_live_sessions(m));
 }
 
+std::optional<store::EnvMetadata> Engine::Impl::find_exact(std::string_view ref) {
+    if (!store_exists()) return std::nullopt;
+    const auto& md = store(false).metadata();
+    if (auto id = store::EnvId::from_hex(ref); id && md.exists(*id)) {
+        try {
+            return md.get(*id);  // a damaged record is reported, not skipped
+        } catch (const Error& e) {
+            if (e.code() != Errc::not_found) throw;  // else destroyed meanwhile
+        }
+    }
+    if (auto id = md.lookup_name(ref)) {
+        try {
+            auto m = md.get(*id);
+            if (m.name && *m.name == ref) return m;
+        } catch (const Error&) {
+            // A stale entry pointing at a record that is gone or damaged: the full read decides.
+        }
+    }
+    return std::nullopt;
+}
+
 store::EnvMetadata Engine::Impl::find(std::string_view ref) {
+    // A full id or a name (the common cases) is one record read; resolve_env_ref's order holds
+    // because an exact id is tried first and names are unique.
+    if (auto m = find_exact(ref)) return std::move(*m);
     auto all = all_metadata();
     std::vector<EnvCandidate> candidates;
     candidates.reserve(all.size());
     for (const auto& m : all)
-        candidates.push_back({m.env_id.str(), m.short_id(), m.name.value_or(""),
-                              std::string(to_string(state_of(m)))});
-    const auto& hit = resolve_env_ref(ref, candidates);
+        candidates.push_back({m.env_id.str(), m.short_id(), m.name.value_or(""), ""});
+    const EnvCandidate* hit = nullptr;
+    try {
+        hit = &resolve_env_ref(ref, candidates);
+    } catch (const Error&) {
+        // States only appear in the error messages: list every environment's sessions for those
+        // alone, then resolve again to throw the same error naming them.
+        for (std::size_t i = 0; i < all.size(); ++i)
+            candidates[i].state = std::string(to_string(state_of(all[i])));
+        resolve_env_ref(ref, candidates);
+        throw;
+    }
     for (auto& m : all)
-        if (m.env_id.str() == hit.env_id) return m;
+        if (m.env_id.str() == hit->env_id) return std::move(m);
     throw Error(Errc::not_found, "environment '" + std::string(ref) + "' vanished while looking");
 }
 
@@ -124,6 +160,23 @@ EnvSummary Engine::Impl::summarize(const store::EnvMetadata& m) {
     s.created = m.created;
     s.updated = m.updated;
     return s;
+}
+
+store::RunSettings Engine::Impl::run_settings(const schema::LockFile& lock) {
+    store::RunSettings r;
+    r.network_isolation = lock.network_isolation;
+    r.gpu = lock.gpu;
+    r.audio = lock.audio;
+    r.mounts = lock.mounts;
+    r.cpu_shares = lock.cpu_shares;
+    r.memory_limit_mb = lock.memory_limit_mb;
+    r.backend = lock.backend;
+    return r;
+}
+
+store::RunSettings Engine::Impl::run_settings_of(const store::EnvMetadata& m) {
+    if (m.run) return *m.run;
+    return run_settings(lock_of(m));
 }
 
 schema::LockFile Engine::Impl::lock_of(const store::EnvMetadata& m) {

@@ -273,9 +273,14 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                 r.short_id = id.short_id();
                 r.reused = true;
                 r.lock_path = lock_path;
-                if (o.name && m.name != o.name) {
+                if ((o.name && m.name != o.name) || !m.run) {
+                    // Records from before run settings existed get them here, once: the lock
+                    // that drives this build is the environment's (same id, same settings).
                     auto lock = lock_exclusive();
-                    s.metadata().rename(id, *o.name);
+                    auto fresh_m = s.metadata().get(id);
+                    if (o.name) fresh_m.name = *o.name;
+                    if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
+                    s.metadata().put(fresh_m);
                 }
                 r.name = o.name ? *o.name : m.name.value_or("");
                 return r;
@@ -383,6 +388,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         m.base_image_ref = pinned;
         m.base_image_digest = cached.record.digest;
         m.manifest_dir = manifest_dir;
+        m.run = run_settings(lock);
         if (o.name) m.name = *o.name;
         s.metadata().put(m);
         op.commit();

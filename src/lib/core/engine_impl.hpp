@@ -46,6 +46,9 @@ struct Engine::Impl {
     std::vector<store::EnvMetadata> all_metadata();
     // Resolves a reference (id, prefix, name) to its record.
     store::EnvMetadata find(std::string_view ref);
+    // The record a full id or a name designates, read alone; nullopt when `ref` is neither (an
+    // id prefix, a typo), which find() then resolves by reading every record.
+    std::optional<store::EnvMetadata> find_exact(std::string_view ref);
     // What users call the environment: its name, or its short id.
     static std::string label(const store::EnvMetadata& m);
     bool has_live_sessions(const store::EnvMetadata& m);
@@ -55,6 +58,10 @@ struct Engine::Impl {
 
     // The lock file the environment was built from, kept as an object in the store.
     schema::LockFile lock_of(const store::EnvMetadata& m);
+    // What a run needs from the lock; run_settings_of takes the copy in the record when there is
+    // one (see store::RunSettings) and parses the lock otherwise.
+    static store::RunSettings run_settings(const schema::LockFile& lock);
+    store::RunSettings run_settings_of(const store::EnvMetadata& m);
 
     // Runs `fn` where it can read and write files owned by container ids: directly as root,
     // otherwise in a user namespace with the container-root mapping.

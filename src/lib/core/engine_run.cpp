@@ -14,6 +14,7 @@
 #include "karapace/sandbox/spawn.hpp"
 #include "karapace/schema/config.hpp"
 #include "karapace/schema/mount.hpp"
+#include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "runtime/backend.hpp"
@@ -28,13 +29,13 @@ const std::vector<std::string> login_shell = {
     "if [ -n \"$SHELL\" ] && [ -x \"$SHELL\" ]; then exec \"$SHELL\" -l; fi; "
     "if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l"};
 
-std::vector<sandbox::BindMount> resolve_mounts(const schema::LockFile& lock,
+std::vector<sandbox::BindMount> resolve_mounts(const std::vector<schema::MountSpec>& mounts,
                                                const std::string& manifest_dir) {
     std::vector<sandbox::BindMount> out;
-    if (lock.mounts.empty()) return out;
+    if (mounts.empty()) return out;
     auto home = home_dir();
     auto allow = schema::mount_allowlist(schema::load_user_config(), home);
-    for (const auto& m : lock.mounts) {
+    for (const auto& m : mounts) {
         auto host = schema::resolve_host_path(m, manifest_dir, home);
         char buf[PATH_MAX];
         if (::realpath(host.c_str(), buf) == nullptr)
@@ -54,8 +55,8 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     auto m = find(o.env);
     auto verdict =
         check_operation(label(m), state_of(m), o.argv.empty() ? Operation::enter : Operation::exec);
-    auto lock = lock_of(m);
-    if (backend) *backend = lock.backend;
+    auto run = run_settings_of(m);
+    if (backend) *backend = run.backend;
 
     sandbox::SandboxSpec spec;
     spec.lower_dirs = lower_dirs(m);
@@ -68,18 +69,18 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     if (spec.read_only) spec.lower_dirs.insert(spec.lower_dirs.begin(), spec.upper_dir);
     spec.hostname = label(m);
     spec.mapping = o.root ? sandbox::IdMapping::container_root : sandbox::IdMapping::keep_id;
-    spec.network_isolation = lock.network_isolation;
-    spec.gpu = lock.gpu;
-    spec.audio = lock.audio;
+    spec.network_isolation = run.network_isolation;
+    spec.gpu = run.gpu;
+    spec.audio = run.audio;
     spec.host_integration = true;
-    spec.mounts = resolve_mounts(lock, m.manifest_dir);
+    spec.mounts = resolve_mounts(run.mounts, m.manifest_dir);
     spec.argv = o.argv.empty() ? login_shell : o.argv;
     spec.env = o.env_vars;
     spec.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
-    if (lock.memory_limit_mb) spec.limits.memory_max_bytes = *lock.memory_limit_mb << 20;
-    if (lock.cpu_shares) {
-        spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*lock.cpu_shares);
-        spec.limits.cpu_shares = *lock.cpu_shares;
+    if (run.memory_limit_mb) spec.limits.memory_max_bytes = *run.memory_limit_mb << 20;
+    if (run.cpu_shares) {
+        spec.limits.cpu_weight = sandbox::cpu_weight_from_shares(*run.cpu_shares);
+        spec.limits.cpu_shares = *run.cpu_shares;
     }
     spec.session_dir = layout().sessions_dir(m.env_id);
     spec.share_running = true;
@@ -117,10 +118,8 @@ int Engine::launch(const ExecOptions& options) {
     std::string backend;
     auto spec = impl_->exec_spec(options, &backend);
     spec.interactive = false;
-    auto run = runtime::runner_for(backend);
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
-    UniqueFd r(fds[0]), w(fds[1]);
+    auto runner = runtime::runner_for(backend);
+    Pipe report;
     pid_t child = ::fork();
     if (child < 0) throw_errno(Errc::failed, "cannot fork to launch the application");
     if (child == 0) {
@@ -128,7 +127,7 @@ int Engine::launch(const ExecOptions& options) {
         ::setsid();
         pid_t grandchild = ::fork();
         if (grandchild != 0) {
-            ssize_t ignored = ::write(w.get(), &grandchild, sizeof grandchild);
+            ssize_t ignored = ::write(report.write.get(), &grandchild, sizeof grandchild);
             (void)ignored;
             _exit(grandchild > 0 ? 0 : 1);
         }
@@ -137,15 +136,15 @@ int Engine::launch(const ExecOptions& options) {
         ::dup2(null, 1);
         ::dup2(null, 2);
         try {
-            auto result = run(spec);
+            auto result = runner(spec);
             _exit(result.status & 0xff);
         } catch (...) {
             _exit(125);
         }
     }
-    w.reset();
+    report.write.reset();
     pid_t launched = -1;
-    ssize_t n = ::read(r.get(), &launched, sizeof launched);
+    ssize_t n = ::read(report.read.get(), &launched, sizeof launched);
     int status = 0;
     ::waitpid(child, &status, 0);
     if (n != sizeof launched || launched <= 0)

@@ -336,6 +336,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         if (snapshot) m.snapshots.push_back(snapshot->digest);
         m.base_image_ref = lock.pinned_image;
         m.base_image_digest = base_digest;
+        m.run = Impl::run_settings(lock);
         m.manifest_dir = current_dir();
         if (!name.empty()) m.name = name;
         s.metadata().put(m);

@@ -11,16 +11,6 @@
 namespace karapace::core {
 
 namespace {
-struct Pipe {
-    UniqueFd r, w;
-    Pipe() {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
-        r.reset(fds[0]);
-        w.reset(fds[1]);
-    }
-};
-
 // Reads `fd` to its end, keeping at most `cap` bytes and passing complete lines to `note`.
 void drain(int fd, std::string& sink, std::size_t cap, ProgressSink* note) {
     std::string line;
@@ -54,28 +44,29 @@ StepOutput run_captured_step(sandbox::SandboxSpec spec, ProgressSink& progress,
     std::optional<Pipe> err_pipe;
     if (separate_stdout) err_pipe.emplace();
     spec.stdin_fd = devnull.get();
-    spec.stdout_fd = out_pipe.w.get();
-    spec.stderr_fd = separate_stdout ? err_pipe->w.get() : out_pipe.w.get();
+    spec.stdout_fd = out_pipe.write.get();
+    spec.stderr_fd = separate_stdout ? err_pipe->write.get() : out_pipe.write.get();
 
     // Notes come from one thread only: the combined stream, or stderr when stdout is parsed.
-    std::thread out_reader(
-        [&] { drain(out_pipe.r.get(), result.out, cap, separate_stdout ? nullptr : &progress); });
+    std::thread out_reader([&] {
+        drain(out_pipe.read.get(), result.out, cap, separate_stdout ? nullptr : &progress);
+    });
     std::thread err_reader;
     if (separate_stdout)
-        err_reader = std::thread([&] { drain(err_pipe->r.get(), result.err, cap, &progress); });
+        err_reader = std::thread([&] { drain(err_pipe->read.get(), result.err, cap, &progress); });
 
     sandbox::RunResult rr;
     try {
         rr = run(spec);
     } catch (...) {
-        out_pipe.w.reset();
-        if (err_pipe) err_pipe->w.reset();
+        out_pipe.write.reset();
+        if (err_pipe) err_pipe->write.reset();
         out_reader.join();
         if (err_reader.joinable()) err_reader.join();
         throw;
     }
-    out_pipe.w.reset();
-    if (err_pipe) err_pipe->w.reset();
+    out_pipe.write.reset();
+    if (err_pipe) err_pipe->write.reset();
     out_reader.join();
     if (err_reader.joinable()) err_reader.join();
     result.status = rr.status;

@@ -1,10 +1,10 @@
 #include "karapace/remote/auth.hpp"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 
 #include "karapace/schema/config.hpp"
@@ -119,12 +119,22 @@ std::vector<Challenge> parse_www_authenticate(std::string_view value) {
     return out;
 }
 
+// RFC 4648 base64, written out here: the CLI does not load libcrypto for small work.
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 std::string base64_encode(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(n));
+    std::string out;
+    out.reserve(4 * ((data.size() + 2) / 3));
+    for (std::size_t i = 0; i < data.size(); i += 3) {
+        std::uint32_t n = static_cast<unsigned char>(data[i]) << 16;
+        if (i + 1 < data.size()) n |= static_cast<unsigned char>(data[i + 1]) << 8;
+        if (i + 2 < data.size()) n |= static_cast<unsigned char>(data[i + 2]);
+        out += kBase64[(n >> 18) & 63];
+        out += kBase64[(n >> 12) & 63];
+        out += i + 1 < data.size() ? kBase64[(n >> 6) & 63] : '=';
+        out += i + 2 < data.size() ? kBase64[n & 63] : '=';
+    }
     return out;
 }
 
@@ -133,19 +143,29 @@ std::optional<std::string> base64_decode(std::string_view text) {
     for (char ch : text)
         if (!std::isspace(static_cast<unsigned char>(ch))) clean += ch;
     if (clean.size() % 4 != 0) return std::nullopt;
-    for (char ch : clean)
-        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/' || ch == '='))
-            return std::nullopt;
-    std::string out(clean.size() / 4 * 3 + 1, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(clean.data()),
-                            static_cast<int>(clean.size()));
-    if (n < 0) return std::nullopt;
-    std::size_t len = static_cast<std::size_t>(n);
-    // EVP_DecodeBlock counts padding as zero bytes.
-    if (!clean.empty() && clean.back() == '=') --len;
-    if (clean.size() > 1 && clean[clean.size() - 2] == '=') --len;
-    out.resize(len);
+    std::string out;
+    out.reserve(clean.size() / 4 * 3);
+    for (std::size_t i = 0; i < clean.size(); i += 4) {
+        std::uint32_t n = 0;
+        int pad = 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            char ch = clean[i + k];
+            if (ch == '=') {
+                // Padding only at the very end, and at most two.
+                if (i + 4 != clean.size() || k < 2) return std::nullopt;
+                ++pad;
+                n <<= 6;
+                continue;
+            }
+            if (pad > 0) return std::nullopt;
+            auto pos = kBase64.find(ch);
+            if (pos == std::string_view::npos) return std::nullopt;
+            n = (n << 6) | static_cast<std::uint32_t>(pos);
+        }
+        out += static_cast<char>((n >> 16) & 0xff);
+        if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+        if (pad < 1) out += static_cast<char>(n & 0xff);
+    }
     return out;
 }
 

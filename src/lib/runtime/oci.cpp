@@ -394,7 +394,7 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root, StartLock& sta
     if (!fifo) throw_errno(Errc::runtime, "cannot open " + dir.fifo);
     UniqueFd log(::memfd_create("karapace-oci-log", MFD_CLOEXEC));
     if (!log) throw_errno(Errc::runtime, "cannot create the OCI runtime's log");
-    sandbox::Pipe ready, go, errors;
+    Pipe ready, go, errors;
     SignalRelay signals;
     pid_t child = ::fork();
     if (child < 0) throw_errno(Errc::runtime, "cannot start the OCI run");

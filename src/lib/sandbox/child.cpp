@@ -16,13 +16,6 @@
 
 namespace karapace::sandbox {
 
-Pipe::Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::runtime, "cannot create a pipe");
-    read.reset(fds[0]);
-    write.reset(fds[1]);
-}
-
 pid_t clone_process(unsigned long flags) {
     // The raw system call: glibc's clone() wants a separate stack, fork() cannot take flags.
     long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);

@@ -1,5 +1,5 @@
 // Process plumbing shared by the sandbox steps: a fork-like clone into new namespaces, the
-// pipes that synchronise parent and child, and exit-status decoding.
+// bytes that synchronise parent and child over a Pipe (util/fd.hpp), and exit-status decoding.
 #pragma once
 
 #include <sys/types.h>
@@ -9,12 +9,6 @@
 #include "karapace/util/fd.hpp"
 
 namespace karapace::sandbox {
-
-struct Pipe {
-    UniqueFd read;
-    UniqueFd write;
-    Pipe();  // both ends O_CLOEXEC
-};
 
 // clone(2) with fork semantics (the child returns 0 and runs on a copy of our stack) into the
 // namespaces in `flags`. Throws Error(runtime) when the kernel refuses, with a hint for the

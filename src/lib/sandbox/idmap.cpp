@@ -1,6 +1,7 @@
 #include "karapace/sandbox/idmap.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,17 +80,18 @@ void start_helper(Helper& h, pid_t target, const std::vector<IdMapLine>& lines) 
     for (auto& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::runtime, "cannot create a pipe");
-    UniqueFd read_end(fds[0]), write_end(fds[1]);
-    h.pid = ::fork();
-    if (h.pid < 0) throw_errno(Errc::runtime, std::string("cannot start ") + h.name);
-    if (h.pid == 0) {
-        ::dup2(write_end.get(), 2);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
+    Pipe err;
+    // posix_spawn (vfork-like: no copy of our page tables) since every rootless start pays it.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
+    int rc = ::posix_spawn(&h.pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        h.pid = -1;
+        throw_errno(Errc::runtime, std::string("cannot start ") + h.name, rc);
     }
-    h.err = std::move(read_end);
+    h.err = std::move(err.read);
 }
 
 void finish_helper(Helper& h, pid_t target) {

@@ -40,7 +40,10 @@ SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mappin
                                        " ended before its session was recorded");
     make_dirs(dir, 0700);
     std::string file = dir + "/" + std::to_string(pid);
-    write_file_atomic(file, std::to_string(*start) + " " + mapping_word(mapping) + "\n");
+    // Not fsynced: after a crash of the machine the process is gone and the record stale anyway
+    // (list_sessions checks it against /proc). On a busy disk the two fsyncs cost milliseconds.
+    write_file_atomic(file, std::to_string(*start) + " " + mapping_word(mapping) + "\n", 0644,
+                      Sync::none);
     file_ = file;
 }
 

@@ -86,6 +86,7 @@ public:
             return Digest::is_hex(n) && !live_.objects.contains(Digest::from_hex(n));
         });
         temps(layout_.metadata_dir());
+        temps(layout_.names_dir());
         temps(layout_.wal_dir());
         temps(layout_.store_dir());
         return std::move(items_);

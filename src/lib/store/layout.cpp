@@ -83,7 +83,7 @@ namespace {
 void make_layout_dirs(const Layout& l) {
     for (const auto& d :
          {l.store_dir(), l.wal_dir(), l.objects_dir(), l.layers_dir(), l.metadata_dir(),
-          l.staging_dir(), l.envs_dir(), l.unpacked_layers_dir(), l.images_dir()})
+          l.names_dir(), l.staging_dir(), l.envs_dir(), l.unpacked_layers_dir(), l.images_dir()})
         make_dirs(d, 0700);
 }
 
@@ -97,6 +97,10 @@ bool store_dir_is_blank(const Layout& l) {
 
 void open_layout(const Layout& layout, OpenMode mode) {
     int version = read_format_version(layout);
+    // Another process may be creating the store right now: it writes the version file last, so
+    // a store/ directory that is no longer blank is read again before it is called damaged.
+    if (version == 0 && lstat_path(layout.store_dir()) && !store_dir_is_blank(layout))
+        version = read_format_version(layout);
     if (version == 0) {
         bool exists = lstat_path(layout.store_dir()).has_value();
         if (exists && !store_dir_is_blank(layout))

@@ -8,6 +8,7 @@
 #include "karapace/util/fault.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/json.hpp"
+#include "karapace/util/paths.hpp"
 #include "karapace/util/time.hpp"
 #include "store/fsutil.hpp"
 #include "store/record.hpp"
@@ -88,6 +89,57 @@ std::vector<Digest> get_digests(const bj::object& o, std::string_view key,
     return out;
 }
 
+bj::value run_to_json(const std::optional<RunSettings>& run) {
+    if (!run) return nullptr;
+    bj::object o;
+    o["network_isolation"] = run->network_isolation;
+    o["gpu"] = run->gpu;
+    o["audio"] = run->audio;
+    bj::array mounts;
+    for (const auto& m : run->mounts)
+        mounts.push_back(bj::object{{"label", m.label}, {"spec", m.spec()}});
+    o["mounts"] = std::move(mounts);
+    o["cpu_shares"] = run->cpu_shares ? bj::value(*run->cpu_shares) : bj::value(nullptr);
+    o["memory_limit_mb"] =
+        run->memory_limit_mb ? bj::value(*run->memory_limit_mb) : bj::value(nullptr);
+    o["backend"] = run->backend;
+    return o;
+}
+
+std::optional<std::uint64_t> get_opt_count(const bj::object& o, std::string_view key,
+                                           const std::string& what) {
+    if (json::field(o, key, what).is_null()) return std::nullopt;
+    auto v = json::get_int(o, key, what);
+    if (v < 0) throw Error(Errc::store, what + ": '" + std::string(key) + "' is negative");
+    return static_cast<std::uint64_t>(v);
+}
+
+// Absent (records written before run settings existed) or null: the engine reads the lock.
+std::optional<RunSettings> run_from_json(const bj::object& record, const std::string& path) {
+    auto it = record.find("run");
+    if (it == record.end() || it->value().is_null()) return std::nullopt;
+    const auto& o = json::get_object(record, "run", path);
+    RunSettings r;
+    r.network_isolation = json::get_bool(o, "network_isolation", path);
+    r.gpu = json::get_bool(o, "gpu", path);
+    r.audio = json::get_bool(o, "audio", path);
+    for (const auto& v : json::get_array(o, "mounts", path)) {
+        if (!v.is_object()) throw Error(Errc::store, path + ": a run mount is not an object");
+        const auto& m = v.as_object();
+        try {
+            r.mounts.push_back(schema::parse_mount_spec(json::get_string(m, "label", path),
+                                                        json::get_string(m, "spec", path)));
+        } catch (const Error& e) {
+            throw Error(Errc::store, path + ": " + e.what());
+        }
+    }
+    r.cpu_shares = get_opt_count(o, "cpu_shares", path);
+    r.memory_limit_mb = get_opt_count(o, "memory_limit_mb", path);
+    // Records written before the OCI backend existed ran with the namespace backend.
+    if (o.contains("backend")) r.backend = json::get_string(o, "backend", path);
+    return r;
+}
+
 EnvMetadata from_json(const bj::object& o, const std::string& path) {
     try {
         EnvMetadata m{.env_id = EnvId::parse(json::get_string(o, "env_id", path))};
@@ -109,6 +161,7 @@ EnvMetadata from_json(const bj::object& o, const std::string& path) {
         m.manifest_dir = json::get_string(o, "manifest_dir", path);
         m.created = json::get_string(o, "created", path);
         m.updated = json::get_string(o, "updated", path);
+        m.run = run_from_json(o, path);
         return m;
     } catch (const Error& e) {
         throw Error(Errc::store, std::string("corrupt metadata record ") + path + ": " + e.what(),
@@ -135,6 +188,7 @@ bj::object to_json(const EnvMetadata& m) {
     o["manifest_dir"] = m.manifest_dir;
     o["created"] = m.created;
     o["updated"] = m.updated;
+    o["run"] = run_to_json(m.run);
     return o;
 }
 
@@ -216,20 +270,33 @@ std::vector<EnvMetadata> MetadataStore::list_all_or_throw() const {
     return out;
 }
 
+std::optional<EnvId> MetadataStore::lookup_name(std::string_view name) const {
+    if (!valid_env_name(name)) return std::nullopt;
+    char target[128];
+    ssize_t n = ::readlink(layout_.name_path(name).c_str(), target, sizeof target);
+    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target) return std::nullopt;
+    return EnvId::from_hex(std::string_view(target, static_cast<std::size_t>(n)));
+}
+
 std::optional<EnvMetadata> MetadataStore::find_by_name(std::string_view name) const {
+    // The index entry is only a hint (a crash may leave one behind, pointing at a record that no
+    // longer has the name); names are unique, so a record that does carry it is the answer.
+    if (auto id = lookup_name(name)) {
+        try {
+            auto m = get(*id);
+            if (m.name && *m.name == name) return m;
+        } catch (const Error& e) {
+            if (e.code() != Errc::not_found) throw;
+        }
+    }
     for (auto& m : list_all_or_throw())
         if (m.name && *m.name == name) return m;
     return std::nullopt;
 }
 
-// Only a new or changed name needs the scan of every other record (which must all be readable:
+// Called for a new or changed name only: it scans every other record (which must all be readable:
 // an unreadable record could hold the same name).
 void MetadataStore::check_name_free(const EnvId& id, const std::string& name) const {
-    try {
-        if (exists(id) && get(id).name == name) return;
-    } catch (const Error& e) {
-        if (e.code() != Errc::store && e.code() != Errc::not_found) throw;
-    }
     std::string own = layout_.metadata_path(id);
     for (const auto& e : list()) {
         if (e.path == own) continue;
@@ -245,10 +312,43 @@ void MetadataStore::check_name_free(const EnvId& id, const std::string& name) co
     }
 }
 
+// The index entry is added before the record that takes the name and removed after the record
+// that gave it up, so a crash in between leaves at most an entry pointing at a record without the
+// name, which readers recognise, and never a named record the index misses.
+void MetadataStore::link_name(const std::string& name, const EnvId& id) const {
+    make_dirs(layout_.names_dir(), 0700);
+    if (lookup_name(name) == id) return;
+    std::string temp = layout_.names_dir() + "/.tmp-" + std::to_string(::getpid()) + "-" + name;
+    ::unlink(temp.c_str());
+    if (::symlink(id.str().c_str(), temp.c_str()) != 0)
+        throw_errno(Errc::store, "cannot create the name index entry " + temp);
+    if (::rename(temp.c_str(), layout_.name_path(name).c_str()) != 0) {
+        int err = errno;
+        ::unlink(temp.c_str());
+        throw_errno(Errc::store, "cannot record the name '" + name + "' in " + layout_.names_dir(),
+                    err);
+    }
+    fsync_dir(layout_.names_dir());
+}
+
+void MetadataStore::unlink_name(const std::string& name, const EnvId& id) const {
+    if (lookup_name(name) != id) return;  // another environment holds the name now
+    if (::unlink(layout_.name_path(name).c_str()) != 0 && errno != ENOENT)
+        throw_errno(Errc::store, "cannot remove the name index entry " + layout_.name_path(name));
+    fsync_dir(layout_.names_dir());
+}
+
 void MetadataStore::put(EnvMetadata m) const {
+    std::optional<std::string> old_name;
+    try {
+        if (exists(m.env_id)) old_name = get(m.env_id).name;
+    } catch (const Error& e) {
+        if (e.code() != Errc::store && e.code() != Errc::not_found) throw;
+    }
     if (m.name) {
         validate_env_name(*m.name);
-        check_name_free(m.env_id, *m.name);
+        if (old_name != m.name) check_name_free(m.env_id, *m.name);
+        link_name(*m.name, m.env_id);
     }
     if (!m.manifest_dir.empty() && m.manifest_dir.front() != '/')
         throw Error(Errc::failed, "manifest directory '" + m.manifest_dir + "' is not absolute");
@@ -258,12 +358,20 @@ void MetadataStore::put(EnvMetadata m) const {
     fault_point("metadata-put.before-write");
     write_file_atomic(layout_.metadata_path(m.env_id), text, 0644);
     fault_point("metadata-put.after-write");
+    if (old_name && old_name != m.name) unlink_name(*old_name, m.env_id);
 }
 
 void MetadataStore::remove(const EnvId& id) const {
+    std::optional<std::string> name;
+    try {
+        name = get(id).name;
+    } catch (const Error& e) {
+        if (e.code() != Errc::store && e.code() != Errc::not_found) throw;
+    }
     if (::unlink(layout_.metadata_path(id).c_str()) != 0 && errno != ENOENT)
         throw_errno(Errc::store, "cannot remove " + layout_.metadata_path(id));
     fsync_dir(layout_.metadata_dir());
+    if (name) unlink_name(*name, id);
 }
 
 EnvMetadata MetadataStore::rename(const EnvId& id, const std::optional<std::string>& name) const {

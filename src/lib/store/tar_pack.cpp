@@ -1,8 +1,6 @@
 // Deterministic layer tars. The output depends only on the tree's names, types, contents, modes,
 // numeric owners, link targets and allowed xattrs: entries in byte order of their names within
 // each directory, mtimes clamped, no user/group names, no atime/ctime, fixed PAX header names.
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +18,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
+#include "store/archive_lib.hpp"
 #include "store/tar_common.hpp"
 
 namespace karapace::store {
@@ -29,7 +28,7 @@ namespace {
 using Sink = std::function<void(const void*, std::size_t)>;
 
 struct EntryDeleter {
-    void operator()(archive_entry* e) const { archive_entry_free(e); }
+    void operator()(archive_entry* e) const { archive_lib().entry_free(e); }
 };
 using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
 
@@ -63,23 +62,23 @@ std::string get_xattr(int fd, const char* name) {
 class Packer {
 public:
     Packer(const std::string& dir, const Sink& out, const PackOptions& opts)
-        : dir_(dir), out_(out), opts_(opts), a_(archive_write_new()) {
+        : dir_(dir), out_(out), opts_(opts), a_(archive_lib().write_new()) {
         if (a_ == nullptr) throw Error(Errc::failed, "libarchive: out of memory");
         // PAX restricted: plain ustar headers unless a name, size, id or xattr needs PAX records.
         // libarchive names PAX headers "<dir>/PaxHeader/<name>", with no pid or time in them.
-        check(archive_write_set_format_pax_restricted(a_), "selecting the tar format");
-        check(archive_write_set_bytes_per_block(a_, 10240), "setting the block size");
-        check(archive_write_set_bytes_in_last_block(a_, 1), "setting the last block size");
-        check(archive_write_open2(a_, this, nullptr, &Packer::write_cb, nullptr, nullptr),
+        check(archive_lib().write_set_format_pax_restricted(a_), "selecting the tar format");
+        check(archive_lib().write_set_bytes_per_block(a_, 10240), "setting the block size");
+        check(archive_lib().write_set_bytes_in_last_block(a_, 1), "setting the last block size");
+        check(archive_lib().write_open2(a_, this, nullptr, &Packer::write_cb, nullptr, nullptr),
               "starting the tar stream");
     }
-    ~Packer() { archive_write_free(a_); }
+    ~Packer() { archive_lib().write_free(a_); }
 
     PackResult run() {
         UniqueFd root(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!root) throw_errno(Errc::failed, "cannot open " + dir_ + " to pack it");
         walk(root.get(), "");
-        check(archive_write_close(a_), "finishing the tar stream");
+        check(archive_lib().write_close(a_), "finishing the tar stream");
         return result_;
     }
 
@@ -99,18 +98,19 @@ private:
     void check(int r, const std::string& what) {
         if (r >= ARCHIVE_WARN) return;
         if (error_) std::rethrow_exception(error_);
-        const char* msg = archive_error_string(a_);
+        const char* msg = archive_lib().error_string(a_);
         throw Error(Errc::failed, "packing " + dir_ + ": " + what + ": " +
                                       (msg != nullptr ? msg : "libarchive error"));
     }
 
     EntryPtr base_entry(const std::string& path, const struct stat& st) {
-        EntryPtr e(archive_entry_new());
-        archive_entry_set_pathname(e.get(), path.c_str());
-        archive_entry_set_perm(e.get(), st.st_mode & 07777);
-        archive_entry_set_uid(e.get(), st.st_uid);
-        archive_entry_set_gid(e.get(), st.st_gid);
-        archive_entry_set_mtime(e.get(), std::min<std::int64_t>(st.st_mtime, opts_.mtime_clamp), 0);
+        EntryPtr e(archive_lib().entry_new());
+        archive_lib().entry_set_pathname(e.get(), path.c_str());
+        archive_lib().entry_set_perm(e.get(), st.st_mode & 07777);
+        archive_lib().entry_set_uid(e.get(), st.st_uid);
+        archive_lib().entry_set_gid(e.get(), st.st_gid);
+        archive_lib().entry_set_mtime(e.get(),
+                                      std::min<std::int64_t>(st.st_mtime, opts_.mtime_clamp), 0);
         return e;
     }
 
@@ -138,13 +138,13 @@ private:
             std::string value(static_cast<std::size_t>(vlen), '\0');
             vlen = ::fgetxattr(fd, n.c_str(), value.data(), value.size());
             if (vlen < 0) throw_errno(Errc::failed, "cannot read xattr " + n + " of " + shown);
-            archive_entry_xattr_add_entry(e, n.c_str(), value.data(),
-                                          static_cast<std::size_t>(vlen));
+            archive_lib().entry_xattr_add_entry(e, n.c_str(), value.data(),
+                                                static_cast<std::size_t>(vlen));
         }
     }
 
     void emit(archive_entry* e, const std::string& shown) {
-        check(archive_write_header(a_, e), "writing the header of " + shown);
+        check(archive_lib().write_header(a_, e), "writing the header of " + shown);
         ++result_.files;
     }
 
@@ -152,8 +152,8 @@ private:
         struct stat st {};
         st.st_mode = S_IFREG;
         EntryPtr e = base_entry(rel, st);
-        archive_entry_set_filetype(e.get(), AE_IFREG);
-        archive_entry_set_size(e.get(), 0);
+        archive_lib().entry_set_filetype(e.get(), AE_IFREG);
+        archive_lib().entry_set_size(e.get(), 0);
         emit(e.get(), rel);
     }
 
@@ -186,7 +186,7 @@ private:
                 symlink(dfd, name, path, shown, st);
             } else if (S_ISFIFO(st.st_mode)) {
                 EntryPtr e = base_entry(path, st);
-                archive_entry_set_filetype(e.get(), AE_IFIFO);
+                archive_lib().entry_set_filetype(e.get(), AE_IFIFO);
                 emit(e.get(), shown);
             } else {
                 // Device nodes cannot be recreated rootless and sockets are runtime state.
@@ -201,7 +201,7 @@ private:
         UniqueFd fd(::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd) throw_errno(Errc::failed, "cannot open directory " + shown);
         EntryPtr e = base_entry(path + "/", st);
-        archive_entry_set_filetype(e.get(), AE_IFDIR);
+        archive_lib().entry_set_filetype(e.get(), AE_IFDIR);
         add_xattrs(e.get(), fd.get(), shown);
         emit(e.get(), shown);
         if (get_xattr(fd.get(), "user.overlay.opaque") == "y" ||
@@ -227,16 +227,16 @@ private:
             auto key = std::make_pair(st.st_dev, st.st_ino);
             auto it = links_.find(key);
             if (it != links_.end()) {
-                archive_entry_set_filetype(e.get(), AE_IFREG);
-                archive_entry_set_hardlink(e.get(), it->second.c_str());
-                archive_entry_set_size(e.get(), 0);
+                archive_lib().entry_set_filetype(e.get(), AE_IFREG);
+                archive_lib().entry_set_hardlink(e.get(), it->second.c_str());
+                archive_lib().entry_set_size(e.get(), 0);
                 emit(e.get(), shown);
                 return;
             }
             links_.emplace(key, path);
         }
-        archive_entry_set_filetype(e.get(), AE_IFREG);
-        archive_entry_set_size(e.get(), st.st_size);
+        archive_lib().entry_set_filetype(e.get(), AE_IFREG);
+        archive_lib().entry_set_size(e.get(), st.st_size);
         add_xattrs(e.get(), fd.get(), shown);
         emit(e.get(), shown);
         std::uint64_t left = static_cast<std::uint64_t>(st.st_size);
@@ -250,7 +250,7 @@ private:
             if (n == 0)
                 throw Error(Errc::failed, shown + " shrank while it was being packed",
                             "stop whatever writes to the environment and try again");
-            la_ssize_t w = archive_write_data(a_, buf_.data(), static_cast<std::size_t>(n));
+            la_ssize_t w = archive_lib().write_data(a_, buf_.data(), static_cast<std::size_t>(n));
             if (w < 0) check(static_cast<int>(w), "writing the data of " + shown);
             left -= static_cast<std::uint64_t>(n);
         }
@@ -263,8 +263,8 @@ private:
         if (n < 0) throw_errno(Errc::failed, "cannot read symlink " + shown);
         target.resize(static_cast<std::size_t>(n));
         EntryPtr e = base_entry(path, st);
-        archive_entry_set_filetype(e.get(), AE_IFLNK);
-        archive_entry_set_symlink(e.get(), target.c_str());
+        archive_lib().entry_set_filetype(e.get(), AE_IFLNK);
+        archive_lib().entry_set_symlink(e.get(), target.c_str());
         emit(e.get(), shown);
     }
 

@@ -1,8 +1,6 @@
 // Hardened tar extraction. Every entry is resolved relative to a directory fd of the destination
 // with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no entry can reach outside the tree or
 // through a symlink the archive planted earlier, whatever the order of entries.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -23,6 +21,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
+#include "store/archive_lib.hpp"
 #include "store/tar_common.hpp"
 
 namespace karapace::store {
@@ -33,8 +32,8 @@ constexpr std::string_view wh_prefix = ".wh.";
 constexpr std::string_view wh_opaque = ".wh..wh..opq";
 
 struct ArchiveReader {
-    archive* a = archive_read_new();
-    ~ArchiveReader() { archive_read_free(a); }
+    archive* a = archive_lib().read_new();
+    ~ArchiveReader() { archive_lib().read_free(a); }
 };
 
 int sys_openat2(int dirfd, const std::string& path, std::uint64_t flags) {
@@ -66,7 +65,7 @@ public:
     UnpackStats run(archive* a) {
         archive_entry* e = nullptr;
         for (;;) {
-            int r = archive_read_next_header(a, &e);
+            int r = archive_lib().read_next_header(a, &e);
             if (r == ARCHIVE_EOF) break;
             if (r < ARCHIVE_WARN) fail_archive(a, "cannot read the next tar header");
             check_cancel();
@@ -87,7 +86,7 @@ private:
         throw_errno(Errc::failed, "cannot extract tar entry '" + entry + "' (" + what + ")");
     }
     [[noreturn]] void fail_archive(archive* a, const std::string& what) const {
-        const char* msg = archive_error_string(a);
+        const char* msg = archive_lib().error_string(a);
         throw Error(Errc::failed, what + ": " + (msg != nullptr ? msg : "unknown libarchive error"),
                     "the archive is corrupt or truncated");
     }
@@ -138,13 +137,13 @@ private:
     }
 
     void extract(archive* a, archive_entry* e) {
-        const char* raw = archive_entry_pathname(e);
+        const char* raw = archive_lib().entry_pathname(e);
         std::string entry = raw != nullptr ? raw : "";
         auto path = normalise_entry_path(entry);
         if (!path.ok) fail(entry, path.error);
 
-        const char* hardlink = archive_entry_hardlink(e);
-        mode_t type = archive_entry_filetype(e);
+        const char* hardlink = archive_lib().entry_hardlink(e);
+        mode_t type = archive_lib().entry_filetype(e);
         if (path.rel.empty()) {  // the archive's "./" entry describes the destination itself
             if (type == AE_IFDIR) root_entry(e);
             return;
@@ -158,7 +157,7 @@ private:
         }
 
         if (name.starts_with(wh_prefix)) return whiteout(entry, parent, name);
-        if (type == AE_IFCHR && archive_entry_rdev(e) == 0 && hardlink == nullptr) {
+        if (type == AE_IFCHR && archive_lib().entry_rdev(e) == 0 && hardlink == nullptr) {
             if (!opts_.allow_whiteouts) fail(entry, "whiteouts are not allowed in this archive");
             return make_whiteout(entry, parent, name);
         }
@@ -198,10 +197,10 @@ private:
 
     void root_entry(archive_entry* e) {
         if (opts_.keep_ownership &&
-            ::fchownat(root_.get(), "", static_cast<uid_t>(archive_entry_uid(e)),
-                       static_cast<gid_t>(archive_entry_gid(e)), AT_EMPTY_PATH) != 0)
+            ::fchownat(root_.get(), "", static_cast<uid_t>(archive_lib().entry_uid(e)),
+                       static_cast<gid_t>(archive_lib().entry_gid(e)), AT_EMPTY_PATH) != 0)
             fail_errno("./", "setting its owner");
-        dirs_.push_back({".", archive_entry_perm(e), mtime_of(e)});
+        dirs_.push_back({".", archive_lib().entry_perm(e), mtime_of(e)});
     }
 
     void directory(archive_entry* e, const std::string& entry, int pfd, const std::string& rel,
@@ -221,7 +220,7 @@ private:
         if (!fd) fail_errno(entry, "opening the directory");
         owner(fd.get(), e, entry);
         xattrs(fd.get(), e, entry);
-        dirs_.push_back({rel, archive_entry_perm(e), mtime_of(e)});
+        dirs_.push_back({rel, archive_lib().entry_perm(e), mtime_of(e)});
     }
 
     void regular(archive* a, archive_entry* e, const std::string& entry, int pfd,
@@ -234,7 +233,7 @@ private:
         std::size_t size = 0;
         la_int64_t offset = 0;
         for (;;) {
-            int r = archive_read_data_block(a, &buf, &size, &offset);
+            int r = archive_lib().read_data_block(a, &buf, &size, &offset);
             if (r == ARCHIVE_EOF) break;
             if (r < ARCHIVE_WARN)
                 fail_archive(a, "cannot read the data of tar entry '" + entry + "'");
@@ -260,23 +259,25 @@ private:
             }
         }
         // Sparse files end in a hole that no data block covers.
-        if (offset != archive_entry_size(e) && ::ftruncate(fd.get(), archive_entry_size(e)) != 0)
+        if (offset != archive_lib().entry_size(e) &&
+            ::ftruncate(fd.get(), archive_lib().entry_size(e)) != 0)
             fail_errno(entry, "setting its size");
         owner(fd.get(), e, entry);
-        if (::fchmod(fd.get(), archive_entry_perm(e)) != 0) fail_errno(entry, "setting its mode");
+        if (::fchmod(fd.get(), archive_lib().entry_perm(e)) != 0)
+            fail_errno(entry, "setting its mode");
         xattrs(fd.get(), e, entry);
         timespec times[2] = {mtime_of(e), mtime_of(e)};
         if (::futimens(fd.get(), times) != 0) fail_errno(entry, "setting its mtime");
     }
 
     void symlink(archive_entry* e, const std::string& entry, int pfd, const std::string& name) {
-        const char* target = archive_entry_symlink(e);
+        const char* target = archive_lib().entry_symlink(e);
         if (target == nullptr) fail(entry, "symbolic link without a target");
         clear_slot(entry, pfd, name);
         if (::symlinkat(target, pfd, name.c_str()) != 0) fail_errno(entry, "creating the symlink");
         if (opts_.keep_ownership &&
-            ::fchownat(pfd, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
-                       static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
+            ::fchownat(pfd, name.c_str(), static_cast<uid_t>(archive_lib().entry_uid(e)),
+                       static_cast<gid_t>(archive_lib().entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
             fail_errno(entry, "setting its owner");
         timespec times[2] = {mtime_of(e), mtime_of(e)};
         if (::utimensat(pfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
@@ -287,10 +288,10 @@ private:
         clear_slot(entry, pfd, name);
         if (::mkfifoat(pfd, name.c_str(), 0600) != 0) fail_errno(entry, "creating the fifo");
         if (opts_.keep_ownership &&
-            ::fchownat(pfd, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
-                       static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
+            ::fchownat(pfd, name.c_str(), static_cast<uid_t>(archive_lib().entry_uid(e)),
+                       static_cast<gid_t>(archive_lib().entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
             fail_errno(entry, "setting its owner");
-        if (::fchmodat(pfd, name.c_str(), archive_entry_perm(e), 0) != 0)
+        if (::fchmodat(pfd, name.c_str(), archive_lib().entry_perm(e), 0) != 0)
             fail_errno(entry, "setting its mode");
     }
 
@@ -352,10 +353,10 @@ private:
 
     void owner(int fd, archive_entry* e, const std::string& entry) {
         if (!opts_.keep_ownership) return;
-        if (::fchown(fd, static_cast<uid_t>(archive_entry_uid(e)),
-                     static_cast<gid_t>(archive_entry_gid(e))) != 0)
-            fail_errno(entry, log::cat("setting its owner to ", archive_entry_uid(e), ":",
-                                       archive_entry_gid(e)));
+        if (::fchown(fd, static_cast<uid_t>(archive_lib().entry_uid(e)),
+                     static_cast<gid_t>(archive_lib().entry_gid(e))) != 0)
+            fail_errno(entry, log::cat("setting its owner to ", archive_lib().entry_uid(e), ":",
+                                       archive_lib().entry_gid(e)));
     }
 
     void xattrs(int fd, archive_entry* e, const std::string& entry) {
@@ -363,8 +364,8 @@ private:
         const char* name = nullptr;
         const void* value = nullptr;
         std::size_t size = 0;
-        archive_entry_xattr_reset(e);
-        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+        archive_lib().entry_xattr_reset(e);
+        while (archive_lib().entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
             if (name == nullptr || !layer_xattr_allowed(name)) continue;
             if (::fsetxattr(fd, name, value, size, 0) != 0)
                 fail_errno(entry, std::string("setting xattr ") + name);
@@ -373,8 +374,8 @@ private:
 
     static timespec mtime_of(archive_entry* e) {
         timespec t{};
-        t.tv_sec = archive_entry_mtime(e);
-        t.tv_nsec = archive_entry_mtime_is_set(e) ? archive_entry_mtime_nsec(e) : 0;
+        t.tv_sec = archive_lib().entry_mtime(e);
+        t.tv_nsec = archive_lib().entry_mtime_is_set(e) ? archive_lib().entry_mtime_nsec(e) : 0;
         return t;
     }
 
@@ -419,7 +420,7 @@ struct HashingSource {
             ssize_t n = ::read(s->fd, s->buf.data(), s->buf.size());
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) {
-                archive_set_error(a, errno, "read error");
+                archive_lib().set_error(a, errno, "read error");
                 return -1;
             }
             s->hash.update(s->buf.data(), static_cast<std::size_t>(n));
@@ -443,13 +444,13 @@ struct HashingSource {
 
 void open_archive(ArchiveReader& r, int fd, HashingSource* source) {
     if (r.a == nullptr) throw Error(Errc::failed, "libarchive: out of memory");
-    archive_read_support_filter_all(r.a);
-    archive_read_support_format_tar(r.a);
+    archive_lib().read_support_filter_all(r.a);
+    archive_lib().read_support_format_tar(r.a);
     int rc = source != nullptr
-                 ? archive_read_open(r.a, source, nullptr, &HashingSource::read_cb, nullptr)
-                 : archive_read_open_fd(r.a, fd, std::size_t{256} * 1024);
+                 ? archive_lib().read_open(r.a, source, nullptr, &HashingSource::read_cb, nullptr)
+                 : archive_lib().read_open_fd(r.a, fd, std::size_t{256} * 1024);
     if (rc != ARCHIVE_OK) {
-        const char* msg = archive_error_string(r.a);
+        const char* msg = archive_lib().error_string(r.a);
         throw Error(Errc::failed,
                     std::string("cannot read the archive: ") + (msg != nullptr ? msg : "unknown"),
                     "is it a tar file (plain, gzip, xz, zstd or bzip2)?");

@@ -231,6 +231,12 @@ std::vector<Wal::Listed> Wal::list() const {
     return out;
 }
 
+bool Wal::empty() const {
+    for (const auto& name : list_dir(layout_.wal_dir()))
+        if (!is_temp_name(name) && name.ends_with(".json")) return false;
+    return true;
+}
+
 RecoveryReport Wal::recover(const StoreLock& lock) const {
     lock.require_exclusive("WAL recovery");
     RecoveryReport report;

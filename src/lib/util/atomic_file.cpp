@@ -46,20 +46,21 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::write(std::string_view data) { write_all(fd_.get(), data, temp_); }
 
-void AtomicFile::commit() {
-    if (::fsync(fd_.get()) != 0) throw_errno(Errc::failed, "cannot fsync " + temp_);
+void AtomicFile::commit(Sync sync) {
+    if (sync == Sync::durable && ::fsync(fd_.get()) != 0)
+        throw_errno(Errc::failed, "cannot fsync " + temp_);
     fd_.reset();
     fault_point("atomic-file.before-rename");
     if (::rename(temp_.c_str(), path_.c_str()) != 0)
         throw_errno(Errc::failed, "cannot rename " + temp_ + " to " + path_);
     committed_ = true;
-    fsync_dir(parent_dir(path_));
+    if (sync == Sync::durable) fsync_dir(parent_dir(path_));
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Sync sync) {
     AtomicFile f(path, mode);
     f.write(data);
-    f.commit();
+    f.commit(sync);
 }
 
 }  // namespace karapace

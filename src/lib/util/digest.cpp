@@ -1,5 +1,6 @@
 #include "karapace/util/digest.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "util/sha256_small.hpp"
 
 namespace karapace {
 
@@ -55,14 +57,64 @@ std::string Digest::hex() const {
     return out;
 }
 
+namespace {
+
+// libcrypto is loaded the first time bulk data is hashed (an object, a layer, a download), not
+// with the program: its relocations and OpenSSL's initialisation (configuration file, provider
+// lookup) cost a few milliseconds that commands which only read records would pay for nothing.
+struct CryptoLib {
+    decltype(&::EVP_MD_CTX_new) md_ctx_new;
+    decltype(&::EVP_MD_CTX_free) md_ctx_free;
+    decltype(&::EVP_DigestInit_ex) digest_init;
+    decltype(&::EVP_DigestUpdate) digest_update;
+    decltype(&::EVP_DigestFinal_ex) digest_final;
+    const EVP_MD* sha256 = nullptr;  // fetched once, not implicitly on every initialisation
+};
+
+template <typename F>
+void resolve(void* lib, const char* name, F& fn) {
+    fn = reinterpret_cast<F>(::dlsym(lib, name));
+    if (fn == nullptr)
+        throw Error(Errc::failed, std::string("libcrypto lacks ") + name,
+                    "install OpenSSL 3 (Debian: libssl3)");
+}
+
+const CryptoLib& crypto_lib() {
+    static const CryptoLib api = [] {
+        void* lib = ::dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr)
+            throw Error(Errc::failed, std::string("cannot load libcrypto: ") + ::dlerror(),
+                        "install OpenSSL 3 (Debian: libssl3)");
+        CryptoLib a{};
+        resolve(lib, "EVP_MD_CTX_new", a.md_ctx_new);
+        resolve(lib, "EVP_MD_CTX_free", a.md_ctx_free);
+        resolve(lib, "EVP_DigestInit_ex", a.digest_init);
+        resolve(lib, "EVP_DigestUpdate", a.digest_update);
+        resolve(lib, "EVP_DigestFinal_ex", a.digest_final);
+        decltype(&::EVP_MD_fetch) fetch = nullptr;
+        resolve(lib, "EVP_MD_fetch", fetch);
+        a.sha256 = fetch(nullptr, "SHA256", nullptr);
+        if (a.sha256 == nullptr)
+            throw Error(Errc::failed, "OpenSSL offers no SHA-256 implementation",
+                        "check the OpenSSL configuration (OPENSSL_CONF, providers)");
+        return a;
+    }();
+    return api;
+}
+
+}  // namespace
+
 struct Sha256::Ctx {
     EVP_MD_CTX* md = nullptr;
-    ~Ctx() { EVP_MD_CTX_free(md); }
+    ~Ctx() {
+        if (md != nullptr) crypto_lib().md_ctx_free(md);
+    }
 };
 
 Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
-    ctx_->md = EVP_MD_CTX_new();
-    if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1)
+    const auto& c = crypto_lib();
+    ctx_->md = c.md_ctx_new();
+    if (ctx_->md == nullptr || c.digest_init(ctx_->md, c.sha256, nullptr) != 1)
         throw Error(Errc::failed, "OpenSSL could not initialise SHA-256");
 }
 Sha256::~Sha256() = default;
@@ -70,19 +122,23 @@ Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(const void* data, std::size_t len) {
-    if (len != 0 && EVP_DigestUpdate(ctx_->md, data, len) != 1)
+    if (len != 0 && crypto_lib().digest_update(ctx_->md, data, len) != 1)
         throw Error(Errc::failed, "OpenSSL SHA-256 update failed");
 }
 
 Digest Sha256::finish() {
     std::array<std::uint8_t, Digest::size> out{};
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != Digest::size)
+    if (crypto_lib().digest_final(ctx_->md, out.data(), &len) != 1 || len != Digest::size)
         throw Error(Errc::failed, "OpenSSL SHA-256 finish failed");
     return Digest(out);
 }
 
 Digest sha256(std::string_view data) {
+    // Records and identities are a few kilobytes: hashing them here is quicker than loading
+    // OpenSSL. Above this size OpenSSL's SHA extensions win.
+    constexpr std::size_t small_input = 64 * 1024;
+    if (data.size() <= small_input) return Digest(detail::sha256_small(data));
     Sha256 h;
     h.update(data);
     return h.finish();

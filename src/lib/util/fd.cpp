@@ -15,6 +15,13 @@ void UniqueFd::reset(int fd) noexcept {
     fd_ = fd;
 }
 
+Pipe::Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
+    read.reset(fds[0]);
+    write.reset(fds[1]);
+}
+
 void write_all(int fd, std::string_view data, const std::string& what) {
     while (!data.empty()) {
         ssize_t n = ::write(fd, data.data(), data.size());

@@ -46,14 +46,17 @@ std::string default_store_root() {
 
 void make_dirs(const std::string& path, mode_t mode) {
     if (path.empty()) return;
-    std::string cur;
-    std::size_t pos = 0;
-    while (pos != std::string::npos) {
-        pos = path.find('/', pos + 1);
-        cur = path.substr(0, pos);
-        if (cur.empty()) continue;
-        if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
-            throw_errno(Errc::failed, "cannot create directory " + cur);
+    // Usually the directory or its parent exists: try the path itself, and walk up only when a
+    // parent is missing.
+    if (::mkdir(path.c_str(), mode) != 0) {
+        if (errno == ENOENT) {
+            auto slash = path.find_last_of('/');
+            if (slash != std::string::npos && slash > 0) make_dirs(path.substr(0, slash), mode);
+            if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+                throw_errno(Errc::failed, "cannot create directory " + path);
+        } else if (errno != EEXIST) {
+            throw_errno(Errc::failed, "cannot create directory " + path);
+        }
     }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))

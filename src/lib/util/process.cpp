@@ -37,18 +37,6 @@ std::optional<std::string> find_program(const std::string& name) {
     return std::nullopt;
 }
 
-namespace {
-struct Pipe {
-    UniqueFd r, w;
-    Pipe() {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
-        r.reset(fds[0]);
-        w.reset(fds[1]);
-    }
-};
-}  // namespace
-
 ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions& opts) {
     if (argv.empty()) throw Error(Errc::failed, "run_process: empty command line");
     auto exe = find_program(argv[0]);
@@ -73,14 +61,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
             int devnull = ::open("/dev/null", O_RDONLY);
             ::dup2(devnull, 0);
         } else {
-            ::dup2(in.r.get(), 0);
+            ::dup2(in.read.get(), 0);
         }
-        if (opts.capture_stdout) ::dup2(out.w.get(), 1);
-        if (opts.capture_stderr || opts.on_stderr) ::dup2(err.w.get(), 2);
+        if (opts.capture_stdout) ::dup2(out.write.get(), 1);
+        if (opts.capture_stderr || opts.on_stderr) ::dup2(err.write.get(), 2);
         ::signal(SIGPIPE, SIG_DFL);
         if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0) {
             int e = errno;
-            ssize_t ignored = ::write(status.w.get(), &e, sizeof e);
+            ssize_t ignored = ::write(status.write.get(), &e, sizeof e);
             (void)ignored;
             _exit(127);
         }
@@ -89,38 +77,38 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
         else
             ::execv(exe->c_str(), args.data());
         int e = errno;
-        ssize_t ignored = ::write(status.w.get(), &e, sizeof e);
+        ssize_t ignored = ::write(status.write.get(), &e, sizeof e);
         (void)ignored;
         _exit(127);
     }
-    out.w.reset();
-    err.w.reset();
-    in.r.reset();
-    status.w.reset();
+    out.write.reset();
+    err.write.reset();
+    in.read.reset();
+    status.write.reset();
 
     ProcessResult result;
     std::string_view pending_in = opts.stdin_data;
     if (pending_in.empty())
-        in.w.reset();
+        in.write.reset();
     else
-        ::fcntl(in.w.get(), F_SETFL, O_NONBLOCK);
+        ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);
 
     char buf[65536];
     for (;;) {
         pollfd fds[3];
         int n = 0;
         int idx_out = -1, idx_err = -1, idx_in = -1;
-        if (out.r && opts.capture_stdout) {
+        if (out.read && opts.capture_stdout) {
             idx_out = n;
-            fds[n++] = {out.r.get(), POLLIN, 0};
+            fds[n++] = {out.read.get(), POLLIN, 0};
         }
-        if (err.r && (opts.capture_stderr || opts.on_stderr)) {
+        if (err.read && (opts.capture_stderr || opts.on_stderr)) {
             idx_err = n;
-            fds[n++] = {err.r.get(), POLLIN, 0};
+            fds[n++] = {err.read.get(), POLLIN, 0};
         }
-        if (in.w) {
+        if (in.write) {
             idx_in = n;
-            fds[n++] = {in.w.get(), POLLOUT, 0};
+            fds[n++] = {in.write.get(), POLLOUT, 0};
         }
         if (n == 0) break;
         if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
@@ -139,12 +127,13 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
             if (is_err && opts.on_stderr) opts.on_stderr(chunk);
             if (!is_err || opts.capture_stderr) sink.append(chunk);
         };
-        drain(idx_out, out.r, result.out, false);
-        drain(idx_err, err.r, result.err, true);
+        drain(idx_out, out.read, result.out, false);
+        drain(idx_err, err.read, result.err, true);
         if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t w = ::write(in.w.get(), pending_in.data(), pending_in.size());
+            ssize_t w = ::write(in.write.get(), pending_in.data(), pending_in.size());
             if (w > 0) pending_in.remove_prefix(static_cast<std::size_t>(w));
-            if ((w < 0 && errno != EAGAIN && errno != EINTR) || pending_in.empty()) in.w.reset();
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || pending_in.empty())
+                in.write.reset();
         }
     }
 
@@ -153,7 +142,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
         if (errno != EINTR) throw_errno(Errc::failed, "waitpid failed for " + argv[0]);
     }
     int exec_errno = 0;
-    if (::read(status.r.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
+    if (::read(status.read.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
         if (!opts.cwd.empty() && exec_errno == ENOENT)
             throw Error(Errc::not_found, "cannot run " + argv[0] + " in " + opts.cwd + ": " +
                                              std::strerror(exec_errno));

@@ -40,6 +40,19 @@ TOML
   [ $m = 125 ] || kp_fail "an unknown environment gave $m, not 125"
   kp_ok "exec returns the command's status, 127 and 125"
 
+  id=$(sed -n 's/^env_id = "\(.*\)"/\1/p' karapace.lock)
+  [ "$(k exec "$id" -- echo full)" = full ] || kp_fail "exec by the full id failed"
+  [ "$(k exec "${id:0:12}" -- echo prefix)" = prefix ] || kp_fail "exec by an id prefix failed"
+  k rename bb bb2 >/dev/null
+  [ "$(k exec bb2 -- echo renamed)" = renamed ] || kp_fail "exec by the new name failed"
+  set +e
+  k exec bb -- true 2>/dev/null; o=$?
+  set -e
+  [ $o = 125 ] || kp_fail "the old name still resolved after rename (status $o)"
+  k rename bb2 bb >/dev/null
+  [ "$(k inspect bb | sed -n 's/^name: *//p')" = bb ] || kp_fail "inspect by name after renaming back"
+  kp_ok "exec finds an environment by full id, id prefix and its current name only"
+
   [ "$(echo piped | k exec bb -- cat)" = piped ] || kp_fail "stdin did not reach the command"
   [ "$(k exec bb -- id -u)" = "$(id -u)" ] || kp_fail "exec does not keep the caller's uid"
   [ "$(k exec --root bb -- id -u)" = 0 ] || kp_fail "exec --root is not uid 0"

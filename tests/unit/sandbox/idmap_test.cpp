@@ -101,7 +101,7 @@ TEST_CASE("a map the sub-id helpers refuse comes back as a runtime error naming 
         WARN("skipped: newuidmap is not installed");
         return;
     }
-    Pipe ready, done;
+    karapace::Pipe ready, done;
     pid_t pid = ::fork();
     if (pid == 0) {
         if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);

@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include "karapace/store/layers.hpp"
 #include "karapace/store/metadata.hpp"
 #include "karapace/store/store.hpp"
+#include "karapace/util/digest.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/json.hpp"
 #include "support.hpp"
@@ -99,6 +102,90 @@ TEST_CASE("a metadata record round-trips every field") {
     CHECK(back.manifest_dir == m.manifest_dir);
     CHECK(back.created == m.created);
     CHECK(!back.updated.empty());
+    CHECK_FALSE(back.run.has_value());
+}
+
+TEST_CASE("run settings round-trip in the metadata record, and a record without them reads") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata m = make_metadata(env('a'));
+    RunSettings run;
+    run.network_isolation = true;
+    run.audio = true;
+    run.mounts = {schema::parse_mount_spec("data", "./data:/data:ro"),
+                  schema::parse_mount_spec("src", "~/src:/src")};
+    run.cpu_shares = 512;
+    run.memory_limit_mb = 2048;
+    m.run = run;
+    s.metadata().put(m);
+    CHECK(s.metadata().get(env('a')).run == run);
+
+    // Written before run settings existed: no "run" key at all.
+    auto o = to_json(s.metadata().get(env('a')));
+    o.erase("run");
+    o.erase("checksum");
+    auto path = s.layout().metadata_path(env('a'));
+    o["checksum"] = sha256(json::compact(o)).str();
+    karapace::store::test::write_text(path, json::pretty(o));
+    CHECK_FALSE(s.metadata().get(env('a')).run.has_value());
+}
+
+TEST_CASE("a run mount that is not a valid spec makes the record corrupt") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata m = make_metadata(env('a'));
+    m.run = RunSettings{};
+    s.metadata().put(m);
+    auto o = to_json(s.metadata().get(env('a')));
+    o["run"].as_object()["mounts"] =
+        boost::json::array{boost::json::object{{"label", "x"}, {"spec", "/srv:relative"}}};
+    o["checksum"] = sha256(json::compact(o)).str();
+    karapace::store::test::write_text(s.layout().metadata_path(env('a')), json::pretty(o));
+    try {
+        s.metadata().get(env('a'));
+        FAIL("bad mount accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::store);
+    }
+}
+
+TEST_CASE("the name index follows names through put, rename and remove") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata a = make_metadata(env('a'));
+    a.name = "web";
+    s.metadata().put(a);
+    CHECK(s.metadata().lookup_name("web") == env('a'));
+    s.metadata().rename(env('a'), std::string("api"));
+    CHECK_FALSE(s.metadata().lookup_name("web").has_value());
+    CHECK(s.metadata().lookup_name("api") == env('a'));
+    // The name freed by a goes to b: a's later changes leave b's entry alone.
+    EnvMetadata b = make_metadata(env('b'));
+    b.name = "web";
+    s.metadata().put(b);
+    s.metadata().set_state(env('a'), EnvState::frozen);
+    CHECK(s.metadata().lookup_name("web") == env('b'));
+    s.metadata().remove(env('a'));
+    CHECK_FALSE(s.metadata().lookup_name("api").has_value());
+    CHECK(s.metadata().find_by_name("web")->env_id == env('b'));
+}
+
+TEST_CASE("a stale or missing name index entry never gives a wrong answer") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata a = make_metadata(env('a'));
+    a.name = "web";
+    s.metadata().put(a);
+    s.metadata().put(make_metadata(env('b')));
+    // An entry left pointing at a record without the name (a crash between the two writes).
+    std::string entry = s.layout().name_path("web");
+    REQUIRE(::unlink(entry.c_str()) == 0);
+    REQUIRE(::symlink(env('b').str().c_str(), entry.c_str()) == 0);
+    CHECK(s.metadata().find_by_name("web")->env_id == env('a'));
+    // No entry at all (a store written before the index): the records are read.
+    REQUIRE(::unlink(entry.c_str()) == 0);
+    CHECK(s.metadata().find_by_name("web")->env_id == env('a'));
+    CHECK_FALSE(s.metadata().find_by_name("db").has_value());
 }
 
 TEST_CASE("environment names are validated") {

@@ -7,6 +7,7 @@
 
 #include "karapace/util/digest.hpp"
 #include "karapace/util/error.hpp"
+#include "util/sha256_small.hpp"
 
 using karapace::Digest;
 
@@ -15,6 +16,27 @@ TEST_CASE("sha256 of known inputs matches the published vectors") {
           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     CHECK(karapace::sha256("abc").str() ==
           "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("short inputs hashed without OpenSSL give the published digests") {
+    // 56 bytes: the length no longer fits in the first padding block.
+    CHECK(karapace::sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex() ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(karapace::sha256(std::string(1000000, 'a')).hex() ==
+          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    CHECK(karapace::detail::sha256_small(std::string(1000000, 'a')) ==
+          karapace::sha256(std::string(1000000, 'a')).bytes());
+}
+
+TEST_CASE("the built-in and the OpenSSL hashers agree on every length around the block size") {
+    std::string data;
+    for (std::size_t n = 0; n <= 300; ++n) {
+        karapace::Sha256 h;
+        h.update(data);
+        INFO("length " << n);
+        REQUIRE(karapace::detail::sha256_small(data) == h.finish().bytes());
+        data.push_back(static_cast<char>((n * 131 + 7) & 0xff));
+    }
 }
 
 TEST_CASE("streaming updates give the same digest as one update") {
