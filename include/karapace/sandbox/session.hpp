@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "karapace/sandbox/spec.hpp"
+#include "karapace/util/fd.hpp"
 
 #include <sys/types.h>
 
@@ -34,6 +35,34 @@ public:
 
 private:
     std::string file_;
+};
+
+// Serialises the start of new sandboxes of one environment (`<session_dir>/.start-lock`), from
+// looking for a session to join until the new one is recorded and its root mounted, so that two
+// runs started at once never mount the writable layer twice. An empty dir locks nothing.
+class SessionStartLock {
+public:
+    explicit SessionStartLock(const std::string& session_dir);
+    void release() noexcept { fd_.reset(); }
+
+private:
+    UniqueFd fd_;
+};
+
+// A work directory of a run's own (`<work_dir>.<pid>`), for an overlay mounted while another
+// mount of the same writable layer is live: overlayfs empties its work directory when it
+// mounts, under the feet of the mount already using it. Removed, with what the overlay left in
+// it, on destruction.
+class PrivateWorkDir {
+public:
+    explicit PrivateWorkDir(const std::string& shared_work_dir);
+    ~PrivateWorkDir();
+    PrivateWorkDir(const PrivateWorkDir&) = delete;
+    PrivateWorkDir& operator=(const PrivateWorkDir&) = delete;
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
 };
 
 // Live sessions in `dir`; records of processes that are gone (or reused pids) are removed.

@@ -219,6 +219,14 @@ void Engine::Impl::remove_tree(const std::string& path) {
     }
 }
 
+Engine::Impl::StagingDir::~StagingDir() {
+    try {
+        impl_.remove_tree(path_);
+    } catch (const std::exception& e) {
+        log::warn("cannot remove ", path_, ": ", e.what(), " (karapace gc will)");
+    }
+}
+
 std::string Engine::Impl::make_staging(const std::string& prefix) {
     make_dirs(layout().staging_dir());
     std::string tmpl = layout().staging_dir() + "/" + prefix + "-XXXXXX";

@@ -307,23 +307,13 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                       : (image_ref.is_pinned() ? image_ref.str() : cached.record.pinned_reference);
 
     // 5. Packages, installed in a staging sandbox outside the store lock.
+    StagingDir staging(*this, "build");
     Staging st;
-    st.dir = make_staging("build");
+    st.dir = staging.path();
     st.upper = st.dir + "/upper";
     st.work = st.dir + "/work";
     make_dirs(st.upper, 0755);
     make_dirs(st.work, 0700);
-    struct Cleanup {
-        Impl* impl;
-        std::string dir;
-        ~Cleanup() {
-            try {
-                impl->remove_tree(dir);
-            } catch (const std::exception& e) {
-                log::warn("cannot remove ", dir, ": ", e.what(), " (karapace gc will)");
-            }
-        }
-    } cleanup{this, st.dir};
 
     std::vector<schema::LockedPackage> packages;
     if (!manifest.packages.empty())

@@ -72,6 +72,21 @@ struct Engine::Impl {
 
     // A new, empty directory under staging/ ("<prefix>-XXXXXX").
     std::string make_staging(const std::string& prefix);
+    // make_staging's directory, removed (remove_tree) when the object goes; a failure to remove
+    // is a warning, since gc removes what is left under staging/.
+    class StagingDir {
+    public:
+        StagingDir(Impl& impl, const std::string& prefix)
+            : impl_(impl), path_(impl.make_staging(prefix)) {}
+        ~StagingDir();
+        StagingDir(const StagingDir&) = delete;
+        StagingDir& operator=(const StagingDir&) = delete;
+        const std::string& path() const noexcept { return path_; }
+
+    private:
+        Impl& impl_;
+        std::string path_;
+    };
     // Packs `dir` into a layer object (in the user namespace when unprivileged, since the tree
     // holds files of container ids); `scratch` is a staging directory for the hand-over. Returns
     // the layer with digest, size and file count set.

@@ -146,18 +146,8 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
                             name + " <new-name>)");
     }
 
-    auto staging = impl.make_staging("pull");
-    struct Cleanup {
-        Impl* impl;
-        std::string dir;
-        ~Cleanup() {
-            try {
-                impl->remove_tree(dir);
-            } catch (const std::exception& e) {
-                log::warn("cannot remove ", dir, ": ", e.what(), " (karapace gc will)");
-            }
-        }
-    } cleanup{&impl, staging};
+    Impl::StagingDir staging_dir(impl, "pull");
+    const std::string& staging = staging_dir.path();
 
     // Streams a blob into a staging file, verified against its digest on the way.
     auto download = [&](const remote::ImageLayer& l, const std::string& label) {

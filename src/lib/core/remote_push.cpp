@@ -87,18 +87,8 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
     r.env_id = m.env_id.str();
     r.short_id = m.short_id();
     r.reference = target.str();
-    auto staging = impl.make_staging("push");
-    struct Cleanup {
-        Impl* impl;
-        std::string dir;
-        ~Cleanup() {
-            try {
-                impl->remove_tree(dir);
-            } catch (const std::exception& e) {
-                log::warn("cannot remove ", dir, ": ", e.what(), " (karapace gc will)");
-            }
-        }
-    } cleanup{&impl, staging};
+    Impl::StagingDir staging_dir(impl, "push");
+    const std::string& staging = staging_dir.path();
 
     // Changes in the writable layer that the latest snapshot does not hold are not pushed; say
     // so. The upper layer is packed the way commit would pack it and compared by digest.

@@ -89,47 +89,6 @@ private:
     }
 };
 
-// Serialises starts of one environment's runs (the namespace sandbox takes the same lock), from
-// looking at the running sessions until the new one is recorded.
-class StartLock {
-public:
-    explicit StartLock(const std::string& session_dir) {
-        if (session_dir.empty()) return;
-        make_dirs(session_dir, 0700);
-        fd_ = UniqueFd(
-            ::open((session_dir + "/.start-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-        if (!fd_) throw_errno(Errc::runtime, "cannot open the session lock in " + session_dir);
-        while (::flock(fd_.get(), LOCK_EX) != 0)
-            if (errno != EINTR) throw_errno(Errc::runtime, "cannot lock " + session_dir);
-    }
-    void release() { fd_.reset(); }
-
-private:
-    UniqueFd fd_;
-};
-
-// A work directory of this run's own beside a running session: two overlay mounts of one
-// writable layer must not share a work directory (a mount empties it). Removed afterwards.
-class OwnWorkDir {
-public:
-    explicit OwnWorkDir(const std::string& shared)
-        : path_(shared + "." + std::to_string(::getpid())) {
-        if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
-            throw_errno(Errc::runtime, "cannot create the overlay work directory " + path_);
-    }
-    ~OwnWorkDir() {
-        try {
-            run_process({"rm", "-rf", "--", path_});
-        } catch (...) {}
-    }
-    OwnWorkDir(const OwnWorkDir&) = delete;
-    OwnWorkDir& operator=(const OwnWorkDir&) = delete;
-    const std::string& path() const noexcept { return path_; }
-
-private:
-    std::string path_;
-};
-
 // Mounts the container's root at `root` inside the child; `scratch` is on the staging tmpfs.
 using MountRoot = std::function<void(const std::string& root, const std::string& scratch)>;
 
@@ -385,7 +344,8 @@ pid_t init_pid_of(const std::string& state) {
     return pid && pid->is_int64() ? static_cast<pid_t>(pid->as_int64()) : -1;
 }
 
-sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root, StartLock& start_lock) {
+sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
+                            sandbox::SessionStartLock& start_lock) {
     sandbox::RunResult result;
     RunDir dir;
     p.stage = dir.stage;
@@ -500,9 +460,9 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
                             "' uses the OCI backend, but neither runc nor crun is installed",
                         "install runc (apt install runc), or build it with backend = "
                         "\"namespace\" in [runtime]");
-        StartLock start_lock(spec.session_dir);
+        sandbox::SessionStartLock start_lock(spec.session_dir);
         sandbox::SandboxSpec own = spec;
-        std::optional<OwnWorkDir> work;
+        std::optional<sandbox::PrivateWorkDir> work;
         if (!spec.read_only && !spec.session_dir.empty() &&
             !sandbox::list_sessions(spec.session_dir).empty()) {
             log::warn("environment '", spec.hostname,
@@ -542,7 +502,7 @@ std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
     spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = null.get();
     try {
         auto plan = make_plan(spec, runtime);
-        StartLock no_lock("");
+        sandbox::SessionStartLock no_lock("");
         auto result = run_plan(
             plan,
             [](const std::string& root, const std::string&) {

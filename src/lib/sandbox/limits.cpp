@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
@@ -77,18 +79,32 @@ bool start_scope(const Limits& l, pid_t pid, const std::string& unit) {
     }
 }
 
-// The cgroup v2 directory of this process when cgroup2 is mounted (unified or hybrid).
-std::string own_cgroup_dir() {
+// The lines of /proc/self/cgroup as (controller list, path): "4:memory:/user.slice" gives
+// ("memory", "/user.slice"); the cgroup v2 line "0::/x" gives ("", "/x").
+std::vector<std::pair<std::string, std::string>> own_cgroups() {
+    std::vector<std::pair<std::string, std::string>> out;
     std::string self;
     try {
         self = read_file("/proc/self/cgroup");
     } catch (const Error&) {
-        return {};
+        return out;
     }
     std::istringstream in(self);
-    std::string line, path;
-    while (std::getline(in, line))
-        if (line.rfind("0::", 0) == 0) path = line.substr(3);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto a = line.find(':');
+        auto b = a == std::string::npos ? a : line.find(':', a + 1);
+        if (b == std::string::npos) continue;
+        out.emplace_back(line.substr(a + 1, b - a - 1), line.substr(b + 1));
+    }
+    return out;
+}
+
+// The cgroup v2 directory of this process when cgroup2 is mounted (unified or hybrid).
+std::string own_cgroup_dir() {
+    std::string path;
+    for (const auto& [controllers, p] : own_cgroups())
+        if (controllers.empty() && !p.empty()) path = p;
     if (path.empty()) return {};
     for (const char* mnt : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
         struct statfs fs {};
@@ -161,26 +177,12 @@ std::vector<V1Knob> v1_knobs(const Limits& l) {
 
 // Our cgroup in the v1 hierarchy holding `controller`, as a path under its mount.
 std::string v1_cgroup_dir(const char* controller) {
-    std::string self;
-    try {
-        self = read_file("/proc/self/cgroup");
-    } catch (const Error&) {
-        return {};
-    }
-    std::istringstream in(self);
-    std::string line;
-    while (std::getline(in, line)) {
-        // "4:memory:/user.slice" or "3:cpu,cpuacct:/"
-        auto a = line.find(':');
-        auto b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos) continue;
-        std::string controllers = line.substr(a + 1, b - a - 1);
+    for (auto [controllers, path] : own_cgroups()) {
         std::replace(controllers.begin(), controllers.end(), ',', ' ');
-        if (!has_words(controllers, {controller})) continue;
+        if (controllers.empty() || !has_words(controllers, {controller})) continue;
         std::string mnt = std::string("/sys/fs/cgroup/") + controller;
         struct statfs fs {};
         if (::statfs(mnt.c_str(), &fs) != 0 || fs.f_type != CGROUP_SUPER_MAGIC) return {};
-        std::string path = line.substr(b + 1);
         return mnt + (path == "/" ? "" : path);
     }
     return {};

@@ -1,9 +1,13 @@
 #include "karapace/sandbox/session.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <thread>
 
@@ -49,6 +53,29 @@ SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mappin
 
 SessionRecord::~SessionRecord() {
     if (!file_.empty()) ::unlink(file_.c_str());
+}
+
+SessionStartLock::SessionStartLock(const std::string& session_dir) {
+    if (session_dir.empty()) return;
+    make_dirs(session_dir, 0700);
+    fd_ = UniqueFd(
+        ::open((session_dir + "/.start-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_) throw_errno(Errc::runtime, "cannot open the session lock in " + session_dir);
+    while (::flock(fd_.get(), LOCK_EX) != 0)
+        if (errno != EINTR) throw_errno(Errc::runtime, "cannot lock " + session_dir);
+}
+
+PrivateWorkDir::PrivateWorkDir(const std::string& shared_work_dir)
+    : path_(shared_work_dir + "." + std::to_string(::getpid())) {
+    if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
+        throw_errno(Errc::runtime, "cannot create the overlay work directory " + path_);
+}
+
+PrivateWorkDir::~PrivateWorkDir() {
+    // The overlay leaves a mode-000 work/work behind, which only rm -rf's retries get through.
+    try {
+        run_process({"rm", "-rf", "--", path_});
+    } catch (...) {}
 }
 
 std::vector<Session> list_sessions(const std::string& dir) {

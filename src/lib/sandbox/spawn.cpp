@@ -10,7 +10,6 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -86,19 +85,7 @@ Prepared prepare(const SandboxSpec& spec) {
     auto host = HostView::current();
     p.mounts = plan_mounts(spec, host);
 
-    EnvContext ctx;
-    ctx.name = spec.hostname;
-    ctx.host_integration = spec.host_integration;
-    if (spec.mapping == IdMapping::container_root) {
-        ctx.home = "/root";
-        ctx.user = "root";
-    } else {
-        ctx.home = host.home;
-        ctx.user = host.user;
-    }
-    ctx.additions = spec.env;
-    ctx.extra = p.mounts.env_extra;
-    p.env = build_environment(current_environment(), ctx);
+    p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
     for (auto& e : p.env) {
         e.c_str();
         p.envp.push_back(e.data());
@@ -180,13 +167,17 @@ Prepared prepare(const SandboxSpec& spec) {
 
 // ---- the sandbox child (PID 1) -----------------------------------------------------------
 
+// Caller-chosen stdio (a captured build step, a D-Bus Exec) replaces the inherited one.
+void redirect_stdio(const SandboxSpec& spec) {
+    const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+    for (int i = 0; i < 3; ++i)
+        if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
+            throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+}
+
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {
     try {
-        // Caller-chosen stdio (a captured build step, a D-Bus Exec) replaces the inherited one.
-        const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
-        for (int i = 0; i < 3; ++i)
-            if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
-                throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+        redirect_stdio(spec);
         close_fds_except({go_fd, err_fd});
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
@@ -263,10 +254,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
 [[noreturn]] void joining_child(const SandboxSpec& spec, const Prepared& p,
                                 const SessionNamespaces& ns, int pid_fd, int go_fd, int err_fd) {
     try {
-        const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
-        for (int i = 0; i < 3; ++i)
-            if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
-                throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+        redirect_stdio(spec);
         // The user namespace first: it grants the capabilities the other setns calls need.
         // (This process is a fork of a single-threaded one: setns into a user namespace
         // refuses threaded callers.)
@@ -433,26 +421,6 @@ RunResult run(const SandboxSpec& spec) {
 
 namespace {
 
-// Serialises the start of new sandboxes of one environment, from looking for a session to join
-// until the new one is recorded and its root mounted, so that two runs started at once share one
-// overlay mount instead of mounting it twice.
-class StartLock {
-public:
-    explicit StartLock(const std::string& session_dir) {
-        if (session_dir.empty()) return;
-        make_dirs(session_dir, 0700);
-        fd_ = UniqueFd(
-            ::open((session_dir + "/.start-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-        if (!fd_) throw_errno(Errc::runtime, "cannot open the session lock in " + session_dir);
-        while (::flock(fd_.get(), LOCK_EX) != 0)
-            if (errno != EINTR) throw_errno(Errc::runtime, "cannot lock " + session_dir);
-    }
-    void release() { fd_.reset(); }
-
-private:
-    UniqueFd fd_;
-};
-
 // The parent's side of a run once the child exists: id maps (for a new sandbox), limits, the
 // session record, the terminal, "go", and the wait.
 struct Started {
@@ -462,7 +430,7 @@ struct Started {
 };
 
 RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipe& go,
-                    Pipe& errors, StartLock& start_lock) {
+                    Pipe& errors, SessionStartLock& start_lock) {
     RunResult result;
     ChildGuard guard(started.child);
     if (started.new_userns) write_id_maps(started.child, p.ids);
@@ -514,34 +482,11 @@ std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, bool&
     return std::nullopt;
 }
 
-// A work directory of this run's own, for an overlay mounted while a session of another identity
-// mapping runs: overlayfs empties its work directory when it mounts, under the feet of the mount
-// already using it. Removed (with what the overlay left in it) when the run ends.
-class PrivateWorkDir {
-public:
-    explicit PrivateWorkDir(const std::string& shared) {
-        path_ = shared + "." + std::to_string(::getpid());
-        if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
-            throw_errno(Errc::runtime, "cannot create the overlay work directory " + path_);
-    }
-    ~PrivateWorkDir() {
-        try {
-            run_process({"rm", "-rf", "--", path_});
-        } catch (...) {}
-    }
-    PrivateWorkDir(const PrivateWorkDir&) = delete;
-    PrivateWorkDir& operator=(const PrivateWorkDir&) = delete;
-    const std::string& path() const noexcept { return path_; }
-
-private:
-    std::string path_;
-};
-
 RunResult run_here(const SandboxSpec& spec) {
     RunResult result;
     try {
         const Prepared p = prepare(spec);
-        StartLock start_lock(spec.share_running ? spec.session_dir : std::string());
+        SessionStartLock start_lock(spec.share_running ? spec.session_dir : std::string());
         Pipe go, errors;
         bool others = false;
         if (auto ns = joinable_session(spec, others)) {
