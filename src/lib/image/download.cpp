@@ -137,22 +137,7 @@ Attempt perform(const std::string& url, Sink& sink, const DownloadOptions& opts)
     return a;
 }
 
-bool transient(const Attempt& a) {
-    switch (a.code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR: return true;
-    case CURLE_HTTP_RETURNED_ERROR:
-        return a.http == 408 || a.http == 429 || (a.http >= 500 && a.http <= 599);
-    default: return false;
-    }
-}
+bool transient(const Attempt& a) { return curl::transient(a.code, a.http); }
 
 std::string subject(const std::string& what, const std::string& url) {
     return what.empty() ? url : what;

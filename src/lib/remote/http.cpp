@@ -226,20 +226,7 @@ HttpResponse perform(const HttpRequest& req) {
 
 bool transient(const HttpResponse& r) {
     if (r.cancelled || r.io_errno != 0 || r.too_big) return false;
-    switch (r.code) {
-    case CURLE_OK:
-        return r.status == 408 || r.status == 429 || (r.status >= 500 && r.status <= 599);
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR: return true;
-    default: return false;
-    }
+    return curl::transient(r.code, r.code == CURLE_OK ? r.status : 0);
 }
 
 std::string registry_error_text(const std::string& body) {

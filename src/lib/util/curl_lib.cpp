@@ -59,4 +59,23 @@ void HeaderList::add(const std::string& line) {
 
 const char* user_agent() { return "karapace/" KARAPACE_VERSION; }
 
+bool transient(CURLcode code, long http_status) noexcept {
+    switch (code) {
+    case CURLE_OK:
+    case CURLE_HTTP_RETURNED_ERROR:
+        return http_status == 408 || http_status == 429 ||
+               (http_status >= 500 && http_status <= 599);
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR: return true;
+    default: return false;
+    }
+}
+
 }  // namespace karapace::curl

@@ -51,6 +51,10 @@ private:
     curl_slist* list_ = nullptr;
 };
 
+// Whether a failed transfer is worth retrying: connection-level failures, timeouts, and the HTTP
+// statuses 408, 429 and 5xx (`http_status` 0 when no response arrived).
+bool transient(CURLcode code, long http_status) noexcept;
+
 // The User-Agent karapace sends.
 const char* user_agent();
 
