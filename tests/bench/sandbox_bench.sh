@@ -24,6 +24,7 @@ done
 
 W=$(mktemp -d /tmp/kp-bench.XXXXXX)
 cleanup() {
+    [ -n "${holder:-}" ] && kill "$holder" 2>/dev/null
     mountpoint -q "$W/merged" 2>/dev/null && fusermount3 -u "$W/merged" 2>/dev/null
     chmod -R u+rwx "$W" 2>/dev/null
     rm -rf "$W"
@@ -35,13 +36,21 @@ mkdir -p "$W"/{upper,work,fupper,fwork,merged}
 # (a second identity through [gui] apps, which changes nothing at run time) frozen.
 S=$W/store
 tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
-for env in bench frozen; do
+for env in bench frozen joined; do
     mkdir -p "$W/$env"
     printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[gui]\napps = ["%s"]\n' \
         "$tarball" "$env" >"$W/$env/karapace.toml"
     (cd "$W/$env" && "$KP" --store "$S" build --name "$env" >/dev/null)
 done
 "$KP" --store "$S" freeze frozen >/dev/null
+# "joined" has a session running for the whole benchmark: every exec joins it (no overlay mount,
+# no id maps to write), as a command run beside an open `karapace enter` does.
+"$KP" --store "$S" exec joined -- sleep 100000 >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do
+    [ -n "$(ls "$S"/env/*/sessions 2>/dev/null | grep -v start-lock)" ] && break
+    sleep 0.05
+done
 R=$(echo "$S"/images/*/rootfs)
 [ -x "$R/bin/true" ] || { echo "bench: no rootfs at $R" >&2; exit 1; }
 cd "$W"
@@ -52,6 +61,7 @@ names=()
 add() { names+=("$1"); cmds+=("$2"); }
 add "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $S exec bench -- /bin/true"
 add "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $S exec frozen -- /bin/true"
+add "karapace exec joined -- /bin/true (beside a running session)" "$KP --store $S exec joined -- /bin/true"
 add "karapace sandbox, exec (overlay volatile)" "$DRIVER $OV --volatile -- /bin/true"
 add "karapace sandbox, lean binary (overlay volatile)" "$LEAN $OV --volatile -- /bin/true"
 add "karapace sandbox, durable overlay (syncfs at exit)" "$DRIVER $OV -- /bin/true"
