@@ -3,11 +3,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "core/engine_impl.hpp"
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/overlay.hpp"
 #include "karapace/sandbox/userns.hpp"
 #include "karapace/store/wal.hpp"
 #include "karapace/util/process.hpp"
@@ -147,6 +149,34 @@ std::vector<DoctorCheck> Engine::doctor() {
     checks.push_back(program_check("mmdebstrap", "mmdebstrap", false,
                                    "builds bootstrap:debian/... and bootstrap:ubuntu/... images",
                                    "mmdebstrap", "mmdebstrap"));
+    // The root of every environment: kernel overlayfs in a user namespace, else fuse-overlayfs.
+    DoctorCheck overlay{"overlay", "pass", "", "", true};
+    switch (userns.status == "pass" ? sandbox::probe_overlay() : sandbox::OverlayKind::none) {
+    case sandbox::OverlayKind::kernel:
+        overlay.message = "environments are mounted with kernel overlayfs (userxattr)";
+        break;
+    case sandbox::OverlayKind::fuse:
+        overlay.status = "warn";
+        overlay.message =
+            ::getenv("KARAPACE_OVERLAY") != nullptr
+                ? "KARAPACE_OVERLAY=fuse: environments are mounted with fuse-overlayfs"
+                : "the kernel refuses overlayfs in a user namespace; fuse-overlayfs is used "
+                  "instead (slower)";
+        if (::getenv("KARAPACE_OVERLAY") == nullptr)
+            overlay.fix = "a Linux 5.11 or newer kernel mounts overlayfs with userxattr itself";
+        break;
+    case sandbox::OverlayKind::none:
+        overlay.status = "fail";
+        overlay.message =
+            "no overlay filesystem can be mounted in a user namespace (kernel overlayfs refused, "
+            "fuse-overlayfs missing or /dev/fuse not usable)";
+        overlay.fix = "use Linux 5.11 or newer, or " +
+                      install_command("fuse-overlayfs", "fuse-overlayfs") +
+                      " and make /dev/fuse usable";
+        break;
+    }
+    checks.push_back(overlay);
+
     checks.push_back(program_check("fuse_overlayfs", "fuse-overlayfs", false,
                                    "fallback when the kernel refuses overlayfs in a user namespace",
                                    "fuse-overlayfs", "fuse-overlayfs"));

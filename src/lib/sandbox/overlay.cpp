@@ -4,6 +4,7 @@
 // /proc/self/fd/N of directories opened in advance, so commas, colons or a hidden /tmp in a path
 // cannot break the option string.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -219,14 +220,28 @@ OverlayKind probe_overlay() {
     try {
         status = run_in_userns(
             [&]() -> int {
-                OverlaySources src;
-                src.lowers.push_back(open_dir(dir + "/lower1", "layer"));
-                src.lowers.push_back(open_dir(dir + "/lower2", "layer"));
-                src.upper = open_dir(dir + "/upper", "upper");
-                src.work = open_dir(dir + "/work", "work");
-                bool fuse = mount_overlay(src, dir + "/merged", dir);
-                ::umount2((dir + "/merged").c_str(), MNT_DETACH);
-                return fuse ? 1 : 0;
+                // The mount is tried by the init of a pid namespace of its own: a fuse-overlayfs
+                // daemon started by the probe then ends with it instead of outliving the probe.
+                if (::unshare(CLONE_NEWPID) != 0) return 3;
+                pid_t init = ::fork();
+                if (init < 0) return 3;
+                if (init == 0) {
+                    try {
+                        OverlaySources src;
+                        src.lowers.push_back(open_dir(dir + "/lower1", "layer"));
+                        src.lowers.push_back(open_dir(dir + "/lower2", "layer"));
+                        src.upper = open_dir(dir + "/upper", "upper");
+                        src.work = open_dir(dir + "/work", "work");
+                        bool fuse = mount_overlay(src, dir + "/merged", dir);
+                        ::umount2((dir + "/merged").c_str(), MNT_DETACH);
+                        ::_exit(fuse ? 1 : 0);
+                    } catch (...) {
+                        ::_exit(3);
+                    }
+                }
+                int st = 0;
+                while (::waitpid(init, &st, 0) < 0 && errno == EINTR) {}
+                return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
             },
             IdMapping::keep_id);
     } catch (const Error&) {

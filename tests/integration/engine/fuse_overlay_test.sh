@@ -27,13 +27,20 @@ fuse_checks() {
     set -e
     [ $s = 125 ] || kp_fail "forcing fuse-overlayfs without /dev/fuse gave status $s, not 125"
     kp_contains "$err" "/dev/fuse"
-    kp_ok "without access to /dev/fuse, KARAPACE_OVERLAY=fuse fails and names /dev/fuse"
+    set +e
+    doc=$(KARAPACE_OVERLAY=fuse "$kp" --store "$store" doctor 2>&1); s=$?
+    set -e
+    [ $s != 0 ] || kp_fail "doctor passed although no overlay can be mounted: $doc"
+    kp_contains "$doc" "no overlay filesystem can be mounted"
+    kp_ok "without access to /dev/fuse, KARAPACE_OVERLAY=fuse fails and names /dev/fuse; doctor fails"
     return 0
   fi
 
   root=$(kf exec bb -- sh -c 'grep " / " /proc/mounts')
   kp_contains "$root" "fuse-overlayfs"
-  kp_ok "KARAPACE_OVERLAY=fuse mounts the root with fuse-overlayfs"
+  kp_contains "$(KARAPACE_OVERLAY=fuse "$kp" --store "$store" doctor 2>&1)" "mounted with fuse-overlayfs"
+  kp_contains "$("$kp" --store "$store" doctor 2>&1)" "mounted with kernel overlayfs"
+  kp_ok "KARAPACE_OVERLAY=fuse mounts the root with fuse-overlayfs; doctor says which overlay is used"
 
   kf exec --root bb -- sh -c 'echo via-fuse > /etc/fuse-added; rm /etc/os-release; mkdir -p /opt/d'
   [ "$(k exec bb -- cat /etc/fuse-added)" = via-fuse ] || kp_fail "the kernel overlay does not see a file written through fuse-overlayfs"
