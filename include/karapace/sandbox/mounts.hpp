@@ -24,6 +24,8 @@ struct HostView {
     std::string user;   // name of uid
     std::string home;   // $HOME
     std::string shell;  // login shell from passwd or $SHELL
+    // The terminal on our standard input (ttyname), empty when it is not one.
+    std::string terminal;
     std::function<std::optional<std::string>(const std::string&)> getenv;
     // Kind of the file at a host path (following symlinks), nullopt when it does not exist.
     std::function<std::optional<FileKind>(const std::string&)> probe;

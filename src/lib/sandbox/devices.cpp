@@ -44,6 +44,14 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     for (const char* name : {"null", "zero", "full", "random", "urandom"})
         ops.push_back(device(std::string("/dev/") + name, std::string("/dev/") + name, false));
     ops.push_back(device("/dev/tty", "/dev/tty", true));
+    // The terminal the command inherits lives in the host's devpts, which the new instance below
+    // does not show; bound at /dev/console, ttyname() finds it by its device number, so `tty`,
+    // GPG_TTY=$(tty) and ssh's prompts work. Only our own terminal, only for enter/exec.
+    if (spec.host_integration && spec.stdin_fd < 0 && !host.terminal.empty()) {
+        auto console = device(host.terminal, "the terminal (/dev/console)", true);
+        console.target = "/dev/console";
+        ops.push_back(console);
+    }
 
     MountOp pts;
     pts.kind = Kind::devpts;

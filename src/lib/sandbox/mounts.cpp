@@ -75,6 +75,8 @@ HostView HostView::current() {
     h.user = passwd_name(passwd, h.uid).value_or(std::to_string(h.uid));
     h.home = h.getenv("HOME").value_or(h.uid == 0 ? "/root" : "/home/" + h.user);
     h.shell = h.getenv("SHELL").value_or("/bin/sh");
+    if (::isatty(0) == 1)
+        if (const char* tty = ::ttyname(0)) h.terminal = tty;
     return h;
 }
 

@@ -58,6 +58,14 @@ TOML
   [ "$(k exec --root bb -- id -u)" = 0 ] || kp_fail "exec --root is not uid 0"
   kp_ok "stdin passes through; keep-id and --root identities"
 
+  if command -v script >/dev/null; then
+    # On a terminal, the command's terminal is reachable by name (tty, GPG_TTY=$(tty)).
+    out=$(script -qc "$kp --store $store exec bb -- tty" /dev/null </dev/null | tr -d '\r')
+    [ "$out" = /dev/console ] || kp_fail "tty inside a terminal session printed '$out'"
+    [ "$(k exec bb -- tty </dev/null 2>&1)" = "not a tty" ] || kp_fail "tty without a terminal found one"
+    kp_ok "the caller's terminal is /dev/console inside; without one there is none"
+  fi
+
   k exec --root bb -- sh -c 'echo drift > /etc/added; rm /etc/os-release'
   out=$(k --json diff bb)
   kp_contains "$out" '"etc/added"'
