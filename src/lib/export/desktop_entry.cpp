@@ -1,5 +1,8 @@
 #include "karapace/export/desktop_entry.hpp"
 
+#include <set>
+#include <utility>
+
 #include "karapace/util/error.hpp"
 
 namespace karapace::exports {
@@ -29,6 +32,10 @@ std::string_view trim(std::string_view s) {
 DesktopEntry DesktopEntry::parse(std::string_view text, const std::string& origin) {
     DesktopEntry entry;
     std::size_t number = 0;
+    // Keys (with locale) of the current group. Readers disagree on which of two equal keys wins
+    // (GLib takes the last, this parser's get() the first), so a launcher could rewrite one Exec
+    // and leave the other to run on the host.
+    std::set<std::pair<std::string, std::string>> keys;
     while (!text.empty()) {
         auto end = text.find('\n');
         auto raw = text.substr(0, end);
@@ -54,6 +61,7 @@ DesktopEntry DesktopEntry::parse(std::string_view text, const std::string& origi
             for (const auto& g : entry.groups_)
                 if (g.name == name) bad_line(origin, number, "group [" + name + "] appears twice");
             entry.groups_.push_back({name, {}});
+            keys.clear();
             continue;
         }
         if (entry.groups_.empty()) bad_line(origin, number, "a key comes before any [group]");
@@ -73,6 +81,10 @@ DesktopEntry DesktopEntry::parse(std::string_view text, const std::string& origi
         for (char c : lhs)
             if (!key_char(c)) bad_line(origin, number, "invalid key '" + std::string(lhs) + "'");
         l.key = std::string(lhs);
+        if (!keys.emplace(l.key, l.locale).second)
+            bad_line(origin, number,
+                     "key '" + l.key + (l.locale.empty() ? "" : "[" + l.locale + "]") +
+                         "' appears twice");
         entry.groups_.back().lines.push_back(std::move(l));
     }
     return entry;

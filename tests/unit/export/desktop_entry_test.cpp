@@ -69,6 +69,16 @@ TEST_CASE("text that is not a key file is refused with the line", "[export][desk
                       Catch::Contains("invalid key"));
 }
 
+TEST_CASE("a key given twice in a group is refused, so no reader sees another value",
+          "[export][desktop]") {
+    CHECK_THROWS_WITH(DesktopEntry::parse("[Desktop Entry]\nExec=c\nExec=e", "a.desktop"),
+                      Catch::Contains("line 3: key 'Exec' appears twice"));
+    CHECK_THROWS_WITH(DesktopEntry::parse("[A]\nName[de]=a\nName[de] = b\n", "a.desktop"),
+                      Catch::Contains("appears twice"));
+    auto e = DesktopEntry::parse("[A]\nExec=a\nExec[de]=b\n[B]\nExec=c\n", "a.desktop");
+    CHECK(e.get("B", "Exec") == "c");
+}
+
 TEST_CASE("string escapes are undone and redone", "[export][desktop]") {
     CHECK(unescape_value(R"(a\sb\nc\td\\e\;)") == "a b\nc\td\\e\\;");
     CHECK(escape_value("a\\b\nc") == R"(a\\b\nc)");
