@@ -106,8 +106,10 @@ std::string join_exec(const std::vector<ExecArg>& args) {
     std::string out;
     for (const auto& a : args) {
         if (!out.empty()) out += ' ';
+        // A quoted "%U" was read as text, not as a field code: it stays quoted.
         bool quote = a.text.empty() ||
-                     (!a.field_code && a.text.find_first_of(reserved) != std::string::npos);
+                     (!a.field_code && (a.text.find_first_of(reserved) != std::string::npos ||
+                                        is_field_code(a.text)));
         if (!quote) {
             out += a.text;
             continue;

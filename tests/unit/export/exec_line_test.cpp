@@ -53,6 +53,18 @@ TEST_CASE("joining quotes reserved characters and leaves field codes bare", "[ex
                                    "/f 1", "/f2"});
 }
 
+TEST_CASE("a quoted field code is text and stays quoted when joined", "[export][exec]") {
+    auto args = split_exec(R"(app "%U" %U)", "t");
+    REQUIRE(args.size() == 3);
+    CHECK_FALSE(args[1].field_code);
+    CHECK(args[2].field_code);
+    auto line = join_exec(args);
+    CHECK(line == R"(app "%U" %U)");
+    auto back = split_exec(line, "t");
+    CHECK_FALSE(back[1].field_code);
+    CHECK(back[2].field_code);
+}
+
 TEST_CASE("field codes expand as a launcher expands them", "[export][exec]") {
     auto args = split_exec("app %f --icon-from %i --name=%c %k %u", "t");
     CHECK(expand_exec(args, {"/a", "/b"}, "ic", "Nm", "/l.desktop") ==
