@@ -28,6 +28,7 @@ public:
     static DesktopEntry parse(std::string_view text, const std::string& origin);
     std::string render() const;
 
+    std::vector<std::string>& preamble() noexcept { return preamble_; }
     std::vector<DesktopGroup>& groups() noexcept { return groups_; }
     const std::vector<DesktopGroup>& groups() const noexcept { return groups_; }
     DesktopGroup* group(std::string_view name);

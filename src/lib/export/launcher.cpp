@@ -18,6 +18,12 @@ constexpr std::string_view action_prefix = "Desktop Action ";
 constexpr std::size_t max_entry_bytes = 1u << 20;
 constexpr std::string_view env_marker = "X-Karapace-Env=";
 
+// Only the marker this module writes may name an environment: a comment or an action's key of
+// the entry that carried one would make the launcher look like another environment's, or nobody's.
+bool carries_marker(std::string_view text) {
+    return text.find(env_marker.substr(0, env_marker.size() - 1)) != std::string_view::npos;
+}
+
 std::string lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out)
@@ -192,11 +198,21 @@ DesktopEntry make_launcher(const AppEntry& app, const LaunchTarget& target,
                          g.name.substr(action_prefix.size())) == kept_actions.end();
     });
 
+    // Exec is not a localestring, but KConfig looks up a localised variant of any key: an
+    // Exec[de] would run on the host for German users.
+    std::erase_if(out.preamble(), carries_marker);
+    for (auto& g : out.groups())
+        std::erase_if(g.lines, [](const DesktopLine& l) {
+            return (l.key == "Exec" && !l.locale.empty()) || carries_marker(l.key) ||
+                   (l.key.empty() && carries_marker(l.text));
+        });
+
     out.set(main_group, "Exec", rewrite_exec(*exec, target, app.source));
     for (auto& g : out.groups()) {
         if (g.name != main_group) continue;
+        // An empty name would start with the space, which readers trim.
         for (auto& l : g.lines)
-            if (l.key == "Name") l.value += " (" + target.label + ")";
+            if (l.key == "Name") l.value += (l.value.empty() ? "\\s(" : " (") + target.label + ")";
     }
     // TryExec names a program the host does not have; D-Bus activation and Path would start or
     // run things on the host instead of in the environment.
@@ -232,8 +248,16 @@ std::string launcher_file_name(const AppEntry& app, const std::string& label) {
 }
 
 std::string exported_env_of(const std::string& file_text) {
-    auto at = file_text.find(env_marker);
-    if (at == std::string::npos) return {};
+    // At the start of a line, or of a comment line in a wrapper script: elsewhere the text is
+    // part of a value (an argument of Exec, a Name).
+    std::size_t at = 0;
+    for (;; at += env_marker.size()) {
+        at = file_text.find(env_marker, at);
+        if (at == std::string::npos) return {};
+        if (at == 0 || file_text[at - 1] == '\n' ||
+            (at >= 3 && file_text.compare(at - 3, 3, "\n# ") == 0))
+            break;
+    }
     auto start = at + env_marker.size();
     auto end = file_text.find('\n', start);
     return file_text.substr(start, end == std::string::npos ? std::string::npos : end - start);

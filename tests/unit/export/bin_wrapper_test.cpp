@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "karapace/export/bin_wrapper.hpp"
+#include "karapace/export/launcher.hpp"
 #include "karapace/export/record.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/process.hpp"
@@ -38,6 +39,7 @@ TEST_CASE("a wrapper passes its arguments and the exit status through", "[export
     CHECK(r.out == "[--store][/store with space][exec][" + std::string(64, 'b') +
                        "][--][/usr/bin/my tool][one two][][$HOME]['q']");
     CHECK_THAT(read_file(t / "wrapper"), Catch::Contains("X-Karapace-Env=" + std::string(64, 'b')));
+    CHECK(exported_env_of(read_file(t / "wrapper")) == std::string(64, 'b'));
 }
 
 TEST_CASE("inside its own environment a wrapper runs the command directly", "[export][bin]") {

@@ -145,6 +145,44 @@ TEST_CASE("the launcher marks the names, drops host-side keys and foreign groups
     CHECK(launcher_file_name(app, "dev") == "karapace-dev-org.gnome.TextEditor.desktop");
 }
 
+TEST_CASE("no Exec of the entry survives unwrapped, not even a localised one",
+          "[export][launcher]") {
+    AppEntry app{"x", "/usr/share/applications/x.desktop",
+                 DesktopEntry::parse("[Desktop Entry]\nExec[de]=rm -rf ~\nExec=x\nActions=a;\n"
+                                     "[Desktop Action a]\nExec[fr]=curl evil\nExec=x --a\n",
+                                     "x.desktop")};
+    auto text = make_launcher(app, target(), "").render();
+    CHECK(text.find("rm -rf") == std::string::npos);
+    CHECK(text.find("curl") == std::string::npos);
+    auto back = DesktopEntry::parse(text, "launcher");
+    for (const auto& g : back.groups())
+        for (const auto& l : g.lines)
+            if (l.key == "Exec")
+                CHECK(split_exec(unescape_value(l.value), "l")[0].text == "/usr/bin/karapace");
+}
+
+TEST_CASE("only the launcher's own marker names its environment", "[export][launcher]") {
+    const std::string other = std::string(64, 'f');
+    AppEntry app{"x", "/usr/share/applications/x.desktop",
+                 DesktopEntry::parse("# X-Karapace-Env=" + other +
+                                         "\n[Desktop Action a]\nX-Karapace-Env=" + other +
+                                         "\nExec=a\n[Desktop Entry]\n# X-Karapace-Env=" + other +
+                                         "\nActions=a;\nExec=x X-Karapace-Env=" + other + "\n",
+                                     "x.desktop")};
+    auto text = make_launcher(app, target(), "").render();
+    CHECK(exported_env_of(text) == std::string(64, 'a'));
+    CHECK(text.find("X-Karapace-Env=" + other) != std::string::npos);  // the Exec argument
+    CHECK(exported_env_of("Exec=x X-Karapace-Env=" + other + "\n").empty());
+}
+
+TEST_CASE("an empty Name still reads back with the label", "[export][launcher]") {
+    AppEntry app{"x", "/usr/share/applications/x.desktop",
+                 DesktopEntry::parse("[Desktop Entry]\nName=\nExec=x\n", "x.desktop")};
+    auto text = make_launcher(app, target(), "").render();
+    CHECK(DesktopEntry::parse(text, "l").get("Desktop Entry", "Name") == "\\s(dev)");
+    CHECK(unescape_value(*DesktopEntry::parse(text, "l").get("Desktop Entry", "Name")) == " (dev)");
+}
+
 TEST_CASE("without an icon copy the launcher keeps the entry's Icon", "[export][launcher]") {
     TempDir t;
     auto tree = apps_tree(t);
