@@ -36,6 +36,7 @@ DesktopEntry DesktopEntry::parse(std::string_view text, const std::string& origi
     // (GLib takes the last, this parser's get() the first), so a launcher could rewrite one Exec
     // and leave the other to run on the host.
     std::set<std::pair<std::string, std::string>> keys;
+    std::set<std::string> group_names;
     while (!text.empty()) {
         auto end = text.find('\n');
         auto raw = text.substr(0, end);
@@ -58,8 +59,9 @@ DesktopEntry DesktopEntry::parse(std::string_view text, const std::string& origi
             for (char c : name)
                 if (c == '[' || c == ']' || static_cast<unsigned char>(c) < 0x20)
                     bad_line(origin, number, "invalid group name '" + name + "'");
-            for (const auto& g : entry.groups_)
-                if (g.name == name) bad_line(origin, number, "group [" + name + "] appears twice");
+            // A set, not a scan of the groups: an entry of the environment may hold 1 MiB of them.
+            if (!group_names.insert(name).second)
+                bad_line(origin, number, "group [" + name + "] appears twice");
             entry.groups_.push_back({name, {}});
             keys.clear();
             continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "karapace/export/exec_line.hpp"
 #include "karapace/export/names.hpp"
@@ -174,12 +175,13 @@ DesktopEntry make_launcher(const AppEntry& app, const LaunchTarget& target,
 
     // Only the groups a launcher reads survive: any other group could carry commands that a
     // desktop would run on the host.
-    auto actions = split_list(out.get(main_group, "Actions").value_or(""));
+    // Sets: an entry of the environment may list thousands of actions.
+    auto listed = split_list(out.get(main_group, "Actions").value_or(""));
+    const std::set<std::string> actions(listed.begin(), listed.end());
     std::erase_if(out.groups(), [&](const DesktopGroup& g) {
         if (g.name == main_group) return false;
         if (!g.name.starts_with(action_prefix)) return true;
-        auto id = g.name.substr(action_prefix.size());
-        return std::find(actions.begin(), actions.end(), id) == actions.end();
+        return !actions.contains(g.name.substr(action_prefix.size()));
     });
     std::vector<std::string> kept_actions;
     for (auto& g : out.groups()) {
@@ -192,10 +194,9 @@ DesktopEntry make_launcher(const AppEntry& app, const LaunchTarget& target,
             }
         if (has_exec) kept_actions.push_back(g.name.substr(action_prefix.size()));
     }
+    const std::set<std::string> kept(kept_actions.begin(), kept_actions.end());
     std::erase_if(out.groups(), [&](const DesktopGroup& g) {
-        return g.name != main_group &&
-               std::find(kept_actions.begin(), kept_actions.end(),
-                         g.name.substr(action_prefix.size())) == kept_actions.end();
+        return g.name != main_group && !kept.contains(g.name.substr(action_prefix.size()));
     });
 
     // Exec is not a localestring, but KConfig looks up a localised variant of any key: an

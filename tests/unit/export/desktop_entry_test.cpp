@@ -79,6 +79,15 @@ TEST_CASE("a key given twice in a group is refused, so no reader sees another va
     CHECK(e.get("B", "Exec") == "c");
 }
 
+TEST_CASE("an entry of a hundred thousand groups is read in one pass", "[export][desktop]") {
+    std::string text;
+    for (int i = 0; i < 100000; ++i)
+        text += "[g" + std::to_string(i) + "]\n";
+    CHECK(DesktopEntry::parse(text, "a.desktop").groups().size() == 100000);
+    CHECK_THROWS_WITH(DesktopEntry::parse(text + "[g7]\n", "a.desktop"),
+                      Catch::Contains("line 100001: group [g7] appears twice"));
+}
+
 TEST_CASE("string escapes are undone and redone", "[export][desktop]") {
     CHECK(unescape_value(R"(a\sb\nc\td\\e\;)") == "a b\nc\td\\e\\;");
     CHECK(escape_value("a\\b\nc") == R"(a\\b\nc)");

@@ -183,6 +183,21 @@ TEST_CASE("an empty Name still reads back with the label", "[export][launcher]")
     CHECK(unescape_value(*DesktopEntry::parse(text, "l").get("Desktop Entry", "Name")) == " (dev)");
 }
 
+TEST_CASE("a launcher keeps thousands of actions in order", "[export][launcher]") {
+    std::string list, groups;
+    for (int i = 0; i < 20000; ++i) {
+        list += "a" + std::to_string(i) + ";";
+        groups += "[Desktop Action a" + std::to_string(i) + "]\nExec=x\n";
+    }
+    AppEntry app{"x", "/usr/share/applications/x.desktop",
+                 DesktopEntry::parse("[Desktop Entry]\nExec=x\nActions=" + list + "\n" + groups +
+                                         "[Desktop Action gone]\nExec=y\n",
+                                     "x.desktop")};
+    auto out = make_launcher(app, target(), "");
+    CHECK(out.get("Desktop Entry", "Actions") == list);
+    CHECK(out.groups().size() == 20001);
+}
+
 TEST_CASE("without an icon copy the launcher keeps the entry's Icon", "[export][launcher]") {
     TempDir t;
     auto tree = apps_tree(t);
