@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "invariant.hpp"
 #include "karapace/export/desktop_entry.hpp"
 #include "karapace/export/exec_line.hpp"
 #include "karapace/export/launcher.hpp"
@@ -15,13 +16,9 @@
 
 namespace {
 
-using namespace karapace::exports;
+using karapace::fuzz::require;
 
-void require(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-}
+using namespace karapace::exports;
 
 bool same_args(const std::vector<ExecArg>& a, const std::vector<ExecArg>& b) {
     if (a.size() != b.size()) return false;

@@ -7,18 +7,15 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "invariant.hpp"
 #include "karapace/remote/oci_image.hpp"
 #include "karapace/util/error.hpp"
 
 namespace {
 
-using namespace karapace::remote;
+using karapace::fuzz::require;
 
-void require(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-}
+using namespace karapace::remote;
 
 }  // namespace
 

@@ -7,19 +7,16 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "invariant.hpp"
 #include "karapace/remote/auth.hpp"
 #include "karapace/remote/reference.hpp"
 #include "karapace/util/error.hpp"
 
 namespace {
 
-using namespace karapace::remote;
+using karapace::fuzz::require;
 
-void require(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-}
+using namespace karapace::remote;
 
 bool same(const ImageReference& a, const ImageReference& b) {
     return a.scheme == b.scheme && a.host == b.host && a.repository == b.repository &&
