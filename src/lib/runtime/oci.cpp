@@ -39,7 +39,6 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
-#include "runtime/namespace.hpp"
 #include "sandbox/child.hpp"
 #include "sandbox/steps.hpp"
 #include "sandbox/wire.hpp"
@@ -519,32 +518,5 @@ std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
         return std::string(e.what());
     }
 }
-
-namespace {
-
-class OciBackend final : public Backend {
-public:
-    std::string_view name() const noexcept override { return "oci"; }
-
-    sandbox::RunResult run(Purpose purpose, const EnvRun& env,
-                           const std::vector<std::string>& argv) override {
-        auto spec = namespace_spec(purpose, env, argv);
-        // Package installs need the container-root build mapping and durable writes the
-        // namespace sandbox gives; only enter and exec go through the OCI runtime.
-        return purpose == Purpose::build ? sandbox::run(spec) : run_oci(spec);
-    }
-
-    std::vector<sandbox::Session> sessions(const std::string& session_dir) override {
-        return sandbox::list_sessions(session_dir);
-    }
-
-    std::size_t stop(const std::string& session_dir, std::chrono::milliseconds timeout) override {
-        return sandbox::stop_sessions(session_dir, timeout);
-    }
-};
-
-}  // namespace
-
-std::unique_ptr<Backend> make_oci_backend() { return std::make_unique<OciBackend>(); }
 
 }  // namespace karapace::runtime

@@ -4,7 +4,6 @@
 // config.json says what the sandbox's spec says, and creates the container inside them.
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,7 +13,6 @@
 
 #include "karapace/sandbox/mounts.hpp"
 #include "karapace/sandbox/spec.hpp"
-#include "runtime/backend.hpp"
 
 namespace karapace::runtime {
 
@@ -58,8 +56,5 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec);
 // Whether the OCI backend can run a container here with `runtime` (a path): runs /bin/true from
 // the host's root, read-only, through the same steps. nullopt when it works, else why not.
 std::optional<std::string> probe_oci_runtime(const std::string& runtime);
-
-// The backend for Backend users: builds keep using the namespace sandbox.
-std::unique_ptr<Backend> make_oci_backend();
 
 }  // namespace karapace::runtime
