@@ -1,40 +1,28 @@
 #include "util/curl_lib.hpp"
 
-#include <dlfcn.h>
-
 #include "karapace/util/error.hpp"
 #include "karapace_config.h"
+#include "util/dynamic_library.hpp"
 
 namespace karapace::curl {
 
-namespace {
-
-template <typename F>
-void resolve(void* lib, const char* name, F& fn) {
-    fn = reinterpret_cast<F>(::dlsym(lib, name));
-    if (fn == nullptr)
-        throw Error(Errc::unavailable, std::string("libcurl lacks ") + name,
-                    "install a libcurl 7.85 or newer (Debian: libcurl4)");
-}
-
-}  // namespace
+namespace {}  // namespace
 
 const Api& api() {
     static Api loaded = [] {
-        void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (lib == nullptr)
-            throw Error(Errc::unavailable, std::string("cannot load libcurl: ") + ::dlerror(),
-                        "install libcurl (Debian: apt-get install libcurl4)");
+        const DynamicLibrary lib("libcurl.so.4", "libcurl", Errc::unavailable,
+                                 "install libcurl (Debian: apt-get install libcurl4)",
+                                 "install a libcurl 7.85 or newer (Debian: libcurl4)");
         Api a{};
-        resolve(lib, "curl_global_init", a.global_init);
-        resolve(lib, "curl_easy_init", a.easy_init);
-        resolve(lib, "curl_easy_cleanup", a.easy_cleanup);
-        resolve(lib, "curl_easy_setopt", a.easy_setopt);
-        resolve(lib, "curl_easy_getinfo", a.easy_getinfo);
-        resolve(lib, "curl_easy_perform", a.easy_perform);
-        resolve(lib, "curl_easy_strerror", a.easy_strerror);
-        resolve(lib, "curl_slist_append", a.slist_append);
-        resolve(lib, "curl_slist_free_all", a.slist_free_all);
+        lib.resolve("curl_global_init", a.global_init);
+        lib.resolve("curl_easy_init", a.easy_init);
+        lib.resolve("curl_easy_cleanup", a.easy_cleanup);
+        lib.resolve("curl_easy_setopt", a.easy_setopt);
+        lib.resolve("curl_easy_getinfo", a.easy_getinfo);
+        lib.resolve("curl_easy_perform", a.easy_perform);
+        lib.resolve("curl_easy_strerror", a.easy_strerror);
+        lib.resolve("curl_slist_append", a.slist_append);
+        lib.resolve("curl_slist_free_all", a.slist_free_all);
         a.global_init(CURL_GLOBAL_DEFAULT);
         return a;
     }();

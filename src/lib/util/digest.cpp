@@ -1,6 +1,5 @@
 #include "karapace/util/digest.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "util/dynamic_library.hpp"
 #include "util/sha256_small.hpp"
 
 namespace karapace {
@@ -71,28 +71,19 @@ struct CryptoLib {
     const EVP_MD* sha256 = nullptr;  // fetched once, not implicitly on every initialisation
 };
 
-template <typename F>
-void resolve(void* lib, const char* name, F& fn) {
-    fn = reinterpret_cast<F>(::dlsym(lib, name));
-    if (fn == nullptr)
-        throw Error(Errc::failed, std::string("libcrypto lacks ") + name,
-                    "install OpenSSL 3 (Debian: libssl3)");
-}
-
 const CryptoLib& crypto_lib() {
     static const CryptoLib api = [] {
-        void* lib = ::dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-        if (lib == nullptr)
-            throw Error(Errc::failed, std::string("cannot load libcrypto: ") + ::dlerror(),
-                        "install OpenSSL 3 (Debian: libssl3)");
+        const DynamicLibrary lib("libcrypto.so.3", "libcrypto", Errc::failed,
+                                 "install OpenSSL 3 (Debian: libssl3)",
+                                 "install OpenSSL 3 (Debian: libssl3)");
         CryptoLib a{};
-        resolve(lib, "EVP_MD_CTX_new", a.md_ctx_new);
-        resolve(lib, "EVP_MD_CTX_free", a.md_ctx_free);
-        resolve(lib, "EVP_DigestInit_ex", a.digest_init);
-        resolve(lib, "EVP_DigestUpdate", a.digest_update);
-        resolve(lib, "EVP_DigestFinal_ex", a.digest_final);
+        lib.resolve("EVP_MD_CTX_new", a.md_ctx_new);
+        lib.resolve("EVP_MD_CTX_free", a.md_ctx_free);
+        lib.resolve("EVP_DigestInit_ex", a.digest_init);
+        lib.resolve("EVP_DigestUpdate", a.digest_update);
+        lib.resolve("EVP_DigestFinal_ex", a.digest_final);
         decltype(&::EVP_MD_fetch) fetch = nullptr;
-        resolve(lib, "EVP_MD_fetch", fetch);
+        lib.resolve("EVP_MD_fetch", fetch);
         a.sha256 = fetch(nullptr, "SHA256", nullptr);
         if (a.sha256 == nullptr)
             throw Error(Errc::failed, "OpenSSL offers no SHA-256 implementation",
