@@ -167,6 +167,18 @@ Prepared prepare(const SandboxSpec& spec) {
 
 // ---- the sandbox child (PID 1) -----------------------------------------------------------
 
+// Forks the command and stays behind as its init, exiting with the command's status.
+[[noreturn]] void start_command_as_init(const SandboxSpec& spec, const Prepared& p, char go,
+                                        int err_fd, const sigset_t& forwarded) {
+    // Named before the fork so the command can never see init under its old name.
+    ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
+    pid_t command = ::fork();
+    if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
+    if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
+    ::close(err_fd);
+    run_init(command, forwarded);
+}
+
 // Caller-chosen stdio (a captured build step, a D-Bus Exec) replaces the inherited one.
 void redirect_stdio(const SandboxSpec& spec) {
     const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
@@ -213,13 +225,7 @@ void redirect_stdio(const SandboxSpec& spec) {
         // 7. fork the command and become its init.
         sigset_t forwarded = init_signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-        // Named before the fork so the command can never see init under its old name.
-        ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
-        pid_t command = ::fork();
-        if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
-        if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
-        ::close(err_fd);
-        run_init(command, forwarded);
+        start_command_as_init(spec, p, go, err_fd, forwarded);
     } catch (const Error& e) {
         wire::send_error(err_fd, e);
     } catch (const std::exception& e) {
@@ -286,12 +292,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
             // A /proc of this pid namespace over the session's.
             if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
                 throw_errno(Errc::runtime, "cannot mount /proc for the new session");
-            ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
-            pid_t command = ::fork();
-            if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
-            if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
-            ::close(err_fd);
-            run_init(command, forwarded);
+            start_command_as_init(spec, p, go, err_fd, forwarded);
         }
         ::close(go_fd);
         ::close(err_fd);
