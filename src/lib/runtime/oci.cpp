@@ -47,12 +47,10 @@ namespace karapace::runtime {
 
 namespace {
 
-constexpr std::array kForwarded{SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
 sigset_t forwarded_signals() {
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : kForwarded)
+    for (int sig : sandbox::kForwardedSignals)
         sigaddset(&set, sig);
     return set;
 }
@@ -255,10 +253,7 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
 [[noreturn]] void oci_child(const Plan& p, const MountRoot& mount_root, int ready_fd, int go_fd,
                             int err_fd, int log_fd) {
     try {
-        const int wanted[3] = {p.spec.stdin_fd, p.spec.stdout_fd, p.spec.stderr_fd};
-        for (int i = 0; i < 3; ++i)
-            if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
-                throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+        sandbox::redirect_stdio({p.spec.stdin_fd, p.spec.stdout_fd, p.spec.stderr_fd});
         // The caller's descriptors (the start lock above all) must not live as long as the run.
         sandbox::close_fds_except({ready_fd, go_fd, err_fd, log_fd});
         sigset_t blocked = forwarded_signals();
@@ -363,17 +358,7 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
         errors.read.reset();
         oci_child(p, mount_root, ready.write.get(), go.read.get(), errors.write.get(), log.get());
     }
-    struct Reaper {
-        pid_t pid;
-        ~Reaper() {
-            if (pid > 0) {
-                ::kill(pid, SIGKILL);
-                try {
-                    sandbox::wait_exit_status(pid);
-                } catch (...) {}
-            }
-        }
-    } reaper{child};
+    sandbox::ChildGuard reaper(child);
     ready.write.reset();
     go.read.reset();
     errors.write.reset();
@@ -384,7 +369,7 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
     sandbox::write_id_maps(child, p.ids);
     sandbox::send_byte(go.write.get());
     if (auto error = sandbox::wire::receive_error(errors.read.get())) {
-        result.status = sandbox::wait_exit_status(std::exchange(reaper.pid, -1));
+        result.status = sandbox::wait_exit_status(reaper.release());
         result.status = 125;
         result.error = std::move(error);
         return result;
@@ -418,7 +403,7 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
         }
         if (fds[2].revents) break;
     }
-    int status = sandbox::wait_exit_status(std::exchange(reaper.pid, -1));
+    int status = sandbox::wait_exit_status(reaper.release());
     signals.relay(-1);
     std::string text;
     char buf[8192];

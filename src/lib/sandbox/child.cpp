@@ -77,4 +77,18 @@ void close_fds_except(std::vector<int> keep) {
     ::close_range(next, ~0U, 0);
 }
 
+ChildGuard::~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    try {
+        wait_exit_status(pid_);
+    } catch (...) {}
+}
+
+void redirect_stdio(const std::array<int, 3>& fds) {
+    for (int i = 0; i < 3; ++i)
+        if (fds[i] >= 0 && fds[i] != i && ::dup2(fds[i], i) < 0)
+            throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
+}
+
 }  // namespace karapace::sandbox

@@ -179,17 +179,9 @@ Prepared prepare(const SandboxSpec& spec) {
     run_init(command, forwarded);
 }
 
-// Caller-chosen stdio (a captured build step, a D-Bus Exec) replaces the inherited one.
-void redirect_stdio(const SandboxSpec& spec) {
-    const int wanted[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
-    for (int i = 0; i < 3; ++i)
-        if (wanted[i] >= 0 && wanted[i] != i && ::dup2(wanted[i], i) < 0)
-            throw_errno(Errc::runtime, "cannot set up the standard streams of the command");
-}
-
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {
     try {
-        redirect_stdio(spec);
+        redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
         close_fds_except({go_fd, err_fd});
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
@@ -260,7 +252,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
 [[noreturn]] void joining_child(const SandboxSpec& spec, const Prepared& p,
                                 const SessionNamespaces& ns, int pid_fd, int go_fd, int err_fd) {
     try {
-        redirect_stdio(spec);
+        redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
         // The user namespace first: it grants the capabilities the other setns calls need.
         // (This process is a fork of a single-threaded one: setns into a user namespace
         // refuses threaded callers.)
@@ -326,41 +318,21 @@ public:
         sa.sa_sigaction = forward_signal;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        for (std::size_t i = 0; i < kSignals.size(); ++i)
-            ::sigaction(kSignals[i], &sa, &old_[i]);
+        for (std::size_t i = 0; i < kForwardedSignals.size(); ++i)
+            ::sigaction(kForwardedSignals[i], &sa, &old_[i]);
     }
     ~SignalForwarding() {
-        for (std::size_t i = 0; i < kSignals.size(); ++i)
-            ::sigaction(kSignals[i], &old_[i], nullptr);
+        for (std::size_t i = 0; i < kForwardedSignals.size(); ++i)
+            ::sigaction(kForwardedSignals[i], &old_[i], nullptr);
         g_forward_to = 0;
     }
     SignalForwarding(const SignalForwarding&) = delete;
     SignalForwarding& operator=(const SignalForwarding&) = delete;
 
 private:
-    static constexpr std::array kSignals{SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    std::array<struct sigaction, kSignals.size()> old_{};
+    std::array<struct sigaction, kForwardedSignals.size()> old_{};
 };
 
-// Kills and reaps the child unless released: an error before "go" must not leave it waiting.
-class ChildGuard {
-public:
-    explicit ChildGuard(pid_t pid) : pid_(pid) {}
-    ~ChildGuard() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            try {
-                wait_exit_status(pid_);
-            } catch (...) {}
-        }
-    }
-    pid_t release() { return std::exchange(pid_, -1); }
-    ChildGuard(const ChildGuard&) = delete;
-    ChildGuard& operator=(const ChildGuard&) = delete;
-
-private:
-    pid_t pid_;
-};
 // True when this process has more than one thread (field 20 of /proc/self/stat).
 bool multi_threaded() {
     char buf[1024];
