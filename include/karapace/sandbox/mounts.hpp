@@ -29,8 +29,6 @@ struct HostView {
     std::function<std::optional<std::string>(const std::string&)> getenv;
     // Kind of the file at a host path (following symlinks), nullopt when it does not exist.
     std::function<std::optional<FileKind>(const std::string&)> probe;
-    // Names in a host directory (for /dev/nvidia*); empty when unreadable.
-    std::function<std::vector<std::string>(const std::string&)> list;
     // Contents of a small host file, nullopt when unreadable.
     std::function<std::optional<std::string>(const std::string&)> read;
 
@@ -64,8 +62,18 @@ struct MountOp {
     std::string why;            // what the mount is for, quoted in errors ("Wayland socket")
 };
 
+// A file the root filesystem shows in place of the image's, from a read-only layer of the
+// sandbox's own put on top of the environment's layers: nothing is written to them, and unlike a
+// file bound over the image's it can still be replaced inside (ldconfig renames a new
+// /etc/ld.so.cache over the old one, which a mount point would refuse).
+struct RootFile {
+    std::string path;  // absolute, inside the container
+    std::string content;
+};
+
 struct MountPlan {
     std::vector<MountOp> ops;
+    std::vector<RootFile> root_files;
     std::string cwd;                     // working directory of the command
     std::vector<std::string> env_extra;  // variables implied by the mounts (XDG_DATA_DIRS, ...)
 };
@@ -76,6 +84,13 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host);
 // Pieces of the plan, one per concern (devices.cpp, host.cpp).
 void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
 void plan_host_integration(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
+// gpu.cpp: the NVIDIA driver's userspace for `gpu = true` (nvidia.hpp), below /run/host/nvidia.
+void plan_gpu(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
+
+// Adds `dir` to a colon-separated search path in `env` (NAME=a:b entries): to the entry already
+// there, else to a new one holding `defaults` first.
+void append_search_dir(std::vector<std::string>& env, const std::string& name,
+                       const std::string& defaults, const std::string& dir);
 
 // The working directory inside: `cwd` when it lies in a path shared with the host (home or a
 // manifest mount, translated to the container path), else `home`, else "/".

@@ -417,9 +417,11 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
     return result;
 }
 
-void mount_environment_root(const sandbox::SandboxSpec& spec, const std::string& root,
-                            const std::string& scratch) {
+void mount_environment_root(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
+                            const std::string& root, const std::string& scratch) {
     auto layers = sandbox::open_overlay_sources(spec);
+    if (!plan.root_files.empty())
+        sandbox::add_root_files_layer(layers, scratch + "/layer", plan.root_files);
     sandbox::mount_overlay(layers, root, scratch);
 }
 
@@ -465,7 +467,7 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
         result = run_plan(
             plan,
             [&](const std::string& root, const std::string& scratch) {
-                mount_environment_root(own, root, scratch);
+                mount_environment_root(own, plan.mounts, root, scratch);
             },
             start_lock);
         if (spec.limits.any()) result.limits = sandbox::LimitMechanism::rlimit;

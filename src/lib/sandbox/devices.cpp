@@ -86,14 +86,10 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     ops.push_back(link("/dev/stdout", "/proc/self/fd/1"));
     ops.push_back(link("/dev/stderr", "/proc/self/fd/2"));
 
-    if (spec.gpu) {
-        if (host.probe("/dev/dri")) ops.push_back(device("/dev/dri", "GPU (/dev/dri)", true));
-        for (const auto& name : host.list("/dev")) {
-            // nvidia0..N, nvidiactl, nvidia-modeset, nvidia-uvm(-tools), nvidia-caps/
-            if (name.rfind("nvidia", 0) == 0)
-                ops.push_back(device("/dev/" + name, "NVIDIA device /dev/" + name, true));
-        }
-    }
+    // Every vendor's render and display nodes; NVIDIA's own nodes come with its driver's
+    // userspace (gpu.cpp).
+    if (spec.gpu && host.probe("/dev/dri"))
+        ops.push_back(device("/dev/dri", "GPU (/dev/dri)", true));
     if (spec.audio && host.probe("/dev/snd"))
         ops.push_back(device("/dev/snd", "sound devices (/dev/snd)", true));
 }

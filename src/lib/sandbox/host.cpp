@@ -101,7 +101,8 @@ void plan_host_integration(const SandboxSpec& /*spec*/, const HostView& host, Mo
         }
     }
     if (any_share)
-        plan.env_extra.push_back("XDG_DATA_DIRS=/usr/local/share:/usr/share:/run/host/share");
+        append_search_dir(plan.env_extra, "XDG_DATA_DIRS", "/usr/local/share:/usr/share",
+                          "/run/host/share");
     if (host.probe("/usr/share/fonts") == FileKind::directory) {
         MountOp conf;
         conf.kind = Kind::file;

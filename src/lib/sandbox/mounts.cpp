@@ -1,6 +1,5 @@
 #include "karapace/sandbox/mounts.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,16 +40,6 @@ std::optional<FileKind> probe_host(const std::string& path) {
     return FileKind::other;
 }
 
-std::vector<std::string> list_host(const std::string& path) {
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(path.c_str())) {
-        while (auto* e = ::readdir(d))
-            if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-        ::closedir(d);
-    }
-    return names;
-}
-
 }  // namespace
 
 HostView HostView::current() {
@@ -63,7 +52,6 @@ HostView HostView::current() {
         return std::string(v);
     };
     h.probe = probe_host;
-    h.list = list_host;
     h.read = [](const std::string& p) -> std::optional<std::string> {
         try {
             return read_file_limited(p, 1 << 20);
@@ -78,6 +66,18 @@ HostView HostView::current() {
     if (::isatty(0) == 1)
         if (const char* tty = ::ttyname(0)) h.terminal = tty;
     return h;
+}
+
+void append_search_dir(std::vector<std::string>& env, const std::string& name,
+                       const std::string& defaults, const std::string& dir) {
+    std::string prefix = name + "=";
+    for (auto& entry : env) {
+        if (entry.rfind(prefix, 0) == 0) {
+            entry += (entry.size() == prefix.size() ? "" : ":") + dir;
+            return;
+        }
+    }
+    env.push_back(prefix + (defaults.empty() ? dir : defaults + ":" + dir));
 }
 
 std::string merge_account_entry(const std::string& image_text, const std::string& entry) {
@@ -170,6 +170,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     }
 
     if (spec.host_integration) plan_host_integration(spec, host, plan);
+    plan_gpu(spec, host, plan);
 
     for (const auto& m : spec.mounts) {
         auto b = op(Kind::bind, m.host_path, m.container_path, "mount " + m.host_path);

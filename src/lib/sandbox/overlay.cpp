@@ -194,6 +194,28 @@ bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
                 "fuse-overlayfs and make /dev/fuse usable; `karapace doctor` shows which works");
 }
 
+void add_root_files_layer(OverlaySources& src, const std::string& dir,
+                          const std::vector<RootFile>& files) {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        throw_errno(Errc::runtime, "cannot make the sandbox's own layer " + dir);
+    for (const auto& f : files) {
+        std::string path = dir;
+        std::size_t pos = 1;
+        for (auto slash = f.path.find('/', pos); slash != std::string::npos;
+             slash = f.path.find('/', pos)) {
+            path += "/" + f.path.substr(pos, slash - pos);
+            if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+                throw_errno(Errc::runtime, "cannot make " + path);
+            pos = slash + 1;
+        }
+        path += "/" + f.path.substr(pos);
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
+        write_all(fd.get(), f.content, path);
+    }
+    src.lowers.insert(src.lowers.begin(), open_dir(dir, "sandbox's own layer"));
+}
+
 void seal_root_read_only() {
     struct mount_attr attr {};
     attr.attr_set = MOUNT_ATTR_RDONLY;

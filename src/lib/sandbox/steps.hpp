@@ -27,6 +27,9 @@ OverlaySources open_overlay_sources(const SandboxSpec& spec);
 // fuse-overlayfs was used.
 bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
                    const std::string& scratch);
+// Writes `files` below `dir` (on the stage) and puts that directory on top of the layers.
+void add_root_files_layer(OverlaySources& src, const std::string& dir,
+                          const std::vector<RootFile>& files);
 void seal_root_read_only();
 
 // mounts.cpp (attach part): binds are cloned from the host before the stage hides it, then

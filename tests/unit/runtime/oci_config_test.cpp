@@ -22,7 +22,6 @@ sandbox::HostView fake_host() {
         if (p == "/home/u") return sandbox::FileKind::directory;
         return std::nullopt;
     };
-    h.list = [](const std::string&) { return std::vector<std::string>{}; };
     h.read = [](const std::string&) { return std::nullopt; };
     return h;
 }
