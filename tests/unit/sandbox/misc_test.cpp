@@ -62,11 +62,16 @@ TEST_CASE("nothing on the error pipe means no error") {
 
 TEST_CASE("stop ends a recorded process with SIGTERM and clears its session") {
     TempDir dir;
+    Pipe exec_done;  // close-on-exec: reads end-of-file once the child runs sleep
     pid_t pid = ::fork();
     if (pid == 0) {
         ::execl("/bin/sleep", "sleep", "30", nullptr);
         ::_exit(127);
     }
+    // A SIGTERM before the exec would meet this test's own handlers in the child.
+    exec_done.write.reset();
+    char c;
+    while (::read(exec_done.read.get(), &c, 1) > 0) {}
     int status = 0;
     {
         SessionRecord record(dir.path.string(), pid, IdMapping::keep_id);
