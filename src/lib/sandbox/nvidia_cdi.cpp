@@ -57,10 +57,6 @@ private:
     void device(const CdiDeviceNode& node) {
         auto f = resolve(node.host_path, true);
         if (!f) return;
-        if (!S_ISCHR(f->st.st_mode) && !S_ISDIR(f->st.st_mode)) {
-            out_.notes.push_back(node.host_path + " is not a device node; left out");
-            return;
-        }
         b_.device(*f, node.path);
     }
 
@@ -84,7 +80,8 @@ private:
             return;
         }
         if (f->host_view.find("/firmware/") != std::string::npos) {
-            out_.notes.push_back(m.host_path + ": firmware is loaded by the host's kernel; left out");
+            out_.notes.push_back(m.host_path +
+                                 ": firmware is loaded by the host's kernel; left out");
             return;
         }
         if (const auto* rule = loader_rule_for(m.container_path)) {
@@ -116,8 +113,7 @@ private:
             return;
         }
         // The soname is what programs ask for; ldconfig would make it a link to this file.
-        if (!elf.soname.empty() && elf.soname != name)
-            b_.library(f, elf.soname, flags, what);
+        if (!elf.soname.empty() && elf.soname != name) b_.library(f, elf.soname, flags, what);
         by_container_path_[container_path] = {f.host_view, flags};
         by_name_.try_emplace(name, f.host_view, flags);
         if (!elf.soname.empty()) by_name_.try_emplace(elf.soname, f.host_view, flags);
@@ -157,8 +153,8 @@ private:
         const std::pair<std::string, std::int32_t>* lib = nullptr;
         if (auto it = by_container_path_.find(full); it != by_container_path_.end())
             lib = &it->second;
-        else if (auto n = by_name_.find(base_name(full)); n != by_name_.end() &&
-                                                          parent_dir(full) == dir)
+        else if (auto n = by_name_.find(base_name(full));
+                 n != by_name_.end() && parent_dir(full) == dir)
             lib = &n->second;
         if (lib == nullptr) {
             out_.notes.push_back("the link " + link + " -> " + target +

@@ -29,14 +29,13 @@ public:
         if (lines_.empty()) return nullptr;
         std::size_t i = 0;
         auto v = node(i, lines_[0].indent);
-        if (i < lines_.size()) bad(lines_[i], "this line is indented less than the document");
+        if (i < lines_.size())
+            bad(lines_[i], "this line does not continue the document's top-level block");
         return v;
     }
 
 private:
-    [[noreturn]] void bad(const Line& line, const std::string& why) const {
-        bad(line.number, why);
-    }
+    [[noreturn]] void bad(const Line& line, const std::string& why) const { bad(line.number, why); }
     [[noreturn]] void bad(std::size_t number, const std::string& why) const {
         throw Error(Errc::runtime, what_ + ": line " + std::to_string(number) + ": " + why);
     }
@@ -195,9 +194,9 @@ private:
             if (rest.empty()) {
                 out[key] = nested(i, indent, true);
             } else {
+                out[key] = inline_value(rest, line);
                 if (i < lines_.size() && lines_[i].indent > indent)
                     bad(lines_[i], "a value that continues on the next line is not read");
-                out[key] = inline_value(rest, line);
             }
         }
         if (i < lines_.size() && lines_[i].indent > indent)
