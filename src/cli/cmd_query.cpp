@@ -30,6 +30,42 @@ int run_list(const Invocation& inv, Output& out) {
     return 0;
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items)
+        out += (out.empty() ? "" : " ") + s.substr(s.rfind('/') + 1);
+    return out;
+}
+
+void print_gpu(const core::GpuDetails& g, Output& out) {
+    if (!g.requested) {
+        out.line("gpu:          no");
+        return;
+    }
+    std::string dri = g.dri ? "/dev/dri" : "no /dev/dri";
+    if (g.nvidia == "none") {
+        out.line("gpu:          " + dri + "; no NVIDIA driver on this host");
+    } else {
+        out.line("gpu:          " + dri + "; NVIDIA driver " +
+                 (g.driver_version.empty() ? "(version unknown)" : g.driver_version) + ", " +
+                 (g.nvidia == "cdi" ? "from the CDI spec " + g.cdi_spec
+                                    : "found through the host's ld.so.cache"));
+        out.line("  devices:    " + joined(g.devices));
+        out.line("  libraries:  " + std::to_string(g.libraries.size()) +
+                 " below /run/host/nvidia, found through " + g.linker);
+        if (!g.programs.empty()) out.line("  programs:   " + joined(g.programs));
+        if (!g.files.empty()) out.line("  files:      " + joined(g.files));
+    }
+    for (const auto& m : g.missing)
+        out.line("  missing:    " + m);
+    for (const auto& w : g.warnings)
+        out.line("  warning:    " + w);
+}
+
+}  // namespace
+
 int run_inspect(const Invocation& inv, Output& out) {
     auto engine = make_engine(inv, out);
     auto d = engine.inspect(inv.positional("env"));
@@ -54,6 +90,7 @@ int run_inspect(const Invocation& inv, Output& out) {
     for (const auto& ses : d.sessions)
         out.line("  pid " + std::to_string(ses.pid));
     out.line("limits:       " + d.limit_mechanism);
+    print_gpu(d.gpu, out);
     return 0;
 }
 

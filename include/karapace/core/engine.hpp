@@ -54,6 +54,21 @@ struct LockedPackageInfo {
     std::string name, version, arch;
 };
 
+// What `[hardware] gpu = true` gives an environment on this host, for inspect.
+struct GpuDetails {
+    bool requested = false;  // gpu = true in the lock
+    bool dri = false;        // /dev/dri is there (every vendor's render nodes)
+    std::string nvidia;      // none | cdi | discovery: where the NVIDIA userspace comes from
+    std::string driver_version;
+    std::string cdi_spec;  // the spec used
+    // How the environment's ld.so finds the driver's libraries: ld.so.cache (the environment's
+    // own with them added), LD_LIBRARY_PATH (its writable layer has a cache of its own), or
+    // none (no libraries; a musl environment).
+    std::string linker;
+    std::vector<std::string> devices, libraries, programs, files;  // paths inside
+    std::vector<std::string> warnings, missing;
+};
+
 struct EnvDetails {
     EnvSummary summary;
     std::string manifest_path;  // absolute path of the manifest it was built from
@@ -64,6 +79,7 @@ struct EnvDetails {
     std::uint64_t upper_size = 0;   // bytes in the writable layer
     std::vector<Session> sessions;
     std::string limit_mechanism;  // systemd-scope | cgroup | rlimit | none
+    GpuDetails gpu;
 };
 
 struct BuildOptions {

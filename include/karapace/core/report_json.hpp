@@ -9,6 +9,7 @@
 namespace karapace::core {
 
 boost::json::object to_json(const EnvSummary& s);
+boost::json::object to_json(const GpuDetails& g);
 boost::json::object to_json(const EnvDetails& d);
 boost::json::object to_json(const BuildResult& r);
 boost::json::object to_json(const DiffReport& r);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/engine_impl.hpp"
+#include "core/gpu_report.hpp"
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/overlay.hpp"
@@ -181,6 +182,7 @@ std::vector<DoctorCheck> Engine::doctor() {
                                    "fallback when the kernel refuses overlayfs in a user namespace",
                                    "fuse-overlayfs", "fuse-overlayfs"));
     checks.push_back(oci_backend_check());
+    checks.push_back(gpu_check());
 
     DoctorCheck st{"store", "pass", "", "", true};
     if (!impl_->store_exists()) {

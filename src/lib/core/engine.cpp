@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/engine_impl.hpp"
+#include "core/gpu_report.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/userns.hpp"
@@ -330,6 +331,12 @@ EnvDetails Engine::inspect(std::string_view env) {
             d.limit_mechanism = sandbox::limit_mechanism_name(sandbox::probe_limit_mechanism());
         else
             d.limit_mechanism = "none";
+        // As a run would see the layers (a frozen environment's writable layer is a lower one).
+        auto upper = impl_->layout().env_dir(m.env_id) + "/upper";
+        auto lowers = impl_->lower_dirs(m);
+        bool frozen = m.state == store::EnvState::frozen;
+        if (frozen) lowers.insert(lowers.begin(), upper);
+        d.gpu = gpu_details(lock.gpu, frozen ? std::string() : upper, lowers);
     } catch (const Error& e) {
         log::warn(e.what());
     }

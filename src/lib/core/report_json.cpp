@@ -34,6 +34,28 @@ bj::object to_json(const EnvSummary& s) {
     return o;
 }
 
+bj::object to_json(const GpuDetails& g) {
+    auto strings = [](const std::vector<std::string>& v) {
+        bj::array a;
+        for (const auto& s : v)
+            a.emplace_back(s);
+        return a;
+    };
+    bj::object o{{"requested", g.requested}, {"dri", g.dri}};
+    if (!g.requested) return o;
+    o["nvidia"] = bj::object{{"source", g.nvidia},
+                             {"driver_version", g.driver_version},
+                             {"cdi_spec", g.cdi_spec},
+                             {"linker", g.linker},
+                             {"devices", strings(g.devices)},
+                             {"libraries", strings(g.libraries)},
+                             {"programs", strings(g.programs)},
+                             {"files", strings(g.files)},
+                             {"warnings", strings(g.warnings)},
+                             {"missing", strings(g.missing)}};
+    return o;
+}
+
 bj::object to_json(const EnvDetails& d) {
     bj::object o = to_json(d.summary);
     o["manifest_path"] = d.manifest_path;
@@ -53,6 +75,7 @@ bj::object to_json(const EnvDetails& d) {
         sessions.emplace_back(bj::object{{"pid", s.pid}, {"started", s.started}});
     o["session_list"] = std::move(sessions);
     o["limit_mechanism"] = d.limit_mechanism;
+    o["gpu"] = to_json(d.gpu);
     return o;
 }
 
