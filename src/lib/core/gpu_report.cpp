@@ -62,8 +62,10 @@ GpuDetails gpu_details(bool requested, const std::string& upper,
         cache = cache || f.path == "/etc/ld.so.cache";
     for (const auto& kv : plan.env_extra)
         path = path || kv.rfind("LD_LIBRARY_PATH=", 0) == 0;
-    d.linker = d.libraries.empty() ? "none" : cache ? "ld.so.cache" : path ? "LD_LIBRARY_PATH"
-                                                                           : "ld.so.cache";
+    d.linker = d.libraries.empty() ? "none"
+               : cache             ? "ld.so.cache"
+               : path              ? "LD_LIBRARY_PATH"
+                                   : "ld.so.cache";
     return d;
 }
 
@@ -90,13 +92,14 @@ DoctorCheck gpu_check() {
         if (name.size() > 6 && name.find_first_not_of("0123456789", 6) == std::string::npos) ++gpus;
     }
     c.status = "pass";
-    c.message = "NVIDIA driver " + (nv.driver_version.empty() ? "(version unknown)" : nv.driver_version) +
-                ", " + count(gpus, "GPU", "GPUs") + "; its userspace " +
+    c.message = "NVIDIA driver " +
+                (nv.driver_version.empty() ? "(version unknown)" : nv.driver_version) + ", " +
+                count(gpus, "GPU", "GPUs") + "; its userspace " +
                 (nv.source == sandbox::NvidiaSource::cdi ? "from the CDI spec " + nv.cdi_spec
                                                          : "found through /etc/ld.so.cache") +
                 ": " + count(lib64, "library", "libraries") +
-                (lib32 ? " and " + count(lib32, "32-bit library", "32-bit libraries") : "") +
-                ", " + count(nv.programs.size(), "program", "programs") + ", " +
+                (lib32 ? " and " + count(lib32, "32-bit library", "32-bit libraries") : "") + ", " +
+                count(nv.programs.size(), "program", "programs") + ", " +
                 count(nv.files.size() + nv.generated.size(), "loader manifest or socket",
                       "loader manifests and sockets");
     if (!nv.missing.empty()) {
@@ -113,11 +116,12 @@ DoctorCheck gpu_check() {
             essential_missing = essential_missing || m.rfind(name, 0) == 0;
     if (!nv.warnings.empty() || essential_missing) {
         c.status = "warn";
-        c.fix = nv.source == sandbox::NvidiaSource::cdi
-                    ? "regenerate the CDI spec: sudo nvidia-ctk cdi generate --output=" + nv.cdi_spec
-                    : "install the driver's libraries for your kernel module and run "
-                      "`sudo ldconfig`, or describe them in a CDI spec: sudo nvidia-ctk cdi "
-                      "generate --output=/etc/cdi/nvidia.yaml";
+        c.fix =
+            nv.source == sandbox::NvidiaSource::cdi
+                ? "regenerate the CDI spec: sudo nvidia-ctk cdi generate --output=" + nv.cdi_spec
+                : "install the driver's libraries for your kernel module and run "
+                  "`sudo ldconfig`, or describe them in a CDI spec: sudo nvidia-ctk cdi "
+                  "generate --output=/etc/cdi/nvidia.yaml";
     }
     return c;
 }
