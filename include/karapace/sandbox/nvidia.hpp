@@ -33,8 +33,8 @@ const char* nvidia_source_name(NvidiaSource s) noexcept;  // "none", "cdi", "dis
 
 struct NvidiaPassthrough {
     NvidiaSource source = NvidiaSource::none;
-    std::string driver_version;  // of the kernel module ("580.159.04"); empty when unknown
-    std::string cdi_spec;        // the spec used, when source is cdi
+    std::string driver_version;       // of the kernel module ("580.159.04"); empty when unknown
+    std::string cdi_spec;             // the spec used, when source is cdi
     std::vector<DriverFile> devices;  // /dev/nvidia0, /dev/nvidiactl, ... at the same path
     std::vector<DriverLibrary> libraries;
     std::vector<DriverFile> programs;  // nvidia-smi, ... in /run/host/nvidia/bin

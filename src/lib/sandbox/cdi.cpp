@@ -17,16 +17,24 @@ namespace {
 
 // Where a driver's files live on the distributions we know; a spec that binds anything else
 // (a home directory, /etc/shadow, the whole /) is refused. Directories, on whole components.
-constexpr std::array kAllowedFileDirs{
-    "/usr",          "/lib",      "/lib32",     "/lib64",
-    "/libx32",       "/opt",      "/etc/vulkan", "/etc/glvnd",
-    "/etc/egl",      "/etc/OpenCL", "/etc/nvidia", "/run/nvidia-persistenced",
-    "/run/nvidia-fabricmanager", "/var/run/nvidia-persistenced",
-    "/var/run/nvidia-fabricmanager"};
+constexpr std::array kAllowedFileDirs{"/usr",
+                                      "/lib",
+                                      "/lib32",
+                                      "/lib64",
+                                      "/libx32",
+                                      "/opt",
+                                      "/etc/vulkan",
+                                      "/etc/glvnd",
+                                      "/etc/egl",
+                                      "/etc/OpenCL",
+                                      "/etc/nvidia",
+                                      "/run/nvidia-persistenced",
+                                      "/run/nvidia-fabricmanager",
+                                      "/var/run/nvidia-persistenced",
+                                      "/var/run/nvidia-fabricmanager"};
 
 bool below(std::string_view path, std::string_view dir) {
-    return path.size() > dir.size() && path.substr(0, dir.size()) == dir &&
-           path[dir.size()] == '/';
+    return path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
 }
 
 class Checker {
@@ -106,8 +114,7 @@ public:
                 path(node.path, at + " path");
                 path(node.host_path, at + " host path");
                 for (const auto& p : {node.path, node.host_path})
-                    if (!cdi_host_path_allowed(p, true))
-                        bad(at + " '" + p + "' is not below /dev");
+                    if (!cdi_host_path_allowed(p, true)) bad(at + " '" + p + "' is not below /dev");
                 e.device_nodes.push_back(std::move(node));
             }
         }

@@ -46,8 +46,7 @@ std::optional<ElfInfo> read_elf(int fd, ElfInfo info) {
     }
     if (!has_soname || strtab == 0) return info;
     for (const auto& p : ph) {
-        if (p.p_type != PT_LOAD || strtab < p.p_vaddr || strtab - p.p_vaddr >= p.p_filesz)
-            continue;
+        if (p.p_type != PT_LOAD || strtab < p.p_vaddr || strtab - p.p_vaddr >= p.p_filesz) continue;
         char name[256] = {};
         std::uint64_t off = strtab - p.p_vaddr + p.p_offset + soname;
         auto n = ::pread(fd, name, sizeof name - 1, static_cast<off_t>(off));

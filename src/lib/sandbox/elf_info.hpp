@@ -10,7 +10,7 @@ namespace karapace::sandbox {
 
 struct ElfInfo {
     bool is64 = false;
-    std::uint16_t machine = 0;  // e_machine: EM_X86_64, EM_386, EM_AARCH64, ...
+    std::uint16_t machine = 0;   // e_machine: EM_X86_64, EM_386, EM_AARCH64, ...
     bool shared_object = false;  // ET_DYN
     std::string soname;          // DT_SONAME; empty when it has none
 };

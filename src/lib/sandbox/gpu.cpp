@@ -45,7 +45,8 @@ bool has_xattr(const std::string& path, const char* name) {
 bool is_whiteout(const std::string& path, const struct stat& st) {
     if (S_ISCHR(st.st_mode) && st.st_rdev == 0) return true;
     return S_ISREG(st.st_mode) && st.st_size == 0 &&
-           (has_xattr(path, "user.overlay.whiteout") || has_xattr(path, "trusted.overlay.whiteout"));
+           (has_xattr(path, "user.overlay.whiteout") ||
+            has_xattr(path, "trusted.overlay.whiteout"));
 }
 
 bool is_opaque(const std::string& dir) {
@@ -223,14 +224,16 @@ std::vector<std::string> plan_nvidia(const NvidiaPassthrough& nv, const ImageLin
             entries.push_back({l.ld_flags, l.name, l.file.container_path, 0, 0});
         }
         plan.root_files.push_back(
-            {kLdConf, "# The host's NVIDIA driver libraries, there while karapace runs this "
-                      "environment with gpu = true\n" +
-                          join(dirs, "\n") + "\n"});
+            {kLdConf,
+             "# The host's NVIDIA driver libraries, there while karapace runs this "
+             "environment with gpu = true\n" +
+                 join(dirs, "\n") + "\n"});
         bool found = false;
         if (!linker.cache_hidden) {
             try {
                 LdCache cache;
-                if (linker.cache) cache = parse_ld_cache(*linker.cache, "the environment's /etc/ld.so.cache");
+                if (linker.cache)
+                    cache = parse_ld_cache(*linker.cache, "the environment's /etc/ld.so.cache");
                 ld_cache_put(cache, entries);
                 plan.root_files.push_back({"/etc/ld.so.cache", write_ld_cache(cache, kGenerator)});
                 found = true;

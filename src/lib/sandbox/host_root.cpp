@@ -23,9 +23,9 @@ std::optional<ResolvedFile> HostRoot::resolve(const std::string& path) const {
     struct open_how how {};
     how.flags = O_PATH | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    std::string rel = path.substr(path.find_first_not_of('/') == std::string::npos
-                                      ? path.size()
-                                      : path.find_first_not_of('/'));
+    std::string rel =
+        path.substr(path.find_first_not_of('/') == std::string::npos ? path.size()
+                                                                     : path.find_first_not_of('/'));
     if (rel.empty()) rel = ".";
     int fd = static_cast<int>(::syscall(SYS_openat2, fd_.get(), rel.c_str(), &how, sizeof how));
     if (fd < 0) return std::nullopt;
@@ -49,8 +49,8 @@ std::optional<ResolvedFile> HostRoot::resolve(const std::string& path) const {
 std::optional<std::string> HostRoot::read(const std::string& path, std::size_t limit) const {
     auto r = resolve(path);
     if (!r || !S_ISREG(r->st.st_mode)) return std::nullopt;
-    UniqueFd fd(::open(("/proc/self/fd/" + std::to_string(r->fd.get())).c_str(),
-                       O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(
+        ::open(("/proc/self/fd/" + std::to_string(r->fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return std::nullopt;
     std::string out;
     char buf[65536];

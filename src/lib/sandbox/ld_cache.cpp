@@ -209,8 +209,8 @@ std::string write_ld_cache(const LdCache& cache, std::string_view generator) {
     std::string out(strings_at, '\0');
     out.replace(0, kNewMagic.size(), kNewMagic);
     store<std::uint32_t>(out, 20, static_cast<std::uint32_t>(order.size()));
-    out[28] = static_cast<char>(std::endian::native == std::endian::little ? kEndianLittle
-                                                                            : kEndianBig);
+    out[28] =
+        static_cast<char>(std::endian::native == std::endian::little ? kEndianLittle : kEndianBig);
     for (std::size_t i = 0; i < order.size(); ++i) {
         const auto& e = *order[i];
         std::size_t at = kNewHeader + i * kNewEntry;

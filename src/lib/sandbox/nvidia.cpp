@@ -63,7 +63,7 @@ constexpr std::array kExpected{
 };
 
 // Where programs are looked for when they are not beside the libraries.
-constexpr std::array kProgramDirs{"/usr/bin",       "/usr/sbin",       "/bin", "/sbin",
+constexpr std::array kProgramDirs{"/usr/bin",       "/usr/sbin",       "/bin",    "/sbin",
                                   "/usr/local/bin", "/usr/local/sbin", "/opt/bin"};
 // Where loader manifests are looked for when there is no share directory beside the libraries.
 constexpr std::array kLoaderRoots{"/etc", "/usr/share", "/usr/local/share"};
@@ -284,8 +284,8 @@ const LoaderRule* loader_rule_for(const std::string& host_path) {
     auto dir = parent_dir(host_path), name = base_name(host_path);
     for (const auto& rule : driver_loader_files()) {
         std::string sub = std::string("/") + rule.subdir;
-        if (dir.size() >= sub.size() && dir.compare(dir.size() - sub.size(), sub.size(), sub) == 0 &&
-            name.ends_with(".json"))
+        if (dir.size() >= sub.size() &&
+            dir.compare(dir.size() - sub.size(), sub.size(), sub) == 0 && name.ends_with(".json"))
             return &rule;
     }
     return nullptr;
@@ -308,9 +308,9 @@ void PassthroughBuilder::device(const ResolvedFile& f, const std::string& contai
         out_.devices.push_back({f.reach, container_path, "NVIDIA device " + container_path});
 }
 
-bool PassthroughBuilder::library(const ResolvedFile& f, const std::string& name,
-                                 std::int32_t flags, const std::string& what) {
-    const char* dir = flags == native_flags()                      ? "/lib64/"
+bool PassthroughBuilder::library(const ResolvedFile& f, const std::string& name, std::int32_t flags,
+                                 const std::string& what) {
+    const char* dir = flags == native_flags()                            ? "/lib64/"
                       : (compat_flags() != 0 && flags == compat_flags()) ? "/lib/"
                                                                          : nullptr;
     if (dir == nullptr) return false;
@@ -380,7 +380,7 @@ void PassthroughBuilder::devices_from_dev(const VisibleDevices& visible) {
             if (name.find_first_not_of("0123456789") == std::string::npos) {
                 auto index = static_cast<std::size_t>(std::strtoul(name.c_str(), nullptr, 10));
                 // Without /proc/driver/nvidia/gpus, index and minor number are taken as one.
-                minor = gpus.empty() ? static_cast<int>(index)
+                minor = gpus.empty()          ? static_cast<int>(index)
                         : index < gpus.size() ? gpus[index].minor
                                               : -1;
             } else {
