@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Makes the folder tests/device/nvidia.sh needs on a machine with an NVIDIA GPU that has neither
+# network nor Debian packages: a stripped `karapace`, the libraries it loads on demand
+# (libarchive and what it needs, libcrypto), Debian's newuidmap/newgidmap with their libraries,
+# and a small glibc rootfs (Debian 12's libc6, libstdc++6, libgcc-s1, libc-bin, busybox-static).
+# Run on Debian 12 after building; uses apt-get download for the rootfs packages.
+# Usage: tests/device/make-bundle.sh [BUILD_DIR] [OUT_DIR]   (defaults: build .device-bundle)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+out=${2:-.device-bundle}
+stage=$(mktemp -d /tmp/karapace-bundle.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/b/bin" "$stage/b/lib" "$stage/b/uidmap/lib" "$stage/debs" "$stage/rootfs"
+
+strip -o "$stage/b/bin/karapace" "$build/src/cli/karapace"
+
+# The shared objects `$1` needs, but glibc's own (the target has a newer glibc).
+deps() {
+  ldd "$1" | awk '$3 ~ /^\// { print $3 }' |
+    grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so' || true
+}
+libarchive=$(ldconfig -p | awk '/libarchive.so.13 .*x86-64/ { print $NF; exit }')
+libcrypto=$(ldconfig -p | awk '/libcrypto.so.3 .*x86-64/ { print $NF; exit }')
+for f in "$libarchive" "$libcrypto" $(deps "$libarchive") $(deps "$libcrypto"); do
+  cp -L "$f" "$stage/b/lib/"
+done
+for tool in newuidmap newgidmap; do
+  cp "$(command -v $tool)" "$stage/b/uidmap/"
+  for f in $(deps "$(command -v $tool)"); do cp -L "$f" "$stage/b/uidmap/lib/"; done
+done
+
+# The rootfs: Debian packages unpacked, an ld.so.cache, the few files a user namespace needs.
+(cd "$stage/debs" && apt-get download -q libc6 libgcc-s1 libstdc++6 busybox-static libc-bin \
+  gcc-12-base >/dev/null 2>&1)
+r=$stage/rootfs
+for deb in "$stage"/debs/*.deb; do dpkg -x "$deb" "$r"; done
+for applet in sh ls cat echo grep id env true false test mkdir tr head wc sed uname; do
+  ln -sf busybox "$r/bin/$applet"
+done
+mkdir -p "$r/tmp" "$r/root" "$r/home" "$r/proc" "$r/sys" "$r/dev" "$r/run" "$r/etc"
+chmod 1777 "$r/tmp"
+echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"
+echo 'root:x:0:' > "$r/etc/group"
+ldconfig -r "$r"
+rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/locale" "$r/usr/share/lintian"
+tar -C "$r" --numeric-owner --owner=0 --group=0 -czf "$stage/b/rootfs.tar.gz" .
+
+# The CUDA check program built here too, for a rootfs whose glibc is older than the target's
+# (nvidia.sh builds its own first and uses this one only when that one needs a newer glibc).
+nvcc=$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null | head -1 || true)
+if [ -n "$nvcc" ]; then
+  cudalib=$(dirname "$(find "$(dirname "$nvcc")/.." -name libcudart_static.a | head -1)")
+  "$nvcc" -c -o "$stage/saxpy.o" tests/device/saxpy.cu
+  g++ -o "$stage/b/bin/saxpy-prebuilt" "$stage/saxpy.o" -L"$cudalib" -lcudart_static -ldl \
+    -lpthread -lrt -static-libstdc++ -static-libgcc
+fi
+
+mkdir -p "$out"
+tar -C "$stage/b" -czf "$out/bundle.tar.gz" .
+ls -la "$out"
