@@ -2,8 +2,10 @@
 # Makes the folder tests/device/nvidia.sh needs on a machine with an NVIDIA GPU that has neither
 # network nor Debian packages: a stripped `karapace`, the libraries it loads on demand
 # (libarchive and what it needs, libcrypto), Debian's newuidmap/newgidmap with their libraries,
-# and a small glibc rootfs (Debian 12's libc6, libstdc++6, libgcc-s1, libc-bin, busybox-static).
-# Run on Debian 12 after building; uses apt-get download for the rootfs packages.
+# and a small glibc rootfs: libc6, libstdc++6, libgcc-s1, libc-bin and busybox-static of Debian
+# $ROOTFS_SUITE (default trixie: its glibc 2.41 is newer than the GPU machines', so a program
+# built there runs inside). Run on Debian 12 after building; the rootfs packages come from the
+# host's Debian mirror (apt-get download, with a private package list for another suite).
 # Usage: tests/device/make-bundle.sh [BUILD_DIR] [OUT_DIR]   (defaults: build .device-bundle)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,12 +33,31 @@ for tool in newuidmap newgidmap; do
 done
 
 # The rootfs: Debian packages unpacked, an ld.so.cache, the few files a user namespace needs.
-(cd "$stage/debs" && apt-get download -q libc6 libgcc-s1 libstdc++6 busybox-static libc-bin \
-  gcc-12-base >/dev/null 2>&1)
+suite=${ROOTFS_SUITE:-trixie}
+mirror=$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null |
+  head -1 | tr -d ' ' || true)
+lists=$stage/apt-lists
+mkdir -p "$lists/partial" "$stage/apt-archives/partial"
+echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} $suite main" \
+  > "$stage/sources.list"
+apt_opts=(-q -o Dir::Etc::SourceList="$stage/sources.list" -o Dir::Etc::SourceParts=/dev/null
+  -o Dir::State::Lists="$lists" -o Dir::Cache::Archives="$stage/apt-archives"
+  -o APT::Sandbox::User=root)
+apt-get "${apt_opts[@]}" update >/dev/null
+(cd "$stage/debs" && apt-get "${apt_opts[@]}" download libc6 libgcc-s1 libstdc++6 busybox-static \
+  libc-bin >/dev/null)
 r=$stage/rootfs
 for deb in "$stage"/debs/*.deb; do dpkg -x "$deb" "$r"; done
+# Merged /usr (Debian 13 ships its files below /usr only): the top-level links base-files makes.
+for d in bin sbin lib lib64; do
+  if [ -d "$r/usr/$d" ] && [ ! -L "$r/$d" ]; then
+    if [ -d "$r/$d" ]; then cp -a "$r/$d/." "$r/usr/$d/" && rm -rf "${r:?}/$d"; fi
+    ln -s "usr/$d" "$r/$d"
+  fi
+done
+busybox=$(cd "$r" && ls usr/bin/busybox bin/busybox 2>/dev/null | head -1)
 for applet in sh ls cat echo grep id env true false test mkdir tr head wc sed uname; do
-  ln -sf busybox "$r/bin/$applet"
+  ln -sf busybox "$r/$(dirname "$busybox")/$applet"
 done
 mkdir -p "$r/tmp" "$r/root" "$r/home" "$r/proc" "$r/sys" "$r/dev" "$r/run" "$r/etc"
 chmod 1777 "$r/tmp"
