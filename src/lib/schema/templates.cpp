@@ -121,8 +121,8 @@ packages = [
 [gui]
 apps = ["firefox"]
 
-# Devices passed through: gpu gives /dev/dri (and NVIDIA devices when present), audio gives
-# /dev/snd.
+# Devices passed through: gpu gives /dev/dri (and the NVIDIA driver's devices, libraries and
+# nvidia-smi when the host has it), audio gives /dev/snd.
 [hardware]
 gpu = true
 audio = true
