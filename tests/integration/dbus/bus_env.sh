@@ -19,7 +19,7 @@ chmod 755 "$KP_TMP"
 
 kp_dbus_cleanup() {
   local rc=$?
-  for pid in $KP_BG_PIDS; do kill "$pid" 2>/dev/null || true; done
+  for pid in $KP_BG_PIDS $(cat "$KP_TMP/bg.pids" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   if [ -n "${KP_DAEMON_PID:-}" ]; then kill "$KP_DAEMON_PID" 2>/dev/null || true; fi
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -f "$KP_DAEMON_LOG" ]; then
     echo "--- dbus-daemon and karapace-dbus log:" >&2
@@ -29,8 +29,12 @@ kp_dbus_cleanup() {
 }
 trap kp_dbus_cleanup EXIT
 
-# Remembers a background pid to kill at exit.
-kp_bg() { KP_BG_PIDS="$KP_BG_PIDS $1"; }
+# Remembers a background pid to kill at exit. Also in a file: a helper that starts a server is
+# often called in a command substitution, a subshell whose variables the exit trap never sees.
+kp_bg() {
+  KP_BG_PIDS="$KP_BG_PIDS $1"
+  echo "$1" >> "$KP_TMP/bg.pids"
+}
 
 cat > "$KP_TMP/services/org.karapace.Manager1.service" <<SERVICE
 [D-BUS Service]
