@@ -81,6 +81,19 @@ bj::object new_fs(const sandbox::MountOp& op, const char* type) {
     return mount_entry(op.target, type, op.source, flag_options(op));
 }
 
+// The bind source of the file a relative symlink op names in its own directory, or "".
+std::string bound_beside(const sandbox::MountPlan& plan, const OciBundlePaths& paths,
+                         std::size_t link) {
+    const auto& op = plan.ops[link];
+    if (op.source.empty() || op.source.find('/') != std::string::npos) return {};
+    auto target = op.target.substr(0, op.target.rfind('/') + 1) + op.source;
+    for (std::size_t i = 0; i < link; ++i)
+        if (plan.ops[i].kind == Kind::bind && plan.ops[i].target == target &&
+            i < paths.binds.size())
+            return paths.binds[i];
+    return {};
+}
+
 bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
     bj::array out;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
@@ -97,7 +110,13 @@ bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
         case Kind::devpts: out.emplace_back(new_fs(op, "devpts")); break;
         case Kind::mqueue: out.emplace_back(new_fs(op, "mqueue")); break;
         case Kind::sysfs: out.emplace_back(new_fs(op, "sysfs")); break;
-        case Kind::symlink: break;  // /dev/ptmx, /dev/fd, /dev/std*: the runtime makes them
+        case Kind::symlink:
+            // /dev/ptmx, /dev/fd, /dev/std*: the runtime makes them. A link to a file bound
+            // beside it (another name of an NVIDIA library) cannot be made through the config:
+            // the file is bound a second time instead.
+            if (auto source = bound_beside(plan, paths, i); !source.empty())
+                out.emplace_back(bind_entry(op, source, true));
+            break;
         case Kind::file:
         case Kind::passwd:
         case Kind::group:

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/ld_cache.hpp"
@@ -200,8 +201,24 @@ std::vector<std::string> plan_nvidia(const NvidiaPassthrough& nv, const ImageLin
         return warnings;
     }
     std::string dir = kNvidiaDir;
-    for (const auto& l : nv.libraries)
-        bind(l.file, true, false);
+    // One bind per file: a further name of the same file (libcuda.so beside libcuda.so.1) is a
+    // symlink to the first, which costs a run far less than another mount.
+    std::map<std::string, std::string> bound;  // host file -> its first path inside
+    for (const auto& l : nv.libraries) {
+        auto [first, fresh] = bound.try_emplace(l.file.host_path, l.file.container_path);
+        auto slash = l.file.container_path.rfind('/');
+        if (fresh ||
+            first->second.compare(0, slash + 1, l.file.container_path, 0, slash + 1) != 0) {
+            bind(l.file, true, false);
+            continue;
+        }
+        MountOp link;
+        link.kind = Kind::symlink;
+        link.source = first->second.substr(slash + 1);
+        link.target = l.file.container_path;
+        link.why = l.file.what;
+        plan.ops.push_back(link);
+    }
     for (const auto& p : nv.programs)
         bind(p, true, false);
     for (const auto& f : nv.files)

@@ -249,6 +249,9 @@ assert g["source"] == "cdi" and g["cdi_spec"].endswith("/cdi/etc/cdi/nvidia.yaml
   kp_contains "$out" "GPU 0: NVIDIA Fake"
   kp_contains "$out" "libcuda says 42"
   kp_contains "$out" "nodes"
+  # Further names of one library (the CDI spec's libcuda.so.1 and libcuda.so) are bound again.
+  [ "$(KARAPACE_GPU_HOST_ROOT=$work/cdi k exec oci -- /tmp/probe)" = "libcuda says 42" ] ||
+    kp_fail "through the OCI backend, a CDI spec's library is not found by its soname"
   kp_ok "the OCI backend passes the same driver"
   unset KARAPACE_GPU_HOST_ROOT
 }

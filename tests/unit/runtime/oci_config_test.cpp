@@ -180,3 +180,29 @@ TEST_CASE("runtime failures map to 127, 126 and 125; the command's own status pa
               error) == 125);
     CHECK(error);
 }
+
+TEST_CASE("a link to a file bound beside it becomes a second bind of that file") {
+    auto spec = sample_spec();
+    sandbox::MountPlan plan;
+    plan.ops.resize(3);
+    plan.ops[0].kind = sandbox::MountOp::Kind::bind;
+    plan.ops[0].source = "/usr/lib/libcuda.so.580";
+    plan.ops[0].target = "/run/host/nvidia/lib64/libcuda.so.1";
+    plan.ops[0].read_only = true;
+    plan.ops[1].kind = sandbox::MountOp::Kind::symlink;
+    plan.ops[1].source = "libcuda.so.1";
+    plan.ops[1].target = "/run/host/nvidia/lib64/libcuda.so";
+    plan.ops[2].kind = sandbox::MountOp::Kind::symlink;  // the runtime's own /dev links stay out
+    plan.ops[2].source = "pts/ptmx";
+    plan.ops[2].target = "/dev/ptmx";
+    OciBundlePaths paths;
+    paths.root = "/stage/root";
+    paths.files.resize(3);
+    paths.binds = {"/usr/lib/libcuda.so.580", "", ""};
+    auto json = oci_config(spec, plan, {}, {1000, 1000, false}, paths);
+    const auto* alias = mount_at(json, "/run/host/nvidia/lib64/libcuda.so");
+    REQUIRE(alias);
+    CHECK(alias->at("source").as_string() == "/usr/lib/libcuda.so.580");
+    CHECK(has_option(*alias, "ro"));
+    CHECK_FALSE(mount_at(json, "/dev/ptmx"));
+}

@@ -428,6 +428,29 @@ TEST_CASE("the plan binds the driver read-only below /run/host/nvidia and extend
           "/run/host/nvidia/share/glvnd/egl_vendor.d");
 }
 
+TEST_CASE("further names of a bound library are symlinks to it, in the cache too") {
+    FakeDriverRoot host;
+    install_driver(host);
+    host.file("/etc/cdi/nvidia.yaml", cdi_yaml());
+    auto nv = discover(host);
+    REQUIRE(nv.source == NvidiaSource::cdi);
+    MountPlan plan;
+    plan_nvidia(nv, ImageLinker{}, plan);
+    const auto* file = op_at(plan, "/run/host/nvidia/lib64/libcuda.so.999.1");
+    REQUIRE(file);
+    CHECK(file->kind == MountOp::Kind::bind);
+    for (const char* alias :
+         {"/run/host/nvidia/lib64/libcuda.so.1", "/run/host/nvidia/lib64/libcuda.so"}) {
+        const auto* link = op_at(plan, alias);
+        REQUIRE(link);
+        CHECK(link->kind == MountOp::Kind::symlink);
+        CHECK(link->source == "libcuda.so.999.1");
+    }
+    // No image cache at all (glibc without one): the sandbox's lists the driver alone.
+    auto cache = parse_ld_cache(root_file(plan, "/etc/ld.so.cache")->content, "merged");
+    CHECK(cache.entries.size() == 5);  // libcuda.so.999.1, .so.1, .so; libnvidia-ml.so.999.1, .so.1
+}
+
 TEST_CASE("a cache the writable layer hides leads to LD_LIBRARY_PATH; musl gets devices only") {
     FakeDriverRoot host;
     install_driver(host);
