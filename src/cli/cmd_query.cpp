@@ -55,6 +55,17 @@ void print_gpu(const core::GpuDetails& g, Output& out) {
         out.line("  devices:    " + joined(g.devices));
         out.line("  libraries:  " + std::to_string(g.libraries.size()) +
                  " below /run/host/nvidia, found through " + g.linker);
+        // All of them, wrapped like the rest of the output.
+        std::string line = "   ";
+        for (const auto& l : g.libraries) {
+            auto name = l.substr(l.rfind('/') + 1);
+            if (line.size() + name.size() + 1 > 100) {
+                out.line(line);
+                line = "   ";
+            }
+            line += " " + name;
+        }
+        if (line.size() > 3) out.line(line);
         if (!g.programs.empty()) out.line("  programs:   " + joined(g.programs));
         if (!g.files.empty()) out.line("  files:      " + joined(g.files));
     }

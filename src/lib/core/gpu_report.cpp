@@ -22,6 +22,23 @@ std::string count(std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// " (libcuda.so.1, libnvidia-ml.so.1, ... and 20 more)": the ones programs ask for first.
+std::string library_names(const sandbox::NvidiaPassthrough& nv) {
+    std::vector<std::string> shown;
+    std::size_t rest = 0;
+    for (const char* name : {"libcuda.so.1", "libnvidia-ml.so.1", "libGLX_nvidia.so.0",
+                             "libEGL_nvidia.so.0", "libnvidia-encode.so.1", "libnvcuvid.so.1"})
+        for (const auto& l : nv.libraries)
+            if (l.name == name && l.file.container_path.find("/lib64/") != std::string::npos)
+                shown.emplace_back(name);
+    rest = nv.libraries.size() - shown.size();
+    if (shown.empty()) return {};
+    std::string out = " (";
+    for (std::size_t i = 0; i < shown.size(); ++i)
+        out += (i ? ", " : "") + shown[i];
+    return out + (rest ? " and " + std::to_string(rest) + " more)" : ")");
+}
+
 }  // namespace
 
 GpuDetails gpu_details(bool requested, const std::string& upper,
@@ -98,7 +115,8 @@ DoctorCheck gpu_check() {
                 (nv.source == sandbox::NvidiaSource::cdi ? "from the CDI spec " + nv.cdi_spec
                                                          : "found through /etc/ld.so.cache") +
                 ": " + count(lib64, "library", "libraries") +
-                (lib32 ? " and " + count(lib32, "32-bit library", "32-bit libraries") : "") + ", " +
+                (lib32 ? " and " + count(lib32, "32-bit library", "32-bit libraries") : "") +
+                library_names(nv) + ", " +
                 count(nv.programs.size(), "program", "programs") + ", " +
                 count(nv.files.size() + nv.generated.size(), "loader manifest or socket",
                       "loader manifests and sockets");
