@@ -28,75 +28,48 @@ inline Elf64_Half native_machine() {
 
 // The smallest ELF shared object ld.so-reading tools accept: one PT_LOAD over the whole file, a
 // PT_DYNAMIC with DT_STRTAB and DT_SONAME.
-inline std::string tiny_elf(const std::string& soname, bool is64 = true) {
+template <typename Ehdr, typename Phdr, typename Dyn>
+std::string tiny_elf_of(const std::string& soname, unsigned char elf_class, Elf64_Half machine) {
     std::string strtab = std::string(1, '\0') + soname + '\0';
+    Ehdr eh{};
+    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = elf_class;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_ident[EI_VERSION] = EV_CURRENT;
+    eh.e_type = ET_DYN;
+    eh.e_machine = machine;
+    eh.e_version = EV_CURRENT;
+    eh.e_phoff = sizeof eh;
+    eh.e_ehsize = sizeof eh;
+    eh.e_phentsize = sizeof(Phdr);
+    eh.e_phnum = 2;
+    std::size_t dyn_off = sizeof eh + 2 * sizeof(Phdr);
+    std::size_t str_off = dyn_off + 3 * sizeof(Dyn);
+    Phdr load{}, dyn{};
+    load.p_type = PT_LOAD;
+    load.p_filesz = load.p_memsz = static_cast<decltype(load.p_filesz)>(str_off + strtab.size());
+    dyn.p_type = PT_DYNAMIC;
+    dyn.p_offset = dyn.p_vaddr = static_cast<decltype(dyn.p_offset)>(dyn_off);
+    dyn.p_filesz = dyn.p_memsz = 3 * sizeof(Dyn);
+    Dyn d[3]{};
+    d[0].d_tag = DT_STRTAB;
+    d[0].d_un.d_ptr = static_cast<decltype(d[0].d_un.d_ptr)>(str_off);
+    d[1].d_tag = DT_SONAME;
+    d[1].d_un.d_val = 1;
+    d[2].d_tag = DT_NULL;
     std::string out;
-    if (is64) {
-        Elf64_Ehdr eh{};
-        std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-        eh.e_ident[EI_CLASS] = ELFCLASS64;
-        eh.e_ident[EI_DATA] = ELFDATA2LSB;
-        eh.e_ident[EI_VERSION] = EV_CURRENT;
-        eh.e_type = ET_DYN;
-        eh.e_machine = native_machine();
-        eh.e_version = EV_CURRENT;
-        eh.e_phoff = sizeof eh;
-        eh.e_ehsize = sizeof eh;
-        eh.e_phentsize = sizeof(Elf64_Phdr);
-        eh.e_phnum = 2;
-        std::size_t dyn_off = sizeof eh + 2 * sizeof(Elf64_Phdr);
-        std::size_t str_off = dyn_off + 3 * sizeof(Elf64_Dyn);
-        std::size_t total = str_off + strtab.size();
-        Elf64_Phdr load{}, dyn{};
-        load.p_type = PT_LOAD;
-        load.p_filesz = load.p_memsz = total;
-        dyn.p_type = PT_DYNAMIC;
-        dyn.p_offset = dyn.p_vaddr = dyn_off;
-        dyn.p_filesz = dyn.p_memsz = 3 * sizeof(Elf64_Dyn);
-        Elf64_Dyn d[3]{};
-        d[0].d_tag = DT_STRTAB;
-        d[0].d_un.d_ptr = str_off;
-        d[1].d_tag = DT_SONAME;
-        d[1].d_un.d_val = 1;
-        d[2].d_tag = DT_NULL;
-        out.append(reinterpret_cast<const char*>(&eh), sizeof eh);
-        out.append(reinterpret_cast<const char*>(&load), sizeof load);
-        out.append(reinterpret_cast<const char*>(&dyn), sizeof dyn);
-        out.append(reinterpret_cast<const char*>(d), sizeof d);
-    } else {
-        Elf32_Ehdr eh{};
-        std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-        eh.e_ident[EI_CLASS] = ELFCLASS32;
-        eh.e_ident[EI_DATA] = ELFDATA2LSB;
-        eh.e_ident[EI_VERSION] = EV_CURRENT;
-        eh.e_type = ET_DYN;
-        eh.e_machine = EM_386;
-        eh.e_version = EV_CURRENT;
-        eh.e_phoff = sizeof eh;
-        eh.e_ehsize = sizeof eh;
-        eh.e_phentsize = sizeof(Elf32_Phdr);
-        eh.e_phnum = 2;
-        std::size_t dyn_off = sizeof eh + 2 * sizeof(Elf32_Phdr);
-        std::size_t str_off = dyn_off + 3 * sizeof(Elf32_Dyn);
-        std::size_t total = str_off + strtab.size();
-        Elf32_Phdr load{}, dyn{};
-        load.p_type = PT_LOAD;
-        load.p_filesz = load.p_memsz = static_cast<Elf32_Word>(total);
-        dyn.p_type = PT_DYNAMIC;
-        dyn.p_offset = dyn.p_vaddr = static_cast<Elf32_Off>(dyn_off);
-        dyn.p_filesz = dyn.p_memsz = 3 * sizeof(Elf32_Dyn);
-        Elf32_Dyn d[3]{};
-        d[0].d_tag = DT_STRTAB;
-        d[0].d_un.d_ptr = static_cast<Elf32_Addr>(str_off);
-        d[1].d_tag = DT_SONAME;
-        d[1].d_un.d_val = 1;
-        d[2].d_tag = DT_NULL;
-        out.append(reinterpret_cast<const char*>(&eh), sizeof eh);
-        out.append(reinterpret_cast<const char*>(&load), sizeof load);
-        out.append(reinterpret_cast<const char*>(&dyn), sizeof dyn);
-        out.append(reinterpret_cast<const char*>(d), sizeof d);
-    }
+    out.append(reinterpret_cast<const char*>(&eh), sizeof eh);
+    out.append(reinterpret_cast<const char*>(&load), sizeof load);
+    out.append(reinterpret_cast<const char*>(&dyn), sizeof dyn);
+    out.append(reinterpret_cast<const char*>(d), sizeof d);
     return out + strtab;
+}
+
+// This machine's own (64-bit) or, with is64 false, an i386 library.
+inline std::string tiny_elf(const std::string& soname, bool is64 = true) {
+    return is64 ? tiny_elf_of<Elf64_Ehdr, Elf64_Phdr, Elf64_Dyn>(soname, ELFCLASS64,
+                                                                 native_machine())
+                : tiny_elf_of<Elf32_Ehdr, Elf32_Phdr, Elf32_Dyn>(soname, ELFCLASS32, EM_386);
 }
 
 class FakeDriverRoot {
