@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <tuple>
 
 #include "invariant.hpp"
 #include "karapace/sandbox/ld_cache.hpp"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 
 #include "karapace/sandbox/env.hpp"
@@ -87,6 +88,8 @@ Found find_in_layers(const std::vector<std::string>& layers, const std::string& 
             cur += "/" + (*parts)[k];
             struct stat st {};
             if (::lstat(cur.c_str(), &st) != 0) {
+                // A directory this user cannot look into may hold the file: unknown, not absent.
+                if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
                 missing = true;
                 break;
             }
@@ -117,6 +120,7 @@ Found find_in_layers(const std::vector<std::string>& layers, const std::string& 
                 if (S_ISLNK(st.st_mode)) return {Seen::symlink, cur, i};
                 return {Seen::other, cur, i};
             }
+            if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
         }
         if (stop_after) return {};
     }

@@ -152,7 +152,8 @@ LdCache parse_ld_cache(std::string_view data, const std::string& what) {
         auto nlibs = old.at<std::uint32_t>(12);
         old.need(kOldHeader, std::size_t{nlibs} * kOldEntry, "the old-format table");
         base = (kOldHeader + std::size_t{nlibs} * kOldEntry + 7) & ~std::size_t{7};
-        if (data.substr(base, kNewMagic.size()) != kNewMagic)
+        // The padding can reach past the end of a file that has nothing after the old table.
+        if (base > data.size() || data.substr(base, kNewMagic.size()) != kNewMagic)
             old.bad("it has only the format of glibc before 2.2, which is not read");
     } else if (data.substr(0, kNewMagic.size()) != kNewMagic) {
         Reader(data, 0, what).bad("the file does not start with an ld.so cache header");

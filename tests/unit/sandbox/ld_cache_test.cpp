@@ -181,6 +181,13 @@ TEST_CASE("a truncated or foreign file is refused with its name") {
     CHECK_THROWS_WITH(parse_ld_cache("hello world, this is no cache at all", "x"),
                       Catch::Contains("does not start with an ld.so cache header"));
     CHECK_THROWS_WITH(parse_ld_cache(data.substr(0, 20), "x"), Catch::Contains("x is not"));
+    // An old-format table that ends within the padding to the new one (found by fuzzing).
+    std::string old_only = "ld.so-1.7.0";
+    old_only.resize(16, '\0');
+    std::uint32_t one = 1;
+    std::memcpy(old_only.data() + 12, &one, 4);
+    old_only.append(12, '\0');
+    CHECK_THROWS_WITH(parse_ld_cache(old_only, "x"), Catch::Contains("before 2.2"));
     // A name offset pointing past the end.
     auto broken = data;
     std::uint32_t far = 1u << 30;
