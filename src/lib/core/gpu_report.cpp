@@ -116,8 +116,7 @@ DoctorCheck gpu_check() {
                                                          : "found through /etc/ld.so.cache") +
                 ": " + count(lib64, "library", "libraries") +
                 (lib32 ? " and " + count(lib32, "32-bit library", "32-bit libraries") : "") +
-                library_names(nv) + ", " +
-                count(nv.programs.size(), "program", "programs") + ", " +
+                library_names(nv) + ", " + count(nv.programs.size(), "program", "programs") + ", " +
                 count(nv.files.size() + nv.generated.size(), "loader manifest or socket",
                       "loader manifests and sockets");
     if (!nv.missing.empty()) {

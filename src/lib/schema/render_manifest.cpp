@@ -53,8 +53,9 @@ std::string render_manifest(const Manifest& m) {
         out += "apps = " + name_list(m.apps) + "\n";
     }
 
-    out += "\n# Devices passed through: gpu gives /dev/dri (and the NVIDIA driver when the host has "
-           "it), audio gives /dev/snd.\n";
+    out +=
+        "\n# Devices passed through: gpu gives /dev/dri (and the NVIDIA driver when the host has "
+        "it), audio gives /dev/snd.\n";
     out += "[hardware]\n";
     out += log::cat("gpu = ", yes_no(m.gpu), "\n");
     out += log::cat("audio = ", yes_no(m.audio), "\n");
