@@ -159,8 +159,61 @@ k() {
   fi
 }
 
+# The same through a CDI spec, written here the way nvidia-ctk lays one out (every library file
+# of the driver's directory, nvidia-smi, the device nodes, an update-ldcache hook), so the
+# spec-reading path meets the real driver's files: sonames read from its ELF libraries.
+root=${KARAPACE_GPU_HOST_ROOT:-}
+write_cdi_spec() {
+  local libdir=$1 n f
+  echo "cdiVersion: 0.5.0"
+  echo "kind: nvidia.com/gpu"
+  echo "devices:"
+  echo "- name: all"
+  echo "  containerEdits:"
+  echo "    deviceNodes:"
+  for n in "$root"/dev/nvidia[0-9]*; do echo "    - path: ${n#$root}"; done
+  echo "containerEdits:"
+  echo "  deviceNodes:"
+  for n in /dev/nvidiactl /dev/nvidia-uvm /dev/nvidia-uvm-tools; do
+    [ ! -e "$root$n" ] || echo "  - path: $n"
+  done
+  echo "  hooks:"
+  echo "  - hookName: createContainer"
+  echo "    path: /usr/bin/nvidia-ctk"
+  echo "    args: [nvidia-ctk, hook, update-ldcache, --folder, $libdir]"
+  echo "  mounts:"
+  for f in $(cd "$root$libdir" && find . -maxdepth 1 -type f -name 'lib*.so.*' | sort); do
+    printf '  - hostPath: %s\n    containerPath: %s\n    options: [ro, nosuid, nodev, bind]\n' \
+      "$libdir/${f#./}" "$libdir/${f#./}"
+  done
+  f=$(cd "$root/" && ls "${libdir#/}"/../bin/nvidia-smi usr/bin/nvidia-smi 2>/dev/null | head -1)
+  [ -z "$f" ] || printf '  - hostPath: %s\n    containerPath: /usr/bin/nvidia-smi\n    options: [ro, nosuid, nodev, bind]\n' "$(realpath -m "/$f")"
+}
+cdi_source() { k --json inspect gpu | grep -q '"source": "cdi"'; }
+cdi_scenario() {
+  who=$1
+  dir=$w/$who
+  check "with a CDI spec, inspect names it as the source (as $who)" cdi_source
+  check "with a CDI spec, nvidia-smi -L lists the GPU inside (as $who)" smi_lists_gpu
+  [ ! -x "$w/tools/saxpy" ] ||
+    check "with a CDI spec, the CUDA program computes the right result inside (as $who)" cuda_runs_inside
+}
+
 scenario root
 scenario $user
+libcuda=$(ldconfig -p -C "$root/etc/ld.so.cache" | awk '/libcuda.so.1 .*x86-64/ { print $NF; exit }')
+if [ -n "$libcuda" ] && [ ! -e "$root/etc/cdi/nvidia.yaml" ]; then
+  mkdir -p "$root/etc/cdi"
+  write_cdi_spec "$(dirname "$libcuda")" > "$root/etc/cdi/nvidia.yaml"
+  info "a CDI spec with $(grep -c hostPath "$root/etc/cdi/nvidia.yaml") mounts written to $root/etc/cdi/nvidia.yaml"
+  [ -z "$logs" ] || cp "$root/etc/cdi/nvidia.yaml" "$logs/cdi-spec.yaml"
+  cdi_scenario root
+  cdi_scenario $user
+  k inspect gpu 2>&1 | sed -n '/^gpu:/,$p' | sed "s/^/INFO inspect with the CDI spec ($user): /" | head -4
+  rm -f "$root/etc/cdi/nvidia.yaml"
+else
+  info "the CDI check is skipped: $([ -n "$libcuda" ] && echo "a CDI spec exists already" || echo "no libcuda.so.1 in the host's ld.so.cache")"
+fi
 kp doctor 2>&1 | grep -i -E 'gpu|nvidia' | sed 's/^/INFO doctor: /'
 echo "RESULT $failures failure(s)"
 exit $failures
