@@ -41,6 +41,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$root"
 tar -xf "$tarball" -C "$root" --numeric-owner
+# The tarball may come from make-debian-rootfs.sh, which leaves /dev out (its users refuse nodes).
+mkdir -p "$root/proc" "$root/dev"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
