@@ -167,7 +167,19 @@ write_cdi_spec() {
   local libdir=$1 n f
   echo "cdiVersion: 0.5.0"
   echo "kind: nvidia.com/gpu"
+  # Each GPU by index and by UUID, and "all", as nvidia-ctk names them.
   echo "devices:"
+  local info index uuid minor
+  for info in "$root"/proc/driver/nvidia/gpus/*/information; do
+    [ -f "$info" ] || continue
+    uuid=$(awk -F': *' '/GPU UUID/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
+    minor=$(awk -F': *' '/Device Minor/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
+    index=${index:--1}
+    index=$((index + 1))
+    for name in "\"$index\"" "$uuid"; do
+      printf -- '- name: %s\n  containerEdits:\n    deviceNodes:\n    - path: /dev/nvidia%s\n' "$name" "$minor"
+    done
+  done
   echo "- name: all"
   echo "  containerEdits:"
   echo "    deviceNodes:"
@@ -186,8 +198,13 @@ write_cdi_spec() {
     printf '  - hostPath: %s\n    containerPath: %s\n    options: [ro, nosuid, nodev, bind]\n' \
       "$libdir/${f#./}" "$libdir/${f#./}"
   done
-  f=$(cd "$root/" && ls "${libdir#/}"/../bin/nvidia-smi usr/bin/nvidia-smi 2>/dev/null | head -1)
-  [ -z "$f" ] || printf '  - hostPath: %s\n    containerPath: /usr/bin/nvidia-smi\n    options: [ro, nosuid, nodev, bind]\n' "$(realpath -m "/$f")"
+  # The program beside the libraries first: /usr/bin/nvidia-smi can be a wrapper script that
+  # runs it by its host path.
+  for f in "$(realpath -m "$libdir/../bin/nvidia-smi")" /usr/bin/nvidia-smi; do
+    [ -x "$root$f" ] || continue
+    printf '  - hostPath: %s\n    containerPath: /usr/bin/nvidia-smi\n    options: [ro, nosuid, nodev, bind]\n' "$f"
+    break
+  done
 }
 cdi_source() { k --json inspect gpu | grep -q '"source": "cdi"'; }
 cdi_scenario() {
