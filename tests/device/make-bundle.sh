@@ -2,7 +2,8 @@
 # Makes the folder tests/device/nvidia.sh needs on a machine with an NVIDIA GPU that has neither
 # network nor Debian packages: a stripped `karapace`, the libraries it loads on demand
 # (libarchive and what it needs, libcrypto), Debian's newuidmap/newgidmap with their libraries,
-# and a small glibc rootfs: libc6, libstdc++6, libgcc-s1, libc-bin and busybox-static of Debian
+# and a small glibc rootfs: libc6, libstdc++6, libgcc-s1, libc-bin, busybox-static and vulkaninfo
+# (vulkan-tools with the Vulkan loader and the X libraries it links) of Debian
 # $ROOTFS_SUITE (default trixie: its glibc 2.41 is newer than the GPU machines', so a program
 # built there runs inside). Run on Debian 12 after building; the rootfs packages come from the
 # host's Debian mirror (apt-get download, with a private package list for another suite).
@@ -44,8 +45,10 @@ apt_opts=(-q -o Dir::Etc::SourceList="$stage/sources.list" -o Dir::Etc::SourcePa
   -o Dir::State::Lists="$lists" -o Dir::Cache::Archives="$stage/apt-archives"
   -o APT::Sandbox::User=root)
 apt-get "${apt_opts[@]}" update >/dev/null
+# vulkaninfo and what it needs, to see the Vulkan driver manifest at work.
 (cd "$stage/debs" && apt-get "${apt_opts[@]}" download libc6 libgcc-s1 libstdc++6 busybox-static \
-  libc-bin >/dev/null)
+  libc-bin libvulkan1 vulkan-tools libffi8 libwayland-client0 libx11-6 libx11-data libxau6 libxcb1 \
+  libxdmcp6 libxext6 >/dev/null)
 r=$stage/rootfs
 for deb in "$stage"/debs/*.deb; do dpkg -x "$deb" "$r"; done
 # Merged /usr (Debian 13 ships its files below /usr only): the top-level links base-files makes.

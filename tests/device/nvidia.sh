@@ -100,6 +100,12 @@ cache_lists_libcuda() {
 }
 cuda_runs_inside() { k exec gpu -- /opt/tools/saxpy; }
 prebuilt_runs_inside() { k exec gpu -- /opt/tools/saxpy-prebuilt; }
+vulkan_sees_gpu() {
+  local out
+  out=$(k exec gpu -- vulkaninfo --summary 2>&1)
+  echo "$out"
+  echo "$out" | grep -qE 'deviceName +=.*NVIDIA'
+}
 diff_is_clean() { ! k diff gpu | grep -E 'nvidia|ld.so'; }
 plain_has_nothing() { k exec plain -- sh -c '! test -e /dev/nvidiactl && ! test -e /run/host/nvidia'; }
 
@@ -132,6 +138,7 @@ TOML
       check "the same CUDA program built on Debian 12 runs inside (as $who)" prebuilt_runs_inside ;;
     esac
   fi
+  check "vulkaninfo inside finds the GPU through the driver's Vulkan manifest (as $who)" vulkan_sees_gpu
   check "diff shows nothing of the driver (as $who)" diff_is_clean
   check "without gpu = true nothing of the driver is there (as $who)" plain_has_nothing
   info "inside (as $who): $(k exec gpu -- nvidia-smi -L 2>&1 | head -1)"
