@@ -104,7 +104,11 @@ vulkan_sees_gpu() {
   local out
   out=$(k exec gpu -- vulkaninfo --summary 2>&1)
   echo "$out"
-  echo "$out" | grep -qE 'deviceName +=.*NVIDIA'
+  echo "$out" | grep -qE 'deviceName +=.*NVIDIA' && return 0
+  # The loader's own account, for the log.
+  [ -z "$logs" ] || k exec --env VK_LOADER_DEBUG=error,warn,driver gpu -- vulkaninfo --summary \
+    >> "$logs/vulkan-loader.log" 2>&1
+  return 1
 }
 diff_is_clean() { ! k diff gpu | grep -E 'nvidia|ld.so'; }
 plain_has_nothing() { k exec plain -- sh -c '! test -e /dev/nvidiactl && ! test -e /run/host/nvidia'; }
