@@ -142,7 +142,11 @@ TOML
       check "the same CUDA program built on Debian 12 runs inside (as $who)" prebuilt_runs_inside ;;
     esac
   fi
-  check "vulkaninfo inside finds the GPU through the driver's Vulkan manifest (as $who)" vulkan_sees_gpu
+  if [ -z "$vulkan_outside" ]; then
+    check "vulkaninfo inside finds the GPU through the driver's Vulkan manifest (as $who)" vulkan_sees_gpu
+  else
+    echo "SKIP vulkaninfo inside (as $who): $vulkan_outside"
+  fi
   check "diff shows nothing of the driver (as $who)" diff_is_clean
   check "without gpu = true nothing of the driver is there (as $who)" plain_has_nothing
   info "inside (as $who): $(k exec gpu -- nvidia-smi -L 2>&1 | head -1)"
@@ -226,6 +230,33 @@ cdi_scenario() {
   [ ! -x "$w/tools/saxpy" ] ||
     check "with a CDI spec, the CUDA program computes the right result inside (as $who)" cuda_runs_inside
 }
+
+# Vulkan outside karapace first: the rootfs's own vulkaninfo in a plain chroot, as root, with the
+# host's driver directory bound at its path and named by VK_DRIVER_FILES and LD_LIBRARY_PATH,
+# in a mount namespace of its own that ends with it. When that fails, the machine cannot run
+# Vulkan with this loader, and the check inside says nothing about karapace.
+vulkan_outside=""
+libglx=$(ldconfig -p -C "$root/etc/ld.so.cache" | awk '/libGLX_nvidia.so.0 .*x86-64/ { print $NF; exit }')
+icd=$(ls "$root"/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd*.json "$root"/etc/vulkan/icd.d/nvidia_icd*.json \
+  "$root"/usr/share/vulkan/icd.d/nvidia_icd*.json 2>/dev/null | head -1)
+if [ -n "$root" ] || [ -z "$libglx" ] || [ -z "$icd" ]; then
+  vulkan_outside="no NVIDIA Vulkan driver on this host to compare with"
+else
+  mkdir -p "$w/vkroot" && tar -xzf "$w/rootfs.tar.gz" -C "$w/vkroot"
+  libdir=$(dirname "$(realpath "$libglx")")
+  out=$(unshare -m --propagation private sh -c '
+    r=$1 libdir=$2 icd=$3
+    for d in "$libdir" "$(dirname "$icd")"; do mkdir -p "$r$d" && mount --bind "$d" "$r$d"; done
+    mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && mount --rbind /sys "$r/sys"
+    chroot "$r" env VK_DRIVER_FILES="$icd" LD_LIBRARY_PATH="$libdir" vulkaninfo --summary' \
+    sh "$w/vkroot" "$libdir" "$icd" 2>&1)
+  if echo "$out" | grep -qE 'deviceName +=.*NVIDIA'; then
+    info "outside karapace, vulkaninfo sees $(echo "$out" | grep -m1 -E 'deviceName' | sed 's/.*= *//')"
+  else
+    vulkan_outside="the same vulkaninfo fails outside karapace on this machine: $(echo "$out" | grep -m1 -E 'ERROR|error' || echo "$out" | tail -1)"
+    [ -z "$logs" ] || printf '== vulkaninfo outside karapace\n%s\n' "$out" >> "$logs/nvidia-check.log"
+  fi
+fi
 
 scenario root
 scenario $user
