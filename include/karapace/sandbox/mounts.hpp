@@ -37,16 +37,18 @@ struct HostView {
 
 struct MountOp {
     enum class Kind {
-        bind,     // host `source` (file or directory) onto `target`
-        tmpfs,    // new tmpfs, `options` as data
-        proc,     // new procfs of the sandbox's pid namespace
-        devpts,   // new devpts instance
-        mqueue,   // new mqueue of the sandbox's ipc namespace
-        sysfs,    // new sysfs (needs the sandbox's own network namespace)
-        symlink,  // `target` -> `source`, created on a tmpfs of ours
-        file,     // a generated file with `source` as contents, bound read-only
-        passwd,   // the image's /etc/passwd with the user's entry `source` put over its own
-        group,    // the same for /etc/group
+        bind,      // host `source` (file or directory) onto `target`
+        tmpfs,     // new tmpfs, `options` as data
+        proc,      // new procfs of the sandbox's pid namespace
+        devpts,    // new devpts instance
+        mqueue,    // new mqueue of the sandbox's ipc namespace
+        sysfs,     // new sysfs (needs the sandbox's own network namespace)
+        symlink,   // `target` -> `source`, created on a tmpfs of ours
+        file,      // a generated file with `source` as contents, bound read-only
+        passwd,    // the image's /etc/passwd with the user's entry `source` put over its own
+        group,     // the same for /etc/group
+        readonly,  // `target` of the new root (a kernel interface below /proc) bound read-only
+        mask,      // `target` hidden: /dev/null over a file, an empty read-only tmpfs over a dir
     };
     Kind kind = Kind::bind;
     std::string source;
@@ -69,6 +71,7 @@ struct MountOp {
 struct RootFile {
     std::string path;  // absolute, inside the container
     std::string content;
+    bool directory = false;  // an empty directory instead of a file
 };
 
 struct MountPlan {
@@ -77,6 +80,13 @@ struct MountPlan {
     std::string cwd;                     // working directory of the command
     std::vector<std::string> env_extra;  // variables implied by the mounts (XDG_DATA_DIRS, ...)
 };
+
+// The kernel interfaces an OCI runtime hides or makes read-only in every container (runc's and
+// crun's generated specs): /proc/sys (so kernel.core_pattern cannot be written even by a root
+// caller's sandbox, whose root is host root), /proc/sysrq-trigger, /proc/kcore, ... Both
+// backends apply them; they cannot be undone inside (confine.hpp).
+const std::vector<std::string>& masked_paths();
+const std::vector<std::string>& readonly_paths();
 
 // Everything a run mounts besides its root, for `spec` on `host`.
 MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host);
@@ -91,6 +101,13 @@ void plan_gpu(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
 // there, else to a new one holding `defaults` first.
 void append_search_dir(std::vector<std::string>& env, const std::string& name,
                        const std::string& defaults, const std::string& dir);
+
+// Mount targets that are symlinks in the image (/etc/resolv.conf -> ../run/systemd/resolve/
+// stub-resolv.conf on systemd-resolved images, dangling until that daemon runs) are not followed:
+// the sandbox's own layer puts a plain file or directory there for the session. Reads the
+// environment's layers; a symlink in the writable layer (which that layer would hide) is left to
+// the attach step, which never follows it out of the root.
+void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan);
 
 // The working directory inside: `cwd` when it lies in a path shared with the host (home or a
 // manifest mount, translated to the container path), else `home`, else "/".

@@ -3,6 +3,7 @@
 // the namespace sandbox would, and how its failures map to our exit statuses.
 #include <sstream>
 
+#include "karapace/sandbox/confine.hpp"
 #include "karapace/util/json.hpp"
 #include "runtime/oci.hpp"
 
@@ -12,22 +13,6 @@ namespace bj = boost::json;
 using Kind = sandbox::MountOp::Kind;
 
 namespace {
-
-// What Docker and Podman give a container's root by default: enough to manage files and
-// processes it owns, nothing that reaches the host.
-const char* const kRootCapabilities[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE"};
-
-// The kernel interfaces an OCI runtime hides by default (runc's and crun's generated specs).
-const char* const kMaskedPaths[] = {"/proc/acpi",        "/proc/asound",        "/proc/kcore",
-                                    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-                                    "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
-                                    "/sys/firmware"};
-const char* const kReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                      "/proc/sysrq-trigger"};
 
 // Device nodes every OCI runtime provides in /dev itself (bound from the host in a user
 // namespace); binding them again would put a second mount where the runtime opens the node.
@@ -110,6 +95,8 @@ bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
         case Kind::devpts: out.emplace_back(new_fs(op, "devpts")); break;
         case Kind::mqueue: out.emplace_back(new_fs(op, "mqueue")); break;
         case Kind::sysfs: out.emplace_back(new_fs(op, "sysfs")); break;
+        case Kind::readonly:
+        case Kind::mask: break;  // linux.readonlyPaths and linux.maskedPaths
         case Kind::symlink:
             // /dev/ptmx, /dev/fd, /dev/std*: the runtime makes them. A link to a file bound
             // beside it (another name of an NVIDIA library) cannot be made through the config:
@@ -137,6 +124,32 @@ bj::array rlimits(const sandbox::Limits& limits) {
     return out;
 }
 
+// The sandbox's seccomp rules (confine.hpp) in the runtime spec's form: libseccomp compares the
+// ioctl request as (arg & value) == valueTwo, on its low 32 bits as the kernel reads it.
+bj::object seccomp() {
+    bj::array archs;
+#if defined(__x86_64__)
+    archs = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+#elif defined(__aarch64__)
+    archs = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
+#endif
+    bj::array syscalls;
+    for (const auto& r : sandbox::seccomp_rules()) {
+        bj::object rule{{"names", bj::array{r.syscall}},
+                        {"action", "SCMP_ACT_ERRNO"},
+                        {"errnoRet", r.errno_value}};
+        if (r.request != 0)
+            rule["args"] = bj::array{bj::object{{"index", 1},
+                                                {"value", 0xffffffffu},
+                                                {"valueTwo", r.request},
+                                                {"op", "SCMP_CMP_MASKED_EQ"}}};
+        syscalls.emplace_back(std::move(rule));
+    }
+    bj::object out{{"defaultAction", "SCMP_ACT_ALLOW"}, {"syscalls", std::move(syscalls)}};
+    if (!archs.empty()) out["architectures"] = std::move(archs);
+    return out;
+}
+
 bj::array id_mapping(unsigned inside) {
     return bj::array{bj::object{{"containerID", inside}, {"hostID", 0}, {"size", 1}}};
 }
@@ -148,8 +161,8 @@ bj::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan
                       const OciBundlePaths& paths) {
     bj::object caps;
     bj::array root_caps;
-    for (const char* c : kRootCapabilities)
-        root_caps.emplace_back(c);
+    for (const auto& c : sandbox::container_capabilities())
+        root_caps.emplace_back(c.name);
     // Container root gets the default set; another user keeps it only as the bounding set
     // (setuid programs inside cannot go beyond it, and no_new_privs stops them anyway).
     caps["bounding"] = root_caps;
@@ -180,12 +193,13 @@ bj::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan
         linux["gidMappings"] = id_mapping(who.gid);
     }
     bj::array masked, readonly;
-    for (const char* p : kMaskedPaths)
+    for (const auto& p : sandbox::masked_paths())
         masked.emplace_back(p);
-    for (const char* p : kReadonlyPaths)
+    for (const auto& p : sandbox::readonly_paths())
         readonly.emplace_back(p);
     linux["maskedPaths"] = std::move(masked);
     linux["readonlyPaths"] = std::move(readonly);
+    linux["seccomp"] = seccomp();
 
     bj::object config{
         {"ociVersion", "1.0.2"},

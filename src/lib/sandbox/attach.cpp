@@ -71,7 +71,12 @@ UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory) {
             if (!last) ::fchownat(parent.get(), name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
             fd = openat2_fd(root_fd, prefix.substr(1), O_PATH, RESOLVE_IN_ROOT);
         }
-        if (fd < 0) fail(op, "cannot open the mount point " + prefix, errno);
+        if (fd < 0) {
+            // Optional items (resolv.conf, hosts, ...) whose place in the image leads nowhere,
+            // such as a dangling symlink in the writable layer, are left out.
+            if (op.optional) return UniqueFd();
+            fail(op, "cannot open the mount point " + prefix, errno);
+        }
         parent.reset(fd);
         pos = slash + 1;
     }
@@ -142,6 +147,41 @@ void bind_generated(const MountOp& op, const std::string& content, int root_fd,
     ro.read_only = true;
     ro.source = file;
     move_tree(ro, clone_tree(ro, AT_FDCWD, file.c_str(), 0), target);
+}
+
+// The kernel interface at `op.target` in the new root, or nothing when this kernel has none.
+UniqueFd interface_at(int root_fd, const MountOp& op) {
+    return UniqueFd(openat2_fd(root_fd, op.target.substr(1), O_PATH,
+                               RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+}
+
+// A path of the new root bound onto itself read-only (and nosuid, nodev, noexec).
+void bind_read_only_in_place(const MountOp& op, int root_fd) {
+    auto at = interface_at(root_fd, op);
+    if (!at) return;
+    MountOp ro = op;
+    ro.read_only = ro.nosuid = ro.nodev = ro.noexec = true;
+    move_tree(ro, clone_tree(ro, at.get(), "", AT_EMPTY_PATH), at);
+}
+
+// Hides a file behind /dev/null (reads give nothing) and a directory behind an empty read-only
+// tmpfs, as OCI runtimes do with their masked paths.
+void mask(const MountOp& op, int root_fd) {
+    auto at = interface_at(root_fd, op);
+    if (!at) return;
+    struct stat st {};
+    if (::fstat(at.get(), &st) != 0) fail(op, "cannot look at " + op.target, errno);
+    if (S_ISDIR(st.st_mode)) {
+        if (::mount("tmpfs", fd_path(at.get()).c_str(), "tmpfs",
+                    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") != 0)
+            fail(op, "cannot hide " + op.target, errno);
+        return;
+    }
+    MountOp null = op;
+    null.source = "/dev/null";
+    null.read_only = null.nosuid = null.noexec = true;
+    null.nodev = false;  // the node must stay usable: reads give end of file
+    move_tree(null, clone_tree(null, AT_FDCWD, "/dev/null", 0), at);
 }
 
 }  // namespace
@@ -242,6 +282,8 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
             bind_generated(op, account_file_text(root_fd, op), root_fd, scratch, i);
             break;
         }
+        case Kind::readonly: bind_read_only_in_place(op, root_fd); break;
+        case Kind::mask: mask(op, root_fd); break;
         }
     }
 }

@@ -19,6 +19,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
+#include "sandbox/layer_view.hpp"
 
 namespace karapace::sandbox {
 
@@ -29,103 +30,6 @@ using Kind = MountOp::Kind;
 constexpr const char* kLdConf = "/etc/ld.so.conf.d/000-karapace-nvidia.conf";
 constexpr std::string_view kGenerator =
     "karapace: the environment's ld.so.cache with the host's NVIDIA driver libraries";
-
-// What the merged root shows at `rel`, found in the layer directories (top first) the way
-// overlayfs finds it: the first layer that has the path wins; a whiteout (a 0/0 character device,
-// or a file marked by xattr) or an opaque directory on the way ends the search.
-enum class Seen { absent, file, symlink, other };
-struct Found {
-    Seen seen = Seen::absent;
-    std::string path;
-    std::size_t layer = 0;
-};
-
-bool has_xattr(const std::string& path, const char* name) {
-    return ::lgetxattr(path.c_str(), name, nullptr, 0) >= 0;
-}
-
-bool is_whiteout(const std::string& path, const struct stat& st) {
-    if (S_ISCHR(st.st_mode) && st.st_rdev == 0) return true;
-    return S_ISREG(st.st_mode) && st.st_size == 0 &&
-           (has_xattr(path, "user.overlay.whiteout") ||
-            has_xattr(path, "trusted.overlay.whiteout"));
-}
-
-bool is_opaque(const std::string& dir) {
-    char v[2] = {};
-    for (const char* name : {"user.overlay.opaque", "trusted.overlay.opaque"})
-        if (::lgetxattr(dir.c_str(), name, v, 1) == 1 && v[0] == 'y') return true;
-    return false;
-}
-
-// "a/b/../c/./d" -> "a/c/d"; nullopt when ".." leaves the root.
-std::optional<std::vector<std::string>> normalise(const std::string& rel) {
-    std::vector<std::string> parts;
-    for (std::size_t pos = 0; pos <= rel.size();) {
-        auto slash = rel.find('/', pos);
-        if (slash == std::string::npos) slash = rel.size();
-        auto part = rel.substr(pos, slash - pos);
-        pos = slash + 1;
-        if (part.empty() || part == ".") continue;
-        if (part == "..") {
-            if (parts.empty()) return std::nullopt;
-            parts.pop_back();
-            continue;
-        }
-        parts.push_back(part);
-    }
-    return parts;
-}
-
-Found find_in_layers(const std::vector<std::string>& layers, const std::string& rel,
-                     int depth = 0) {
-    auto parts = normalise(rel);
-    if (!parts || parts->empty() || depth > 8) return {};
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        std::string cur = layers[i];
-        bool stop_after = false, missing = false;
-        for (std::size_t k = 0; k + 1 < parts->size(); ++k) {
-            cur += "/" + (*parts)[k];
-            struct stat st {};
-            if (::lstat(cur.c_str(), &st) != 0) {
-                // A directory this user cannot look into may hold the file: unknown, not absent.
-                if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
-                missing = true;
-                break;
-            }
-            if (is_whiteout(cur, st) || S_ISREG(st.st_mode)) return {};
-            if (S_ISLNK(st.st_mode)) {
-                // A directory that is a link (/lib -> usr/lib): the path goes on from its target.
-                char target[4096];
-                auto n = ::readlink(cur.c_str(), target, sizeof target - 1);
-                if (n <= 0) return {};
-                std::string t(target, static_cast<std::size_t>(n)), next;
-                if (t.front() != '/')
-                    for (std::size_t j = 0; j < k; ++j)
-                        next += (*parts)[j] + "/";
-                next += t;
-                for (std::size_t j = k + 1; j < parts->size(); ++j)
-                    next += "/" + (*parts)[j];
-                return find_in_layers(layers, next, depth + 1);
-            }
-            if (!S_ISDIR(st.st_mode)) return {Seen::other, cur, i};
-            stop_after = stop_after || is_opaque(cur);
-        }
-        if (!missing) {
-            cur += "/" + parts->back();
-            struct stat st {};
-            if (::lstat(cur.c_str(), &st) == 0) {
-                if (is_whiteout(cur, st)) return {};
-                if (S_ISREG(st.st_mode)) return {Seen::file, cur, i};
-                if (S_ISLNK(st.st_mode)) return {Seen::symlink, cur, i};
-                return {Seen::other, cur, i};
-            }
-            if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
-        }
-        if (stop_after) return {};
-    }
-    return {};
-}
 
 std::string machine() {
     struct utsname u {};
@@ -161,10 +65,8 @@ bool below(const std::string& path, const std::string& dir) {
 }  // namespace
 
 ImageLinker read_image_linker(const SandboxSpec& spec) {
-    std::vector<std::string> layers;
-    bool has_upper = !spec.read_only && !spec.upper_dir.empty();
-    if (has_upper) layers.push_back(spec.upper_dir);
-    layers.insert(layers.end(), spec.lower_dirs.begin(), spec.lower_dirs.end());
+    auto layers = root_layers(spec);
+    bool has_upper = has_writable_upper(spec);
 
     ImageLinker linker;
     auto musl = find_in_layers(layers, "lib/ld-musl-" + machine() + ".so.1");

@@ -2,11 +2,15 @@
 // namespace init only the signals it handles, and kills the whole namespace when it exits — so
 // init must forward signals to the command, reap what gets reparented to it, and exit exactly
 // when the command does, with its status.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include "sandbox/child.hpp"
 #include "sandbox/steps.hpp"
@@ -21,15 +25,56 @@ sigset_t init_signal_set() {
     return set;
 }
 
-void run_init(pid_t child, const sigset_t& forwarded) {
+void forget_caller_environment() {
+    // arg_start, arg_end, env_start, env_end are fields 48 to 51 of /proc/self/stat; what
+    // /proc/1/cmdline and /proc/1/environ show is the memory between them.
+    char buf[2048];
+    int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return;
+    buf[n] = '\0';
+    const char* p = std::strrchr(buf, ')');
+    if (p == nullptr) return;
+    unsigned long field[52] = {};
+    int index = 2;  // the command name was field 2; its ")" is behind p
+    while (*p != '\0' && index < 51) {
+        while (*p == ' ' || *p == ')')
+            ++p;
+        char* end = nullptr;
+        field[++index] = std::strtoul(p, &end, 10);
+        if (end == p) {  // the state letter (field 3) is not a number
+            while (*p != ' ' && *p != '\0')
+                ++p;
+        } else {
+            p = end;
+        }
+    }
+    unsigned long arg_start = field[48], arg_end = field[49];
+    unsigned long env_start = field[50], env_end = field[51];
+    static char* empty[] = {nullptr};
+    environ = empty;
+    if (env_start != 0 && env_end > env_start)
+        std::memset(reinterpret_cast<void*>(env_start), 0, env_end - env_start);
+    if (arg_start != 0 && arg_end > arg_start) {
+        static constexpr char name[] = "karapace-init";
+        std::size_t len = arg_end - arg_start;
+        std::memset(reinterpret_cast<void*>(arg_start), 0, len);
+        std::memcpy(reinterpret_cast<void*>(arg_start), name, std::min(len - 1, sizeof name - 1));
+    }
+}
+
+void run_init(pid_t child, const sigset_t& forwarded, bool own_session) {
     for (;;) {
         siginfo_t info{};
         int sig = ::sigwaitinfo(&forwarded, &info);
         if (sig < 0) continue;  // EINTR
         if (sig != SIGCHLD) {
             // A signal the terminal sent to our whole process group (Ctrl-C, resize) has
-            // reached the command too; forwarding it would deliver it twice.
-            if (info.si_code != SI_KERNEL) ::kill(child, sig);
+            // reached the command too, unless it runs in a session of its own; forwarding it
+            // would deliver it twice.
+            if (own_session || info.si_code != SI_KERNEL) ::kill(child, sig);
             continue;
         }
         for (;;) {

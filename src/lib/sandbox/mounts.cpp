@@ -7,6 +7,7 @@
 
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/util/fd.hpp"
+#include "sandbox/layer_view.hpp"
 
 namespace karapace::sandbox {
 
@@ -66,6 +67,20 @@ HostView HostView::current() {
     if (::isatty(0) == 1)
         if (const char* tty = ::ttyname(0)) h.terminal = tty;
     return h;
+}
+
+const std::vector<std::string>& masked_paths() {
+    static const std::vector<std::string> paths{
+        "/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/proc/scsi",          "/sys/firmware"};
+    return paths;
+}
+
+const std::vector<std::string>& readonly_paths() {
+    static const std::vector<std::string> paths{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                "/proc/sysrq-trigger"};
+    return paths;
 }
 
 void append_search_dir(std::vector<std::string>& env, const std::string& name,
@@ -137,6 +152,17 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     sys.noexec = true;
     ops.push_back(sys);
 
+    for (const auto& path : readonly_paths()) {
+        auto ro = op(Kind::readonly, path, path, path + " (read-only)");
+        ro.optional = true;
+        ops.push_back(ro);
+    }
+    for (const auto& path : masked_paths()) {
+        auto m = op(Kind::mask, path, path, path + " (hidden)");
+        m.optional = true;
+        ops.push_back(m);
+    }
+
     plan_devices(spec, host, plan);
 
     auto run = op(Kind::tmpfs, "tmpfs", "/run", "/run");
@@ -179,7 +205,28 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
         ops.push_back(b);
     }
     plan.cwd = plan_cwd(spec, host);
+    plan_symlinked_targets(spec, plan);
     return plan;
+}
+
+void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
+    auto layers = root_layers(spec);
+    if (layers.empty()) return;
+    bool upper = has_writable_upper(spec);
+    for (const auto& op : plan.ops) {
+        if (op.kind != Kind::bind && op.kind != Kind::file) continue;
+        // Below a filesystem of the sandbox's own (/dev, /proc, /sys, /run), not the image's.
+        bool ours = false;
+        for (const char* dir : {"/dev", "/proc", "/sys", "/run"})
+            ours = ours || is_within(op.target, dir);
+        if (ours) continue;
+        auto found = find_in_layers(layers, op.target.substr(1));
+        if (found.seen != Seen::symlink || (upper && found.layer == 0)) continue;
+        struct stat st {};
+        bool directory =
+            op.kind == Kind::bind && ::stat(op.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        plan.root_files.push_back({op.target, "", directory});
+    }
 }
 
 }  // namespace karapace::sandbox

@@ -209,6 +209,11 @@ void add_root_files_layer(OverlaySources& src, const std::string& dir,
             pos = slash + 1;
         }
         path += "/" + f.path.substr(pos);
+        if (f.directory) {
+            if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+                throw_errno(Errc::runtime, "cannot make " + path);
+            continue;
+        }
         UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
         write_all(fd.get(), f.content, path);

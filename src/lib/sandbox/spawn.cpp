@@ -23,6 +23,7 @@
 #include <optional>
 #include <tuple>
 
+#include "karapace/sandbox/confine.hpp"
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/sandbox/limits.hpp"
@@ -144,16 +145,21 @@ Prepared prepare(const SandboxSpec& spec) {
 }
 
 [[noreturn]] void command_process(const SandboxSpec& spec, const Prepared& p, bool rlimits,
-                                  int err_fd) {
+                                  bool own_session, int err_fd) {
     try {
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         if (spec.interactive) take_terminal_foreground();
+        // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push
+        // input into the caller's.
+        if (own_session) ::setsid();
         if (rlimits) apply_rlimits(spec.limits);
+        restrict_capabilities();
         // No setuid binary or file capability inside may raise privileges again.
         if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
             throw_errno(Errc::runtime, "cannot set no_new_privs");
+        install_seccomp_filter();
         if (::chdir(p.mounts.cwd.c_str()) != 0)
             throw_errno(Errc::runtime, "cannot enter the working directory " + p.mounts.cwd);
         // Whatever the caller left open (store locks, sockets) must not reach the command.
@@ -170,13 +176,17 @@ Prepared prepare(const SandboxSpec& spec) {
 // Forks the command and stays behind as its init, exiting with the command's status.
 [[noreturn]] void start_command_as_init(const SandboxSpec& spec, const Prepared& p, char go,
                                         int err_fd, const sigset_t& forwarded) {
-    // Named before the fork so the command can never see init under its old name.
+    // Named, and the caller's arguments and environment wiped, before the fork: the command can
+    // never see init as the caller was.
     ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
+    forget_caller_environment();
+    bool own_session = !spec.interactive && ::isatty(STDIN_FILENO) != 1 &&
+                       ::isatty(STDOUT_FILENO) != 1 && ::isatty(STDERR_FILENO) != 1;
     pid_t command = ::fork();
     if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
-    if (command == 0) command_process(spec, p, go == kGoWithRlimits, err_fd);
+    if (command == 0) command_process(spec, p, go == kGoWithRlimits, own_session, err_fd);
     ::close(err_fd);
-    run_init(command, forwarded);
+    run_init(command, forwarded, own_session);
 }
 
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {

@@ -53,8 +53,13 @@ void pivot_into(const std::string& root);
 void bring_up_loopback();
 
 // init.cpp: PID 1 of the sandbox. Forwards the signals in `forwarded` (blocked by the caller) to
-// `child`, reaps every orphan, and exits with the child's status (128 + signal when killed).
-[[noreturn]] void run_init(pid_t child, const sigset_t& forwarded);
+// `child` (also those the terminal sent, when the child runs in a session of its own), reaps every
+// orphan, and exits with the child's status (128 + signal when killed).
+[[noreturn]] void run_init(pid_t child, const sigset_t& forwarded, bool own_session);
+// Init is a fork of the caller: its argument and environment memory, which /proc/1/cmdline and
+// /proc/1/environ show to whoever has the sandbox root's rights, still hold the caller's (tokens,
+// passwords, --env values). Overwrites both; the command gets its own environment at execve.
+void forget_caller_environment();
 // The signals init forwards, plus SIGCHLD.
 sigset_t init_signal_set();
 

@@ -1,6 +1,7 @@
 // The OCI backend's config.json from a sandbox spec and mount plan, and how the runtime's exit
 // and log map to exit statuses.
 #include <catch2/catch.hpp>
+#include <cerrno>
 
 #include "runtime/oci.hpp"
 
@@ -205,4 +206,29 @@ TEST_CASE("a link to a file bound beside it becomes a second bind of that file")
     CHECK(alias->at("source").as_string() == "/usr/lib/libcuda.so.580");
     CHECK(has_option(*alias, "ro"));
     CHECK_FALSE(mount_at(json, "/dev/ptmx"));
+}
+
+TEST_CASE("the OCI config carries the sandbox's seccomp rules and leaves masks to the runtime") {
+    auto c = config_for(sample_spec());
+    const auto& linux = c.json.at("linux").as_object();
+    const auto& sec = linux.at("seccomp").as_object();
+    CHECK(sec.at("defaultAction").as_string() == "SCMP_ACT_ALLOW");
+    bool tiocsti = false, keyctl = false;
+    for (const auto& r : sec.at("syscalls").as_array()) {
+        const auto& o = r.as_object();
+        auto name = o.at("names").as_array()[0].as_string();
+        if (name == "ioctl" &&
+            o.at("args").as_array()[0].as_object().at("valueTwo").to_number<std::uint64_t>() ==
+                0x5412)
+            tiocsti = o.at("action").as_string() == "SCMP_ACT_ERRNO";
+        if (name == "keyctl") keyctl = o.at("errnoRet").to_number<int>() == ENOSYS;
+    }
+    CHECK(tiocsti);
+    CHECK(keyctl);
+    CHECK_FALSE(mount_at(c.json, "/proc/sys"));
+    CHECK_FALSE(mount_at(c.json, "/proc/kcore"));
+    bool masked = false;
+    for (const auto& p : linux.at("maskedPaths").as_array())
+        masked = masked || p.as_string() == "/proc/kcore";
+    CHECK(masked);
 }

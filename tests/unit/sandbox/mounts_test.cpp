@@ -1,7 +1,10 @@
 #include "karapace/sandbox/mounts.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -122,6 +125,59 @@ TEST_CASE("gpu on a host without /dev/dri adds nothing") {
     auto spec = enter_spec();
     spec.gpu = true;
     CHECK_FALSE(find(plan_mounts(spec, host.view()), "/dev/dri"));
+}
+
+TEST_CASE("the kernel interfaces OCI runtimes hide or make read-only get the same here") {
+    auto plan = plan_mounts(enter_spec(), desktop().view());
+    for (const auto& path : readonly_paths()) {
+        REQUIRE(find(plan, path));
+        CHECK(find(plan, path)->kind == Kind::readonly);
+        CHECK(index_of(plan, path) > index_of(plan, "/proc"));
+    }
+    for (const auto& path : masked_paths()) {
+        REQUIRE(find(plan, path));
+        CHECK(find(plan, path)->kind == Kind::mask);
+    }
+    CHECK(find(plan, "/proc/sys"));
+    CHECK(find(plan, "/proc/sysrq-trigger"));
+    CHECK(index_of(plan, "/sys/firmware") > index_of(plan, "/sys"));
+}
+
+TEST_CASE("a mount target that is a symlink in the image gets a plain file or directory of ours") {
+    namespace fs = std::filesystem;
+    auto dir = fs::temp_directory_path() / ("karapace-symlinked-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "lower/etc");
+    fs::create_directories(dir / "upper");
+    fs::create_directories(dir / "host-src");
+    fs::create_symlink("../run/systemd/resolve/stub-resolv.conf", dir / "lower/etc/resolv.conf");
+    fs::create_symlink("/nowhere", dir / "lower/work");
+    auto spec = enter_spec();
+    spec.lower_dirs = {(dir / "lower").string()};
+    spec.upper_dir = (dir / "upper").string();
+    spec.mounts = {{(dir / "host-src").string(), "/work", false}};
+    auto host = desktop();
+    host.files["/etc/resolv.conf"] = FileKind::regular;
+    auto plan = plan_mounts(spec, host.view());
+    auto root_file = [&](const std::string& path) -> const RootFile* {
+        for (const auto& f : plan.root_files)
+            if (f.path == path) return &f;
+        return nullptr;
+    };
+    REQUIRE(root_file("/etc/resolv.conf"));
+    CHECK_FALSE(root_file("/etc/resolv.conf")->directory);
+    REQUIRE(root_file("/work"));
+    CHECK(root_file("/work")->directory);
+    CHECK_FALSE(root_file("/etc/hosts"));  // not a symlink in the image
+
+    // A symlink in the writable layer would hide a layer of ours: left to the attach step.
+    fs::create_directories(dir / "upper/etc");
+    fs::create_symlink("/elsewhere", dir / "upper/etc/resolv.conf");
+    auto again = plan_mounts(spec, host.view());
+    bool resolv = false;
+    for (const auto& f : again.root_files)
+        resolv = resolv || f.path == "/etc/resolv.conf";
+    CHECK_FALSE(resolv);
+    fs::remove_all(dir);
 }
 
 TEST_CASE("audio adds /dev/snd") {

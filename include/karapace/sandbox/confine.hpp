@@ -1,0 +1,39 @@
+// What the command keeps of the sandbox root's power: the capabilities Docker and Podman give a
+// container's root (no CAP_SYS_ADMIN, so no mount, remount or unmount inside, and read-only
+// mounts stay read-only), and a seccomp filter that refuses pushing input into a terminal
+// (TIOCSTI, TIOCLINUX) and the kernel keyring, which is not namespaced. Shared by both backends:
+// the OCI config names the same capabilities and the same rules.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace karapace::sandbox {
+
+struct Capability {
+    int value;         // CAP_CHOWN, ...
+    const char* name;  // "CAP_CHOWN", as the OCI runtime spec writes it
+};
+
+// The capabilities a command may keep; every other one leaves its bounding set.
+const std::vector<Capability>& container_capabilities();
+
+// In the command process, before execve: drops every capability outside
+// container_capabilities() from the bounding, permitted, effective, inheritable and ambient
+// sets. Throws Error(runtime) when the kernel refuses.
+void restrict_capabilities();
+
+// What the filter refuses, for the OCI config and the docs: a system call name with, for ioctl,
+// the request it matches (compared on its low 32 bits, which is what the kernel reads), and the
+// errno the caller gets.
+struct SeccompRule {
+    const char* syscall;
+    unsigned long request;  // ioctl request; 0 for a rule on the whole call
+    int errno_value;
+};
+const std::vector<SeccompRule>& seccomp_rules();
+
+// Installs the filter (needs no_new_privs first). Throws Error(runtime) when refused.
+void install_seccomp_filter();
+
+}  // namespace karapace::sandbox

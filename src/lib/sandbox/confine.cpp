@@ -1,0 +1,178 @@
+// Step: the command's last confinement before execve. The sandbox's root has every capability in
+// its user namespace; with CAP_SYS_ADMIN it could unmount the masks over /proc or remount a
+// read-only bind read-write (flags set inside a user namespace are not locked against its own
+// root). Keeping only a container's usual capabilities closes that: without CAP_SYS_ADMIN nothing
+// can be mounted, and a nested user namespace gets every mount locked. The seccomp filter is a
+// classic BPF program written here (no libseccomp): it checks the architecture, then the call.
+#include "karapace/sandbox/confine.hpp"
+
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+
+#include "karapace/util/error.hpp"
+
+namespace karapace::sandbox {
+
+const std::vector<Capability>& container_capabilities() {
+    // What Docker and Podman give a container's root by default: enough to manage files and
+    // processes it owns and to install packages, nothing that reaches the host or the mounts.
+    static const std::vector<Capability> caps{
+        {CAP_CHOWN, "CAP_CHOWN"},
+        {CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"},
+        {CAP_FSETID, "CAP_FSETID"},
+        {CAP_FOWNER, "CAP_FOWNER"},
+        {CAP_MKNOD, "CAP_MKNOD"},
+        {CAP_NET_RAW, "CAP_NET_RAW"},
+        {CAP_SETGID, "CAP_SETGID"},
+        {CAP_SETUID, "CAP_SETUID"},
+        {CAP_SETFCAP, "CAP_SETFCAP"},
+        {CAP_SETPCAP, "CAP_SETPCAP"},
+        {CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE"},
+        {CAP_SYS_CHROOT, "CAP_SYS_CHROOT"},
+        {CAP_KILL, "CAP_KILL"},
+        {CAP_AUDIT_WRITE, "CAP_AUDIT_WRITE"},
+    };
+    return caps;
+}
+
+void restrict_capabilities() {
+    std::uint64_t keep = 0;
+    for (const auto& c : container_capabilities())
+        keep |= std::uint64_t{1} << c.value;
+    // Every capability the kernel knows: PR_CAPBSET_READ fails past the last one.
+    for (int cap = 0; cap < 64 && ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+        if ((keep >> cap) & 1) continue;
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+            throw_errno(Errc::runtime, "cannot drop capability " + std::to_string(cap));
+    }
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (::syscall(SYS_capget, &header, data) != 0)
+        throw_errno(Errc::runtime, "cannot read the command's capabilities");
+    for (int i = 0; i < 2; ++i) {
+        auto mask = static_cast<std::uint32_t>(keep >> (32 * i));
+        data[i].effective &= mask;
+        data[i].permitted &= mask;
+        data[i].inheritable &= mask;
+    }
+    if (::syscall(SYS_capset, &header, data) != 0)
+        throw_errno(Errc::runtime, "cannot restrict the command's capabilities");
+    // Kernels before 4.3 have no ambient set; nothing to clear there.
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        throw_errno(Errc::runtime, "cannot clear the command's ambient capabilities");
+}
+
+const std::vector<SeccompRule>& seccomp_rules() {
+    static const std::vector<SeccompRule> rules{
+        // Pushing bytes into a terminal's input queue: what the command pushes, the caller's
+        // shell would run after karapace exits.
+        {"ioctl", TIOCSTI, EPERM},
+        // Also able to push input (the console's selection paste).
+        {"ioctl", TIOCLINUX, EPERM},
+        // The kernel keyring is not namespaced: keys of the host session would be reachable.
+        {"add_key", 0, ENOSYS},
+        {"keyctl", 0, ENOSYS},
+        {"request_key", 0, ENOSYS},
+    };
+    return rules;
+}
+
+namespace {
+
+// The numbers of the calls the filter looks at, per architecture a process may call with.
+struct ArchCalls {
+    std::uint32_t arch;
+    std::uint32_t ioctl, add_key, keyctl, request_key;
+    bool x32;  // x86-64: calls with the x32 bit set are refused outright
+};
+
+std::vector<ArchCalls> arch_calls() {
+    std::vector<ArchCalls> out;
+#if defined(__x86_64__)
+    out.push_back(
+        {AUDIT_ARCH_X86_64, __NR_ioctl, __NR_add_key, __NR_keyctl, __NR_request_key, true});
+    out.push_back({AUDIT_ARCH_I386, 54, 286, 288, 287, false});  // 32-bit programs
+#elif defined(__aarch64__)
+    out.push_back(
+        {AUDIT_ARCH_AARCH64, __NR_ioctl, __NR_add_key, __NR_keyctl, __NR_request_key, false});
+    out.push_back({AUDIT_ARCH_ARM, 54, 309, 311, 310, false});  // 32-bit programs
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+    out.push_back(
+        {AUDIT_ARCH_PPC64LE, __NR_ioctl, __NR_add_key, __NR_keyctl, __NR_request_key, false});
+#elif defined(__s390x__)
+    out.push_back(
+        {AUDIT_ARCH_S390X, __NR_ioctl, __NR_add_key, __NR_keyctl, __NR_request_key, false});
+#elif defined(__riscv) && __riscv_xlen == 64
+    out.push_back(
+        {AUDIT_ARCH_RISCV64, __NR_ioctl, __NR_add_key, __NR_keyctl, __NR_request_key, false});
+#endif
+    return out;
+}
+
+constexpr std::uint32_t kX32Bit = 0x40000000;
+
+sock_filter stmt(std::uint16_t code, std::uint32_t k) { return BPF_STMT(code, k); }
+sock_filter jump(std::uint16_t code, std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
+    return BPF_JUMP(code, k, jt, jf);
+}
+
+std::uint32_t errno_of(int e) {
+    return SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(e) & SECCOMP_RET_DATA);
+}
+
+// The checks for one architecture; run when seccomp_data.arch matches.
+std::vector<sock_filter> arch_body(const ArchCalls& a) {
+    // The low half of args[1], the ioctl request: the kernel reads it as an unsigned int, so
+    // setting the high half must not slip past the filter.
+    constexpr std::uint32_t request_low =
+        offsetof(seccomp_data, args) + sizeof(std::uint64_t) +
+        (std::endian::native == std::endian::little ? 0 : sizeof(std::uint32_t));
+    std::vector<sock_filter> b;
+    b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (a.x32) {
+        b.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, kX32Bit, 0, 1));
+        b.push_back(stmt(BPF_RET | BPF_K, errno_of(ENOSYS)));
+    }
+    b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a.ioctl, 0, 5));
+    b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, request_low));
+    b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0));
+    b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0));
+    b.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    b.push_back(stmt(BPF_RET | BPF_K, errno_of(EPERM)));
+    b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a.add_key, 3, 0));
+    b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a.keyctl, 2, 0));
+    b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a.request_key, 1, 0));
+    b.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    b.push_back(stmt(BPF_RET | BPF_K, errno_of(ENOSYS)));
+    return b;
+}
+
+}  // namespace
+
+void install_seccomp_filter() {
+    std::vector<sock_filter> prog;
+    prog.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    for (const auto& a : arch_calls()) {
+        auto body = arch_body(a);
+        prog.push_back(
+            jump(BPF_JMP | BPF_JEQ | BPF_K, a.arch, 0, static_cast<std::uint8_t>(body.size())));
+        prog.insert(prog.end(), body.begin(), body.end());
+    }
+    prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0)
+        throw_errno(Errc::runtime, "cannot install the sandbox's seccomp filter");
+}
+
+}  // namespace karapace::sandbox
