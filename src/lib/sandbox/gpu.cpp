@@ -5,13 +5,9 @@
 // (RootFile), together with an ld.so.conf.d entry so that an ldconfig run inside keeps them.
 #include "karapace/sandbox/gpu.hpp"
 
-#include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/xattr.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <map>
 
 #include "karapace/sandbox/env.hpp"
