@@ -38,7 +38,8 @@ int run_verify_store(const Invocation& inv, Output& out) {
     out.json_result(core::to_json(r));
     out.line("checked " + std::to_string(r.objects_checked) + " object(s), " +
              std::to_string(r.layers_checked) + " layer(s), " + std::to_string(r.metadata_checked) +
-             " environment record(s), " + std::to_string(r.images_checked) + " image(s)");
+             " environment record(s), " + std::to_string(r.names_checked) + " name(s), " +
+             std::to_string(r.images_checked) + " image(s)");
     for (const auto& f : r.failures)
         out.line("  FAIL " + f.what + " " + f.id + ": " + f.reason);
     if (r.ok()) {

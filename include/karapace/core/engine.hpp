@@ -174,7 +174,8 @@ struct VerifyFailure {
 };
 
 struct VerifySummary {
-    std::uint64_t objects_checked = 0, layers_checked = 0, metadata_checked = 0, images_checked = 0;
+    std::uint64_t objects_checked = 0, layers_checked = 0, metadata_checked = 0, names_checked = 0,
+                  images_checked = 0;
     std::vector<VerifyFailure> failures;
     bool ok() const { return failures.empty(); }
 };
@@ -275,6 +276,8 @@ public:
     std::vector<std::pair<std::string, std::string>> image_uses();
 
     GcSummary gc(bool dry_run, ProgressSink& progress);
+    // Checks the whole store (see store::verify_store) and marks the cached images it finds
+    // damaged, so enter and exec refuse them and build fetches them again.
     VerifySummary verify_store(ProgressSink& progress);
     std::vector<DoctorCheck> doctor();
 

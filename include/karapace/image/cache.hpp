@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "karapace/store/layout.hpp"
+#include "karapace/store/tree_digest.hpp"
 #include "karapace/util/digest.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/progress.hpp"
@@ -30,6 +32,10 @@ struct ImageRecord {
     std::string arch;
     std::string build;    // simplestreams version ("20261128_05:24") or bootstrap mirror
     std::string created;  // RFC 3339, when it entered the cache
+    // The digest of rootfs/ as unpacked, which verify-store recomputes. Absent only in records
+    // written before karapace recorded it (they carry no checksum either): such an image cannot
+    // be verified, and a rebuild fetches it again.
+    std::optional<store::TreeDigest> tree;
 };
 
 struct CachedImage {
@@ -56,8 +62,15 @@ public:
     std::string image_dir(const Digest& d) const { return dir_ + "/" + d.hex(); }
 
     // A complete image with this digest, or nullopt. A directory whose image.json is unreadable
-    // is reported with a warning and treated as absent.
+    // (corrupt, or its checksum does not match) or that verify-store marked damaged is reported
+    // with a warning and treated as absent, so the next fetch replaces it.
     std::optional<CachedImage> find(const Digest& digest) const;
+    // Why verify-store marked the image damaged, or nullopt (also when it is not cached). One
+    // stat when it is not marked: enter and exec ask before every run.
+    std::optional<std::string> damage(const Digest& digest) const;
+    // Marks the image damaged (`images/<hex>/damaged`, with the reason): nothing uses it again
+    // until it is fetched anew, which replaces its directory and so clears the mark.
+    void mark_damaged(const Digest& digest, const std::string& reason) const;
     // The image a reference was last resolved to (through refs/), if it is still cached.
     std::optional<CachedImage> find_reference(std::string_view reference) const;
     void remember(std::string_view reference, const Digest& digest) const;
@@ -69,8 +82,9 @@ public:
     // Where a download or bootstrap for `key` writes its tarball (resumable across runs).
     std::string download_path(std::string_view key) const;
 
-    // Extracts `tarball` into a staging directory next to the images, writes image.json, and
-    // renames it to images/<record.digest hex>. Call with the image's lock held.
+    // Extracts `tarball` into a staging directory next to the images, digests the tree, writes
+    // image.json (sealed with a checksum), and renames it to images/<record.digest hex>, replacing
+    // a damaged or unverifiable copy there. Call with the image's lock held.
     CachedImage install(const std::string& tarball, ImageRecord record,
                         ProgressSink& progress) const;
 
@@ -80,6 +94,7 @@ public:
     void remove(const Digest& digest) const;
 
 private:
+    store::Layout layout_;
     std::string dir_;
 };
 

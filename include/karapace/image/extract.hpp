@@ -1,6 +1,8 @@
-// Turning a verified image tarball into a root filesystem directory, and removing one again. As
+// Turning a verified image tarball into a root filesystem directory, digesting one, and removing
+// one again. As
 // root this happens directly; an unprivileged user does it inside a user namespace (container root
-// = the user, 1… = the user's sub-ids), so root-owned files and other owners survive extraction.
+// = the user, 1… = the user's sub-ids), so root-owned files and other owners survive extraction
+// and the digest sees the owners, and reads the files, the way the container does.
 // Unpacking is the store's hardened unpack: no absolute paths, no `..`, no writes through
 // symlinks, no device nodes.
 #pragma once
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "karapace/store/tree_digest.hpp"
 #include "karapace/util/progress.hpp"
 
 namespace karapace::image {
@@ -15,12 +18,18 @@ namespace karapace::image {
 struct ExtractStats {
     std::uint64_t entries = 0;
     std::uint64_t bytes = 0;  // file contents
+    store::TreeDigest tree;   // of the tree as extracted (see digest_rootfs)
 };
 
 // Extracts `tarball` (any compression) into `dest_dir` (created). On failure `dest_dir` may hold a
 // partial tree: callers extract into a staging directory.
 ExtractStats extract_rootfs(const std::string& tarball, const std::string& dest_dir,
                             ProgressSink& progress);
+
+// The tree digest of a root filesystem made by extract_rootfs, computed with the same id mapping
+// (inside the user namespace when unprivileged: its files belong to sub-uids, and some are
+// readable by their owners only).
+store::TreeDigest digest_rootfs(const std::string& rootfs);
 
 // Removes a tree made by extract_rootfs (inside the user namespace when unprivileged).
 void remove_rootfs_tree(const std::string& path);

@@ -32,7 +32,8 @@ struct GcOptions {
 };
 
 struct GcItem {
-    std::string kind;  // "layer", "object", "unpacked-layer", "image", "staging", "env", "temp"
+    std::string kind;  // "layer", "object", "unpacked-layer", "image", "staging", "env", "temp",
+                       // "name" (a broken name index entry)
     std::string path;  // relative to the store root
     std::uint64_t bytes = 0;
 };

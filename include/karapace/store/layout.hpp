@@ -49,6 +49,10 @@ public:
         return unpacked_layers_dir() + "/" + d.hex();
     }
     std::string images_dir() const { return root_ + "/images"; }
+    std::string image_dir(const Digest& d) const { return images_dir() + "/" + d.hex(); }
+    // Present when verify-store found the cached image changed since it was unpacked: the image
+    // is not used again until it is fetched anew (which replaces the whole directory).
+    std::string image_damage_marker(const Digest& d) const { return image_dir(d) + "/damaged"; }
 
     // Absolute path of `rel` below the root; throws Error(store) when `rel` is absolute, empty,
     // contains "..", or otherwise would leave the root.

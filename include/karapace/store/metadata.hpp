@@ -71,6 +71,14 @@ struct MetadataEntry {
     bool ok() const noexcept { return record.has_value(); }
 };
 
+// An entry of the name index that breaks its format: not a symlink, not named by a valid name,
+// a target that is not the bare id of an environment record in this store, or no such record.
+struct NameIndexProblem {
+    std::string path;
+    std::string reason;
+    bool dangling = false;  // well-formed, but its environment's record is gone
+};
+
 class MetadataStore {
 public:
     explicit MetadataStore(Layout layout) : layout_(std::move(layout)) {}
@@ -94,6 +102,14 @@ public:
     // reading that record. nullopt when the index has no entry (which does not prove that no
     // environment has the name: stores written before the index existed lack entries).
     std::optional<EnvId> lookup_name(std::string_view name) const;
+    // The broken entries of the name index (temp files aside), sorted by name, and how many
+    // entries it has. A stale entry, whose record exists but no longer carries the name, is what
+    // a crash between the two writes leaves: readers recognise it, so it is not a problem.
+    std::vector<NameIndexProblem> name_index_problems(std::uint64_t* entries = nullptr) const;
+    // Removes the dangling entries: what a crash between an entry and its record leaves (a new
+    // environment's record never written, a destroyed one's entry not yet removed). Call under
+    // the exclusive store lock, so that no such pair is being written; returns how many went.
+    int prune_dangling_names() const;
 
     // Sets or clears the name (uniqueness checked). Call under the exclusive store lock.
     EnvMetadata rename(const EnvId& id, const std::optional<std::string>& name) const;

@@ -80,6 +80,7 @@ struct RecoveryReport {
     int live = 0;                       // entries left alone because their owner still runs
     std::vector<std::string> corrupt;   // unreadable entries, left in place and reported
     std::vector<std::string> failures;  // steps that could not be undone
+    int names_pruned = 0;               // dangling name index entries removed after a rollback
 };
 boost::json::object to_json(const RecoveryReport& r);
 

@@ -6,10 +6,12 @@
 
 #include "core/engine_impl.hpp"
 #include "core/gpu_report.hpp"
+#include "karapace/image/extract.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/userns.hpp"
 #include "karapace/store/gc.hpp"
+#include "karapace/store/image_mark.hpp"
 #include "karapace/store/remove.hpp"
 #include "karapace/store/tar.hpp"
 #include "karapace/store/verify.hpp"
@@ -288,7 +290,7 @@ std::vector<std::string> Engine::Impl::lower_dirs(const store::EnvMetadata& m) {
     if (!m.base_image_digest)
         throw Error(Errc::store, "environment " + label(m) + " records no base image",
                     "rebuild it: karapace rebuild");
-    auto rootfs = root + "/images/" + m.base_image_digest->hex() + "/rootfs";
+    auto rootfs = layout().image_dir(*m.base_image_digest) + "/rootfs";
     struct stat st {};
     if (::stat(rootfs.c_str(), &st) != 0)
         throw Error(Errc::not_found,
@@ -296,6 +298,12 @@ std::vector<std::string> Engine::Impl::lower_dirs(const store::EnvMetadata& m) {
                         ") is no longer in the image cache",
                     "rebuild it to fetch the image again: karapace rebuild " + m.manifest_dir +
                         "/karapace.toml");
+    if (auto why = store::image_damage(layout(), *m.base_image_digest))
+        throw Error(Errc::store,
+                    "the base image of environment " + label(m) + " (" + m.base_image_ref +
+                        ") is damaged: " + *why,
+                    "fetch it again by building the environment: karapace build " + m.manifest_dir +
+                        "/karapace.toml (or karapace rebuild)");
     lowers.push_back(rootfs);
     return lowers;
 }
@@ -451,10 +459,20 @@ VerifySummary Engine::verify_store(ProgressSink& progress) {
     impl_->store();
     store::VerifyOptions vo;
     vo.progress = &progress;
+    vo.digest_rootfs = image::digest_rootfs;
     auto report = store::verify_store(impl_->layout(), vo);
+    // A damaged image is marked, so enter, exec and build stop using it until it is fetched again.
+    for (const auto& [digest, reason] : report.damaged_images) {
+        try {
+            store::mark_image_damaged(impl_->layout(), digest, reason);
+        } catch (const Error& e) {
+            log::warn("cannot mark the image ", digest.str(), " damaged: ", e.what());
+        }
+    }
     out.objects_checked = report.objects_checked;
     out.layers_checked = report.layers_checked;
     out.metadata_checked = report.metadata_checked;
+    out.names_checked = report.names_checked;
     out.images_checked = report.images_checked;
     for (const auto& f : report.failures)
         out.failures.push_back({f.kind, f.path, f.reason});

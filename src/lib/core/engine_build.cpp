@@ -19,6 +19,7 @@
 #include "karapace/schema/manifest.hpp"
 #include "karapace/schema/mount.hpp"
 #include "karapace/schema/normalize.hpp"
+#include "karapace/store/image_mark.hpp"
 #include "karapace/store/tar.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/fd.hpp"
@@ -260,12 +261,28 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         throw Error(Errc::manifest, "base.image '" + manifest.base_image + "' is not pinned",
                     "pin it with `karapace pin " + manifest_path + "`");
 
-    // 3. Already built from exactly this lock: nothing to do.
+    // The base image (the pinned one when the lock drives the build).
+    auto image_ref = use_lock ? image::ImageRef::parse(old_lock->pinned_image) : ref;
+    auto fetch_image = [&] {
+        auto cached = image::ensure(image_ref, root, progress, o.offline);
+        if (use_lock && cached.record.digest != old_lock->image_digest)
+            throw Error(Errc::image,
+                        "the image " + old_lock->pinned_image + " now has digest " +
+                            cached.record.digest.str() + ", but karapace.lock says " +
+                            old_lock->image_digest.str(),
+                        "the image source changed its content; re-lock with `karapace rebuild`");
+        return cached;
+    };
+
+    // 3. Already built from exactly this lock: nothing to do, unless verify-store found its base
+    // image damaged: then the image is fetched again (the same digest, which the lock pins).
     if (use_lock && !fresh) {
         auto id = store::EnvId::parse(old_lock->env_id.str());
         auto& s = store();
         if (s.metadata().exists(id)) {
             auto m = s.metadata().get(id);
+            if (m.base_image_digest && store::image_damage(layout(), *m.base_image_digest))
+                fetch_image();
             // Whatever its state: a frozen or archived environment stays so until `rebuild`.
             {
                 BuildResult r;
@@ -292,16 +309,9 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                     "--offline: the packages in [system] packages need the network to be resolved",
                     "build once online, then rebuild offline from karapace.lock");
 
-    // 4. The base image (the pinned one when the lock drives the build).
+    // 4. The base image.
     auto& s = store();
-    auto image_ref = use_lock ? image::ImageRef::parse(old_lock->pinned_image) : ref;
-    auto cached = image::ensure(image_ref, root, progress, o.offline);
-    if (use_lock && cached.record.digest != old_lock->image_digest)
-        throw Error(Errc::image,
-                    "the image " + old_lock->pinned_image + " now has digest " +
-                        cached.record.digest.str() + ", but karapace.lock says " +
-                        old_lock->image_digest.str(),
-                    "the image source changed its content; re-lock with `karapace rebuild`");
+    auto cached = fetch_image();
     auto pinned = use_lock
                       ? old_lock->pinned_image
                       : (image_ref.is_pinned() ? image_ref.str() : cached.record.pinned_reference);

@@ -139,6 +139,7 @@ bj::object to_json(const VerifySummary& s) {
     o["objects_checked"] = s.objects_checked;
     o["layers_checked"] = s.layers_checked;
     o["metadata_checked"] = s.metadata_checked;
+    o["names_checked"] = s.names_checked;
     o["images_checked"] = s.images_checked;
     bj::array failures;
     for (const auto& f : s.failures)

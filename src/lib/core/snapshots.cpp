@@ -162,15 +162,36 @@ void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSi
     auto digest = matches.front();
     auto& s = impl_->store();
     auto env_dir = impl_->layout().env_dir(m.env_id);
+    const std::string what =
+        "snapshot " + digest.hex().substr(0, 12) + " of environment " + Impl::label(m);
+    // A damaged snapshot is refused before anything changes: its record is read and verified
+    // first, and its tar object is checked against the digest while it is unpacked into staging.
+    auto refuse = [&](const std::string& file, const Error& e) {
+        return Error(Errc::store,
+                     "cannot restore " + what + ": " + file + " is unusable: " + e.what(),
+                     "nothing was changed. Run `karapace verify-store`; put back " + file +
+                         " from a backup, or restore another snapshot (`karapace snapshots " +
+                         Impl::label(m) + "` lists them)");
+    };
+    try {
+        s.layers().get(digest);
+    } catch (const Error& e) {
+        throw refuse("its layer record " + impl_->layout().layer_path(digest), e);
+    }
 
-    progress.step("unpacking snapshot " + digest.hex().substr(0, 12), 0, ProgressUnit::items);
+    progress.step("unpacking " + what, 0, ProgressUnit::items);
     auto staging = impl_->make_staging("restore");
     try {
-        auto fd = s.objects().open(digest);
-        impl_->as_container_root([&] {
-            store::UnpackOptions uo;
-            store::unpack_tar_fd(fd.get(), staging + "/upper", uo);
-        });
+        try {
+            impl_->as_container_root([&] {
+                store::UnpackOptions uo;
+                store::unpack_layer(s.objects(), digest, staging + "/upper", uo);
+            });
+        } catch (const Error& e) {
+            if (e.code() == Errc::store || e.code() == Errc::not_found)
+                throw refuse("its tar object " + impl_->layout().object_path(digest), e);
+            throw;
+        }
         progress.finish(true);
 
         auto lock = impl_->lock_exclusive();

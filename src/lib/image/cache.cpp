@@ -12,6 +12,7 @@
 #include <random>
 
 #include "karapace/image/extract.hpp"
+#include "karapace/store/image_mark.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/error.hpp"
@@ -19,6 +20,7 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/time.hpp"
+#include "store/record.hpp"
 
 namespace karapace::image {
 
@@ -45,7 +47,8 @@ std::string record_json(const ImageRecord& r) {
     o["arch"] = r.arch;
     o["build"] = r.build;
     o["created"] = r.created;
-    return json::pretty(o);
+    if (r.tree) o["tree"] = store::to_json(*r.tree);
+    return store::seal_record(std::move(o));
 }
 
 std::uint64_t get_u64(const bj::object& o, std::string_view key, const std::string& what) {
@@ -54,10 +57,14 @@ std::uint64_t get_u64(const bj::object& o, std::string_view key, const std::stri
     return static_cast<std::uint64_t>(v);
 }
 
+// Records written before tree digests carry neither a checksum nor a tree: they are read as they
+// are, without a tree. Any other record must have both, and its checksum must match.
 ImageRecord parse_record(const std::string& text, const std::string& what) {
     auto v = json::parse(text, what);
     if (!v.is_object()) throw Error(Errc::store, what + ": not a JSON object");
-    const auto& o = v.as_object();
+    bj::object o = std::move(v.as_object());
+    bool legacy = !o.contains("checksum") && !o.contains("tree");
+    if (!legacy) o = store::open_record(text, what);
     ImageRecord r;
     r.reference = json::get_string(o, "reference", what);
     r.pinned_reference = json::get_string(o, "pinned_reference", what);
@@ -69,6 +76,7 @@ ImageRecord parse_record(const std::string& text, const std::string& what) {
     r.arch = json::get_string(o, "arch", what);
     r.build = json::get_string(o, "build", what);
     r.created = json::get_string(o, "created", what);
+    if (!legacy) r.tree = store::tree_digest_from_json(json::field(o, "tree", what), what);
     return r;
 }
 
@@ -95,12 +103,17 @@ std::vector<std::string> entries_of(const std::string& dir) {
 std::string reference_key(std::string_view reference) { return "ref-" + sha256(reference).hex(); }
 
 ImageCache::ImageCache(const std::string& store_root)
-    : dir_(store::Layout(store_root).images_dir()) {}
+    : layout_(store_root), dir_(layout_.images_dir()) {}
 
 std::optional<CachedImage> ImageCache::find(const Digest& digest) const {
     const std::string dir = image_dir(digest);
     const std::string record_path = dir + "/image.json";
     if (::access(record_path.c_str(), F_OK) != 0) return std::nullopt;
+    // Quietly: whoever needs the image fetches it again and says so (see ensure).
+    if (auto why = damage(digest)) {
+        log::debug("not using the cached image ", dir, ": marked damaged (", *why, ")");
+        return std::nullopt;
+    }
     try {
         ImageRecord r = parse_record(read_file_limited(record_path, kMaxRecordBytes), record_path);
         if (r.digest != digest)
@@ -108,10 +121,18 @@ std::optional<CachedImage> ImageCache::find(const Digest& digest) const {
         if (!is_dir(dir + "/rootfs")) throw Error(Errc::store, dir + "/rootfs is missing");
         return CachedImage{dir, dir + "/rootfs", std::move(r)};
     } catch (const Error& e) {
-        log::warn("ignoring damaged cached image ", dir, ": ", e.what(), " (karapace images rm ",
-                  digest.str(), " removes it)");
+        log::warn("ignoring damaged cached image ", dir, ": ", e.what(),
+                  " (it is fetched again when needed; karapace verify-store reports it)");
         return std::nullopt;
     }
+}
+
+std::optional<std::string> ImageCache::damage(const Digest& digest) const {
+    return store::image_damage(layout_, digest);
+}
+
+void ImageCache::mark_damaged(const Digest& digest, const std::string& reason) const {
+    store::mark_image_damaged(layout_, digest, reason);
 }
 
 std::optional<CachedImage> ImageCache::find_reference(std::string_view reference) const {
@@ -194,12 +215,15 @@ CachedImage ImageCache::install(const std::string& tarball, ImageRecord record,
         auto stats = extract_rootfs(tarball, staging + "/rootfs", progress);
         record.entries = stats.entries;
         record.unpacked_bytes = stats.bytes;
+        record.tree = stats.tree;
         if (record.created.empty()) record.created = now_rfc3339();
         write_file_atomic(staging + "/image.json", record_json(record));
         fsync_dir(staging);
         const std::string final_dir = image_dir(record.digest);
-        // An image dir without a readable image.json is debris of an older layout or damage.
-        if (is_dir(final_dir) && !find(record.digest)) {
+        // An image dir without a readable image.json is debris of an older layout or damage; one
+        // without a tree digest cannot be verified. Both give way to the fresh copy.
+        auto present = find(record.digest);
+        if (is_dir(final_dir) && (!present || !present->record.tree)) {
             const std::string debris = dir_ + "/.rm-" + hex + "-" + random_suffix();
             if (::rename(final_dir.c_str(), debris.c_str()) == 0) remove_rootfs_tree(debris);
         }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
+#include <type_traits>
 
 #include "karapace/sandbox/userns.hpp"
 #include "karapace/store/remove.hpp"
@@ -34,7 +36,35 @@ ExtractStats unpack(const std::string& tarball, const std::string& dest, Progres
     // nodes (mmdebstrap --skip=output/dev) may lack it. mkdir never follows a planted symlink.
     if (::mkdir((dest + "/dev").c_str(), 0755) != 0 && errno != EEXIST)
         throw_errno(Errc::image, "cannot create " + dest + "/dev");
-    return {stats.entries, stats.bytes};
+    // Digested right away, in the same process: the tree exactly as it entered the cache.
+    return {stats.entries, stats.bytes, store::digest_tree(dest)};
+}
+
+// Runs `fn` as container root: directly as root, otherwise inside the user namespace. Its result
+// comes back through a pipe, since there it runs in another process.
+template <class T>
+T as_container_root(const std::function<T()>& fn, const std::string& what) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (::geteuid() == 0) return fn();
+    Pipe result;
+    sandbox::run_in_userns(
+        [&] {
+            result.read.reset();
+            T value = fn();
+            write_all(result.write.get(),
+                      std::string_view(reinterpret_cast<const char*>(&value), sizeof value), what);
+            return 0;
+        },
+        sandbox::IdMapping::container_root);
+    result.write.reset();
+    T value{};
+    ssize_t n;
+    do {
+        n = ::read(result.read.get(), &value, sizeof value);
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof value))
+        throw Error(Errc::image, what + " ended without a result");
+    return value;
 }
 
 }  // namespace
@@ -44,37 +74,19 @@ ExtractStats extract_rootfs(const std::string& tarball, const std::string& dest_
     progress.step("extracting root filesystem", 0, ProgressUnit::items);
     ExtractStats stats;
     try {
-        if (::geteuid() == 0) {
-            stats = unpack(tarball, dest_dir, progress);
-        } else {
-            // The child's counters come back through a pipe (it is a separate process).
-            int fds[2];
-            if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(Errc::failed, "cannot create a pipe");
-            UniqueFd r(fds[0]), w(fds[1]);
-            sandbox::run_in_userns(
-                [&] {
-                    r.reset();
-                    ExtractStats s = unpack(tarball, dest_dir, progress);
-                    write_all(w.get(),
-                              std::string_view(reinterpret_cast<const char*>(&s), sizeof s),
-                              "extraction statistics");
-                    return 0;
-                },
-                sandbox::IdMapping::container_root);
-            w.reset();
-            ssize_t n;
-            do {
-                n = ::read(r.get(), &stats, sizeof stats);
-            } while (n < 0 && errno == EINTR);
-            if (n != static_cast<ssize_t>(sizeof stats))
-                throw Error(Errc::image, "extraction of " + tarball + " ended without a result");
-        }
+        stats = as_container_root<ExtractStats>([&] { return unpack(tarball, dest_dir, progress); },
+                                                "extraction of " + tarball);
     } catch (...) {
         progress.finish(false);
         throw;
     }
     progress.finish(true);
     return stats;
+}
+
+store::TreeDigest digest_rootfs(const std::string& rootfs) {
+    return as_container_root<store::TreeDigest>([&] { return store::digest_tree(rootfs); },
+                                                "the digest of " + rootfs);
 }
 
 void remove_rootfs_tree(const std::string& path) {

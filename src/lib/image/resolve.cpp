@@ -47,6 +47,18 @@ CachedImage hit(const ImageCache& cache, CachedImage image, const ImageRef& ref,
     return image;
 }
 
+// A cached image fit for a build. One cached before karapace recorded tree digests cannot be
+// verified: it is fetched again (which replaces it), except offline, where it is all there is.
+std::optional<CachedImage> usable(std::optional<CachedImage> image, bool offline) {
+    if (image && !image->record.tree && !offline) {
+        log::info("fetching ", image->record.digest.str(),
+                  " again: it was cached before karapace recorded tree digests, so its files "
+                  "cannot be verified");
+        return std::nullopt;
+    }
+    return image;
+}
+
 void unlink_quietly(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         log::warn("cannot remove ", path, ": ", std::strerror(errno));
@@ -100,13 +112,19 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
 
     // Fast paths: nothing to ask the network.
     if (ref.kind == RefKind::url && ref.sha256)
-        if (auto img = cache.find(*ref.sha256))
+        if (auto img = usable(cache.find(*ref.sha256), offline))
             return hit(cache, std::move(*img), ref, "", progress);
     // Unpinned URLs and bootstrap references have no cheap freshness check: what was fetched for
     // them before is used until `karapace images rm` drops it (as `docker run` uses a pulled tag).
     if (ref.is_pinned() || offline || ref.kind != RefKind::alias)
-        if (auto img = cache.find_reference(text))
+        if (auto img = usable(cache.find_reference(text), offline))
             return hit(cache, std::move(*img), ref, "", progress);
+    if (offline && ref.sha256)
+        if (auto why = cache.damage(*ref.sha256))
+            throw Error(Errc::image,
+                        "the cached copy of base image '" + text + "' is damaged (" + *why +
+                            "), and offline mode forbids fetching it again",
+                        "run once without --offline to fetch it again");
     if (offline)
         throw Error(
             Errc::image,
@@ -115,7 +133,11 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
 
     ResolvedImage r = resolve(ref, config, progress);
     if (r.digest)
-        if (auto img = cache.find(*r.digest)) {
+        if (auto why = cache.damage(*r.digest))
+            progress.note("fetching " + text +
+                          " again: verify-store found the cached copy damaged (" + *why + ")");
+    if (r.digest)
+        if (auto img = usable(cache.find(*r.digest), offline)) {
             cache.remember(r.pinned_reference, img->record.digest);
             return hit(cache, std::move(*img), ref, r.pinned_reference, progress);
         }
@@ -124,9 +146,9 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
     const std::string key = r.digest ? r.digest->hex() : reference_key(text);
     ImageLock lock = cache.lock(key, progress);
     if (r.digest) {
-        if (auto img = cache.find(*r.digest))
+        if (auto img = usable(cache.find(*r.digest), offline))
             return hit(cache, std::move(*img), ref, r.pinned_reference, progress);
-    } else if (auto img = cache.find_reference(text)) {
+    } else if (auto img = usable(cache.find_reference(text), offline)) {
         return hit(cache, std::move(*img), ref, "", progress);
     }
 
@@ -166,7 +188,7 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
 
     CachedImage image;
     try {
-        if (auto existing = cache.find(record.digest)) {
+        if (auto existing = usable(cache.find(record.digest), offline)) {
             image = std::move(*existing);  // same bytes under another name
             image.record.pinned_reference = record.pinned_reference;
         } else {

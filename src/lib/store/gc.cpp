@@ -87,6 +87,10 @@ public:
         });
         temps(layout_.metadata_dir());
         temps(layout_.names_dir());
+        // The name index is a hint that can be rebuilt: broken entries only mislead. Entries are
+        // written under the exclusive lock gc holds, so none is in flight: no grace period.
+        for (const auto& p : MetadataStore(layout_).name_index_problems())
+            add("name", p.path, true, false);
         temps(layout_.wal_dir());
         temps(layout_.store_dir());
         return std::move(items_);
@@ -101,9 +105,9 @@ private:
         return false;
     }
 
-    void add(const std::string& kind, const std::string& abs, bool tree) {
+    void add(const std::string& kind, const std::string& abs, bool tree, bool grace = true) {
         auto st = lstat_path(abs);
-        if (!st || keep(abs, *st)) return;
+        if (!st || (grace && keep(abs, *st))) return;
         std::uint64_t bytes = tree ? tree_size(abs) : static_cast<std::uint64_t>(st->st_size);
         items_.push_back({kind, layout_.relative(abs), bytes});
     }

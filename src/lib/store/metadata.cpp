@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/fault.hpp"
@@ -276,6 +277,63 @@ std::optional<EnvId> MetadataStore::lookup_name(std::string_view name) const {
     ssize_t n = ::readlink(layout_.name_path(name).c_str(), target, sizeof target);
     if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target) return std::nullopt;
     return EnvId::from_hex(std::string_view(target, static_cast<std::size_t>(n)));
+}
+
+std::vector<NameIndexProblem> MetadataStore::name_index_problems(std::uint64_t* entries) const {
+    namespace fs = std::filesystem;
+    std::vector<NameIndexProblem> out;
+    if (entries != nullptr) *entries = 0;
+    const std::string dir = layout_.names_dir();
+    for (const auto& name : list_dir(dir)) {
+        if (is_temp_name(name)) continue;
+        if (entries != nullptr) ++*entries;
+        const std::string path = dir + "/" + name;
+        auto problem = [&](std::string reason) { out.push_back({path, std::move(reason)}); };
+        auto st = lstat_path(path);
+        if (!st) continue;  // removed meanwhile
+        if (!S_ISLNK(st->st_mode)) {
+            problem("not a symlink (the index holds symlinks to environment ids)");
+            continue;
+        }
+        if (!valid_env_name(name)) {
+            problem("'" + name + "' is not a valid environment name");
+            continue;
+        }
+        std::string target(static_cast<std::size_t>(st->st_size) + 1, '\0');
+        ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+        if (n < 0 || static_cast<std::size_t>(n) >= target.size()) {
+            problem("cannot read the symlink");
+            continue;
+        }
+        target.resize(static_cast<std::size_t>(n));
+        if (!EnvId::valid(target)) {
+            fs::path resolved = (fs::path(dir) / target).lexically_normal();
+            auto rel = resolved.lexically_relative(layout_.root());
+            bool outside = rel.empty() || *rel.begin() == "..";
+            problem(std::string(outside ? "points outside the store"
+                                        : "its target is not an environment id") +
+                    ": " + target);
+            continue;
+        }
+        if (!exists(*EnvId::from_hex(target))) {
+            problem("its target environment " + target.substr(0, 12) + " does not exist (no " +
+                    layout_.metadata_path(*EnvId::from_hex(target)) + ")");
+            out.back().dangling = true;
+        }
+    }
+    return out;
+}
+
+int MetadataStore::prune_dangling_names() const {
+    int pruned = 0;
+    for (const auto& p : name_index_problems()) {
+        if (!p.dangling) continue;
+        if (::unlink(p.path.c_str()) != 0 && errno != ENOENT)
+            throw_errno(Errc::store, "cannot remove the dangling name index entry " + p.path);
+        ++pruned;
+    }
+    if (pruned > 0) fsync_dir(layout_.names_dir());
+    return pruned;
 }
 
 std::optional<EnvMetadata> MetadataStore::find_by_name(std::string_view name) const {

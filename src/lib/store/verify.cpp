@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "karapace/store/image_mark.hpp"
 #include "karapace/store/layers.hpp"
 #include "karapace/store/metadata.hpp"
 #include "karapace/store/objects.hpp"
@@ -16,6 +17,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/json.hpp"
 #include "store/fsutil.hpp"
+#include "store/record.hpp"
 
 namespace karapace::store {
 
@@ -31,6 +33,7 @@ public:
         objects();
         layers();
         metadata();
+        names();
         images();
         wal();
         return std::move(r_);
@@ -157,33 +160,85 @@ private:
         }
     }
 
+    void names() {
+        MetadataStore md(layout_);
+        auto problems = md.name_index_problems(&r_.names_checked);
+        for (auto& p : problems)
+            fail("name", std::move(p.path), std::move(p.reason) + "; `karapace gc` removes it");
+        r_.names_ok = r_.names_checked - problems.size();
+    }
+
     void images() {
         for (const auto& n : list_dir(layout_.images_dir())) {
             if (!Digest::is_hex(n)) continue;  // temp and lock files of the image cache
             ++r_.images_checked;
-            std::string dir = layout_.images_dir() + "/" + n;
-            std::string json_path = dir + "/image.json";
-            try {
-                auto st = lstat_path(json_path);
-                if (!st) {
-                    fail("image", dir, "no image.json (an interrupted download?)");
-                    continue;
-                }
-                auto v = json::parse(read_file_limited(json_path, 1 << 20), json_path);
-                if (!v.is_object()) throw Error(Errc::store, json_path + " is not a JSON object");
-                if (const auto* d = v.as_object().if_contains("digest");
-                    d != nullptr && d->is_string())
-                    if (Digest::parse(d->as_string()).hex() != n)
-                        throw Error(Errc::store,
-                                    "image.json names digest " + std::string(d->as_string()));
-                auto root = lstat_path(dir + "/rootfs");
-                if (!root || !S_ISDIR(root->st_mode))
-                    throw Error(Errc::store, "the rootfs directory is missing");
-                ++r_.images_ok;
-            } catch (const std::exception& e) {
-                fail("image", dir, e.what());
-            }
+            if (image(Digest::from_hex(n))) ++r_.images_ok;
         }
+    }
+
+    // One cached image: its mark, its record, and the digest of its root filesystem.
+    bool image(const Digest& digest) {
+        const std::string dir = layout_.image_dir(digest);
+        const std::string json_path = dir + "/image.json";
+        const std::string refetch = "rebuild an environment that uses it to fetch it again";
+        auto damaged = [&](const std::string& reason) {
+            fail("image", dir, reason + "; " + refetch);
+            std::lock_guard<std::mutex> g(mu_);
+            r_.damaged_images.emplace_back(digest, reason);
+            return false;
+        };
+        if (auto why = image_damage(layout_, digest)) {
+            fail("image", dir, "marked damaged (" + *why + "); " + refetch);
+            return false;
+        }
+        if (!lstat_path(json_path)) {
+            fail("image", dir, "no image.json (an interrupted download?)");
+            return false;
+        }
+        bj::object record;
+        try {
+            std::string text = read_file_limited(json_path, 1 << 20);
+            auto v = json::parse(text, json_path);
+            if (v.is_object() && !v.as_object().contains("checksum") &&
+                !v.as_object().contains("tree")) {
+                fail("image", dir,
+                     "cannot be verified: it was cached before karapace recorded the digest of "
+                     "image files; " +
+                         refetch);
+                return false;
+            }
+            record = open_record(text, json_path);
+        } catch (const std::exception& e) {
+            return damaged(e.what());
+        }
+        TreeDigest recorded;
+        try {
+            auto named = Digest::parse(json::get_string(record, "digest", json_path));
+            if (named != digest)
+                throw Error(Errc::store, json_path + " names digest " + named.str());
+            recorded = tree_digest_from_json(json::field(record, "tree", json_path), json_path);
+        } catch (const std::exception& e) {
+            return damaged(e.what());
+        }
+        auto root = lstat_path(dir + "/rootfs");
+        if (!root || !S_ISDIR(root->st_mode)) return damaged("the rootfs directory is missing");
+        TreeDigest now;
+        try {
+            now = opts_.digest_rootfs(dir + "/rootfs");
+        } catch (const Error& e) {
+            // An entry that cannot be read is a change; failing to enter the user namespace is not.
+            if (e.code() == Errc::store) return damaged(e.what());
+            fail("image", dir, std::string("cannot digest its root filesystem: ") + e.what());
+            return false;
+        } catch (const std::exception& e) {
+            fail("image", dir, std::string("cannot digest its root filesystem: ") + e.what());
+            return false;
+        }
+        if (now.digest != recorded.digest)
+            return damaged("its root filesystem changed since it was unpacked: " +
+                           describe_difference(recorded, now) + " (tree digest " +
+                           now.digest.str() + ", recorded " + recorded.digest.str() + ")");
+        return true;
     }
 
     void wal() {
@@ -235,6 +290,7 @@ bj::object to_json(const VerifyReport& r) {
     o["object_bytes"] = r.object_bytes;
     o["layers"] = pair(r.layers_checked, r.layers_ok);
     o["metadata"] = pair(r.metadata_checked, r.metadata_ok);
+    o["names"] = pair(r.names_checked, r.names_ok);
     o["images"] = pair(r.images_checked, r.images_ok);
     o["wal_entries"] = r.wal_entries;
     o["threads"] = r.threads;
@@ -255,8 +311,8 @@ std::string human_summary(const VerifyReport& r) {
     out << (r.ok() ? "store OK: " : "store DAMAGED: ") << r.objects_ok << "/" << r.objects_checked
         << " objects (" << bytes_text(r.object_bytes) << ", " << r.threads << " threads), "
         << r.layers_ok << "/" << r.layers_checked << " layers, " << r.metadata_ok << "/"
-        << r.metadata_checked << " environments, " << r.images_ok << "/" << r.images_checked
-        << " images\n";
+        << r.metadata_checked << " environments, " << r.names_ok << "/" << r.names_checked
+        << " names, " << r.images_ok << "/" << r.images_checked << " images\n";
     for (const auto& f : r.failures)
         out << "  FAIL " << f.kind << " " << f.path << ": " << f.reason << "\n";
     return out.str();

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "karapace/store/lock.hpp"
+#include "karapace/store/metadata.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fault.hpp"
@@ -135,6 +136,7 @@ bj::object to_json(const RecoveryReport& r) {
     bj::object o;
     o["rolled_back"] = r.rolled_back;
     o["live"] = r.live;
+    o["names_pruned"] = r.names_pruned;
     bj::array corrupt, failures;
     for (const auto& c : r.corrupt)
         corrupt.emplace_back(c);
@@ -261,6 +263,8 @@ RecoveryReport Wal::recover(const StoreLock& lock) const {
         remove_entry(e);
         ++report.rolled_back;
     }
+    // An interrupted build or destroy can leave a name index entry whose record is gone.
+    if (report.rolled_back > 0) report.names_pruned = MetadataStore(layout_).prune_dangling_names();
     return report;
 }
 

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "karapace/store/store.hpp"
+#include "karapace/store/tree_digest.hpp"
 #include "karapace/util/paths.hpp"
+#include "store/record.hpp"
 #include "support.hpp"
 
 namespace karapace::store::test {
@@ -27,11 +29,17 @@ struct Populated {
         return l;
     }
 
+    // An image as the cache leaves it: rootfs/ and a sealed image.json with its tree digest.
     void cached_image(const Store& s, const Digest& d) {
-        std::string dir = s.layout().images_dir() + "/" + d.hex();
+        std::string dir = s.layout().image_dir(d);
         make_dirs(dir + "/rootfs/bin");
-        write_text(dir + "/rootfs/bin/sh", "#!fake shell");
-        write_text(dir + "/image.json", "{\"digest\": \"" + d.str() + "\"}");
+        make_dirs(dir + "/rootfs/etc");
+        write_text(dir + "/rootfs/bin/sh", "#!fake shell", 0755);
+        write_text(dir + "/rootfs/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+        boost::json::object record;
+        record["digest"] = d.str();
+        record["tree"] = to_json(digest_tree(dir + "/rootfs"));
+        write_text(dir + "/image.json", seal_record(record));
     }
 
     explicit Populated(const Store& s) {

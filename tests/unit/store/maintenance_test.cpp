@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <map>
 
 #include "fixture.hpp"
 #include "karapace/store/gc.hpp"
+#include "karapace/store/image_mark.hpp"
 #include "karapace/store/lock.hpp"
 #include "karapace/store/migrate.hpp"
 #include "karapace/store/verify.hpp"
@@ -60,6 +62,7 @@ TEST_CASE("verify-store passes a clean populated store") {
     CHECK(r.objects_ok == 7);
     CHECK(r.layers_checked == 5);
     CHECK(r.metadata_checked == 2);
+    CHECK(r.names_checked == 1);
     CHECK(r.images_checked == 2);
     CHECK(r.threads >= 1);
     CHECK_NOTHROW(require_clean(r));
@@ -118,6 +121,140 @@ TEST_CASE(
         kinds.push_back(f.kind);
     std::sort(kinds.begin(), kinds.end());
     CHECK(kinds == std::vector<std::string>{"image", "layer", "object"});
+}
+
+TEST_CASE("verify-store recomputes the tree digest of every cached image and names a changed one") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    const std::string image_dir = s.layout().image_dir(p.image);
+    const std::string rootfs = image_dir + "/rootfs";
+    std::string expect;
+    bool marks = true;  // whether the image is reported as newly damaged
+    SECTION("a flipped byte") {
+        flip_byte(rootfs + "/etc/passwd", 2);
+        expect = "changed since it was unpacked: a file's contents, mode, owner or link target";
+    }
+    SECTION("a mode alone") {
+        REQUIRE(::chmod((rootfs + "/bin/sh").c_str(), 04755) == 0);
+        expect = "changed since it was unpacked";
+    }
+    SECTION("an added file") {
+        write_text(rootfs + "/etc/evil", "x");
+        expect = "1 entry more than recorded, 1 byte of file contents more than recorded";
+    }
+    SECTION("an edited image.json") {
+        std::string text = read_text(image_dir + "/image.json");
+        auto at = text.find("\"entries\": ");
+        REQUIRE(at != std::string::npos);
+        text.insert(at + 11, "1");
+        write_text(image_dir + "/image.json", text);
+        expect = "checksum mismatch";
+    }
+    SECTION("an image.json without its checksum") {
+        auto o = json::parse(read_text(image_dir + "/image.json"), "image.json").as_object();
+        o.erase("checksum");
+        write_text(image_dir + "/image.json", json::pretty(o));
+        expect = "no checksum";
+    }
+    SECTION("a missing rootfs") {
+        remove_tree(rootfs);
+        expect = "the rootfs directory is missing";
+    }
+    SECTION("a record from before tree digests") {
+        write_text(image_dir + "/image.json", "{\"digest\": \"" + p.image.str() + "\"}");
+        expect = "cannot be verified: it was cached before karapace recorded the digest";
+        marks = false;
+    }
+    SECTION("an image marked damaged before") {
+        mark_image_damaged(s.layout(), p.image, "found by an earlier run");
+        expect = "marked damaged (found by an earlier run)";
+        marks = false;
+    }
+    VerifyReport r = verify_store(s.layout());
+    INFO(human_summary(r));
+    REQUIRE(r.failures.size() == 1);
+    CHECK(r.failures[0].kind == "image");
+    CHECK(r.failures[0].path == image_dir);
+    CHECK_THAT(r.failures[0].reason, Catch::Contains(expect));
+    CHECK(r.images_checked == 2);
+    CHECK(r.images_ok == 1);
+    if (marks) {
+        REQUIRE(r.damaged_images.size() == 1);
+        CHECK(r.damaged_images[0].first == p.image);
+        CHECK_THAT(r.failures[0].reason, Catch::Contains("rebuild an environment that uses it"));
+        CHECK_FALSE(image_damage(s.layout(), p.image));  // verify only reads; the engine marks
+    } else {
+        CHECK(r.damaged_images.empty());
+    }
+}
+
+TEST_CASE("verify-store digests image trees with the caller's digester, and only reads") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    std::vector<std::string> asked;
+    VerifyOptions o;
+    o.digest_rootfs = [&](const std::string& root) {
+        asked.push_back(root);
+        return digest_tree(root);
+    };
+    auto before = snapshot_tree(dir.path());
+    CHECK(verify_store(s.layout(), o).ok());
+    std::vector<std::string> expect = {s.layout().image_dir(p.image) + "/rootfs",
+                                       s.layout().image_dir(p.garbage_image) + "/rootfs"};
+    std::sort(expect.begin(), expect.end());  // verify-store walks images/ in name order
+    CHECK(asked == expect);
+    CHECK(snapshot_tree(dir.path()) == before);
+    o.digest_rootfs = [](const std::string&) -> TreeDigest {
+        throw Error(Errc::runtime, "no user namespace");
+    };
+    VerifyReport r = verify_store(s.layout(), o);
+    CHECK(r.failures.size() == 2);
+    CHECK(r.damaged_images.empty());  // failing to look is not a finding
+}
+
+TEST_CASE("verify-store reports broken name index entries, and gc removes them") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    const std::string names = s.layout().names_dir();
+    REQUIRE(::symlink("/etc", (names + "/outside").c_str()) == 0);
+    REQUIRE(::symlink(("../../" + std::string(64, 'a')).c_str(), (names + "/climbs").c_str()) == 0);
+    REQUIRE(::symlink(std::string(64, 'd').c_str(), (names + "/ghost").c_str()) == 0);
+    REQUIRE(::symlink("../metadata", (names + "/inside").c_str()) == 0);
+    write_text(names + "/plain", p.a.str());
+    REQUIRE(::symlink(p.a.str().c_str(), (names + "/bad name").c_str()) == 0);
+    // Stale (the record lost the name, as a crash between the two writes leaves it): a hint
+    // readers check, not damage.
+    REQUIRE(::symlink(p.b.str().c_str(), (names + "/stale").c_str()) == 0);
+    write_text(names + "/.tmp-123-x", "in flight");
+
+    VerifyReport r = verify_store(s.layout());
+    INFO(human_summary(r));
+    std::map<std::string, std::string> found;
+    for (const auto& f : r.failures) {
+        CHECK(f.kind == "name");
+        found[f.path.substr(names.size() + 1)] = f.reason;
+    }
+    REQUIRE(found.size() == 6);
+    CHECK_THAT(found["outside"], Catch::Contains("points outside the store: /etc"));
+    CHECK_THAT(found["climbs"], Catch::Contains("points outside the store"));
+    CHECK_THAT(found["ghost"], Catch::Contains("does not exist"));
+    CHECK_THAT(found["inside"], Catch::Contains("not an environment id: ../metadata"));
+    CHECK_THAT(found["plain"], Catch::Contains("not a symlink"));
+    CHECK_THAT(found["bad name"], Catch::Contains("not a valid environment name"));
+    CHECK_THAT(found["ghost"], Catch::Contains("`karapace gc` removes it"));
+    CHECK(r.names_checked == 8);
+    CHECK(r.names_ok == 2);
+
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    GcReport g = collect_garbage(s.layout(), lock, no_grace(false));
+    CHECK(g.count("name") == 6);
+    CHECK(entries(names) == std::vector<std::string>{"stale", "web"});
+    CHECK(::access("/etc/passwd", F_OK) == 0);  // removing the link never touches its target
+    CHECK(verify_store(s.layout()).ok());
+    CHECK(s.metadata().find_by_name("web")->env_id == p.a);
 }
 
 TEST_CASE("gc dry run lists exactly what the real run removes, and the live set survives") {

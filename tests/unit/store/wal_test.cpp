@@ -147,3 +147,29 @@ TEST_CASE("session records tell live processes from dead ones") {
     unregister_session(s.layout(), id, ::getpid());
     CHECK(list_sessions(s.layout(), id).empty());
 }
+
+TEST_CASE("recovery of an interrupted build removes the name index entry its record never got") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata kept = make_metadata(env('a'));
+    kept.name = "kept";
+    kept.state = EnvState::built;
+    s.metadata().put(kept);
+    int rc = run_child([&] {
+        WalOp op = s.wal().begin("build", env('b').str());
+        op.add_step(RemoveFile{"metadata/" + env('b').str() + ".json"});
+        // MetadataStore::put links the name before it writes the record; the process dies between.
+        ::symlink(env('b').str().c_str(), (dir / "names/fresh").c_str());
+        ::_exit(0);
+        return 0;
+    });
+    REQUIRE(rc == 0);
+    REQUIRE(s.metadata().name_index_problems().size() == 1);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    RecoveryReport r = s.wal().recover(lock);
+    CHECK(r.rolled_back == 1);
+    CHECK(r.names_pruned == 1);
+    CHECK(::access((dir / "names/fresh").c_str(), F_OK) != 0);
+    CHECK(s.metadata().lookup_name("kept") == env('a'));
+    CHECK(s.metadata().name_index_problems().empty());
+}
