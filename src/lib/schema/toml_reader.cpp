@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "karapace/util/log.hpp"
+#include "karapace/util/utf8.hpp"
 #include "schema/text.hpp"
 
 namespace karapace::schema::detail {
@@ -171,21 +172,9 @@ namespace {
 std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size()) {
-        auto c = static_cast<unsigned char>(text[i]);
-        std::size_t len = c < 0x80           ? 1
-                          : (c >> 5) == 0x6  ? 2
-                          : (c >> 4) == 0xe  ? 3
-                          : (c >> 3) == 0x1e ? 4
-                                             : 0;
-        if (len == 0 || i + len > text.size()) return i;
-        std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
-        for (std::size_t k = 1; k < len; ++k) {
-            auto cc = static_cast<unsigned char>(text[i + k]);
-            if ((cc & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        static constexpr std::uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_for_len[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+        char32_t cp = 0;
+        std::size_t len = utf8_sequence(text.substr(i), cp);
+        if (len == 0) return i;
         i += len;
     }
     return std::nullopt;
