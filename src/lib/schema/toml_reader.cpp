@@ -8,6 +8,7 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/utf8.hpp"
 #include "schema/text.hpp"
+#include "schema/toml_nesting.hpp"
 
 namespace karapace::schema::detail {
 
@@ -180,24 +181,34 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
     return std::nullopt;
 }
 
+// Line and column (counted in characters) of byte `offset` of `text`.
+Position position_at(std::string_view text, std::size_t offset) {
+    Position pos{1, 1};
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++pos.line;
+            pos.column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
+            ++pos.column;
+        }
+    }
+    return pos;
+}
+
 }  // namespace
 
 toml::value parse_toml(std::string_view text, const TomlSource& src) {
     // TOML documents are UTF-8. Checking that first also keeps malformed bytes away from the TOML
     // library, whose string scanner reads past the end of some invalid input.
-    if (auto bad = invalid_utf8_at(text)) {
-        Position pos{1, 1};
-        for (std::size_t i = 0; i < *bad; ++i) {
-            if (text[i] == '\n') {
-                ++pos.line;
-                pos.column = 1;
-            } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
-                ++pos.column;
-            }
-        }
-        fail_at(src, pos, "not valid UTF-8 (byte " + std::to_string(*bad) + ")",
+    if (auto bad = invalid_utf8_at(text))
+        fail_at(src, position_at(text, *bad), "not valid UTF-8 (byte " + std::to_string(*bad) + ")",
                 "save the file as UTF-8");
-    }
+    // toml11 reads nested arrays and tables by recursion: deep nesting must not reach it.
+    if (auto deep = toml_nesting_exceeded_at(text))
+        fail_at(src, position_at(text, *deep),
+                log::cat("nested more than ", toml_nesting_limit,
+                         " levels deep (tables, arrays and inline tables)"),
+                "karapace files nest a few levels at most; remove the extra nesting");
     std::istringstream in{std::string(text)};
     try {
         return toml::parse(in, src.name);
