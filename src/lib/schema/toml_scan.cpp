@@ -1,6 +1,4 @@
-#include "schema/toml_nesting.hpp"
-
-#include <vector>
+#include "schema/toml_scan.hpp"
 
 namespace karapace::schema::detail {
 
@@ -49,9 +47,15 @@ struct Open {
 
 }  // namespace
 
-std::optional<std::size_t> toml_nesting_exceeded_at(std::string_view t, unsigned limit) {
+TomlScan scan_toml(std::string_view t, unsigned limit) {
+    TomlScan out;
+    auto too_deep = [&out](std::size_t at) {
+        out.too_deep_at = at;
+        return out;
+    };
     std::vector<Open> open;
-    unsigned table_level = 0;  // the table that keys at the top level go into
+    std::size_t inline_tables = 0;  // how many of `open` are inline tables
+    unsigned table_level = 0;       // the table that keys at the top level go into
     bool in_key = true;        // reading a key: on a top-level line, or after '{' or ',' in `{...}`
     unsigned key_base = 0;     // level of the table that the key being read is in
     unsigned key_parts = 1;    // parts of that key so far
@@ -67,6 +71,7 @@ std::optional<std::size_t> toml_nesting_exceeded_at(std::string_view t, unsigned
     while (i < t.size()) {
         const char c = t[i];
         if (c == '#') {
+            out.comments.push_back(i);
             while (i < t.size() && t[i] != '\n')
                 ++i;
         } else if (c == '\n') {
@@ -84,15 +89,15 @@ std::optional<std::size_t> toml_nesting_exceeded_at(std::string_view t, unsigned
                     i = skip_string(t, i);
                     continue;
                 }
-                if (t[i] == '.' && ++parts > limit) return i;
+                if (t[i] == '.' && ++parts > limit) return too_deep(i);
                 ++i;
             }
             table_level = parts + (array ? 1 : 0);
-            if (table_level > limit) return i;
+            if (table_level > limit) return too_deep(i);
             in_key = false;  // the rest of the line holds no key
         } else if (in_key && c == '.') {
             // The part before the dot names a table.
-            if (key_base + key_parts > limit) return i;
+            if (key_base + key_parts > limit) return too_deep(i);
             ++key_parts;
             ++i;
         } else if (in_key && c == '=') {
@@ -101,8 +106,9 @@ std::optional<std::size_t> toml_nesting_exceeded_at(std::string_view t, unsigned
             ++i;
         } else if (c == '[' || c == '{') {
             const unsigned level = in_key ? key_base + key_parts : value_level;
-            if (level > limit) return i;
+            if (level > limit) return too_deep(i);
             open.push_back({c == '{', level});
+            if (c == '{') ++inline_tables;
             if (c == '{') {
                 start_key(level);
             } else {
@@ -111,6 +117,7 @@ std::optional<std::size_t> toml_nesting_exceeded_at(std::string_view t, unsigned
             }
             ++i;
         } else if ((c == ']' || c == '}') && !open.empty()) {
+            if (open.back().inline_table) --inline_tables;
             open.pop_back();
             in_key = false;
             if (!open.empty() && !open.back().inline_table) value_level = open.back().level + 1;
@@ -118,11 +125,14 @@ std::optional<std::size_t> toml_nesting_exceeded_at(std::string_view t, unsigned
         } else if (c == ',' && !open.empty() && open.back().inline_table) {
             start_key(open.back().level);
             ++i;
+        } else if (c == ',' && !open.empty() && inline_tables == 0) {
+            out.array_commas.push_back(i);
+            ++i;
         } else {
             ++i;
         }
     }
-    return std::nullopt;
+    return out;
 }
 
 }  // namespace karapace::schema::detail
