@@ -128,6 +128,41 @@ PY
     kp_fail "pull --name did not give a usable environment"
   kp_ok "a name clash is refused with a pointer to --name, which works"
 
+  # An image whose name label reads as an id prefix (written by hand, or by a karapace that
+  # allowed such names): the pull is refused with the reason until --name gives another name.
+  python3 - "$reg" "$user/bb" v1 idlike <<'PY' || kp_fail "could not publish the relabelled image"
+import hashlib, json, sys, urllib.request
+reg, repo, tag, new_tag = sys.argv[1:]
+oci = "application/vnd.oci.image.manifest.v1+json"
+def call(method, path, body=None, ctype=None, accept=None, full=False):
+    req = urllib.request.Request(path if full else reg + "/v2/" + repo + path, data=body, method=method)
+    if ctype: req.add_header("Content-Type", ctype)
+    if accept: req.add_header("Accept", accept)
+    return urllib.request.urlopen(req)
+m = json.loads(call("GET", "/manifests/" + tag, accept=oci).read())
+config = json.loads(call("GET", "/blobs/" + m["config"]["digest"]).read())
+config["config"]["Labels"]["org.karapace.name"] = "c0ffee"
+body = json.dumps(config).encode()
+digest = "sha256:" + hashlib.sha256(body).hexdigest()
+location = call("POST", "/blobs/uploads/").headers["Location"]
+if location.startswith("/"): location = reg + location
+call("PUT", location + ("&" if "?" in location else "?") + "digest=" + digest, body,
+     "application/octet-stream", full=True)
+m["config"]["digest"], m["config"]["size"] = digest, len(body)
+call("PUT", "/manifests/" + new_tag, json.dumps(m).encode(), oci)
+PY
+  set +e
+  err=$("$kp" --store "$work/store8" pull "127.0.0.1:$port/$user/bb:idlike" 2>&1); s=$?
+  set -e
+  [ $s = 64 ] || kp_fail "a pull of an image named 'c0ffee' gave $s, not 64: $err"
+  kp_contains "$err" "carries the name 'c0ffee', which could be read as an environment id"
+  kp_contains "$err" "--name"
+  [ "$("$kp" --store "$work/store8" --json list)" = "[]" ] || kp_fail "the refused pull left an environment"
+  "$kp" --store "$work/store8" pull "127.0.0.1:$port/$user/bb:idlike" --name bb-coffee >/dev/null
+  [ "$("$kp" --store "$work/store8" exec bb-coffee -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "pull --name of the relabelled image did not give a usable environment"
+  kp_ok "a name label that reads as an id is refused with the reason; --name pulls it"
+
   # A relative reference on the default remote from config.toml, with a repository prefix.
   mkdir -p "$work/cfg/karapace"
   printf '[remote]\nurl = "%s/%s"\n' "$reg" "$user" > "$work/cfg/karapace/config.toml"
