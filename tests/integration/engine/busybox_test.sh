@@ -84,6 +84,17 @@ TOML
   kp_contains "$out" '"etc/os-release"'
   kp_ok "diff reports added and removed files"
 
+  # File names come from inside the environment: escape sequences and newlines in them reach the
+  # terminal as text; --json keeps them exact.
+  k exec --root bb -- sh -c 'printf x > "/etc/evil$(printf "\033[2J\nline")"'
+  out=$(k diff bb)
+  printf '%s' "$out" | grep -q "$(printf '\033')" && kp_fail "diff printed a raw escape character: $out"
+  kp_contains "$out" '+ etc/evil\x1b[2J\nline'
+  k --json diff bb | python3 -c 'import json,sys; assert "etc/evil\x1b[2J\nline" in json.load(sys.stdin)["added"]' ||
+    kp_fail "diff --json does not carry the exact file name"
+  k exec --root bb -- sh -c 'rm /etc/evil*'
+  kp_ok "diff escapes control characters in file names; --json keeps them exact"
+
   snap=$(k --json commit bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   k exec --root bb -- sh -c 'rm /etc/added; echo later > /etc/later'
   k restore bb "${snap:0:12}" >/dev/null
