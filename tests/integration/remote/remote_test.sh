@@ -6,7 +6,8 @@
 # clashes and credentials. Runs as the invoking user, then (as root) as the unprivileged user.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-kp=${1:?usage: remote_test.sh KARAPACE}
+kp=${1:?usage: remote_test.sh KARAPACE UPLOAD_CHECK}
+upload_check=${2:?usage: remote_test.sh KARAPACE UPLOAD_CHECK}
 src=${KARAPACE_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
 
 command -v docker-registry >/dev/null || kp_skip "docker-registry is not installed (scripts/setup installs it)"
@@ -186,6 +187,16 @@ PY
   [ -z "$(ls -A "$work/store4/env" 2>/dev/null)" ] || kp_fail "a tampered pull left an env directory"
   kp_ok "a tampered blob fails the pull with an integrity error and leaves no environment"
 
+  # The same blob cut down to one byte: the message counts it in plain words.
+  printf 'X' > "$blob"
+  set +e
+  err=$("$kp" --store "$work/store4" pull "127.0.0.1:$port/$user/bb:v1" 2>&1); s=$?
+  set -e
+  cp "$work/blob.bak" "$blob"
+  [ $s = 1 ] || kp_fail "pull of a one-byte blob gave $s, not 1: $err"
+  kp_contains "$err" "the registry sent 1 byte hashing to"
+  kp_ok "a blob of the wrong size fails the pull, saying how many bytes came"
+
   # A crash after the metadata record is written but before the WAL entry is closed: the next
   # command rolls the pull back, and pulling again works.
   set +e
@@ -269,6 +280,9 @@ pids+=("$!")
 for _ in $(seq 50); do [ -s "$fixtures/tport" ] && break; sleep 0.1; done
 tport=$(cat "$fixtures/tport")
 [ -n "$tport" ] || kp_fail "the token registry did not start"
+
+mkdir -p "$fixtures/upload"
+"$upload_check" "127.0.0.1:$port/upload/check:v1" "$fixtures/upload" || kp_fail "upload checks failed"
 
 echo "# as $(id -un)"
 ( scenario "$fixtures/self" "$tarball" "$port" "$aport" "$tport" "$fixtures/reg/data" )
