@@ -1,6 +1,7 @@
 // Drift and snapshots: `karapace diff`, `commit`, `snapshots`, `restore`.
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
+#include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "karapace/core/report_json.hpp"
 
@@ -16,12 +17,13 @@ int run_diff(const Invocation& inv, Output& out) {
         return 0;
     }
     out.line("changes in " + env + ":");
+    // Paths come from inside the environment: a file name could carry escape sequences.
     for (const auto& p : r.added)
-        out.line("  + " + p);
+        out.line("  + " + printable(p));
     for (const auto& p : r.modified)
-        out.line("  ~ " + p);
+        out.line("  ~ " + printable(p));
     for (const auto& p : r.removed)
-        out.line("  - " + p);
+        out.line("  - " + printable(p));
     return 0;
 }
 

@@ -3,7 +3,6 @@
 // parsed before it is written, so `new` never leaves an invalid manifest behind.
 #include <sys/stat.h>
 
-#include <cctype>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -14,6 +13,7 @@
 #include "karapace/image/reference.hpp"
 #include "karapace/schema/manifest.hpp"
 #include "karapace/schema/templates.hpp"
+#include "karapace/store/metadata.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/error.hpp"
 
@@ -22,13 +22,6 @@ namespace karapace::cli {
 namespace {
 
 constexpr const char* manifest_path = "./karapace.toml";
-
-bool valid_env_name(std::string_view name) {
-    if (name.empty() || name.size() > 64) return false;
-    for (char c : name)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-    return true;
-}
 
 bool file_exists(const char* path) {
     struct stat st {};
@@ -81,12 +74,8 @@ std::vector<std::string> template_names() {
 
 int run_new(const Invocation& inv, Output& out) {
     const std::string name = inv.positional("name");
-    if (!valid_env_name(name))
-        throw Error(Errc::usage,
-                    "'" + name +
-                        "' is not a valid environment name: use 1-64 characters of "
-                        "A-Z a-z 0-9 _ -",
-                    "see `karapace help new`");
+    // The name is what `build --name` will get: the same rule, before anything is written.
+    store::validate_env_name(name);
 
     const schema::Template* tmpl = nullptr;
     if (inv.flag("template")) {

@@ -9,6 +9,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/json.hpp"
+#include "karapace/util/utf8.hpp"
 
 namespace karapace::cli {
 
@@ -27,7 +28,51 @@ bool write_fd(int fd, std::string_view text) {
     return true;
 }
 
+void hex_escape(std::string& out, char prefix, unsigned value, int digits) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '\\';
+    out += prefix;
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
+        out += hex[(value >> shift) & 0xf];
+}
+
+// Characters a terminal acts on (C1 controls such as CSI) or that reorder what is shown
+// (bidirectional embeddings, overrides and isolates).
+bool is_hidden_control(char32_t cp) {
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    while (!text.empty()) {
+        char32_t cp = 0;
+        std::size_t len = utf8_sequence(text, cp);
+        if (len == 0) {
+            hex_escape(out, 'x', static_cast<unsigned char>(text[0]), 2);
+            len = 1;
+        } else if (cp == '\\') {
+            out += "\\\\";
+        } else if (cp == '\n') {
+            out += "\\n";
+        } else if (cp == '\t') {
+            out += "\\t";
+        } else if (cp == '\r') {
+            out += "\\r";
+        } else if (cp < 0x20 || cp == 0x7f) {
+            hex_escape(out, 'x', static_cast<unsigned>(cp), 2);
+        } else if (is_hidden_control(cp)) {
+            hex_escape(out, 'u', static_cast<unsigned>(cp), 4);
+        } else {
+            out.append(text.substr(0, len));
+        }
+        text.remove_prefix(len);
+    }
+    return out;
+}
 
 Terminal Terminal::detect() {
     Terminal t;

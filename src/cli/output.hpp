@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <string>
 #include <string_view>
 
 namespace karapace {
@@ -11,6 +12,13 @@ class Error;
 }
 
 namespace karapace::cli {
+
+// `text` made safe to print as one line: a backslash becomes `\\`; control characters (C0, DEL
+// and C1), Unicode bidirectional controls and bytes that are not UTF-8 become escapes (`\n`,
+// `\t`, `\x1b`, `\u202e`). For names that come from inside an environment, which could
+// otherwise move the cursor, rewrite the screen or hide in the output; JSON output keeps them
+// exact.
+std::string printable(std::string_view text);
 
 struct Terminal {
     bool stdin_tty = false;

@@ -83,7 +83,11 @@ void BusLoop::run_tasks() {
 
 void BusLoop::dispatch_bus() {
     // Each processed message may queue replies or signals; keep going until sd-bus has nothing.
-    while (connection_.processPendingRequest()) {}
+    for (;;) {
+        const bool more = connection_.processPendingRequest();
+        if (after_message_) after_message_();
+        if (!more) return;
+    }
 }
 
 void BusLoop::wait(int timeout_ms) {

@@ -29,6 +29,8 @@ public:
 
     // Called once on the loop thread when a termination signal arrives (cancel jobs there).
     void on_terminate(std::function<void()> handler) { on_terminate_ = std::move(handler); }
+    // Called on the loop thread after each message sd-bus has dispatched.
+    void after_each_message(std::function<void()> handler) { after_message_ = std::move(handler); }
 
     // Serves the bus until the idle tracker expires, or a termination signal arrived and all
     // work has finished.
@@ -48,6 +50,7 @@ private:
     std::mutex mutex_;
     std::deque<std::function<void()>> tasks_;
     std::function<void()> on_terminate_;
+    std::function<void()> after_message_;
     bool terminating_ = false;
 };
 

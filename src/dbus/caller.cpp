@@ -11,21 +11,63 @@
 
 namespace karapace::dbus {
 
+namespace {
+
+const std::string& denied_name() {
+    static const std::string name(dbus_error_name(Errc::permission));
+    return name;
+}
+
+void require_uid(uid_t caller) {
+    if (caller != ::geteuid()) {
+        throw sdbus::Error(denied_name(), "karapace-dbus of uid " + std::to_string(::geteuid()) +
+                                              " serves only its own user, not uid " +
+                                              std::to_string(caller));
+    }
+}
+
+}  // namespace
+
 void require_same_user(const sdbus::IObject& object) {
     const sdbus::Message* message = object.getCurrentlyProcessedMessage();
     if (message == nullptr) return;  // not inside a handler: nothing to check
-    const std::string denied(dbus_error_name(Errc::permission));
     uid_t caller = 0;
     try {
         caller = message->getCredsUid();
     } catch (const sdbus::Error& e) {
-        throw sdbus::Error(denied, "cannot tell which user is calling: " + e.getMessage());
+        throw sdbus::Error(denied_name(), "cannot tell which user is calling: " + e.getMessage());
     }
-    if (caller != ::geteuid()) {
-        throw sdbus::Error(denied, "karapace-dbus of uid " + std::to_string(::geteuid()) +
-                                       " serves only its own user, not uid " +
-                                       std::to_string(caller));
+    require_uid(caller);
+}
+
+PropertyReaders::PropertyReaders(sdbus::IConnection& connection)
+    : match_(connection.addMatch("type='method_call',interface='org.freedesktop.DBus.Properties'",
+                                 [this](sdbus::Message& message) { note(message); })) {}
+
+void PropertyReaders::note(sdbus::Message& message) noexcept {
+    answering_ = true;
+    caller_.reset();
+    why_unknown_.clear();
+    try {
+        caller_ = message.getCredsUid();
+    } catch (const sdbus::Error& e) {
+        why_unknown_ = e.getMessage();
+    } catch (...) {
+        why_unknown_ = "unknown error";
     }
+}
+
+void PropertyReaders::message_done() noexcept {
+    answering_ = false;
+    caller_.reset();
+    why_unknown_.clear();
+}
+
+void PropertyReaders::require_same_user() const {
+    if (!answering_) return;  // filling a PropertiesChanged signal of ours
+    if (!caller_)
+        throw sdbus::Error(denied_name(), "cannot tell which user is reading: " + why_unknown_);
+    require_uid(*caller_);
 }
 
 }  // namespace karapace::dbus

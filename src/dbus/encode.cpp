@@ -1,5 +1,6 @@
 #include "encode.hpp"
 
+#include "karapace/store/metadata.hpp"
 #include "karapace/util/error.hpp"
 
 namespace karapace::dbus {
@@ -138,6 +139,7 @@ core::BuildOptions decode_build_options(const std::string& manifest_path,
     for (const auto& [key, value] : options) {
         if (key == "name") {
             auto name = option_value<std::string>(key, value, "s");
+            if (!name.empty()) store::validate_env_name(name);  // refused by the call, not the job
             if (!name.empty()) build.name = name;
         } else if (key == "locked") {
             build.locked = option_value<bool>(key, value, "b");
@@ -176,6 +178,7 @@ core::PullOptions decode_pull_options(const std::string& reference, const Result
             pull.remote = option_value<std::string>(key, value, "s");
         } else if (key == "name") {
             auto name = option_value<std::string>(key, value, "s");
+            if (!name.empty()) store::validate_env_name(name);
             if (!name.empty()) pull.name = name;
         } else {
             throw Error(Errc::usage, "unknown pull option '" + key + "'",

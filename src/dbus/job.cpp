@@ -15,8 +15,10 @@ std::string_view job_status_name(JobStatus status) noexcept {
 }
 
 Job::Job(sdbus::IConnection& connection, std::string path, std::string kind,
-         std::string description, std::shared_ptr<JobProgress> progress)
+         std::string description, std::shared_ptr<JobProgress> progress,
+         const PropertyReaders& readers)
     : AdaptorInterfaces(connection, std::move(path)),
+      readers_(readers),
       kind_(std::move(kind)),
       description_(std::move(description)),
       progress_(std::move(progress)) {

@@ -9,6 +9,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "caller.hpp"
 #include "job1_adaptor.h"
 #include "job_progress.hpp"
 
@@ -23,7 +24,7 @@ class Job final
     : public sdbus::AdaptorInterfaces<org::karapace::Job1_adaptor, sdbus::Properties_adaptor> {
 public:
     Job(sdbus::IConnection& connection, std::string path, std::string kind, std::string description,
-        std::shared_ptr<JobProgress> progress);
+        std::shared_ptr<JobProgress> progress, const PropertyReaders& readers);
     ~Job();
 
     JobProgress& progress() { return *progress_; }
@@ -36,15 +37,22 @@ public:
 
 private:
     void Cancel() override;
-    std::string Kind() override { return kind_; }
-    std::string Description() override { return description_; }
-    std::string Step() override { return progress_->current_step(); }
-    int32_t Progress() override { return progress_->percent(); }
-    std::string Status() override { return std::string(job_status_name(status_)); }
-    std::string Error() override { return error_; }
-    std::string ErrorMessage() override { return error_message_; }
-    std::map<std::string, sdbus::Variant> Result() override { return result_; }
+    // Every property is read through `checked`, which refuses readers of another uid first.
+    template <typename T>
+    T checked(T value) const {
+        readers_.require_same_user();
+        return value;
+    }
+    std::string Kind() override { return checked(kind_); }
+    std::string Description() override { return checked(description_); }
+    std::string Step() override { return checked(progress_->current_step()); }
+    int32_t Progress() override { return checked(progress_->percent()); }
+    std::string Status() override { return checked(std::string(job_status_name(status_))); }
+    std::string Error() override { return checked(error_); }
+    std::string ErrorMessage() override { return checked(error_message_); }
+    std::map<std::string, sdbus::Variant> Result() override { return checked(result_); }
 
+    const PropertyReaders& readers_;
     std::string kind_, description_;
     std::shared_ptr<JobProgress> progress_;
     JobStatus status_ = JobStatus::running;

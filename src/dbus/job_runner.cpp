@@ -7,11 +7,13 @@
 namespace karapace::dbus {
 
 JobRunner::JobRunner(sdbus::IConnection& connection, BusLoop& loop, IdleTracker& idle,
-                     WorkerThreads& threads, std::size_t keep_finished)
+                     WorkerThreads& threads, const PropertyReaders& readers,
+                     std::size_t keep_finished)
     : connection_(connection),
       loop_(loop),
       idle_(idle),
       threads_(threads),
+      readers_(readers),
       keep_finished_(keep_finished) {}
 
 JobRunner::~JobRunner() = default;
@@ -30,9 +32,9 @@ sdbus::ObjectPath JobRunner::start(std::string kind, std::string description, Wo
         });
     });
     log::info("job ", id, ": ", description);
-    Entry entry{
-        std::make_unique<Job>(connection_, path, std::move(kind), std::move(description), progress),
-        std::make_unique<BusyGuard>(idle_)};
+    Entry entry{std::make_unique<Job>(connection_, path, std::move(kind), std::move(description),
+                                      progress, readers_),
+                std::make_unique<BusyGuard>(idle_)};
     jobs_.emplace(id, std::move(entry));
     try {
         threads_.spawn([this, id, progress, work = std::move(work)] {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bus_loop.hpp"
+#include "caller.hpp"
 #include "idle.hpp"
 #include "job.hpp"
 #include "worker_threads.hpp"
@@ -28,7 +29,8 @@ public:
     using Work = std::function<Encoder(JobProgress&)>;
 
     JobRunner(sdbus::IConnection& connection, BusLoop& loop, IdleTracker& idle,
-              WorkerThreads& threads, std::size_t keep_finished = 32);
+              WorkerThreads& threads, const PropertyReaders& readers,
+              std::size_t keep_finished = 32);
     ~JobRunner();
     JobRunner(const JobRunner&) = delete;
     JobRunner& operator=(const JobRunner&) = delete;
@@ -55,6 +57,7 @@ private:
     BusLoop& loop_;
     IdleTracker& idle_;
     WorkerThreads& threads_;
+    const PropertyReaders& readers_;
     std::size_t keep_finished_;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, Entry> jobs_;

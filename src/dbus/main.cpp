@@ -12,6 +12,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "bus_loop.hpp"
+#include "caller.hpp"
 #include "errors.hpp"
 #include "idle.hpp"
 #include "job_runner.hpp"
@@ -61,9 +62,11 @@ int serve(const ServiceOptions& options) {
     auto connection = connect(options);
     IdleTracker idle(std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout));
     BusLoop loop(*connection, idle);
+    PropertyReaders readers(*connection);
+    loop.after_each_message([&readers] { readers.message_done(); });
     WorkerThreads threads(loop, max_worker_threads);
-    JobRunner jobs(*connection, loop, idle, threads);
-    Manager manager(*connection, settings, loop, idle, threads, jobs);
+    JobRunner jobs(*connection, loop, idle, threads, readers);
+    Manager manager(*connection, settings, loop, idle, threads, jobs, readers);
     loop.on_terminate([&jobs] { jobs.cancel_all(); });
     log::info("karapace-dbus ", KARAPACE_VERSION, ": serving store ", settings.store_root, " as ",
               service_name);

@@ -39,20 +39,27 @@ void require_command(const Strings& argv, const char* method) {
 }  // namespace
 
 Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLoop& loop,
-                 IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs)
+                 IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs,
+                 const PropertyReaders& readers)
     : AdaptorInterfaces(connection, manager_path),
       settings_(std::move(settings)),
       loop_(loop),
       idle_(idle),
       threads_(threads),
-      jobs_(jobs) {
+      jobs_(jobs),
+      readers_(readers) {
     registerAdaptor();
 }
 
 Manager::~Manager() { unregisterAdaptor(); }
 
-std::string Manager::Version() {
+void Manager::read_property() {
+    readers_.require_same_user();
     idle_.touch();
+}
+
+std::string Manager::Version() {
+    read_property();
     return KARAPACE_VERSION;
 }
 

@@ -13,6 +13,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "bus_loop.hpp"
+#include "caller.hpp"
 #include "encode.hpp"
 #include "idle.hpp"
 #include "job_runner.hpp"
@@ -37,21 +38,23 @@ class Manager final
     : public sdbus::AdaptorInterfaces<org::karapace::Manager1_adaptor, sdbus::Properties_adaptor> {
 public:
     Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLoop& loop,
-            IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs);
+            IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs,
+            const PropertyReaders& readers);
     ~Manager();
 
 private:
     // Properties
-    // Reading a property is a call too: it restarts the idle period.
+    // Reading a property is a call too: it restarts the idle period (after the caller check).
     std::string Version() override;
     uint32_t ApiVersion() override {
-        idle_.touch();
+        read_property();
         return 1;
     }
     std::string StorePath() override {
-        idle_.touch();
+        read_property();
         return settings_.store_root;
     }
+    void read_property();
 
     // Methods
     void ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) override;
@@ -104,6 +107,7 @@ private:
     IdleTracker& idle_;
     WorkerThreads& threads_;
     JobRunner& jobs_;
+    const PropertyReaders& readers_;
 };
 
 }  // namespace karapace::dbus

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "karapace/schema/identity.hpp"
+
 namespace karapace::core {
 
 struct EnvCandidate {
@@ -16,12 +18,13 @@ struct EnvCandidate {
 };
 
 // Minimum length of an id prefix: shorter ones would match too much to be meant.
-inline constexpr std::size_t min_id_prefix = 4;
+inline constexpr std::size_t min_id_prefix = schema::EnvId::min_prefix_length;
 
 // Resolves `input` against `all`, in this order:
 //   1. a full env_id, exactly;
-//   2. a name, exactly (case-sensitive). A name wins over an id prefix: `karapace exec cafe`
-//      means the environment named "cafe" even when another id starts with "cafe";
+//   2. a name, exactly (case-sensitive). New names never read as an id prefix
+//      (store::validate_env_name), but a record written before that rule may carry one: such a
+//      name still wins over an id prefix;
 //   3. a prefix of an env_id (hex, case-insensitive) of at least min_id_prefix characters.
 // Errors: empty input or a shorter hex prefix -> Errc::usage; a prefix that matches several
 // environments -> Errc::usage listing all of them (name, short id, state); nothing -> Errc::

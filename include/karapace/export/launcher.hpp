@@ -33,11 +33,17 @@ const std::vector<std::string>& application_dirs();
 // Error(conflict) listing the candidates when the name fits several entries equally well.
 AppEntry find_app(const MergedTree& tree, std::string_view app, const std::string& env_label);
 
+// True when an Icon value (as written in the entry, escapes included) is a theme icon name
+// ("org.gnome.TextEditor"), not a path: no '/', no "..", no leading '.' or '-'.
+bool plain_icon_name(std::string_view raw_value);
+
 // The launcher: Exec lines (main and actions) run the original command through
 // `karapace --store S exec ENV_ID -- ...`; Name gets " (label)"; TryExec, DBusActivatable and
 // Path are removed (they would be checked or used on the host); the Icon is replaced by
-// `icon` when not empty; X-Karapace-Env records the environment. Error(failed) for an entry
-// that is not an application or has no usable Exec.
+// `icon` (the exported copy) when not empty; any other Icon that is not a plain icon name
+// (plain_icon_name) is removed, so the desktop shows its default icon rather than a host file;
+// X-Karapace-Env records the environment. Error(failed) for an entry that is not an
+// application or has no usable Exec.
 DesktopEntry make_launcher(const AppEntry& app, const LaunchTarget& target,
                            const std::string& icon);
 

@@ -19,6 +19,9 @@ class EnvId {
 public:
     static constexpr std::size_t length = 64;
     static constexpr std::size_t short_length = 12;
+    // The shortest id prefix an environment reference accepts: shorter ones would match too much
+    // to be meant.
+    static constexpr std::size_t min_prefix_length = 4;
 
     EnvId() = default;
     // nullopt unless `text` is exactly 64 lower-case hex characters.
@@ -27,6 +30,9 @@ public:
     static EnvId parse(std::string_view text, Errc code = Errc::usage,
                        const std::string& what = "environment id");
     static bool valid(std::string_view text) noexcept;
+    // True when an environment reference would read `text` as an id or an id prefix: at least
+    // min_prefix_length hex digits, in either case.
+    static bool reads_as_prefix(std::string_view text) noexcept;
 
     bool empty() const noexcept { return hex_.empty(); }
     const std::string& str() const noexcept { return hex_; }

@@ -58,9 +58,12 @@ struct EnvMetadata {
 EnvMetadata make_metadata(const EnvId& id);
 boost::json::object to_json(const EnvMetadata& m);
 
-// Names: 1-64 characters of [A-Za-z0-9_-]. Throws Error(usage) saying what is wrong.
-void validate_env_name(std::string_view name);
+// Names: 1-64 characters of [A-Za-z0-9_-] (records on disk are read with this rule).
 bool valid_env_name(std::string_view name) noexcept;
+// The rule for a name given to an environment (build --name, rename, pull): valid, and not one
+// that an environment reference would read as an id prefix (EnvId::reads_as_prefix: "cafe",
+// "0042"). Throws Error(usage) saying what is wrong.
+void validate_env_name(std::string_view name);
 
 // One record as found on disk: either parsed or the error that made it unreadable.
 struct MetadataEntry {

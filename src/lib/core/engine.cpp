@@ -377,14 +377,18 @@ void Engine::archive(std::string_view env) {
 
 void Engine::rename(std::string_view env, const std::string& new_name) {
     store::validate_env_name(new_name);
-    auto m = impl_->find(env);
+    impl_->rename(env, new_name);
+}
+
+void Engine::Impl::rename(std::string_view env, const std::string& new_name) {
+    auto m = find(env);
     {
-        auto lock = impl_->lock_exclusive();
-        m = impl_->find(env);
-        check_operation(Impl::label(m), impl_->state_of(m), Operation::rename);
-        m = impl_->store().metadata().rename(m.env_id, new_name);
+        auto lock = lock_exclusive();
+        m = find(env);
+        check_operation(label(m), state_of(m), Operation::rename);
+        m = store().metadata().rename(m.env_id, new_name);
     }
-    impl_->refresh_exports(m);  // launchers carry the name
+    refresh_exports(m);  // launchers carry the name
 }
 
 std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout) {

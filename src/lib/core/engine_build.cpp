@@ -436,6 +436,9 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
         }
     }
     auto name = options.name ? options.name : (old ? old->name : std::nullopt);
+    // A name given must follow the rule, checked before anything is built; a name carried over
+    // is the old environment's, even one given before names that read as ids were refused.
+    if (options.name) store::validate_env_name(*options.name);
     auto opts = options;
     // The new environment takes the name only after the old one has gone.
     bool same_name_holder = old && name && old->name == name;
@@ -452,7 +455,7 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
         result.replaced_env_id = old->env_id.str();
     }
     if (name && result.name != *name) {
-        rename(result.env_id, *name);
+        impl_->rename(result.env_id, *name);
         result.name = *name;
     }
     if (!result.replaced_env_id && old) result.reused = false;

@@ -115,6 +115,9 @@ struct Engine::Impl {
     ExportReport run_exports(const store::EnvMetadata& m,
                              const std::vector<ExportRequest>& requests);
 
+    // Engine::rename without the rule for new names: a rebuild carries the old name as it is.
+    void rename(std::string_view env, const std::string& new_name);
+
     // The build pipeline; `fresh` re-resolves even when karapace.lock matches the manifest.
     BuildResult build(const BuildOptions& options, ProgressSink& progress, bool fresh);
 };

@@ -137,6 +137,15 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
                 Errc::usage,
                 what + " carries the name '" + name + "', which is not a valid environment name",
                 "give it one: karapace pull " + o.reference + " --name <name>");
+        // Such a name would take over an id prefix here (names are matched first); pulling it
+        // unnamed instead would be a surprise, so the user chooses.
+        if (store::EnvId::reads_as_prefix(name))
+            throw Error(Errc::usage,
+                        what + " carries the name '" + name +
+                            "', which could be read as an environment id (" +
+                            std::to_string(store::EnvId::min_prefix_length) +
+                            " or more hex digits 0-9 a-f are an id prefix in a reference)",
+                        "give it another name: karapace pull " + o.reference + " --name <name>");
         if (auto holder = s.metadata().find_by_name(name))
             throw Error(Errc::conflict,
                         "the name '" + name + "' is already used by environment " +

@@ -56,10 +56,15 @@ Installed install_app(const MergedTree& tree, std::string_view app, const Launch
     IconPlan icons;
     if (original_icon) {
         icons = plan_icon(tree, unescape_value(*original_icon), prefix, data_home);
-        if (icons.icon.empty())
+        if (icons.icon.empty() && plain_icon_name(*original_icon))
             out.warnings.push_back("the icon '" + *original_icon + "' of " + entry.id +
                                    " is not in environment " + target.label +
                                    "; the launcher names it as it is");
+        else if (icons.icon.empty())
+            out.warnings.push_back(
+                "the icon '" + *original_icon + "' of " + entry.id +
+                " is a path, not an icon name, and not an icon file of environment " +
+                target.label + "; the launcher has no Icon (the desktop shows its default)");
     }
     auto launcher = make_launcher(entry, target, icons.icon);
     copy_icons(icons);

@@ -99,6 +99,14 @@ std::string rewrite_exec(const std::string& raw, const LaunchTarget& t, const st
 
 }  // namespace
 
+bool plain_icon_name(std::string_view raw_value) {
+    try {
+        return valid_app_name(unescape_value(raw_value));
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 const std::vector<std::string>& application_dirs() {
     static const std::vector<std::string> dirs{"usr/local/share/applications",
                                                "usr/share/applications"};
@@ -227,6 +235,12 @@ DesktopEntry make_launcher(const AppEntry& app, const LaunchTarget& target,
             list += a + ";";
         out.set(main_group, "Actions", list);
     }
+    // An Icon that is a path names a file on the host, where the desktop reads it: `/etc/shadow`,
+    // or `../../x` relative to wherever it resolves. Only theme names stay.
+    for (auto& g : out.groups())
+        std::erase_if(g.lines, [](const DesktopLine& l) {
+            return l.key == "Icon" && !plain_icon_name(l.value);
+        });
     if (!icon.empty()) {
         // Localised icons would name files of the environment; the copy serves every locale.
         for (auto& g : out.groups())

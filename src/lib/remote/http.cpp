@@ -20,6 +20,7 @@ struct Transfer {
     HttpResponse* resp = nullptr;
     CURL* curl = nullptr;
     std::uint64_t upload_pos = 0;
+    Sha256 body_hash;  // of body bytes [0, upload_pos) when body_digest is set
     bool first_chunk = true;
     bool to_error_body = false;
 };
@@ -112,6 +113,19 @@ size_t on_data(char* data, size_t size, size_t count, void* user) {
     return n;
 }
 
+// Hands `n` more body bytes (in `buf`) to libcurl, or refuses them: with body_digest set, the
+// chunk that completes the body is only handed over when the whole body hashes to it.
+size_t pass_body(Transfer& t, const char* buf, std::uint64_t n, std::uint64_t total) {
+    t.upload_pos += n;
+    if (t.req->body_digest == nullptr) return static_cast<size_t>(n);
+    t.body_hash.update(buf, static_cast<std::size_t>(n));
+    if (t.upload_pos == total && t.body_hash.finish() != *t.req->body_digest) {
+        t.resp->body_mismatch = true;
+        return CURL_READFUNC_ABORT;
+    }
+    return static_cast<size_t>(n);
+}
+
 size_t on_read(char* buf, size_t size, size_t count, void* user) {
     auto& t = *static_cast<Transfer*>(user);
     const std::uint64_t total = t.req->body_text ? t.req->body_text->size() : t.req->body_size;
@@ -119,8 +133,7 @@ size_t on_read(char* buf, size_t size, size_t count, void* user) {
     size_t want = std::min<std::uint64_t>(size * count, total - t.upload_pos);
     if (t.req->body_text) {
         std::copy_n(t.req->body_text->data() + t.upload_pos, want, buf);
-        t.upload_pos += want;
-        return want;
+        return pass_body(t, buf, want, total);
     }
     while (true) {
         ssize_t r = ::pread(t.req->body_fd, buf, want, static_cast<off_t>(t.upload_pos));
@@ -129,15 +142,18 @@ size_t on_read(char* buf, size_t size, size_t count, void* user) {
             t.resp->io_errno = r < 0 ? errno : EIO;
             return CURL_READFUNC_ABORT;
         }
-        t.upload_pos += static_cast<std::uint64_t>(r);
-        return static_cast<size_t>(r);
+        return pass_body(t, buf, static_cast<std::uint64_t>(r), total);
     }
 }
 
 int on_seek(void* user, curl_off_t offset, int origin) {
     auto& t = *static_cast<Transfer*>(user);
     if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+    // libcurl rewinds to send the body again (a redirect, an authentication round); the hash
+    // can only follow it from the start.
+    if (t.req->body_digest != nullptr && offset != 0) return CURL_SEEKFUNC_CANTSEEK;
     t.upload_pos = static_cast<std::uint64_t>(offset);
+    if (t.req->body_digest != nullptr) t.body_hash = Sha256();
     return CURL_SEEKFUNC_OK;
 }
 
@@ -225,7 +241,7 @@ HttpResponse perform(const HttpRequest& req) {
 }
 
 bool transient(const HttpResponse& r) {
-    if (r.cancelled || r.io_errno != 0 || r.too_big) return false;
+    if (r.cancelled || r.io_errno != 0 || r.too_big || r.body_mismatch) return false;
     return curl::transient(r.code, r.code == CURLE_OK ? r.status : 0);
 }
 

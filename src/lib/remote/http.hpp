@@ -24,6 +24,9 @@ struct HttpRequest {
     const std::string* body_text = nullptr;
     int body_fd = -1;
     std::uint64_t body_size = 0;
+    // When set, the body must hash to this: it is hashed as libcurl takes it, and the transfer
+    // is stopped before its last bytes leave if it does not (HttpResponse::body_mismatch).
+    const Digest* body_digest = nullptr;
     // Successful (2xx) answer body: into memory, or appended to `out_fd` and fed to `out_hash`;
     // either way at most `out_cap` bytes in all (0: no limit). Other answers' bodies are kept in
     // HttpResponse::error_body.
@@ -49,7 +52,8 @@ struct HttpResponse {
     bool range_ignored = false;                  // a Range request was answered with 200
     bool too_big = false;                        // the answer exceeded out_cap
     bool cancelled = false;
-    int io_errno = 0;  // a write to out_fd failed
+    bool body_mismatch = false;  // the body did not hash to body_digest; it was not all sent
+    int io_errno = 0;            // a read of body_fd or a write to out_fd failed
 
     std::string header(const std::string& lower_name) const {
         auto it = headers.find(lower_name);

@@ -43,6 +43,11 @@ bool tls_problem(CURLcode code) {
            code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_CACERT_BADFILE;
 }
 
+// "1 byte", "2 bytes".
+std::string byte_count(std::uint64_t n) {
+    return std::to_string(n) + (n == 1 ? " byte" : " bytes");
+}
+
 std::string with_detail(const HttpResponse& r) {
     auto text = detail::registry_error_text(r.error_body);
     return "HTTP " + std::to_string(r.status) + (text.empty() ? "" : ": " + text);
@@ -233,15 +238,19 @@ struct RegistryClient::Impl {
         return ref.base_url() + "/blobs/uploads/" + location;
     }
 
-    [[noreturn]] void integrity(const std::string& what, const Digest& want, const Digest& got,
-                                std::uint64_t size, std::uint64_t want_size) const {
+    // `received`: what the registry sent ("12 bytes hashing to sha256:…", "more than 3 bytes").
+    [[noreturn]] void integrity(const std::string& what, const Digest& want,
+                                const std::string& received, std::uint64_t want_size) const {
         throw Error(Errc::remote,
                     "integrity check failed for " + what + " " + want.str() + " from " + repo() +
-                        ": the registry sent " + std::to_string(size) + " bytes (expected " +
-                        std::to_string(want_size) + ") hashing to " + got.str() +
-                        "; nothing was imported",
+                        ": the registry sent " + received + " (expected " + byte_count(want_size) +
+                        "); nothing was imported",
                     "the registry's copy is damaged or was tampered with; push the environment "
                     "again from a good copy");
+    }
+    [[noreturn]] void integrity(const std::string& what, const Digest& want, const Digest& got,
+                                std::uint64_t size, std::uint64_t want_size) const {
+        integrity(what, want, byte_count(size) + " hashing to " + got.str(), want_size);
     }
 };
 
@@ -278,6 +287,19 @@ std::optional<std::uint64_t> RegistryClient::blob_size(const Digest& digest) {
 
 void RegistryClient::upload_blob(const Digest& digest, int fd, std::uint64_t size,
                                  ProgressSink& progress, const std::string& what) {
+    // The manifest announces `size` bytes hashing to `digest`: a local copy that differs (a file
+    // changed after it was measured) must not become the registry's blob, nor a confusing
+    // refusal from it. The size is checked now, the content while it is sent.
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw_errno(Errc::store, "cannot examine the local copy of " + what);
+    if (static_cast<std::uint64_t>(st.st_size) != size)
+        throw Error(Errc::store,
+                    "integrity check failed for " + what +
+                        " before sending it: the local copy is " +
+                        byte_count(static_cast<std::uint64_t>(st.st_size)) +
+                        ", the image announces " + byte_count(size) + "; nothing was sent",
+                    "the store changed during the push; run `karapace verify-store`, then push "
+                    "again");
     auto pause = impl_->opts.backoff;
     for (int attempt = 1;; ++attempt) {
         HttpRequest start;
@@ -301,10 +323,19 @@ void RegistryClient::upload_blob(const Digest& digest, int fd, std::uint64_t siz
         put.url = url;
         put.body_fd = fd;
         put.body_size = size;
+        put.body_digest = &digest;
         put.headers = {"Content-Type: application/octet-stream"};
         put.progress = &progress;
         resp = impl_->exchange(put, false, "uploading " + what);
         if (resp.ok()) return;
+        if (resp.body_mismatch)
+            throw Error(Errc::store,
+                        "integrity check failed for " + what +
+                            " while sending it: the local copy does not hash to " + digest.str() +
+                            "; the upload was stopped before its end, so the registry keeps "
+                            "nothing of it",
+                        "the store changed during the push; run `karapace verify-store`, then "
+                        "push again");
         if (!detail::transient(resp) || attempt >= impl_->opts.attempts)
             impl_->fail(resp, "uploading " + what, attempt);
         log::debug("upload of ", what, " failed, starting it again in ", pause.count(), " ms");
@@ -332,9 +363,7 @@ void RegistryClient::download_blob(const Digest& digest, std::uint64_t size, int
         auto resp = impl_->exchange(req, false, doing);
         have = (resp.range_ignored ? 0 : have) + resp.written;
         if (resp.ok()) break;
-        if (resp.too_big) {
-            impl_->integrity(what, digest, hasher.finish(), have + 1, size);
-        }
+        if (resp.too_big) impl_->integrity(what, digest, "more than " + byte_count(size), size);
         if (resp.code == CURLE_OK && resp.status == 416 && have > 0) {
             // Our partial copy is no use to the server: start over.
             if (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)
@@ -365,7 +394,7 @@ std::string RegistryClient::fetch_blob(const Digest& digest, std::uint64_t limit
     if (resp.too_big)
         throw Error(Errc::remote,
                     "blob " + digest.str() + " in " + impl_->repo() + " is larger than " +
-                        std::to_string(limit) + " bytes",
+                        byte_count(limit),
                     "this is not the configuration of a karapace environment");
     if (!resp.ok()) impl_->fail(resp, what, tries);
     auto got = sha256(body);

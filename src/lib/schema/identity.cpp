@@ -16,6 +16,13 @@ bool EnvId::valid(std::string_view text) noexcept {
                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+bool EnvId::reads_as_prefix(std::string_view text) noexcept {
+    if (text.size() < min_prefix_length) return false;
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+}
+
 std::optional<EnvId> EnvId::from_hex(std::string_view text) {
     if (!valid(text)) return std::nullopt;
     return EnvId(std::string(text));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/json.hpp"
@@ -47,16 +48,16 @@ NormalizedManifest normalize(const Manifest& m) {
     n.audio = m.audio;
 
     std::map<std::string, std::string> label_of_target;
+    std::set<std::string> labels;
     for (const auto& mount : m.mounts) {
         // Re-check through the parser so hand-built manifests obey the same rules.
         MountSpec spec = parse_mount_spec(mount.label, mount.spec());
         std::string target = lexically_absolute(spec.container, "/");
         while (target.size() > 1 && target.back() == '/')
             target.pop_back();
-        for (const auto& other : n.mounts)
-            if (other.label == spec.label)
-                throw Error(Errc::manifest, "mount label '" + spec.label + "' is used twice",
-                            "give each mount its own label");
+        if (!labels.insert(spec.label).second)
+            throw Error(Errc::manifest, "mount label '" + spec.label + "' is used twice",
+                        "give each mount its own label");
         if (auto it = label_of_target.find(target); it != label_of_target.end())
             throw Error(
                 Errc::manifest,

@@ -36,12 +36,13 @@ std::string rewrite_base_image(std::string_view manifest_text, const std::string
     toml::value root = detail::parse_toml(manifest_text, src);
     const toml::value& value = root.as_table().at("base").as_table().at("image");
     auto loc = value.location();
-    std::size_t start = offset_of(manifest_text, loc.line(), loc.column());
+    auto pos = detail::source_position(src, {loc.line(), loc.column()});
+    std::size_t start = offset_of(manifest_text, pos.line, pos.column);
     std::size_t length = loc.region();
     if (start == std::string_view::npos || start + length > manifest_text.size() || length < 2 ||
         (manifest_text[start] != '"' && manifest_text[start] != '\''))
         throw Error(Errc::failed, source_name + ": cannot locate the value of base.image (line " +
-                                      std::to_string(loc.line()) + ")");
+                                      std::to_string(pos.line) + ")");
 
     const bool literal = manifest_text[start] == '\'';
     std::string quoted =

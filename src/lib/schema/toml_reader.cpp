@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "karapace/util/log.hpp"
+#include "karapace/util/utf8.hpp"
 #include "schema/text.hpp"
+#include "schema/toml_scan.hpp"
 
 namespace karapace::schema::detail {
 
@@ -122,7 +124,8 @@ std::string header_before(const std::vector<std::string>& lines, unsigned line) 
                               ? "table [" + key + "] is defined twice"
                               : "duplicate key '" + key + "'";
         if (marks.size() >= 2)
-            msg += " (first defined at line " + std::to_string(marks.front().pos.line) + ")";
+            msg += " (first defined at line " +
+                   std::to_string(source_position(src, marks.front().pos).line) + ")";
         fail_at(src, pos, msg, "TOML allows each key and table once; remove one of them");
     }
     std::string msg = "TOML syntax error: " + first;
@@ -171,50 +174,133 @@ namespace {
 std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size()) {
-        auto c = static_cast<unsigned char>(text[i]);
-        std::size_t len = c < 0x80           ? 1
-                          : (c >> 5) == 0x6  ? 2
-                          : (c >> 4) == 0xe  ? 3
-                          : (c >> 3) == 0x1e ? 4
-                                             : 0;
-        if (len == 0 || i + len > text.size()) return i;
-        std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
-        for (std::size_t k = 1; k < len; ++k) {
-            auto cc = static_cast<unsigned char>(text[i + k]);
-            if ((cc & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        static constexpr std::uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_for_len[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+        char32_t cp = 0;
+        std::size_t len = utf8_sequence(text.substr(i), cp);
+        if (len == 0) return i;
         i += len;
     }
     return std::nullopt;
 }
 
+// Line and column (counted in characters) of byte `offset` of `text`.
+Position position_at(std::string_view text, std::size_t offset) {
+    Position pos{1, 1};
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++pos.line;
+            pos.column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
+            ++pos.column;
+        }
+    }
+    return pos;
+}
+
+// Where parse_toml breaks lines: after each array comma of a source line longer than
+// long_line_bytes. `too_long_at`: where a piece of a line that is not broken passes
+// max_line_bytes (comments, which hold no values, not counted).
+struct LineBreaks {
+    std::vector<std::size_t> after;
+    std::optional<std::size_t> too_long_at;
+};
+
+LineBreaks plan_line_breaks(std::string_view text, const TomlScan& scan) {
+    LineBreaks plan;
+    auto comma = scan.array_commas.begin();
+    auto comment = scan.comments.begin();
+    for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) end = text.size();
+        const bool long_line = end - start > long_line_bytes;
+        while (comment != scan.comments.end() && *comment < start)
+            ++comment;
+        const std::size_t values_end =
+            comment != scan.comments.end() && *comment < end ? *comment : end;
+        std::size_t piece = start;  // where the piece being measured starts
+        bool too_long = false;
+        for (; comma != scan.array_commas.end() && *comma < end; ++comma) {
+            if (!long_line || too_long) continue;
+            too_long = *comma + 1 - piece > max_line_bytes;
+            if (too_long) continue;
+            plan.after.push_back(*comma + 1);
+            piece = *comma + 1;
+        }
+        if (too_long || (values_end > piece && values_end - piece > max_line_bytes)) {
+            plan.too_long_at = piece + max_line_bytes;
+            return plan;
+        }
+        start = end + 1;
+    }
+    return plan;
+}
+
+// `text` with a line break at each of `after`; the lines this starts are recorded in `src`.
+std::string insert_line_breaks(std::string_view text, const std::vector<std::size_t>& after,
+                               TomlSource& src) {
+    std::string out;
+    out.reserve(text.size() + after.size());
+    std::size_t copied = 0;
+    std::size_t line_start = 0;
+    unsigned line = 1;
+    unsigned added = 0;
+    for (std::size_t at : after) {
+        for (std::size_t nl; (nl = text.find('\n', line_start)) < at;) {
+            line_start = nl + 1;
+            ++line;
+        }
+        out.append(text.substr(copied, at - copied));
+        out += '\n';
+        copied = at;
+        ++added;
+        src.broken_lines.push_back(
+            {line + added, {line, static_cast<unsigned>(at - line_start + 1)}});
+    }
+    out.append(text.substr(copied));
+    return out;
+}
+
 }  // namespace
 
-toml::value parse_toml(std::string_view text, const TomlSource& src) {
+Position source_position(const TomlSource& src, Position parsed) {
+    const auto& broken = src.broken_lines;
+    auto after =
+        std::upper_bound(broken.begin(), broken.end(), parsed.line,
+                         [](unsigned line, const BrokenLine& b) { return line < b.parsed_line; });
+    if (after == broken.begin()) return parsed;
+    const BrokenLine& b = *std::prev(after);
+    if (parsed.line == b.parsed_line) return {b.source.line, b.source.column + parsed.column - 1};
+    return {b.source.line + (parsed.line - b.parsed_line), parsed.column};
+}
+
+toml::value parse_toml(std::string_view text, TomlSource& src) {
+    src.broken_lines.clear();
     // TOML documents are UTF-8. Checking that first also keeps malformed bytes away from the TOML
     // library, whose string scanner reads past the end of some invalid input.
-    if (auto bad = invalid_utf8_at(text)) {
-        Position pos{1, 1};
-        for (std::size_t i = 0; i < *bad; ++i) {
-            if (text[i] == '\n') {
-                ++pos.line;
-                pos.column = 1;
-            } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
-                ++pos.column;
-            }
-        }
-        fail_at(src, pos, "not valid UTF-8 (byte " + std::to_string(*bad) + ")",
+    if (auto bad = invalid_utf8_at(text))
+        fail_at(src, position_at(text, *bad), "not valid UTF-8 (byte " + std::to_string(*bad) + ")",
                 "save the file as UTF-8");
-    }
-    std::istringstream in{std::string(text)};
+    // toml11 reads nested arrays and tables by recursion: deep nesting must not reach it.
+    auto scan = scan_toml(text);
+    if (scan.too_deep_at)
+        fail_at(src, position_at(text, *scan.too_deep_at),
+                log::cat("nested more than ", toml_nesting_limit,
+                         " levels deep (tables, arrays and inline tables)"),
+                "karapace files nest a few levels at most; remove the extra nesting");
+    // For each value toml11 copies and scans the value's whole line: a long array on one line
+    // would take time quadratic in its length.
+    auto breaks = plan_line_breaks(text, scan);
+    if (breaks.too_long_at)
+        fail_at(src, position_at(text, *breaks.too_long_at),
+                log::cat("line longer than ", max_line_bytes,
+                         " bytes (only arrays may be longer: they are read one element at a time)"),
+                "write a long inline table as a [table] section, one key per line");
+    const std::string parsed = insert_line_breaks(text, breaks.after, src);
+    std::istringstream in{parsed};
     try {
         return toml::parse(in, src.name);
     } catch (const toml::exception& e) {
         Position fallback{e.location().line(), e.location().column()};
-        throw_syntax(e.what(), fallback, text, src);
+        throw_syntax(e.what(), fallback, parsed, src);
     } catch (const std::exception& e) {
         fail_at(src, {1, 1}, std::string("TOML syntax error: ") + e.what(), "fix the TOML syntax");
     }
@@ -222,6 +308,7 @@ toml::value parse_toml(std::string_view text, const TomlSource& src) {
 
 void fail_at(const TomlSource& src, Position pos, const std::string& message,
              const std::string& hint) {
+    pos = source_position(src, pos);
     throw Error(src.code, log::cat(src.name, ':', pos.line, ':', pos.column, ": ", message), hint);
 }
 

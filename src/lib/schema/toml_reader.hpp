@@ -15,21 +15,42 @@
 
 namespace karapace::schema::detail {
 
+struct Position {
+    unsigned line = 1;
+    unsigned column = 1;  // bytes as toml11 counts; characters in the checks made before it
+};
+
+// A line of the text toml11 parsed that parse_toml started by breaking a long line of the source
+// after an array comma, and where that is in the source.
+struct BrokenLine {
+    unsigned parsed_line;
+    Position source;
+};
+
 // What is being read and which error category its problems get.
 struct TomlSource {
     std::string name;  // shown in messages: usually the path as the user gave it
     Errc code = Errc::manifest;
     std::string doc = "docs/manifest.md";  // where hints send the reader for the format
-};
-
-struct Position {
-    unsigned line = 1;
-    unsigned column = 1;
+    // Set by parse_toml, in order; empty when toml11 read the source as it is.
+    std::vector<BrokenLine> broken_lines;
 };
 
 // Parses `text`; TOML syntax errors and duplicate keys become Error(src.code) with a position.
-toml::value parse_toml(std::string_view text, const TomlSource& src);
+// Before toml11 sees the text: refuses text that is not UTF-8 or nests deeper than
+// toml_nesting_limit; breaks lines longer than long_line_bytes after their array commas
+// (recorded in `src`); then refuses a line still longer than max_line_bytes. toml11 copies a
+// value's whole line for every value, so this keeps parsing linear in the size of the text.
+toml::value parse_toml(std::string_view text, TomlSource& src);
 
+inline constexpr std::size_t long_line_bytes = 1024;
+inline constexpr std::size_t max_line_bytes = 4096;
+
+// Where a position in the text toml11 parsed is in the source (they differ after a line break
+// that parse_toml added). fail_at applies it; other users of toml11 positions must too.
+Position source_position(const TomlSource& src, Position parsed);
+
+// `pos` is a position in the parsed text (see source_position).
 [[noreturn]] void fail_at(const TomlSource& src, Position pos, const std::string& message,
                           const std::string& hint = {});
 

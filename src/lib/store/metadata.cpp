@@ -45,13 +45,31 @@ bool valid_env_name(std::string_view name) noexcept {
     return true;
 }
 
-void validate_env_name(std::string_view name) {
+namespace {
+
+void check_name_syntax(std::string_view name) {
     if (name.empty() || name.size() > 64)
         throw Error(Errc::usage, "invalid environment name '" + std::string(name) +
                                      "': it must be 1 to 64 characters long");
     if (!valid_env_name(name))
         throw Error(Errc::usage, "invalid environment name '" + std::string(name) +
                                      "': use only letters, digits, '_' and '-'");
+}
+
+}  // namespace
+
+void validate_env_name(std::string_view name) {
+    check_name_syntax(name);
+    // A reference is matched against names before id prefixes, so such a name would take over
+    // the id of another environment, or of one built later.
+    if (EnvId::reads_as_prefix(name))
+        throw Error(
+            Errc::usage,
+            "invalid environment name '" + std::string(name) +
+                "': it could be read as an environment id (" +
+                std::to_string(EnvId::min_prefix_length) +
+                " or more hex digits 0-9 a-f are an id prefix in a reference)",
+            "add a character that is not a hex digit, e.g. '" + std::string(name) + "-env'");
 }
 
 EnvMetadata make_metadata(const EnvId& id) {
@@ -149,7 +167,9 @@ EnvMetadata from_json(const bj::object& o, const std::string& path) {
         const auto& name = json::field(o, "name", path);
         if (!name.is_null()) {
             m.name = json::get_string(o, "name", path);
-            validate_env_name(*m.name);
+            // The syntax only: a record named before names that read as ids were refused stays
+            // readable (and can be renamed).
+            check_name_syntax(*m.name);
         }
         m.state = parse_env_state(json::get_string(o, "state", path));
         m.manifest_object = get_opt_digest(o, "manifest_object", path);
@@ -404,7 +424,7 @@ void MetadataStore::put(EnvMetadata m) const {
         if (e.code() != Errc::store && e.code() != Errc::not_found) throw;
     }
     if (m.name) {
-        validate_env_name(*m.name);
+        check_name_syntax(*m.name);
         if (old_name != m.name) check_name_free(m.env_id, *m.name);
         link_name(*m.name, m.env_id);
     }

@@ -55,7 +55,10 @@ check_error org.karapace.Error.InvalidArgs Build "$manifest_dir/karapace.toml" "
 check_error org.karapace.Error.InvalidArgs Build "$manifest_dir/karapace.toml" "{'name': <42>}"
 check_error org.karapace.Error.InvalidArgs Exec "anything" "@as []" "@as []"
 check_error org.karapace.Error.InvalidArgs LaunchApp "anything" "@as []"
-kp_ok "unknown build options, mistyped options and empty command lines are InvalidArgs"
+check_error org.karapace.Error.InvalidArgs Build "$manifest_dir/karapace.toml" "{'name': <'cafe'>}"
+check_error org.karapace.Error.InvalidArgs Rebuild "$manifest_dir/karapace.toml" "{'name': <'0042'>}"
+check_error org.karapace.Error.InvalidArgs Pull "127.0.0.1:9/x/y:z" "{'name': <'DEADBEEF'>}"
+kp_ok "unknown build options, mistyped options, names that read as ids and empty command lines are InvalidArgs"
 
 # A wrongly typed call never reaches the service's code.
 if out=$(kp_busctl call "$KP_DEST" "$KP_PATH" "$KP_IFACE" Destroy s x 2>&1); then

@@ -2,7 +2,8 @@
 # Starts a private session dbus-daemon whose service directory holds an activation file for the
 # karapace-dbus under test (with a temporary --store), so the first call really activates it.
 #
-# Inputs: KARAPACE_DBUS (the binary, from meson), KP_IDLE_TIMEOUT (default 60).
+# Inputs: KARAPACE_DBUS (the binary, from meson), KP_IDLE_TIMEOUT (default 60), KP_BUS_ANY_USER
+# (set: any uid may connect, like a bus shared between users; by default only the owner).
 # Sets: KP_TMP, KP_STORE, KP_ADDR, KP_DAEMON_LOG (dbus-daemon and service stderr).
 
 command -v dbus-daemon >/dev/null || kp_skip "dbus-daemon is not installed (apt install dbus-daemon)"
@@ -42,6 +43,8 @@ Name=org.karapace.Manager1
 Exec=$KARAPACE_DBUS --store $KP_STORE --idle-timeout ${KP_IDLE_TIMEOUT:-60}
 SERVICE
 
+KP_ALLOW_USERS=""
+[ -n "${KP_BUS_ANY_USER:-}" ] && KP_ALLOW_USERS='<allow user="*"/>'
 cat > "$KP_TMP/bus.conf" <<CONF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -51,6 +54,7 @@ cat > "$KP_TMP/bus.conf" <<CONF
   <auth>EXTERNAL</auth>
   <servicedir>$KP_TMP/services</servicedir>
   <policy context="default">
+    $KP_ALLOW_USERS
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>

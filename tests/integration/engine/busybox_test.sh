@@ -53,6 +53,18 @@ TOML
   [ "$(k inspect bb | sed -n 's/^name: *//p')" = bb ] || kp_fail "inspect by name after renaming back"
   kp_ok "exec finds an environment by full id, id prefix and its current name only"
 
+  # References try names first: a name of 4+ hex digits would take over an id prefix.
+  set +e
+  err=$(k rename bb "${id:0:12}" 2>&1); r1=$?
+  err2=$(k rename bb C0FFEE 2>&1); r2=$?
+  set -e
+  [ $r1 = 64 ] && [ $r2 = 64 ] || kp_fail "renames to id-like names gave $r1 and $r2, not 64"
+  kp_contains "$err" "'${id:0:12}': it could be read as an environment id"
+  kp_contains "$err2" "could be read as an environment id"
+  [ "$(k exec "${id:0:12}" -- echo prefix)" = prefix ] || kp_fail "the id prefix no longer reaches the environment"
+  [ "$(k inspect bb | sed -n 's/^name: *//p')" = bb ] || kp_fail "a refused rename changed the name"
+  kp_ok "rename refuses a name that reads as an id, saying why; id prefix and name still work"
+
   [ "$(echo piped | k exec bb -- cat)" = piped ] || kp_fail "stdin did not reach the command"
   [ "$(k exec bb -- id -u)" = "$(id -u)" ] || kp_fail "exec does not keep the caller's uid"
   [ "$(k exec --root bb -- id -u)" = 0 ] || kp_fail "exec --root is not uid 0"
@@ -71,6 +83,17 @@ TOML
   kp_contains "$out" '"etc/added"'
   kp_contains "$out" '"etc/os-release"'
   kp_ok "diff reports added and removed files"
+
+  # File names come from inside the environment: escape sequences and newlines in them reach the
+  # terminal as text; --json keeps them exact.
+  k exec --root bb -- sh -c 'printf x > "/etc/evil$(printf "\033[2J\nline")"'
+  out=$(k diff bb)
+  printf '%s' "$out" | grep -q "$(printf '\033')" && kp_fail "diff printed a raw escape character: $out"
+  kp_contains "$out" '+ etc/evil\x1b[2J\nline'
+  k --json diff bb | python3 -c 'import json,sys; assert "etc/evil\x1b[2J\nline" in json.load(sys.stdin)["added"]' ||
+    kp_fail "diff --json does not carry the exact file name"
+  k exec --root bb -- sh -c 'rm /etc/evil*'
+  kp_ok "diff escapes control characters in file names; --json keeps them exact"
 
   snap=$(k --json commit bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   k exec --root bb -- sh -c 'rm /etc/added; echo later > /etc/later'

@@ -195,6 +195,27 @@ TOML
   [ "$(ls "$apps" | grep -c '^karapace-')" = 1 ] || kp_fail "a refused name wrote a launcher"
   kp_ok "unsafe application and command names are refused with a usage error"
 
+  # Icon is read on the host: a path from the environment's entry must not reach the launcher.
+  k exec --root bb -- sh -c 'cat > /usr/share/applications/org.example.Sneaky.desktop' <<'DESKTOP'
+[Desktop Entry]
+Type=Application
+Name=Sneaky
+Exec=hello
+Icon=../../../../../etc/shadow
+Icon[de]=/etc/shadow
+DESKTOP
+  k exec --root bb -- sh -c 'sed "s/Sneaky/Absolute/; s|^Icon=.*|Icon=/etc/shadow|" /usr/share/applications/org.example.Sneaky.desktop > /usr/share/applications/org.example.Absolute.desktop'
+  out=$(k export bb org.example.Sneaky org.example.Absolute 2>&1)
+  kp_contains "$out" "the launcher has no Icon"
+  for app in Sneaky Absolute; do
+    l="$apps/karapace-bb-org.example.$app.desktop"
+    [ -f "$l" ] || kp_fail "org.example.$app was not exported"
+    grep -q '^Icon' "$l" && kp_fail "an Icon path reached the launcher: $(grep '^Icon' "$l")"
+    desktop-file-validate "$l" || kp_fail "the launcher without Icon does not validate: $(cat "$l")"
+  done
+  k unexport bb org.example.Sneaky org.example.Absolute >/dev/null
+  kp_ok "an Icon that is a relative or absolute path is dropped from the launcher, with a warning"
+
   echo "not ours" > "$bins/sed"
   set +e
   err=$(k export bb --bin sed --bin-dir "$bins" 2>&1); s=$?

@@ -6,7 +6,8 @@
 # clashes and credentials. Runs as the invoking user, then (as root) as the unprivileged user.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-kp=${1:?usage: remote_test.sh KARAPACE}
+kp=${1:?usage: remote_test.sh KARAPACE UPLOAD_CHECK}
+upload_check=${2:?usage: remote_test.sh KARAPACE UPLOAD_CHECK}
 src=${KARAPACE_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
 
 command -v docker-registry >/dev/null || kp_skip "docker-registry is not installed (scripts/setup installs it)"
@@ -128,6 +129,41 @@ PY
     kp_fail "pull --name did not give a usable environment"
   kp_ok "a name clash is refused with a pointer to --name, which works"
 
+  # An image whose name label reads as an id prefix (written by hand, or by a karapace that
+  # allowed such names): the pull is refused with the reason until --name gives another name.
+  python3 - "$reg" "$user/bb" v1 idlike <<'PY' || kp_fail "could not publish the relabelled image"
+import hashlib, json, sys, urllib.request
+reg, repo, tag, new_tag = sys.argv[1:]
+oci = "application/vnd.oci.image.manifest.v1+json"
+def call(method, path, body=None, ctype=None, accept=None, full=False):
+    req = urllib.request.Request(path if full else reg + "/v2/" + repo + path, data=body, method=method)
+    if ctype: req.add_header("Content-Type", ctype)
+    if accept: req.add_header("Accept", accept)
+    return urllib.request.urlopen(req)
+m = json.loads(call("GET", "/manifests/" + tag, accept=oci).read())
+config = json.loads(call("GET", "/blobs/" + m["config"]["digest"]).read())
+config["config"]["Labels"]["org.karapace.name"] = "c0ffee"
+body = json.dumps(config).encode()
+digest = "sha256:" + hashlib.sha256(body).hexdigest()
+location = call("POST", "/blobs/uploads/").headers["Location"]
+if location.startswith("/"): location = reg + location
+call("PUT", location + ("&" if "?" in location else "?") + "digest=" + digest, body,
+     "application/octet-stream", full=True)
+m["config"]["digest"], m["config"]["size"] = digest, len(body)
+call("PUT", "/manifests/" + new_tag, json.dumps(m).encode(), oci)
+PY
+  set +e
+  err=$("$kp" --store "$work/store8" pull "127.0.0.1:$port/$user/bb:idlike" 2>&1); s=$?
+  set -e
+  [ $s = 64 ] || kp_fail "a pull of an image named 'c0ffee' gave $s, not 64: $err"
+  kp_contains "$err" "carries the name 'c0ffee', which could be read as an environment id"
+  kp_contains "$err" "--name"
+  [ "$("$kp" --store "$work/store8" --json list)" = "[]" ] || kp_fail "the refused pull left an environment"
+  "$kp" --store "$work/store8" pull "127.0.0.1:$port/$user/bb:idlike" --name bb-coffee >/dev/null
+  [ "$("$kp" --store "$work/store8" exec bb-coffee -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "pull --name of the relabelled image did not give a usable environment"
+  kp_ok "a name label that reads as an id is refused with the reason; --name pulls it"
+
   # A relative reference on the default remote from config.toml, with a repository prefix.
   mkdir -p "$work/cfg/karapace"
   printf '[remote]\nurl = "%s/%s"\n' "$reg" "$user" > "$work/cfg/karapace/config.toml"
@@ -150,6 +186,16 @@ PY
   [ "$("$kp" --store "$work/store4" --json list)" = "[]" ] || kp_fail "a tampered pull left an environment"
   [ -z "$(ls -A "$work/store4/env" 2>/dev/null)" ] || kp_fail "a tampered pull left an env directory"
   kp_ok "a tampered blob fails the pull with an integrity error and leaves no environment"
+
+  # The same blob cut down to one byte: the message counts it in plain words.
+  printf 'X' > "$blob"
+  set +e
+  err=$("$kp" --store "$work/store4" pull "127.0.0.1:$port/$user/bb:v1" 2>&1); s=$?
+  set -e
+  cp "$work/blob.bak" "$blob"
+  [ $s = 1 ] || kp_fail "pull of a one-byte blob gave $s, not 1: $err"
+  kp_contains "$err" "the registry sent 1 byte hashing to"
+  kp_ok "a blob of the wrong size fails the pull, saying how many bytes came"
 
   # A crash after the metadata record is written but before the WAL entry is closed: the next
   # command rolls the pull back, and pulling again works.
@@ -234,6 +280,9 @@ pids+=("$!")
 for _ in $(seq 50); do [ -s "$fixtures/tport" ] && break; sleep 0.1; done
 tport=$(cat "$fixtures/tport")
 [ -n "$tport" ] || kp_fail "the token registry did not start"
+
+mkdir -p "$fixtures/upload"
+"$upload_check" "127.0.0.1:$port/upload/check:v1" "$fixtures/upload" || kp_fail "upload checks failed"
 
 echo "# as $(id -un)"
 ( scenario "$fixtures/self" "$tarball" "$port" "$aport" "$tport" "$fixtures/reg/data" )

@@ -81,3 +81,17 @@ TEST_CASE("an error without a hint has a null hint in JSON", "[cli][output]") {
     const auto v = Output::error_json(Error(Errc::failed, "boom"));
     CHECK(v.as_object().at("error").as_object().at("hint").is_null());
 }
+
+TEST_CASE("printable escapes what a terminal would act on and keeps the rest") {
+    CHECK(printable("etc/hosts") == "etc/hosts");
+    CHECK(printable("caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac") ==
+          "caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac");
+    CHECK(printable("a\nb\tc\rd") == "a\\nb\\tc\\rd");
+    CHECK(printable("\x1b[2J\x07\x7f") == "\\x1b[2J\\x07\\x7f");
+    CHECK(printable(std::string("nul\0x", 5)) == "nul\\x00x");
+    CHECK(printable("back\\slash") == "back\\\\slash");
+    CHECK(printable("\xc2\x9b"
+                    "31m") == "\\u009b31m");                              // C1 CSI
+    CHECK(printable("txt.\xe2\x80\xaegpj.exe") == "txt.\\u202egpj.exe");  // right-to-left override
+    CHECK(printable("bad\xff\xc3") == "bad\\xff\\xc3");                   // not UTF-8
+}

@@ -205,6 +205,34 @@ TEST_CASE("without an icon copy the launcher keeps the entry's Icon", "[export][
     CHECK(out.get("Desktop Entry", "Icon") == "org.gnome.TextEditor");
 }
 
+TEST_CASE("an Icon that is a path never reaches the launcher in any locale or action",
+          "[export][launcher]") {
+    // The desktop reads Icon on the host: a path would show (or probe) a host file.
+    AppEntry app{"x", "/usr/share/applications/x.desktop",
+                 DesktopEntry::parse("[Desktop Entry]\nExec=x\nIcon=../../../../etc/shadow\n"
+                                     "Icon[de]=/etc/shadow\nIcon[fr]=x-fr\nActions=a;\n"
+                                     "[Desktop Action a]\nExec=x -a\nIcon=/etc/passwd\n"
+                                     "[Desktop Action b]\nExec=x -b\n",
+                                     "x.desktop")};
+    auto out = make_launcher(app, target(), "");
+    auto text = out.render();
+    CHECK_FALSE(out.get("Desktop Entry", "Icon").has_value());
+    CHECK(text.find("/etc/") == std::string::npos);
+    CHECK(text.find("Icon[de]") == std::string::npos);
+    CHECK(text.find("Icon[fr]=x-fr\n") != std::string::npos);  // a plain name stays
+    CHECK_FALSE(out.get("Desktop Action a", "Icon").has_value());
+
+    // The copy karapace made is named by its own absolute path.
+    auto copied = make_launcher(app, target(), "/home/u/.local/share/icons/karapace-dev-x.png");
+    CHECK(copied.get("Desktop Entry", "Icon") == "/home/u/.local/share/icons/karapace-dev-x.png");
+    CHECK(copied.render().find("/etc/") == std::string::npos);
+
+    for (const char* plain : {"org.gnome.TextEditor", "utilities-terminal", "firefox.png"})
+        CHECK(plain_icon_name(plain));
+    for (const char* path : {"/etc/shadow", "../x", "icons/x", ".hidden", "-x", "a..b", ""})
+        CHECK_FALSE(plain_icon_name(path));
+}
+
 TEST_CASE("icons are copied from every hicolor size, scalable and symbolic, under the prefix",
           "[export][icons]") {
     TempDir t;

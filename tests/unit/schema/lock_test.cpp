@@ -211,3 +211,15 @@ TEST_CASE("a missing lock file is not_found with a hint to build") {
         CHECK(e.hint().find("karapace build") != std::string::npos);
     }
 }
+
+TEST_CASE("a lock file nested deeper than the limit is a manifest error with its position") {
+    const std::string text = "lock_version = 3\npackages = " + std::string(100000, '[') + "\n";
+    try {
+        (void)parse_lock(text, "deep.lock");
+        FAIL("expected an error");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::manifest);
+        CHECK(std::string(e.what()).rfind("deep.lock:2:76: nested more than 64 levels deep", 0) ==
+              0);
+    }
+}

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "karapace/schema/manifest.hpp"
+#include "karapace/schema/normalize.hpp"
 #include "karapace/util/error.hpp"
 #include "test_data.hpp"
 
@@ -310,4 +311,121 @@ TEST_CASE("a manifest that is not valid UTF-8 is a manifest error with its posit
     }
     CHECK_THROWS_AS(karapace::schema::parse_manifest("a = \"\xed\xa0\x80\"", "s.toml"),
                     karapace::Error);  // a UTF-16 surrogate
+}
+
+namespace {
+
+// What parse_manifest says about `text`, or "" when it accepts it.
+std::string text_error(const std::string& text) {
+    try {
+        (void)parse_manifest(text, "deep.toml");
+        return {};
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::manifest);
+        return e.what();
+    }
+}
+
+std::string repeat(const std::string& s, std::size_t n) {
+    std::string out;
+    out.reserve(s.size() * n);
+    for (std::size_t i = 0; i < n; ++i)
+        out += s;
+    return out;
+}
+
+const std::string deep_header = "manifest_version = 1\n[base]\nimage = \"debian/bookworm\"\n";
+
+}  // namespace
+
+TEST_CASE("deep nesting is a manifest error at the place it passes the limit, not a crash") {
+    // toml11 reads nested values by recursion: 10,000 levels used to overflow the stack. Each
+    // case is far deeper than that; the error names where level 65 starts.
+    const std::size_t n = 100000;
+    // Under [base] (level 1), `a` is level 2: its 64th bracket (column 5 + 63) is level 65.
+    CHECK(text_error(deep_header + "a = " + repeat("[", n) + repeat("]", n) + "\n")
+              .rfind("deep.toml:4:68: nested more than 64 levels deep", 0) == 0);
+    CHECK(text_error(deep_header + "a = " + repeat("{b = ", n) + "1" + repeat("}", n) + "\n")
+              .rfind("deep.toml:4:", 0) == 0);
+    CHECK(text_error(deep_header + "a = [" + repeat("{b = [", n) + "\n")
+              .find("nested more than 64 levels") != std::string::npos);
+    // Dotted keys and table headers nest too: the dot before the 65th level.
+    CHECK(text_error(deep_header + "a" + repeat(".a", n) + " = 1\n")
+              .rfind("deep.toml:4:128: nested more than 64 levels deep", 0) == 0);
+    CHECK(text_error(deep_header + "[a" + repeat(".a", n) + "]\n")
+              .rfind("deep.toml:4:129: nested more than 64 levels deep", 0) == 0);
+    CHECK(text_error(deep_header + "[[a" + repeat(".a", 63) + "]]\n").rfind("deep.toml:4:", 0) ==
+          0);  // the element of an array of tables is a level
+}
+
+TEST_CASE("nesting up to the limit and brackets in strings and comments reach the TOML reader") {
+    // 64 levels: refused for the unknown key, not for the nesting.
+    auto at_limit = text_error("x = " + repeat("[", 64) + repeat("]", 64) + "\n" + deep_header);
+    CHECK(at_limit.find("unknown key 'x'") != std::string::npos);
+    CHECK(text_error(repeat("a.", 63) + "a = 1\n" + deep_header).find("nested") ==
+          std::string::npos);
+    CHECK(text_error("[[" + repeat("a.", 62) + "a]]\n" + deep_header).find("nested") ==
+          std::string::npos);
+
+    const std::string brackets = repeat("[{", 2000);
+    std::string text = deep_header + "# " + brackets + "\n[system]\npackages = [\"" + brackets +
+                       "\", '" + brackets + "', \"\\\"" + brackets + "\"] # " + brackets +
+                       "\n[gui]\napps = [\"\"\"\n" + brackets + "\"\"\"\"\", '''" + brackets +
+                       "''''']\n";
+    auto m = parse_manifest(text, "strings.toml");
+    REQUIRE(m.packages.size() == 3);
+    CHECK(m.packages[2] == "\"" + brackets);
+    REQUIRE(m.apps.size() == 2);
+    CHECK(m.apps[0] == brackets + "\"\"");
+    CHECK(m.apps[1] == brackets + "''");
+}
+
+namespace {
+
+std::string one_line_packages(std::size_t n) {
+    std::string list;
+    for (std::size_t i = 0; i < n; ++i)
+        list += (i == 0 ? "\"pkg" : ", \"pkg") + std::to_string(n - i) + "\"";
+    return "packages = [" + list + "]";
+}
+
+}  // namespace
+
+TEST_CASE("a one-line array of 90000 package names parses in linear time") {
+    // toml11 copies a value's whole line for every value: on one line this once took over 100 s,
+    // which the test's timeout would catch.
+    const std::string text =
+        deep_header + "[system]\n" + one_line_packages(90000) + "\n[gui]\napps = [\"a\"]\n";
+    auto m = parse_manifest(text, "many.toml");
+    REQUIRE(m.packages.size() == 90000);
+    CHECK(m.packages.front() == "pkg90000");
+    CHECK(m.apps == std::vector<std::string>{"a"});
+    auto n = normalize(m);
+    CHECK(n.packages.size() == 90000);
+    CHECK(n.packages.front() == "pkg1");
+}
+
+TEST_CASE("errors in and after a long array still name their place in the file") {
+    // Element 2000 of a long line starts at column 12 + 9 * 2000 + 1; a bad value there, and a
+    // problem on the next line, are reported where they are in the file.
+    std::string packages = one_line_packages(3000);
+    const std::size_t at = packages.find("\"pkg1000\"");
+    packages.replace(at, 9, "\"-pkg100\"");
+    auto bad_element = text_error(deep_header + "[system]\n" + packages + "\n");
+    CHECK(bad_element.rfind("deep.toml:5:" + std::to_string(at + 1) + ": element 2000 of", 0) == 0);
+    auto next_line = text_error(deep_header + "[system]\n" + one_line_packages(3000) +
+                                "\n[gui]\napps = \"firefox\"\n");
+    CHECK(next_line.rfind("deep.toml:7:8: key 'gui.apps' must be an array", 0) == 0);
+    auto duplicate = text_error(deep_header + "[system]\n" + one_line_packages(3000) +
+                                "\n[gui]\napps = []\napps = []\n");
+    CHECK(duplicate.find("deep.toml:8:1: duplicate key 'gui.apps' (first defined at line 7)") !=
+          std::string::npos);
+}
+
+TEST_CASE("a line that cannot be split is refused past 4096 bytes, before it is parsed") {
+    std::string table = "x = {";
+    for (int i = 0; i < 1000; ++i)
+        table += (i == 0 ? "a" : ", a") + std::to_string(i) + " = 1";
+    CHECK(text_error(deep_header + table + "}\n")
+              .rfind("deep.toml:4:4097: line longer than 4096 bytes", 0) == 0);
 }

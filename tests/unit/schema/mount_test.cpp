@@ -145,6 +145,16 @@ TEST_CASE("the user configuration adds allowed directories and names the image s
     CHECK_THROWS_AS(check_mount_policy("/srv/data", default_mount_allowlist("/home/alice")), Error);
 }
 
+TEST_CASE("a user configuration nested deeper than the limit is refused with its position") {
+    const std::string text = "[mounts]\nallow = " + std::string(100000, '{') + "\n";
+    try {
+        parse_user_config(text, "config.toml", "/home/a");
+        FAIL("expected an error");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).rfind("config.toml:2:72: nested more than 64 levels", 0) == 0);
+    }
+}
+
 TEST_CASE("a malformed user configuration names file, key, line and column") {
     auto fails = [](const std::string& text, const std::string& expect) {
         try {

@@ -102,3 +102,14 @@ TEST_CASE("pin refuses an invalid manifest or an invalid image") {
     CHECK_THROWS_AS(rewrite_base_image(ok, "k.toml", "a\nb"), Error);
     CHECK_THROWS_AS(rewrite_base_image(ok, "k.toml", "a b"), Error);
 }
+
+TEST_CASE("pin finds base.image below a long one-line array") {
+    std::string list;
+    for (int i = 0; i < 2000; ++i)
+        list += (i == 0 ? "\"p" : ", \"p") + std::to_string(i) + "\"";
+    const std::string text = "manifest_version = 1\nsystem.packages = [" + list +
+                             "]\n[base]\nimage = \"debian/bookworm\"\n";
+    CHECK(rewrite_base_image(text, "k.toml", pinned) ==
+          "manifest_version = 1\nsystem.packages = [" + list + "]\n[base]\nimage = \"" + pinned +
+              "\"\n");
+}

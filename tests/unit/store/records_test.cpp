@@ -199,6 +199,37 @@ TEST_CASE("environment names are validated") {
     CHECK_THROWS_AS(validate_env_name("a.b"), Error);
 }
 
+TEST_CASE("a new name that a reference would read as an id is refused with the reason") {
+    // References try names before id prefixes: such a name would take over an id.
+    for (const std::string& name :
+         std::vector<std::string>{"cafe", "CAFE", "0042", "DeadBeef12", std::string(64, 'a')}) {
+        INFO(name);
+        try {
+            validate_env_name(name);
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(e.code() == Errc::usage);
+            CHECK(std::string(e.what()).find("could be read as an environment id") !=
+                  std::string::npos);
+            CHECK(e.hint().find("'" + name + "-env'") != std::string::npos);
+        }
+    }
+    for (const char* name : {"abc", "cafe-1", "face_", "coffee", "web", "0x42", "g000"})
+        CHECK_NOTHROW(validate_env_name(name));
+}
+
+TEST_CASE("a record named like an id before that rule stays readable and writable") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata m = make_metadata(env('a'));
+    m.name = "cafe";
+    s.metadata().put(m);
+    CHECK(s.metadata().get(env('a')).name == "cafe");
+    CHECK(s.metadata().find_by_name("cafe")->env_id == env('a'));
+    s.metadata().set_state(env('a'), EnvState::built);
+    CHECK(s.metadata().get(env('a')).state == EnvState::built);
+}
+
 TEST_CASE("names are unique across environments; renaming to one's own name is fine") {
     TempDir dir;
     Store s = Store::open(dir.path());
