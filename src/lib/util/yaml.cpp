@@ -129,6 +129,7 @@ private:
 
     bj::value node(std::size_t& i, std::size_t indent) {
         const Line& line = lines_[i];
+        Depth guard(*this, line);
         if (is_item(line.text)) return sequence(i, indent);
         if (key_colon(line.text) != std::string_view::npos) return mapping(i, indent);
         ++i;
@@ -234,6 +235,7 @@ private:
 
     // A value at `pos`; `in_flow` when inside [] or {}, where ',' ']' '}' end a plain scalar.
     bj::value flow(std::string_view t, std::size_t& pos, const Line& line, bool in_flow) const {
+        Depth guard(*this, line);
         skip_spaces(t, pos);
         if (pos >= t.size()) return nullptr;
         char c = t[pos];
@@ -436,8 +438,23 @@ private:
         return bj::value(std::string(s));
     }
 
+    // Each block and flow collection is read by a call of its own: nesting is bounded, so a
+    // file of brackets cannot exhaust the stack.
+    static constexpr unsigned kDepthLimit = 64;
+    struct Depth {
+        const Parser& p;
+        Depth(const Parser& parser, const Line& line) : p(parser) {
+            if (++p.depth_ > kDepthLimit)
+                p.bad(line, "nested more than " + std::to_string(kDepthLimit) + " levels deep");
+        }
+        ~Depth() { --p.depth_; }
+        Depth(const Depth&) = delete;
+        Depth& operator=(const Depth&) = delete;
+    };
+
     const std::string& what_;
     std::vector<Line> lines_;
+    mutable unsigned depth_ = 0;
 };
 
 }  // namespace

@@ -58,4 +58,11 @@ TEST_CASE("YAML it does not read is refused with its line") {
     refused("a: b\n    c: d\n", "continues on the next line");
     refused("a: 1\n  - x\n", "continues on the next line");
     refused("- a\nb: c\n", "does not continue");
+    // Deep nesting is refused before it can exhaust the stack, in flow and in block style.
+    refused("k: " + std::string(100000, '[') + std::string(100000, ']') + "\n", "levels deep");
+    std::string block;
+    for (int i = 0; i < 200; ++i)
+        block += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+    refused(block + std::string(200, ' ') + "k: v\n", "levels deep");
+    CHECK_NOTHROW(yaml::parse("k: " + std::string(60, '[') + std::string(60, ']'), "ok.yaml"));
 }
