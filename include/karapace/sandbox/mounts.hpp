@@ -72,11 +72,17 @@ struct RootFile {
     std::string path;  // absolute, inside the container
     std::string content;
     bool directory = false;  // an empty directory instead of a file
+    std::string symlink;     // when set, a symbolic link to this instead of a file
 };
 
 struct MountPlan {
     std::vector<MountOp> ops;
     std::vector<RootFile> root_files;
+    // Where the mounts go, in a read-only layer of the sandbox's own put *below* the environment's
+    // layers: a path the image has wins, and a missing mount point is found there instead of being
+    // created in the writable layer, so a plain run leaves that layer (diff, commit, push)
+    // untouched.
+    std::vector<RootFile> mount_points;
     std::string cwd;                     // working directory of the command
     std::vector<std::string> env_extra;  // variables implied by the mounts (XDG_DATA_DIRS, ...)
 };
@@ -108,6 +114,12 @@ void append_search_dir(std::vector<std::string>& env, const std::string& name,
 // environment's layers; a symlink in the writable layer (which that layer would hide) is left to
 // the attach step, which never follows it out of the root.
 void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan);
+
+// Fills plan.mount_points from plan.ops: the target of every mount that would otherwise be
+// created in the root (directories and the parents on the way, files, the sandbox's symlinks),
+// leaving out targets below another mount of the plan, and targets of `needs_parent` mounts whose
+// directory the environment's layers do not have.
+void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
 
 // The working directory inside: `cwd` when it lies in a path shared with the host (home or a
 // manifest mount, translated to the container path), else `home`, else "/".

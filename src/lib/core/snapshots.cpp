@@ -2,6 +2,7 @@
 // commit the upper layer as a snapshot layer, list them, and restore one with an atomic swap.
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -80,6 +81,48 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
     }
 }
 
+// The walk again, inside the user namespace, for a writable layer that holds directories only
+// sub-ids may read (apt's partial/ is _apt's, mode 0700): the lists come back through a memfd as
+// NUL-terminated entries, each led by its list's letter.
+// `as_root` runs a function as container root (Engine::Impl::as_container_root).
+template <class AsRoot>
+void walk_as_container_root(AsRoot&& as_root, const std::string& upper,
+                            const std::vector<std::string>& lowers, DiffReport& out) {
+    UniqueFd result(::memfd_create("karapace-diff", MFD_CLOEXEC));
+    if (!result) throw_errno(Errc::runtime, "cannot make a buffer for the diff");
+    as_root([&] {
+        DiffReport found;
+        walk(upper, "", lowers, found);
+        std::string text;
+        for (auto [letter, list] :
+             {std::pair{'+', &found.added}, {'~', &found.modified}, {'-', &found.removed}}) {
+            for (const auto& path : *list) {
+                text += letter;
+                text += path;
+                text += '\0';
+            }
+        }
+        write_all(result.get(), text, "the diff");
+    });
+    std::string text;
+    char buf[65536];
+    ssize_t n;
+    for (off_t off = 0; (n = ::pread(result.get(), buf, sizeof buf, off)) > 0; off += n)
+        text.append(buf, static_cast<std::size_t>(n));
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\0', pos);
+        if (end == std::string::npos || end == pos) break;
+        std::string path = text.substr(pos + 1, end - pos - 1);
+        switch (text[pos]) {
+        case '+': out.added.push_back(std::move(path)); break;
+        case '~': out.modified.push_back(std::move(path)); break;
+        default: out.removed.push_back(std::move(path)); break;
+        }
+        pos = end + 1;
+    }
+}
+
 }  // namespace
 
 DiffReport Engine::diff(std::string_view env) {
@@ -91,7 +134,16 @@ DiffReport Engine::diff(std::string_view env) {
     struct stat st {};
     if (::stat(upper.c_str(), &st) != 0) return out;
     auto lowers = impl_->lower_dirs(m);
-    walk(upper, "", lowers, out);
+    try {
+        walk(upper, "", lowers, out);
+    } catch (const Error& e) {
+        if (e.code() != Errc::permission || ::geteuid() == 0) throw;
+        out = DiffReport{};
+        out.env_id = m.env_id.str();
+        walk_as_container_root(
+            [&](const std::function<void()>& fn) { impl_->as_container_root(fn); }, upper, lowers,
+            out);
+    }
     for (auto* v : {&out.added, &out.modified, &out.removed})
         std::sort(v->begin(), v->end());
     return out;

@@ -420,8 +420,7 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
 void mount_environment_root(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
                             const std::string& root, const std::string& scratch) {
     auto layers = sandbox::open_overlay_sources(spec);
-    if (!plan.root_files.empty())
-        sandbox::add_root_files_layer(layers, scratch + "/layer", plan.root_files);
+    sandbox::add_own_layers(layers, plan, scratch);
     sandbox::mount_overlay(layers, root, scratch);
 }
 

@@ -7,6 +7,7 @@
 
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/util/fd.hpp"
+#include "karapace/util/paths.hpp"
 #include "sandbox/layer_view.hpp"
 
 namespace karapace::sandbox {
@@ -206,6 +207,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     }
     plan.cwd = plan_cwd(spec, host);
     plan_symlinked_targets(spec, plan);
+    plan_mount_points(spec, host, plan);
     return plan;
 }
 
@@ -226,6 +228,50 @@ void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
         bool directory =
             op.kind == Kind::bind && ::stat(op.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
         plan.root_files.push_back({op.target, "", directory});
+    }
+}
+
+}  // namespace karapace::sandbox
+
+namespace karapace::sandbox {
+
+void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
+    std::vector<std::string> layers;
+    bool layers_read = false;
+    std::vector<std::string> covered;  // directories mounted earlier: what lies below is theirs
+    for (const auto& op : plan.ops) {
+        if (op.kind == Kind::readonly || op.kind == Kind::mask) continue;
+        std::string target = lexically_absolute(op.target, "/");
+        if (target == "/") continue;
+        bool below = false;
+        for (const auto& dir : covered)
+            below = below || is_within(target, dir);
+        if (below) continue;
+        RootFile point{target, "", false, ""};
+        switch (op.kind) {
+        case Kind::bind: {
+            auto kind = host.probe ? host.probe(op.source) : std::nullopt;
+            if (!kind) continue;  // absent: skipped or refused when attached
+            point.directory = *kind == FileKind::directory;
+            break;
+        }
+        case Kind::file:
+        case Kind::passwd:
+        case Kind::group: break;
+        case Kind::symlink: point.symlink = op.source; break;
+        default: point.directory = true; break;
+        }
+        if (op.needs_parent) {
+            if (!layers_read) {
+                layers = root_layers(spec);
+                layers_read = true;
+            }
+            auto parent = target.substr(0, target.rfind('/'));
+            if (!parent.empty() && find_in_layers(layers, parent.substr(1)).seen != Seen::directory)
+                continue;
+        }
+        if (point.directory) covered.push_back(target);
+        plan.mount_points.push_back(std::move(point));
     }
 }
 

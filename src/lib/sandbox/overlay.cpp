@@ -195,30 +195,58 @@ bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
 }
 
 void add_root_files_layer(OverlaySources& src, const std::string& dir,
-                          const std::vector<RootFile>& files) {
+                          const std::vector<RootFile>& files, LayerPlace place) {
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
         throw_errno(Errc::runtime, "cannot make the sandbox's own layer " + dir);
+    // Owned by container root where it has an id (not in a single-id namespace): these stand in
+    // for what an image would hold.
+    auto own = [](const std::string& path) {
+        ::fchownat(AT_FDCWD, path.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
+    };
     for (const auto& f : files) {
         std::string path = dir;
         std::size_t pos = 1;
         for (auto slash = f.path.find('/', pos); slash != std::string::npos;
              slash = f.path.find('/', pos)) {
             path += "/" + f.path.substr(pos, slash - pos);
-            if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+            if (::mkdir(path.c_str(), 0755) == 0)
+                own(path);
+            else if (errno != EEXIST)
                 throw_errno(Errc::runtime, "cannot make " + path);
             pos = slash + 1;
         }
         path += "/" + f.path.substr(pos);
         if (f.directory) {
-            if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+            if (::mkdir(path.c_str(), 0755) == 0)
+                own(path);
+            else if (errno != EEXIST)
                 throw_errno(Errc::runtime, "cannot make " + path);
+            continue;
+        }
+        if (!f.symlink.empty()) {
+            if (::symlink(f.symlink.c_str(), path.c_str()) == 0)
+                own(path);
+            else if (errno != EEXIST)
+                throw_errno(Errc::runtime, "cannot make the symlink " + path);
             continue;
         }
         UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
         write_all(fd.get(), f.content, path);
+        ::fchown(fd.get(), 0, 0);
     }
-    src.lowers.insert(src.lowers.begin(), open_dir(dir, "sandbox's own layer"));
+    auto layer = open_dir(dir, "sandbox's own layer");
+    if (place == LayerPlace::top)
+        src.lowers.insert(src.lowers.begin(), std::move(layer));
+    else
+        src.lowers.push_back(std::move(layer));
+}
+
+void add_own_layers(OverlaySources& src, const MountPlan& plan, const std::string& stage) {
+    if (!plan.root_files.empty())
+        add_root_files_layer(src, stage + "/layer", plan.root_files, LayerPlace::top);
+    if (!plan.mount_points.empty())
+        add_root_files_layer(src, stage + "/mount-points", plan.mount_points, LayerPlace::bottom);
 }
 
 void seal_root_read_only() {

@@ -210,8 +210,7 @@ Prepared prepare(const SandboxSpec& spec) {
             throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
         ::mkdir(p.root.c_str(), 0755);
         ::mkdir(p.scratch.c_str(), 0700);
-        if (!p.mounts.root_files.empty())
-            add_root_files_layer(layers, p.stage + "/layer", p.mounts.root_files);
+        add_own_layers(layers, p.mounts, p.stage);
         mount_overlay(layers, p.root, p.scratch);
         layers = {};
         UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

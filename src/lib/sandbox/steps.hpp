@@ -27,9 +27,13 @@ OverlaySources open_overlay_sources(const SandboxSpec& spec);
 // fuse-overlayfs was used.
 bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
                    const std::string& scratch);
-// Writes `files` below `dir` (on the stage) and puts that directory on top of the layers.
+// Writes `files` below `dir` (on the stage) and puts that directory on top of the layers (it
+// hides what they have there) or below them (it only fills in what none of them has).
+enum class LayerPlace { top, bottom };
 void add_root_files_layer(OverlaySources& src, const std::string& dir,
-                          const std::vector<RootFile>& files);
+                          const std::vector<RootFile>& files, LayerPlace place);
+// The plan's root files on top and its mount points below, in directories under `stage`.
+void add_own_layers(OverlaySources& src, const MountPlan& plan, const std::string& stage);
 void seal_root_read_only();
 
 // mounts.cpp (attach part): binds are cloned from the host before the stage hides it, then
