@@ -28,6 +28,9 @@ void report(const core::BuildResult& r, Output& out) {
     else
         out.line("built environment " + who);
     out.line("env_id: " + r.env_id);
+    if (r.instance_of)
+        out.line("another environment of the lock " + r.instance_of->substr(0, 12) +
+                 ": the same layers, its own writable layer");
     for (const auto& i : r.exported)
         out.line("exported " + std::string(i.kind == "app" ? "application " : "command ") + i.name +
                  (i.files.empty() ? "" : " -> " + i.files.front()));

@@ -86,6 +86,9 @@ int run_inspect(const Invocation& inv, Output& out) {
     out.line("name:         " + (s.name.empty() ? std::string("(none)") : s.name));
     out.line("state:        " + s.state);
     out.line("manifest:     " + d.manifest_path);
+    if (!d.instance_of.empty())
+        out.line("instance of:  " + d.instance_of.substr(0, 12) +
+                 " (built from the same lock; its own writable layer)");
     out.line("image:        " + d.pinned_image);
     out.line("image digest: " + d.image_digest);
     out.line("created:      " + s.created);

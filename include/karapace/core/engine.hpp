@@ -72,6 +72,7 @@ struct GpuDetails {
 struct EnvDetails {
     EnvSummary summary;
     std::string manifest_path;  // absolute path of the manifest it was built from
+    std::string instance_of;    // the lock's env_id when this is another environment of it
     std::string pinned_image;   // pinned reference from the lock
     std::string image_digest;   // sha256:<hex>
     std::vector<LockedPackageInfo> packages;
@@ -129,7 +130,10 @@ struct BuildResult {
     bool reused = false;                         // an identical environment was already built
     std::string lock_path;                       // karapace.lock written (or read with --locked)
     std::optional<std::string> replaced_env_id;  // rebuild: the environment it replaced
-    std::vector<ExportedItem> exported;          // [gui] apps and earlier exports, refreshed
+    // Set when the build made or reused another environment of a lock that had one under
+    // another name (`build --name`): the lock's env_id, which `env_id` is an instance of.
+    std::optional<std::string> instance_of;
+    std::vector<ExportedItem> exported;  // [gui] apps and earlier exports, refreshed
     std::vector<std::string> export_warnings;
 };
 

@@ -50,9 +50,21 @@ struct EnvMetadata {
     std::string created;                      // RFC 3339
     std::string updated;
     std::optional<RunSettings> run;  // see RunSettings
+    // Set on a second (third, ...) environment built from the same lock under another name: the
+    // lock's env_id. Such an instance shares the read-only layers and has its own writable
+    // layer, sessions and manifest directory; its own id is instance_id(lock id, name).
+    std::optional<EnvId> instance_of;
 
     std::string short_id() const { return env_id.short_id(); }
 };
+
+// The id of the instance of `lock_id` first built under `name`: derived, so that building the
+// same lock under the same name again finds it.
+EnvId instance_id(const EnvId& lock_id, std::string_view name);
+// The lock's env_id an environment was built from: its own id, or the one it is an instance of.
+inline const EnvId& lock_env_id(const EnvMetadata& m) {
+    return m.instance_of ? *m.instance_of : m.env_id;
+}
 
 // A new record in state `defined` with both timestamps set to now.
 EnvMetadata make_metadata(const EnvId& id);

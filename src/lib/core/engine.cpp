@@ -327,6 +327,7 @@ EnvDetails Engine::inspect(std::string_view env) {
     EnvDetails d;
     d.summary = impl_->summarize(m);
     d.manifest_path = m.manifest_dir + "/karapace.toml";
+    if (m.instance_of) d.instance_of = m.instance_of->str();
     auto& s = impl_->store();
     try {
         auto lock = impl_->lock_of(m);

@@ -214,6 +214,67 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     return locked;
 }
 
+// The record a build of the lock `lock_id` goes to. Without a name, the lock's own. With a name:
+// the environment of this lock that has it; the lock's own when that has no name or is absent;
+// else a new instance of the lock under that name, with its own writable layer (the first
+// environment is never renamed behind the user's back). A name held by an environment of another
+// lock goes to the lock's own record, whose write then refuses the taken name. An unnamed first
+// environment takes the name when it was built from the same directory.
+struct BuildTarget {
+    store::EnvId id;
+    std::optional<store::EnvId> instance_of;
+};
+
+BuildTarget build_target(const store::MetadataStore& md, const store::EnvId& lock_id,
+                         const std::optional<std::string>& name, const std::string& manifest_dir) {
+    if (!name) return {lock_id, std::nullopt};
+    auto holder = md.find_by_name(*name);
+    if (holder && store::lock_env_id(*holder) == lock_id)
+        return {holder->env_id, holder->instance_of};
+    if (!holder && md.exists(lock_id)) {
+        auto own = md.get(lock_id);
+        bool takes_name =
+            !own.name && (own.manifest_dir.empty() || own.manifest_dir == manifest_dir);
+        if (!takes_name && own.name != name) return {store::instance_id(lock_id, *name), lock_id};
+    }
+    return {lock_id, std::nullopt};
+}
+
+// The environment of the lock `lock_id` that a rebuild from `manifest_dir` replaces: the one
+// built from that directory (the lock's own or another instance of it), else the lock's own.
+std::optional<store::EnvMetadata> environment_of(const store::MetadataStore& md,
+                                                 const store::EnvId& lock_id,
+                                                 const std::string& manifest_dir) {
+    std::optional<store::EnvMetadata> own;
+    if (md.exists(lock_id)) {
+        own = md.get(lock_id);
+        if (own->manifest_dir == manifest_dir) return own;
+    }
+    for (auto& m : md.list_all_or_throw())
+        if (m.instance_of == lock_id && m.manifest_dir == manifest_dir) return m;
+    return own;
+}
+
+// Building an environment that exists and is archived is not building it: the user is told.
+void refuse_archived(const store::EnvMetadata& m, const std::string& manifest_path) {
+    if (m.state != store::EnvState::archived) return;
+    std::string label = m.name ? "'" + *m.name + "' (" + m.short_id() + ")" : m.short_id();
+    throw Error(Errc::conflict, "environment " + label + ", built from this lock, is archived",
+                "make it usable again with `karapace rebuild " + manifest_path +
+                    "`, build another one beside it with `karapace build --name NEW`, or "
+                    "remove it with `karapace destroy " +
+                    (m.name ? *m.name : m.short_id()) + "`");
+}
+
+void warn_other_project(const store::EnvMetadata& m, const std::string& manifest_dir) {
+    if (m.manifest_dir.empty() || m.manifest_dir == manifest_dir) return;
+    log::warn("environment ", m.name ? "'" + *m.name + "'" : m.short_id(),
+              " from this lock belongs to ", m.manifest_dir,
+              "; its mounts stay there. `karapace build --name NEW` makes an environment of "
+              "its own for ",
+              manifest_dir);
+}
+
 }  // namespace
 
 BuildResult Engine::build(const BuildOptions& options, ProgressSink& progress) {
@@ -277,31 +338,41 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     // 3. Already built from exactly this lock: nothing to do, unless verify-store found its base
     // image damaged: then the image is fetched again (the same digest, which the lock pins).
     if (use_lock && !fresh) {
-        auto id = store::EnvId::parse(old_lock->env_id.str());
+        auto lock_id = store::EnvId::parse(old_lock->env_id.str());
         auto& s = store();
-        if (s.metadata().exists(id)) {
-            auto m = s.metadata().get(id);
+        auto target = build_target(s.metadata(), lock_id, o.name, manifest_dir);
+        if (s.metadata().exists(target.id) ||
+            (target.instance_of && s.metadata().exists(lock_id))) {
+            auto m = s.metadata().get(s.metadata().exists(target.id) ? target.id : lock_id);
             if (m.base_image_digest && store::image_damage(layout(), *m.base_image_digest))
                 fetch_image();
-            // Whatever its state: a frozen or archived environment stays so until `rebuild`.
-            {
-                BuildResult r;
-                r.env_id = id.str();
-                r.short_id = id.short_id();
-                r.reused = true;
-                r.lock_path = lock_path;
-                if ((o.name && m.name != o.name) || !m.run) {
-                    // Records from before run settings existed get them here, once: the lock
-                    // that drives this build is the environment's (same id, same settings).
-                    auto lock = lock_exclusive();
-                    auto fresh_m = s.metadata().get(id);
-                    if (o.name) fresh_m.name = *o.name;
-                    if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
-                    s.metadata().put(fresh_m);
-                }
-                r.name = o.name ? *o.name : m.name.value_or("");
+            // A frozen environment stays so until `rebuild`; an archived one is refused.
+            refuse_archived(m, manifest_path);
+            BuildResult r;
+            r.env_id = target.id.str();
+            r.short_id = target.id.short_id();
+            r.reused = m.env_id == target.id;
+            r.lock_path = lock_path;
+            if (target.instance_of) r.instance_of = target.instance_of->str();
+            if (!r.reused) {
+                // A new instance: the lock's layers, a writable layer and a record of its own.
+                add_instance(m, target.id, *o.name, manifest_dir);
+                r.name = *o.name;
                 return r;
             }
+            if (!o.name) warn_other_project(m, manifest_dir);
+            if ((o.name && m.name != o.name) || !m.run) {
+                // An unnamed environment takes the name given; records from before run settings
+                // existed get them here, once: the lock that drives this build is the
+                // environment's (same id, same settings).
+                auto lock = lock_exclusive();
+                auto fresh_m = s.metadata().get(target.id);
+                if (o.name) fresh_m.name = *o.name;
+                if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
+                s.metadata().put(fresh_m);
+            }
+            r.name = o.name ? *o.name : m.name.value_or("");
+            return r;
         }
     }
     if (o.offline && !manifest.packages.empty() && !use_lock)
@@ -341,7 +412,10 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                     "the rebuilt environment has id " + lock.env_id.str() + ", but " + lock_path +
                         " says " + old_lock->env_id.str(),
                     "re-lock with `karapace build` without --locked");
-    auto id = store::EnvId::parse(lock.env_id.str());
+    auto lock_id = store::EnvId::parse(lock.env_id.str());
+    auto target = build_target(s.metadata(), lock_id, o.name, manifest_dir);
+    auto id = target.id;
+    if (!fresh && s.metadata().exists(id)) refuse_archived(s.metadata().get(id), manifest_path);
     auto lock_text = schema::render_lock(lock);
 
     // 7. The packages layer (packed outside the store lock; objects are content-addressed).
@@ -390,6 +464,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         m.manifest_dir = manifest_dir;
         m.run = run_settings(lock);
         if (o.name) m.name = *o.name;
+        m.instance_of = target.instance_of;
         s.metadata().put(m);
         op.commit();
     }
@@ -410,12 +485,40 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     r.env_id = id.str();
     r.short_id = id.short_id();
     r.lock_path = lock_path;
+    if (target.instance_of) r.instance_of = target.instance_of->str();
     r.name = o.name.value_or("");
     if (!o.name) {
         auto m = s.metadata().get(id);
         r.name = m.name.value_or("");
     }
     return r;
+}
+
+void Engine::Impl::add_instance(const store::EnvMetadata& of, const store::EnvId& id,
+                                const std::string& name, const std::string& manifest_dir) {
+    auto& s = store();
+    auto guard = lock_exclusive();
+    auto op = s.wal().begin("build", id.str());
+    auto env_dir = layout().env_dir(id);
+    if (!exists(env_dir)) {
+        op.add_step(store::RemoveTree{layout().relative(env_dir)});
+        make_dirs(env_dir + "/upper", 0755);
+        make_dirs(env_dir + "/work", 0700);
+    }
+    op.add_step(store::RemoveFile{layout().relative(layout().metadata_path(id))});
+    auto m = store::make_metadata(id);
+    m.state = of.state == store::EnvState::frozen ? store::EnvState::built : of.state;
+    m.manifest_object = of.manifest_object;
+    m.lock_digest = of.lock_digest;
+    m.layers = of.layers;
+    m.base_image_ref = of.base_image_ref;
+    m.base_image_digest = of.base_image_digest;
+    m.manifest_dir = manifest_dir;
+    m.run = of.run;
+    m.name = name;
+    m.instance_of = store::lock_env_id(of);
+    s.metadata().put(m);
+    op.commit();
 }
 
 BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress) {
@@ -428,8 +531,8 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
             if (exists(lock_path)) {
                 auto lock = schema::read_lock(lock_path);
                 auto id = store::EnvId::parse(lock.env_id.str());
-                if (impl_->store_exists() && impl_->store().metadata().exists(id))
-                    old = impl_->store().metadata().get(id);
+                if (impl_->store_exists())
+                    old = environment_of(impl_->store().metadata(), id, parent_dir(manifest_path));
             }
         } catch (const Error& e) {
             log::warn("cannot tell which environment ", lock_path, " names: ", e.what());
@@ -442,8 +545,26 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
     auto opts = options;
     // The new environment takes the name only after the old one has gone.
     bool same_name_holder = old && name && old->name == name;
-    if (same_name_holder) opts.name.reset();
-    auto result = impl_->build(opts, progress, !options.locked);
+    // Another instance of a lock gives its name up for the build instead, and gets it back if
+    // the build fails: the build then finds its own record again (same lock and name) or makes
+    // one, and never takes over the lock's first environment.
+    bool instance = same_name_holder && old->instance_of.has_value();
+    auto set_old_name = [&](const std::optional<std::string>& n) {
+        auto guard = impl_->lock_exclusive();
+        impl_->store().metadata().rename(old->env_id, n);
+    };
+    if (same_name_holder && !instance) opts.name.reset();
+    if (instance) {
+        set_old_name(std::nullopt);
+        opts.name = name;
+    }
+    BuildResult result;
+    try {
+        result = impl_->build(opts, progress, !options.locked);
+    } catch (...) {
+        if (instance) set_old_name(name);
+        throw;
+    }
     std::vector<ExportedItem> carried;
     if (old && old->env_id.str() != result.env_id) {
         try {

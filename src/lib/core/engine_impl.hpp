@@ -90,6 +90,10 @@ struct Engine::Impl {
     // Packs `dir` into a layer object (in the user namespace when unprivileged, since the tree
     // holds files of container ids); `scratch` is a staging directory for the hand-over. Returns
     // the layer with digest, size and file count set.
+    // A record for another environment of the lock `of` was built from, named `name`, sharing
+    // its read-only layers, with an empty writable layer of its own.
+    void add_instance(const store::EnvMetadata& of, const store::EnvId& id, const std::string& name,
+                      const std::string& manifest_dir);
     store::Layer pack_as_container_root(const std::string& dir, const std::string& scratch);
 
     // The layers-unpacked/<hex> directory of a layer, unpacked from its object if missing.

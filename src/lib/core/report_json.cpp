@@ -59,6 +59,7 @@ bj::object to_json(const GpuDetails& g) {
 bj::object to_json(const EnvDetails& d) {
     bj::object o = to_json(d.summary);
     o["manifest_path"] = d.manifest_path;
+    o["instance_of"] = d.instance_of.empty() ? bj::value(nullptr) : bj::value(d.instance_of);
     o["pinned_image"] = d.pinned_image;
     o["image_digest"] = d.image_digest;
     bj::array pkgs;
@@ -87,6 +88,7 @@ bj::object to_json(const BuildResult& r) {
     o["status"] = r.replaced_env_id ? "rebuilt" : (r.reused ? "unchanged" : "built");
     o["lock_file"] = r.lock_path;
     if (r.replaced_env_id) o["replaced"] = *r.replaced_env_id;
+    o["instance_of"] = r.instance_of ? bj::value(*r.instance_of) : bj::value(nullptr);
     o["exported"] = objects(r.exported);
     o["export_warnings"] = strings(r.export_warnings);
     return o;

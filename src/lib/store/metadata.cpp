@@ -183,6 +183,8 @@ EnvMetadata from_json(const bj::object& o, const std::string& path) {
         m.created = json::get_string(o, "created", path);
         m.updated = json::get_string(o, "updated", path);
         m.run = run_from_json(o, path);
+        if (const auto* of = o.if_contains("instance_of"); of && !of->is_null())
+            m.instance_of = EnvId::parse(json::get_string(o, "instance_of", path));
         return m;
     } catch (const Error& e) {
         throw Error(Errc::store, std::string("corrupt metadata record ") + path + ": " + e.what(),
@@ -210,7 +212,13 @@ bj::object to_json(const EnvMetadata& m) {
     o["created"] = m.created;
     o["updated"] = m.updated;
     o["run"] = run_to_json(m.run);
+    if (m.instance_of) o["instance_of"] = m.instance_of->str();
     return o;
+}
+
+EnvId instance_id(const EnvId& lock_id, std::string_view name) {
+    return EnvId::parse(
+        sha256("karapace instance\n" + lock_id.str() + "\n" + std::string(name) + "\n").hex());
 }
 
 namespace {

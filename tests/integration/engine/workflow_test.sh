@@ -52,6 +52,46 @@ scenario() {
   out=$(k diff bb) || kp_fail "diff failed on a directory a sub-id owns"
   kp_contains "$out" "+ var/cache/x/partial/f"
   kp_ok "diff reads directories owned by other ids inside"
+
+  # 3. Several environments from one lock: a second project builds its own under another name;
+  # the first keeps its name, its writable layer and its project's mounts.
+  for p in one two; do
+    mkdir -p "$dir/$p/files"
+    echo "$p" > "$dir/$p/files/which"
+    printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[mounts]\nfiles = "files:/files"\n' \
+      "$work/img/busybox-rootfs.tar.xz" > "$dir/$p/karapace.toml"
+  done
+  (cd "$dir/one" && k build --name first >/dev/null)
+  cp "$dir/one/karapace.lock" "$dir/two/"
+  out=$(cd "$dir/two" && k build --name second)
+  kp_contains "$out" "built environment 'second'"
+  kp_contains "$out" "another environment of the lock"
+  first=$(k --json inspect first | python3 -c 'import json,sys; print(json.load(sys.stdin)["env_id"])')
+  second=$(k --json inspect second | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["env_id"], d["instance_of"])')
+  [ "${second#* }" = "$first" ] || kp_fail "second is not recorded as another environment of first's lock: $second"
+  [ "${second% *}" != "$first" ] || kp_fail "second shares first's id"
+  [ "$(k exec first -- cat /files/which)" = one ] || kp_fail "first lost its project's mount"
+  [ "$(k exec second -- cat /files/which)" = two ] || kp_fail "second does not see its own project's mount"
+  k exec first -- sh -c 'echo first-only > /var/mark'
+  k exec second -- test -e /var/mark && kp_fail "second sees a file written in first's writable layer"
+  out=$(cd "$dir/two" && k build --name second)
+  kp_contains "$out" "is already built"
+  out=$(cd "$dir/one" && k build)
+  kp_contains "$out" "'first'"
+  (cd "$dir/two" && k rebuild >/dev/null)
+  [ "$(k exec first -- cat /var/mark)" = first-only ] || kp_fail "rebuilding second touched first"
+  [ "$(k exec second -- cat /files/which)" = two ] || kp_fail "second is gone after its rebuild"
+  kp_ok "two environments from one lock: own names, writable layers and mounts; rebuild keeps them apart"
+
+  # An archived environment is not "built" again: the build says so and what to do.
+  k archive first >/dev/null
+  set +e
+  out=$(cd "$dir/one" && k build 2>&1); s=$?
+  set -e
+  [ $s != 0 ] || kp_fail "building an archived environment's lock succeeded: $out"
+  kp_contains "$out" "is archived"
+  kp_contains "$out" "karapace rebuild"
+  kp_ok "building the lock of an archived environment says it is archived and how to go on"
 }
 
 echo "# as $(id -un)"
