@@ -198,6 +198,22 @@ constexpr std::array command_table{
                 "Builds the environment anew and only then destroys the one it replaces; the "
                 "name is carried over.",
                 manifest_arg, build_flags, Trailing::none, "", "", run_rebuild},
+    CommandSpec{
+        "upgrade",
+        envs,
+        "Build an environment anew with the newest image and packages",
+        "Resolves everything again from the environment's manifest: an unpinned base "
+        "image is fetched again (an alias gives its newest build), package versions are "
+        "resolved instead of taken from the lock. Shows what changed (image digest, "
+        "package versions), then replaces the environment as rebuild does: the old one "
+        "stays until the new one is built. Writes the new karapace.lock. A pinned image "
+        "stays as pinned: `karapace pin` it again to move it.",
+        env_arg,
+        {},
+        Trailing::none,
+        "",
+        R"({"env_id": ID, "status": "upgraded"|"unchanged", "old_image_digest": DIGEST, "new_image_digest": DIGEST, "packages": [{"name": NAME, "from": VERSION|null, "to": VERSION|null}], ...})",
+        run_upgrade},
     CommandSpec{"pin", envs, "Pin base.image to a reference that always gives the same bytes",
                 "Rewrites base.image in the manifest, in place and keeping comments, to its "
                 "pinned form: an exact build URL with #sha256=, or a bootstrap suite with a "

@@ -34,6 +34,7 @@ int run_migrate(const Invocation& inv, Output& out);
 int run_pull(const Invocation& inv, Output& out);
 int run_push(const Invocation& inv, Output& out);
 int run_rebuild(const Invocation& inv, Output& out);
+int run_upgrade(const Invocation& inv, Output& out);
 int run_rename(const Invocation& inv, Output& out);
 int run_restore(const Invocation& inv, Output& out);
 int run_snapshots(const Invocation& inv, Output& out);

@@ -83,12 +83,22 @@ struct EnvDetails {
     GpuDetails gpu;
 };
 
+struct BuildResult;
+
 struct BuildOptions {
     std::string manifest_path;          // karapace.toml
     std::optional<std::string> name;    // --name
     bool locked = false;                // --locked: drive the build from karapace.lock
     bool offline = false;               // --offline: cache only, no network
     bool require_pinned_image = false;  // --require-pinned-image
+    // Fetch an unpinned base image again (a URL or a bootstrap suite, which are otherwise used
+    // from the cache as long as they are there): what `upgrade` does.
+    bool refresh_image = false;
+    // rebuild: the environment (id) the new one replaces, instead of the one the lock beside
+    // the manifest names.
+    std::optional<std::string> replace;
+    // rebuild: called once the new environment is built, before the old one is destroyed.
+    std::function<void(const BuildResult&)> before_replace;
 };
 
 // One application or command exported from an environment to the host.
@@ -135,6 +145,20 @@ struct BuildResult {
     std::optional<std::string> instance_of;
     std::vector<ExportedItem> exported;  // [gui] apps and earlier exports, refreshed
     std::vector<std::string> export_warnings;
+};
+
+// What `upgrade` changed: the base image and every package whose version differs.
+struct PackageChange {
+    std::string name;
+    std::string from;  // empty: newly installed
+    std::string to;    // empty: no longer installed
+};
+struct UpgradeResult {
+    BuildResult build;
+    std::string old_image, new_image;  // pinned references from the locks
+    std::string old_image_digest, new_image_digest;
+    std::vector<PackageChange> packages;
+    bool changed() const { return build.replaced_env_id.has_value(); }
 };
 
 struct ExecOptions {
@@ -243,6 +267,11 @@ public:
     BuildResult build(const BuildOptions& options, ProgressSink& progress);
     // Builds the new environment first, then destroys the one the manifest's lock named.
     BuildResult rebuild(const BuildOptions& options, ProgressSink& progress);
+    // Builds the environment's manifest again with everything resolved anew: the base image
+    // fetched again unless pinned (an alias resolves to its newest build), package versions
+    // resolved instead of taken from the lock. Shows what changed, then replaces the environment
+    // as rebuild does (the old one stays until the new one is built) and writes the new lock.
+    UpgradeResult upgrade(std::string_view env, ProgressSink& progress);
 
     // Runs argv (or a login shell) with inherited stdio; returns the command's exit status
     // (125 when the sandbox failed before the command ran, 126 not executable, 127 not found).

@@ -33,12 +33,13 @@ ResolvedImage resolve(const ImageRef& ref, const Config& config, ProgressSink& p
 // Makes sure the image is in the cache of `store_root` and returns it. A reference seen before
 // (pinned, or with `offline`) is a cache hit without network; otherwise it is resolved, fetched
 // (download or mmdebstrap), verified, and extracted, once even when several processes ask at the
-// same time. `offline`: cache only, Error(image) when the image is not cached.
+// same time. `offline`: cache only, Error(image) when the image is not cached. `refresh`: an
+// unpinned URL or bootstrap reference is fetched again even when the cache has it (`upgrade`).
 CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Config& config,
-                   ProgressSink& progress, bool offline);
+                   ProgressSink& progress, bool offline, bool refresh = false);
 // Same, with load_config().
 CachedImage ensure(const ImageRef& ref, const std::string& store_root, ProgressSink& progress,
-                   bool offline);
+                   bool offline, bool refresh = false);
 
 // The pinned form of `ref`: for an alias the exact build URL + `#sha256=`; for a URL its
 // `#sha256=` (downloading it once into the cache to hash it); for bootstrap the suite + snapshot

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "core/engine_impl.hpp"
 #include "core/sandbox_steps.hpp"
@@ -325,7 +326,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     // The base image (the pinned one when the lock drives the build).
     auto image_ref = use_lock ? image::ImageRef::parse(old_lock->pinned_image) : ref;
     auto fetch_image = [&] {
-        auto cached = image::ensure(image_ref, root, progress, o.offline);
+        auto cached = image::ensure(image_ref, root, progress, o.offline, o.refresh_image);
         if (use_lock && cached.record.digest != old_lock->image_digest)
             throw Error(Errc::image,
                         "the image " + old_lock->pinned_image + " now has digest " +
@@ -531,13 +532,14 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
             if (exists(lock_path)) {
                 auto lock = schema::read_lock(lock_path);
                 auto id = store::EnvId::parse(lock.env_id.str());
-                if (impl_->store_exists())
+                if (impl_->store_exists() && !options.replace)
                     old = environment_of(impl_->store().metadata(), id, parent_dir(manifest_path));
             }
         } catch (const Error& e) {
             log::warn("cannot tell which environment ", lock_path, " names: ", e.what());
         }
     }
+    if (options.replace) old = impl_->find(*options.replace);
     auto name = options.name ? options.name : (old ? old->name : std::nullopt);
     // A name given must follow the rule, checked before anything is built; a name carried over
     // is the old environment's, even one given before names that read as ids were refused.
@@ -565,6 +567,7 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
         if (instance) set_old_name(name);
         throw;
     }
+    if (options.before_replace) options.before_replace(result);
     std::vector<ExportedItem> carried;
     if (old && old->env_id.str() != result.env_id) {
         try {
@@ -582,6 +585,54 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
     if (!result.replaced_env_id && old) result.reused = false;
     impl_->export_after_build(result, carried);
     return result;
+}
+
+}  // namespace karapace::core
+
+namespace karapace::core {
+
+UpgradeResult Engine::upgrade(std::string_view env, ProgressSink& progress) {
+    auto m = impl_->find(env);
+    check_operation(Impl::label(m), impl_->state_of(m), Operation::rebuild);
+    auto before = impl_->lock_of(m);
+    UpgradeResult r;
+    BuildOptions o;
+    o.manifest_path = m.manifest_dir + "/karapace.toml";
+    o.refresh_image = true;
+    o.replace = m.env_id.str();
+    o.before_replace = [&](const BuildResult& built) {
+        auto after =
+            impl_->lock_of(impl_->store().metadata().get(store::EnvId::parse(built.env_id)));
+        r.old_image = before.pinned_image;
+        r.new_image = after.pinned_image;
+        r.old_image_digest = before.image_digest.str();
+        r.new_image_digest = after.image_digest.str();
+        std::map<std::string, std::string> was, now;
+        for (const auto& p : before.packages)
+            was[p.name] = p.version;
+        for (const auto& p : after.packages)
+            now[p.name] = p.version;
+        for (const auto& [name, version] : now) {
+            auto it = was.find(name);
+            if (it == was.end())
+                r.packages.push_back({name, "", version});
+            else if (it->second != version)
+                r.packages.push_back({name, it->second, version});
+        }
+        for (const auto& [name, version] : was)
+            if (!now.contains(name)) r.packages.push_back({name, version, ""});
+        if (built.env_id == m.env_id.str()) return;
+        if (r.old_image_digest != r.new_image_digest)
+            progress.note("base image: " + r.old_image_digest.substr(7, 12) + " -> " +
+                          r.new_image_digest.substr(7, 12) + " (" + r.new_image + ")");
+        for (const auto& c : r.packages)
+            progress.note(c.name + ": " + (c.from.empty() ? "(new)" : c.from) + " -> " +
+                          (c.to.empty() ? "(removed)" : c.to));
+        progress.note("replacing " + Impl::label(m) + " with the upgraded environment " +
+                      built.short_id);
+    };
+    r.build = rebuild(o, progress);
+    return r;
 }
 
 }  // namespace karapace::core

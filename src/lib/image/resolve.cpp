@@ -105,7 +105,9 @@ ResolvedImage resolve(const ImageRef& ref, const Config& config, ProgressSink& p
 }
 
 CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Config& config,
-                   ProgressSink& progress, bool offline) {
+                   ProgressSink& progress, bool offline, bool refresh) {
+    // Only what is not pinned can be newer; offline nothing can be fetched.
+    refresh = refresh && !offline && !ref.is_pinned();
     if (ref.kind == RefKind::oci) oci_unavailable(ref);
     const ImageCache cache(store_root);
     const std::string text = ref.str();
@@ -116,7 +118,7 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
             return hit(cache, std::move(*img), ref, "", progress);
     // Unpinned URLs and bootstrap references have no cheap freshness check: what was fetched for
     // them before is used until `karapace images rm` drops it (as `docker run` uses a pulled tag).
-    if (ref.is_pinned() || offline || ref.kind != RefKind::alias)
+    if (!refresh && (ref.is_pinned() || offline || ref.kind != RefKind::alias))
         if (auto img = usable(cache.find_reference(text), offline))
             return hit(cache, std::move(*img), ref, "", progress);
     if (offline && ref.sha256)
@@ -148,7 +150,7 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
     if (r.digest) {
         if (auto img = usable(cache.find(*r.digest), offline))
             return hit(cache, std::move(*img), ref, r.pinned_reference, progress);
-    } else if (auto img = usable(cache.find_reference(text), offline)) {
+    } else if (auto img = refresh ? std::nullopt : usable(cache.find_reference(text), offline)) {
         return hit(cache, std::move(*img), ref, "", progress);
     }
 
@@ -206,8 +208,8 @@ CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Con
 }
 
 CachedImage ensure(const ImageRef& ref, const std::string& store_root, ProgressSink& progress,
-                   bool offline) {
-    return ensure(ref, store_root, load_config(), progress, offline);
+                   bool offline, bool refresh) {
+    return ensure(ref, store_root, load_config(), progress, offline, refresh);
 }
 
 std::string pinned_reference(const ImageRef& ref, const std::string& store_root,
