@@ -136,12 +136,50 @@ void write_text(const std::string& path, const std::string& text, mode_t mode) {
 
 // ---- the child, in its user and mount namespaces -------------------------------------------
 
+// A manifest mount's source, made a mount of this namespace at `at` (on the stage) for the
+// runtime to bind from. The path is opened without following symlinks, so one swapped in since
+// the engine checked it is refused, and the tree found there is cloned with its submounts and
+// restricted (read-only for `:ro`) before the runtime sees it: what the runtime binds is this
+// clone, whatever happens to the host path afterwards. (A descriptor's /proc/<pid>/fd path would
+// not do: its mount belongs to this mount namespace, and the kernel refuses to bind it from the
+// runtime's own, EINVAL.)
+void stage_bind_source(const sandbox::MountOp& op, const std::string& at) {
+    auto fail = [&](const std::string& what, int err) {
+        throw Error(err == EACCES || err == EPERM ? Errc::permission : Errc::runtime,
+                    what + " for " + op.why + ": " + std::strerror(err),
+                    err == ELOOP ? "a component of " + op.source +
+                                       " is a symlink now; mount sources are resolved when "
+                                       "checked and must not change"
+                                 : "");
+    };
+    UniqueFd path(
+        openat2_fd(AT_FDCWD, op.source, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+    if (!path) fail("cannot open " + op.source, errno);
+    UniqueFd tree(::open_tree(path.get(), "",
+                              AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!tree) fail("cannot clone the mount of " + op.source, errno);
+    struct mount_attr attr {};
+    if (op.read_only) attr.attr_set |= MOUNT_ATTR_RDONLY;
+    if (op.nosuid) attr.attr_set |= MOUNT_ATTR_NOSUID;
+    if (op.nodev) attr.attr_set |= MOUNT_ATTR_NODEV;
+    if (op.noexec) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+    if (attr.attr_set &&
+        ::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        fail("cannot restrict the mount of " + op.source, errno);
+    struct stat st {};
+    if (::fstat(path.get(), &st) != 0) fail("cannot look at " + op.source, errno);
+    int made =
+        S_ISDIR(st.st_mode) ? ::mkdir(at.c_str(), 0700) : ::mknod(at.c_str(), S_IFREG | 0600, 0);
+    if (made != 0) fail("cannot create " + at, errno);
+    if (::move_mount(tree.get(), "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        fail("cannot mount " + op.source + " at " + at, errno);
+}
+
 // The sources the config binds: host paths as planned (absent optional ones left out), manifest
-// mounts as this process's descriptors of them, opened without following symlinks (the runtime
-// would follow a symlink swapped in since the engine checked the path), and generated files
-// written on the stage.
+// mounts as clones on the stage below `binds` (stage_bind_source), and generated files written
+// on the stage below `files`.
 OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
-                            const std::string& files, std::vector<UniqueFd>& kept) {
+                            const std::string& files, const std::string& binds) {
     using Kind = sandbox::MountOp::Kind;
     OciBundlePaths paths;
     paths.root = root;
@@ -155,19 +193,8 @@ OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
         switch (op.kind) {
         case Kind::bind:
             if (op.no_symlinks) {
-                UniqueFd fd(openat2_fd(AT_FDCWD, op.source, O_PATH,
-                                       RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
-                if (!fd)
-                    throw Error(
-                        Errc::runtime,
-                        "cannot open " + op.source + " for " + op.why + ": " + std::strerror(errno),
-                        errno == ELOOP ? "a component of " + op.source +
-                                             " is a symlink now; mount sources must not "
-                                             "change after they are checked"
-                                       : "");
-                paths.binds[i] =
-                    "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd.get());
-                kept.push_back(std::move(fd));
+                paths.binds[i] = binds + "/bind-" + std::to_string(i);
+                stage_bind_source(op, paths.binds[i]);
             } else if (struct stat st{}; ::stat(op.source.c_str(), &st) == 0) {
                 paths.binds[i] = op.source;
             } else if (!op.optional) {
@@ -270,17 +297,16 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
         if (::mount("karapace", p.stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
             throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
         std::string root = p.stage + "/root", scratch = p.stage + "/scratch",
-                    files = p.stage + "/files", bundle = p.stage + "/bundle",
-                    state = p.stage + "/state";
-        for (const auto& d : {root, scratch, files, bundle, state})
+                    files = p.stage + "/files", binds = p.stage + "/binds",
+                    bundle = p.stage + "/bundle", state = p.stage + "/state";
+        for (const auto& d : {root, scratch, files, binds, bundle, state})
             ::mkdir(d.c_str(), 0700);
         ::chmod(root.c_str(), 0755);
         mount_root(root, scratch);
 
         UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root_fd) throw_errno(Errc::runtime, "cannot open the container root " + root);
-        std::vector<UniqueFd> kept;
-        auto paths = bundle_paths(p, root_fd.get(), root, files, kept);
+        auto paths = bundle_paths(p, root_fd.get(), root, files, binds);
         write_text(bundle + "/config.json",
                    json::pretty(oci_config(p.spec, p.mounts, p.env, p.who, paths)), 0600);
         root_fd.reset();

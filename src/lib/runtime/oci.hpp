@@ -28,14 +28,14 @@ struct OciIdentity {
 struct OciBundlePaths {
     std::string root;                // the mounted overlay
     std::vector<std::string> files;  // per plan op: a generated file, or "" (see oci_config)
-    std::vector<std::string> binds;  // per plan op: a replacement bind source, or ""
+    std::vector<std::string> binds;  // per plan op: the source to bind (absent optional: "")
     std::string started_fifo;        // the createRuntime hook writes the state JSON here
 };
 
 // config.json (OCI runtime spec 1.0) for running spec.argv with `env` and the mount plan.
-// Generated files (Kind::file/passwd/group) are bound from `paths.files[i]`; a bind whose
-// source must not change (manifest mounts) from `paths.binds[i]` when set. Symlink ops are left
-// out: the runtime makes /dev's links itself. Pure; unit-tested.
+// Generated files (Kind::file/passwd/group) are bound from `paths.files[i]`, binds from
+// `paths.binds[i]` (a manifest mount's is its clone on the stage; an empty one is left out).
+// Symlink ops are left out: the runtime makes /dev's links itself. Pure; unit-tested.
 boost::json::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
                                const std::vector<std::string>& env, const OciIdentity& who,
                                const OciBundlePaths& paths);

@@ -52,7 +52,8 @@ Config config_for(const sandbox::SandboxSpec& spec, OciIdentity who = {1000, 100
     paths.files.resize(c.plan.ops.size());
     paths.binds.resize(c.plan.ops.size());
     for (std::size_t i = 0; i < c.plan.ops.size(); ++i) {
-        paths.binds[i] = c.plan.ops[i].no_symlinks ? "/proc/7/fd/9" : c.plan.ops[i].source;
+        paths.binds[i] = c.plan.ops[i].no_symlinks ? "/stage/binds/bind-" + std::to_string(i)
+                                                   : c.plan.ops[i].source;
         paths.files[i] = "/stage/files/gen-" + std::to_string(i);
     }
     c.json = oci_config(spec, c.plan, {"PATH=/bin", "HOME=/home/u"}, who, paths);
@@ -108,9 +109,9 @@ TEST_CASE("the OCI mounts are the sandbox's plan: /proc, /dev, /sys, home and ma
     CHECK(has_option(*mount_at(c, "/sys"), "rro"));  // its submounts too
     REQUIRE(mount_at(c, "/home/u"));
     CHECK(mount_at(c, "/home/u")->at("source").as_string() == "/home/u");
-    // A manifest mount comes from the descriptor opened without following symlinks.
+    // A manifest mount is bound from its clone on the stage, never from the host path.
     REQUIRE(mount_at(c, "/src"));
-    CHECK(mount_at(c, "/src")->at("source").as_string() == "/proc/7/fd/9");
+    CHECK(mount_at(c, "/src")->at("source").as_string().starts_with("/stage/binds/bind-"));
     CHECK(has_option(*mount_at(c, "/src"), "ro"));
     // Generated files are bound read-only from the stage.
     REQUIRE(mount_at(c, "/etc/hosts"));
