@@ -136,24 +136,29 @@ void write_text(const std::string& path, const std::string& text, mode_t mode) {
 
 // ---- the child, in its user and mount namespaces -------------------------------------------
 
-// A manifest mount's source, made a mount of this namespace at `at` (on the stage) for the
-// runtime to bind from. The path is opened without following symlinks, so one swapped in since
-// the engine checked it is refused, and the tree found there is cloned with its submounts and
-// restricted (read-only for `:ro`) before the runtime sees it: what the runtime binds is this
-// clone, whatever happens to the host path afterwards. (A descriptor's /proc/<pid>/fd path would
-// not do: its mount belongs to this mount namespace, and the kernel refuses to bind it from the
-// runtime's own, EINVAL.)
-void stage_bind_source(const sandbox::MountOp& op, const std::string& at) {
+// A bind's source, made a mount of this namespace at `at` (on the stage) for the runtime to bind
+// from, as the namespace sandbox's attach step takes it: cloned with its submounts by this
+// process, which is the caller inside the namespace (the runtime runs as root of the namespace,
+// which a host directory of mode 0700 or an unmapped group keeps out), and restricted (read-only,
+// nosuid, nodev) before the runtime sees it. A manifest mount's path is opened without following
+// symlinks, so one swapped in since the engine checked it is refused; what the runtime binds is
+// the clone, whatever happens to the host path afterwards. (A descriptor's /proc/<pid>/fd path
+// would not do: its mount belongs to this mount namespace, and the kernel refuses to bind it in
+// the runtime's own, EINVAL.) False when an optional source does not exist.
+bool stage_bind_source(const sandbox::MountOp& op, const std::string& at) {
     auto fail = [&](const std::string& what, int err) {
+        std::string hint;
+        if (!op.no_symlinks) hint = "the host path may have changed while starting; try again";
+        if (op.no_symlinks && err == ELOOP)
+            hint = "a component of " + op.source +
+                   " is a symlink now; mount sources are resolved when checked and must not change";
         throw Error(err == EACCES || err == EPERM ? Errc::permission : Errc::runtime,
-                    what + " for " + op.why + ": " + std::strerror(err),
-                    err == ELOOP ? "a component of " + op.source +
-                                       " is a symlink now; mount sources are resolved when "
-                                       "checked and must not change"
-                                 : "");
+                    what + " for " + op.why + ": " + std::strerror(err), hint);
     };
-    UniqueFd path(
-        openat2_fd(AT_FDCWD, op.source, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+    UniqueFd path(op.no_symlinks ? openat2_fd(AT_FDCWD, op.source, O_PATH,
+                                              RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+                                 : ::open(op.source.c_str(), O_PATH | O_CLOEXEC));
+    if (!path && errno == ENOENT && op.optional) return false;
     if (!path) fail("cannot open " + op.source, errno);
     UniqueFd tree(::open_tree(path.get(), "",
                               AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
@@ -173,11 +178,11 @@ void stage_bind_source(const sandbox::MountOp& op, const std::string& at) {
     if (made != 0) fail("cannot create " + at, errno);
     if (::move_mount(tree.get(), "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
         fail("cannot mount " + op.source + " at " + at, errno);
+    return true;
 }
 
-// The sources the config binds: host paths as planned (absent optional ones left out), manifest
-// mounts as clones on the stage below `binds` (stage_bind_source), and generated files written
-// on the stage below `files`.
+// The sources the config binds, as clones on the stage below `binds` (absent optional ones left
+// out), and the generated files, written on the stage below `files`.
 OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
                             const std::string& files, const std::string& binds) {
     using Kind = sandbox::MountOp::Kind;
@@ -191,16 +196,11 @@ OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
         const auto& op = ops[i];
         std::string generated;
         switch (op.kind) {
-        case Kind::bind:
-            if (op.no_symlinks) {
-                paths.binds[i] = binds + "/bind-" + std::to_string(i);
-                stage_bind_source(op, paths.binds[i]);
-            } else if (struct stat st{}; ::stat(op.source.c_str(), &st) == 0) {
-                paths.binds[i] = op.source;
-            } else if (!op.optional) {
-                throw_errno(Errc::runtime, "cannot find " + op.source + " for " + op.why);
-            }
+        case Kind::bind: {
+            std::string at = binds + "/bind-" + std::to_string(i);
+            if (stage_bind_source(op, at)) paths.binds[i] = at;
             continue;
+        }
         case Kind::file: generated = op.source; break;
         case Kind::passwd:
         case Kind::group: generated = sandbox::account_file_text(root_fd, op); break;
