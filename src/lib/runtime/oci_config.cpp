@@ -79,7 +79,18 @@ std::string bound_beside(const sandbox::MountPlan& plan, const OciBundlePaths& p
     return {};
 }
 
-bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
+// The namespace sandbox mounts its tmpfs as the caller, so /run, /dev and above all
+// $XDG_RUNTIME_DIR (mode 0700) belong to the user inside; the runtime mounts them as root.
+bj::object owned_tmpfs(const sandbox::MountOp& op, const OciIdentity& who) {
+    auto entry = new_fs(op, "tmpfs");
+    auto& options = entry["options"].as_array();
+    options.emplace_back("uid=" + std::to_string(who.uid));
+    options.emplace_back("gid=" + std::to_string(who.gid));
+    return entry;
+}
+
+bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths,
+                 const OciIdentity& who) {
     bj::array out;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const auto& op = plan.ops[i];
@@ -90,7 +101,7 @@ bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
             if (!bind.empty() && !runtime_device(op.target))
                 out.emplace_back(bind_entry(op, bind, false));
             break;
-        case Kind::tmpfs: out.emplace_back(new_fs(op, "tmpfs")); break;
+        case Kind::tmpfs: out.emplace_back(owned_tmpfs(op, who)); break;
         case Kind::proc: out.emplace_back(new_fs(op, "proc")); break;
         case Kind::devpts: out.emplace_back(new_fs(op, "devpts")); break;
         case Kind::mqueue: out.emplace_back(new_fs(op, "mqueue")); break;
@@ -206,7 +217,7 @@ bj::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan
         {"process", std::move(process)},
         {"root", bj::object{{"path", paths.root}, {"readonly", spec.read_only}}},
         {"hostname", spec.hostname},
-        {"mounts", mounts(plan, paths)},
+        {"mounts", mounts(plan, paths, who)},
         {"linux", std::move(linux)},
     };
     if (!paths.started_fifo.empty()) {
