@@ -32,6 +32,7 @@
 
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/spawn.hpp"
 #include "karapace/sandbox/terminal.hpp"
@@ -85,6 +86,10 @@ private:
         ::rmdir(dir.c_str());
     }
 };
+
+// Messages from the caller on the go pipe: start, with or without the limits as rlimits.
+constexpr char kGo = 'g';
+constexpr char kGoWithRlimits = 'r';
 
 // Mounts the container's root at `root` inside the child; `scratch` is on the staging tmpfs.
 using MountRoot = std::function<void(const std::string& root, const std::string& scratch)>;
@@ -220,10 +225,11 @@ std::vector<std::string> runtime_argv(const Plan& p, const std::string& bundle,
     std::vector<std::string> argv{
         p.runtime,      "--root", state, "--log", "/proc/self/fd/" + std::to_string(log_fd),
         "--log-format", "json"};
-    // Limits are rlimits in the config, so the runtime manages no cgroups. runc takes a user
-    // namespace whose map is the identity of every id (root's) for the host's and would manage
-    // them as real root. crun is told to leave them alone (1.8 still refuses hosts with hybrid
-    // v1/v2 hierarchies, which `karapace doctor` reports).
+    // Limits are the cgroup the caller put the run in (or rlimits in the config), so the runtime
+    // is given no cgroup settings. runc takes a user namespace whose map is the identity of every
+    // id (root's) for the host's and would manage them as real root; rootless, it only makes a
+    // cgroup of its own below ours where it may. crun is told to leave them alone (1.8 still
+    // refuses hosts with hybrid v1/v2 hierarchies, which `karapace doctor` reports).
     auto ends_with = [&](std::string_view name) {
         return p.runtime.size() >= name.size() &&
                p.runtime.compare(p.runtime.size() - name.size(), name.size(), name) == 0;
@@ -289,7 +295,8 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
         if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
             throw_errno(Errc::runtime, "cannot create the user and mount namespaces");
         sandbox::send_byte(ready_fd);
-        if (!sandbox::wait_for_byte(go_fd)) ::_exit(125);  // the caller gave up
+        char go = 0;
+        if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the caller gave up
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
 
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
@@ -307,8 +314,11 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
         UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root_fd) throw_errno(Errc::runtime, "cannot open the container root " + root);
         auto paths = bundle_paths(p, root_fd.get(), root, files, binds);
+        // Limits the caller's cgroup enforces are not set again as rlimits.
+        sandbox::SandboxSpec spec = p.spec;
+        if (go != kGoWithRlimits) spec.limits = {};
         write_text(bundle + "/config.json",
-                   json::pretty(oci_config(p.spec, p.mounts, p.env, p.who, paths)), 0600);
+                   json::pretty(oci_config(spec, p.mounts, p.env, p.who, paths)), 0600);
         root_fd.reset();
 
         int status = run_runtime(p, bundle, state, log_fd, err_fd);
@@ -393,7 +403,16 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
         throw error ? *error : Error(Errc::runtime, "the OCI run ended before it started");
     }
     sandbox::write_id_maps(child, p.ids);
-    sandbox::send_byte(go.write.get());
+    // The limits hold the child before it starts the runtime, so the runtime and the container
+    // (in a cgroup the runtime may make below it) stay under them: the namespace sandbox's
+    // mechanisms, in its order of preference.
+    sandbox::LimitScope limits(
+        p.spec.limits, child,
+        "karapace-" + p.spec.hostname + "-" + std::to_string(child) + ".scope");
+    result.limits = limits.mechanism();
+    char go_byte = limits.mechanism() == sandbox::LimitMechanism::rlimit ? kGoWithRlimits : kGo;
+    if (::write(go.write.get(), &go_byte, 1) != 1)
+        throw_errno(Errc::runtime, "cannot start the OCI run");
     if (auto error = sandbox::wire::receive_error(errors.read.get())) {
         result.status = sandbox::wait_exit_status(reaper.release());
         result.status = 125;
@@ -482,10 +501,6 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
             work.emplace(spec.work_dir);
             own.work_dir = work->path();
         }
-        if (spec.limits.any())
-            log::warn(
-                "the OCI backend enforces limits as rlimits only (memory as RLIMIT_AS, "
-                "tasks as RLIMIT_NPROC; no CPU weight)");
         auto plan = make_plan(own, *runtime);
         std::optional<sandbox::ContainerMarker> marker;
         if (plan.spec.interactive) marker.emplace(spec.hostname);
@@ -495,7 +510,6 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
                 mount_environment_root(own, plan.mounts, root, scratch);
             },
             start_lock);
-        if (spec.limits.any()) result.limits = sandbox::LimitMechanism::rlimit;
     } catch (const Error& e) {
         result.status = 125;
         result.error = e;
