@@ -517,15 +517,54 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
     return result;
 }
 
+namespace {
+
+// What the doctor's probe container reads through a read-only bind mount, made the way manifest
+// mounts are: a directory of the caller's in /tmp with one file, removed afterwards.
+class ProbeMount {
+public:
+    ProbeMount() {
+        char tmpl[] = "/tmp/karapace-oci-probe.XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr)
+            throw_errno(Errc::runtime, "cannot create a directory for the OCI probe in /tmp");
+        dir = tmpl;
+        file = dir + "/probe";
+        try {
+            write_text(file, "karapace\n", 0644);
+        } catch (...) {
+            ::rmdir(dir.c_str());
+            throw;
+        }
+    }
+    ~ProbeMount() {
+        ::unlink(file.c_str());
+        ::rmdir(dir.c_str());
+    }
+    ProbeMount(const ProbeMount&) = delete;
+    ProbeMount& operator=(const ProbeMount&) = delete;
+    std::string dir, file;
+};
+
+// The probe's command: exits 3 when the file cannot be read through the mount, 4 when the
+// read-only mount can be written.
+constexpr const char* kProbeTarget = "/run/karapace-probe";
+constexpr const char* kProbeScript =
+    "read -r line < /run/karapace-probe/probe && [ \"$line\" = karapace ] || exit 3; "
+    "if ( : > /run/karapace-probe/probe ) 2>/dev/null; then exit 4; fi";
+
+}  // namespace
+
 std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
     sandbox::SandboxSpec spec;
-    spec.argv = {"/bin/true"};
+    spec.argv = {"/bin/sh", "-c", kProbeScript};
     spec.hostname = "karapace-probe";
     spec.host_integration = false;
     spec.read_only = true;
     UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
     spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = null.get();
     try {
+        ProbeMount probe;
+        spec.mounts = {{probe.dir, kProbeTarget, true}};
         auto plan = make_plan(spec, runtime);
         sandbox::SessionStartLock no_lock("");
         auto result = run_plan(
@@ -537,9 +576,20 @@ std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
             },
             no_lock);
         if (result.status == 0) return std::nullopt;
-        return result.error
-                   ? std::string(result.error->what())
-                   : "the probe container exited with status " + std::to_string(result.status);
+        if (result.error) return std::string(result.error->what());
+        if (result.status == 3)
+            return std::string(
+                       "the probe container could not read a host file through a bind "
+                       "mount at ") +
+                   kProbeTarget + " (as manifest mounts are made)";
+        if (result.status == 4)
+            return std::string(
+                       "the probe container could write to a host file through a "
+                       "read-only bind mount at ") +
+                   kProbeTarget + " (as `:ro` manifest mounts are made)";
+        return "the probe container (/bin/sh of the host, reading a file through a read-only "
+               "bind mount) exited with status " +
+               std::to_string(result.status);
     } catch (const Error& e) {
         return std::string(e.what());
     }
