@@ -187,7 +187,8 @@ bool stage_bind_source(const sandbox::MountOp& op, const std::string& at) {
 }
 
 // The sources the config binds, as clones on the stage below `binds` (absent optional ones left
-// out), and the generated files, written on the stage below `files`.
+// out) beside the directories that stand in for a tmpfs, and the generated files, written on the
+// stage below `files`.
 OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
                             const std::string& files, const std::string& binds) {
     using Kind = sandbox::MountOp::Kind;
@@ -206,6 +207,15 @@ OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
             if (stage_bind_source(op, at)) paths.binds[i] = at;
             continue;
         }
+        case Kind::tmpfs:
+            if (auto mode = tmpfs_as_directory(op)) {
+                // Made by the caller inside, so it is theirs as the sandbox's tmpfs would be.
+                std::string at = binds + "/tmpfs-" + std::to_string(i);
+                if (::mkdir(at.c_str(), 0700) != 0 || ::chmod(at.c_str(), *mode) != 0)
+                    throw_errno(Errc::runtime, "cannot create " + at + " for " + op.why);
+                paths.binds[i] = at;
+            }
+            continue;
         case Kind::file: generated = op.source; break;
         case Kind::passwd:
         case Kind::group: generated = sandbox::account_file_text(root_fd, op); break;

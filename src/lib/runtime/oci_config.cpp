@@ -1,6 +1,7 @@
 // The OCI bundle's config.json, translated from the sandbox's spec and mount plan, and the
 // reading of the runtime's log when it exits: what an OCI runtime needs to run the same command
 // the namespace sandbox would, and how its failures map to our exit statuses.
+#include <cstdlib>
 #include <sstream>
 
 #include "karapace/sandbox/confine.hpp"
@@ -30,12 +31,17 @@ bj::array strings(const std::vector<std::string>& v) {
     return a;
 }
 
-bj::array flag_options(const sandbox::MountOp& op) {
+bj::array mount_flags(const sandbox::MountOp& op) {
     bj::array o;
     if (op.nosuid) o.emplace_back("nosuid");
     if (op.nodev) o.emplace_back("nodev");
     if (op.noexec) o.emplace_back("noexec");
     if (op.read_only) o.emplace_back("ro");
+    return o;
+}
+
+bj::array flag_options(const sandbox::MountOp& op) {
+    auto o = mount_flags(op);
     // Data options ("mode=0755", "newinstance,ptmxmode=0666") are comma-separated in the plan.
     std::stringstream data(op.options);
     for (std::string item; std::getline(data, item, ',');)
@@ -101,7 +107,15 @@ bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths,
             if (!bind.empty() && !runtime_device(op.target))
                 out.emplace_back(bind_entry(op, bind, false));
             break;
-        case Kind::tmpfs: out.emplace_back(owned_tmpfs(op, who)); break;
+        case Kind::tmpfs:
+            if (bind.empty()) {
+                out.emplace_back(owned_tmpfs(op, who));
+            } else {
+                auto options = mount_flags(op);
+                options.insert(options.begin(), bj::value("rbind"));
+                out.emplace_back(mount_entry(op.target, "bind", bind, std::move(options)));
+            }
+            break;
         case Kind::proc: out.emplace_back(new_fs(op, "proc")); break;
         case Kind::devpts: out.emplace_back(new_fs(op, "devpts")); break;
         case Kind::mqueue: out.emplace_back(new_fs(op, "mqueue")); break;
@@ -166,6 +180,18 @@ bj::array id_mapping(unsigned inside) {
 }
 
 }  // namespace
+
+std::optional<mode_t> tmpfs_as_directory(const sandbox::MountOp& op) {
+    if (op.kind != Kind::tmpfs) return std::nullopt;
+    std::stringstream data(op.options);
+    for (std::string item; std::getline(data, item, ',');) {
+        if (item.rfind("mode=", 0) != 0) continue;
+        char* end = nullptr;
+        unsigned long mode = std::strtoul(item.c_str() + 5, &end, 8);
+        if (*end == '\0' && mode <= 07777 && mode != 0755) return static_cast<mode_t>(mode);
+    }
+    return std::nullopt;
+}
 
 bj::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
                       const std::vector<std::string>& env, const OciIdentity& who,
