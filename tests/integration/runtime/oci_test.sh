@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The OCI backend end to end: a busybox environment with `backend = "oci"` built from the local
 # fixture (packages are installed by the namespace sandbox; there are none here), then entered
-# through runc: output, exit statuses, stdin, identities, --env, writes to the writable layer and
-# diff, frozen read-only root, a running session in inspect/list, stop. As the invoking user, then
-# (as root) again as the unprivileged test user.
+# through runc: doctor's probe (also with a runtime that cannot bind a directory), [mounts],
+# resource limits, network isolation, output, exit statuses, stdin, identities, --env, writes to
+# the writable layer and diff, frozen read-only root, a running session in inspect/list, stop. As
+# the invoking user, then (as root) again as the unprivileged test user.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: oci_test.sh KARAPACE}
@@ -12,9 +13,9 @@ src=${KARAPACE_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
 runtime=${KARAPACE_OCI_RUNTIME:-runc}
 command -v "$runtime" >/dev/null || kp_skip "$runtime is not installed (apt install runc)"
 
-# [mounts] through the OCI backend: read, :ro refused, writes through a read-write mount, a file
-# mount, the working directory inside a mount, a frozen root beside a writable mount; and
-# $XDG_RUNTIME_DIR belongs to the user, as with the namespace backend.
+# [mounts] through the OCI backend: read, :ro refused (also a remount by root inside), writes
+# through a read-write mount, a file mount, the working directory inside a mount, a frozen root
+# beside a writable mount; and $XDG_RUNTIME_DIR belongs to the user, as with the namespace backend.
 oci_mount_checks() {
   local work=$1 tarball=$2
   k() { "$kp" --store "$work/store" "$@"; }
@@ -44,6 +45,10 @@ TOML
   set -e
   [ $s = 1 ] || kp_fail "writing to a :ro mount gave status $s, not 1: $out"
   kp_contains "$out" "Read-only file system"
+  for attempt in 'mount -o remount,rw,bind /data' \
+    'unshare -Urm sh -c "mount -o remount,rw,bind /data && echo changed > /data/file"'; do
+    k exec --root mnt -- sh -c "$attempt && echo changed > /data/file" >/dev/null 2>&1 || true
+  done
   [ "$(cat "$work/data/file")" = from-host ] || kp_fail "a :ro mount was written through"
   k exec mnt -- sh -c 'echo through > /rw/out'
   [ "$(cat "$work/rw/out")" = through ] || kp_fail "a write to a read-write mount did not reach the host"
