@@ -109,7 +109,13 @@ struct Plan {
 Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
     Plan p;
     p.spec = spec;
-    p.spec.interactive = spec.interactive && ::isatty(STDIN_FILENO) == 1;
+    // runc relays a command's standard streams through pipes unless it gives it a terminal of its
+    // own. A command whose streams are all the caller's terminal (`exec -- vim`) gets one, as
+    // `enter` does, so it runs on a terminal as under the namespace backend.
+    bool on_terminal = spec.stdin_fd < 0 && spec.stdout_fd < 0 && spec.stderr_fd < 0 &&
+                       ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1 &&
+                       ::isatty(STDERR_FILENO) == 1;
+    p.spec.interactive = (spec.interactive && ::isatty(STDIN_FILENO) == 1) || on_terminal;
     p.runtime = runtime;
     p.container_id = "karapace-" + std::to_string(::getpid());
     p.ids = sandbox::plan_id_maps_for_caller(spec.mapping);
@@ -513,7 +519,7 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
         }
         auto plan = make_plan(own, *runtime);
         std::optional<sandbox::ContainerMarker> marker;
-        if (plan.spec.interactive) marker.emplace(spec.hostname);
+        if (spec.interactive && plan.spec.interactive) marker.emplace(spec.hostname);
         result = run_plan(
             plan,
             [&](const std::string& root, const std::string& scratch) {
