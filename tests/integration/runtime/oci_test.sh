@@ -200,6 +200,15 @@ print(c["status"], c["message"])'
   k exec bb -- test -d "$HOME" || kp_fail "the home directory is not shared"
   kp_ok "stdin passes through; keep-id and --root identities; --env; the home directory"
 
+  if command -v script >/dev/null; then
+    # runc relays streams through pipes unless it makes a terminal: exec on one must get one.
+    out=$(script -qec "$kp --store $store exec bb -- sh -c 'test -t 0 && test -t 1 && test -t 2 && echo on-a-terminal'" /dev/null </dev/null 2>&1)
+    kp_contains "$out" on-a-terminal
+    kp_ok "exec on a terminal runs the command on a terminal"
+  else
+    echo "# not checked: exec on a terminal (script(1) from bsdutils is not installed)"
+  fi
+
   k exec --root bb -- sh -c 'echo drift > /etc/added; rm /etc/os-release'
   out=$(k --json diff bb)
   kp_contains "$out" '"etc/added"'
