@@ -10,7 +10,6 @@
 #include "runtime/oci.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -132,13 +131,6 @@ Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
     return p;
 }
 
-int openat2_fd(int dirfd, const std::string& path, std::uint64_t flags, std::uint64_t resolve) {
-    struct open_how how {};
-    how.flags = flags | O_CLOEXEC;
-    how.resolve = resolve;
-    return static_cast<int>(::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how));
-}
-
 void write_text(const std::string& path, const std::string& text, mode_t mode) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
@@ -146,51 +138,6 @@ void write_text(const std::string& path, const std::string& text, mode_t mode) {
 }
 
 // ---- the child, in its user and mount namespaces -------------------------------------------
-
-// A bind's source, made a mount of this namespace at `at` (on the stage) for the runtime to bind
-// from, as the namespace sandbox's attach step takes it: cloned with its submounts by this
-// process, which is the caller inside the namespace (the runtime runs as root of the namespace,
-// which a host directory of mode 0700 or an unmapped group keeps out), and restricted (read-only,
-// nosuid, nodev) before the runtime sees it. A manifest mount's path is opened without following
-// symlinks, so one swapped in since the engine checked it is refused; what the runtime binds is
-// the clone, whatever happens to the host path afterwards. (A descriptor's /proc/<pid>/fd path
-// would not do: its mount belongs to this mount namespace, and the kernel refuses to bind it in
-// the runtime's own, EINVAL.) False when an optional source does not exist.
-bool stage_bind_source(const sandbox::MountOp& op, const std::string& at) {
-    auto fail = [&](const std::string& what, int err) {
-        std::string hint;
-        if (!op.no_symlinks) hint = "the host path may have changed while starting; try again";
-        if (op.no_symlinks && err == ELOOP)
-            hint = "a component of " + op.source +
-                   " is a symlink now; mount sources are resolved when checked and must not change";
-        throw Error(err == EACCES || err == EPERM ? Errc::permission : Errc::runtime,
-                    what + " for " + op.why + ": " + std::strerror(err), hint);
-    };
-    UniqueFd path(op.no_symlinks ? openat2_fd(AT_FDCWD, op.source, O_PATH,
-                                              RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-                                 : ::open(op.source.c_str(), O_PATH | O_CLOEXEC));
-    if (!path && errno == ENOENT && op.optional) return false;
-    if (!path) fail("cannot open " + op.source, errno);
-    UniqueFd tree(::open_tree(path.get(), "",
-                              AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (!tree) fail("cannot clone the mount of " + op.source, errno);
-    struct mount_attr attr {};
-    if (op.read_only) attr.attr_set |= MOUNT_ATTR_RDONLY;
-    if (op.nosuid) attr.attr_set |= MOUNT_ATTR_NOSUID;
-    if (op.nodev) attr.attr_set |= MOUNT_ATTR_NODEV;
-    if (op.noexec) attr.attr_set |= MOUNT_ATTR_NOEXEC;
-    if (attr.attr_set &&
-        ::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
-        fail("cannot restrict the mount of " + op.source, errno);
-    struct stat st {};
-    if (::fstat(path.get(), &st) != 0) fail("cannot look at " + op.source, errno);
-    int made =
-        S_ISDIR(st.st_mode) ? ::mkdir(at.c_str(), 0700) : ::mknod(at.c_str(), S_IFREG | 0600, 0);
-    if (made != 0) fail("cannot create " + at, errno);
-    if (::move_mount(tree.get(), "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-        fail("cannot mount " + op.source + " at " + at, errno);
-    return true;
-}
 
 // The sources the config binds, as clones on the stage below `binds` (absent optional ones left
 // out) beside the directories that stand in for a tmpfs, and the generated files, written on the
@@ -215,11 +162,8 @@ OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
         }
         case Kind::tmpfs:
             if (auto mode = tmpfs_as_directory(op)) {
-                // Made by the caller inside, so it is theirs as the sandbox's tmpfs would be.
-                std::string at = binds + "/tmpfs-" + std::to_string(i);
-                if (::mkdir(at.c_str(), 0700) != 0 || ::chmod(at.c_str(), *mode) != 0)
-                    throw_errno(Errc::runtime, "cannot create " + at + " for " + op.why);
-                paths.binds[i] = at;
+                paths.binds[i] = binds + "/tmpfs-" + std::to_string(i);
+                stage_tmpfs_directory(op, paths.binds[i], *mode);
             }
             continue;
         case Kind::file: generated = op.source; break;
@@ -561,18 +505,22 @@ public:
     std::string dir, file;
 };
 
-// The probe's command: exits 3 when the file cannot be read through the mount, 4 when the
-// read-only mount can be written.
+// Where the probe's directory is mounted (on the plan's /run tmpfs, so nothing is created in
+// the host's root), and the probe's command: exit 3 when the file cannot be read through the
+// mount, 4 when the read-only mount can be written.
 constexpr const char* kProbeTarget = "/run/karapace-probe";
-constexpr const char* kProbeScript =
-    "read -r line < /run/karapace-probe/probe && [ \"$line\" = karapace ] || exit 3; "
-    "if ( : > /run/karapace-probe/probe ) 2>/dev/null; then exit 4; fi";
+std::vector<std::string> probe_argv() {
+    std::string file = std::string(kProbeTarget) + "/probe";
+    return {"/bin/sh", "-c",
+            "read -r line < " + file + " && [ \"$line\" = karapace ] || exit 3; if ( : > " + file +
+                " ) 2>/dev/null; then exit 4; fi"};
+}
 
 }  // namespace
 
 std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
     sandbox::SandboxSpec spec;
-    spec.argv = {"/bin/sh", "-c", kProbeScript};
+    spec.argv = probe_argv();
     spec.hostname = "karapace-probe";
     spec.host_integration = false;
     spec.read_only = true;

@@ -49,6 +49,13 @@ boost::json::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::
 // 0700. nullopt for a tmpfs of mode 0755 (the mount points' own), which stays a tmpfs.
 std::optional<mode_t> tmpfs_as_directory(const sandbox::MountOp& op);
 
+// oci_stage.cpp, in the run's child: mounts the source of a bind op at `at` on the stage, cloned
+// with its submounts and restricted as the op says (a manifest mount's path opened without
+// following symlinks). False when an optional source does not exist; throws Error otherwise.
+bool stage_bind_source(const sandbox::MountOp& op, const std::string& at);
+// Makes the directory of `mode` at `at` that stands in for a tmpfs op (tmpfs_as_directory).
+void stage_tmpfs_directory(const sandbox::MountOp& op, const std::string& at, mode_t mode);
+
 // The exit status for a runtime that exited with `status` after writing `log` (its JSON log):
 // 127/126 when it could not execute the command, 125 when it failed itself; `error` is set then.
 int classify_runtime_exit(int status, const std::string& log, std::optional<Error>& error);
