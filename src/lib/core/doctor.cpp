@@ -63,7 +63,9 @@ DoctorCheck program_check(const std::string& name, const std::string& program, b
 }
 
 // Whether enter/exec of `backend = "oci"` environments work here: every installed runtime runs a
-// small container of the host's root through the backend's own steps.
+// small container of the host's root through the backend's own steps, with a directory bound
+// read-only as manifest mounts are (every template has one). Not required: only environments
+// with backend = "oci" need it, but a runtime that is chosen and fails is a failure.
 DoctorCheck oci_backend_check() {
     DoctorCheck c{"oci_runtime", "info", "", "", false};
     auto chosen = runtime::oci_runtime_path();
@@ -90,7 +92,7 @@ DoctorCheck oci_backend_check() {
         c.status = "pass";
         c.message = "the OCI backend works with " + *chosen + others;
     } else {
-        c.status = "warn";
+        c.status = "fail";
         c.message = "the OCI backend cannot run containers with " + *chosen + ": " +
                     *chosen_problem + others;
         c.fix = working_other ? "export KARAPACE_OCI_RUNTIME=" + *working_other

@@ -10,7 +10,6 @@
 #include "runtime/oci.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +31,7 @@
 
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/spawn.hpp"
 #include "karapace/sandbox/terminal.hpp"
@@ -86,6 +86,10 @@ private:
     }
 };
 
+// Messages from the caller on the go pipe: start, with or without the limits as rlimits.
+constexpr char kGo = 'g';
+constexpr char kGoWithRlimits = 'r';
+
 // Mounts the container's root at `root` inside the child; `scratch` is on the staging tmpfs.
 using MountRoot = std::function<void(const std::string& root, const std::string& scratch)>;
 
@@ -104,7 +108,13 @@ struct Plan {
 Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
     Plan p;
     p.spec = spec;
-    p.spec.interactive = spec.interactive && ::isatty(STDIN_FILENO) == 1;
+    // runc relays a command's standard streams through pipes unless it gives it a terminal of its
+    // own. A command whose streams are all the caller's terminal (`exec -- vim`) gets one, as
+    // `enter` does, so it runs on a terminal as under the namespace backend.
+    bool on_terminal = spec.stdin_fd < 0 && spec.stdout_fd < 0 && spec.stderr_fd < 0 &&
+                       ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1 &&
+                       ::isatty(STDERR_FILENO) == 1;
+    p.spec.interactive = (spec.interactive && ::isatty(STDIN_FILENO) == 1) || on_terminal;
     p.runtime = runtime;
     p.container_id = "karapace-" + std::to_string(::getpid());
     p.ids = sandbox::plan_id_maps_for_caller(spec.mapping);
@@ -121,13 +131,6 @@ Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
     return p;
 }
 
-int openat2_fd(int dirfd, const std::string& path, std::uint64_t flags, std::uint64_t resolve) {
-    struct open_how how {};
-    how.flags = flags | O_CLOEXEC;
-    how.resolve = resolve;
-    return static_cast<int>(::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how));
-}
-
 void write_text(const std::string& path, const std::string& text, mode_t mode) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
@@ -136,12 +139,11 @@ void write_text(const std::string& path, const std::string& text, mode_t mode) {
 
 // ---- the child, in its user and mount namespaces -------------------------------------------
 
-// The sources the config binds: host paths as planned (absent optional ones left out), manifest
-// mounts as this process's descriptors of them, opened without following symlinks (the runtime
-// would follow a symlink swapped in since the engine checked the path), and generated files
-// written on the stage.
+// The sources the config binds, as clones on the stage below `binds` (absent optional ones left
+// out) beside the directories that stand in for a tmpfs, and the generated files, written on the
+// stage below `files`.
 OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
-                            const std::string& files, std::vector<UniqueFd>& kept) {
+                            const std::string& files, const std::string& binds) {
     using Kind = sandbox::MountOp::Kind;
     OciBundlePaths paths;
     paths.root = root;
@@ -153,25 +155,15 @@ OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
         const auto& op = ops[i];
         std::string generated;
         switch (op.kind) {
-        case Kind::bind:
-            if (op.no_symlinks) {
-                UniqueFd fd(openat2_fd(AT_FDCWD, op.source, O_PATH,
-                                       RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
-                if (!fd)
-                    throw Error(
-                        Errc::runtime,
-                        "cannot open " + op.source + " for " + op.why + ": " + std::strerror(errno),
-                        errno == ELOOP ? "a component of " + op.source +
-                                             " is a symlink now; mount sources must not "
-                                             "change after they are checked"
-                                       : "");
-                paths.binds[i] =
-                    "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd.get());
-                kept.push_back(std::move(fd));
-            } else if (struct stat st{}; ::stat(op.source.c_str(), &st) == 0) {
-                paths.binds[i] = op.source;
-            } else if (!op.optional) {
-                throw_errno(Errc::runtime, "cannot find " + op.source + " for " + op.why);
+        case Kind::bind: {
+            std::string at = binds + "/bind-" + std::to_string(i);
+            if (stage_bind_source(op, at)) paths.binds[i] = at;
+            continue;
+        }
+        case Kind::tmpfs:
+            if (auto mode = tmpfs_as_directory(op)) {
+                paths.binds[i] = binds + "/tmpfs-" + std::to_string(i);
+                stage_tmpfs_directory(op, paths.binds[i], *mode);
             }
             continue;
         case Kind::file: generated = op.source; break;
@@ -193,10 +185,11 @@ std::vector<std::string> runtime_argv(const Plan& p, const std::string& bundle,
     std::vector<std::string> argv{
         p.runtime,      "--root", state, "--log", "/proc/self/fd/" + std::to_string(log_fd),
         "--log-format", "json"};
-    // Limits are rlimits in the config, so the runtime manages no cgroups. runc takes a user
-    // namespace whose map is the identity of every id (root's) for the host's and would manage
-    // them as real root. crun is told to leave them alone (1.8 still refuses hosts with hybrid
-    // v1/v2 hierarchies, which `karapace doctor` reports).
+    // Limits are the cgroup the caller put the run in (or rlimits in the config), so the runtime
+    // is given no cgroup settings. runc takes a user namespace whose map is the identity of every
+    // id (root's) for the host's and would manage them as real root; rootless, it only makes a
+    // cgroup of its own below ours where it may. crun is told to leave them alone (1.8 still
+    // refuses hosts with hybrid v1/v2 hierarchies, which `karapace doctor` reports).
     auto ends_with = [&](std::string_view name) {
         return p.runtime.size() >= name.size() &&
                p.runtime.compare(p.runtime.size() - name.size(), name.size(), name) == 0;
@@ -262,7 +255,8 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
         if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
             throw_errno(Errc::runtime, "cannot create the user and mount namespaces");
         sandbox::send_byte(ready_fd);
-        if (!sandbox::wait_for_byte(go_fd)) ::_exit(125);  // the caller gave up
+        char go = 0;
+        if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the caller gave up
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
 
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
@@ -270,19 +264,21 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
         if (::mount("karapace", p.stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
             throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
         std::string root = p.stage + "/root", scratch = p.stage + "/scratch",
-                    files = p.stage + "/files", bundle = p.stage + "/bundle",
-                    state = p.stage + "/state";
-        for (const auto& d : {root, scratch, files, bundle, state})
+                    files = p.stage + "/files", binds = p.stage + "/binds",
+                    bundle = p.stage + "/bundle", state = p.stage + "/state";
+        for (const auto& d : {root, scratch, files, binds, bundle, state})
             ::mkdir(d.c_str(), 0700);
         ::chmod(root.c_str(), 0755);
         mount_root(root, scratch);
 
         UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root_fd) throw_errno(Errc::runtime, "cannot open the container root " + root);
-        std::vector<UniqueFd> kept;
-        auto paths = bundle_paths(p, root_fd.get(), root, files, kept);
+        auto paths = bundle_paths(p, root_fd.get(), root, files, binds);
+        // Limits the caller's cgroup enforces are not set again as rlimits.
+        sandbox::SandboxSpec spec = p.spec;
+        if (go != kGoWithRlimits) spec.limits = {};
         write_text(bundle + "/config.json",
-                   json::pretty(oci_config(p.spec, p.mounts, p.env, p.who, paths)), 0600);
+                   json::pretty(oci_config(spec, p.mounts, p.env, p.who, paths)), 0600);
         root_fd.reset();
 
         int status = run_runtime(p, bundle, state, log_fd, err_fd);
@@ -367,7 +363,16 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
         throw error ? *error : Error(Errc::runtime, "the OCI run ended before it started");
     }
     sandbox::write_id_maps(child, p.ids);
-    sandbox::send_byte(go.write.get());
+    // The limits hold the child before it starts the runtime, so the runtime and the container
+    // (in a cgroup the runtime may make below it) stay under them: the namespace sandbox's
+    // mechanisms, in its order of preference.
+    sandbox::LimitScope limits(
+        p.spec.limits, child,
+        "karapace-" + p.spec.hostname + "-" + std::to_string(child) + ".scope");
+    result.limits = limits.mechanism();
+    char go_byte = limits.mechanism() == sandbox::LimitMechanism::rlimit ? kGoWithRlimits : kGo;
+    if (::write(go.write.get(), &go_byte, 1) != 1)
+        throw_errno(Errc::runtime, "cannot start the OCI run");
     if (auto error = sandbox::wire::receive_error(errors.read.get())) {
         result.status = sandbox::wait_exit_status(reaper.release());
         result.status = 125;
@@ -456,20 +461,15 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
             work.emplace(spec.work_dir);
             own.work_dir = work->path();
         }
-        if (spec.limits.any())
-            log::warn(
-                "the OCI backend enforces limits as rlimits only (memory as RLIMIT_AS, "
-                "tasks as RLIMIT_NPROC; no CPU weight)");
         auto plan = make_plan(own, *runtime);
         std::optional<sandbox::ContainerMarker> marker;
-        if (plan.spec.interactive) marker.emplace(spec.hostname);
+        if (spec.interactive && plan.spec.interactive) marker.emplace(spec.hostname);
         result = run_plan(
             plan,
             [&](const std::string& root, const std::string& scratch) {
                 mount_environment_root(own, plan.mounts, root, scratch);
             },
             start_lock);
-        if (spec.limits.any()) result.limits = sandbox::LimitMechanism::rlimit;
     } catch (const Error& e) {
         result.status = 125;
         result.error = e;
@@ -477,15 +477,58 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
     return result;
 }
 
+namespace {
+
+// What the doctor's probe container reads through a read-only bind mount, made the way manifest
+// mounts are: a directory of the caller's in /tmp with one file, removed afterwards.
+class ProbeMount {
+public:
+    ProbeMount() {
+        char tmpl[] = "/tmp/karapace-oci-probe.XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr)
+            throw_errno(Errc::runtime, "cannot create a directory for the OCI probe in /tmp");
+        dir = tmpl;
+        file = dir + "/probe";
+        try {
+            write_text(file, "karapace\n", 0644);
+        } catch (...) {
+            ::rmdir(dir.c_str());
+            throw;
+        }
+    }
+    ~ProbeMount() {
+        ::unlink(file.c_str());
+        ::rmdir(dir.c_str());
+    }
+    ProbeMount(const ProbeMount&) = delete;
+    ProbeMount& operator=(const ProbeMount&) = delete;
+    std::string dir, file;
+};
+
+// Where the probe's directory is mounted (on the plan's /run tmpfs, so nothing is created in
+// the host's root), and the probe's command: exit 3 when the file cannot be read through the
+// mount, 4 when the read-only mount can be written.
+constexpr const char* kProbeTarget = "/run/karapace-probe";
+std::vector<std::string> probe_argv() {
+    std::string file = std::string(kProbeTarget) + "/probe";
+    return {"/bin/sh", "-c",
+            "read -r line < " + file + " && [ \"$line\" = karapace ] || exit 3; if ( : > " + file +
+                " ) 2>/dev/null; then exit 4; fi"};
+}
+
+}  // namespace
+
 std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
     sandbox::SandboxSpec spec;
-    spec.argv = {"/bin/true"};
+    spec.argv = probe_argv();
     spec.hostname = "karapace-probe";
     spec.host_integration = false;
     spec.read_only = true;
     UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
     spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = null.get();
     try {
+        ProbeMount probe;
+        spec.mounts = {{probe.dir, kProbeTarget, true}};
         auto plan = make_plan(spec, runtime);
         sandbox::SessionStartLock no_lock("");
         auto result = run_plan(
@@ -497,9 +540,20 @@ std::optional<std::string> probe_oci_runtime(const std::string& runtime) {
             },
             no_lock);
         if (result.status == 0) return std::nullopt;
-        return result.error
-                   ? std::string(result.error->what())
-                   : "the probe container exited with status " + std::to_string(result.status);
+        if (result.error) return std::string(result.error->what());
+        if (result.status == 3)
+            return std::string(
+                       "the probe container could not read a host file through a bind "
+                       "mount at ") +
+                   kProbeTarget + " (as manifest mounts are made)";
+        if (result.status == 4)
+            return std::string(
+                       "the probe container could write to a host file through a "
+                       "read-only bind mount at ") +
+                   kProbeTarget + " (as `:ro` manifest mounts are made)";
+        return "the probe container (/bin/sh of the host, reading a file through a read-only "
+               "bind mount) exited with status " +
+               std::to_string(result.status);
     } catch (const Error& e) {
         return std::string(e.what());
     }

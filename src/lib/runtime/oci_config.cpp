@@ -1,6 +1,7 @@
 // The OCI bundle's config.json, translated from the sandbox's spec and mount plan, and the
 // reading of the runtime's log when it exits: what an OCI runtime needs to run the same command
 // the namespace sandbox would, and how its failures map to our exit statuses.
+#include <cstdlib>
 #include <sstream>
 
 #include "karapace/sandbox/confine.hpp"
@@ -30,12 +31,17 @@ bj::array strings(const std::vector<std::string>& v) {
     return a;
 }
 
-bj::array flag_options(const sandbox::MountOp& op) {
+bj::array mount_flags(const sandbox::MountOp& op) {
     bj::array o;
     if (op.nosuid) o.emplace_back("nosuid");
     if (op.nodev) o.emplace_back("nodev");
     if (op.noexec) o.emplace_back("noexec");
     if (op.read_only) o.emplace_back("ro");
+    return o;
+}
+
+bj::array flag_options(const sandbox::MountOp& op) {
+    auto o = mount_flags(op);
     // Data options ("mode=0755", "newinstance,ptmxmode=0666") are comma-separated in the plan.
     std::stringstream data(op.options);
     for (std::string item; std::getline(data, item, ',');)
@@ -79,7 +85,18 @@ std::string bound_beside(const sandbox::MountPlan& plan, const OciBundlePaths& p
     return {};
 }
 
-bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
+// The namespace sandbox mounts its tmpfs as the caller, so /run, /dev and above all
+// $XDG_RUNTIME_DIR (mode 0700) belong to the user inside; the runtime mounts them as root.
+bj::object owned_tmpfs(const sandbox::MountOp& op, const OciIdentity& who) {
+    auto entry = new_fs(op, "tmpfs");
+    auto& options = entry["options"].as_array();
+    options.emplace_back("uid=" + std::to_string(who.uid));
+    options.emplace_back("gid=" + std::to_string(who.gid));
+    return entry;
+}
+
+bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths,
+                 const OciIdentity& who) {
     bj::array out;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const auto& op = plan.ops[i];
@@ -90,7 +107,15 @@ bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths) {
             if (!bind.empty() && !runtime_device(op.target))
                 out.emplace_back(bind_entry(op, bind, false));
             break;
-        case Kind::tmpfs: out.emplace_back(new_fs(op, "tmpfs")); break;
+        case Kind::tmpfs:
+            if (bind.empty()) {
+                out.emplace_back(owned_tmpfs(op, who));
+            } else {
+                auto options = mount_flags(op);
+                options.insert(options.begin(), bj::value("rbind"));
+                out.emplace_back(mount_entry(op.target, "bind", bind, std::move(options)));
+            }
+            break;
         case Kind::proc: out.emplace_back(new_fs(op, "proc")); break;
         case Kind::devpts: out.emplace_back(new_fs(op, "devpts")); break;
         case Kind::mqueue: out.emplace_back(new_fs(op, "mqueue")); break;
@@ -156,6 +181,18 @@ bj::array id_mapping(unsigned inside) {
 
 }  // namespace
 
+std::optional<mode_t> tmpfs_as_directory(const sandbox::MountOp& op) {
+    if (op.kind != Kind::tmpfs) return std::nullopt;
+    std::stringstream data(op.options);
+    for (std::string item; std::getline(data, item, ',');) {
+        if (item.rfind("mode=", 0) != 0) continue;
+        char* end = nullptr;
+        unsigned long mode = std::strtoul(item.c_str() + 5, &end, 8);
+        if (*end == '\0' && mode <= 07777 && mode != 0755) return static_cast<mode_t>(mode);
+    }
+    return std::nullopt;
+}
+
 bj::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
                       const std::vector<std::string>& env, const OciIdentity& who,
                       const OciBundlePaths& paths) {
@@ -206,7 +243,7 @@ bj::object oci_config(const sandbox::SandboxSpec& spec, const sandbox::MountPlan
         {"process", std::move(process)},
         {"root", bj::object{{"path", paths.root}, {"readonly", spec.read_only}}},
         {"hostname", spec.hostname},
-        {"mounts", mounts(plan, paths)},
+        {"mounts", mounts(plan, paths, who)},
         {"linux", std::move(linux)},
     };
     if (!paths.started_fifo.empty()) {

@@ -27,6 +27,21 @@ sandbox::HostView fake_host() {
     return h;
 }
 
+// A desktop session: a runtime directory, GPU and sound devices.
+sandbox::HostView desktop_host() {
+    auto h = fake_host();
+    h.getenv = [](const std::string& k) -> std::optional<std::string> {
+        if (k == "XDG_RUNTIME_DIR") return "/run/user/1000";
+        return std::nullopt;
+    };
+    h.probe = [](const std::string& p) -> std::optional<sandbox::FileKind> {
+        for (const char* d : {"/home/u", "/run/user/1000", "/dev/dri", "/dev/snd"})
+            if (p == d) return sandbox::FileKind::directory;
+        return std::nullopt;
+    };
+    return h;
+}
+
 sandbox::SandboxSpec sample_spec() {
     sandbox::SandboxSpec s;
     s.hostname = "web";
@@ -43,16 +58,20 @@ struct Config {
     bj::object json;
 };
 
-Config config_for(const sandbox::SandboxSpec& spec, OciIdentity who = {1000, 1000, false}) {
+Config config_for(const sandbox::SandboxSpec& spec, OciIdentity who = {1000, 1000, false},
+                  const sandbox::HostView& host = fake_host()) {
     Config c;
-    c.plan = sandbox::plan_mounts(spec, fake_host());
+    c.plan = sandbox::plan_mounts(spec, host);
     OciBundlePaths paths;
     paths.root = "/stage/root";
     paths.started_fifo = "/run/dir/started";
     paths.files.resize(c.plan.ops.size());
     paths.binds.resize(c.plan.ops.size());
     for (std::size_t i = 0; i < c.plan.ops.size(); ++i) {
-        paths.binds[i] = c.plan.ops[i].no_symlinks ? "/proc/7/fd/9" : c.plan.ops[i].source;
+        const auto& op = c.plan.ops[i];
+        if (op.kind == sandbox::MountOp::Kind::bind)
+            paths.binds[i] = "/stage/binds/bind-" + std::to_string(i);
+        if (tmpfs_as_directory(op)) paths.binds[i] = "/stage/binds/tmpfs-" + std::to_string(i);
         paths.files[i] = "/stage/files/gen-" + std::to_string(i);
     }
     c.json = oci_config(spec, c.plan, {"PATH=/bin", "HOME=/home/u"}, who, paths);
@@ -107,10 +126,11 @@ TEST_CASE("the OCI mounts are the sandbox's plan: /proc, /dev, /sys, home and ma
     REQUIRE(mount_at(c, "/sys"));
     CHECK(has_option(*mount_at(c, "/sys"), "rro"));  // its submounts too
     REQUIRE(mount_at(c, "/home/u"));
-    CHECK(mount_at(c, "/home/u")->at("source").as_string() == "/home/u");
-    // A manifest mount comes from the descriptor opened without following symlinks.
+    // Every bind comes from its clone on the stage, made by the caller inside the namespace.
+    CHECK(mount_at(c, "/home/u")->at("source").as_string().starts_with("/stage/binds/bind-"));
+    // A manifest mount is bound from its clone on the stage, never from the host path.
     REQUIRE(mount_at(c, "/src"));
-    CHECK(mount_at(c, "/src")->at("source").as_string() == "/proc/7/fd/9");
+    CHECK(mount_at(c, "/src")->at("source").as_string().starts_with("/stage/binds/bind-"));
     CHECK(has_option(*mount_at(c, "/src"), "ro"));
     // Generated files are bound read-only from the stage.
     REQUIRE(mount_at(c, "/etc/hosts"));
@@ -231,4 +251,42 @@ TEST_CASE("the OCI config carries the sandbox's seccomp rules and leaves masks t
     for (const auto& p : linux.at("maskedPaths").as_array())
         masked = masked || p.as_string() == "/proc/kcore";
     CHECK(masked);
+}
+
+TEST_CASE("tmpfs mounts belong to the caller; the runtime directory is a 0700 directory bound") {
+    auto c = config_for(sample_spec(), {1000, 1000, false}, desktop_host());
+    const auto* run = mount_at(c.json, "/run");
+    REQUIRE(run);
+    CHECK(run->at("type").as_string() == "tmpfs");
+    CHECK(has_option(*run, "uid=1000"));
+    CHECK(has_option(*run, "gid=1000"));
+    // runc would give a tmpfs the 0755 of its mount point instead of mode=0700.
+    const auto* runtime_dir = mount_at(c.json, "/run/user/1000");
+    REQUIRE(runtime_dir);
+    CHECK(runtime_dir->at("type").as_string() == "bind");
+    CHECK(runtime_dir->at("source").as_string().starts_with("/stage/binds/tmpfs-"));
+    CHECK(has_option(*runtime_dir, "nosuid"));
+    CHECK_FALSE(has_option(*runtime_dir, "mode=0700"));
+    sandbox::MountOp op;
+    op.kind = sandbox::MountOp::Kind::tmpfs;
+    op.options = "mode=0700";
+    CHECK(tmpfs_as_directory(op) == mode_t{0700});
+    op.options = "mode=0755";
+    CHECK_FALSE(tmpfs_as_directory(op));
+    op.options = "mode=1777";
+    CHECK(tmpfs_as_directory(op) == mode_t{01777});
+}
+
+TEST_CASE("gpu and audio bind /dev/dri and /dev/snd with their nodes usable") {
+    auto spec = sample_spec();
+    CHECK_FALSE(mount_at(config_for(spec, {1000, 1000, false}, desktop_host()).json, "/dev/dri"));
+    spec.gpu = true;
+    spec.audio = true;
+    auto c = config_for(spec, {1000, 1000, false}, desktop_host()).json;
+    for (const char* dev : {"/dev/dri", "/dev/snd"}) {
+        const auto* m = mount_at(c, dev);
+        REQUIRE(m);
+        CHECK(m->at("type").as_string() == "bind");
+        CHECK_FALSE(has_option(*m, "nodev"));
+    }
 }
