@@ -91,6 +91,10 @@ constexpr std::array unexport_flags{
 constexpr std::array gc_flags{
     F{"dry-run", 'n', B, ValueType::text, "", "",
       "report what would be removed and how many bytes, remove nothing", false, nullptr},
+    F{"grace", 0, V, ValueType::text, "DURATION", "15m",
+      "keep garbage younger than this (0, 90s, 10m, 2h, 1d): a build, pull or commit may still "
+      "be writing it; while another operation is at work the default applies",
+      false, nullptr},
 };
 constexpr std::array push_flags{
     F{"tag", 0, V, ValueType::text, "TAG", "",
@@ -343,7 +347,11 @@ constexpr std::array command_table{
                 store,
                 "Remove layers, objects and images nothing uses any more",
                 "Removes layers, objects, unpacked layers and cached images that no environment "
-                "(archived ones included) refers to, and leftovers of interrupted operations.",
+                "(archived ones included) refers to, and leftovers of interrupted operations. "
+                "Garbage younger than the grace period (--grace, default 15m) is kept and "
+                "reported: a build, pull or commit running at the same time may not have "
+                "recorded it yet. `--grace 0` removes it at once unless another operation is at "
+                "work in the store.",
                 {},
                 gc_flags,
                 Trailing::none,

@@ -161,10 +161,23 @@ struct SnapshotInfo {
     std::uint64_t files = 0;
 };
 
+struct GcKeptItem {
+    std::string kind;  // env, layer, object, unpacked-layer, image, staging, temp
+    std::string path;  // relative to the store root
+    std::uint64_t bytes = 0;
+    std::int64_t age_seconds = 0;
+};
+
 struct GcSummary {
     bool dry_run = false;
     std::vector<std::string> envs, layers, objects, images, other;  // what went (or would go)
     std::uint64_t bytes = 0;
+    // Garbage younger than the grace period, kept because an operation may still be writing it.
+    std::vector<GcKeptItem> kept;
+    std::uint64_t kept_bytes = 0;
+    std::int64_t grace_seconds = 0;  // the grace period applied
+    // Operations at work that made gc apply the default grace period instead of a shorter one.
+    std::vector<std::string> in_flight;
 };
 
 struct VerifyFailure {
@@ -275,7 +288,10 @@ public:
     // (env id, sha256:<hex> of its base image) for every environment, for `karapace images`.
     std::vector<std::pair<std::string, std::string>> image_uses();
 
-    GcSummary gc(bool dry_run, ProgressSink& progress);
+    // Removes what no environment uses. `grace`: keep garbage younger than this (default 15
+    // minutes); a shorter one applies only while no other operation is at work in the store.
+    GcSummary gc(bool dry_run, ProgressSink& progress,
+                 std::optional<std::chrono::seconds> grace = std::nullopt);
     // Checks the whole store (see store::verify_store) and marks the cached images it finds
     // damaged, so enter and exec refuse them and build fetches them again.
     VerifySummary verify_store(ProgressSink& progress);
