@@ -65,10 +65,21 @@ int run_pull(const Invocation& inv, Output& out) {
         {"bytes_pulled", r.bytes_pulled},
         {"already_present", r.already_present},
         {"snapshot_added", snapshot},
+        {"renamed", r.renamed},
+        {"previous_name", r.renamed && !r.previous_name.empty()
+                              ? boost::json::value(r.previous_name)
+                              : boost::json::value(nullptr)},
     });
     const std::string label = r.name.empty() ? r.short_id : r.name;
+    if (r.renamed)
+        out.line("environment " + r.short_id + " was already here " +
+                 (r.previous_name.empty() ? std::string("without a name")
+                                          : "as '" + r.previous_name + "'") +
+                 "; renamed it to '" + r.name + "'");
     if (r.already_present) {
-        out.line("environment " + label + " (" + r.short_id + ") is already here; nothing to do");
+        if (!r.renamed)
+            out.line("environment " + label + " (" + r.short_id +
+                     ") is already here; nothing to do");
         return 0;
     }
     if (!r.snapshot_added.empty()) {

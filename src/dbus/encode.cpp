@@ -84,6 +84,8 @@ ResultMap encode_pull(const core::PullResult& r) {
     map["bytes_pulled"] = r.bytes_pulled;
     map["already_present"] = r.already_present;
     map["snapshot_added"] = r.snapshot_added;
+    map["renamed"] = r.renamed;
+    map["previous_name"] = r.previous_name;
     return map;
 }
 

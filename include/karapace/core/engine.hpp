@@ -219,9 +219,10 @@ struct PushResult {
 };
 
 struct PullOptions {
-    std::string reference;            // host/repository:tag, @sha256:…, or relative to the remote
-    std::string remote;               // --remote; empty: `[remote] url`
-    std::optional<std::string> name;  // --name; default: the name it was pushed under
+    std::string reference;  // host/repository:tag, @sha256:…, or relative to the remote
+    std::string remote;     // --remote; empty: `[remote] url`
+    // --name; default: the name it was pushed under. An environment already here is renamed.
+    std::optional<std::string> name;
 };
 
 struct PullResult {
@@ -235,6 +236,10 @@ struct PullResult {
     std::uint64_t bytes_pulled = 0;
     bool already_present = false;  // nothing to do: the environment was here already
     std::string snapshot_added;    // set when only a new snapshot was added to a present env
+    // --name renamed the environment that was here already; previous_name is empty when it had
+    // none.
+    bool renamed = false;
+    std::string previous_name;
 };
 
 class Engine {

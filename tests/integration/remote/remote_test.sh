@@ -115,6 +115,24 @@ PY
   kp_contains "$out" "already here"
   kp_ok "pulling what is already here (by digest) is a no-op that says so"
 
+  # --name on an environment that is already here renames it, with the checks of rename.
+  out=$(k2 --json pull "127.0.0.1:$port/$user/bb:v1" --name bb-here)
+  [ "$(echo "$out" | json '["already_present"]')" = True ] || kp_fail "pull --name fetched again: $out"
+  [ "$(echo "$out" | json '["renamed"]')" = True ] || kp_fail "pull --name did not rename the present environment: $out"
+  [ "$(echo "$out" | json '["previous_name"]')" = bb ] || kp_fail "pull --name reports no previous name: $out"
+  [ "$(echo "$out" | json '["name"]')" = bb-here ] || kp_fail "pull --name reports another name: $out"
+  [ "$(k2 exec bb-here -- cat /etc/remote-file)" = pushed-by-karapace ] || kp_fail "exec by the new name failed"
+  set +e
+  k2 inspect bb >/dev/null 2>&1; o=$?
+  set -e
+  [ $o != 0 ] || kp_fail "the old name still resolves after pull --name"
+  out=$(k2 pull "127.0.0.1:$port/$user/bb:v1" --name bb-here)
+  kp_contains "$out" "already here; nothing to do"
+  out=$(k2 pull "127.0.0.1:$port/$user/bb@$digest" --name bb)
+  kp_contains "$out" "was already here as 'bb-here'; renamed it to 'bb'"
+  [ "$(k2 --json inspect bb | json '["env_id"]')" = "$id" ] || kp_fail "renaming back by digest failed"
+  kp_ok "pull --name renames an environment that is already here, and says so"
+
   # Another environment called bb: the pull is refused until it gets another name.
   mkdir -p "$work/other"
   printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[runtime]\nnetwork_isolation = true\n' "$tarball" > "$work/other/karapace.toml"
@@ -128,6 +146,25 @@ PY
   [ "$("$kp" --store "$work/store3" exec bb-remote -- cat /etc/remote-file)" = pushed-by-karapace ] ||
     kp_fail "pull --name did not give a usable environment"
   kp_ok "a name clash is refused with a pointer to --name, which works"
+
+  # Renaming the present environment onto a name another one holds, or an invalid one: refused
+  # with the reason, before anything is fetched, and nothing changes.
+  other_id=$("$kp" --store "$work/store3" --json inspect bb | json '["env_id"]')
+  set +e
+  err=$("$kp" --store "$work/store3" pull "127.0.0.1:$port/$user/bb:v1" --name bb 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "pull --name onto a taken name gave $s, not 1: $err"
+  kp_contains "$err" "is already here as 'bb-remote'; --name would rename it to 'bb', but that name is used by environment ${other_id:0:12}"
+  kp_contains "$err" "--name <other-name>"
+  set +e
+  err=$("$kp" --store "$work/store3" pull "127.0.0.1:$port/$user/bb:v1" --name 'no good' 2>&1); s=$?
+  set -e
+  [ $s = 64 ] || kp_fail "pull --name with an invalid name gave $s, not 64: $err"
+  kp_contains "$err" "no good"
+  [ "$("$kp" --store "$work/store3" --json inspect bb | json '["env_id"]')" = "$other_id" ] || kp_fail "the other environment lost its name"
+  [ "$("$kp" --store "$work/store3" exec bb-remote -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "a refused rename changed the pulled environment"
+  kp_ok "pull --name onto a taken or invalid name is refused with the reason; nothing changes"
 
   # An image whose name label reads as an id prefix (written by hand, or by a karapace that
   # allowed such names): the pull is refused with the reason until --name gives another name.
