@@ -56,7 +56,7 @@ public:
     }
     ~NoEcho() {
         if (!installed_) return;
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_terminal);
         for (std::size_t i = 0; i < signals_.size(); ++i)
             ::sigaction(signals_[i], &previous_[i], nullptr);
     }
@@ -74,15 +74,17 @@ private:
 }  // namespace
 
 std::string ask_secret(std::string_view question) {
-    say(std::string(question) + ": ");
     std::string answer;
     bool got = false;
     {
+        // Echo goes off (dropping what was typed ahead) before the question appears, so nothing
+        // typed after it is lost or shown.
         NoEcho quiet;
         if (!quiet.active())
             throw Error(Errc::usage,
                         "cannot turn off echo to read the password: stdin is not a terminal",
                         "pass the password on stdin with --password-stdin");
+        say(std::string(question) + ": ");
         got = static_cast<bool>(std::getline(std::cin, answer));
     }
     if (!got) {

@@ -360,6 +360,54 @@ PY
   kp_contains "$err4" "a login holds for the whole registry"
   kp_ok "login refuses to run without a password source, overwrite a broken file, or log in to a repository"
 
+  # On a terminal: the user name is asked for with echo, the password without.
+  python3 - "$kp" "127.0.0.1:$aport" "$work/tty-auth.json" <<'PY' || kp_fail "the login on a terminal failed or echoed the password"
+import os, pty, signal, sys, termios
+kp, host, auth = sys.argv[1:]
+env = dict(os.environ, REGISTRY_AUTH_FILE=auth)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(kp, [kp, "login", host], env)
+seen = b""
+def read():
+    try:
+        return os.read(fd, 1024)
+    except OSError:
+        return b""  # the terminal is gone once karapace has exited
+def until(token):
+    global seen
+    while token not in seen:
+        chunk = read()
+        if not chunk:
+            raise SystemExit("ended before %r: %r" % (token, seen))
+        seen += chunk
+until(b"Username: ")
+os.write(fd, b"alice\n")
+until(b"Password for alice at " + host.encode() + b": ")
+os.write(fd, b"s3cret\n")
+while chunk := read():
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, seen
+assert b"s3cret" not in seen, seen
+assert b"alice\r\n" in seen and b"logged in to " + host.encode() + b" as alice" in seen, seen
+
+# Ctrl-C at the password prompt: the process ends, and the terminal echoes again.
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(kp, [kp, "login", host, "-u", "alice"], env)
+seen = b""
+until(b"Password for alice")
+assert not termios.tcgetattr(fd)[3] & termios.ECHO, "echo is on at the password prompt"
+os.write(fd, b"\x03")
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == -signal.SIGINT, status
+assert termios.tcgetattr(fd)[3] & termios.ECHO, "echo stayed off after Ctrl-C"
+PY
+  [ "$(python3 -c 'import json,sys; print(list(json.load(open(sys.argv[1]))["auths"]))' "$work/tty-auth.json")" = "['127.0.0.1:$aport']" ] ||
+    kp_fail "the login on a terminal did not write the auth file"
+  kp_ok "on a terminal, login asks for the user name, and for the password without echo (restored on Ctrl-C)"
+
   # Bearer tokens: credentials from config.toml are sent to the token service.
   set +e
   err=$(REGISTRY_AUTH_FILE=/nonexistent k2 pull "127.0.0.1:$tport/team/bb:v1" 2>&1); s=$?
