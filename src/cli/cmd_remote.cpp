@@ -21,7 +21,7 @@ std::string counts(std::size_t moved, std::uint64_t bytes, std::size_t skipped) 
 
 // The password given on stdin: everything up to the end of input, less one final newline.
 std::string password_from_stdin() {
-    constexpr std::size_t limit = 64 * 1024;
+    constexpr std::size_t limit = std::size_t{64} * 1024;
     std::string text;
     char buf[4096];
     for (;;) {

@@ -19,7 +19,7 @@ namespace bj = boost::json;
 
 namespace {
 
-constexpr std::size_t auth_file_limit = 4 * 1024 * 1024;
+constexpr std::size_t auth_file_limit = std::size_t{4} * 1024 * 1024;
 
 // The auth file as an object whose `auths` is an object; an empty text is a file not there yet.
 bj::object parse_auth_file(std::string_view text, const std::string& path) {

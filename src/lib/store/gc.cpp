@@ -95,11 +95,12 @@ std::vector<std::string> operations_in_flight(const Layout& layout, time_t now,
     // The image cache's fetch locks (image/cache.cpp): flock held while an image is fetched.
     const std::string locks = layout.images_dir() + "/locks";
     for (const auto& n : list_dir(locks)) {
-        UniqueFd fd(::open((locks + "/" + n).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        std::string path = locks;
+        path.append("/").append(n);
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         if (!fd) continue;
         if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
-            if (errno == EWOULDBLOCK)
-                out.push_back("image fetch holding " + layout.relative(locks + "/" + n));
+            if (errno == EWOULDBLOCK) out.push_back("image fetch holding " + layout.relative(path));
             continue;
         }
         ::flock(fd.get(), LOCK_UN);
