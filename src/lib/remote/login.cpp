@@ -79,8 +79,7 @@ std::string lower(std::string text) {
 // The registry a login is for: its scheme and host[:port] (lower case), never a repository.
 Remote registry_of(std::string_view text) {
     const std::string hint =
-        "name the registry as host[:port], for example: karapace login ghcr.io, or karapace "
-        "login 127.0.0.1:5000";
+        "name the registry as host[:port], for example ghcr.io or 127.0.0.1:5000";
     Remote r;
     try {
         r = parse_remote(text);
