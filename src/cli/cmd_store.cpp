@@ -7,15 +7,58 @@
 #include "karapace/image/inventory.hpp"
 #include "karapace/store/migrate.hpp"
 #include "karapace/util/error.hpp"
+#include "karapace/util/time.hpp"
 
 namespace karapace::cli {
 
+namespace {
+
+std::optional<std::chrono::seconds> grace_option(const Invocation& inv) {
+    if (inv.options.find("grace") == inv.options.end()) return std::nullopt;
+    auto text = inv.value("grace");
+    auto grace = parse_duration(text);
+    if (!grace)
+        throw Error(Errc::usage, "--grace '" + text + "' is not a duration",
+                    "give seconds or a number with a unit: --grace 0, --grace 90s, --grace 10m, "
+                    "--grace 2h, --grace 1d");
+    return grace;
+}
+
+// What gc left because it was young, and how to remove it now (or why it cannot be now).
+void report_kept(const core::GcSummary& r, bool dry, Output& out) {
+    if (r.kept.empty()) return;
+    const auto limit = format_duration(std::chrono::seconds(r.grace_seconds));
+    out.line(std::string(dry ? "gc would keep " : "gc kept ") + std::to_string(r.kept.size()) +
+             " item(s), " + format_bytes(r.kept_bytes) + ", younger than the grace period of " +
+             limit);
+    if (dry)
+        for (const auto& k : r.kept)
+            out.line("  " + k.path + " (" + format_bytes(k.bytes) + ", " +
+                     format_duration(std::chrono::seconds(k.age_seconds)) + " old)");
+    if (!r.in_flight.empty()) {
+        std::string what;
+        for (const auto& w : r.in_flight)
+            what += (what.empty() ? "" : "; ") + w;
+        out.hint("another operation is at work in the store (" + what + "), so gc kept the " +
+                 limit +
+                 " grace period that protects what it writes; run gc again when it has "
+                 "finished");
+        return;
+    }
+    out.hint(
+        "remove it now with: karapace gc --grace 0 (it still keeps what a build, pull or "
+        "commit at work in the store is writing)");
+}
+
+}  // namespace
+
 int run_gc(const Invocation& inv, Output& out) {
     bool dry = inv.flag("dry-run");
+    auto grace = grace_option(inv);
     install_interrupt_handler();
     auto engine = make_engine(inv, out);
     auto progress = make_progress(out);
-    auto r = engine.gc(dry, *progress);
+    auto r = engine.gc(dry, *progress, grace);
     out.json_result(core::to_json(r));
     auto count =
         r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() + r.other.size();
@@ -28,6 +71,7 @@ int run_gc(const Invocation& inv, Output& out) {
         for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other})
             for (const auto& p : *list)
                 out.line("  " + p);
+    report_kept(r, dry, out);
     return 0;
 }
 

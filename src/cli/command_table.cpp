@@ -91,6 +91,10 @@ constexpr std::array unexport_flags{
 constexpr std::array gc_flags{
     F{"dry-run", 'n', B, ValueType::text, "", "",
       "report what would be removed and how many bytes, remove nothing", false, nullptr},
+    F{"grace", 0, V, ValueType::text, "DURATION", "15m",
+      "keep garbage younger than this (0, 90s, 10m, 2h, 1d): a build, pull or commit may still "
+      "be writing it; while another operation is at work the default applies",
+      false, nullptr},
 };
 constexpr std::array push_flags{
     F{"tag", 0, V, ValueType::text, "TAG", "",
@@ -115,6 +119,27 @@ constexpr std::array pull_flags{
       false, nullptr},
     F{"name", 0, V, ValueType::text, "NAME", "",
       "name the pulled environment (default: the name it was pushed under)", false, nullptr},
+};
+constexpr std::array login_args{
+    P{"registry", ValueType::text, true, "",
+      "registry host[:port], e.g. ghcr.io or 127.0.0.1:5000 (http:// or https:// may precede it)",
+      nullptr},
+};
+constexpr std::array login_flags{
+    F{"username", 'u', V, ValueType::text, "USER", "",
+      "user name; asked for on a terminal when not given", false, nullptr},
+    F{"password-stdin", 0, B, ValueType::text, "", "",
+      "read the password from stdin (up to the end of input; one final newline is dropped) "
+      "instead of asking for it on the terminal",
+      false, nullptr},
+};
+constexpr std::array logout_args{
+    P{"registry", ValueType::text, false, "", "registry host[:port] to forget the login of",
+      nullptr},
+};
+constexpr std::array logout_flags{
+    F{"all", 0, B, ValueType::text, "", "", "remove every login from the auth file", false,
+      nullptr},
 };
 constexpr std::array rename_args{
     P{"env", ValueType::env, true, "", "environment: name, full id or a unique id prefix (4+)",
@@ -359,7 +384,11 @@ constexpr std::array command_table{
                 store,
                 "Remove layers, objects and images nothing uses any more",
                 "Removes layers, objects, unpacked layers and cached images that no environment "
-                "(archived ones included) refers to, and leftovers of interrupted operations.",
+                "(archived ones included) refers to, and leftovers of interrupted operations. "
+                "Garbage younger than the grace period (--grace, default 15m) is kept and "
+                "reported: a build, pull or commit running at the same time may not have "
+                "recorded it yet. `--grace 0` removes it at once unless another operation is at "
+                "work in the store.",
                 {},
                 gc_flags,
                 Trailing::none,
@@ -411,6 +440,24 @@ constexpr std::array command_table{
                 "enter can use at once. Pulling an environment that is already here does "
                 "nothing.",
                 pull_args, pull_flags, Trailing::none, "", "", run_pull},
+    CommandSpec{"login", remote, "Save a registry login for push and pull",
+                "Checks the user name and password against the registry (a request that needs "
+                "them, as podman login does), then saves them in the auth file podman uses: "
+                "$REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json, else "
+                "~/.config/containers/auth.json, mode 0600, keeping its other entries. The "
+                "password is read from stdin with --password-stdin or asked for on the terminal "
+                "without echo, never taken from the command line. Refused credentials are not "
+                "saved.",
+                login_args, login_flags, Trailing::none, "",
+                R"({"registry": HOST, "username": USER, "auth_file": PATH, "verified": BOOL, )"
+                R"("shadowed_by": PATH|null})",
+                run_login},
+    CommandSpec{"logout", remote, "Remove a registry login",
+                "Removes the registry's entry from the auth file login writes (with --all, every "
+                "entry), and says where push and pull would still find credentials for it.",
+                logout_args, logout_flags, Trailing::none, "",
+                R"({"auth_file": PATH, "removed": [HOST, ...], "still_found_in": PATH|null})",
+                run_logout},
     CommandSpec{"doctor",
                 setup,
                 "Check that this machine can run environments",

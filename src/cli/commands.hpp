@@ -30,6 +30,8 @@ int run_gc(const Invocation& inv, Output& out);
 int run_images(const Invocation& inv, Output& out);
 int run_inspect(const Invocation& inv, Output& out);
 int run_list(const Invocation& inv, Output& out);
+int run_login(const Invocation& inv, Output& out);
+int run_logout(const Invocation& inv, Output& out);
 int run_migrate(const Invocation& inv, Output& out);
 int run_pull(const Invocation& inv, Output& out);
 int run_push(const Invocation& inv, Output& out);

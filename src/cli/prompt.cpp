@@ -1,8 +1,11 @@
 #include "cli/prompt.hpp"
 
+#include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cctype>
+#include <csignal>
 #include <iostream>
 
 #include "karapace/util/error.hpp"
@@ -26,7 +29,72 @@ std::string trim(const std::string& s) {
     return s.substr(first, last - first + 1);
 }
 
+// The terminal settings to put back if a signal ends the process while echo is off.
+struct termios saved_terminal {};
+
+extern "C" void restore_terminal_and_die(int sig) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+// Echo off on stdin for its lifetime (when stdin is a terminal), with the handlers above.
+class NoEcho {
+public:
+    NoEcho() {
+        if (::tcgetattr(STDIN_FILENO, &saved_terminal) != 0) return;
+        struct sigaction sa {};
+        sa.sa_handler = restore_terminal_and_die;
+        sigemptyset(&sa.sa_mask);
+        for (std::size_t i = 0; i < signals_.size(); ++i)
+            ::sigaction(signals_[i], &sa, &previous_[i]);
+        installed_ = true;
+        struct termios quiet = saved_terminal;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        quiet.c_lflag |= ECHONL;
+        active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+    ~NoEcho() {
+        if (!installed_) return;
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_terminal);
+        for (std::size_t i = 0; i < signals_.size(); ++i)
+            ::sigaction(signals_[i], &previous_[i], nullptr);
+    }
+    NoEcho(const NoEcho&) = delete;
+    NoEcho& operator=(const NoEcho&) = delete;
+    bool active() const noexcept { return active_; }
+
+private:
+    static constexpr std::array<int, 4> signals_{SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    std::array<struct sigaction, 4> previous_{};
+    bool installed_ = false;
+    bool active_ = false;
+};
+
 }  // namespace
+
+std::string ask_secret(std::string_view question) {
+    std::string answer;
+    bool got = false;
+    {
+        // Echo goes off (dropping what was typed ahead) before the question appears, so nothing
+        // typed after it is lost or shown.
+        NoEcho quiet;
+        if (!quiet.active())
+            throw Error(Errc::usage,
+                        "cannot turn off echo to read the password: stdin is not a terminal",
+                        "pass the password on stdin with --password-stdin");
+        say(std::string(question) + ": ");
+        got = static_cast<bool>(std::getline(std::cin, answer));
+    }
+    if (!got) {
+        say("\n");
+        throw Error(Errc::cancelled, "no answer to '" + std::string(question) + "' (end of input)",
+                    "nothing was written");
+    }
+    if (!answer.empty() && answer.back() == '\r') answer.pop_back();
+    return answer;
+}
 
 std::string ask(std::string_view question, std::string_view default_value) {
     std::string q(question);

@@ -84,6 +84,8 @@ ResultMap encode_pull(const core::PullResult& r) {
     map["bytes_pulled"] = r.bytes_pulled;
     map["already_present"] = r.already_present;
     map["snapshot_added"] = r.snapshot_added;
+    map["renamed"] = r.renamed;
+    map["previous_name"] = r.previous_name;
     return map;
 }
 
@@ -100,6 +102,14 @@ ResultMap encode_gc(const core::GcSummary& summary) {
     map["images"] = summary.images;
     map["other"] = summary.other;
     map["bytes"] = summary.bytes;
+    // Garbage kept because it is younger than the grace period: kind, path, bytes, age in seconds.
+    std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::int64_t>> kept;
+    for (const auto& k : summary.kept)
+        kept.emplace_back(k.kind, k.path, k.bytes, k.age_seconds);
+    map["kept"] = kept;
+    map["kept_bytes"] = summary.kept_bytes;
+    map["grace_seconds"] = summary.grace_seconds;
+    map["in_flight"] = summary.in_flight;
     return map;
 }
 

@@ -403,7 +403,7 @@ sdbus::ObjectPath Manager::Pull(const std::string& reference, const ResultMap& o
         return JobRunner::Encoder([this, done] {
             if (!done.already_present && done.snapshot_added.empty())
                 emitEnvironmentAdded(done.env_id);
-            else if (!done.snapshot_added.empty())
+            else if (!done.snapshot_added.empty() || done.renamed)
                 emitEnvironmentChanged(done.env_id);
             return encode_pull(done);
         });

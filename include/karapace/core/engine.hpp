@@ -189,10 +189,23 @@ struct SnapshotInfo {
     std::uint64_t files = 0;
 };
 
+struct GcKeptItem {
+    std::string kind;  // env, layer, object, unpacked-layer, image, staging, temp
+    std::string path;  // relative to the store root
+    std::uint64_t bytes = 0;
+    std::int64_t age_seconds = 0;
+};
+
 struct GcSummary {
     bool dry_run = false;
     std::vector<std::string> envs, layers, objects, images, other;  // what went (or would go)
     std::uint64_t bytes = 0;
+    // Garbage younger than the grace period, kept because an operation may still be writing it.
+    std::vector<GcKeptItem> kept;
+    std::uint64_t kept_bytes = 0;
+    std::int64_t grace_seconds = 0;  // the grace period applied
+    // Operations at work that made gc apply the default grace period instead of a shorter one.
+    std::vector<std::string> in_flight;
 };
 
 struct VerifyFailure {
@@ -234,9 +247,10 @@ struct PushResult {
 };
 
 struct PullOptions {
-    std::string reference;            // host/repository:tag, @sha256:…, or relative to the remote
-    std::string remote;               // --remote; empty: `[remote] url`
-    std::optional<std::string> name;  // --name; default: the name it was pushed under
+    std::string reference;  // host/repository:tag, @sha256:…, or relative to the remote
+    std::string remote;     // --remote; empty: `[remote] url`
+    // --name; default: the name it was pushed under. An environment already here is renamed.
+    std::optional<std::string> name;
 };
 
 struct PullResult {
@@ -250,6 +264,10 @@ struct PullResult {
     std::uint64_t bytes_pulled = 0;
     bool already_present = false;  // nothing to do: the environment was here already
     std::string snapshot_added;    // set when only a new snapshot was added to a present env
+    // --name renamed the environment that was here already; previous_name is empty when it had
+    // none.
+    bool renamed = false;
+    std::string previous_name;
 };
 
 class Engine {
@@ -308,7 +326,10 @@ public:
     // (env id, sha256:<hex> of its base image) for every environment, for `karapace images`.
     std::vector<std::pair<std::string, std::string>> image_uses();
 
-    GcSummary gc(bool dry_run, ProgressSink& progress);
+    // Removes what no environment uses. `grace`: keep garbage younger than this (default 15
+    // minutes); a shorter one applies only while no other operation is at work in the store.
+    GcSummary gc(bool dry_run, ProgressSink& progress,
+                 std::optional<std::chrono::seconds> grace = std::nullopt);
     // Checks the whole store (see store::verify_store) and marks the cached images it finds
     // damaged, so enter and exec refuse them and build fetches them again.
     VerifySummary verify_store(ProgressSink& progress);

@@ -41,13 +41,21 @@ std::optional<std::string> base64_decode(std::string_view text);
 // `Basic <base64(user:password)>`
 std::string basic_authorization(const Credentials& c);
 
+// The host[:port] an auth file key names, lower case: "https://Host:5000/v1/" -> "host:5000".
+std::string auth_key_host(std::string_view key);
+
 // The credentials for `host` (host[:port]) from an auth file's JSON text: `auths.<key>.auth` is
-// base64 "user:password"; keys may carry a scheme or a path (`https://index.docker.io/v1/`).
+// base64 "user:password"; keys may carry a scheme or a path (`https://index.docker.io/v1/`). The
+// entry under the bare host[:port], as `karapace login` and `podman login` write it, comes first.
 std::optional<Credentials> credentials_from_auth_json(std::string_view json, std::string_view host,
                                                       const std::string& source);
 
 // The auth files looked at, in order (only those that exist are read).
 std::vector<std::string> auth_file_candidates();
+// The one `karapace login` writes: the first of the candidates, as `podman login` chooses it:
+// $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json, else
+// ~/.config/containers/auth.json. Error when XDG_RUNTIME_DIR names no directory.
+std::string login_auth_file();
 
 // Looks up `host` in the user configuration, then in the auth files. Nothing found: nullopt.
 std::optional<Credentials> find_credentials(std::string_view host);

@@ -29,8 +29,8 @@ struct ClientOptions {
     std::chrono::milliseconds backoff{500};  // first pause; doubles each time
 };
 
-// What the client intends: tokens are asked for with this scope.
-enum class Access { pull, push };
+// What the client intends: tokens are asked for with this scope (login asks for none).
+enum class Access { pull, push, login };
 
 struct FetchedManifest {
     std::string body;
@@ -70,6 +70,11 @@ public:
     // PUTs the manifest under the reference's tag; returns the digest the registry reports (or
     // the body's digest when it reports none).
     Digest put_manifest(const std::string& body, const std::string& media_type);
+
+    // GET /v2/ of the registry, with the credentials once it asks for them (as `podman login`
+    // checks a login): true when it asked and accepted them, false when it answered an anonymous
+    // request (nothing could be checked). Error(remote) when it refused them.
+    bool check_login();
 
 private:
     struct Impl;

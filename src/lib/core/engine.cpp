@@ -425,7 +425,8 @@ std::vector<std::pair<std::string, std::string>> Engine::image_uses() {
     return out;
 }
 
-GcSummary Engine::gc(bool dry_run, ProgressSink& progress) {
+GcSummary Engine::gc(bool dry_run, ProgressSink& progress,
+                     std::optional<std::chrono::seconds> grace) {
     GcSummary out;
     out.dry_run = dry_run;
     if (!impl_->store_exists()) return out;
@@ -437,6 +438,7 @@ GcSummary Engine::gc(bool dry_run, ProgressSink& progress) {
     go.dry_run = dry_run;
     go.remover = impl_->remover();
     go.cancel = &cancel;
+    if (grace) go.grace = *grace;
     progress.step(dry_run ? "finding garbage" : "collecting garbage", 0, ProgressUnit::items);
     if (progress.cancelled()) cancel = true;
     auto report = store::collect_garbage(impl_->layout(), lock, go);
@@ -454,6 +456,11 @@ GcSummary Engine::gc(bool dry_run, ProgressSink& progress) {
             out.other.push_back(item.path);
     }
     out.bytes = report.bytes;
+    for (const auto& item : report.kept)
+        out.kept.push_back({item.kind, item.path, item.bytes, item.age});
+    out.kept_bytes = report.kept_bytes;
+    out.grace_seconds = report.grace.count();
+    out.in_flight = report.in_flight;
     if (report.cancelled) throw Error(Errc::cancelled, "gc was interrupted; nothing half-removed");
     return out;
 }

@@ -116,17 +116,47 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     r.digest = fetched.digest.str();
     auto& s = impl.store();
 
+    // `pull --name` of an environment that is here already renames it, with the checks of
+    // `rename`, made before anything is fetched so that a refusal leaves everything as it was.
+    auto check_rename = [&](const store::EnvMetadata& m) {
+        if (!o.name || m.name == *o.name) return;
+        const std::string here = "environment " + m.short_id() + " is already here" +
+                                 (m.name ? " as '" + *m.name + "'" : std::string(" unnamed"));
+        try {
+            check_operation(Impl::label(m), impl.state_of(m), Operation::rename);
+        } catch (const Error& e) {
+            throw Error(e.code(), here + " and cannot be renamed: " + e.what(), e.hint());
+        }
+        if (auto holder = s.metadata().find_by_name(*o.name); holder && holder->env_id != m.env_id)
+            throw Error(Errc::conflict,
+                        here + "; --name would rename it to '" + *o.name +
+                            "', but that name is used by environment " + holder->short_id(),
+                        "pull with another name: karapace pull " + o.reference +
+                            " --name <other-name>, or without --name to keep it as '" +
+                            Impl::label(m) + "'; nothing was changed");
+    };
+    // After the pull's own work, without the store lock (rename takes it).
+    auto rename_present = [&] {
+        if (!o.name || r.name == *o.name) return;
+        impl.rename(id.str(), *o.name);
+        r.previous_name = r.name;
+        r.renamed = true;
+        r.name = *o.name;
+    };
+
     // 2. Already here? Then at most a snapshot is new.
     std::optional<store::EnvMetadata> present;
     if (s.metadata().exists(id)) present = s.metadata().get(id);
     if (present) {
         r.name = present->name.value_or("");
+        check_rename(*present);
         bool have_snapshot =
             !snapshot || std::find(present->snapshots.begin(), present->snapshots.end(),
                                    snapshot->digest) != present->snapshots.end();
         if (have_snapshot) {
             r.already_present = true;
             r.layers_skipped = img.layers.size();
+            rename_present();
             return r;
         }
     }
@@ -303,7 +333,9 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
             }
             r.name = m.name.value_or("");
             op.commit();
+            guard.release();  // rename takes the lock itself
             progress.finish(true);
+            rename_present();
             return r;
         }
         if (!name.empty())

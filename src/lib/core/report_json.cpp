@@ -133,6 +133,16 @@ bj::object to_json(const GcSummary& s) {
     o["images"] = strings(s.images);
     o["other"] = strings(s.other);
     o["bytes"] = s.bytes;
+    bj::array kept;
+    for (const auto& k : s.kept)
+        kept.emplace_back(bj::object{{"kind", k.kind},
+                                     {"path", k.path},
+                                     {"bytes", k.bytes},
+                                     {"age_seconds", k.age_seconds}});
+    o["kept"] = std::move(kept);
+    o["kept_bytes"] = s.kept_bytes;
+    o["grace_seconds"] = s.grace_seconds;
+    o["in_flight"] = strings(s.in_flight);
     return o;
 }
 

@@ -69,13 +69,6 @@ struct Cursor {
     }
 };
 
-// "https://host:5000/v1/" -> "host:5000"
-std::string normalise_auth_key(std::string_view key) {
-    if (auto p = key.find("://"); p != std::string_view::npos) key = key.substr(p + 3);
-    if (auto slash = key.find('/'); slash != std::string_view::npos) key = key.substr(0, slash);
-    return lower(key);
-}
-
 std::optional<std::string> env(const char* name) {
     const char* v = std::getenv(name);
     if (v == nullptr || *v == '\0') return std::nullopt;
@@ -83,6 +76,12 @@ std::optional<std::string> env(const char* name) {
 }
 
 }  // namespace
+
+std::string auth_key_host(std::string_view key) {
+    if (auto p = key.find("://"); p != std::string_view::npos) key = key.substr(p + 3);
+    if (auto slash = key.find('/'); slash != std::string_view::npos) key = key.substr(0, slash);
+    return lower(key);
+}
 
 std::vector<Challenge> parse_www_authenticate(std::string_view value) {
     std::vector<Challenge> out;
@@ -184,19 +183,27 @@ std::optional<Credentials> credentials_from_auth_json(std::string_view json, std
     auto* auths = doc.as_object().if_contains("auths");
     if (auths == nullptr || !auths->is_object()) return std::nullopt;
     const std::string want = lower(host);
-    for (const auto& [key, entry] : auths->as_object()) {
-        if (normalise_auth_key(key) != want || !entry.is_object()) continue;
-        auto* auth = entry.as_object().if_contains("auth");
-        if (auth == nullptr || !auth->is_string()) continue;
+    auto decode = [&](std::string_view key, const boost::json::value& entry) {
+        std::optional<Credentials> out;
+        auto* auth = entry.is_object() ? entry.as_object().if_contains("auth") : nullptr;
+        if (auth == nullptr || !auth->is_string()) return out;
         auto decoded = base64_decode(std::string_view(auth->as_string()));
         auto colon = decoded ? decoded->find(':') : std::string::npos;
         if (colon == std::string::npos) {
             log::warn("ignoring the entry for ", key, " in ", source,
                       ": its auth value is not base64 of user:password");
-            continue;
+            return out;
         }
-        return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), source};
-    }
+        out = Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), source};
+        return out;
+    };
+    // The bare host[:port] first: an older spelling of the same registry may sit before it.
+    for (const auto& [key, entry] : auths->as_object())
+        if (lower(key) == want)
+            if (auto c = decode(key, entry)) return c;
+    for (const auto& [key, entry] : auths->as_object())
+        if (lower(key) != want && auth_key_host(key) == want)
+            if (auto c = decode(key, entry)) return c;
     return std::nullopt;
 }
 
@@ -210,6 +217,21 @@ std::vector<std::string> auth_file_candidates() {
     else
         out.push_back(home_dir() + "/.docker/config.json");
     return out;
+}
+
+std::string login_auth_file() {
+    if (auto f = env("REGISTRY_AUTH_FILE")) return *f;
+    if (auto run = env("XDG_RUNTIME_DIR")) {
+        struct stat st {};
+        if (::stat(run->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            throw Error(Errc::failed,
+                        "XDG_RUNTIME_DIR is " + *run +
+                            ", which is not a directory, so the auth file cannot be kept there",
+                        "set XDG_RUNTIME_DIR to your runtime directory or unset it, or name the "
+                        "file with REGISTRY_AUTH_FILE");
+        return *run + "/containers/auth.json";
+    }
+    return xdg_config_home() + "/containers/auth.json";
 }
 
 std::optional<Credentials> find_credentials(std::string_view host) {

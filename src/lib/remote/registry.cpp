@@ -63,8 +63,14 @@ struct RegistryClient::Impl {
     std::string authorization;  // the Authorization header value in use, if any
     bool bearer = false;
 
-    std::string repo() const { return ref.repository_path(); }
-    std::string action() const { return access == Access::push ? "push to" : "pull from"; }
+    std::string repo() const { return ref.repository.empty() ? ref.host : ref.repository_path(); }
+    std::string action() const {
+        switch (access) {
+        case Access::push: return "push to";
+        case Access::login: return "log in to";
+        default: return "pull from";
+        }
+    }
 
     void prepare(HttpRequest& req) const {
         req.connect_timeout = opts.connect_timeout;
@@ -84,8 +90,10 @@ struct RegistryClient::Impl {
                 throw Error(Errc::remote,
                             "cannot reach the registry " + ref.scheme + "://" + ref.host + " (" +
                                 r.message + ") while " + what + after,
-                            "check that the registry runs and the address is right (--remote, "
-                            "[remote] url in ~/.config/karapace/config.toml)");
+                            access == Access::login
+                                ? "check that the registry runs and the address is right"
+                                : "check that the registry runs and the address is right "
+                                  "(--remote, [remote] url in ~/.config/karapace/config.toml)");
             if (tls_problem(r.code))
                 throw Error(Errc::remote,
                             "TLS with the registry " + ref.host + " failed (" + r.message +
@@ -106,7 +114,7 @@ struct RegistryClient::Impl {
                 "check that " +
                     (creds ? "the account '" + creds->username + "' (from " + creds->source + ")"
                            : std::string("an anonymous user")) +
-                    " may " + (access == Access::push ? "push to" : "pull from") + " " + repo());
+                    " may " + action() + " " + repo());
         if (r.status == 404)
             throw Error(Errc::remote,
                         "the registry " + ref.host + " has no " + what + " in " + repo() + " (" +
@@ -129,14 +137,17 @@ struct RegistryClient::Impl {
             throw Error(Errc::remote,
                         "the registry " + ref.host + " wants credentials to " + action() + " " +
                             repo() + " (" + with_detail(r) + ") while " + what,
-                        "log in with `podman login " + ref.host + "` or `docker login " + ref.host +
-                            "`, or add [remote.credentials.\"" + ref.host +
+                        "log in with `karapace login " + ref.host +
+                            "` (or podman login, docker login), or add [remote.credentials.\"" +
+                            ref.host +
                             "\"] username and password to ~/.config/karapace/config.toml");
         throw Error(Errc::remote,
                     "the registry " + ref.host + " refused the credentials of '" + creds->username +
                         "' (from " + creds->source + ") to " + action() + " " + repo() + " (" +
                         with_detail(r) + ")",
-                    "check the user name and password in " + creds->source);
+                    access == Access::login
+                        ? "check the user name and password"
+                        : "check the user name and password in " + creds->source);
     }
 
     // Answers a 401: picks the challenge, gets a token or prepares Basic credentials. Throws
@@ -167,12 +178,14 @@ struct RegistryClient::Impl {
                         "the registry " + ref.host + " sent a token realm that is not a URL: '" +
                             realm + "'",
                         "the registry is misconfigured; tell its administrators");
-        std::string scope =
-            "repository:" + ref.repository + ":" + (access == Access::push ? "pull,push" : "pull");
         std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
         if (!c.param("service").empty())
             url += "service=" + detail::url_escape(c.param("service")) + "&";
-        url += "scope=" + detail::url_escape(scope);
+        // A login asks for no repository: the token service still checks the credentials.
+        if (access != Access::login)
+            url += "scope=" + detail::url_escape("repository:" + ref.repository + ":" +
+                                                 (access == Access::push ? "pull,push" : "pull"));
+        if (url.back() == '&' || url.back() == '?') url.pop_back();
         std::string body;
         HttpResponse resp;
         auto pause = opts.backoff;
@@ -460,6 +473,21 @@ Digest RegistryClient::put_manifest(const std::string& body, const std::string& 
     if (header.rfind("sha256:", 0) == 0 && Digest::is_hex(header.substr(7)))
         return Digest::from_hex(header.substr(7));
     return sha256(body);
+}
+
+bool RegistryClient::check_login() {
+    HttpRequest req;
+    req.url = impl_->ref.scheme + "://" + impl_->ref.host + "/v2/";
+    int tries = 1;
+    const std::string what = "logging in to " + impl_->ref.host;
+    auto resp = impl_->exchange(req, true, what, &tries);
+    if (resp.code == CURLE_OK && resp.status == 404)
+        throw Error(Errc::remote,
+                    impl_->ref.host + " answered " + req.url +
+                        " with HTTP 404: it does not serve the OCI distribution API there",
+                    "check the registry address (host[:port])");
+    if (!resp.ok()) impl_->fail(resp, what, tries);
+    return !impl_->authorization.empty();
 }
 
 }  // namespace karapace::remote

@@ -1,5 +1,7 @@
 #include "karapace/store/gc.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +16,10 @@
 #include "karapace/store/wal.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fault.hpp"
+#include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
+#include "karapace/util/process.hpp"
+#include "karapace/util/time.hpp"
 #include "store/fsutil.hpp"
 
 namespace karapace::store {
@@ -64,12 +69,56 @@ LiveSet find_live(const Layout& layout) {
     return live;
 }
 
+std::int64_t age_of(const struct stat& st, time_t now) {
+    return std::max<std::int64_t>(0, static_cast<std::int64_t>(now - st.st_mtime));
+}
+
+// Signs that another operation works in the store right now, outside the lock gc holds: its
+// results may not be recorded yet, so only the default grace period keeps them safe. Every build,
+// pull, push, commit, restore and layer unpack works in a staging directory while it runs; an
+// image fetch holds its image lock and unpacks into images/.tmp-*; an operation between its WAL
+// entry and its commit has a live owner. Leftovers of crashed operations older than `recent` are
+// not signs (gc removes them).
+std::vector<std::string> operations_in_flight(const Layout& layout, time_t now,
+                                              std::chrono::seconds recent) {
+    std::vector<std::string> out;
+    auto young = [&](const std::string& dir, const std::string& name, const std::string& what) {
+        auto st = lstat_path(dir + "/" + name);
+        if (!st || age_of(*st, now) >= recent.count()) return;
+        out.push_back(what + " " + layout.relative(dir + "/" + name) + ", " +
+                      format_duration(std::chrono::seconds(age_of(*st, now))) + " old");
+    };
+    for (const auto& n : list_dir(layout.staging_dir()))
+        young(layout.staging_dir(), n, "work directory");
+    for (const auto& n : list_dir(layout.images_dir()))
+        if (is_temp_name(n)) young(layout.images_dir(), n, "image being unpacked in");
+    // The image cache's fetch locks (image/cache.cpp): flock held while an image is fetched.
+    const std::string locks = layout.images_dir() + "/locks";
+    for (const auto& n : list_dir(locks)) {
+        std::string path = locks;
+        path.append("/").append(n);
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (!fd) continue;
+        if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+            if (errno == EWOULDBLOCK) out.push_back("image fetch holding " + layout.relative(path));
+            continue;
+        }
+        ::flock(fd.get(), LOCK_UN);
+    }
+    for (const auto& l : Wal(layout).list())
+        if (l.entry && process_alive(l.entry->owner_pid, l.entry->owner_start))
+            out.push_back(l.entry->kind + " of pid " + std::to_string(l.entry->owner_pid) +
+                          " (WAL entry " + layout.relative(l.path) + ")");
+    return out;
+}
+
 class Collector {
 public:
-    Collector(const Layout& l, const GcOptions& o, LiveSet live)
-        : layout_(l), opts_(o), live_(std::move(live)), now_(::time(nullptr)) {}
+    Collector(const Layout& l, LiveSet live, std::chrono::seconds grace, time_t now)
+        : layout_(l), live_(std::move(live)), grace_(grace), now_(now) {}
 
-    std::vector<GcItem> candidates() {
+    // Fills `removable` and `kept` (garbage within the grace period).
+    void candidates(std::vector<GcItem>& removable, std::vector<GcItem>& kept) {
         envs();
         records("layer", layout_.layers_dir(), [&](const std::string& n) {
             return n.size() == 69 && n.ends_with(".json") && Digest::is_hex(n.substr(0, 64)) &&
@@ -93,13 +142,12 @@ public:
             add("name", p.path, true, false);
         temps(layout_.wal_dir());
         temps(layout_.store_dir());
-        return std::move(items_);
+        removable = std::move(items_);
+        kept = std::move(kept_);
     }
 
 private:
-    bool keep(const std::string& abs, const struct stat& st) const {
-        if (now_ - st.st_mtime < opts_.grace.count()) return true;
-        std::string rel = layout_.relative(abs);
+    bool is_protected(const std::string& rel) const {
         for (const auto& p : live_.protected_paths)
             if (rel == p || rel.starts_with(p + "/") || p.starts_with(rel + "/")) return true;
         return false;
@@ -107,9 +155,12 @@ private:
 
     void add(const std::string& kind, const std::string& abs, bool tree, bool grace = true) {
         auto st = lstat_path(abs);
-        if (!st || (grace && keep(abs, *st))) return;
+        if (!st) return;
+        std::string rel = layout_.relative(abs);
+        if (grace && is_protected(rel)) return;
         std::uint64_t bytes = tree ? tree_size(abs) : static_cast<std::uint64_t>(st->st_size);
-        items_.push_back({kind, layout_.relative(abs), bytes});
+        GcItem item{kind, std::move(rel), bytes, age_of(*st, now_)};
+        (grace && item.age < grace_.count() ? kept_ : items_).push_back(std::move(item));
     }
 
     template <class Pred>
@@ -144,10 +195,10 @@ private:
     }
 
     const Layout& layout_;
-    const GcOptions& opts_;
     LiveSet live_;
+    std::chrono::seconds grace_;
     time_t now_;
-    std::vector<GcItem> items_;
+    std::vector<GcItem> items_, kept_;
 };
 
 }  // namespace
@@ -162,10 +213,18 @@ GcReport collect_garbage(const Layout& layout, const StoreLock& lock, const GcOp
     GcReport report;
     report.dry_run = opts.dry_run;
     fault_point("gc.begin");
-    Collector c(layout, opts, find_live(layout));
-    report.items = c.candidates();
+    const time_t now = ::time(nullptr);
+    report.grace = opts.grace;
+    if (opts.grace < opts.busy_grace) {
+        report.in_flight = operations_in_flight(layout, now, opts.busy_grace);
+        if (!report.in_flight.empty()) report.grace = opts.busy_grace;
+    }
+    Collector c(layout, find_live(layout), report.grace, now);
+    c.candidates(report.items, report.kept);
     for (const auto& i : report.items)
         report.bytes += i.bytes;
+    for (const auto& i : report.kept)
+        report.kept_bytes += i.bytes;
     if (opts.dry_run) return report;
 
     Wal wal(layout, opts.remover);
@@ -212,15 +271,21 @@ bj::object to_json(const GcReport& r) {
     for (const char* k : {"env", "layer", "unpacked-layer", "image", "staging", "object", "temp"})
         counts[k] = r.count(k);
     o["counts"] = std::move(counts);
-    bj::array items;
-    for (const auto& i : r.items) {
-        bj::object x;
-        x["kind"] = i.kind;
-        x["path"] = i.path;
-        x["bytes"] = i.bytes;
-        items.push_back(std::move(x));
-    }
-    o["items"] = std::move(items);
+    auto list = [](const std::vector<GcItem>& from) {
+        bj::array items;
+        for (const auto& i : from)
+            items.push_back(bj::object{
+                {"kind", i.kind}, {"path", i.path}, {"bytes", i.bytes}, {"age_seconds", i.age}});
+        return items;
+    };
+    o["items"] = list(r.items);
+    o["kept"] = list(r.kept);
+    o["kept_bytes"] = r.kept_bytes;
+    o["grace_seconds"] = r.grace.count();
+    bj::array in_flight;
+    for (const auto& w : r.in_flight)
+        in_flight.emplace_back(w);
+    o["in_flight"] = std::move(in_flight);
     return o;
 }
 
@@ -241,6 +306,9 @@ std::string human_summary(const GcReport& r) {
     if (r.dry_run)
         for (const auto& i : r.items)
             out << "  " << i.kind << " " << i.path << " (" << i.bytes << " bytes)\n";
+    if (!r.kept.empty())
+        out << "gc: kept " << r.kept.size() << " item(s), " << r.kept_bytes
+            << " bytes younger than the grace period of " << format_duration(r.grace) << "\n";
     return out.str();
 }
 

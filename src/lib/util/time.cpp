@@ -93,4 +93,49 @@ std::optional<SystemTime> parse_rfc3339(std::string_view s) {
            duration_cast<system_clock::duration>(nanoseconds(nanos));
 }
 
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+    constexpr long long limit = 100LL * 365 * 24 * 3600;
+    if (text.empty()) return std::nullopt;
+    long long total = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        long long n = 0;
+        std::size_t start = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+            n = n * 10 + (text[i] - '0');
+            if (n > limit) return std::nullopt;
+            ++i;
+        }
+        if (i == start) return std::nullopt;
+        long long unit = 1;
+        if (i < text.size()) {
+            switch (text[i]) {
+            case 's': unit = 1; break;
+            case 'm': unit = 60; break;
+            case 'h': unit = 3600; break;
+            case 'd': unit = 86400; break;
+            default: return std::nullopt;
+            }
+            ++i;
+        } else if (start != 0) {
+            return std::nullopt;  // "1h30": is the 30 minutes or seconds?
+        }
+        total += n * unit;
+        if (total > limit) return std::nullopt;
+    }
+    return std::chrono::seconds(total);
+}
+
+std::string format_duration(std::chrono::seconds d) {
+    long long left = d.count();
+    if (left <= 0) return "0s";
+    std::string out;
+    for (auto [unit, size] : {std::pair{'d', 86400LL}, {'h', 3600LL}, {'m', 60LL}, {'s', 1LL}}) {
+        if (left < size) continue;
+        out += std::to_string(left / size) + unit;
+        left %= size;
+    }
+    return out;
+}
+
 }  // namespace karapace

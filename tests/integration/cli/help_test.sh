@@ -4,7 +4,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 all_commands="new build rebuild pin list inspect rename destroy enter exec stop freeze archive
-diff commit snapshots restore gc verify-store images migrate push pull doctor completions
+diff commit snapshots restore gc verify-store images migrate push pull login logout doctor completions
 man-pages help"
 
 run_kp --help

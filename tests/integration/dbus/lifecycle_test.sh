@@ -125,6 +125,10 @@ kp_ok "changes are announced with EnvironmentChanged"
 job=$(kp_call Gc b true | kp_path_of)
 [ "$(kp_wait_job "$job")" = succeeded ] || kp_fail "gc --dry-run failed: $(kp_job_error "$job")"
 [ "$(kp_get_json Result "$job" org.karapace.Job1 | jq '.data.dry_run.data')" = true ] || kp_fail "gc dry_run"
+result=$(kp_get_json Result "$job" org.karapace.Job1)
+[ "$(echo "$result" | jq '.data.grace_seconds.data')" = 900 ] || kp_fail "gc grace_seconds: $result"
+[ "$(echo "$result" | jq '.data.kept_bytes.data | type')" = '"number"' ] || kp_fail "gc kept_bytes: $result"
+[ "$(echo "$result" | jq '.data.kept.data | type')" = '"array"' ] || kp_fail "gc kept: $result"
 job=$(kp_call VerifyStore | kp_path_of)
 [ "$(kp_wait_job "$job")" = succeeded ] || kp_fail "verify failed: $(kp_job_error "$job")"
 [ "$(kp_get_json Result "$job" org.karapace.Job1 | jq '.data.ok.data')" = true ] ||

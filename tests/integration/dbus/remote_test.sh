@@ -40,6 +40,15 @@ out=$(kp_call_json Exec sasas shared 2 cat /tmp/kp-remote 0)
 [ "$(echo "$out" | jq -r '.data[1] | implode')" = over-dbus ] || kp_fail "the pulled environment lacks the file: $out"
 kp_ok "a Pull job brings the environment back, ready to Exec"
 
+job=$(kp_call Pull sa{sv} "127.0.0.1:$port/shared:v1" 1 name s shared-again | kp_path_of)
+[ "$(kp_wait_job "$job")" = succeeded ] || kp_fail "pull with a name failed: $(kp_job_error "$job")"
+result=$(kp_get_json Result "$job" org.karapace.Job1)
+[ "$(echo "$result" | jq -r '.data.renamed.data')" = true ] || kp_fail "pull with a name did not rename: $result"
+[ "$(echo "$result" | jq -r '.data.previous_name.data')" = shared ] || kp_fail "pull result: $result"
+out=$(kp_call_json Exec sasas shared-again 2 cat /tmp/kp-remote 0)
+[ "$(echo "$out" | jq -r '.data[1] | implode')" = over-dbus ] || kp_fail "exec by the new name failed: $out"
+kp_ok "a Pull job with a name renames the environment that is already here"
+
 job=$(kp_call Pull sa{sv} "127.0.0.1:$port/shared:nope" 0 | kp_path_of)
 [ "$(kp_wait_job "$job")" = failed ] || kp_fail "pull of a missing tag did not fail"
 kp_contains "$(kp_job_error "$job")" "has no tag"

@@ -115,6 +115,24 @@ PY
   kp_contains "$out" "already here"
   kp_ok "pulling what is already here (by digest) is a no-op that says so"
 
+  # --name on an environment that is already here renames it, with the checks of rename.
+  out=$(k2 --json pull "127.0.0.1:$port/$user/bb:v1" --name bb-here)
+  [ "$(echo "$out" | json '["already_present"]')" = True ] || kp_fail "pull --name fetched again: $out"
+  [ "$(echo "$out" | json '["renamed"]')" = True ] || kp_fail "pull --name did not rename the present environment: $out"
+  [ "$(echo "$out" | json '["previous_name"]')" = bb ] || kp_fail "pull --name reports no previous name: $out"
+  [ "$(echo "$out" | json '["name"]')" = bb-here ] || kp_fail "pull --name reports another name: $out"
+  [ "$(k2 exec bb-here -- cat /etc/remote-file)" = pushed-by-karapace ] || kp_fail "exec by the new name failed"
+  set +e
+  k2 inspect bb >/dev/null 2>&1; o=$?
+  set -e
+  [ $o != 0 ] || kp_fail "the old name still resolves after pull --name"
+  out=$(k2 pull "127.0.0.1:$port/$user/bb:v1" --name bb-here)
+  kp_contains "$out" "already here; nothing to do"
+  out=$(k2 pull "127.0.0.1:$port/$user/bb@$digest" --name bb)
+  kp_contains "$out" "was already here as 'bb-here'; renamed it to 'bb'"
+  [ "$(k2 --json inspect bb | json '["env_id"]')" = "$id" ] || kp_fail "renaming back by digest failed"
+  kp_ok "pull --name renames an environment that is already here, and says so"
+
   # Another environment called bb: the pull is refused until it gets another name.
   mkdir -p "$work/other"
   printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[runtime]\nnetwork_isolation = true\n' "$tarball" > "$work/other/karapace.toml"
@@ -128,6 +146,25 @@ PY
   [ "$("$kp" --store "$work/store3" exec bb-remote -- cat /etc/remote-file)" = pushed-by-karapace ] ||
     kp_fail "pull --name did not give a usable environment"
   kp_ok "a name clash is refused with a pointer to --name, which works"
+
+  # Renaming the present environment onto a name another one holds, or an invalid one: refused
+  # with the reason, before anything is fetched, and nothing changes.
+  other_id=$("$kp" --store "$work/store3" --json inspect bb | json '["env_id"]')
+  set +e
+  err=$("$kp" --store "$work/store3" pull "127.0.0.1:$port/$user/bb:v1" --name bb 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "pull --name onto a taken name gave $s, not 1: $err"
+  kp_contains "$err" "is already here as 'bb-remote'; --name would rename it to 'bb', but that name is used by environment ${other_id:0:12}"
+  kp_contains "$err" "--name <other-name>"
+  set +e
+  err=$("$kp" --store "$work/store3" pull "127.0.0.1:$port/$user/bb:v1" --name 'no good' 2>&1); s=$?
+  set -e
+  [ $s = 64 ] || kp_fail "pull --name with an invalid name gave $s, not 64: $err"
+  kp_contains "$err" "no good"
+  [ "$("$kp" --store "$work/store3" --json inspect bb | json '["env_id"]')" = "$other_id" ] || kp_fail "the other environment lost its name"
+  [ "$("$kp" --store "$work/store3" exec bb-remote -- cat /etc/remote-file)" = pushed-by-karapace ] ||
+    kp_fail "a refused rename changed the pulled environment"
+  kp_ok "pull --name onto a taken or invalid name is refused with the reason; nothing changes"
 
   # An image whose name label reads as an id prefix (written by hand, or by a karapace that
   # allowed such names): the pull is refused with the reason until --name gives another name.
@@ -243,6 +280,134 @@ PY
     kp_fail "the environment pulled with Basic auth is not usable"
   kp_ok "Basic auth: refused without credentials and with a wrong password, works with an auth file"
 
+  # karapace login: checked against the registry before anything is written, then written where
+  # push and pull look first, in the format podman reads.
+  local auth="$work/login/sub/auth.json"
+  kp_contains "$(REGISTRY_AUTH_FILE="$auth" k push bb --tag "$areg" 2>&1 || true)" "karapace login 127.0.0.1:$aport"
+  set +e
+  err=$(printf 'wrong\n' | REGISTRY_AUTH_FILE="$auth" "$kp" login "127.0.0.1:$aport" -u alice --password-stdin 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "login with a wrong password gave $s: $err"
+  kp_contains "$err" "refused the credentials of 'alice'"
+  kp_contains "$err" "nothing was written to $auth"
+  [ ! -e "$work/login" ] || kp_fail "a refused login wrote something"
+  out=$(printf 's3cret\n' | REGISTRY_AUTH_FILE="$auth" "$kp" --json login "127.0.0.1:$aport" -u alice --password-stdin)
+  [ "$(echo "$out" | json '["verified"]')" = True ] || kp_fail "login was not verified: $out"
+  [ "$(echo "$out" | json '["auth_file"]')" = "$auth" ] || kp_fail "login wrote elsewhere: $out"
+  [ "$(stat -c %a "$auth")" = 600 ] || kp_fail "the auth file is not mode 0600"
+  [ "$(stat -c %a "$work/login")" = 700 ] && [ "$(stat -c %a "$work/login/sub")" = 700 ] ||
+    kp_fail "the auth file's new parent directories are not mode 0700"
+  python3 - "$auth" "127.0.0.1:$aport" <<'PY' || kp_fail "the auth file is not {auths: {host: {auth: base64(user:pass)}}}"
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+assert list(d) == ["auths"] and list(d["auths"]) == [sys.argv[2]], d
+assert base64.b64decode(d["auths"][sys.argv[2]]["auth"]) == b"alice:s3cret", d
+PY
+  REGISTRY_AUTH_FILE="$auth" k push bb --tag "$areg" >/dev/null || kp_fail "push with the login failed"
+  if command -v podman >/dev/null; then
+    [ "$(REGISTRY_AUTH_FILE="$auth" podman login --get-login "127.0.0.1:$aport" 2>/dev/null)" = alice ] ||
+      kp_fail "podman login --get-login does not read the login karapace wrote"
+    kp_ok "podman login --get-login reads the login karapace wrote"
+  else
+    echo "# skipped the podman check: podman is not installed (apt-get install podman)"
+  fi
+  out=$(REGISTRY_AUTH_FILE="$auth" "$kp" logout "127.0.0.1:$aport")
+  kp_contains "$out" "removed the login for 127.0.0.1:$aport from $auth"
+  out=$(REGISTRY_AUTH_FILE="$auth" "$kp" logout "127.0.0.1:$aport")
+  kp_contains "$out" "not logged in to 127.0.0.1:$aport"
+  err=$(REGISTRY_AUTH_FILE="$auth" k push bb --tag "$areg" 2>&1) && kp_fail "push after logout succeeded"
+  kp_contains "$err" "wants credentials"
+  kp_ok "login checks the password first, writes a 0600 auth file push uses; logout removes it"
+
+  # Without REGISTRY_AUTH_FILE: $XDG_RUNTIME_DIR/containers/auth.json, the file push reads first.
+  # Other entries and top-level keys stay; logout --all empties auths only.
+  mkdir -p "$work/run/containers"
+  printf '{"auths": {"other.example": {"auth": "eDp5"}}, "credHelpers": {"x.example": "pass"}}' > "$work/run/containers/auth.json"
+  printf 's3cret' | env -u REGISTRY_AUTH_FILE XDG_RUNTIME_DIR="$work/run" "$kp" login "http://127.0.0.1:$aport" --username alice --password-stdin >/dev/null
+  env -u REGISTRY_AUTH_FILE XDG_RUNTIME_DIR="$work/run" "$kp" --store "$work/store9" pull "$areg" >/dev/null ||
+    kp_fail "pull with the login in XDG_RUNTIME_DIR failed"
+  python3 - "$work/run/containers/auth.json" "127.0.0.1:$aport" <<'PY' || kp_fail "login lost other entries or keys"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["credHelpers"] == {"x.example": "pass"}, d
+assert set(d["auths"]) == {"other.example", sys.argv[2]}, d
+PY
+  out=$(env -u REGISTRY_AUTH_FILE XDG_RUNTIME_DIR="$work/run" "$kp" --json logout --all)
+  [ "$(echo "$out" | json '["removed"]')" = "['other.example', '127.0.0.1:$aport']" ] || kp_fail "logout --all: $out"
+  python3 - "$work/run/containers/auth.json" <<'PY' || kp_fail "logout --all did not keep the other keys"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"auths": {}, "credHelpers": {"x.example": "pass"}}, d
+PY
+  kp_ok "login writes \$XDG_RUNTIME_DIR/containers/auth.json, keeping other entries; logout --all"
+
+  # Neither argv nor a missing terminal gives a password; a broken auth file is not overwritten.
+  set +e
+  err=$(REGISTRY_AUTH_FILE="$auth" "$kp" login "127.0.0.1:$aport" -u alice </dev/null 2>&1); s=$?
+  err2=$(printf 's3cret' | REGISTRY_AUTH_FILE="$auth" "$kp" login "127.0.0.1:$aport" --password-stdin 2>&1); s2=$?
+  echo 'not json' > "$work/broken.json"
+  err3=$(printf 's3cret' | REGISTRY_AUTH_FILE="$work/broken.json" "$kp" login "127.0.0.1:$aport" -u alice --password-stdin 2>&1); s3=$?
+  err4=$(printf 's3cret' | REGISTRY_AUTH_FILE="$auth" "$kp" login "127.0.0.1:$aport/team" -u alice --password-stdin 2>&1); s4=$?
+  set -e
+  [ $s = 64 ] || kp_fail "login without a terminal or --password-stdin gave $s: $err"
+  kp_contains "$err" "--password-stdin"
+  [ $s2 = 64 ] || kp_fail "login --password-stdin without --username gave $s2: $err2"
+  kp_contains "$err2" "--password-stdin needs --username"
+  [ $s3 = 1 ] || kp_fail "login into a broken auth file gave $s3: $err3"
+  kp_contains "$err3" "is not a JSON object"
+  [ "$(cat "$work/broken.json")" = "not json" ] || kp_fail "login overwrote a broken auth file"
+  [ $s4 = 64 ] || kp_fail "login to a repository gave $s4: $err4"
+  kp_contains "$err4" "a login holds for the whole registry"
+  kp_ok "login refuses to run without a password source, overwrite a broken file, or log in to a repository"
+
+  # On a terminal: the user name is asked for with echo, the password without.
+  python3 - "$kp" "127.0.0.1:$aport" "$work/tty-auth.json" <<'PY' || kp_fail "the login on a terminal failed or echoed the password"
+import os, pty, signal, sys, termios
+kp, host, auth = sys.argv[1:]
+env = dict(os.environ, REGISTRY_AUTH_FILE=auth)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(kp, [kp, "login", host], env)
+seen = b""
+def read():
+    try:
+        return os.read(fd, 1024)
+    except OSError:
+        return b""  # the terminal is gone once karapace has exited
+def until(token):
+    global seen
+    while token not in seen:
+        chunk = read()
+        if not chunk:
+            raise SystemExit("ended before %r: %r" % (token, seen))
+        seen += chunk
+until(b"Username: ")
+os.write(fd, b"alice\n")
+until(b"Password for alice at " + host.encode() + b": ")
+os.write(fd, b"s3cret\n")
+while chunk := read():
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, seen
+assert b"s3cret" not in seen, seen
+assert b"alice\r\n" in seen and b"logged in to " + host.encode() + b" as alice" in seen, seen
+
+# Ctrl-C at the password prompt: the process ends, and the terminal echoes again.
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(kp, [kp, "login", host, "-u", "alice"], env)
+seen = b""
+until(b"Password for alice")
+assert not termios.tcgetattr(fd)[3] & termios.ECHO, "echo is on at the password prompt"
+os.write(fd, b"\x03")
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == -signal.SIGINT, status
+assert termios.tcgetattr(fd)[3] & termios.ECHO, "echo stayed off after Ctrl-C"
+PY
+  [ "$(python3 -c 'import json,sys; print(list(json.load(open(sys.argv[1]))["auths"]))' "$work/tty-auth.json")" = "['127.0.0.1:$aport']" ] ||
+    kp_fail "the login on a terminal did not write the auth file"
+  kp_ok "on a terminal, login asks for the user name, and for the password without echo (restored on Ctrl-C)"
+
   # Bearer tokens: credentials from config.toml are sent to the token service.
   set +e
   err=$(REGISTRY_AUTH_FILE=/nonexistent k2 pull "127.0.0.1:$tport/team/bb:v1" 2>&1); s=$?
@@ -257,6 +422,20 @@ PY
   set -e
   kp_contains "$err" "has no tag 'v1'"
   kp_ok "Bearer flow: a token from the token service with the configured credentials is accepted"
+
+  # login to a token registry asks the token service, for no repository.
+  set +e
+  err=$(printf 'nope' | REGISTRY_AUTH_FILE="$work/tauth.json" "$kp" login "127.0.0.1:$tport" -u alice --password-stdin 2>&1); s=$?
+  set -e
+  [ $s = 1 ] || kp_fail "login to the token registry with a wrong password gave $s: $err"
+  kp_contains "$err" "refused the credentials of 'alice'"
+  [ ! -e "$work/tauth.json" ] || kp_fail "a refused token login wrote the auth file"
+  printf 's3cret' | REGISTRY_AUTH_FILE="$work/tauth.json" "$kp" login "127.0.0.1:$tport" -u alice --password-stdin >/dev/null
+  set +e
+  err=$(REGISTRY_AUTH_FILE="$work/tauth.json" k2 pull "127.0.0.1:$tport/team/bb:v1" 2>&1)
+  set -e
+  kp_contains "$err" "has no tag 'v1'"
+  kp_ok "login through a token service: refused with a wrong password, then used by pull"
 }
 
 fixtures=$(mktemp -d /tmp/karapace-remote.XXXXXX)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A stand-in for a registry behind a token service, enough to drive the Bearer flow: every /v2/
 request without the right token gets 401 with a Bearer challenge; /token hands out the token for
-alice:s3cret (HTTP Basic) and the asked scope; with the token, manifests are unknown (404)."""
+alice:s3cret (HTTP Basic) and the asked scope, or none (a login); with the token, /v2/ answers 200
+and manifests are unknown (404)."""
 import base64
 import http.server
 import json
@@ -33,7 +34,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             good = "Basic " + base64.b64encode(b"alice:s3cret").decode()
             if self.headers.get("Authorization") != good:
                 return self.reply(401, {"details": "bad credentials"})
-            if q.get("service") != ["fake"] or not q.get("scope", [""])[0].startswith("repository:"):
+            # No scope is a login (as `podman login` asks): a token with no access, as real
+            # token services hand out.
+            scope = q.get("scope", ["repository:"])[0]
+            if q.get("service") != ["fake"] or not scope.startswith("repository:"):
                 return self.reply(400, {"details": "bad token request"})
             return self.reply(200, {"token": TOKEN})
         if self.headers.get("Authorization") != "Bearer " + TOKEN:
@@ -42,6 +46,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          'scope="repository:team/bb:pull"' % port)
             return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "token"}]},
                               [("WWW-Authenticate", challenge)])
+        if url.path == "/v2/":
+            return self.reply(200, {})
         return self.reply(404, {"errors": [{"code": "MANIFEST_UNKNOWN",
                                             "message": "manifest unknown"}]})
 

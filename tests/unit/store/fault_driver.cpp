@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
         if (r.rolled_back != 1) return 3;
         GcOptions gc;
         gc.grace = std::chrono::seconds(0);
+        gc.busy_grace = std::chrono::seconds(0);  // nothing else works in this store
         collect_garbage(s.layout(), lock, gc);
         return 0;
     } catch (const std::exception& e) {

@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include <atomic>
 #include <map>
 
@@ -10,6 +15,7 @@
 #include "karapace/store/migrate.hpp"
 #include "karapace/store/verify.hpp"
 #include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
 #include "karapace/util/json.hpp"
 
 using namespace karapace;
@@ -22,6 +28,7 @@ GcOptions no_grace(bool dry_run) {
     GcOptions o;
     o.dry_run = dry_run;
     o.grace = std::chrono::seconds(0);
+    o.busy_grace = std::chrono::seconds(0);  // no other process works in the test's store
     return o;
 }
 
@@ -336,6 +343,120 @@ TEST_CASE("gc keeps fresh garbage within the grace period and paths a live opera
     op.commit();
     collect_garbage(s.layout(), lock, no_grace(false));
     CHECK_FALSE(s.objects().exists(p.garbage_object));
+}
+
+TEST_CASE("gc reports the young garbage it keeps: what, how many bytes, how old, which limit") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    GcOptions o;
+    o.dry_run = true;
+    GcReport r = collect_garbage(s.layout(), lock, o);
+    CHECK(r.items.empty());
+    CHECK(r.grace == default_gc_grace);
+    CHECK(r.kept.size() == 8);
+    std::uint64_t sum = 0;
+    for (const auto& k : r.kept) {
+        sum += k.bytes;
+        CHECK(k.age < 60);
+    }
+    CHECK(r.kept_bytes == sum);
+    CHECK(r.kept_bytes > 0);
+    CHECK(human_summary(r).find("kept 8 item(s)") != std::string::npos);
+    CHECK(human_summary(r).find("grace period of 15m") != std::string::npos);
+    auto j = to_json(r);
+    CHECK(j.at("kept").as_array().size() == 8);
+    CHECK(j.at("grace_seconds").as_int64() == 900);
+
+    GcReport none = collect_garbage(s.layout(), lock, no_grace(true));
+    CHECK(none.kept.empty());
+    CHECK(none.items.size() == 8);
+}
+
+namespace {
+
+void age_by(const std::string& path, std::chrono::seconds by) {
+    struct timespec times[2];
+    ::clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec -= by.count();
+    times[1] = times[0];
+    REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+GcOptions short_grace() {
+    GcOptions o;
+    o.dry_run = true;
+    o.grace = std::chrono::seconds(0);
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("a short grace period yields to another operation at work in the store") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Populated p(s);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    const std::string staging = s.layout().staging_dir() + "/build-123";
+
+    // A young staging directory: a build (pull, commit...) works there now.
+    GcReport r = collect_garbage(s.layout(), lock, short_grace());
+    REQUIRE(r.in_flight.size() == 1);
+    CHECK_THAT(r.in_flight[0], Catch::StartsWith("work directory staging/build-123, "));
+    CHECK(r.grace == default_gc_grace);
+    CHECK(r.items.empty());
+    CHECK(r.kept.size() == 8);
+
+    // Left by a crash long ago: no sign of work, the short grace applies.
+    age_by(staging, std::chrono::hours(1));
+    r = collect_garbage(s.layout(), lock, short_grace());
+    CHECK(r.in_flight.empty());
+    CHECK(r.grace == std::chrono::seconds(0));
+    CHECK(r.items.size() == 8);
+    CHECK(r.kept.empty());
+
+    // An image being unpacked into the cache.
+    make_dirs(s.layout().images_dir() + "/.tmp-abc-123/rootfs");
+    r = collect_garbage(s.layout(), lock, short_grace());
+    REQUIRE(r.in_flight.size() == 1);
+    CHECK_THAT(r.in_flight[0], Catch::Contains("images/.tmp-abc-123"));
+    age_by(s.layout().images_dir() + "/.tmp-abc-123", std::chrono::hours(1));
+
+    // An image fetch holds its lock.
+    const std::string lock_file = s.layout().images_dir() + "/locks/abc.lock";
+    make_dirs(s.layout().images_dir() + "/locks");
+    write_text(lock_file, "");
+    {
+        UniqueFd held(::open(lock_file.c_str(), O_RDWR | O_CLOEXEC));
+        REQUIRE(::flock(held.get(), LOCK_EX) == 0);
+        r = collect_garbage(s.layout(), lock, short_grace());
+        REQUIRE(r.in_flight.size() == 1);
+        CHECK(r.in_flight[0] == "image fetch holding images/locks/abc.lock");
+        CHECK(r.kept.size() == 7);  // what is older than the default grace may go
+        for (const auto& i : r.items)
+            CHECK(i.age >= 3600);
+    }
+    CHECK(collect_garbage(s.layout(), lock, short_grace()).in_flight.empty());
+
+    // An operation between its WAL entry and its commit, in a live process.
+    {
+        WalOp op = s.wal().begin("pull");
+        r = collect_garbage(s.layout(), lock, short_grace());
+        REQUIRE(r.in_flight.size() == 1);
+        CHECK_THAT(r.in_flight[0],
+                   Catch::StartsWith("pull of pid " + std::to_string(::getpid()) + " (WAL entry"));
+        op.commit();
+    }
+
+    // Nothing at work: the short grace removes it all.
+    GcOptions now = short_grace();
+    now.dry_run = false;
+    r = collect_garbage(s.layout(), lock, now);
+    CHECK(r.in_flight.empty());
+    CHECK(r.kept.empty());
+    CHECK_FALSE(s.objects().exists(p.garbage_object));
+    CHECK(verify_store(s.layout()).ok());
 }
 
 TEST_CASE("gc stops cleanly when cancelled") {
