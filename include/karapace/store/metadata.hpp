@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "karapace/schema/env_vars.hpp"
 #include "karapace/schema/mount.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/util/digest.hpp"
@@ -36,6 +37,17 @@ struct RunSettings {
     friend bool operator==(const RunSettings&, const RunSettings&) = default;
 };
 
+// What a session takes from the manifest besides the lock: `[env]` and `[hooks] on_enter`. Not
+// identity fields: a build from a manifest that changed only these updates them in the record
+// of the same environment, and the next session uses them.
+struct SessionSettings {
+    std::vector<schema::EnvVar> env;    // sorted by name, values as written
+    std::vector<std::string> on_enter;  // in order
+
+    bool empty() const noexcept { return env.empty() && on_enter.empty(); }
+    friend bool operator==(const SessionSettings&, const SessionSettings&) = default;
+};
+
 struct EnvMetadata {
     EnvId env_id;
     std::optional<std::string> name;
@@ -50,6 +62,7 @@ struct EnvMetadata {
     std::string created;                      // RFC 3339
     std::string updated;
     std::optional<RunSettings> run;  // see RunSettings
+    SessionSettings session;         // see SessionSettings
 
     std::string short_id() const { return env_id.short_id(); }
 };

@@ -1,5 +1,6 @@
 // build and rebuild: manifest -> image -> packages installed in a staging sandbox -> exact
-// versions -> lock -> identity -> packages layer -> store records -> karapace.lock.
+// versions -> post_build hooks -> lock -> identity -> packages layer -> store records ->
+// karapace.lock.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -214,6 +215,48 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     return locked;
 }
 
+// A hook command in one line for progress and messages.
+std::string hook_label(const std::string& hook) {
+    auto line = hook.substr(0, hook.find('\n'));
+    if (line.size() > 60) line = line.substr(0, 57) + "...";
+    return line.size() < hook.size() ? line + " ..." : line;
+}
+
+// The manifest's post_build hooks, in order, each by /bin/sh -c as container root in the
+// staging sandbox after the packages, so that what they change is packed into the layer.
+void run_post_build_hooks(const std::string& rootfs, const Staging& st,
+                          const std::vector<std::string>& hooks, ProgressSink& progress) {
+    auto base = build_spec(rootfs, st);
+    // The variables the package manager's commands get (apt asks no questions), when it has one.
+    if (pkg::detect_kind(rootfs)) {
+        pkg::Options po;
+        po.single_uid_mapping =
+            sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
+        base.env = pkg::detect(rootfs, po)->environment();
+    }
+    for (std::size_t i = 0; i < hooks.size(); ++i) {
+        const std::string what = log::cat("post_build hook ", i + 1, " of ", hooks.size());
+        progress.step(what + ": " + hook_label(hooks[i]), 0, ProgressUnit::items);
+        auto spec = base;
+        spec.argv = {"/bin/sh", "-c", hooks[i]};
+        auto out = run_captured_step(spec, progress, false);
+        if (out.error && out.status == 125) throw *out.error;
+        if (out.status != 0) {
+            auto tail = tail_lines(out.out, 8);
+            throw Error(Errc::failed,
+                        what + " (" + hook_label(hooks[i]) + ") failed with status " +
+                            std::to_string(out.status) + (tail.empty() ? "" : ":\n" + tail),
+                        "fix the command in [hooks] post_build and build again; nothing was "
+                        "built. Run with -v to see its whole output");
+        }
+        progress.finish(true);
+    }
+}
+
+store::SessionSettings session_settings(const schema::NormalizedManifest& m) {
+    return store::SessionSettings{m.env, m.on_enter};
+}
+
 }  // namespace
 
 BuildResult Engine::build(const BuildOptions& options, ProgressSink& progress) {
@@ -290,13 +333,18 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                 r.short_id = id.short_id();
                 r.reused = true;
                 r.lock_path = lock_path;
-                if ((o.name && m.name != o.name) || !m.run) {
+                // [env] and on_enter hooks are not part of the identity: a manifest that
+                // changed only them updates the record, and the next session uses them.
+                auto session = session_settings(manifest);
+                r.session_updated = m.session != session;
+                if ((o.name && m.name != o.name) || !m.run || r.session_updated) {
                     // Records from before run settings existed get them here, once: the lock
                     // that drives this build is the environment's (same id, same settings).
                     auto lock = lock_exclusive();
                     auto fresh_m = s.metadata().get(id);
                     if (o.name) fresh_m.name = *o.name;
                     if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
+                    fresh_m.session = session;
                     s.metadata().put(fresh_m);
                 }
                 r.name = o.name ? *o.name : m.name.value_or("");
@@ -329,6 +377,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     if (!manifest.packages.empty())
         packages = install_packages(cached.rootfs, st, manifest, use_lock ? &*old_lock : nullptr,
                                     progress);
+    run_post_build_hooks(cached.rootfs, st, manifest.post_build, progress);
 
     // 6. The lock and the identity.
     auto lock = schema::lock_from_manifest(manifest);
@@ -346,7 +395,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
 
     // 7. The packages layer (packed outside the store lock; objects are content-addressed).
     std::optional<store::Layer> layer;
-    if (!packages.empty()) {
+    if (!packages.empty() || !manifest.post_build.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
         auto l = pack_as_container_root(st.upper, st.dir);
         l.kind = store::LayerKind::packages;
@@ -389,6 +438,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         m.base_image_digest = cached.record.digest;
         m.manifest_dir = manifest_dir;
         m.run = run_settings(lock);
+        m.session = session_settings(manifest);
         if (o.name) m.name = *o.name;
         s.metadata().put(m);
         op.commit();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -159,6 +160,41 @@ std::optional<RunSettings> run_from_json(const bj::object& record, const std::st
     return r;
 }
 
+bj::value session_to_json(const SessionSettings& session) {
+    bj::object env;
+    for (const auto& var : session.env)
+        env[var.name] = var.value;
+    bj::array on_enter;
+    for (const auto& hook : session.on_enter)
+        on_enter.emplace_back(hook);
+    return bj::object{{"env", std::move(env)}, {"on_enter", std::move(on_enter)}};
+}
+
+// Absent (no [env] or on_enter hooks, or a record written before they existed): nothing.
+SessionSettings session_from_json(const bj::object& record, const std::string& path) {
+    SessionSettings s;
+    if (!record.contains("session")) return s;
+    const auto& o = json::get_object(record, "session", path);
+    for (const auto& [name, value] : json::get_object(o, "env", path)) {
+        if (!value.is_string())
+            throw Error(Errc::store,
+                        path + ": session variable " + std::string(name) + " is not a string");
+        schema::EnvVar var{std::string(name), std::string(value.as_string())};
+        std::string problem = schema::env_name_problem(var.name);
+        if (problem.empty()) problem = schema::env_value_problem(var.value);
+        if (!problem.empty())
+            throw Error(Errc::store, path + ": session variable " + var.name + ": " + problem);
+        s.env.push_back(std::move(var));
+    }
+    std::sort(s.env.begin(), s.env.end());
+    for (const auto& v : json::get_array(o, "on_enter", path)) {
+        if (!v.is_string() || !schema::hook_command_problem(v.as_string()).empty())
+            throw Error(Errc::store, path + ": an on_enter hook is not a usable command");
+        s.on_enter.emplace_back(v.as_string());
+    }
+    return s;
+}
+
 EnvMetadata from_json(const bj::object& o, const std::string& path) {
     try {
         EnvMetadata m{.env_id = EnvId::parse(json::get_string(o, "env_id", path))};
@@ -183,6 +219,7 @@ EnvMetadata from_json(const bj::object& o, const std::string& path) {
         m.created = json::get_string(o, "created", path);
         m.updated = json::get_string(o, "updated", path);
         m.run = run_from_json(o, path);
+        m.session = session_from_json(o, path);
         return m;
     } catch (const Error& e) {
         throw Error(Errc::store, std::string("corrupt metadata record ") + path + ": " + e.what(),
@@ -210,6 +247,7 @@ bj::object to_json(const EnvMetadata& m) {
     o["created"] = m.created;
     o["updated"] = m.updated;
     o["run"] = run_to_json(m.run);
+    if (!m.session.empty()) o["session"] = session_to_json(m.session);
     return o;
 }
 
