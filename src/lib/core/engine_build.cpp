@@ -344,7 +344,11 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                     auto fresh_m = s.metadata().get(id);
                     if (o.name) fresh_m.name = *o.name;
                     if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
-                    fresh_m.session = session;
+                    if (r.session_updated) {
+                        // The manifest record too: push sends it, and pull takes them from it.
+                        fresh_m.session = session;
+                        fresh_m.manifest_object = s.objects().put(schema::canonical_json(manifest));
+                    }
                     s.metadata().put(fresh_m);
                 }
                 r.name = o.name ? *o.name : m.name.value_or("");
