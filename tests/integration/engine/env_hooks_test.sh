@@ -68,6 +68,12 @@ assert "etc/hook-file" in names and "opt/tool/bin/tool" in names, names
 PY
   kp_ok "post_build ran before packing: its files are in the layer, not in the writable layer"
 
+  # Exported command wrappers run through exec: they get [env], and a name is found on its PATH.
+  k export eh --bin tool --bin sh --bin-dir "$work/bin" >/dev/null
+  [ "$("$work/bin/tool")" = tool-ran ] || kp_fail "the wrapper of a command on [env]'s PATH does not run it"
+  [ "$("$work/bin/sh" -c 'echo $GREETING')" = "hello $user" ] || kp_fail "an exported wrapper does not get [env]"
+  kp_ok "export finds commands on [env]'s PATH; its wrappers get [env]"
+
   out=$(k exec eh -- sh -c 'echo exec-ran' 2>&1)
   [ "$out" = exec-ran ] || kp_fail "exec ran on_enter hooks or printed more: $out"
   out=$(k enter eh 2>"$work/enter.err" <<'SH'
