@@ -102,6 +102,17 @@ SH
   kp_contains "$(k inspect eh)" 'GREETING=changed ${USER}'
   kp_ok "a changed [env] takes effect after a build that rebuilds nothing; inspect shows the variables and hooks"
 
+  if [ -n "${KP_REGISTRY:-}" ]; then
+    k push eh --remote "$KP_REGISTRY" --tag "$user/eh:v1" >/dev/null 2>"$work/push.log"
+    "$kp" --store "$work/store2" pull "${KP_REGISTRY#http://}/$user/eh:v1" --remote "$KP_REGISTRY" --name eh2 >/dev/null
+    [ "$("$kp" --store "$work/store2" exec eh2 -- sh -c 'echo $GREETING')" = "changed $user" ] ||
+      kp_fail "the pulled environment lacks the [env] it was pushed with"
+    kp_contains "$("$kp" --store "$work/store2" --json inspect eh2)" '"on_enter": ['
+    kp_ok "push carries [env] and on_enter (as last built), pull records them"
+  else
+    echo "# skipped push and pull: docker-registry is not installed (scripts/setup installs it)"
+  fi
+
   write_manifest changed second
   k rebuild >/dev/null
   id2=$(sed -n 's/^env_id = "\(.*\)"/\1/p' karapace.lock)
@@ -158,9 +169,27 @@ TOML
 
 fixtures=$(mktemp -d /tmp/karapace-engine-env.XXXXXX)
 chmod 755 "$fixtures"
-trap 'rm -rf "$fixtures" 2>/dev/null || true' EXIT
+registry_pid=
+cleanup() {
+  [ -z "$registry_pid" ] || { kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; } || true
+  rm -rf "$fixtures" 2>/dev/null || true
+}
+trap cleanup EXIT
 tarball=$(sh "$src/tests/fixtures/make-busybox-rootfs.sh" "$fixtures/img")
 chmod -R a+rX "$fixtures/img"
+
+# A registry on 127.0.0.1 for push and pull, when docker-registry is installed.
+if command -v docker-registry >/dev/null; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$fixtures/registry/data"
+  printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+    "$fixtures/registry/data" "$port" > "$fixtures/registry/config.yml"
+  docker-registry serve "$fixtures/registry/config.yml" >"$fixtures/registry/log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+  curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || kp_fail "docker-registry did not start: $(cat "$fixtures/registry/log")"
+  export KP_REGISTRY="http://127.0.0.1:$port"
+fi
 
 echo "# as $(id -un)"
 ( env_and_hooks "$fixtures/self" "$tarball" )
@@ -169,7 +198,7 @@ if kp_have_test_user; then
   user=${KARAPACE_TEST_USER:-kptest}
   mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"
   echo "# as $user"
-  kp_as_user bash -c "$(declare -f env_and_hooks kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; env_and_hooks $fixtures/user $tarball"
+  kp_as_user env KP_REGISTRY="${KP_REGISTRY:-}" bash -c "$(declare -f env_and_hooks kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; env_and_hooks $fixtures/user $tarball"
 else
   echo "# skipped the unprivileged run: not root or no test user (scripts/test creates it)"
 fi
