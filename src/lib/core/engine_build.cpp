@@ -215,11 +215,19 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     return locked;
 }
 
-// A hook command in one line for progress and messages.
+// A hook command in one line for progress and messages: its first line, at most 60 bytes of it
+// (cut before a UTF-8 continuation byte), and " ..." when there is more.
 std::string hook_label(const std::string& hook) {
     auto line = hook.substr(0, hook.find('\n'));
-    if (line.size() > 60) line = line.substr(0, 57) + "...";
-    return line.size() < hook.size() ? line + " ..." : line;
+    bool cut = line.size() < hook.size();
+    if (line.size() > 60) {
+        std::size_t end = 60;
+        while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xc0) == 0x80)
+            --end;
+        line.resize(end);
+        cut = true;
+    }
+    return cut ? line + " ..." : line;
 }
 
 // The manifest's post_build hooks, in order, each by /bin/sh -c as container root in the
@@ -263,6 +271,20 @@ BuildResult Engine::build(const BuildOptions& options, ProgressSink& progress) {
     auto result = impl_->build(options, progress, false);
     impl_->export_after_build(result, {});
     return result;
+}
+
+bool Engine::Impl::record_session(const store::EnvId& id,
+                                  const schema::NormalizedManifest& manifest) {
+    auto session = session_settings(manifest);
+    auto& s = store();
+    if (s.metadata().get(id).session == session) return false;
+    auto guard = lock_exclusive();
+    auto m = s.metadata().get(id);
+    m.session = session;
+    // The manifest record too: push sends it, and pull takes them from it.
+    m.manifest_object = s.objects().put(schema::canonical_json(manifest));
+    s.metadata().put(m);
+    return true;
 }
 
 BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, bool fresh) {
@@ -333,24 +355,16 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                 r.short_id = id.short_id();
                 r.reused = true;
                 r.lock_path = lock_path;
-                // [env] and on_enter hooks are not part of the identity: a manifest that
-                // changed only them updates the record, and the next session uses them.
-                auto session = session_settings(manifest);
-                r.session_updated = m.session != session;
-                if ((o.name && m.name != o.name) || !m.run || r.session_updated) {
+                if ((o.name && m.name != o.name) || !m.run) {
                     // Records from before run settings existed get them here, once: the lock
                     // that drives this build is the environment's (same id, same settings).
                     auto lock = lock_exclusive();
                     auto fresh_m = s.metadata().get(id);
                     if (o.name) fresh_m.name = *o.name;
                     if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
-                    if (r.session_updated) {
-                        // The manifest record too: push sends it, and pull takes them from it.
-                        fresh_m.session = session;
-                        fresh_m.manifest_object = s.objects().put(schema::canonical_json(manifest));
-                    }
                     s.metadata().put(fresh_m);
                 }
+                r.session_updated = record_session(id, manifest);
                 r.name = o.name ? *o.name : m.name.value_or("");
                 return r;
             }
