@@ -39,6 +39,10 @@ const std::vector<std::string>& reserved_env_names();
 std::string env_value_problem(std::string_view value,
                               std::vector<std::string>* references = nullptr);
 
+// env_name_problem, else env_value_problem: what makes `var` unusable, for readers of recorded
+// entries (the store's records, a pulled image's manifest record).
+std::string env_var_problem(const EnvVar& var);
+
 // `value` with every `$NAME` and `${NAME}` replaced by what `lookup` gives for NAME (nothing when
 // it returns nullptr: an unset variable expands to the empty string, as in the shell) and every
 // `$$` by '$'. A '$' that starts none of these, which env_value_problem refuses, is kept.

@@ -82,8 +82,7 @@ store::SessionSettings session_of(const remote::EnvImage& img, const std::string
                 schema::EnvVar var{std::string(name),
                                    value.is_string() ? std::string(value.as_string()) : ""};
                 std::string problem = value.is_string() ? "" : "is not a string";
-                if (problem.empty()) problem = schema::env_name_problem(var.name);
-                if (problem.empty()) problem = schema::env_value_problem(var.value);
+                if (problem.empty()) problem = schema::env_var_problem(var);
                 if (!problem.empty())
                     throw Error(Errc::remote, where + ": [env] " + var.name + ": " + problem);
                 session.env.push_back(std::move(var));

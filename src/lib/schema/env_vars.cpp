@@ -107,6 +107,11 @@ std::string env_value_problem(std::string_view value, std::vector<std::string>* 
     return {};
 }
 
+std::string env_var_problem(const EnvVar& var) {
+    auto problem = env_name_problem(var.name);
+    return problem.empty() ? env_value_problem(var.value) : problem;
+}
+
 std::string expand_env_value(std::string_view value,
                              const std::function<const std::string*(std::string_view)>& lookup) {
     std::string out;

@@ -94,8 +94,7 @@ NormalizedManifest normalize(const Manifest& m) {
 
     std::set<std::string> env_names;
     for (const auto& var : m.env) {
-        std::string problem = env_name_problem(var.name);
-        if (problem.empty()) problem = env_value_problem(var.value);
+        std::string problem = env_var_problem(var);
         if (problem.empty() && !env_names.insert(var.name).second) problem = "is set twice";
         if (!problem.empty())
             throw Error(Errc::manifest, "[env] " + var.name + ": " + problem,

@@ -180,8 +180,7 @@ SessionSettings session_from_json(const bj::object& record, const std::string& p
             throw Error(Errc::store,
                         path + ": session variable " + std::string(name) + " is not a string");
         schema::EnvVar var{std::string(name), std::string(value.as_string())};
-        std::string problem = schema::env_name_problem(var.name);
-        if (problem.empty()) problem = schema::env_value_problem(var.value);
+        std::string problem = schema::env_var_problem(var);
         if (!problem.empty())
             throw Error(Errc::store, path + ": session variable " + var.name + ": " + problem);
         s.env.push_back(std::move(var));
