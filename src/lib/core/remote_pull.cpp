@@ -84,7 +84,7 @@ store::SessionSettings session_of(const remote::EnvImage& img, const std::string
                 std::string problem = value.is_string() ? "" : "is not a string";
                 if (problem.empty()) problem = schema::env_var_problem(var);
                 if (!problem.empty())
-                    throw Error(Errc::remote, where + ": [env] " + var.name + ": " + problem);
+                    throw Error(Errc::remote, log::cat(where, ": [env] ", var.name, ": ", problem));
                 session.env.push_back(std::move(var));
             }
             std::sort(session.env.begin(), session.env.end());

@@ -81,6 +81,7 @@ std::string env_name_problem(std::string_view name) {
 const std::vector<std::string>& reserved_env_names() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
+        out.reserve(kReserved.size());
         for (const auto& r : kReserved)
             out.emplace_back(r.name);
         std::sort(out.begin(), out.end());

@@ -185,7 +185,7 @@ void read_env(const TableReader& top, Manifest& m) {
                         "value of '" + env->path_of(key) + "' refers to $" + ref +
                             ", which [env] sets too: references read the session's variables "
                             "as the sandbox sets them, never other [env] entries",
-                        "write the value of " + ref + " out here instead of $" + ref);
+                        log::cat("write the value of ", ref, " out here instead of $", ref));
         m.env.push_back({key, value});
     }
 }

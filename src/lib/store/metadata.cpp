@@ -10,6 +10,7 @@
 #include "karapace/util/fault.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/json.hpp"
+#include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/time.hpp"
 #include "store/fsutil.hpp"
@@ -182,7 +183,8 @@ SessionSettings session_from_json(const bj::object& record, const std::string& p
         schema::EnvVar var{std::string(name), std::string(value.as_string())};
         std::string problem = schema::env_var_problem(var);
         if (!problem.empty())
-            throw Error(Errc::store, path + ": session variable " + var.name + ": " + problem);
+            throw Error(Errc::store,
+                        log::cat(path, ": session variable ", var.name, ": ", problem));
         s.env.push_back(std::move(var));
     }
     std::sort(s.env.begin(), s.env.end());
