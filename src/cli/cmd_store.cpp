@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
 #include "cli/progress.hpp"
+#include "cli/results.hpp"
 #include "cli/signals.hpp"
 #include "karapace/core/report_json.hpp"
 #include "karapace/image/inventory.hpp"
@@ -60,13 +61,7 @@ int run_gc(const Invocation& inv, Output& out) {
     auto progress = make_progress(out);
     auto r = engine.gc(dry, *progress, grace);
     out.json_result(core::to_json(r));
-    auto count =
-        r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() + r.other.size();
-    out.line(std::string(dry ? "gc would remove " : "gc removed ") + std::to_string(count) +
-             " item(s), " + format_bytes(r.bytes) + ": " + std::to_string(r.layers.size()) +
-             " layer(s), " + std::to_string(r.objects.size()) + " object(s), " +
-             std::to_string(r.images.size()) + " image(s), " + std::to_string(r.envs.size()) +
-             " env dir(s), " + std::to_string(r.other.size()) + " other");
+    out.line(gc_text(r));
     if (dry)
         for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other})
             for (const auto& p : *list)
