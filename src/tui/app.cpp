@@ -200,10 +200,7 @@ void App::on_key(int key) {
     switch (st_.view) {
     case View::list: on_list_key(key); break;
     case View::detail: on_detail_key(key); break;
-    case View::help:
-        if (key == 'q' || key == key_escape || key == '?' || key == 'h' || key == KEY_LEFT)
-            st_.view = st_.help_from_detail ? View::detail : View::list;
-        break;
+    case View::help: on_help_key(key); break;
     }
 }
 
@@ -263,9 +260,18 @@ void App::on_list_key(int key) {
     scroll_into_view();
 }
 
+void App::on_help_key(int key) {
+    const auto rows = static_cast<std::size_t>(std::max(1, detail_rows(LINES)));
+    const auto last = help_lines() > rows ? help_lines() - rows : 0;
+    if (key == 'j' || key == KEY_DOWN) st_.help_top = std::min(st_.help_top + 1, last);
+    if (key == 'k' || key == KEY_UP) st_.help_top = st_.help_top > 0 ? st_.help_top - 1 : 0;
+    if (key == 'q' || key == key_escape || key == '?' || key == 'h' || key == KEY_LEFT)
+        st_.view = st_.help_from_detail ? View::detail : View::list;
+}
+
 void App::on_detail_key(int key) {
     const std::size_t rows = static_cast<std::size_t>(std::max(1, detail_rows(LINES)));
-    const std::size_t total = st_.details ? st_.details->lines.size() : 0;
+    const std::size_t total = st_.details ? wrap_details(*st_.details, COLS).size() : 0;
     const std::size_t last = total > rows ? total - rows : 0;
     auto& top = st_.detail_top;
     switch (key) {
@@ -411,7 +417,7 @@ void App::load_details(const std::string& env_id) {
             if (!outcome.ok || result->env_id != st_.detail_env) return;
             st_.details = std::move(*result);
             auto rows = static_cast<std::size_t>(std::max(1, detail_rows(LINES)));
-            auto total = st_.details->lines.size();
+            auto total = wrap_details(*st_.details, COLS).size();
             st_.detail_top = std::min(st_.detail_top, total > rows ? total - rows : 0);
         });
 }

@@ -31,6 +31,7 @@ private:
     void on_key(int key);
     void on_list_key(int key);
     void on_detail_key(int key);
+    void on_help_key(int key);
     bool on_action_key(int key);  // the keys both views share; true when `key` was one
     void on_prompt_key(int key);
     void on_mouse();

@@ -1,12 +1,12 @@
 #include "tui/details.hpp"
 
+#include <cstdlib>
+
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/results.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
-
-#include <cstdlib>
 
 namespace karapace::tui {
 
@@ -97,6 +97,7 @@ Details load_details(core::Engine& engine, const std::string& env_id) {
         line(d, "  " + cli::printable(p.name) + " " + cli::printable(p.version) + " " + p.arch);
 
     heading(d, "Layers (bottom first)");
+    if (info.layers.empty()) line(d, "  none: the base image alone");
     for (const auto& l : info.layers)
         line(d, "  " + l.kind + " " + l.digest.substr(0, 19) + "  " + cli::format_bytes(l.size));
     line(d, "  writable  " + cli::format_bytes(info.upper_size));

@@ -43,6 +43,7 @@ struct UiState {
     std::optional<Details> details;
     std::string detail_env;  // env_id the detail view is about
     std::size_t detail_top = 0;
+    std::size_t help_top = 0;
     std::optional<Prompt> prompt;
     std::optional<Question> question;
     StatusLine status;

@@ -19,36 +19,32 @@ enum Pair : short { running_pair = 1, frozen_pair, archived_pair, error_pair, wa
 constexpr int name_width = 18;
 constexpr int id_width = 14;
 constexpr int state_width = 10;
+constexpr int field_indent = 16;  // where a field's value starts in the detail view
 
-// The keys, as the help view lists them (and docs/tui.md repeats).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 27> help_rows{{
-    {"j / Down", "move down (in the detail view: scroll)"},
-    {"k / Up", "move up"},
-    {"g / Home", "go to the top"},
-    {"G / End", "go to the bottom"},
-    {"PgUp / PgDn", "move a page"},
-    {"Enter / l", "details: state, image, packages, layers, sessions, snapshots, drift"},
-    {"/", "search: filter by name, id, state or image (Esc clears)"},
-    {"s / S", "sort by the next column / reverse the order"},
-    {"e", "enter a shell in the environment (the TUI comes back when it exits)"},
+// The keys, as the help view lists them (and docs/tui.md repeats). Each fits 80 columns.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 22> help_rows{{
+    {"j k Down Up", "move down, up (in the detail view: scroll)"},
+    {"g G Home End", "go to the top, the bottom"},
+    {"PgDn PgUp", "move a page"},
+    {"Enter l", "details: state, image, packages, layers, sessions, drift"},
+    {"/", "search by name, id, state or image; Enter keeps, Esc clears"},
+    {"s S", "sort by the next column; reverse the order"},
+    {"e", "enter a shell in it; the TUI comes back when the shell exits"},
     {"x", "stop every session (asks first)"},
-    {"d", "destroy (asks first: y removes, anything else keeps)"},
+    {"d", "destroy (asks first: y removes it, any other key keeps it)"},
     {"f", "freeze: read-only from now on"},
     {"a", "archive: kept, but cannot be entered"},
     {"n", "rename"},
-    {"c", "commit the changes as a snapshot"},
+    {"c", "commit its changes as a snapshot"},
     {"o", "restore a snapshot (asks first)"},
-    {"E", "export applications to the host menu (none named: the manifest's)"},
-    {"U", "unexport applications (none named: everything, asks first)"},
-    {"R", "rebuild from the manifest (asks first)"},
+    {"E", "export applications to the host (none named: the manifest's)"},
+    {"U", "unexport applications (none named: all of them, asks first)"},
+    {"R", "rebuild from its manifest (asks first)"},
     {"p", "gc: remove what no environment uses (asks first)"},
-    {"r", "reload the list"},
-    {"?", "this help"},
-    {"q / Esc", "back; quit from the list"},
-    {"h / Left", "back to the list"},
-    {"Mouse", "click selects, double click opens, the wheel scrolls"},
-    {"Ctrl-C", "quit (an operation at work is asked to stop first)"},
-    {"", "The list follows changes other karapace commands make."},
+    {"r", "read the list (or the details) again"},
+    {"q Esc h", "back; q in the list quits"},
+    {"mouse", "a click selects, a double click opens, the wheel scrolls"},
+    {"Ctrl-C", "quit (a running operation is asked to stop first)"},
 }};
 
 std::size_t char_columns(wchar_t wc) {
@@ -153,40 +149,42 @@ void draw_detail(const UiState& st, const Style& style, int lines, int cols) {
     }
     const auto& d = *st.details;
     put(1, 0, " " + d.label + "  (" + d.state + ")", cols, style, A_BOLD, true);
+    const auto shown = wrap_details(d, cols);
     const int rows = detail_rows(lines);
     for (int r = 0; r < rows; ++r) {
         std::size_t i = st.detail_top + static_cast<std::size_t>(r);
-        if (i >= d.lines.size()) break;
-        const auto& ln = d.lines[i];
+        if (i >= shown.size()) break;
+        const auto& ln = shown[i];
         const int y = 2 + r;
         switch (ln.kind) {
         case DetailLine::Kind::heading: put(y, 1, ln.text, cols - 1, style, A_BOLD); break;
         case DetailLine::Kind::field: {
-            put(y, 2, ln.label + ":", 14, style, A_BOLD, true);
+            if (!ln.label.empty()) put(y, 2, ln.label + ":", field_indent - 2, style, A_BOLD, true);
             attr_t attr = ln.label == "state" ? state_attr(ln.text, style) : A_NORMAL;
-            put(y, 16, ln.text, cols - 16, style, attr);
+            put(y, field_indent, ln.text, cols - field_indent, style, attr);
             break;
         }
         case DetailLine::Kind::text: put(y, 1, ln.text, cols - 1, style); break;
         }
     }
-    if (d.lines.size() > static_cast<std::size_t>(rows)) {
-        auto last = std::min(d.lines.size(), st.detail_top + static_cast<std::size_t>(rows));
+    if (shown.size() > static_cast<std::size_t>(rows)) {
+        auto last = std::min(shown.size(), st.detail_top + static_cast<std::size_t>(rows));
         std::string where = " lines " + std::to_string(st.detail_top + 1) + "-" +
-                            std::to_string(last) + " of " + std::to_string(d.lines.size()) + " ";
+                            std::to_string(last) + " of " + std::to_string(shown.size()) + " ";
         put(1, std::max(0, cols - static_cast<int>(where.size())), where,
             static_cast<int>(where.size()), style, A_DIM);
     }
 }
 
-void draw_help(const Style& style, int lines, int cols) {
-    put(1, 0, " Keys", cols, style, A_BOLD, true);
-    int y = 2;
-    for (const auto& [key, what] : help_rows) {
-        if (y >= lines - 2) break;
-        put(y, 2, key, 14, style, A_BOLD, true);
-        put(y, 16, what, cols - 16, style);
-        ++y;
+void draw_help(const UiState& st, const Style& style, int lines, int cols) {
+    put(1, 0, " Keys (the list follows changes other karapace commands make)", cols, style, A_BOLD,
+        true);
+    const int rows = detail_rows(lines);
+    for (int r = 0; r < rows; ++r) {
+        std::size_t i = st.help_top + static_cast<std::size_t>(r);
+        if (i >= help_rows.size()) break;
+        put(2 + r, 2, help_rows[i].first, 14, style, A_BOLD, true);
+        put(2 + r, 16, help_rows[i].second, cols - 16, style);
     }
 }
 
@@ -206,7 +204,7 @@ std::string job_line(const JobProgress& p, unsigned frame, const Style& style, i
 
 std::string keys_line(const UiState& st) {
     switch (st.view) {
-    case View::help: return " q back";
+    case View::help: return " q back  j/k scroll";
     case View::detail:
         return " q back  j/k scroll  e shell  x stop  d destroy  f freeze  c commit  o restore  "
                "R rebuild  ? help";
@@ -295,6 +293,62 @@ std::string fit(std::string_view text, int width, bool utf8, bool pad) {
     return out;
 }
 
+namespace {
+
+// `text` in pieces of at most `width` characters (UTF-8 sequences kept whole).
+std::vector<std::string> pieces(const std::string& text, std::size_t width) {
+    std::vector<std::string> out;
+    std::size_t start = 0, count = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        bool boundary = i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+        if (!boundary) continue;
+        if (count == width || i == text.size()) {
+            out.push_back(text.substr(start, i - start));
+            start = i;
+            count = 0;
+        }
+        ++count;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<DetailLine> wrap_details(const Details& details, int cols) {
+    std::vector<DetailLine> out;
+    const auto field_width = static_cast<std::size_t>(std::max(8, cols - field_indent));
+    const auto text_width = static_cast<std::size_t>(std::max(8, cols - 1));
+    for (const auto& ln : details.lines) {
+        if (ln.kind == DetailLine::Kind::heading || ln.text.empty()) {
+            out.push_back(ln);
+            continue;
+        }
+        if (ln.kind == DetailLine::Kind::field) {
+            bool first = true;
+            for (auto& p : pieces(ln.text, field_width)) {
+                out.push_back({DetailLine::Kind::field, first ? ln.label : "", std::move(p)});
+                first = false;
+            }
+            continue;
+        }
+        // A text line goes on below itself, indented like it plus two.
+        auto indent = ln.text.find_first_not_of(' ');
+        if (indent == std::string::npos) indent = 0;
+        std::string rest = ln.text;
+        std::size_t width = text_width;
+        while (true) {
+            auto parts = pieces(rest, width);
+            out.push_back({DetailLine::Kind::text, "", parts.front()});
+            if (parts.size() == 1) break;
+            rest = std::string(indent + 2, ' ') + rest.substr(parts.front().size());
+            if (indent + 2 >= width) break;
+        }
+    }
+    return out;
+}
+
+std::size_t help_lines() { return help_rows.size(); }
+
 int list_rows(int screen_lines) { return std::max(0, screen_lines - 4); }
 int detail_rows(int screen_lines) { return std::max(0, screen_lines - 4); }
 
@@ -320,7 +374,7 @@ void draw(const UiState& st, const JobRunner& job, const Style& style) {
     switch (st.view) {
     case View::list: draw_list(st, style, lines, cols); break;
     case View::detail: draw_detail(st, style, lines, cols); break;
-    case View::help: draw_help(style, lines, cols); break;
+    case View::help: draw_help(st, style, lines, cols); break;
     }
     draw_bottom(st, job, style, lines, cols);
     refresh();

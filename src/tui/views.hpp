@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tui/job.hpp"
 #include "tui/ui_state.hpp"
@@ -23,6 +24,11 @@ void draw(const UiState& state, const JobRunner& job, const Style& style);
 // Rows the list view has for environments on a screen this tall (for paging and scrolling).
 int list_rows(int screen_lines);
 int detail_rows(int screen_lines);
+// The detail lines cut to fit `cols` columns: a long value goes on below its label, a long line
+// goes on indented like it.
+std::vector<DetailLine> wrap_details(const Details& details, int cols);
+// Rows of the help view.
+std::size_t help_lines();
 
 // `text` cut (or padded with spaces, when `pad`) to `width` columns; with `utf8` off, every
 // character outside ASCII becomes '?'.

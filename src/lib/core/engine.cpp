@@ -19,6 +19,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
 #include "karapace/util/time.hpp"
 
 namespace karapace::core {
@@ -361,6 +362,7 @@ EnvDetails Engine::inspect(std::string_view env) {
     for (const auto& session : sandbox::list_sessions(impl_->layout().sessions_dir(m.env_id))) {
         Session out;
         out.pid = session.pid;
+        if (auto at = process_started_at(session.start_time)) out.started = format_rfc3339(*at);
         d.sessions.push_back(out);
     }
     return d;
