@@ -157,9 +157,14 @@ int App::run() {
 
 void App::collect_job() {
     auto outcome = job_.collect();
+    if (!outcome) return;
+    // Details asked for while another operation was at work are read now.
+    if (st_.view == View::detail && !job_.busy() &&
+        (!st_.details || st_.details->env_id != st_.detail_env))
+        load_details(st_.detail_env);
     // Reading the details says nothing unless it fails: the outcome of the action before it
     // stays on the status line.
-    if (!outcome || (outcome->ok && outcome->message.empty())) return;
+    if (outcome->ok && outcome->message.empty()) return;
     st_.status = {outcome->ok ? StatusLine::Kind::info : StatusLine::Kind::error, outcome->message,
                   outcome->hint};
 }
