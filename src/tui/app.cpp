@@ -49,13 +49,8 @@ void App::say(std::string text, StatusLine::Kind kind) {
 void App::reload() {
     reload_due_ = false;
     try {
-        auto envs = engine_.list();
-        std::vector<std::string> ids;
-        ids.reserve(envs.size());
-        for (const auto& e : envs)
-            ids.push_back(e.env_id);
-        st_.list.set_environments(std::move(envs));
-        watch_.watch_sessions(ids);
+        st_.list.set_environments(engine_.list());
+        sessions_to_watch_ = true;
     } catch (const Error& e) {
         st_.status = {StatusLine::Kind::error, std::string("error: ") + e.what(), e.hint()};
     }
@@ -84,6 +79,16 @@ void App::scroll_into_view() {
         st_.list_top = st_.list.visible_count() > rows ? st_.list.visible_count() - rows : 0;
 }
 
+void App::watch_sessions() {
+    if (!sessions_to_watch_) return;
+    sessions_to_watch_ = false;
+    std::vector<std::string> ids;
+    ids.reserve(st_.list.all().size());
+    for (const auto& e : st_.list.all())
+        ids.push_back(e.env_id);
+    watch_.watch_sessions(ids);
+}
+
 void App::redraw() {
     draw(st_, job_, style_);
     dirty_ = false;
@@ -94,6 +99,8 @@ int App::run() {
     if (st_.status.text.empty())
         say(std::to_string(st_.list.all().size()) + " environment(s); ? shows the keys");
     redraw();
+    // After the first screen: a watch per environment is a good part of the start.
+    watch_sessions();
     bool quitting = false;
     auto last_frame = Clock::now();
     while (true) {
@@ -151,6 +158,7 @@ int App::run() {
             dirty_ = true;
         }
         if (dirty_) redraw();
+        watch_sessions();
     }
     return 0;
 }

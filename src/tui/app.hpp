@@ -28,6 +28,7 @@ private:
 
     void reload();
     void redraw();
+    void watch_sessions();
     void on_key(int key);
     void on_list_key(int key);
     void on_detail_key(int key);
@@ -74,6 +75,7 @@ private:
     bool quit_ = false;
     bool dirty_ = true;
     bool reload_due_ = false;
+    bool sessions_to_watch_ = false;  // the list was read again; watch its sessions directories
     Clock::time_point reload_at_;
 };
 
