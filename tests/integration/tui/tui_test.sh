@@ -69,8 +69,10 @@ scenario() {
   T send-keys -t tui:0 g j Enter
   wait_for "env_id:       $beta_id"
   screen | grep -q "beta  (built)" || kp_fail "the detail view is not about beta: $(screen)"
-  wait_for "Sessions (0 running)"
+  # The details are longer than the screen; G goes to their end.
+  wait_for "lines 1-20 of"
   T send-keys -t tui:0 G
+  wait_for "Sessions (0 running)"
   wait_for "Snapshots"
   wait_for "Drift (karapace diff): 0 added, 0 modified, 0 removed"
   T send-keys -t tui:0 q
