@@ -61,7 +61,9 @@ struct MountOp {
     bool nodev = true;
     bool noexec = false;
     bool needs_parent = false;  // only when the target's directory exists in the image
-    std::string why;            // what the mount is for, quoted in errors ("Wayland socket")
+    // A generated file's mode; it belongs to container root where that id is mapped.
+    unsigned file_mode = 0644;
+    std::string why;  // what the mount is for, quoted in errors ("Wayland socket")
 };
 
 // A file the root filesystem shows in place of the image's, from a read-only layer of the

@@ -168,8 +168,9 @@ bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
     if (src.volatile_upper) kernel_opts += ",volatile";
     int err = 0;
     if (!fuse_requested()) {
-        if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NOSUID | MS_NODEV,
-                    kernel_opts.c_str()) == 0)
+        // Not nosuid: sudo inside is setuid root (root inside is a sub-id). Commands that must
+        // not gain anything run with no_new_privs instead (spawn.cpp).
+        if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NODEV, kernel_opts.c_str()) == 0)
             return false;
         err = errno;
     } else if (::access("/dev/fuse", R_OK | W_OK) != 0) {

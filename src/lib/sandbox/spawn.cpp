@@ -155,11 +155,15 @@ Prepared prepare(const SandboxSpec& spec) {
         // input into the caller's.
         if (own_session) ::setsid();
         if (rlimits) apply_rlimits(spec.limits);
-        restrict_capabilities();
-        // No setuid binary or file capability inside may raise privileges again.
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-            throw_errno(Errc::runtime, "cannot set no_new_privs");
+        // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
         install_seccomp_filter();
+        restrict_capabilities();
+        // Container root needs no setuid program; the user's commands may use sudo inside
+        // (whose root is a sub-id, or the caller when the caller is root) unless the
+        // environment asks for no_new_privileges.
+        if ((spec.mapping == IdMapping::container_root || spec.no_new_privileges) &&
+            ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+            throw_errno(Errc::runtime, "cannot set no_new_privs");
         if (::chdir(p.mounts.cwd.c_str()) != 0)
             throw_errno(Errc::runtime, "cannot enter the working directory " + p.mounts.cwd);
         // Whatever the caller left open (store locks, sockets) must not reach the command.
@@ -200,6 +204,7 @@ Prepared prepare(const SandboxSpec& spec) {
         // The raw system call: glibc's setgroups() synchronises with every thread it believes
         // exists, and a child cloned from a threaded process would wait for them forever.
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+        become_inner_ids(p.ids);
         // 2. open what the new root needs before the stage hides the host's /tmp.
         auto layers = open_overlay_sources(spec);
         auto sources = open_mount_sources(p.mounts);
@@ -283,6 +288,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
         if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
             throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+        become_inner_ids(p.ids);
         sigset_t forwarded = init_signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
         pid_t init = ::fork();
