@@ -285,6 +285,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
                       ProgressUnit::items);
         auto fd = s.objects().open(snapshot->digest);
         const std::string count_file = staging + "/entries";
+        make_dirs(upper, 0755);  // the host user's: it is moved into place below
         impl.as_container_root([&] {
             store::UnpackOptions uo;
             auto stats = store::unpack_tar_fd(fd.get(), upper, uo);

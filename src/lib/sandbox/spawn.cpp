@@ -155,6 +155,9 @@ Prepared prepare(const SandboxSpec& spec) {
         // input into the caller's.
         if (own_session) ::setsid();
         if (rlimits) apply_rlimits(spec.limits);
+        // Only the command becomes container root: init stays the caller's own uid, so the
+        // caller can still signal it and open its namespaces to join the session.
+        become_inner_ids(p.ids);
         // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
         install_seccomp_filter();
         restrict_capabilities();
@@ -204,7 +207,6 @@ Prepared prepare(const SandboxSpec& spec) {
         // The raw system call: glibc's setgroups() synchronises with every thread it believes
         // exists, and a child cloned from a threaded process would wait for them forever.
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
-        become_inner_ids(p.ids);
         // 2. open what the new root needs before the stage hides the host's /tmp.
         auto layers = open_overlay_sources(spec);
         auto sources = open_mount_sources(p.mounts);
@@ -288,7 +290,6 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
         if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
             throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
-        become_inner_ids(p.ids);
         sigset_t forwarded = init_signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
         pid_t init = ::fork();
