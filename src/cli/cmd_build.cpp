@@ -24,7 +24,8 @@ void report(const core::BuildResult& r, Output& out) {
     if (r.replaced_env_id)
         out.line("rebuilt environment " + who + ", replacing " + r.replaced_env_id->substr(0, 12));
     else if (r.reused)
-        out.line("environment " + who + " is already built from " + r.lock_path);
+        out.line("environment " + who + " is already built from " + r.lock_path +
+                 (r.session_updated ? "; its [env] and on_enter hooks are updated" : ""));
     else
         out.line("built environment " + who);
     out.line("env_id: " + r.env_id);

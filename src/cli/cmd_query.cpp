@@ -104,6 +104,15 @@ int run_inspect(const Invocation& inv, Output& out) {
     for (const auto& ses : d.sessions)
         out.line("  pid " + std::to_string(ses.pid));
     out.line("limits:       " + d.limit_mechanism);
+    out.line("env:          " + std::to_string(d.env.size()) + " from [env]");
+    for (const auto& [name, value] : d.env)
+        out.line("  " + name + "=" + printable(value));
+    out.line("hooks:        " + std::to_string(d.post_build.size()) + " post_build, " +
+             std::to_string(d.on_enter.size()) + " on_enter");
+    for (const auto& h : d.post_build)
+        out.line("  post_build: " + printable(h));
+    for (const auto& h : d.on_enter)
+        out.line("  on_enter:   " + printable(h));
     print_gpu(d.gpu, out);
     return 0;
 }

@@ -37,6 +37,10 @@ ResultMap encode_details(const core::EnvDetails& env) {
         sessions.emplace_back(session.pid, session.started);
     map["sessions"] = sessions;
     map["limit_mechanism"] = env.limit_mechanism;
+    std::map<std::string, std::string> vars(env.env.begin(), env.env.end());
+    map["env"] = vars;
+    map["post_build"] = env.post_build;
+    map["on_enter"] = env.on_enter;
     return map;
 }
 
@@ -46,6 +50,7 @@ ResultMap encode_build(const core::BuildResult& result) {
     map["short_id"] = result.short_id;
     map["name"] = result.name;
     map["reused"] = result.reused;
+    map["session_updated"] = result.session_updated;
     map["lock_path"] = result.lock_path;
     if (result.replaced_env_id) map["replaced_env_id"] = *result.replaced_env_id;
     return map;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "karapace/util/progress.hpp"
@@ -81,6 +82,11 @@ struct EnvDetails {
     std::vector<Session> sessions;
     std::string limit_mechanism;  // systemd-scope | cgroup | rlimit | none
     GpuDetails gpu;
+    // The manifest's [env] (sorted by name, values as written) and [hooks]: post_build from the
+    // lock (part of the identity), on_enter and env from the latest build of the manifest.
+    std::vector<std::pair<std::string, std::string>> env;
+    std::vector<std::string> post_build;
+    std::vector<std::string> on_enter;
 };
 
 struct BuildResult;
@@ -145,6 +151,7 @@ struct BuildResult {
     std::optional<std::string> instance_of;
     std::vector<ExportedItem> exported;  // [gui] apps and earlier exports, refreshed
     std::vector<std::string> export_warnings;
+    bool session_updated = false;  // reused, with the manifest's new [env] or on_enter recorded
 };
 
 // What `upgrade` changed: the base image and every package whose version differs.

@@ -15,9 +15,11 @@ namespace karapace::exports {
 inline constexpr std::string_view env_path =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// The absolute path inside the environment of `command` (a name searched in env_path, or an
-// absolute path), or nullopt when the environment has no such executable file.
-std::optional<std::string> resolve_command(const MergedTree& tree, std::string_view command);
+// The absolute path inside the environment of `command` (a name searched in `search_path`, whose
+// relative entries are skipped, or an absolute path), or nullopt when the environment has no such
+// executable file.
+std::optional<std::string> resolve_command(const MergedTree& tree, std::string_view command,
+                                           std::string_view search_path = env_path);
 
 // The script text for running `path` (absolute, inside the environment) in the environment.
 // When it already runs inside that environment (KARAPACE_ENV names it) it runs the command

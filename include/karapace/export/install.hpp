@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "karapace/export/bin_wrapper.hpp"
 #include "karapace/export/launcher.hpp"
 #include "karapace/export/merged_tree.hpp"
 #include "karapace/export/record.hpp"
@@ -23,9 +24,10 @@ struct Installed {
 Installed install_app(const MergedTree& tree, std::string_view app, const LaunchTarget& target,
                       const std::string& data_home);
 
-// Exports command `command` as an executable wrapper `bin_dir`/<command's file name>.
+// Exports command `command` as an executable wrapper `bin_dir`/<command's file name>; a name is
+// looked up in `search_path` (the environment's PATH).
 Installed install_bin(const MergedTree& tree, std::string_view command, const LaunchTarget& target,
-                      const std::string& bin_dir);
+                      const std::string& bin_dir, std::string_view search_path = env_path);
 
 // Removes the files of an exported item. The launcher or wrapper (the first file) goes only
 // while it still carries `env_id`'s marker; the icons whenever they are regular files. Returns

@@ -1,6 +1,6 @@
 // The environment a sandboxed command starts with: an allowlist of the host's variables (locale,
-// terminal, display, session bus, agents), the sandbox's own markers, a sane PATH and the
-// caller's --env additions. Everything else, secrets in particular, stays outside.
+// terminal, display, session bus, agents), the sandbox's own markers, a sane PATH, the manifest's
+// [env] and the caller's --env additions. Everything else, secrets in particular, stays outside.
 #pragma once
 
 #include <string>
@@ -15,7 +15,10 @@ struct EnvContext {
     std::string user;                    // USER and LOGNAME inside
     bool host_integration = true;        // pass display/bus/agent variables
     std::vector<std::string> additions;  // --env K=V, applied last
-    std::vector<std::string> extra;      // variables the sandbox itself sets (XDG_DATA_DIRS, ...)
+    // [env] NAME=value, applied before `additions`; `$NAME` references in a value read the
+    // environment as it is before any of them is applied.
+    std::vector<std::string> manifest;
+    std::vector<std::string> extra;  // variables the sandbox itself sets (XDG_DATA_DIRS, ...)
 };
 
 // True for a name the allowlist lets through from the host.

@@ -52,7 +52,10 @@ struct SandboxSpec {
 
     std::vector<std::string> argv;  // argv[0] is looked up in the container's PATH
     std::vector<std::string> env;   // --env K=V additions (override the allowlist)
-    std::string cwd;                // the caller's cwd; empty: ours
+    // The manifest's [env] as NAME=value, `$NAME` references not yet expanded: applied after the
+    // sandbox's own variables (which the references read) and before `env`.
+    std::vector<std::string> manifest_env;
+    std::string cwd;  // the caller's cwd; empty: ours
     Limits limits;
     std::string session_dir;  // env/<id>/sessions; empty: the run is not recorded
     // Run beside a live session of the same mapping by joining its user, mount, uts, ipc (and

@@ -1,6 +1,6 @@
 // Environment identity: `env_id` is the SHA-256 of the canonical JSON of a lock file's identity
-// fields (image digest, exact packages, apps, hardware, mounts as written, backend, network and
-// limits), so equal locks give equal ids on every machine and for every user.
+// fields (image digest, exact packages, apps, hardware, mounts as written, backend, network,
+// limits and post_build hooks), so equal locks give equal ids on every machine and for every user.
 #pragma once
 
 #include <compare>
@@ -56,7 +56,8 @@ inline constexpr const char* identity_recipe = "karapace-env/1";
 //  "apps":[…],                                        sorted, unique
 //  "gpu":false,"audio":false,
 //  "mounts":[{"label":…,"host":…,"container":…,"read_only":false},…],   sorted by label
-//  "backend":"namespace","network_isolation":false,"cpu_shares":null,"memory_limit_mb":null}
+//  "backend":"namespace","network_isolation":false,"cpu_shares":null,"memory_limit_mb":null,
+//  "post_build":["cmd",…]}                            in order; only when there are hooks
 std::string identity_json(const LockFile& lock);
 EnvId compute_env_id(const LockFile& lock);
 // Sets lock.env_id and lock.short_id from compute_env_id.

@@ -45,6 +45,7 @@ struct LockFile {
     bool network_isolation = false;
     std::optional<std::uint64_t> cpu_shares;
     std::optional<std::uint64_t> memory_limit_mb;
+    std::vector<std::string> post_build;  // [hooks] post_build, in order
 
     // What the build resolved.
     std::string pinned_image;  // "https://…/rootfs.tar.xz#sha256=…", "docker://…@sha256:…",

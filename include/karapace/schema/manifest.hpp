@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "karapace/schema/env_vars.hpp"
 #include "karapace/schema/mount.hpp"
 
 namespace karapace::schema {
@@ -35,6 +36,9 @@ struct Manifest {
     bool network_isolation = false;                // [runtime] network_isolation
     std::optional<std::uint64_t> cpu_shares;       // [runtime.resource_limits] cpu_shares
     std::optional<std::uint64_t> memory_limit_mb;  // [runtime.resource_limits] memory_limit_mb
+    std::vector<EnvVar> env;                       // [env], in file order
+    std::vector<std::string> post_build;           // [hooks] post_build, trimmed, in order
+    std::vector<std::string> on_enter;             // [hooks] on_enter, trimmed, in order
 
     friend bool operator==(const Manifest&, const Manifest&) = default;
 };

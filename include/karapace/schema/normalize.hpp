@@ -25,13 +25,17 @@ struct NormalizedManifest {
     bool network_isolation = false;
     std::optional<std::uint64_t> cpu_shares;
     std::optional<std::uint64_t> memory_limit_mb;
+    std::vector<EnvVar> env;              // sorted by name
+    std::vector<std::string> post_build;  // trimmed, in order
+    std::vector<std::string> on_enter;    // trimmed, in order
 
     friend bool operator==(const NormalizedManifest&, const NormalizedManifest&) = default;
 };
 
 // Throws Error(manifest) for what only shows once the manifest is seen whole (two mounts with the
 // same label after trimming, or onto the same container path), and for values a hand-built
-// Manifest may carry that parse_manifest would have refused (empty image, unknown backend).
+// Manifest may carry that parse_manifest would have refused (empty image, unknown backend, a bad
+// [env] entry or hook command).
 NormalizedManifest normalize(const Manifest& manifest);
 
 // {"manifest_version":1,"base_image":...,"system_packages":[...],"gui_apps":[...],
@@ -39,6 +43,8 @@ NormalizedManifest normalize(const Manifest& manifest);
 //  "mounts":[{"label":...,"host":...,"container":...,"read_only":false}],
 //  "runtime_backend":"namespace","network_isolation":false,"cpu_shares":null,
 //  "memory_limit_mb":null}
+// followed, only when the manifest has them, by "env":{"NAME":"value",...} (sorted by name),
+// "post_build":[...] and "on_enter":[...].
 boost::json::object to_json(const NormalizedManifest& manifest);
 std::string canonical_json(const NormalizedManifest& manifest);
 

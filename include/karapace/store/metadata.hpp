@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "karapace/schema/env_vars.hpp"
 #include "karapace/schema/mount.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/util/digest.hpp"
@@ -36,6 +37,17 @@ struct RunSettings {
     friend bool operator==(const RunSettings&, const RunSettings&) = default;
 };
 
+// What a session takes from the manifest besides the lock: `[env]` and `[hooks] on_enter`. Not
+// identity fields: a build from a manifest that changed only these updates them in the record
+// of the same environment, and the next session uses them.
+struct SessionSettings {
+    std::vector<schema::EnvVar> env;    // sorted by name, values as written
+    std::vector<std::string> on_enter;  // in order
+
+    bool empty() const noexcept { return env.empty() && on_enter.empty(); }
+    friend bool operator==(const SessionSettings&, const SessionSettings&) = default;
+};
+
 struct EnvMetadata {
     EnvId env_id;
     std::optional<std::string> name;
@@ -54,6 +66,7 @@ struct EnvMetadata {
     // lock's env_id. Such an instance shares the read-only layers and has its own writable
     // layer, sessions and manifest directory; its own id is instance_id(lock id, name).
     std::optional<EnvId> instance_of;
+    SessionSettings session;  // see SessionSettings
 
     std::string short_id() const { return env_id.short_id(); }
 };

@@ -338,6 +338,7 @@ EnvDetails Engine::inspect(std::string_view env) {
         d.image_digest = lock.image_digest.str();
         for (const auto& p : lock.packages)
             d.packages.push_back({p.name, p.version, p.arch});
+        d.post_build = lock.post_build;
         // What would enforce the limits for this caller now (a run reports what did).
         if (lock.cpu_shares || lock.memory_limit_mb)
             d.limit_mechanism = sandbox::limit_mechanism_name(sandbox::probe_limit_mechanism());
@@ -356,6 +357,9 @@ EnvDetails Engine::inspect(std::string_view env) {
         auto layer = s.layers().get(l);
         d.layers.push_back({l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size});
     }
+    for (const auto& var : m.session.env)
+        d.env.emplace_back(var.name, var.value);
+    d.on_enter = m.session.on_enter;
     d.upper_size = store::tree_size(impl_->layout().env_dir(m.env_id) + "/upper");
     for (const auto& session : sandbox::list_sessions(impl_->layout().sessions_dir(m.env_id))) {
         Session out;

@@ -1,5 +1,6 @@
 // build and rebuild: manifest -> image -> packages installed in a staging sandbox -> exact
-// versions -> lock -> identity -> packages layer -> store records -> karapace.lock.
+// versions -> post_build hooks -> lock -> identity -> packages layer -> store records ->
+// karapace.lock.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,12 +277,76 @@ void warn_other_project(const store::EnvMetadata& m, const std::string& manifest
               manifest_dir);
 }
 
+// A hook command in one line for progress and messages: its first line, at most 60 bytes of it
+// (cut before a UTF-8 continuation byte), and " ..." when there is more.
+std::string hook_label(const std::string& hook) {
+    auto line = hook.substr(0, hook.find('\n'));
+    bool cut = line.size() < hook.size();
+    if (line.size() > 60) {
+        std::size_t end = 60;
+        while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xc0) == 0x80)
+            --end;
+        line.resize(end);
+        cut = true;
+    }
+    return cut ? line + " ..." : line;
+}
+
+// The manifest's post_build hooks, in order, each by /bin/sh -c as container root in the
+// staging sandbox after the packages, so that what they change is packed into the layer.
+void run_post_build_hooks(const std::string& rootfs, const Staging& st,
+                          const std::vector<std::string>& hooks, ProgressSink& progress) {
+    auto base = build_spec(rootfs, st);
+    // The variables the package manager's commands get (apt asks no questions), when it has one.
+    if (pkg::detect_kind(rootfs)) {
+        pkg::Options po;
+        po.single_uid_mapping =
+            sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
+        base.env = pkg::detect(rootfs, po)->environment();
+    }
+    for (std::size_t i = 0; i < hooks.size(); ++i) {
+        const std::string what = log::cat("post_build hook ", i + 1, " of ", hooks.size());
+        progress.step(what + ": " + hook_label(hooks[i]), 0, ProgressUnit::items);
+        auto spec = base;
+        spec.argv = {"/bin/sh", "-c", hooks[i]};
+        auto out = run_captured_step(spec, progress, false);
+        if (out.error && out.status == 125) throw *out.error;
+        if (out.status != 0) {
+            auto tail = tail_lines(out.out, 8);
+            throw Error(Errc::failed,
+                        what + " (" + hook_label(hooks[i]) + ") failed with status " +
+                            std::to_string(out.status) + (tail.empty() ? "" : ":\n" + tail),
+                        "fix the command in [hooks] post_build and build again; nothing was "
+                        "built. Run with -v to see its whole output");
+        }
+        progress.finish(true);
+    }
+}
+
+store::SessionSettings session_settings(const schema::NormalizedManifest& m) {
+    return store::SessionSettings{m.env, m.on_enter};
+}
+
 }  // namespace
 
 BuildResult Engine::build(const BuildOptions& options, ProgressSink& progress) {
     auto result = impl_->build(options, progress, false);
     impl_->export_after_build(result, {});
     return result;
+}
+
+bool Engine::Impl::record_session(const store::EnvId& id,
+                                  const schema::NormalizedManifest& manifest) {
+    auto session = session_settings(manifest);
+    auto& s = store();
+    if (s.metadata().get(id).session == session) return false;
+    auto guard = lock_exclusive();
+    auto m = s.metadata().get(id);
+    m.session = session;
+    // The manifest record too: push sends it, and pull takes them from it.
+    m.manifest_object = s.objects().put(schema::canonical_json(manifest));
+    s.metadata().put(m);
+    return true;
 }
 
 BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, bool fresh) {
@@ -358,6 +423,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
             if (!r.reused) {
                 // A new instance: the lock's layers, a writable layer and a record of its own.
                 add_instance(m, target.id, *o.name, manifest_dir);
+                record_session(target.id, manifest);
                 r.name = *o.name;
                 return r;
             }
@@ -372,6 +438,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                 if (!fresh_m.run) fresh_m.run = run_settings(*old_lock);
                 s.metadata().put(fresh_m);
             }
+            r.session_updated = record_session(target.id, manifest);
             r.name = o.name ? *o.name : m.name.value_or("");
             return r;
         }
@@ -401,6 +468,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     if (!manifest.packages.empty())
         packages = install_packages(cached.rootfs, st, manifest, use_lock ? &*old_lock : nullptr,
                                     progress);
+    run_post_build_hooks(cached.rootfs, st, manifest.post_build, progress);
 
     // 6. The lock and the identity.
     auto lock = schema::lock_from_manifest(manifest);
@@ -421,7 +489,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
 
     // 7. The packages layer (packed outside the store lock; objects are content-addressed).
     std::optional<store::Layer> layer;
-    if (!packages.empty()) {
+    if (!packages.empty() || !manifest.post_build.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
         auto l = pack_as_container_root(st.upper, st.dir);
         l.kind = store::LayerKind::packages;
@@ -464,6 +532,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         m.base_image_digest = cached.record.digest;
         m.manifest_dir = manifest_dir;
         m.run = run_settings(lock);
+        m.session = session_settings(manifest);
         if (o.name) m.name = *o.name;
         m.instance_of = target.instance_of;
         s.metadata().put(m);

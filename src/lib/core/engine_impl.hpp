@@ -11,6 +11,7 @@
 #include "karapace/core/lifecycle.hpp"
 #include "karapace/sandbox/spec.hpp"
 #include "karapace/schema/lock.hpp"
+#include "karapace/schema/normalize.hpp"
 #include "karapace/store/lock.hpp"
 #include "karapace/store/metadata.hpp"
 #include "karapace/store/store.hpp"
@@ -124,6 +125,10 @@ struct Engine::Impl {
 
     // The build pipeline; `fresh` re-resolves even when karapace.lock matches the manifest.
     BuildResult build(const BuildOptions& options, ProgressSink& progress, bool fresh);
+    // [env] and on_enter hooks are not part of the identity: a build of a manifest that changed
+    // only them records them with the environment `id` already built, and the next session uses
+    // them. True when they changed.
+    bool record_session(const store::EnvId& id, const schema::NormalizedManifest& manifest);
 };
 
 }  // namespace karapace::core

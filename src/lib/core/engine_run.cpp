@@ -24,10 +24,26 @@ namespace karapace::core {
 namespace {
 
 // A login shell: the user's $SHELL when the environment has it, else bash, else sh.
-const std::vector<std::string> login_shell = {
-    "/bin/sh", "-c",
+constexpr const char* login_shell_script =
     "if [ -n \"$SHELL\" ] && [ -x \"$SHELL\" ]; then exec \"$SHELL\" -l; fi; "
-    "if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l"};
+    "if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l";
+
+// The manifest's on_enter hooks (the arguments), each by /bin/sh -c in turn with stdin from
+// /dev/null so that none can read what is meant for the shell, then the login shell. A failing
+// hook is a warning. Ctrl-C ends the hook running, not the session: the trap is a handler, not
+// SIG_IGN, so the hooks and the shell start with the default action again.
+constexpr const char* on_enter_script =
+    "trap : INT; n=0; for hook do n=$((n + 1)); /bin/sh -c \"$hook\" </dev/null; s=$?; "
+    "[ $s -eq 0 ] || printf 'karapace: warning: on_enter hook %d (%s) exited with status %d; "
+    "starting the shell anyway\\n' $n \"$hook\" $s >&2; done; trap - INT; ";
+
+std::vector<std::string> shell_argv(const std::vector<std::string>& on_enter) {
+    if (on_enter.empty()) return {"/bin/sh", "-c", login_shell_script};
+    std::vector<std::string> argv{
+        "/bin/sh", "-c", std::string(on_enter_script) + login_shell_script, "karapace-on-enter"};
+    argv.insert(argv.end(), on_enter.begin(), on_enter.end());
+    return argv;
+}
 
 std::vector<sandbox::BindMount> resolve_mounts(const std::vector<schema::MountSpec>& mounts,
                                                const std::string& manifest_dir) {
@@ -74,7 +90,9 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     spec.audio = run.audio;
     spec.host_integration = true;
     spec.mounts = resolve_mounts(run.mounts, m.manifest_dir);
-    spec.argv = o.argv.empty() ? login_shell : o.argv;
+    spec.argv = o.argv.empty() ? shell_argv(m.session.on_enter) : o.argv;
+    for (const auto& var : m.session.env)
+        spec.manifest_env.push_back(var.name + "=" + var.value);
     spec.env = o.env_vars;
     spec.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
     if (run.memory_limit_mb) spec.limits.memory_max_bytes = *run.memory_limit_mb << 20;

@@ -11,6 +11,7 @@
 #include "core/engine_impl.hpp"
 #include "karapace/export/install.hpp"
 #include "karapace/export/names.hpp"
+#include "karapace/schema/env_vars.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
@@ -98,6 +99,18 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
     auto lowers = impl.lower_dirs(m);
     layers.insert(layers.end(), lowers.begin(), lowers.end());
     exports::MergedTree tree(std::move(layers));
+    // Commands are looked up in the PATH a session has: the manifest's [env] may change it. Of
+    // the session's other variables only HOME matters here (a directory of the host's home is
+    // no part of the environment's files).
+    std::string search_path(exports::env_path);
+    const std::string default_path(exports::env_path), home = home_dir();
+    for (const auto& var : m.session.env)
+        if (var.name == "PATH")
+            search_path = schema::expand_env_value(
+                var.value, [&](std::string_view name) -> const std::string* {
+                    if (name == "PATH") return &default_path;
+                    return name == "HOME" ? &home : nullptr;
+                });
     exports::LaunchTarget target{
         m.env_id.str(), report.env,
         impl.options.program.empty() ? default_program() : impl.options.program, impl.root};
@@ -110,8 +123,9 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
     for (const auto& r : requests) {
         exports::Installed done;
         try {
-            done = r.kind == "app" ? exports::install_app(tree, r.name, target, r.target_dir)
-                                   : exports::install_bin(tree, r.name, target, r.target_dir);
+            done = r.kind == "app"
+                       ? exports::install_app(tree, r.name, target, r.target_dir)
+                       : exports::install_bin(tree, r.name, target, r.target_dir, search_path);
         } catch (const Error& e) {
             if (r.required) {
                 failure = e;

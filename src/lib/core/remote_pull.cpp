@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "karapace/image/config.hpp"
 #include "karapace/remote/oci_image.hpp"
 #include "karapace/remote/registry.hpp"
+#include "karapace/schema/env_vars.hpp"
 #include "karapace/schema/lock.hpp"
 #include "karapace/store/tar.hpp"
 #include "karapace/util/atomic_file.hpp"
@@ -66,6 +68,39 @@ schema::LockFile checked_lock(const remote::EnvImage& img, const std::string& wh
     return lock;
 }
 
+// The [env] and on_enter hooks recorded in the manifest inside the image (written by a build
+// that had them), checked as a manifest's would be.
+store::SessionSettings session_of(const remote::EnvImage& img, const std::string& what) {
+    store::SessionSettings session;
+    const std::string where = "the manifest inside " + what;
+    try {
+        auto doc = json::parse(img.manifest_json, where);
+        if (!doc.is_object()) throw Error(Errc::remote, where + " is not a JSON object");
+        const auto& o = doc.as_object();
+        if (o.contains("env")) {
+            for (const auto& [name, value] : json::get_object(o, "env", where)) {
+                schema::EnvVar var{std::string(name),
+                                   value.is_string() ? std::string(value.as_string()) : ""};
+                std::string problem = value.is_string() ? "" : "is not a string";
+                if (problem.empty()) problem = schema::env_var_problem(var);
+                if (!problem.empty())
+                    throw Error(Errc::remote, log::cat(where, ": [env] ", var.name, ": ", problem));
+                session.env.push_back(std::move(var));
+            }
+            std::sort(session.env.begin(), session.env.end());
+        }
+        if (o.contains("on_enter"))
+            for (const auto& v : json::get_array(o, "on_enter", where)) {
+                if (!v.is_string() || !schema::hook_command_problem(v.as_string()).empty())
+                    throw Error(Errc::remote, where + ": an on_enter hook is not a usable command");
+                session.on_enter.emplace_back(v.as_string());
+            }
+    } catch (const Error& e) {
+        throw Error(Errc::remote, e.what(), "nothing was imported");
+    }
+    return session;
+}
+
 }  // namespace
 
 PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
@@ -93,6 +128,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     }
     progress.finish(true);
     auto lock = checked_lock(img, what);
+    auto session = session_of(img, what);
     auto id = store::EnvId::parse(lock.env_id.str());
     auto host_arch = remote::oci_architecture(image::host_arch());
     if (!img.architecture.empty() && img.architecture != host_arch)
@@ -369,6 +405,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         m.base_image_ref = lock.pinned_image;
         m.base_image_digest = base_digest;
         m.run = Impl::run_settings(lock);
+        m.session = session;
         m.manifest_dir = current_dir();
         if (!name.empty()) m.name = name;
         s.metadata().put(m);

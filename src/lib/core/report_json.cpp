@@ -77,6 +77,12 @@ bj::object to_json(const EnvDetails& d) {
     o["session_list"] = std::move(sessions);
     o["limit_mechanism"] = d.limit_mechanism;
     o["gpu"] = to_json(d.gpu);
+    bj::object env;
+    for (const auto& [name, value] : d.env)
+        env[name] = value;
+    o["env"] = std::move(env);
+    o["hooks"] =
+        bj::object{{"post_build", strings(d.post_build)}, {"on_enter", strings(d.on_enter)}};
     return o;
 }
 
@@ -86,6 +92,7 @@ bj::object to_json(const BuildResult& r) {
     o["short_id"] = r.short_id;
     o["name"] = r.name.empty() ? bj::value(nullptr) : bj::value(r.name);
     o["status"] = r.replaced_env_id ? "rebuilt" : (r.reused ? "unchanged" : "built");
+    o["session_updated"] = r.session_updated;
     o["lock_file"] = r.lock_path;
     if (r.replaced_env_id) o["replaced"] = *r.replaced_env_id;
     o["instance_of"] = r.instance_of ? bj::value(*r.instance_of) : bj::value(nullptr);

@@ -4,7 +4,8 @@
 
 namespace karapace::exports {
 
-std::optional<std::string> resolve_command(const MergedTree& tree, std::string_view command) {
+std::optional<std::string> resolve_command(const MergedTree& tree, std::string_view command,
+                                           std::string_view search_path) {
     validate_command(command);
     auto usable = [&](const std::string& path) {
         auto e = tree.find(path);
@@ -14,11 +15,12 @@ std::optional<std::string> resolve_command(const MergedTree& tree, std::string_v
         if (usable(std::string(command))) return std::string(command);
         return std::nullopt;
     }
-    std::string_view dirs = env_path;
+    std::string_view dirs = search_path;
     while (!dirs.empty()) {
         auto colon = dirs.find(':');
-        auto path = std::string(dirs.substr(0, colon)) + "/" + std::string(command);
-        if (usable(path)) return path;
+        auto dir = dirs.substr(0, colon);
+        auto path = std::string(dir) + "/" + std::string(command);
+        if (!dir.empty() && dir.front() == '/' && usable(path)) return path;
         if (colon == std::string_view::npos) break;
         dirs.remove_prefix(colon + 1);
     }

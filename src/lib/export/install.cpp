@@ -82,12 +82,12 @@ Installed install_app(const MergedTree& tree, std::string_view app, const Launch
 }
 
 Installed install_bin(const MergedTree& tree, std::string_view command, const LaunchTarget& target,
-                      const std::string& bin_dir) {
-    auto path = resolve_command(tree, command);
+                      const std::string& bin_dir, std::string_view search_path) {
+    auto path = resolve_command(tree, command, search_path);
     if (!path)
         throw Error(Errc::not_found,
                     "environment " + target.label + " has no executable '" + std::string(command) +
-                        "'" + (command.front() == '/' ? "" : " in " + std::string(env_path)),
+                        "'" + (command.front() == '/' ? "" : " in " + std::string(search_path)),
                     "install the package that provides it, or give its absolute path in the "
                     "environment");
     auto name = std::string(command.substr(command.rfind('/') + 1));

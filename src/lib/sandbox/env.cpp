@@ -1,6 +1,7 @@
 #include "karapace/sandbox/env.hpp"
 
 #include "karapace/sandbox/spec.hpp"
+#include "karapace/schema/env_vars.hpp"
 
 #include <algorithm>
 #include <array>
@@ -80,6 +81,19 @@ std::vector<std::string> build_environment(const std::vector<std::string>& host,
     if (!env.count("TERM")) env["TERM"] = "xterm-256color";
     for (const auto& entry : ctx.extra)
         set(entry);
+    if (!ctx.manifest.empty()) {
+        const auto before = env;
+        auto lookup = [&](std::string_view name) -> const std::string* {
+            auto it = before.find(name);
+            return it == before.end() ? nullptr : &it->second;
+        };
+        for (const auto& entry : ctx.manifest) {
+            auto eq = entry.find('=');
+            if (eq == std::string::npos || eq == 0) continue;
+            env[entry.substr(0, eq)] =
+                schema::expand_env_value(std::string_view(entry).substr(eq + 1), lookup);
+        }
+    }
     // Explicit --env wins: the caller chose to pass it, secret-looking or not.
     for (const auto& entry : ctx.additions)
         set(entry);
@@ -100,6 +114,7 @@ std::vector<std::string> command_environment(const SandboxSpec& spec, const std:
     ctx.home = root ? "/root" : home;
     ctx.user = root ? "root" : user;
     ctx.additions = spec.env;
+    ctx.manifest = spec.manifest_env;
     ctx.extra = mount_env;
     return build_environment(current_environment(), ctx);
 }

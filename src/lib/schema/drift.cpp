@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "schema/text.hpp"
 #include "schema/toml_reader.hpp"
 
 namespace karapace::schema {
@@ -42,6 +43,11 @@ void compare_setting(std::vector<Difference>& out, const std::string& key,
     if (manifest == lock) return;
     out.push_back(
         {key, key + " changed: the lock file has " + lock + ", the manifest has " + manifest});
+}
+
+std::string hook_list(const std::vector<std::string>& hooks) {
+    if (hooks.empty()) return "none";
+    return detail::toml_string_array(hooks);
 }
 
 }  // namespace
@@ -85,6 +91,11 @@ std::vector<Difference> manifest_lock_drift(const NormalizedManifest& m, const L
                     limit_text(lock.cpu_shares));
     compare_setting(out, "runtime.resource_limits.memory_limit_mb", limit_text(m.memory_limit_mb),
                     limit_text(lock.memory_limit_mb));
+    // Hooks run in order, so any change, reordering included, is a different build.
+    if (m.post_build != lock.post_build)
+        out.push_back({"hooks.post_build", "hooks.post_build changed: the lock file has " +
+                                               hook_list(lock.post_build) + ", the manifest has " +
+                                               hook_list(m.post_build)});
     return out;
 }
 

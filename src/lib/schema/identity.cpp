@@ -70,6 +70,10 @@ std::string identity_json(const LockFile& lock) {
     o["cpu_shares"] = lock.cpu_shares ? bj::value(*lock.cpu_shares) : bj::value(nullptr);
     o["memory_limit_mb"] =
         lock.memory_limit_mb ? bj::value(*lock.memory_limit_mb) : bj::value(nullptr);
+    // Only when there are hooks, so every environment without them keeps the id it had before
+    // hooks existed.
+    if (!lock.post_build.empty())
+        o["post_build"] = bj::array(lock.post_build.begin(), lock.post_build.end());
     return json::compact(o);
 }
 

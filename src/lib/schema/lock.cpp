@@ -133,6 +133,7 @@ LockFile lock_from_manifest(const NormalizedManifest& m) {
     lock.network_isolation = m.network_isolation;
     lock.cpu_shares = m.cpu_shares;
     lock.memory_limit_mb = m.memory_limit_mb;
+    lock.post_build = m.post_build;
     return lock;
 }
 
@@ -171,6 +172,13 @@ std::string render_lock(const LockFile& lock) {
         if (lock.memory_limit_mb)
             out += log::cat("memory_limit_mb = ", *lock.memory_limit_mb, "\n");
     }
+    if (!lock.post_build.empty()) {
+        out +=
+            "\n# Commands the build ran after the packages, in this order; their changes are in\n";
+        out += "# the packages layer.\n";
+        out += "[hooks]\n";
+        out += "post_build = " + multiline_array(lock.post_build) + "\n";
+    }
 
     auto packages = sorted_packages(lock.packages);
     if (!packages.empty())
@@ -196,7 +204,7 @@ LockFile parse_lock(std::string_view text, const std::string& source_name) {
 
     TableReader top(src, root, "",
                     {"lock_version", "env_id", "short_id", "base", "system", "gui", "hardware",
-                     "mounts", "runtime", "packages"});
+                     "mounts", "runtime", "hooks", "packages"});
     LockFile lock;
     lock.lock_version = lock_version_current;
     std::string id = top.required_string("env_id");
@@ -252,6 +260,18 @@ LockFile parse_lock(std::string_view text, const std::string& source_name) {
     if (auto limits = rt.table("resource_limits", {"cpu_shares", "memory_limit_mb"})) {
         lock.cpu_shares = limits->unsigned_integer("cpu_shares", 1, cpu_shares_max);
         lock.memory_limit_mb = limits->unsigned_integer("memory_limit_mb", 1, memory_limit_mb_max);
+    }
+    if (auto hooks = top.table("hooks", {"post_build"})) {
+        auto post_build = hooks->string_array("post_build");
+        if (!post_build) hooks->fail_missing("post_build");
+        for (std::size_t i = 0; i < post_build->size(); ++i) {
+            std::string problem = hook_command_problem((*post_build)[i]);
+            if (!problem.empty())
+                fail_at(src, detail::value_position(hooks->find("post_build")->as_array()[i]),
+                        log::cat("element ", i, " of 'hooks.post_build' ", problem),
+                        "re-lock with `karapace build`");
+        }
+        lock.post_build = *post_build;
     }
     lock.packages = read_packages(top);
     return lock;

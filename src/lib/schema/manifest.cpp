@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
@@ -148,6 +149,83 @@ void read_runtime(const TableReader& top, Manifest& m) {
     }
 }
 
+// [env]: NAME = "value", where a value may refer to the session's variables.
+void read_env(const TableReader& top, Manifest& m) {
+    auto env = top.table("env", {}, true);
+    if (!env) return;
+    const auto keys = env->keys_in_order();
+    const std::set<std::string> names(keys.begin(), keys.end());
+    for (const auto& key : keys) {
+        const toml::value& v = *env->find(key);
+        std::string problem = env_name_problem(key);
+        if (!problem.empty())
+            env->fail_key(key, "key '" + env->path_of(key) + "' cannot be set: " + problem,
+                          valid_variable_name(key)
+                              ? "remove it from [env] (docs/manifest.md lists the variables the "
+                                "sandbox keeps)"
+                              : "name variables with letters, digits and '_', e.g. MY_TOOL_HOME");
+        if (!v.is_string())
+            fail_at(
+                top.source(), detail::value_position(v),
+                "key '" + env->path_of(key) + "' must be a string, not " + detail::type_phrase(v),
+                "quote the value, e.g. " + detail::key_text(key) + " = \"1\"");
+        const std::string& value = v.as_string().str;
+        std::vector<std::string> refs;
+        problem = env_value_problem(value, &refs);
+        if (!problem.empty())
+            fail_at(top.source(), detail::value_position(v),
+                    "value of '" + env->path_of(key) + "' " + problem,
+                    value.find('$') != std::string::npos && problem.find('$') != std::string::npos
+                        ? "write $NAME or ${NAME} for a variable of the session and $$ for a "
+                          "literal $"
+                        : "write the value on one line, without control characters");
+        for (const auto& ref : refs)
+            if (ref != key && names.count(ref) != 0)
+                fail_at(top.source(), detail::value_position(v),
+                        "value of '" + env->path_of(key) + "' refers to $" + ref +
+                            ", which [env] sets too: references read the session's variables "
+                            "as the sandbox sets them, never other [env] entries",
+                        log::cat("write the value of ", ref, " out here instead of $", ref));
+        m.env.push_back({key, value});
+    }
+}
+
+// A hook list: commands for /bin/sh -c, run in order.
+std::vector<std::string> read_hook_list(const TableReader& hooks, std::string_view key) {
+    const toml::value* v = hooks.find(key);
+    if (v == nullptr) return {};
+    if (!v->is_array())
+        fail_at(hooks.source(), detail::value_position(*v),
+                "key '" + hooks.path_of(key) + "' must be an array of strings, not " +
+                    detail::type_phrase(*v),
+                "write a list of commands, e.g. " + std::string(key) + " = [\"make install\"]");
+    auto raw = hooks.string_array(key);
+    const auto& elems = v->as_array();
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < raw->size(); ++i) {
+        // A CRLF file gives multi-line strings CRLF line ends, which sh would read as part of
+        // the commands.
+        std::string command;
+        for (std::size_t j = 0; j < (*raw)[i].size(); ++j)
+            if (!((*raw)[i][j] == '\r' && j + 1 < (*raw)[i].size() && (*raw)[i][j + 1] == '\n'))
+                command += (*raw)[i][j];
+        std::string problem = hook_command_problem(command);
+        if (!problem.empty())
+            fail_at(hooks.source(), detail::value_position(elems[i]),
+                    log::cat("element ", i, " of '", hooks.path_of(key), "' ", problem),
+                    "give each hook one command for /bin/sh -c, e.g. \"make install\"");
+        out.push_back(detail::trim(command));
+    }
+    return out;
+}
+
+void read_hooks(const TableReader& top, Manifest& m) {
+    auto hooks = top.table("hooks", {"post_build", "on_enter"});
+    if (!hooks) return;
+    m.post_build = read_hook_list(*hooks, "post_build");
+    m.on_enter = read_hook_list(*hooks, "on_enter");
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_backends() {
@@ -164,7 +242,8 @@ Manifest parse_manifest(std::string_view text, const std::string& source_name) {
     Manifest m;
     read_version(src, root, m);
     TableReader top(src, root, "",
-                    {"manifest_version", "base", "system", "gui", "hardware", "mounts", "runtime"});
+                    {"manifest_version", "base", "system", "gui", "hardware", "mounts", "runtime",
+                     "env", "hooks"});
     read_base(top, m);
     if (auto sys = top.table("system", {"packages"})) m.packages = read_names(*sys, "packages");
     if (auto gui = top.table("gui", {"apps"})) m.apps = read_names(*gui, "apps");
@@ -174,6 +253,8 @@ Manifest parse_manifest(std::string_view text, const std::string& source_name) {
     }
     read_mounts(top, m);
     read_runtime(top, m);
+    read_env(top, m);
+    read_hooks(top, m);
     return m;
 }
 

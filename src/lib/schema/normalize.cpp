@@ -24,6 +24,20 @@ std::vector<std::string> sorted_unique(const std::vector<std::string>& names) {
     return out;
 }
 
+std::vector<std::string> normalized_hooks(const std::vector<std::string>& hooks, const char* key) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < hooks.size(); ++i) {
+        std::string problem = hook_command_problem(hooks[i]);
+        if (!problem.empty())
+            throw Error(
+                Errc::manifest,
+                "[hooks] " + std::string(key) + " element " + std::to_string(i) + " " + problem,
+                "give each hook one command for /bin/sh -c");
+        out.push_back(detail::trim(hooks[i]));
+    }
+    return out;
+}
+
 boost::json::value optional_number(const std::optional<std::uint64_t>& v) {
     if (!v) return nullptr;
     return *v;
@@ -77,6 +91,19 @@ NormalizedManifest normalize(const Manifest& m) {
     n.network_isolation = m.network_isolation;
     n.cpu_shares = m.cpu_shares;
     n.memory_limit_mb = m.memory_limit_mb;
+
+    std::set<std::string> env_names;
+    for (const auto& var : m.env) {
+        std::string problem = env_var_problem(var);
+        if (problem.empty() && !env_names.insert(var.name).second) problem = "is set twice";
+        if (!problem.empty())
+            throw Error(Errc::manifest, "[env] " + var.name + ": " + problem,
+                        "docs/manifest.md describes [env]");
+    }
+    n.env = m.env;
+    std::sort(n.env.begin(), n.env.end());
+    n.post_build = normalized_hooks(m.post_build, "post_build");
+    n.on_enter = normalized_hooks(m.on_enter, "on_enter");
     return n;
 }
 
@@ -105,6 +132,17 @@ boost::json::object to_json(const NormalizedManifest& n) {
     o["network_isolation"] = n.network_isolation;
     o["cpu_shares"] = optional_number(n.cpu_shares);
     o["memory_limit_mb"] = optional_number(n.memory_limit_mb);
+    // Only when set, so the record of a manifest without them reads as it always has.
+    if (!n.env.empty()) {
+        boost::json::object env;
+        for (const auto& var : n.env)
+            env[var.name] = var.value;
+        o["env"] = std::move(env);
+    }
+    if (!n.post_build.empty())
+        o["post_build"] = boost::json::array(n.post_build.begin(), n.post_build.end());
+    if (!n.on_enter.empty())
+        o["on_enter"] = boost::json::array(n.on_enter.begin(), n.on_enter.end());
     return o;
 }
 

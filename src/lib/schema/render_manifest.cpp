@@ -20,6 +20,14 @@ std::string name_list(const std::vector<std::string>& names) {
     return out + "]";
 }
 
+// One command per line: commands are long and order matters.
+std::string command_list(const std::vector<std::string>& commands) {
+    std::string out = "[\n";
+    for (const auto& c : commands)
+        out += "    " + detail::toml_basic_string(c) + ",\n";
+    return out + "]";
+}
+
 const char* yes_no(bool b) { return b ? "true" : "false"; }
 
 }  // namespace
@@ -86,6 +94,30 @@ std::string render_manifest(const Manifest& m) {
     } else {
         out += "\n# Limits for the processes of the environment:\n";
         out += "# [runtime.resource_limits]\n# cpu_shares = 1024\n# memory_limit_mb = 4096\n";
+    }
+
+    out +=
+        "\n# Variables set in every session (enter, exec, launchers); `exec --env` overrides "
+        "them.\n";
+    out += "# $NAME and ${NAME} read the session's own variables, $$ is a literal $.\n";
+    if (m.env.empty()) {
+        out += "# [env]\n# EDITOR = \"vim\"\n# PATH = \"$HOME/.local/bin:$PATH\"\n";
+    } else {
+        out += "[env]\n";
+        for (const auto& var : m.env)
+            out += detail::key_text(var.name) + " = " + detail::toml_basic_string(var.value) + "\n";
+    }
+
+    out += "\n# Commands for /bin/sh -c: post_build runs as root once, after the packages are\n";
+    out += "# installed (part of the environment's identity); on_enter runs as you at each\n";
+    out += "# `karapace enter`, before the shell starts.\n";
+    if (m.post_build.empty() && m.on_enter.empty()) {
+        out += "# [hooks]\n# post_build = [\"mkdir -p /opt/tools\"]\n";
+        out += "# on_enter = [\"echo Welcome to $KARAPACE_ENV\"]\n";
+    } else {
+        out += "[hooks]\n";
+        if (!m.post_build.empty()) out += "post_build = " + command_list(m.post_build) + "\n";
+        if (!m.on_enter.empty()) out += "on_enter = " + command_list(m.on_enter) + "\n";
     }
     return out;
 }

@@ -33,6 +33,18 @@ image = "debian/bookworm"
 # "~" is your home directory; a relative path starts at this file's directory.
 # [mounts]
 # workspace = ".:/workspace"
+
+# Variables set in every session (enter, exec, exported launchers); `exec --env` overrides them.
+# $NAME and ${NAME} read the session's own variables ($HOME, $PATH, ...), $$ is a literal $.
+# [env]
+# EDITOR = "vi"
+# PATH = "$HOME/.local/bin:$PATH"
+
+# Commands for /bin/sh -c: post_build runs as root once, after the packages are installed (part
+# of the environment's identity); on_enter runs as you at each `karapace enter`, before the shell.
+# [hooks]
+# post_build = ["mkdir -p /opt/tools"]
+# on_enter = ["echo Welcome to $KARAPACE_ENV"]
 )toml";
 
 const char* const dev_text =
@@ -78,6 +90,10 @@ workspace = ".:/workspace"
 # How the environment runs: "namespace" uses rootless Linux namespaces (the default).
 [runtime]
 backend = "namespace"
+
+# Variables set in every session (enter, exec, exported launchers); `exec --env` overrides them.
+[env]
+EDITOR = "vim"
 )toml";
 
 const char* const gui_dev_text =

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -9,6 +10,7 @@
 #include "karapace/util/fault.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/json.hpp"
+#include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/time.hpp"
 #include "store/fsutil.hpp"
@@ -159,6 +161,41 @@ std::optional<RunSettings> run_from_json(const bj::object& record, const std::st
     return r;
 }
 
+bj::value session_to_json(const SessionSettings& session) {
+    bj::object env;
+    for (const auto& var : session.env)
+        env[var.name] = var.value;
+    bj::array on_enter;
+    for (const auto& hook : session.on_enter)
+        on_enter.emplace_back(hook);
+    return bj::object{{"env", std::move(env)}, {"on_enter", std::move(on_enter)}};
+}
+
+// Absent (no [env] or on_enter hooks, or a record written before they existed): nothing.
+SessionSettings session_from_json(const bj::object& record, const std::string& path) {
+    SessionSettings s;
+    if (!record.contains("session")) return s;
+    const auto& o = json::get_object(record, "session", path);
+    for (const auto& [name, value] : json::get_object(o, "env", path)) {
+        if (!value.is_string())
+            throw Error(Errc::store,
+                        path + ": session variable " + std::string(name) + " is not a string");
+        schema::EnvVar var{std::string(name), std::string(value.as_string())};
+        std::string problem = schema::env_var_problem(var);
+        if (!problem.empty())
+            throw Error(Errc::store,
+                        log::cat(path, ": session variable ", var.name, ": ", problem));
+        s.env.push_back(std::move(var));
+    }
+    std::sort(s.env.begin(), s.env.end());
+    for (const auto& v : json::get_array(o, "on_enter", path)) {
+        if (!v.is_string() || !schema::hook_command_problem(v.as_string()).empty())
+            throw Error(Errc::store, path + ": an on_enter hook is not a usable command");
+        s.on_enter.emplace_back(v.as_string());
+    }
+    return s;
+}
+
 EnvMetadata from_json(const bj::object& o, const std::string& path) {
     try {
         EnvMetadata m{.env_id = EnvId::parse(json::get_string(o, "env_id", path))};
@@ -185,6 +222,7 @@ EnvMetadata from_json(const bj::object& o, const std::string& path) {
         m.run = run_from_json(o, path);
         if (const auto* of = o.if_contains("instance_of"); of && !of->is_null())
             m.instance_of = EnvId::parse(json::get_string(o, "instance_of", path));
+        m.session = session_from_json(o, path);
         return m;
     } catch (const Error& e) {
         throw Error(Errc::store, std::string("corrupt metadata record ") + path + ": " + e.what(),
@@ -213,6 +251,7 @@ bj::object to_json(const EnvMetadata& m) {
     o["updated"] = m.updated;
     o["run"] = run_to_json(m.run);
     if (m.instance_of) o["instance_of"] = m.instance_of->str();
+    if (!m.session.empty()) o["session"] = session_to_json(m.session);
     return o;
 }
 

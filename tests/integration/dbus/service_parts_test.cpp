@@ -266,4 +266,17 @@ TEST_CASE("a rebuild result names the environment it replaced") {
     CHECK_FALSE(map.at("reused").get<bool>());
     result.replaced_env_id.reset();
     CHECK(encode_build(result).count("replaced_env_id") == 0);
+    CHECK_FALSE(map.at("session_updated").get<bool>());
+}
+
+TEST_CASE("environment details carry the manifest's [env] and hooks") {
+    core::EnvDetails details;
+    details.env = {{"EDITOR", "vim"}, {"PATH", "$HOME/bin:$PATH"}};
+    details.post_build = {"mkdir /opt/a"};
+    details.on_enter = {"echo one", "echo two"};
+    auto map = encode_details(details);
+    CHECK(map.at("env").get<std::map<std::string, std::string>>() ==
+          std::map<std::string, std::string>{{"EDITOR", "vim"}, {"PATH", "$HOME/bin:$PATH"}});
+    CHECK(map.at("post_build").get<std::vector<std::string>>() == details.post_build);
+    CHECK(map.at("on_enter").get<std::vector<std::string>>() == details.on_enter);
 }

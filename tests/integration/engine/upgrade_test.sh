@@ -21,7 +21,10 @@ work=$(mktemp -d /tmp/karapace-upgrade.XXXXXX)
 chmod 755 "$work"
 server=
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
   rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -98,6 +98,14 @@ PY
   [ "$(echo "$out" | json '["digest"]')" = "$digest" ] || kp_fail "the same environment gave another manifest"
   kp_ok "pushing again sends nothing and gives the same manifest digest"
 
+  # A plain run adds nothing to push: no mount point of the sandbox's (the home directory, /run,
+  # /etc/hosts) lands in the writable layer, so no user name or uid can go out with an image.
+  k exec bb -- true
+  out=$(k --json push bb --remote "$reg" --tag "$user/bb:v1")
+  [ "$(echo "$out" | json '["uncommitted_changes"]')" = False ] ||
+    kp_fail "push sees uncommitted changes after nothing but an exec: $out"
+  kp_ok "after nothing but an exec, push sees no uncommitted changes"
+
   cd /
   out=$(k2 --json pull "127.0.0.1:$port/$user/bb:v1")
   [ "$(echo "$out" | json '["env_id"]')" = "$id" ] || kp_fail "pull gave another env_id: $out"

@@ -27,6 +27,19 @@ TEST_CASE("commands resolve through the environment's PATH to executable files",
     CHECK_THROWS_AS(resolve_command(tree, "../usr/bin/rev"), Error);
 }
 
+TEST_CASE("a command name is looked up in the PATH given, relative entries skipped",
+          "[export][bin]") {
+    TempDir t;
+    put(t / "base/opt/tool/bin/tool", "x", 0755);
+    put(t / "base/usr/bin/tool", "x", 0755);
+    put(t / "base/rel/other", "x", 0755);
+    MergedTree tree({t / "base"});
+    CHECK(resolve_command(tree, "tool") == "/usr/bin/tool");
+    CHECK(resolve_command(tree, "tool", "/opt/tool/bin:/usr/bin") == "/opt/tool/bin/tool");
+    CHECK(resolve_command(tree, "tool", ":/usr/bin") == "/usr/bin/tool");
+    CHECK_FALSE(resolve_command(tree, "other", "rel:"));
+}
+
 TEST_CASE("a wrapper passes its arguments and the exit status through", "[export][bin]") {
     TempDir t;
     // A stand-in for karapace that shows the command line it was given.

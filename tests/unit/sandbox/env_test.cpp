@@ -96,3 +96,25 @@ TEST_CASE("secret-looking names are recognised") {
     CHECK_FALSE(env_allowed("SSH_AUTH_SOCK", false));
     CHECK(env_allowed("SSH_AUTH_SOCK", true));
 }
+
+TEST_CASE("[env] comes after the sandbox's variables, reads them, and --env overrides it") {
+    auto env = build_environment(
+        kHost, {.name = "web",
+                .home = "/home/u",
+                .user = "u",
+                .additions = {"EDITOR=nano"},
+                .manifest = {"EDITOR=vim", "PATH=$HOME/.local/bin:$PATH",
+                             "GREETING=${USER}@$KARAPACE_ENV", "PRICE=$$5", "EMPTY=[$NOT_SET]",
+                             "TERM=dumb", "XDG_DATA_DIRS=/opt:$XDG_DATA_DIRS"},
+                .extra = {"XDG_DATA_DIRS=/usr/share"}});
+    CHECK(has(env, "EDITOR=nano"));
+    CHECK(has(env, "PATH=/home/u/.local/bin:" + std::string(kDefaultPath)));
+    CHECK(has(env, "GREETING=u@web"));
+    CHECK(has(env, "PRICE=$5"));
+    CHECK(has(env, "EMPTY=[]"));
+    CHECK(has(env, "TERM=dumb"));
+    CHECK(has(env, "XDG_DATA_DIRS=/opt:/usr/share"));
+    // References read the environment before [env]: the host's value never leaks in through them.
+    auto secret = build_environment(kHost, {.name = "web", .manifest = {"X=$GITHUB_TOKEN$EDITOR"}});
+    CHECK(has(secret, "X="));
+}

@@ -124,3 +124,30 @@ TEST_CASE("installed dependency packages in the lock are not drift") {
     lock.packages = {{"git", "1", "amd64"}, {"git-man", "1", "all"}, {"libc6", "2.36", "amd64"}};
     CHECK(manifest_lock_drift(n, lock).empty());
 }
+
+TEST_CASE("a changed post_build hook is drift; [env] and on_enter are not") {
+    Manifest m;
+    m.base_image = "debian/bookworm";
+    m.post_build = {"mkdir /a", "mkdir /b"};
+    LockFile lock = lock_of(normalize(m));
+    CHECK(manifest_lock_drift(normalize(m), lock).empty());
+
+    Manifest session = m;
+    session.env = {{"EDITOR", "vim"}};
+    session.on_enter = {"echo hi"};
+    CHECK(manifest_lock_drift(normalize(session), lock).empty());
+
+    Manifest reordered = m;
+    reordered.post_build = {"mkdir /b", "mkdir /a"};
+    auto diffs = manifest_lock_drift(normalize(reordered), lock);
+    REQUIRE(diffs.size() == 1);
+    CHECK(diffs[0].key == "hooks.post_build");
+    CHECK(diffs[0].message ==
+          "hooks.post_build changed: the lock file has [\"mkdir /a\", \"mkdir /b\"], the "
+          "manifest has [\"mkdir /b\", \"mkdir /a\"]");
+    Manifest none = m;
+    none.post_build.clear();
+    diffs = manifest_lock_drift(normalize(none), lock);
+    REQUIRE(diffs.size() == 1);
+    CHECK(diffs[0].message.find("the manifest has none") != std::string::npos);
+}

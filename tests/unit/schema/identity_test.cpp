@@ -153,6 +153,22 @@ TEST_CASE("every identity field changes env_id") {
     CHECK(ids.size() == 15);
 }
 
+TEST_CASE("post_build hooks are identity, in order; without them the id is what it always was") {
+    LockFile l = empty_lock();
+    l.post_build = {"mkdir /a", "mkdir /b"};
+    CHECK(identity_json(l) ==
+          std::string(empty_json).substr(0, std::string(empty_json).size() - 1) +
+              R"(,"post_build":["mkdir /a","mkdir /b"]})");
+    std::set<std::string> ids{empty_id, compute_env_id(l).str()};
+    l.post_build = {"mkdir /b", "mkdir /a"};
+    ids.insert(compute_env_id(l).str());
+    l.post_build = {"mkdir /b"};
+    ids.insert(compute_env_id(l).str());
+    CHECK(ids.size() == 4);
+    l.post_build.clear();
+    CHECK(compute_env_id(l).str() == empty_id);
+}
+
 TEST_CASE("field boundaries are unambiguous: moving text between fields changes env_id") {
     // With plain concatenation "a" + "b:c" and "a:b" + "c" collide; canonical JSON cannot.
     LockFile a = empty_lock();

@@ -50,7 +50,18 @@ const Expected invalid_corpus[] = {
     {"duplicate-table.toml", 6, 1, "table [hardware] is defined twice"},
     {"empty-file.toml", 1, 1, "'manifest_version'"},
     {"empty-image.toml", 3, 9, "'base.image' must not be empty"},
+    {"env-bad-dollar.toml", 5, 9, "value of 'env.STAMP' has a '$' that starts no variable"},
+    {"env-bad-name.toml", 5, 1, "'env.MY-TOOL' cannot be set: MY-TOOL is not a variable name"},
+    {"env-newline.toml", 5, 12, "value of 'env.GREETING' contains a line break"},
+    {"env-not-string.toml", 5, 8, "'env.JOBS' must be a string, not an integer"},
+    {"env-refers-to-env.toml", 6, 8, "'env.PATH' refers to $TOOLS, which [env] sets too"},
+    {"env-reserved-name.toml", 6, 1, "'env.HOME' cannot be set: HOME is set by the sandbox"},
     {"gpu-string.toml", 5, 7, "'hardware.gpu' must be a boolean"},
+    {"hooks-element-not-string.toml", 5, 24, "element 1 of 'hooks.on_enter' must be a string"},
+    {"hooks-empty-command.toml", 5, 23, "element 1 of 'hooks.post_build' is empty"},
+    {"hooks-not-array.toml", 5, 14, "'hooks.post_build' must be an array of strings"},
+    {"hooks-not-table.toml", 2, 9, "'hooks' must be a table"},
+    {"hooks-unknown-key.toml", 5, 1, "unknown key 'hooks.pre_build' (known: post_build, on_enter)"},
     {"image-not-string.toml", 3, 9, "'base.image' must be a string"},
     {"image-with-space.toml", 3, 9, "'base.image'"},
     {"missing-base.toml", 1, 1, "[base]"},
@@ -428,4 +439,48 @@ TEST_CASE("a line that cannot be split is refused past 4096 bytes, before it is 
         table += (i == 0 ? "a" : ", a") + std::to_string(i) + " = 1";
     CHECK(text_error(deep_header + table + "}\n")
               .rfind("deep.toml:4:4097: line longer than 4096 bytes", 0) == 0);
+}
+
+TEST_CASE("[env] and [hooks] are read as written, hooks in order and trimmed") {
+    Manifest m = parse_manifest_file(schema_test::data_dir() + "/valid/env-and-hooks.toml");
+    CHECK(m.env == std::vector<EnvVar>{
+                       {"EDITOR", "vim"}, {"PATH", "$HOME/.local/bin:${PATH}"}, {"PRICE", "$$5"}});
+    CHECK(m.post_build ==
+          std::vector<std::string>{"mkdir -p /opt/tools", "set -e\necho two lines"});
+    CHECK(m.on_enter == std::vector<std::string>{"echo welcome"});
+    // Absent tables and empty lists are the same thing.
+    Manifest empty = parse_manifest(deep_header + "[env]\n[hooks]\npost_build = []\n", "e.toml");
+    CHECK(empty.env.empty());
+    CHECK(empty.post_build.empty());
+    CHECK(empty.on_enter.empty());
+}
+
+TEST_CASE("a hook written on several lines of a CRLF file gets LF line ends") {
+    const std::string text =
+        "manifest_version = 1\r\n[base]\r\nimage = \"x\"\r\n[hooks]\r\n"
+        "post_build = [\"\"\"\r\nmkdir /a\r\nmkdir /b\r\n\"\"\"]\r\n";
+    CHECK(parse_manifest(text, "crlf.toml").post_build ==
+          std::vector<std::string>{"mkdir /a\nmkdir /b"});
+}
+
+TEST_CASE("every variable the sandbox keeps is refused by [env], and PATH is allowed") {
+    for (const auto& name : reserved_env_names()) {
+        INFO(name);
+        auto msg = text_error(deep_header + "[env]\n" + name + " = \"x\"\n");
+        CHECK(msg.rfind("deep.toml:5:1: key 'env." + name + "' cannot be set: " + name, 0) == 0);
+    }
+    CHECK(text_error(deep_header + "[env]\nPATH = \"/opt/bin:$PATH\"\n").empty());
+    // A variable may refer to itself: that reads the session's value.
+    CHECK(text_error(deep_header + "[env]\nLD_LIBRARY_PATH = \"/opt/lib:$LD_LIBRARY_PATH\"\n")
+              .empty());
+}
+
+TEST_CASE("[env] values refuse control characters and hooks refuse a NUL") {
+    CHECK(text_error(deep_header + "[env]\nA = \"a\\u0000b\"\n").find("contains a NUL") !=
+          std::string::npos);
+    CHECK(text_error(deep_header + "[env]\nA = \"a\\u001bb\"\n")
+              .find("contains a control character") != std::string::npos);
+    CHECK(text_error(deep_header + "[env]\nA = \"a\\tb\"\n").empty());
+    CHECK(text_error(deep_header + "[hooks]\non_enter = [\"a\\u0000b\"]\n")
+              .rfind("deep.toml:5:13: element 0 of 'hooks.on_enter' contains a NUL", 0) == 0);
 }

@@ -117,6 +117,43 @@ TEST_CASE("a hand-built manifest is held to the parser's rules") {
     m = base();
     m.manifest_version = 2;
     CHECK_THROWS_WITH(normalize(m), Catch::Contains("unsupported manifest_version 2"));
+    m = base();
+    m.env = {{"HOME", "/x"}};
+    CHECK_THROWS_WITH(normalize(m), Catch::Contains("[env] HOME: HOME is set by the sandbox"));
+    m = base();
+    m.env = {{"A", "$(date)"}};
+    CHECK_THROWS_WITH(normalize(m), Catch::Contains("[env] A: has a '$'"));
+    m = base();
+    m.env = {{"A", "1"}, {"A", "2"}};
+    CHECK_THROWS_WITH(normalize(m), Catch::Contains("[env] A: is set twice"));
+    m = base();
+    m.on_enter = {"echo", " "};
+    CHECK_THROWS_WITH(normalize(m), Catch::Contains("[hooks] on_enter element 1 is empty"));
+}
+
+TEST_CASE("[env] is sorted by name, hooks keep their order, and canonical JSON has them last") {
+    NormalizedManifest n =
+        normalize(parse_manifest_file(schema_test::data_dir() + "/valid/env-and-hooks.toml"));
+    CHECK(n.env.front().name == "EDITOR");
+    CHECK(n.post_build.size() == 2);
+    CHECK(n.post_build[0] == "mkdir -p /opt/tools");
+    CHECK(canonical_json(n).find(
+              R"("memory_limit_mb":null,"env":{"EDITOR":"vim","PATH":"$HOME/.local/bin:${PATH}",)"
+              R"("PRICE":"$$5"},"post_build":["mkdir -p /opt/tools","set -e\necho two lines"],)"
+              R"("on_enter":["echo welcome"]})") != std::string::npos);
+    Manifest reordered = base();
+    reordered.env = {{"B", "2"}, {"A", "1"}};
+    Manifest sorted = base();
+    sorted.env = {{"A", "1"}, {"B", "2"}};
+    CHECK(canonical_json(normalize(reordered)) == canonical_json(normalize(sorted)));
+    Manifest hooks = base();
+    hooks.post_build = {"b", "a"};
+    Manifest swapped = base();
+    swapped.post_build = {"a", "b"};
+    CHECK(canonical_json(normalize(hooks)) != canonical_json(normalize(swapped)));
+    // Without them the record is what it was before they existed.
+    CHECK(canonical_json(normalize(base())).find("env") == std::string::npos);
+    CHECK(canonical_json(normalize(base())).find("hooks") == std::string::npos);
 }
 
 TEST_CASE("normalising twice changes nothing") {

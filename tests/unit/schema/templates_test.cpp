@@ -94,6 +94,22 @@ TEST_CASE("render_manifest writes a commented manifest that parses back to the s
     CHECK(text.find("data = \"/srv/data:/data:ro\"") != std::string::npos);
 }
 
+TEST_CASE("render_manifest writes [env] and [hooks], or commented examples of them") {
+    Manifest m;
+    m.base_image = "debian/bookworm";
+    std::string plain = render_manifest(m);
+    CHECK(plain.find("# [env]\n") != std::string::npos);
+    CHECK(plain.find("# [hooks]\n") != std::string::npos);
+    CHECK(parse_manifest(plain, "r.toml") == m);
+    m.env = {{"EDITOR", "vim"}, {"PATH", "$HOME/bin:$PATH"}};
+    m.post_build = {"mkdir -p /opt/tools", "set -e\necho \"done\""};
+    m.on_enter = {"echo hi"};
+    std::string text = render_manifest(m);
+    CHECK(text.find("[env]\nEDITOR = \"vim\"\nPATH = \"$HOME/bin:$PATH\"\n") != std::string::npos);
+    CHECK(text.find("on_enter = [\n    \"echo hi\",\n]\n") != std::string::npos);
+    CHECK(parse_manifest(text, "r.toml") == m);
+}
+
 TEST_CASE("render_manifest quotes labels and values that need it") {
     Manifest m;
     m.base_image = "https://example.org/a\"b.tar.xz";

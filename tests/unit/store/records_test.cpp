@@ -130,6 +130,30 @@ TEST_CASE("run settings round-trip in the metadata record, and a record without 
     CHECK_FALSE(s.metadata().get(env('a')).run.has_value());
 }
 
+TEST_CASE("[env] and on_enter hooks round-trip in the record; a record without them has none") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    EnvMetadata m = make_metadata(env('a'));
+    s.metadata().put(m);
+    CHECK_FALSE(to_json(s.metadata().get(env('a'))).contains("session"));
+    CHECK(s.metadata().get(env('a')).session.empty());
+
+    m.session.env = {{"EDITOR", "vim"}, {"PATH", "$HOME/bin:$PATH"}};
+    m.session.on_enter = {"echo one", "echo two"};
+    s.metadata().put(m);
+    CHECK(s.metadata().get(env('a')).session == m.session);
+
+    // A variable the sandbox owns cannot come in through an edited record either.
+    auto o = to_json(s.metadata().get(env('a')));
+    o["session"].as_object()["env"].as_object()["HOME"] = "/elsewhere";
+    o.erase("checksum");
+    auto path = s.layout().metadata_path(env('a'));
+    o["checksum"] = sha256(json::compact(o)).str();
+    karapace::store::test::write_text(path, json::pretty(o));
+    CHECK_THROWS_WITH(s.metadata().get(env('a')),
+                      Catch::Contains("session variable HOME: HOME is set by the sandbox"));
+}
+
 TEST_CASE("a run mount that is not a valid spec makes the record corrupt") {
     TempDir dir;
     Store s = Store::open(dir.path());
