@@ -47,6 +47,7 @@ struct MountOp {
         file,      // a generated file with `source` as contents, bound read-only
         passwd,    // the image's /etc/passwd with the user's entry `source` put over its own
         group,     // the same for /etc/group
+        shadow,    // the same for /etc/shadow (the user's entry, so PAM's account check passes)
         readonly,  // `target` of the new root (a kernel interface below /proc) bound read-only
         mask,      // `target` hidden: /dev/null over a file, an empty read-only tmpfs over a dir
     };

@@ -281,7 +281,8 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
         }
         case Kind::file: bind_generated(op, op.source, root_fd, scratch, i); break;
         case Kind::passwd:
-        case Kind::group: {
+        case Kind::group:
+        case Kind::shadow: {
             bind_generated(op, account_file_text(root_fd, op), root_fd, scratch, i);
             break;
         }

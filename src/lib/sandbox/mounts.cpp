@@ -204,6 +204,14 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
             sudo.needs_parent = true;
             sudo.file_mode = 0440;
             ops.push_back(sudo);
+            // PAM's account check (pam_unix) wants the user in /etc/shadow: a locked password
+            // ("*") and no aging, so the rule above works and no password can be used.
+            auto shadow = op(Kind::shadow, host.user + ":*:::::::", "/etc/shadow",
+                             "user entry in /etc/shadow");
+            shadow.optional = true;
+            shadow.needs_parent = true;
+            shadow.file_mode = 0640;
+            ops.push_back(shadow);
         }
     }
 
@@ -268,7 +276,8 @@ void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan&
         }
         case Kind::file:
         case Kind::passwd:
-        case Kind::group: break;
+        case Kind::group:
+        case Kind::shadow: break;
         case Kind::symlink: point.symlink = op.source; break;
         default: point.directory = true; break;
         }
@@ -278,8 +287,10 @@ void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan&
                 layers_read = true;
             }
             auto parent = target.substr(0, target.rfind('/'));
-            if (!parent.empty() && find_in_layers(layers, parent.substr(1)).seen != Seen::directory)
-                continue;
+            // A directory this user cannot look into (/etc/sudoers.d is root's, 0750) is there.
+            auto seen =
+                parent.empty() ? Seen::directory : find_in_layers(layers, parent.substr(1)).seen;
+            if (seen != Seen::directory && seen != Seen::other) continue;
         }
         if (point.directory) covered.push_back(target);
         plan.mount_points.push_back(std::move(point));
