@@ -407,9 +407,9 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         auto lock_id = store::EnvId::parse(old_lock->env_id.str());
         auto& s = store();
         auto target = build_target(s.metadata(), lock_id, o.name, manifest_dir);
-        if (s.metadata().exists(target.id) ||
-            (target.instance_of && s.metadata().exists(lock_id))) {
-            auto m = s.metadata().get(s.metadata().exists(target.id) ? target.id : lock_id);
+        bool built = s.metadata().exists(target.id);
+        if (built || (target.instance_of && s.metadata().exists(lock_id))) {
+            auto m = s.metadata().get(built ? target.id : lock_id);
             if (m.base_image_digest && store::image_damage(layout(), *m.base_image_digest))
                 fetch_image();
             // A frozen environment stays so until `rebuild`; an archived one is refused.
@@ -515,12 +515,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         if (layer) s.layers().put(*layer);
 
         bool existed = s.metadata().exists(id);
-        auto env_dir = layout().env_dir(id);
-        if (!exists(env_dir)) {
-            op.add_step(store::RemoveTree{layout().relative(env_dir)});
-            make_dirs(env_dir + "/upper", 0755);
-            make_dirs(env_dir + "/work", 0700);
-        }
+        make_env_dir(op, id);
         auto m = existed ? s.metadata().get(id) : store::make_metadata(id);
         if (!existed) op.add_step(store::RemoveFile{layout().relative(layout().metadata_path(id))});
         m.state = store::EnvState::built;
@@ -564,17 +559,20 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     return r;
 }
 
+void Engine::Impl::make_env_dir(store::WalOp& op, const store::EnvId& id) {
+    auto env_dir = layout().env_dir(id);
+    if (exists(env_dir)) return;
+    op.add_step(store::RemoveTree{layout().relative(env_dir)});
+    make_dirs(env_dir + "/upper", 0755);
+    make_dirs(env_dir + "/work", 0700);
+}
+
 void Engine::Impl::add_instance(const store::EnvMetadata& of, const store::EnvId& id,
                                 const std::string& name, const std::string& manifest_dir) {
     auto& s = store();
     auto guard = lock_exclusive();
     auto op = s.wal().begin("build", id.str());
-    auto env_dir = layout().env_dir(id);
-    if (!exists(env_dir)) {
-        op.add_step(store::RemoveTree{layout().relative(env_dir)});
-        make_dirs(env_dir + "/upper", 0755);
-        make_dirs(env_dir + "/work", 0700);
-    }
+    make_env_dir(op, id);
     op.add_step(store::RemoveFile{layout().relative(layout().metadata_path(id))});
     auto m = store::make_metadata(id);
     m.state = of.state == store::EnvState::frozen ? store::EnvState::built : of.state;

@@ -91,6 +91,9 @@ struct Engine::Impl {
     // Packs `dir` into a layer object (in the user namespace when unprivileged, since the tree
     // holds files of container ids); `scratch` is a staging directory for the hand-over. Returns
     // the layer with digest, size and file count set.
+    // env/<id>/ with an empty writable layer and work dir, unless it exists; `op` removes it
+    // again if the operation does not commit.
+    void make_env_dir(store::WalOp& op, const store::EnvId& id);
     // A record for another environment of the lock `of` was built from, named `name`, sharing
     // its read-only layers, with an empty writable layer of its own.
     void add_instance(const store::EnvMetadata& of, const store::EnvId& id, const std::string& name,

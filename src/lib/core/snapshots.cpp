@@ -104,11 +104,7 @@ void walk_as_container_root(AsRoot&& as_root, const std::string& upper,
         }
         write_all(result.get(), text, "the diff");
     });
-    std::string text;
-    char buf[65536];
-    ssize_t n;
-    for (off_t off = 0; (n = ::pread(result.get(), buf, sizeof buf, off)) > 0; off += n)
-        text.append(buf, static_cast<std::size_t>(n));
+    auto text = read_file("/proc/self/fd/" + std::to_string(result.get()));
     std::size_t pos = 0;
     while (pos < text.size()) {
         auto end = text.find('\0', pos);
