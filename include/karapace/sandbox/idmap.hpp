@@ -51,6 +51,11 @@ struct IdMapPlan {
 // when switch_ids says so. Throws Error(runtime) when the kernel refuses.
 void become_inner_ids(const IdMapPlan& plan);
 
+// The id inside that has the highest host id of `lines` other than `self`'s, or 0 when that is
+// container root's. In maps made before format 4 it was container id 65536 (no image has files of
+// it), so the format 3 -> 4 migration uses it as a spare.
+std::uint32_t top_sub_id_inside(const std::vector<IdMapLine>& lines, std::uint32_t self);
+
 // Minimum sub-id range that counts as usable (what useradd allocates).
 inline constexpr std::uint32_t kMinSubIds = 65536;
 

@@ -76,6 +76,7 @@ struct RootFile {
     std::string content;
     bool directory = false;  // an empty directory instead of a file
     std::string symlink;     // when set, a symbolic link to this instead of a file
+    unsigned mode = 0;       // a directory's permission bits; 0 is 0755
 };
 
 struct MountPlan {
@@ -86,6 +87,10 @@ struct MountPlan {
     // created in the writable layer, so a plain run leaves that layer (diff, commit, push)
     // untouched.
     std::vector<RootFile> mount_points;
+    // Mount points that a layer hides from that bottom layer (their parent is an opaque directory
+    // above it, as /etc/sudoers.d is when a package made it): in a layer just below the writable
+    // one instead, with the directories on their way given the modes the layers show for them.
+    std::vector<RootFile> mount_points_above;
     std::string cwd;                     // working directory of the command
     std::vector<std::string> env_extra;  // variables implied by the mounts (XDG_DATA_DIRS, ...)
 };

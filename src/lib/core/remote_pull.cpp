@@ -95,6 +95,8 @@ store::SessionSettings session_of(const remote::EnvImage& img, const std::string
                     throw Error(Errc::remote, where + ": an on_enter hook is not a usable command");
                 session.on_enter.emplace_back(v.as_string());
             }
+        if (o.contains("no_new_privileges"))
+            session.no_new_privileges = json::get_bool(o, "no_new_privileges", where);
     } catch (const Error& e) {
         throw Error(Errc::remote, e.what(), "nothing was imported");
     }

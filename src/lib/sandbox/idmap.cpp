@@ -215,6 +215,19 @@ IdMapPlan plan_id_maps(IdMapping mapping, uid_t uid, gid_t gid, std::optional<Su
     return plan;
 }
 
+std::uint32_t top_sub_id_inside(const std::vector<IdMapLine>& lines, std::uint32_t self) {
+    std::uint32_t inside = 0, top = 0;
+    for (const auto& l : lines) {
+        if (l.count == 0 || (l.inside == self && l.count == 1)) continue;
+        std::uint32_t last = l.outside + (l.count - 1);
+        if (last >= top) {
+            top = last;
+            inside = l.inside + (l.count - 1);
+        }
+    }
+    return inside;
+}
+
 void become_inner_ids(const IdMapPlan& plan) {
     if (!plan.switch_ids) return;
     // Raw system calls, like setgroups: glibc's wrappers synchronise with threads a child

@@ -254,9 +254,32 @@ void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
 
 namespace karapace::sandbox {
 
+namespace {
+
+// The directories on the way to `target` as the layers show them (mode copied), so a layer put
+// above those that hide the bottom one changes nothing but adding the mount point.
+void add_parents_above(const std::vector<std::string>& layers, const std::string& target,
+                       MountPlan& plan) {
+    for (auto slash = target.find('/', 1); slash != std::string::npos;
+         slash = target.find('/', slash + 1)) {
+        auto dir = target.substr(0, slash);
+        bool listed = false;
+        for (const auto& f : plan.mount_points_above)
+            listed = listed || f.path == dir;
+        if (listed) continue;
+        RootFile parent{dir, "", true, ""};
+        auto found = find_in_layers(layers, dir.substr(1));
+        struct stat st {};
+        if (found.seen == Seen::directory && ::stat(found.path.c_str(), &st) == 0)
+            parent.mode = st.st_mode & 07777;
+        plan.mount_points_above.push_back(std::move(parent));
+    }
+}
+
+}  // namespace
+
 void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
-    std::vector<std::string> layers;
-    bool layers_read = false;
+    auto layers = root_layers(spec);
     std::vector<std::string> covered;  // directories mounted earlier: what lies below is theirs
     for (const auto& op : plan.ops) {
         if (op.kind == Kind::readonly || op.kind == Kind::mask) continue;
@@ -282,10 +305,6 @@ void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan&
         default: point.directory = true; break;
         }
         if (op.needs_parent) {
-            if (!layers_read) {
-                layers = root_layers(spec);
-                layers_read = true;
-            }
             auto parent = target.substr(0, target.rfind('/'));
             // A directory this user cannot look into (/etc/sudoers.d is root's, 0750) is there.
             auto seen =
@@ -293,7 +312,12 @@ void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan&
             if (seen != Seen::directory && seen != Seen::other) continue;
         }
         if (point.directory) covered.push_back(target);
-        plan.mount_points.push_back(std::move(point));
+        if (find_in_layers(layers, target.substr(1)).hidden) {
+            add_parents_above(layers, target, plan);
+            plan.mount_points_above.push_back(std::move(point));
+        } else {
+            plan.mount_points.push_back(std::move(point));
+        }
     }
 }
 

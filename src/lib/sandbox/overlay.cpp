@@ -222,6 +222,8 @@ void add_root_files_layer(OverlaySources& src, const std::string& dir,
                 own(path);
             else if (errno != EEXIST)
                 throw_errno(Errc::runtime, "cannot make " + path);
+            if (f.mode != 0 && ::chmod(path.c_str(), f.mode) != 0)
+                throw_errno(Errc::runtime, "cannot set the mode of " + path);
             continue;
         }
         if (!f.symlink.empty()) {
@@ -248,6 +250,9 @@ void add_own_layers(OverlaySources& src, const MountPlan& plan, const std::strin
         add_root_files_layer(src, stage + "/layer", plan.root_files, LayerPlace::top);
     if (!plan.mount_points.empty())
         add_root_files_layer(src, stage + "/mount-points", plan.mount_points, LayerPlace::bottom);
+    if (!plan.mount_points_above.empty())
+        add_root_files_layer(src, stage + "/mount-points-above", plan.mount_points_above,
+                             LayerPlace::top);
 }
 
 void seal_root_read_only() {
