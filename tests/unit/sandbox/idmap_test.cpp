@@ -70,6 +70,18 @@ TEST_CASE("keep-id with a uid above the range size maps the whole range below it
           std::vector<IdMapLine>{{0, 165535, 1}, {1, 100000, 65535}, {70000, 70000, 1}});
 }
 
+TEST_CASE("the spare id of the format 3 -> 4 migration is the top of the range, when not root's") {
+    SubIdRange r{100000, 65536};
+    // uid 1000: container 65536 has the range's last id, which format 3 gave container id 65536.
+    auto low = plan_id_maps(IdMapping::container_root, 1000, 1000, r, r);
+    CHECK(top_sub_id_inside(low.uid, 1000) == 65536);
+    // A uid at or above the range size: container root has the last id; there is no spare.
+    auto high = plan_id_maps(IdMapping::container_root, 70000, 70000, r, r);
+    CHECK(top_sub_id_inside(high.uid, 70000) == 0);
+    auto edge = plan_id_maps(IdMapping::container_root, 65536, 65536, r, r);
+    CHECK(top_sub_id_inside(edge.uid, 65536) == 0);
+}
+
 TEST_CASE("without a big enough range only the user's own id is mapped") {
     auto build = plan_id_maps(IdMapping::container_root, 1000, 1000, SubIdRange{100000, 1000},
                               SubIdRange{100000, 65536});
