@@ -442,7 +442,9 @@ constexpr std::array command_table{
                 store,
                 "Examine (and with --apply, upgrade) an older store",
                 "Reports the store's format and what it holds; a store written by an older "
-                "Karapace is only changed with --apply.",
+                "Karapace is only changed with --apply. A format 3 store of a user with sub-ids "
+                "has its files' owners turned around for format 4's id map (root inside is a "
+                "sub-id, so sudo works); an interrupted run continues where it stopped.",
                 {},
                 migrate_flags,
                 Trailing::none,

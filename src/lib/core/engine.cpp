@@ -268,6 +268,9 @@ std::string Engine::Impl::unpacked_layer(const Digest& layer) {
     auto staging = make_staging("unpack");
     try {
         auto fd = s.objects().open(layer);
+        // Made here, as the host user: a directory the namespace's root made could not be moved
+        // out of staging by the user (moving a directory needs write access to it).
+        make_dirs(staging + "/tree", 0755);
         as_container_root([&] {
             store::UnpackOptions uo;
             store::unpack_tar_fd(fd.get(), staging + "/tree", uo);
