@@ -2,13 +2,48 @@
 // failed before the command ran (like `podman run`).
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdlib>
+#include <memory>
+
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
+#include "karapace/sandbox/notify_relay.hpp"
 #include "karapace/util/error.hpp"
 
 namespace karapace::cli {
 
 namespace {
+
+std::string take_env(const char* name) {
+    const char* v = std::getenv(name);
+    std::string value = v ? v : "";
+    ::unsetenv(name);
+    return value;
+}
+
+// Run by systemd: socket activation's descriptors are ours when LISTEN_PID names this process,
+// and a notification socket gets a relay that sends on as this process (the service's main one).
+// The variables are taken out of our environment so nothing else we start sees them.
+std::unique_ptr<sandbox::NotifyRelay> take_service_environment(core::ExecOptions& o) {
+    std::string fds = take_env("LISTEN_FDS"), pid = take_env("LISTEN_PID");
+    std::string names = take_env("LISTEN_FDNAMES");
+    int n = 0, owner = 0;
+    auto number = [](const std::string& s, int& out) {
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+        return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+    };
+    if (!fds.empty() && number(fds, n) && number(pid, owner) && owner == ::getpid() && n > 0) {
+        o.listen_fds = n;
+        o.listen_fdnames = names;
+    }
+    std::string notify = take_env("NOTIFY_SOCKET");
+    if (notify.empty()) return nullptr;
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    auto relay = sandbox::NotifyRelay::start(notify, runtime && *runtime == '/' ? runtime : "/tmp");
+    o.notify_socket = relay->path();
+    return relay;
+}
 
 int run_in_env(const Invocation& inv, Output& out, bool interactive) {
     core::ExecOptions o;
@@ -18,6 +53,7 @@ int run_in_env(const Invocation& inv, Output& out, bool interactive) {
     o.root = inv.flag("root");
     o.interactive = interactive && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
     try {
+        auto relay = take_service_environment(o);
         auto engine = make_engine(inv, out);
         return engine.run(o);
     } catch (const Error& e) {

@@ -175,6 +175,11 @@ struct ExecOptions {
     bool root = false;                  // --root: container root instead of the user
     bool interactive = false;           // enter: TTY, job control, OSC 777 markers
     std::string cwd;                    // empty: the caller's cwd
+    // Under systemd (see sandbox::SandboxSpec): socket-activation descriptors 3… passed on, and
+    // the notification relay's socket.
+    int listen_fds = 0;
+    std::string listen_fdnames;
+    std::string notify_socket;
 };
 
 struct CapturedOutput {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "karapace/sandbox/userns.hpp"
@@ -72,7 +73,17 @@ struct SandboxSpec {
     int stdin_fd = -1;
     int stdout_fd = -1;
     int stderr_fd = -1;
+    // Under systemd. Socket activation: our descriptors 3…3+listen_fds-1 reach the command at the
+    // same numbers, with LISTEN_FDS, LISTEN_FDNAMES (when set) and LISTEN_PID, the command's own
+    // pid in its namespace. Notification: a datagram socket on the host (NotifyRelay's) bound at
+    // /run/host/notify, and NOTIFY_SOCKET naming it.
+    int listen_fds = 0;
+    std::string listen_fdnames;
+    std::string notify_socket;
 };
+
+// Where the notification socket is inside (the sandbox's own /run).
+inline constexpr std::string_view kNotifySocketInside = "/run/host/notify";
 
 enum class LimitMechanism { none, systemd_scope, cgroup, cgroup_v1, rlimit };
 const char* limit_mechanism_name(LimitMechanism m) noexcept;

@@ -104,6 +104,9 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     spec.session_dir = layout().sessions_dir(m.env_id);
     spec.share_running = true;
     spec.interactive = o.interactive;
+    spec.listen_fds = o.listen_fds;
+    spec.listen_fdnames = o.listen_fdnames;
+    spec.notify_socket = o.notify_socket;
     return spec;
 }
 

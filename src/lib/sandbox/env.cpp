@@ -17,16 +17,12 @@ namespace {
 constexpr std::array kBasic{"TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "NO_COLOR"};
 
 // The desktop session: only with host integration, which also binds the sockets they name.
-constexpr std::array kSession{"DISPLAY",
-                              "WAYLAND_DISPLAY",
-                              "XDG_RUNTIME_DIR",
-                              "XDG_SESSION_TYPE",
-                              "XDG_CURRENT_DESKTOP",
-                              "DBUS_SESSION_BUS_ADDRESS",
-                              "PULSE_SERVER",
-                              "SSH_AUTH_SOCK",
-                              "XAUTHORITY",
-                              "SHELL"};
+constexpr std::array kSession{"DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "XDG_SESSION_TYPE",
+                              "XDG_CURRENT_DESKTOP", "DBUS_SESSION_BUS_ADDRESS", "PULSE_SERVER",
+                              "SSH_AUTH_SOCK", "XAUTHORITY", "SHELL",
+                              // A systemd service's: the journal stream stderr is (programs log
+                              // to it directly when it matches) and the unit's invocation.
+                              "JOURNAL_STREAM", "INVOCATION_ID"};
 
 bool contains(std::string_view hay, std::string_view needle) {
     return hay.find(needle) != std::string_view::npos;

@@ -45,8 +45,15 @@ std::string unix_path_of(const std::string& address, const std::string& prefix) 
 }
 }  // namespace
 
-void plan_host_integration(const SandboxSpec& /*spec*/, const HostView& host, MountPlan& plan) {
+void plan_host_integration(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
     Planner p{host, plan};
+
+    // systemd's notification socket, through the relay that sends on as the main process.
+    if (!spec.notify_socket.empty() && host.probe(spec.notify_socket) == FileKind::socket) {
+        p.bind_to(spec.notify_socket, std::string(kNotifySocketInside),
+                  "systemd notification socket", false);
+        plan.env_extra.push_back("NOTIFY_SOCKET=" + std::string(kNotifySocketInside));
+    }
 
     if (!host.home.empty() && host.home != "/" && host.probe(host.home) == FileKind::directory)
         p.bind(host.home, "home directory " + host.home);

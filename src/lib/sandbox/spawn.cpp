@@ -19,6 +19,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -78,7 +79,19 @@ struct Prepared {
     std::vector<std::string> search_path;  // the container PATH, for argv[0] without a '/'
     std::string stage, root, scratch;      // see choose_stage
     unsigned long clone_flags = 0;
+    // Socket activation: the descriptors passed on, and the LISTEN_PID entry of envp, which the
+    // command fills in with its own pid (in place: no allocation after the fork).
+    std::vector<int> listen_fds;
+    int listen_pid_entry = -1;
 };
+
+constexpr std::string_view kListenPidPlaceholder = "LISTEN_PID=0000000000";
+
+// What the sandbox's processes keep open besides their own pipes.
+std::vector<int> with_listen_fds(std::vector<int> fds, const Prepared& p) {
+    fds.insert(fds.end(), p.listen_fds.begin(), p.listen_fds.end());
+    return fds;
+}
 
 Prepared prepare(const SandboxSpec& spec) {
     Prepared p;
@@ -87,6 +100,24 @@ Prepared prepare(const SandboxSpec& spec) {
     p.mounts = plan_mounts(spec, host);
 
     p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
+    if (spec.listen_fds > 0) {
+        for (int i = 0; i < spec.listen_fds; ++i) {
+            if (::fcntl(3 + i, F_GETFD) < 0)
+                throw Error(Errc::usage,
+                            "LISTEN_FDS=" + std::to_string(spec.listen_fds) + " but descriptor " +
+                                std::to_string(3 + i) + " is not open",
+                            "start karapace from the socket unit, or unset LISTEN_FDS");
+            p.listen_fds.push_back(3 + i);
+        }
+        std::erase_if(p.env, [](const std::string& e) {
+            return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID=") ||
+                   e.starts_with("LISTEN_FDNAMES=");
+        });
+        p.env.push_back("LISTEN_FDS=" + std::to_string(spec.listen_fds));
+        if (!spec.listen_fdnames.empty()) p.env.push_back("LISTEN_FDNAMES=" + spec.listen_fdnames);
+        p.env.emplace_back(kListenPidPlaceholder);
+        p.listen_pid_entry = static_cast<int>(p.env.size() - 1);
+    }
     for (auto& e : p.env) {
         e.c_str();
         p.envp.push_back(e.data());
@@ -169,8 +200,15 @@ Prepared prepare(const SandboxSpec& spec) {
             throw_errno(Errc::runtime, "cannot set no_new_privs");
         if (::chdir(p.mounts.cwd.c_str()) != 0)
             throw_errno(Errc::runtime, "cannot enter the working directory " + p.mounts.cwd);
-        // Whatever the caller left open (store locks, sockets) must not reach the command.
-        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        // Whatever the caller left open (store locks, sockets) must not reach the command; the
+        // sockets of socket activation do, at their numbers, and LISTEN_PID names this process.
+        int first_closed = 3 + static_cast<int>(p.listen_fds.size());
+        for (int fd : p.listen_fds)
+            ::fcntl(fd, F_SETFD, 0);
+        ::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (p.listen_pid_entry >= 0)
+            std::snprintf(p.envp[p.listen_pid_entry], kListenPidPlaceholder.size() + 1,
+                          "LISTEN_PID=%d", static_cast<int>(::getpid()));
     } catch (const Error& e) {
         wire::send_error(err_fd, e);
         ::_exit(125);
@@ -193,13 +231,15 @@ Prepared prepare(const SandboxSpec& spec) {
     if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
     if (command == 0) command_process(spec, p, go == kGoWithRlimits, own_session, err_fd);
     ::close(err_fd);
+    for (int fd : p.listen_fds)
+        ::close(fd);
     run_init(command, forwarded, own_session);
 }
 
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {
     try {
         redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
-        close_fds_except({go_fd, err_fd});
+        close_fds_except(with_listen_fds({go_fd, err_fd}, p));
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
         ::close(go_fd);
@@ -286,7 +326,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
         }
         // Nothing of the caller's (the start lock above all) may stay open in this process,
         // which lives as long as the session.
-        close_fds_except({pid_fd, go_fd, err_fd});
+        close_fds_except(with_listen_fds({pid_fd, go_fd, err_fd}, p));
         if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
             throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
