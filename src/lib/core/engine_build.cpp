@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <map>
 
@@ -30,6 +32,7 @@
 #include "karapace/util/process.hpp"
 #include "karapace/util/time.hpp"
 #include "runtime/backend.hpp"
+#include "store/fsutil.hpp"
 
 namespace karapace::core {
 
@@ -90,6 +93,22 @@ struct Staging {
     std::string dir, upper, work;
 };
 
+// The package manager's environment for the build's commands, with the lock's
+// SOURCE_DATE_EPOCH, so tools that write dates into files (man-db, python, gzip'd changelogs)
+// write the same ones every time.
+std::vector<std::string> build_env(const pkg::PackageManager& pm, std::int64_t epoch) {
+    auto env = pm.environment();
+    env.push_back("SOURCE_DATE_EPOCH=" + std::to_string(epoch));
+    return env;
+}
+
+pkg::Options package_options() {
+    pkg::Options po;
+    po.single_uid_mapping =
+        sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
+    return po;
+}
+
 sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
     sandbox::SandboxSpec spec;
     spec.lower_dirs = {rootfs};
@@ -135,17 +154,103 @@ std::vector<pkg::PackageVersion> list_installed(const pkg::PackageManager& pm,
     return pm.parse_installed(out.out);
 }
 
-// Installs the packages into `st.upper` and returns their exact versions.
+// Downloads the archives of the locked packages that the image does not have yet and checks
+// each against the checksum the lock records for it, before anything is installed: a mirror
+// that serves another build of a locked version fails the build here, naming the package.
+void check_downloads(const pkg::PackageManager& pm, const sandbox::SandboxSpec& base,
+                     const Staging& st, const std::vector<schema::LockedPackage>& locked,
+                     ProgressSink& progress) {
+    std::vector<pkg::LockedPackage> exact;
+    for (const auto& p : locked)
+        exact.push_back({p.name, p.version, p.arch});
+    auto argv = pm.download_argv(exact);
+    bool any_checksum =
+        std::any_of(locked.begin(), locked.end(),
+                    [](const schema::LockedPackage& p) { return !p.sha256.empty(); });
+    if (argv.empty() || !any_checksum) return;
+    progress.step("downloading and checking locked packages", 0, ProgressUnit::items);
+    auto spec = base;
+    spec.argv = argv;
+    auto out = run_captured_step(spec, progress, false);
+    if (out.status != 0) install_failed(pm, out, "downloading the locked packages");
+    const auto dir = st.upper + "/" + pm.archive_dir();
+    for (const auto& file : store::list_dir(dir)) {
+        auto package = pm.archive_package(file);
+        if (!package) continue;
+        auto it = std::find_if(locked.begin(), locked.end(), [&](const schema::LockedPackage& p) {
+            return p.name == package->name && p.version == package->version &&
+                   (p.arch.empty() || p.arch == package->arch);
+        });
+        if (it == locked.end() || it->sha256.empty()) continue;
+        auto got = sha256_file(dir + "/" + file).hex();
+        if (got != it->sha256)
+            throw Error(Errc::conflict,
+                        "package " + it->name + " " + it->version + " (" + it->arch +
+                            ") downloaded from the repository has SHA-256 " + got +
+                            ", but karapace.lock records " + it->sha256,
+                        "the mirror serves another build of this version; nothing was stored. "
+                        "Check the mirror (apt sources of the image), or re-lock with `karapace "
+                        "build` without --locked if the new archive is the one you want");
+    }
+    progress.finish(true);
+}
+
+// The archive checksums the package index gives for `packages`, filled in where it has one.
+void record_checksums(const pkg::PackageManager& pm, const sandbox::SandboxSpec& base,
+                      std::vector<schema::LockedPackage>& packages, ProgressSink& progress) {
+    std::vector<pkg::LockedPackage> exact;
+    for (const auto& p : packages)
+        exact.push_back({p.name, p.version, p.arch});
+    auto argv = pm.checksum_argv(exact);
+    if (argv.empty()) return;
+    auto spec = base;
+    spec.argv = argv;
+    auto out = run_captured_step(spec, progress, true);
+    if (out.error && out.status == 125) throw *out.error;
+    for (const auto& c : pm.parse_checksums(out.out))
+        for (auto& p : packages)
+            if (p.name == c.package.name && p.version == c.package.version &&
+                p.arch == c.package.arch)
+                p.sha256 = c.sha256;
+}
+
+// After an exact install: the packages it added that the manifest does not ask for are marked as
+// dependencies, as the install from the manifest's names left them, so the package database in
+// the layer is the same whichever of the two made it.
+void mark_dependencies(const pkg::PackageManager& pm, const sandbox::SandboxSpec& base,
+                       const schema::NormalizedManifest& manifest,
+                       const std::vector<pkg::PackageVersion>& before,
+                       const std::vector<pkg::PackageVersion>& after, ProgressSink& progress) {
+    auto requested = [&](const pkg::PackageVersion& p) {
+        return std::any_of(
+            manifest.packages.begin(), manifest.packages.end(),
+            [&](const std::string& r) { return pm.split_request(r).name == p.name; });
+    };
+    auto had = [&](const pkg::PackageVersion& p) {
+        return std::any_of(before.begin(), before.end(), [&](const pkg::PackageVersion& b) {
+            return b.name == p.name && b.arch == p.arch;
+        });
+    };
+    std::vector<pkg::PackageVersion> deps;
+    for (const auto& p : after)
+        if (!had(p) && !requested(p)) deps.push_back(p);
+    auto argv = pm.mark_auto_argv(deps);
+    if (argv.empty()) return;
+    auto spec = base;
+    spec.argv = argv;
+    auto out = run_captured_step(spec, progress, true);
+    if (out.status != 0) install_failed(pm, out, "marking the dependencies");
+}
+
+// Installs the packages into `st.upper` and returns their exact versions, with the archive
+// checksums the package index reports.
 std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, const Staging& st,
                                                     const schema::NormalizedManifest& manifest,
                                                     const schema::LockFile* lock,
-                                                    ProgressSink& progress) {
-    pkg::Options po;
-    po.single_uid_mapping =
-        sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
-    auto pm = pkg::detect(rootfs, po);
+                                                    std::int64_t epoch, ProgressSink& progress) {
+    auto pm = pkg::detect(rootfs, package_options());
     auto base = build_spec(rootfs, st);
-    base.env = pm->environment();
+    base.env = build_env(*pm, epoch);
 
     progress.step("refreshing package lists (" + std::string(pm->name()) + ")", 0,
                   ProgressUnit::items);
@@ -168,6 +273,7 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
             auto avail = run_captured_step(spec, progress, true);
             pm->check_available(avail.out, exact);
         }
+        check_downloads(*pm, base, st, lock->packages, progress);
     }
 
     // What the image holds before the install: the difference afterwards is every package the
@@ -204,6 +310,7 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
                 "the repository no longer offers a locked version; pin the image to a "
                 "snapshot or re-lock with `karapace build` without --locked");
     }
+    if (lock != nullptr) mark_dependencies(*pm, base, manifest, before, after, progress);
     // Requested packages the image already had are locked too: a later image must not change them.
     auto changed = pkg::changed_packages(before, after);
     changed.insert(changed.end(), query.installed.begin(), query.installed.end());
@@ -211,9 +318,34 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     std::vector<schema::LockedPackage> locked;
     for (const auto& p : changed)
-        locked.push_back({p.name, p.version, p.arch});
+        locked.push_back({p.name, p.version, p.arch, {}});
     std::sort(locked.begin(), locked.end());
+    record_checksums(*pm, base, locked, progress);
     return locked;
+}
+
+// After the install and the hooks, before packing: the package manager's own clean-up. Returns
+// its LayerExclusion table's patterns (static data), which the caller removes from the layer.
+std::vector<std::string_view> clean_layer(const std::string& rootfs, const Staging& st,
+                                          std::int64_t epoch, ProgressSink& progress) {
+    if (!pkg::detect_kind(rootfs)) return {};
+    auto pm = pkg::detect(rootfs, package_options());
+    auto clean = pm->clean_argv();
+    if (!clean.empty()) {
+        auto spec = build_spec(rootfs, st);
+        spec.env = build_env(*pm, epoch);
+        spec.argv = clean;
+        auto out = run_captured_step(spec, progress, true);
+        if (out.error && out.status == 125) throw *out.error;
+        // What it would have removed is in the table too: a failure costs nothing.
+        if (out.status != 0)
+            log::warn(pm->name(), "'s clean-up exited with status ", out.status,
+                      "; its caches are removed by path instead");
+    }
+    std::vector<std::string_view> patterns;
+    for (const auto& e : pm->layer_exclusions())
+        patterns.push_back(e.pattern);
+    return patterns;
 }
 
 // The record a build of the lock `lock_id` goes to. Without a name, the lock's own. With a name:
@@ -295,15 +427,14 @@ std::string hook_label(const std::string& hook) {
 // The manifest's post_build hooks, in order, each by /bin/sh -c as container root in the
 // staging sandbox after the packages, so that what they change is packed into the layer.
 void run_post_build_hooks(const std::string& rootfs, const Staging& st,
-                          const std::vector<std::string>& hooks, ProgressSink& progress) {
+                          const std::vector<std::string>& hooks, std::int64_t epoch,
+                          ProgressSink& progress) {
     auto base = build_spec(rootfs, st);
     // The variables the package manager's commands get (apt asks no questions), when it has one.
-    if (pkg::detect_kind(rootfs)) {
-        pkg::Options po;
-        po.single_uid_mapping =
-            sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
-        base.env = pkg::detect(rootfs, po)->environment();
-    }
+    if (pkg::detect_kind(rootfs))
+        base.env = build_env(*pkg::detect(rootfs, package_options()), epoch);
+    else
+        base.env = {"SOURCE_DATE_EPOCH=" + std::to_string(epoch)};
     for (std::size_t i = 0; i < hooks.size(); ++i) {
         const std::string what = log::cat("post_build hook ", i + 1, " of ", hooks.size());
         progress.step(what + ": " + hook_label(hooks[i]), 0, ProgressUnit::items);
@@ -455,6 +586,15 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                       ? old_lock->pinned_image
                       : (image_ref.is_pinned() ? image_ref.str() : cached.record.pinned_reference);
 
+    // SOURCE_DATE_EPOCH: the lock's; a new lock takes the build's start, so everything the build
+    // writes is at least as new and is clamped to it. A lock from before it existed clamps to 0.
+    std::optional<std::int64_t> source_date_epoch;
+    if (use_lock)
+        source_date_epoch = old_lock->source_date_epoch;
+    else
+        source_date_epoch = static_cast<std::int64_t>(::time(nullptr));
+    const std::int64_t epoch = source_date_epoch.value_or(0);
+
     // 5. Packages, installed in a staging sandbox outside the store lock.
     StagingDir staging(*this, "build");
     Staging st;
@@ -467,14 +607,17 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     std::vector<schema::LockedPackage> packages;
     if (!manifest.packages.empty())
         packages = install_packages(cached.rootfs, st, manifest, use_lock ? &*old_lock : nullptr,
-                                    progress);
-    run_post_build_hooks(cached.rootfs, st, manifest.post_build, progress);
+                                    epoch, progress);
+    run_post_build_hooks(cached.rootfs, st, manifest.post_build, epoch, progress);
+    if (!packages.empty() || !manifest.post_build.empty())
+        prune_layer(st.upper, clean_layer(cached.rootfs, st, epoch, progress));
 
     // 6. The lock and the identity.
     auto lock = schema::lock_from_manifest(manifest);
     lock.pinned_image = pinned;
     lock.image_digest = cached.record.digest;
     lock.packages = packages;
+    lock.source_date_epoch = source_date_epoch;
     schema::assign_identity(lock);
     if (use_lock && lock.env_id != old_lock->env_id)
         throw Error(Errc::conflict,
@@ -491,7 +634,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     std::optional<store::Layer> layer;
     if (!packages.empty() || !manifest.post_build.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
-        auto l = pack_as_container_root(st.upper, st.dir);
+        auto l = pack_as_container_root(st.upper, st.dir, epoch);
         l.kind = store::LayerKind::packages;
         layer = l;
         // The tree just packed becomes the unpacked copy overlay uses as a lower layer.
