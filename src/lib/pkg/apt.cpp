@@ -12,8 +12,7 @@ namespace {
 
 constexpr LayerExclusion apt_exclusions[] = {
     {"var/lib/apt/lists/*", "repository indexes: tens of MB that `apt-get update` fetches again"},
-    {"var/cache/apt/*.bin", "apt's binary package caches, rebuilt from the indexes"},
-    {"var/cache/apt/archives/*.deb", "downloaded packages, already installed"},
+    {"var/cache/apt/*", "binary caches apt rebuilds from the indexes, and downloaded packages"},
     {"var/log/apt/*", "apt's history and terminal log of the install, with its times"},
     {"var/log/dpkg.log", "dpkg's log of the install, with its times"},
     {"var/log/alternatives.log", "update-alternatives' log of the install, with its times"},
