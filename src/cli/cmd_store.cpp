@@ -101,15 +101,7 @@ std::optional<store::OwnerMigration> owner_migration() {
     if (!plan.use_helpers) return std::nullopt;
     store::OwnerMigration o;
     o.as_container_root = [](const std::function<void()>& fn) {
-        int status = sandbox::run_in_userns(
-            [&] {
-                fn();
-                return 0;
-            },
-            sandbox::IdMapping::container_root);
-        if (status != 0)
-            throw Error(Errc::store,
-                        "the owner change stopped with status " + std::to_string(status));
+        sandbox::run_as_container_root(fn, "the owner change");
     };
     o.self_uid = ::getuid();
     o.self_gid = ::getgid();

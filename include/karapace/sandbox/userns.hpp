@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace karapace::sandbox {
 
@@ -18,5 +19,9 @@ enum class IdMapping {
 // message and hint; any other exception becomes Errc::failed. The child is a fork of a possibly
 // multi-threaded process: `fn` must not rely on locks held by other threads.
 int run_in_userns(const std::function<int()>& fn, IdMapping mapping);
+
+// Runs `fn` as container root: directly when the caller is root, else through run_in_userns;
+// a non-zero status is Error(runtime) saying that `what` stopped with it.
+void run_as_container_root(const std::function<void()>& fn, const std::string& what);
 
 }  // namespace karapace::sandbox

@@ -193,19 +193,7 @@ schema::LockFile Engine::Impl::lock_of(const store::EnvMetadata& m) {
 }
 
 void Engine::Impl::as_container_root(const std::function<void()>& fn) {
-    if (::geteuid() == 0) {
-        fn();
-        return;
-    }
-    int status = sandbox::run_in_userns(
-        [&] {
-            fn();
-            return 0;
-        },
-        sandbox::IdMapping::container_root);
-    if (status != 0)
-        throw Error(Errc::runtime,
-                    "a helper in the user namespace exited with status " + std::to_string(status));
+    sandbox::run_as_container_root(fn, "a helper in the user namespace");
 }
 
 store::Remover Engine::Impl::remover() {

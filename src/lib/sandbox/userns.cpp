@@ -56,4 +56,19 @@ int run_in_userns(const std::function<int()>& fn, IdMapping mapping) {
     return status;
 }
 
+void run_as_container_root(const std::function<void()>& fn, const std::string& what) {
+    if (::geteuid() == 0) {
+        fn();
+        return;
+    }
+    int status = run_in_userns(
+        [&] {
+            fn();
+            return 0;
+        },
+        IdMapping::container_root);
+    if (status != 0)
+        throw Error(Errc::runtime, what + " stopped with status " + std::to_string(status));
+}
+
 }  // namespace karapace::sandbox
