@@ -1,6 +1,7 @@
 // `karapace build`, `karapace rebuild` and `karapace upgrade`.
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
+#include "cli/results.hpp"
 #include "karapace/core/report_json.hpp"
 #include "karapace/util/log.hpp"
 
@@ -20,14 +21,7 @@ core::BuildOptions build_options(const Invocation& inv) {
 
 void report(const core::BuildResult& r, Output& out) {
     out.json_result(core::to_json(r));
-    std::string who = r.name.empty() ? r.short_id : "'" + r.name + "' (" + r.short_id + ")";
-    if (r.replaced_env_id)
-        out.line("rebuilt environment " + who + ", replacing " + r.replaced_env_id->substr(0, 12));
-    else if (r.reused)
-        out.line("environment " + who + " is already built from " + r.lock_path +
-                 (r.session_updated ? "; its [env] and on_enter hooks are updated" : ""));
-    else
-        out.line("built environment " + who);
+    out.line(build_text(r));
     out.line("env_id: " + r.env_id);
     if (r.instance_of)
         out.line("another environment of the lock " + r.instance_of->substr(0, 12) +

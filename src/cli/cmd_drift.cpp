@@ -3,6 +3,7 @@
 #include "cli/engine_session.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/results.hpp"
 #include "karapace/core/report_json.hpp"
 
 namespace karapace::cli {
@@ -35,7 +36,7 @@ int run_commit(const Invocation& inv, Output& out) {
     auto j = core::to_json(s);
     j["env"] = env;
     out.json_result(j);
-    out.line("committed snapshot " + s.id + " of " + env + " (" + format_bytes(s.size) + ")");
+    out.line(committed_text(s, env));
     return 0;
 }
 
@@ -62,7 +63,7 @@ int run_restore(const Invocation& inv, Output& out) {
     engine.restore(env, snapshot, *progress);
     out.json_result(
         boost::json::object{{"env", env}, {"snapshot", snapshot}, {"status", "restored"}});
-    out.line("restored " + env + " from snapshot " + snapshot);
+    out.line(restored_text(env, snapshot));
     return 0;
 }
 

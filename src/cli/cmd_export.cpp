@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
+#include "cli/results.hpp"
 #include "karapace/core/report_json.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
@@ -12,19 +13,13 @@ namespace karapace::cli {
 
 namespace {
 
-std::string describe(const core::ExportedItem& i) {
-    std::string what = i.kind == "app" ? "application " : "command ";
-    std::string where = i.files.empty() ? std::string() : i.files.front();
-    return what + i.name + " (" + i.source + ") -> " + where;
-}
-
 int list_exports(const Invocation& inv, Output& out, core::Engine& engine) {
     auto env = inv.positional("env");
     auto items = engine.exports(env);
     out.json_result(core::to_json(items));
     if (items.empty()) out.line("nothing is exported from " + env);
     for (const auto& i : items)
-        out.line(describe(i));
+        out.line(exported_item_text(i));
     return 0;
 }
 
@@ -52,7 +47,7 @@ int run_export(const Invocation& inv, Output& out) {
         log::warn(w);
     out.json_result(core::to_json(report));
     for (const auto& i : report.exported)
-        out.line("exported " + describe(i));
+        out.line("exported " + exported_item_text(i));
     if (report.exported.empty()) out.line("nothing exported from " + report.env);
     return 0;
 }
@@ -70,7 +65,7 @@ int run_unexport(const Invocation& inv, Output& out) {
     auto removed = engine.unexport_items(o);
     out.json_result(boost::json::object{{"env", o.env}, {"removed", core::to_json(removed)}});
     for (const auto& i : removed)
-        out.line("removed " + describe(i));
+        out.line("removed " + exported_item_text(i));
     if (removed.empty()) out.line("nothing was exported from " + o.env);
     return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
+#include "cli/results.hpp"
 #include "karapace/util/error.hpp"
 
 namespace karapace::cli {
@@ -22,7 +23,7 @@ int run_stop(const Invocation& inv, Output& out) {
     auto engine = make_engine(inv, out);
     auto n = engine.stop(env, std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
     out.json_result(boost::json::object{{"env", env}, {"status", "stopped"}, {"sessions", n}});
-    out.line("stopped " + std::to_string(n) + " session(s) of " + env);
+    out.line(stopped_text(n, env));
     return 0;
 }
 
@@ -30,7 +31,7 @@ int run_destroy(const Invocation& inv, Output& out) {
     auto env = inv.positional("env");
     auto engine = make_engine(inv, out);
     engine.destroy(env, inv.flag("force"));
-    done(out, env, "destroyed", "destroyed environment " + env);
+    done(out, env, "destroyed", destroyed_text(env));
     return 0;
 }
 
@@ -38,7 +39,7 @@ int run_freeze(const Invocation& inv, Output& out) {
     auto env = inv.positional("env");
     auto engine = make_engine(inv, out);
     engine.freeze(env);
-    done(out, env, "frozen", "froze environment " + env + " (read-only from now on)");
+    done(out, env, "frozen", frozen_text(env));
     return 0;
 }
 
@@ -46,7 +47,7 @@ int run_archive(const Invocation& inv, Output& out) {
     auto env = inv.positional("env");
     auto engine = make_engine(inv, out);
     engine.archive(env);
-    done(out, env, "archived", "archived environment " + env);
+    done(out, env, "archived", archived_text(env));
     return 0;
 }
 
@@ -56,7 +57,7 @@ int run_rename(const Invocation& inv, Output& out) {
     auto engine = make_engine(inv, out);
     engine.rename(env, name);
     out.json_result(boost::json::object{{"env", env}, {"name", name}, {"status", "renamed"}});
-    out.line("renamed " + env + " to '" + name + "'");
+    out.line(renamed_text(env, name));
     return 0;
 }
 

@@ -2,9 +2,12 @@
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
 #include "cli/progress.hpp"
+#include "cli/results.hpp"
 #include "cli/signals.hpp"
 #include "karapace/core/report_json.hpp"
 #include "karapace/image/inventory.hpp"
+#include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/userns.hpp"
 #include "karapace/store/migrate.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/time.hpp"
@@ -60,13 +63,7 @@ int run_gc(const Invocation& inv, Output& out) {
     auto progress = make_progress(out);
     auto r = engine.gc(dry, *progress, grace);
     out.json_result(core::to_json(r));
-    auto count =
-        r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() + r.other.size();
-    out.line(std::string(dry ? "gc would remove " : "gc removed ") + std::to_string(count) +
-             " item(s), " + format_bytes(r.bytes) + ": " + std::to_string(r.layers.size()) +
-             " layer(s), " + std::to_string(r.objects.size()) + " object(s), " +
-             std::to_string(r.images.size()) + " image(s), " + std::to_string(r.envs.size()) +
-             " env dir(s), " + std::to_string(r.other.size()) + " other");
+    out.line(gc_text(r));
     if (dry)
         for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other})
             for (const auto& p : *list)
@@ -94,9 +91,40 @@ int run_verify_store(const Invocation& inv, Output& out) {
     return exit_code(Errc::store);
 }
 
+namespace {
+
+// Format 3 -> 4 for an unprivileged caller with sub-ids: the owner change runs in a user
+// namespace with the id map sessions use, as its root.
+std::optional<store::OwnerMigration> owner_migration() {
+    if (::getuid() == 0) return std::nullopt;
+    auto plan = sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root);
+    if (!plan.use_helpers) return std::nullopt;
+    store::OwnerMigration o;
+    o.as_container_root = [](const std::function<void()>& fn) {
+        int status = sandbox::run_in_userns(
+            [&] {
+                fn();
+                return 0;
+            },
+            sandbox::IdMapping::container_root);
+        if (status != 0)
+            throw Error(Errc::store,
+                        "the owner change stopped with status " + std::to_string(status));
+    };
+    o.self_uid = ::getuid();
+    o.self_gid = ::getgid();
+    o.spare_uid = sandbox::top_sub_id_inside(plan.uid, o.self_uid);
+    o.spare_gid = sandbox::top_sub_id_inside(plan.gid, o.self_gid);
+    return o;
+}
+
+}  // namespace
+
 int run_migrate(const Invocation& inv, Output& out) {
     store::MigrateOptions mo;
     mo.apply = inv.flag("apply");
+    mo.owners = owner_migration();
+    mo.on_step = [&out](const std::string& text) { out.line(text); };
     auto r = store::migrate_store(inv.store_root(), mo);
     out.json_result(store::to_json(r));
     out.line(store::human_summary(r));

@@ -176,6 +176,11 @@ constexpr std::array images_args{
     P{"action", ValueType::choice, false, "", "rm: remove a cached image", image_actions},
     P{"ref", ValueType::text, false, "", "image reference or digest to remove", nullptr},
 };
+constexpr std::array tui_flags{
+    F{"no-mouse", 0, B, ValueType::text, "", "",
+      "leave the mouse to the terminal (for selecting text) instead of clicking and scrolling",
+      false, nullptr},
+};
 constexpr std::array help_args{
     P{"command", ValueType::command, false, "", "command to describe", nullptr},
 };
@@ -257,6 +262,22 @@ constexpr std::array command_table{
                 "",
                 "",
                 run_list},
+    CommandSpec{"tui",
+                envs,
+                "Manage the environments in a full-screen terminal interface",
+                "Lists the store's environments and follows changes other karapace commands "
+                "make. Enter shows one in detail (state, base image, locked packages, layers and "
+                "sizes, running sessions, snapshots and drift); keys enter a shell, stop, "
+                "freeze, archive, rename, destroy (after asking), commit, restore a snapshot, "
+                "export and unexport applications, rebuild from the manifest and run gc. `?` "
+                "lists the keys, `q` quits. Needs a terminal; elsewhere use `karapace list`. "
+                "Honours NO_COLOR; works in 80x24 and larger, in UTF-8 and ASCII terminals.",
+                {},
+                tui_flags,
+                Trailing::none,
+                "",
+                "",
+                run_tui},
     CommandSpec{"inspect",
                 envs,
                 "Show an environment's state, layers, lock and sessions",
@@ -421,7 +442,9 @@ constexpr std::array command_table{
                 store,
                 "Examine (and with --apply, upgrade) an older store",
                 "Reports the store's format and what it holds; a store written by an older "
-                "Karapace is only changed with --apply.",
+                "Karapace is only changed with --apply. A format 3 store of a user with sub-ids "
+                "has its files' owners turned around for format 4's id map (root inside is a "
+                "sub-id, so sudo works); an interrupted run continues where it stopped.",
                 {},
                 migrate_flags,
                 Trailing::none,

@@ -41,6 +41,7 @@ int run_rename(const Invocation& inv, Output& out);
 int run_restore(const Invocation& inv, Output& out);
 int run_snapshots(const Invocation& inv, Output& out);
 int run_stop(const Invocation& inv, Output& out);
+int run_tui(const Invocation& inv, Output& out);
 int run_unexport(const Invocation& inv, Output& out);
 int run_verify_store(const Invocation& inv, Output& out);
 // Fails with "`karapace <cmd>`: not available in this build yet".

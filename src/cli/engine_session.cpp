@@ -5,17 +5,21 @@
 
 namespace karapace::cli {
 
-core::Engine make_engine(const Invocation& inv, Output& out) {
+core::EngineOptions engine_options(const Invocation& inv) {
     core::EngineOptions opts;
     opts.store_root = inv.store_root();
     if (inv.globals.lock_timeout)
         opts.lock_timeout = std::chrono::milliseconds(
             static_cast<long long>(std::llround(*inv.globals.lock_timeout * 1000.0)));
-    (void)out;
     opts.on_lock_wait = [](const std::string& message) {
         std::fprintf(stderr, "karapace: %s\n", message.c_str());
     };
-    return core::Engine(std::move(opts));
+    return opts;
+}
+
+core::Engine make_engine(const Invocation& inv, Output& out) {
+    (void)out;
+    return core::Engine(engine_options(inv));
 }
 
 std::unique_ptr<TerminalProgress> make_progress(const Output& out) {

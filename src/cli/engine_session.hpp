@@ -11,6 +11,8 @@
 
 namespace karapace::cli {
 
+// The store, lock timeout and "waiting for store lock" message the invocation asks for.
+core::EngineOptions engine_options(const Invocation& inv);
 core::Engine make_engine(const Invocation& inv, Output& out);
 std::unique_ptr<TerminalProgress> make_progress(const Output& out);
 

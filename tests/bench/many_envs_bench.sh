@@ -4,12 +4,8 @@
 # packages from the cached image, through the real `karapace` binary. Not a timed test: it prints
 # a markdown table and the load average around the run.
 #
-# The environments are real builds into a real store (metadata records, name index, lock
-# objects, env directories), made cheap by the busybox fixture: the image is fetched and unpacked
-# once, and each further manifest differs only in `[gui] apps` (an identity field that changes
-# nothing at run time), so each build is a distinct environment that writes records only.
-# 1,000 environments take about a minute to create.
-#
+# The store comes from many_envs_lib.sh (real builds of the busybox fixture, about a minute for
+# 1,000 environments).
 # Usage: tests/bench/many_envs_bench.sh <karapace binary> [environments] [runs]
 set -euo pipefail
 KP=$(realpath "${1:?usage: many_envs_bench.sh <karapace binary> [environments] [runs]}")
@@ -23,26 +19,12 @@ W=$(mktemp -d /tmp/kp-many-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 S=$W/store
 
-tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
-# The pinned form: every build after the first finds the image in the cache by its digest.
-image="file://$tarball#sha256=$(sha256sum "$tarball" | cut -d' ' -f1)"
-manifest() {  # dir, app name
-  mkdir -p "$1"
-  printf 'manifest_version = 1\n[base]\nimage = "%s"\n[gui]\napps = ["%s"]\n' "$image" "$2" \
-    >"$1/karapace.toml"
-}
-started=$(date +%s)
-for i in $(seq -w 1 "$COUNT"); do
-  manifest "$W/envs/$i" "bench-$i"
-  (cd "$W/envs/$i" && "$KP" --store "$S" build --name "env-$i" >/dev/null)
-done
-echo "created $COUNT environments in $(( $(date +%s) - started )) s" >&2
-n=$(ls "$S/metadata" | wc -l)
-[ "$n" -eq "$COUNT" ] || { echo "expected $COUNT environment records, found $n" >&2; exit 1; }
+. "$here/many_envs_lib.sh"
+make_many_envs "$KP" "$W" "$COUNT"
 
 mid=$(seq -w 1 "$COUNT" | sed -n "$(( (COUNT + 1) / 2 ))p")
 prefix=$(cd "$W/envs/$mid" && sed -n 's/^short_id = "\(.*\)"/\1/p' karapace.lock)
-manifest "$W/fresh" "bench-fresh"
+many_envs_manifest "$W/fresh" "bench-fresh"
 cd "$W/envs/$mid"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)

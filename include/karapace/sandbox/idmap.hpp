@@ -39,9 +39,22 @@ struct IdMapPlan {
     // Container ids the sandboxed command runs as.
     uid_t inner_uid = 0;
     gid_t inner_gid = 0;
+    // The process that made the namespace is not inner_uid/inner_gid there by its mapping: it
+    // switches to them (setresuid/setresgid) once the map is written (container root of a user
+    // with sub-ids, whose own uid stays itself inside, as in enter/exec).
+    bool switch_ids = false;
     // True when `id` (a container id) is mapped by `lines`.
     static bool maps(const std::vector<IdMapLine>& lines, std::uint32_t id);
 };
+
+// Switches the calling process (in the new namespace, its maps written) to the plan's inner ids
+// when switch_ids says so. Throws Error(runtime) when the kernel refuses.
+void become_inner_ids(const IdMapPlan& plan);
+
+// The id inside that has the highest host id of `lines` other than `self`'s, or 0 when that is
+// container root's. In maps made before format 4 it was container id 65536 (no image has files of
+// it), so the format 3 -> 4 migration uses it as a spare.
+std::uint32_t top_sub_id_inside(const std::vector<IdMapLine>& lines, std::uint32_t self);
 
 // Minimum sub-id range that counts as usable (what useradd allocates).
 inline constexpr std::uint32_t kMinSubIds = 65536;

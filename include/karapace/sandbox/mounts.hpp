@@ -47,6 +47,7 @@ struct MountOp {
         file,      // a generated file with `source` as contents, bound read-only
         passwd,    // the image's /etc/passwd with the user's entry `source` put over its own
         group,     // the same for /etc/group
+        shadow,    // the same for /etc/shadow (the user's entry, so PAM's account check passes)
         readonly,  // `target` of the new root (a kernel interface below /proc) bound read-only
         mask,      // `target` hidden: /dev/null over a file, an empty read-only tmpfs over a dir
     };
@@ -61,7 +62,9 @@ struct MountOp {
     bool nodev = true;
     bool noexec = false;
     bool needs_parent = false;  // only when the target's directory exists in the image
-    std::string why;            // what the mount is for, quoted in errors ("Wayland socket")
+    // A generated file's mode; it belongs to container root where that id is mapped.
+    unsigned file_mode = 0644;
+    std::string why;  // what the mount is for, quoted in errors ("Wayland socket")
 };
 
 // A file the root filesystem shows in place of the image's, from a read-only layer of the
@@ -73,6 +76,7 @@ struct RootFile {
     std::string content;
     bool directory = false;  // an empty directory instead of a file
     std::string symlink;     // when set, a symbolic link to this instead of a file
+    unsigned mode = 0;       // a directory's permission bits; 0 is 0755
 };
 
 struct MountPlan {
@@ -83,6 +87,10 @@ struct MountPlan {
     // created in the writable layer, so a plain run leaves that layer (diff, commit, push)
     // untouched.
     std::vector<RootFile> mount_points;
+    // Mount points that a layer hides from that bottom layer (their parent is an opaque directory
+    // above it, as /etc/sudoers.d is when a package made it): in a layer just below the writable
+    // one instead, with the directories on their way given the modes the layers show for them.
+    std::vector<RootFile> mount_points_above;
     std::string cwd;                     // working directory of the command
     std::vector<std::string> env_extra;  // variables implied by the mounts (XDG_DATA_DIRS, ...)
 };

@@ -64,6 +64,9 @@ struct SandboxSpec {
     // consistently, and a second mount resets the work directory the first one copies up through.
     bool share_running = false;
     bool interactive = false;  // hand the terminal to the command (job control) + OSC markers
+    // Set PR_SET_NO_NEW_PRIVS for the command also when it runs as the user: setuid programs
+    // (sudo) and file capabilities inside then raise nothing. Container-root runs always have it.
+    bool no_new_privileges = false;
     // Descriptors the command gets as stdin/stdout/stderr instead of ours (-1: inherit). Used to
     // capture a build step's output or a D-Bus Exec's.
     int stdin_fd = -1;

@@ -34,6 +34,7 @@ struct Manifest {
     std::vector<MountSpec> mounts;                 // [mounts], in file order
     std::string backend = "namespace";             // [runtime] backend: namespace | oci | mock
     bool network_isolation = false;                // [runtime] network_isolation
+    bool no_new_privileges = false;                // [runtime] no_new_privileges
     std::optional<std::uint64_t> cpu_shares;       // [runtime.resource_limits] cpu_shares
     std::optional<std::uint64_t> memory_limit_mb;  // [runtime.resource_limits] memory_limit_mb
     std::vector<EnvVar> env;                       // [env], in file order

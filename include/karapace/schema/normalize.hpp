@@ -23,6 +23,7 @@ struct NormalizedManifest {
     std::vector<MountSpec> mounts;  // sorted by label
     std::string backend;            // lower case
     bool network_isolation = false;
+    bool no_new_privileges = false;  // a session setting, not part of the identity
     std::optional<std::uint64_t> cpu_shares;
     std::optional<std::uint64_t> memory_limit_mb;
     std::vector<EnvVar> env;              // sorted by name

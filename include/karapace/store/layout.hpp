@@ -1,4 +1,4 @@
-// Store layout, format 3: where every kind of record lives below the store root, the identifier
+// Store layout, format 4: where every kind of record lives below the store root, the identifier
 // types used as path components, and the `store/version` check done on every open.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 namespace karapace::store {
 
-inline constexpr int format_version = 3;
+inline constexpr int format_version = 4;
 
 // Environment ids are the schema layer's: 64 lower-case hex characters, validated on
 // construction, so always safe as a file name.

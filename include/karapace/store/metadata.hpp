@@ -43,8 +43,9 @@ struct RunSettings {
 struct SessionSettings {
     std::vector<schema::EnvVar> env;    // sorted by name, values as written
     std::vector<std::string> on_enter;  // in order
+    bool no_new_privileges = false;     // [runtime] no_new_privileges: no sudo, no setuid
 
-    bool empty() const noexcept { return env.empty() && on_enter.empty(); }
+    bool empty() const noexcept { return env.empty() && on_enter.empty() && !no_new_privileges; }
     friend bool operator==(const SessionSettings&, const SessionSettings&) = default;
 };
 

@@ -2,6 +2,7 @@
 // argv-based, never through a shell, with captured output and a typed result.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -41,6 +42,10 @@ std::optional<std::string> find_program(const std::string& name);
 std::optional<unsigned long long> process_start_time(int pid);
 // True when `pid` exists and still has `start_time`.
 bool process_alive(int pid, unsigned long long start_time);
+// When a process with that start time (clock ticks since boot) started, by the wall clock: the
+// boot time in /proc/stat plus the ticks. nullopt when /proc/stat does not say.
+std::optional<std::chrono::system_clock::time_point> process_started_at(
+    unsigned long long start_time);
 
 // Last `max_lines` non-empty lines of `text`, for error messages that quote a tool's output.
 std::string tail_lines(const std::string& text, std::size_t max_lines);

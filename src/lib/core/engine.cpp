@@ -19,6 +19,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
 #include "karapace/util/time.hpp"
 
 namespace karapace::core {
@@ -267,6 +268,9 @@ std::string Engine::Impl::unpacked_layer(const Digest& layer) {
     auto staging = make_staging("unpack");
     try {
         auto fd = s.objects().open(layer);
+        // Made here, as the host user: a directory the namespace's root made could not be moved
+        // out of staging by the user (moving a directory needs write access to it).
+        make_dirs(staging + "/tree", 0755);
         as_container_root([&] {
             store::UnpackOptions uo;
             store::unpack_tar_fd(fd.get(), staging + "/tree", uo);
@@ -361,6 +365,7 @@ EnvDetails Engine::inspect(std::string_view env) {
     for (const auto& session : sandbox::list_sessions(impl_->layout().sessions_dir(m.env_id))) {
         Session out;
         out.pid = session.pid;
+        if (auto at = process_started_at(session.start_time)) out.started = format_rfc3339(*at);
         d.sessions.push_back(out);
     }
     return d;

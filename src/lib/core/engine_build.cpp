@@ -324,7 +324,7 @@ void run_post_build_hooks(const std::string& rootfs, const Staging& st,
 }
 
 store::SessionSettings session_settings(const schema::NormalizedManifest& m) {
-    return store::SessionSettings{m.env, m.on_enter};
+    return store::SessionSettings{m.env, m.on_enter, m.no_new_privileges};
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     spec.host_integration = true;
     spec.mounts = resolve_mounts(run.mounts, m.manifest_dir);
     spec.argv = o.argv.empty() ? shell_argv(m.session.on_enter) : o.argv;
+    spec.no_new_privileges = spec.no_new_privileges || m.session.no_new_privileges;
     for (const auto& var : m.session.env)
         spec.manifest_env.push_back(var.name + "=" + var.value);
     spec.env = o.env_vars;

@@ -95,6 +95,8 @@ store::SessionSettings session_of(const remote::EnvImage& img, const std::string
                     throw Error(Errc::remote, where + ": an on_enter hook is not a usable command");
                 session.on_enter.emplace_back(v.as_string());
             }
+        if (o.contains("no_new_privileges"))
+            session.no_new_privileges = json::get_bool(o, "no_new_privileges", where);
     } catch (const Error& e) {
         throw Error(Errc::remote, e.what(), "nothing was imported");
     }
@@ -321,6 +323,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
                       ProgressUnit::items);
         auto fd = s.objects().open(snapshot->digest);
         const std::string count_file = staging + "/entries";
+        make_dirs(upper, 0755);  // the host user's: it is moved into place below
         impl.as_container_root([&] {
             store::UnpackOptions uo;
             auto stats = store::unpack_tar_fd(fd.get(), upper, uo);

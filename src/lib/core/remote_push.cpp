@@ -114,9 +114,10 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
     progress.step("packing the base image of " + label + " as a layer", 0, ProgressUnit::items);
     const std::string base_tar = staging + "/base.tar";
     const std::string base_result = staging + "/base.result";
+    // Opened here, as the host user, who reads it back to send it; the packing only writes.
+    UniqueFd out(::open(base_tar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!out) throw_errno(Errc::store, "cannot create " + base_tar);
     impl.as_container_root([&] {
-        UniqueFd out(::open(base_tar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!out) throw_errno(Errc::store, "cannot create " + base_tar);
         Sha256 hasher;
         auto packed = store::pack_tree(cached->rootfs, [&](const void* data, std::size_t n) {
             hasher.update(data, n);

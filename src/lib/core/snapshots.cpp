@@ -231,6 +231,8 @@ void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSi
     auto staging = impl_->make_staging("restore");
     try {
         try {
+            // Made as the host user, who swaps it into place below.
+            make_dirs(staging + "/upper", 0755);
             impl_->as_container_root([&] {
                 store::UnpackOptions uo;
                 store::unpack_layer(s.objects(), digest, staging + "/upper", uo);

@@ -168,7 +168,8 @@ OciBundlePaths bundle_paths(const Plan& p, int root_fd, const std::string& root,
             continue;
         case Kind::file: generated = op.source; break;
         case Kind::passwd:
-        case Kind::group: generated = sandbox::account_file_text(root_fd, op); break;
+        case Kind::group:
+        case Kind::shadow: generated = sandbox::account_file_text(root_fd, op); break;
         default: continue;
         }
         if (op.needs_parent &&

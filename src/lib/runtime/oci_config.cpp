@@ -132,6 +132,7 @@ bj::array mounts(const sandbox::MountPlan& plan, const OciBundlePaths& paths,
         case Kind::file:
         case Kind::passwd:
         case Kind::group:
+        case Kind::shadow:
             if (!file.empty()) out.emplace_back(bind_entry(op, file, true));
             break;
         }

@@ -135,11 +135,14 @@ void bind_generated(const MountOp& op, const std::string& content, int root_fd,
                     const std::string& scratch, std::size_t index) {
     std::string file = scratch + "/gen-" + std::to_string(index);
     {
-        UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
         if (!fd) fail(op, "cannot write " + file, errno);
         if (::write(fd.get(), content.data(), content.size()) !=
             static_cast<ssize_t>(content.size()))
             fail(op, "cannot write " + file, errno);
+        // Container root's (not where only the user's own id is mapped), with its mode.
+        ::fchown(fd.get(), 0, 0);
+        ::fchmod(fd.get(), op.file_mode);
     }
     auto target = resolve_target(root_fd, op, false);
     if (!target) return;
@@ -278,7 +281,8 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
         }
         case Kind::file: bind_generated(op, op.source, root_fd, scratch, i); break;
         case Kind::passwd:
-        case Kind::group: {
+        case Kind::group:
+        case Kind::shadow: {
             bind_generated(op, account_file_text(root_fd, op), root_fd, scratch, i);
             break;
         }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,17 +200,44 @@ IdMapPlan plan_id_maps(IdMapping mapping, uid_t uid, gid_t gid, std::optional<Su
         }
         return plan;
     }
+    // One map for builds and runs: the user is itself inside and container root one of its
+    // sub-ids. So what root owns in an image is root's inside every session (sudo is setuid root,
+    // /etc/sudoers root's), and the user's own files, in $HOME and in the image, are the user's.
     plan.use_helpers = true;
+    plan.uid = keep_id_lines(uid, *subuid);
+    plan.gid = keep_id_lines(gid, *subgid);
     if (mapping == IdMapping::container_root) {
-        plan.uid = {{0, uid, 1}, {1, subuid->start, subuid->count}};
-        plan.gid = {{0, gid, 1}, {1, subgid->start, subgid->count}};
+        plan.switch_ids = true;
     } else {
-        plan.uid = keep_id_lines(uid, *subuid);
-        plan.gid = keep_id_lines(gid, *subgid);
         plan.inner_uid = uid;
         plan.inner_gid = gid;
     }
     return plan;
+}
+
+std::uint32_t top_sub_id_inside(const std::vector<IdMapLine>& lines, std::uint32_t self) {
+    std::uint32_t inside = 0, top = 0;
+    for (const auto& l : lines) {
+        if (l.count == 0 || (l.inside == self && l.count == 1)) continue;
+        std::uint32_t last = l.outside + (l.count - 1);
+        if (last >= top) {
+            top = last;
+            inside = l.inside + (l.count - 1);
+        }
+    }
+    return inside;
+}
+
+void become_inner_ids(const IdMapPlan& plan) {
+    if (!plan.switch_ids) return;
+    // Raw system calls, like setgroups: glibc's wrappers synchronise with threads a child
+    // cloned from a threaded process does not have.
+    if (::syscall(SYS_setresgid, plan.inner_gid, plan.inner_gid, plan.inner_gid) != 0)
+        throw_errno(Errc::runtime, "cannot become group " + std::to_string(plan.inner_gid) +
+                                       " in the user namespace");
+    if (::syscall(SYS_setresuid, plan.inner_uid, plan.inner_uid, plan.inner_uid) != 0)
+        throw_errno(Errc::runtime, "cannot become user " + std::to_string(plan.inner_uid) +
+                                       " in the user namespace");
 }
 
 IdMapPlan plan_id_maps_for_caller(IdMapping mapping) {

@@ -48,6 +48,12 @@ std::optional<std::vector<std::string>> normalise(const std::string& rel) {
     return parts;
 }
 
+Found hidden() {
+    Found f;
+    f.hidden = true;
+    return f;
+}
+
 Found find_in(const std::vector<std::string>& layers, const std::string& rel, int depth) {
     auto parts = normalise(rel);
     if (!parts || parts->empty() || depth > 8) return {};
@@ -63,7 +69,8 @@ Found find_in(const std::vector<std::string>& layers, const std::string& rel, in
                 missing = true;
                 break;
             }
-            if (is_whiteout(cur, st) || S_ISREG(st.st_mode)) return {};
+            if (is_whiteout(cur, st)) return hidden();
+            if (S_ISREG(st.st_mode)) return {};
             if (S_ISLNK(st.st_mode)) {
                 // A directory that is a link (/lib -> usr/lib): the path goes on from its target.
                 char target[4096];
@@ -85,7 +92,7 @@ Found find_in(const std::vector<std::string>& layers, const std::string& rel, in
             cur += "/" + parts->back();
             struct stat st {};
             if (::lstat(cur.c_str(), &st) == 0) {
-                if (is_whiteout(cur, st)) return {};
+                if (is_whiteout(cur, st)) return hidden();
                 if (S_ISREG(st.st_mode)) return {Seen::file, cur, i};
                 if (S_ISLNK(st.st_mode)) return {Seen::symlink, cur, i};
                 if (S_ISDIR(st.st_mode)) return {Seen::directory, cur, i};
@@ -93,7 +100,7 @@ Found find_in(const std::vector<std::string>& layers, const std::string& rel, in
             }
             if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
         }
-        if (stop_after) return {};
+        if (stop_after) return hidden();
     }
     return {};
 }

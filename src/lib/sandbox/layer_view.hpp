@@ -24,6 +24,9 @@ struct Found {
     Seen seen = Seen::absent;
     std::string path;       // in the layer directory
     std::size_t layer = 0;  // index into the layers
+    // Absent because a layer hides what lies below (a whiteout or an opaque directory on the
+    // way), not because no layer has it: a layer put below all of them would not be seen there.
+    bool hidden = false;
 };
 Found find_in_layers(const std::vector<std::string>& layers, const std::string& rel);
 

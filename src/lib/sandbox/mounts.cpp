@@ -194,6 +194,25 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
                  "/etc/passwd", "user entry in /etc/passwd");
         etc_file(Kind::group, host.user + ":x:" + gid + ":", "/etc/group",
                  "user entry in /etc/group");
+        // Password-less sudo, as in Toolbx, where the image has sudo's drop-in directory: root
+        // inside is one of the user's sub-ids, so it gives nothing `exec --root` does not. A
+        // rule by uid, which no user name can break; never written into a layer.
+        if (!spec.no_new_privileges) {
+            auto sudo = op(Kind::file, "#" + uid + " ALL=(ALL:ALL) NOPASSWD: ALL\n",
+                           "/etc/sudoers.d/karapace", "sudo rule for the user");
+            sudo.optional = true;
+            sudo.needs_parent = true;
+            sudo.file_mode = 0440;
+            ops.push_back(sudo);
+            // PAM's account check (pam_unix) wants the user in /etc/shadow: a locked password
+            // ("*") and no aging, so the rule above works and no password can be used.
+            auto shadow = op(Kind::shadow, host.user + ":*:::::::", "/etc/shadow",
+                             "user entry in /etc/shadow");
+            shadow.optional = true;
+            shadow.needs_parent = true;
+            shadow.file_mode = 0640;
+            ops.push_back(shadow);
+        }
     }
 
     if (spec.host_integration) plan_host_integration(spec, host, plan);
@@ -235,9 +254,32 @@ void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
 
 namespace karapace::sandbox {
 
+namespace {
+
+// The directories on the way to `target` as the layers show them (mode copied), so a layer put
+// above those that hide the bottom one changes nothing but adding the mount point.
+void add_parents_above(const std::vector<std::string>& layers, const std::string& target,
+                       MountPlan& plan) {
+    for (auto slash = target.find('/', 1); slash != std::string::npos;
+         slash = target.find('/', slash + 1)) {
+        auto dir = target.substr(0, slash);
+        bool listed = false;
+        for (const auto& f : plan.mount_points_above)
+            listed = listed || f.path == dir;
+        if (listed) continue;
+        RootFile parent{dir, "", true, ""};
+        auto found = find_in_layers(layers, dir.substr(1));
+        struct stat st {};
+        if (found.seen == Seen::directory && ::stat(found.path.c_str(), &st) == 0)
+            parent.mode = st.st_mode & 07777;
+        plan.mount_points_above.push_back(std::move(parent));
+    }
+}
+
+}  // namespace
+
 void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
-    std::vector<std::string> layers;
-    bool layers_read = false;
+    auto layers = root_layers(spec);
     std::vector<std::string> covered;  // directories mounted earlier: what lies below is theirs
     for (const auto& op : plan.ops) {
         if (op.kind == Kind::readonly || op.kind == Kind::mask) continue;
@@ -257,21 +299,25 @@ void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan&
         }
         case Kind::file:
         case Kind::passwd:
-        case Kind::group: break;
+        case Kind::group:
+        case Kind::shadow: break;
         case Kind::symlink: point.symlink = op.source; break;
         default: point.directory = true; break;
         }
         if (op.needs_parent) {
-            if (!layers_read) {
-                layers = root_layers(spec);
-                layers_read = true;
-            }
             auto parent = target.substr(0, target.rfind('/'));
-            if (!parent.empty() && find_in_layers(layers, parent.substr(1)).seen != Seen::directory)
-                continue;
+            // A directory this user cannot look into (/etc/sudoers.d is root's, 0750) is there.
+            auto seen =
+                parent.empty() ? Seen::directory : find_in_layers(layers, parent.substr(1)).seen;
+            if (seen != Seen::directory && seen != Seen::other) continue;
         }
         if (point.directory) covered.push_back(target);
-        plan.mount_points.push_back(std::move(point));
+        if (find_in_layers(layers, target.substr(1)).hidden) {
+            add_parents_above(layers, target, plan);
+            plan.mount_points_above.push_back(std::move(point));
+        } else {
+            plan.mount_points.push_back(std::move(point));
+        }
     }
 }
 

@@ -168,8 +168,9 @@ bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,
     if (src.volatile_upper) kernel_opts += ",volatile";
     int err = 0;
     if (!fuse_requested()) {
-        if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NOSUID | MS_NODEV,
-                    kernel_opts.c_str()) == 0)
+        // Not nosuid: sudo inside is setuid root (root inside is a sub-id). Commands that must
+        // not gain anything run with no_new_privs instead (spawn.cpp).
+        if (::mount("overlay", mountpoint.c_str(), "overlay", MS_NODEV, kernel_opts.c_str()) == 0)
             return false;
         err = errno;
     } else if (::access("/dev/fuse", R_OK | W_OK) != 0) {
@@ -221,6 +222,8 @@ void add_root_files_layer(OverlaySources& src, const std::string& dir,
                 own(path);
             else if (errno != EEXIST)
                 throw_errno(Errc::runtime, "cannot make " + path);
+            if (f.mode != 0 && ::chmod(path.c_str(), f.mode) != 0)
+                throw_errno(Errc::runtime, "cannot set the mode of " + path);
             continue;
         }
         if (!f.symlink.empty()) {
@@ -247,6 +250,9 @@ void add_own_layers(OverlaySources& src, const MountPlan& plan, const std::strin
         add_root_files_layer(src, stage + "/layer", plan.root_files, LayerPlace::top);
     if (!plan.mount_points.empty())
         add_root_files_layer(src, stage + "/mount-points", plan.mount_points, LayerPlace::bottom);
+    if (!plan.mount_points_above.empty())
+        add_root_files_layer(src, stage + "/mount-points-above", plan.mount_points_above,
+                             LayerPlace::top);
 }
 
 void seal_root_read_only() {

@@ -155,11 +155,18 @@ Prepared prepare(const SandboxSpec& spec) {
         // input into the caller's.
         if (own_session) ::setsid();
         if (rlimits) apply_rlimits(spec.limits);
-        restrict_capabilities();
-        // No setuid binary or file capability inside may raise privileges again.
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-            throw_errno(Errc::runtime, "cannot set no_new_privs");
+        // Only the command becomes container root: init stays the caller's own uid, so the
+        // caller can still signal it and open its namespaces to join the session.
+        become_inner_ids(p.ids);
+        // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
         install_seccomp_filter();
+        restrict_capabilities();
+        // Container root needs no setuid program; the user's commands may use sudo inside
+        // (whose root is a sub-id, or the caller when the caller is root) unless the
+        // environment asks for no_new_privileges.
+        if ((spec.mapping == IdMapping::container_root || spec.no_new_privileges) &&
+            ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+            throw_errno(Errc::runtime, "cannot set no_new_privs");
         if (::chdir(p.mounts.cwd.c_str()) != 0)
             throw_errno(Errc::runtime, "cannot enter the working directory " + p.mounts.cwd);
         // Whatever the caller left open (store locks, sockets) must not reach the command.

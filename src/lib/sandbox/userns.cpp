@@ -28,6 +28,7 @@ int run_in_userns(const std::function<int()>& fn, IdMapping mapping) {
             // The raw system call: glibc's setgroups() synchronises with every thread it believes
             // exists, and a child cloned from a threaded process would wait for them forever.
             if (!plan.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+            become_inner_ids(plan);
             status = fn();
         } catch (const Error& e) {
             wire::send_error(errors.write.get(), e);

@@ -126,7 +126,8 @@ void read_mounts(const TableReader& top, Manifest& m) {
 }
 
 void read_runtime(const TableReader& top, Manifest& m) {
-    auto rt = top.table("runtime", {"backend", "network_isolation", "resource_limits"});
+    auto rt = top.table("runtime",
+                        {"backend", "network_isolation", "no_new_privileges", "resource_limits"});
     if (!rt) return;
     if (auto backend = rt->string("backend")) {
         std::string b = detail::lower(detail::trim(*backend));
@@ -143,6 +144,7 @@ void read_runtime(const TableReader& top, Manifest& m) {
         m.backend = detail::trim(*backend);
     }
     m.network_isolation = rt->boolean("network_isolation").value_or(false);
+    m.no_new_privileges = rt->boolean("no_new_privileges").value_or(false);
     if (auto limits = rt->table("resource_limits", {"cpu_shares", "memory_limit_mb"})) {
         m.cpu_shares = limits->unsigned_integer("cpu_shares", 1, cpu_shares_max);
         m.memory_limit_mb = limits->unsigned_integer("memory_limit_mb", 1, memory_limit_mb_max);

@@ -89,6 +89,7 @@ NormalizedManifest normalize(const Manifest& m) {
         throw Error(Errc::manifest, "unknown backend '" + m.backend + "'",
                     "use \"namespace\", \"oci\" or \"mock\"");
     n.network_isolation = m.network_isolation;
+    n.no_new_privileges = m.no_new_privileges;
     n.cpu_shares = m.cpu_shares;
     n.memory_limit_mb = m.memory_limit_mb;
 
@@ -143,6 +144,7 @@ boost::json::object to_json(const NormalizedManifest& n) {
         o["post_build"] = boost::json::array(n.post_build.begin(), n.post_build.end());
     if (!n.on_enter.empty())
         o["on_enter"] = boost::json::array(n.on_enter.begin(), n.on_enter.end());
+    if (n.no_new_privileges) o["no_new_privileges"] = true;
     return o;
 }
 

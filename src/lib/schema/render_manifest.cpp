@@ -86,6 +86,7 @@ std::string render_manifest(const Manifest& m) {
     out += "[runtime]\n";
     out += "backend = " + detail::toml_basic_string(m.backend) + "\n";
     out += log::cat("network_isolation = ", yes_no(m.network_isolation), "\n");
+    if (m.no_new_privileges) out += "no_new_privileges = true\n";
     if (m.cpu_shares || m.memory_limit_mb) {
         out += "\n# Limits for the processes of the environment.\n";
         out += "[runtime.resource_limits]\n";

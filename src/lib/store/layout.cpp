@@ -117,6 +117,24 @@ void open_layout(const Layout& layout, OpenMode mode) {
         write_file_atomic(layout.version_file(), json::pretty(v), 0644);
         return;
     }
+    // Format 3 -> 4 changed only the id map of unprivileged callers: a store root wrote (whose
+    // ids mean themselves) is format 4 as it is.
+    if (version == 3 && format_version == 4) {
+        auto st = lstat_path(layout.version_file());
+        if (st && st->st_uid == 0 && ::geteuid() == 0 &&
+            !lstat_path(layout.store_dir() + "/migrate-owners.json")) {
+            boost::json::object v;
+            v["format_version"] = format_version;
+            write_file_atomic(layout.version_file(), json::pretty(v), 0644);
+            version = format_version;
+        }
+    }
+    if (version == 3 && format_version == 4)
+        throw Error(Errc::store,
+                    "the store at " + layout.root() +
+                        " has format 3, whose id map gives container root your own id",
+                    "run `karapace migrate --apply` (it changes the owners of the store's trees "
+                    "in place, so sudo works inside; `karapace migrate` shows what it will do)");
     if (version != format_version) {
         std::string which = version < format_version ? "an older" : "a newer";
         throw Error(Errc::store,

@@ -168,7 +168,9 @@ bj::value session_to_json(const SessionSettings& session) {
     bj::array on_enter;
     for (const auto& hook : session.on_enter)
         on_enter.emplace_back(hook);
-    return bj::object{{"env", std::move(env)}, {"on_enter", std::move(on_enter)}};
+    bj::object o{{"env", std::move(env)}, {"on_enter", std::move(on_enter)}};
+    if (session.no_new_privileges) o["no_new_privileges"] = true;
+    return o;
 }
 
 // Absent (no [env] or on_enter hooks, or a record written before they existed): nothing.
@@ -193,6 +195,8 @@ SessionSettings session_from_json(const bj::object& record, const std::string& p
             throw Error(Errc::store, path + ": an on_enter hook is not a usable command");
         s.on_enter.emplace_back(v.as_string());
     }
+    if (o.contains("no_new_privileges"))
+        s.no_new_privileges = json::get_bool(o, "no_new_privileges", path);
     return s;
 }
 

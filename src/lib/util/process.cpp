@@ -186,6 +186,23 @@ bool process_alive(int pid, unsigned long long start_time) {
     return st && *st == start_time;
 }
 
+std::optional<std::chrono::system_clock::time_point> process_started_at(
+    unsigned long long start_time) {
+    std::string stat;
+    try {
+        stat = read_file_limited("/proc/stat", 1 << 20);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    auto at = stat.find("\nbtime ");
+    const long ticks = ::sysconf(_SC_CLK_TCK);
+    if (at == std::string::npos || ticks <= 0) return std::nullopt;
+    const unsigned long long boot = std::strtoull(stat.c_str() + at + 7, nullptr, 10);
+    const auto since_boot =
+        std::chrono::milliseconds(start_time * 1000 / static_cast<unsigned long long>(ticks));
+    return std::chrono::system_clock::time_point(std::chrono::seconds(boot)) + since_boot;
+}
+
 std::string tail_lines(const std::string& text, std::size_t max_lines) {
     std::vector<std::string> lines;
     std::istringstream in(text);

@@ -72,7 +72,7 @@ scenario() {
   [ "${second% *}" != "$first" ] || kp_fail "second shares first's id"
   [ "$(k exec first -- cat /files/which)" = one ] || kp_fail "first lost its project's mount"
   [ "$(k exec second -- cat /files/which)" = two ] || kp_fail "second does not see its own project's mount"
-  k exec first -- sh -c 'echo first-only > /var/mark'
+  k exec --root first -- sh -c 'echo first-only > /var/mark'
   k exec second -- test -e /var/mark && kp_fail "second sees a file written in first's writable layer"
   out=$(cd "$dir/two" && k build --name second)
   kp_contains "$out" "is already built"

@@ -245,6 +245,14 @@ main() {
                 mkdir -p "$W.user"
                 make_rootfs "$W.user/base"
                 chown -R "$user:" "$W.user"
+                # The image's files are root's inside: on the host, the sub-id container root
+                # has in the user's map (its sub-id start + its uid - 1), as extraction leaves them.
+                local u g su sg
+                u=$(id -u "$user") g=$(id -g "$user")
+                su=$(awk -F: -v n="$user" '$1 == n { print $2; exit }' /etc/subuid)
+                sg=$(awk -F: -v n="$user" '$1 == n { print $2; exit }' /etc/subgid)
+                [ -n "$su" ] && [ -n "$sg" ] &&
+                    chown -R "$((su + u - 1)):$((sg + g - 1))" "$W.user/base"
                 # The driver and its library must be reachable by the user.
                 runuser -u "$user" -- test -x "$DRIVER" || kp_fail "$user cannot run $DRIVER"
                 local out

@@ -54,11 +54,15 @@ TOML
     kp_ok "$what: verify-store exits 3, exec refuses, build fetches the image again"
   }
 
+  # The image's files are root's inside: for an unprivileged user, a sub-id's on the host, so
+  # the tampering runs in a user namespace that maps the sub-ids (util-linux's unshare).
+  as_owner() { if [ "$(id -u)" = 0 ]; then "$@"; else unshare --user --map-auto --map-root-user "$@"; fi; }
+
   # One flipped byte (r -> R) in the image's /etc/passwd.
-  printf 'R' | dd of="$img/rootfs/etc/passwd" bs=1 seek=0 conv=notrunc status=none
+  printf 'R' | as_owner dd of="$img/rootfs/etc/passwd" bs=1 seek=0 conv=notrunc status=none
   damaged "a flipped byte under rootfs/" "its root filesystem changed since it was unpacked"
 
-  chmod 0600 "$img/rootfs/etc/os-release"
+  as_owner chmod 0600 "$img/rootfs/etc/os-release"
   damaged "a changed mode alone" "a file's contents, mode, owner or link target differs"
 
   sed -i 's/"source": "url"/"source": "lxc"/' "$img/image.json"

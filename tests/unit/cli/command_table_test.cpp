@@ -8,11 +8,11 @@ using namespace karapace::cli;
 
 TEST_CASE("the table carries every command of the product", "[cli][table]") {
     const std::vector<std::string> expected{
-        "build",       "rebuild",      "enter",   "exec",   "destroy",   "stop",   "freeze",
-        "archive",     "list",         "inspect", "diff",   "snapshots", "commit", "restore",
-        "gc",          "verify-store", "push",    "pull",   "rename",    "doctor", "migrate",
-        "completions", "man-pages",    "new",     "pin",    "images",    "help",   "export",
-        "unexport",    "login",        "logout",  "upgrade"};
+        "build",       "rebuild",      "enter",   "exec",    "destroy",   "stop",   "freeze",
+        "archive",     "list",         "inspect", "diff",    "snapshots", "commit", "restore",
+        "gc",          "verify-store", "push",    "pull",    "rename",    "doctor", "migrate",
+        "completions", "man-pages",    "new",     "pin",     "images",    "help",   "export",
+        "unexport",    "login",        "logout",  "upgrade", "tui"};
     for (const auto& name : expected) {
         INFO(name);
         CHECK(find_command(name) != nullptr);

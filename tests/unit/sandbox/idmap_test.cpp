@@ -38,16 +38,7 @@ TEST_CASE("root gets the identity map of the whole id range") {
     CHECK_FALSE(plan.deny_setgroups);
 }
 
-TEST_CASE("build maps container root to the user and 1.. to the sub-ids") {
-    auto plan = plan_id_maps(IdMapping::container_root, 1000, 1000, SubIdRange{100000, 65536},
-                             SubIdRange{200000, 65536});
-    CHECK(plan.use_helpers);
-    CHECK(plan.uid == std::vector<IdMapLine>{{0, 1000, 1}, {1, 100000, 65536}});
-    CHECK(plan.gid == std::vector<IdMapLine>{{0, 1000, 1}, {1, 200000, 65536}});
-    CHECK(plan.inner_uid == 0);
-}
-
-TEST_CASE("keep-id maps the user to itself and every other id as the build mapping does") {
+TEST_CASE("builds and runs share one map; container root switches to 0 inside it") {
     SubIdRange r{100000, 65536};
     auto keep = plan_id_maps(IdMapping::keep_id, 1000, 1001, r, r);
     CHECK(keep.uid ==
@@ -58,17 +49,16 @@ TEST_CASE("keep-id maps the user to itself and every other id as the build mappi
               {0, 101000, 1}, {1, 100000, 1000}, {1001, 1001, 1}, {1002, 101001, 64535}});
     CHECK(keep.inner_uid == 1000);
     CHECK(keep.inner_gid == 1001);
-    // Same host id for container ids other than root and the user, in both mappings.
+    CHECK_FALSE(keep.switch_ids);
+    // The user is itself and root a sub-id in both: what root owns in an image is root's in
+    // every session, and the user's files are the user's.
     auto build = plan_id_maps(IdMapping::container_root, 1000, 1001, r, r);
-    auto host_of = [](const std::vector<IdMapLine>& lines, std::uint32_t id) -> long long {
-        for (const auto& l : lines)
-            if (id >= l.inside && id - l.inside < l.count) return l.outside + (id - l.inside);
-        return -1;
-    };
-    for (std::uint32_t id : {1u, 42u, 999u, 1001u, 65535u, 65536u})
-        CHECK(host_of(keep.uid, id) == host_of(build.uid, id));
-    CHECK(host_of(keep.uid, 1000) == 1000);
-    CHECK(host_of(keep.uid, 0) == host_of(build.uid, 1000));
+    CHECK(build.use_helpers);
+    CHECK(build.uid == keep.uid);
+    CHECK(build.gid == keep.gid);
+    CHECK(build.inner_uid == 0);
+    CHECK(build.inner_gid == 0);
+    CHECK(build.switch_ids);
     CHECK(IdMapPlan::maps(keep.uid, 65536));
     CHECK_FALSE(IdMapPlan::maps(keep.uid, 65537));
 }
@@ -78,6 +68,18 @@ TEST_CASE("keep-id with a uid above the range size maps the whole range below it
                              SubIdRange{100000, 65536});
     CHECK(plan.uid ==
           std::vector<IdMapLine>{{0, 165535, 1}, {1, 100000, 65535}, {70000, 70000, 1}});
+}
+
+TEST_CASE("the spare id of the format 3 -> 4 migration is the top of the range, when not root's") {
+    SubIdRange r{100000, 65536};
+    // uid 1000: container 65536 has the range's last id, which format 3 gave container id 65536.
+    auto low = plan_id_maps(IdMapping::container_root, 1000, 1000, r, r);
+    CHECK(top_sub_id_inside(low.uid, 1000) == 65536);
+    // A uid at or above the range size: container root has the last id; there is no spare.
+    auto high = plan_id_maps(IdMapping::container_root, 70000, 70000, r, r);
+    CHECK(top_sub_id_inside(high.uid, 70000) == 0);
+    auto edge = plan_id_maps(IdMapping::container_root, 65536, 65536, r, r);
+    CHECK(top_sub_id_inside(edge.uid, 65536) == 0);
 }
 
 TEST_CASE("without a big enough range only the user's own id is mapped") {

@@ -10,10 +10,10 @@ using namespace karapace::store;
 using karapace::store::test::TempDir;
 using karapace::store::test::write_text;
 
-TEST_CASE("opening a new root creates the format 3 layout and version file") {
+TEST_CASE("opening a new root creates the format 4 layout and version file") {
     TempDir dir;
     Store::open(dir / "root");
-    CHECK(read_format_version(Layout(dir / "root")) == 3);
+    CHECK(read_format_version(Layout(dir / "root")) == format_version);
     for (const char* d : {"store/wal", "objects/sha256", "layers", "metadata", "staging", "env",
                           "layers-unpacked", "images"})
         CHECK(::access((dir / (std::string("root/") + d)).c_str(), F_OK) == 0);

@@ -35,3 +35,15 @@ TEST_CASE("process identity survives only while the process lives") {
 TEST_CASE("tail_lines keeps the last non-empty lines") {
     CHECK(karapace::tail_lines("a\n\nb\nc\n", 2) == "b\nc");
 }
+
+TEST_CASE("a process's start time reads as the wall-clock time it started") {
+    const auto before = std::chrono::system_clock::now();
+    auto r = karapace::run_process({"sh", "-c", "cut -d' ' -f22 /proc/$$/stat"});
+    const auto after = std::chrono::system_clock::now();
+    REQUIRE(r.status == 0);
+    auto at = karapace::process_started_at(std::stoull(r.out));
+    REQUIRE(at.has_value());
+    // Clock ticks and the boot time in whole seconds: within a couple of seconds of the truth.
+    CHECK(*at > before - std::chrono::seconds(2));
+    CHECK(*at < after + std::chrono::seconds(2));
+}
