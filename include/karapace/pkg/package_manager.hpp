@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,22 @@ struct VersionMismatch {
 };
 
 enum class Kind { apt, dnf, zypper, pacman, apk };
+
+// A path that a build never keeps in a packages layer: the manager's indexes, caches of
+// downloaded packages and logs of the install, which differ from one run to the next and are
+// worth nothing to the environment. `pattern` is relative to the root; each of its components
+// may hold shell wildcards (fnmatch). `reason` says in one line why the path is left out.
+struct LayerExclusion {
+    std::string_view pattern;
+    std::string_view reason;
+};
+
+// The archive checksum a manager's index gives for one exact package version (apt: the SHA256
+// field of the Packages record), as lower-case hex.
+struct ArchiveChecksum {
+    PackageVersion package;
+    std::string sha256;
+};
 
 struct Options {
     // The build runs with a single uid mapped (no sub-id range): managers that switch to an
@@ -96,6 +113,32 @@ public:
         return parse_query_output(output);
     }
 
+    // The manager's own clean-up after an install (apt-get clean, dnf clean all, ...): run in
+    // the build sandbox before the layer is packed. Empty when the manager has none.
+    virtual Argv clean_argv() const = 0;
+    // What the build removes from its writable layer after clean_argv, in this manager's
+    // images. One table per manager, each entry with its reason.
+    virtual std::span<const LayerExclusion> layer_exclusions() const = 0;
+
+    // Marks `packages` as installed only as dependencies of others. An exact install names every
+    // locked package, which makes each one look asked for; marking the ones the first build
+    // pulled in as dependencies again gives the same package database (apt's extended_states,
+    // pacman's install reason) as that build. Empty argv: the manager keeps no such mark.
+    Argv mark_auto_argv(const std::vector<PackageVersion>& packages) const;
+
+    // Asks the repository index for the archive checksums of exactly these versions. An empty
+    // argv: the manager reports none, and locks made with it carry no checksums. Its exit status
+    // is not meaningful: parse stdout with parse_checksums(), which keeps only records that carry
+    // a checksum.
+    Argv checksum_argv(const std::vector<LockedPackage>& packages) const;
+    virtual std::vector<ArchiveChecksum> parse_checksums(const std::string& output) const;
+    // Downloads the archives an exact install of `packages` needs, without installing them, into
+    // archive_dir() (relative to the root), where archive_package() names the package each file
+    // holds. An empty argv: downloads cannot be checked before the install.
+    Argv download_argv(const std::vector<LockedPackage>& packages) const;
+    virtual std::string archive_dir() const { return {}; }
+    virtual std::optional<PackageVersion> archive_package(std::string_view file_name) const;
+
     // Extra environment ("K=V") for every command above: no prompts, C locale so the error lines
     // and query labels this module parses are the English ones.
     virtual std::vector<std::string> environment() const = 0;
@@ -123,6 +166,13 @@ protected:
     virtual Argv list_all_command() const = 0;
     // Empty when exact installs need no availability check (see available_argv).
     virtual Argv available_command() const { return {}; }
+    // Empty when the manager reports no archive checksums (see checksum_argv), or cannot
+    // download without installing (see download_argv).
+    virtual Argv checksum_command() const { return {}; }
+    virtual Argv mark_auto_command() const { return {}; }
+    // One package as mark_auto_command's argument; the name by default.
+    virtual std::string mark_auto_spec(const PackageVersion& package) const;
+    virtual Argv download_command() const { return {}; }
 
     // Every package record in the query output, unfiltered.
     virtual std::vector<PackageVersion> parse_query_output(const std::string& output) const = 0;

@@ -24,6 +24,10 @@ struct LockedPackage {
     std::string name;
     std::string version;  // as the package manager reports it, e.g. "1:2.39.2-1.1"
     std::string arch;     // e.g. "amd64", "x86_64", "all", "noarch"
+    // Lower-case hex SHA-256 of the package archive as the repository index gives it (apt's
+    // SHA256 field); empty where the package manager reports none. Not part of the identity:
+    // `build --locked` checks each downloaded archive against it.
+    std::string sha256;
 
     friend bool operator==(const LockedPackage&, const LockedPackage&) = default;
     friend auto operator<=>(const LockedPackage&, const LockedPackage&) = default;
@@ -52,6 +56,11 @@ struct LockFile {
                                // "bootstrap:debian/bookworm@20261128T000000Z", …
     Digest image_digest;       // sha256 of the image content
     std::vector<LockedPackage> packages;
+    // Seconds since the epoch: the build's SOURCE_DATE_EPOCH. The package manager gets it, and
+    // the packages layer clamps every mtime to it. Chosen when the lock is made (the build's
+    // start); absent in locks written before it existed, whose layers clamp to 0. Not part of
+    // the identity.
+    std::optional<std::int64_t> source_date_epoch;
 
     friend bool operator==(const LockFile&, const LockFile&) = default;
 };

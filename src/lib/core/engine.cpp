@@ -12,6 +12,7 @@
 #include "karapace/sandbox/userns.hpp"
 #include "karapace/store/gc.hpp"
 #include "karapace/store/image_mark.hpp"
+#include "karapace/store/prune.hpp"
 #include "karapace/store/remove.hpp"
 #include "karapace/store/tar.hpp"
 #include "karapace/store/verify.hpp"
@@ -242,12 +243,15 @@ std::string Engine::Impl::make_staging(const std::string& prefix) {
 }
 
 store::Layer Engine::Impl::pack_as_container_root(const std::string& dir,
-                                                  const std::string& scratch) {
+                                                  const std::string& scratch,
+                                                  std::int64_t mtime_clamp) {
     auto& s = store();
     // The packing may run in a forked child: its result comes back through a file.
     auto result_file = scratch + "/packed";
     as_container_root([&] {
-        auto packed = store::pack_layer(dir, s.objects());
+        store::PackOptions po;
+        po.mtime_clamp = mtime_clamp;
+        auto packed = store::pack_layer(dir, s.objects(), po);
         write_file_atomic(result_file, packed.digest.hex() + " " + std::to_string(packed.size) +
                                            " " + std::to_string(packed.files));
     });
@@ -258,6 +262,14 @@ store::Layer Engine::Impl::pack_as_container_root(const std::string& dir,
     layer.digest = Digest::from_hex(hex);
     layer.created = now_rfc3339();
     return layer;
+}
+
+void Engine::Impl::prune_layer(const std::string& upper,
+                               const std::vector<std::string_view>& patterns) {
+    as_container_root([&] {
+        for (const auto& path : store::prune_tree(upper, patterns))
+            log::debug("left out of the packages layer: /", path);
+    });
 }
 
 std::string Engine::Impl::unpacked_layer(const Digest& layer) {

@@ -6,15 +6,14 @@
 
 #include <climits>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <map>
 
+#include "core/build_steps.hpp"
 #include "core/engine_impl.hpp"
-#include "core/sandbox_steps.hpp"
 #include "karapace/image/reference.hpp"
 #include "karapace/image/resolve.hpp"
-#include "karapace/pkg/package_manager.hpp"
-#include "karapace/sandbox/idmap.hpp"
 #include "karapace/schema/config.hpp"
 #include "karapace/schema/drift.hpp"
 #include "karapace/schema/identity.hpp"
@@ -86,136 +85,6 @@ std::optional<schema::LockFile> read_existing_lock(const std::string& path, bool
     }
 }
 
-struct Staging {
-    std::string dir, upper, work;
-};
-
-sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
-    sandbox::SandboxSpec spec;
-    spec.lower_dirs = {rootfs};
-    spec.upper_dir = st.upper;
-    spec.work_dir = st.work;
-    spec.hostname = "karapace-build";
-    spec.mapping = sandbox::IdMapping::container_root;
-    spec.host_integration = false;
-    spec.network_isolation = false;
-    spec.cwd = "/";
-    return spec;
-}
-
-[[noreturn]] void install_failed(const pkg::PackageManager& pm, const StepOutput& out,
-                                 const std::string& what) {
-    if (out.error && out.status == 125) throw *out.error;
-    auto lines = pm.error_lines(out.out + out.err);
-    std::string detail;
-    if (lines.empty()) detail = tail_lines(out.out + out.err, 8);
-    for (const auto& l : lines)
-        detail += (detail.empty() ? "" : "\n") + l;
-    throw Error(Errc::failed,
-                what + " failed (" + std::string(pm.name()) + " exited with status " +
-                    std::to_string(out.status) + ")" + (detail.empty() ? "" : ":\n" + detail),
-                "check the package names in [system] packages; run with -v to see the whole "
-                "output");
-}
-
-// Every package installed in the staging tree, as the package manager reports it.
-std::vector<pkg::PackageVersion> list_installed(const pkg::PackageManager& pm,
-                                                const sandbox::SandboxSpec& base,
-                                                ProgressSink& progress) {
-    auto spec = base;
-    spec.argv = pm.list_installed_argv();
-    auto out = run_captured_step(spec, progress, true);
-    if (out.error && out.status == 125) throw *out.error;
-    if (out.status != 0)
-        throw Error(Errc::failed,
-                    "listing the installed packages failed (" + std::string(pm.name()) +
-                        " exited with status " + std::to_string(out.status) + "):\n" +
-                        tail_lines(out.out + out.err, 8),
-                    "check that the image's package database is intact");
-    return pm.parse_installed(out.out);
-}
-
-// Installs the packages into `st.upper` and returns their exact versions.
-std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, const Staging& st,
-                                                    const schema::NormalizedManifest& manifest,
-                                                    const schema::LockFile* lock,
-                                                    ProgressSink& progress) {
-    pkg::Options po;
-    po.single_uid_mapping =
-        sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
-    auto pm = pkg::detect(rootfs, po);
-    auto base = build_spec(rootfs, st);
-    base.env = pm->environment();
-
-    progress.step("refreshing package lists (" + std::string(pm->name()) + ")", 0,
-                  ProgressUnit::items);
-    auto spec = base;
-    spec.argv = pm->refresh_argv();
-    auto out = run_captured_step(spec, progress, false);
-    if (out.status != 0) install_failed(*pm, out, "refreshing package lists");
-    progress.finish(true);
-
-    std::vector<pkg::LockedPackage> exact;
-    if (lock != nullptr)
-        for (const auto& p : lock->packages)
-            exact.push_back({p.name, p.version, p.arch});
-
-    if (lock != nullptr) {
-        auto check = pm->available_argv(exact);
-        if (!check.empty()) {
-            spec = base;
-            spec.argv = check;
-            auto avail = run_captured_step(spec, progress, true);
-            pm->check_available(avail.out, exact);
-        }
-    }
-
-    // What the image holds before the install: the difference afterwards is every package the
-    // install added or changed, dependencies included, and all of it goes into the lock.
-    const auto before = list_installed(*pm, base, progress);
-
-    progress.step(lock != nullptr ? "installing locked package versions" : "installing packages",
-                  manifest.packages.size(), ProgressUnit::items);
-    spec = base;
-    spec.argv =
-        lock != nullptr ? pm->install_exact_argv(exact) : pm->install_argv(manifest.packages);
-    out = run_captured_step(spec, progress, false);
-    if (out.status != 0) install_failed(*pm, out, "installing packages");
-    progress.advance(manifest.packages.size());
-    progress.finish(true);
-
-    const auto after = list_installed(*pm, base, progress);
-    auto query = pm->select_requested(after, manifest.packages);
-    if (!query.not_installed.empty()) {
-        std::string names;
-        for (const auto& n : query.not_installed)
-            names += (names.empty() ? "" : ", ") + n;
-        throw Error(Errc::failed,
-                    "after the install, " + std::string(pm->name()) +
-                        " reports these packages as not installed: " + names,
-                    "name real packages in [system] packages (not virtual packages or groups)");
-    }
-    if (lock != nullptr) {
-        auto mismatches = pkg::missing_versions(pkg::QueryResult{after, {}}, exact);
-        if (!mismatches.empty())
-            throw Error(
-                Errc::conflict,
-                "the installed versions differ from karapace.lock:\n" + pkg::describe(mismatches),
-                "the repository no longer offers a locked version; pin the image to a "
-                "snapshot or re-lock with `karapace build` without --locked");
-    }
-    // Requested packages the image already had are locked too: a later image must not change them.
-    auto changed = pkg::changed_packages(before, after);
-    changed.insert(changed.end(), query.installed.begin(), query.installed.end());
-    std::sort(changed.begin(), changed.end());
-    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-    std::vector<schema::LockedPackage> locked;
-    for (const auto& p : changed)
-        locked.push_back({p.name, p.version, p.arch});
-    std::sort(locked.begin(), locked.end());
-    return locked;
-}
-
 // The record a build of the lock `lock_id` goes to. Without a name, the lock's own. With a name:
 // the environment of this lock that has it; the lock's own when that has no name or is absent;
 // else a new instance of the lock under that name, with its own writable layer (the first
@@ -275,52 +144,6 @@ void warn_other_project(const store::EnvMetadata& m, const std::string& manifest
               "; its mounts stay there. `karapace build --name NEW` makes an environment of "
               "its own for ",
               manifest_dir);
-}
-
-// A hook command in one line for progress and messages: its first line, at most 60 bytes of it
-// (cut before a UTF-8 continuation byte), and " ..." when there is more.
-std::string hook_label(const std::string& hook) {
-    auto line = hook.substr(0, hook.find('\n'));
-    bool cut = line.size() < hook.size();
-    if (line.size() > 60) {
-        std::size_t end = 60;
-        while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xc0) == 0x80)
-            --end;
-        line.resize(end);
-        cut = true;
-    }
-    return cut ? line + " ..." : line;
-}
-
-// The manifest's post_build hooks, in order, each by /bin/sh -c as container root in the
-// staging sandbox after the packages, so that what they change is packed into the layer.
-void run_post_build_hooks(const std::string& rootfs, const Staging& st,
-                          const std::vector<std::string>& hooks, ProgressSink& progress) {
-    auto base = build_spec(rootfs, st);
-    // The variables the package manager's commands get (apt asks no questions), when it has one.
-    if (pkg::detect_kind(rootfs)) {
-        pkg::Options po;
-        po.single_uid_mapping =
-            sandbox::plan_id_maps_for_caller(sandbox::IdMapping::container_root).single_id;
-        base.env = pkg::detect(rootfs, po)->environment();
-    }
-    for (std::size_t i = 0; i < hooks.size(); ++i) {
-        const std::string what = log::cat("post_build hook ", i + 1, " of ", hooks.size());
-        progress.step(what + ": " + hook_label(hooks[i]), 0, ProgressUnit::items);
-        auto spec = base;
-        spec.argv = {"/bin/sh", "-c", hooks[i]};
-        auto out = run_captured_step(spec, progress, false);
-        if (out.error && out.status == 125) throw *out.error;
-        if (out.status != 0) {
-            auto tail = tail_lines(out.out, 8);
-            throw Error(Errc::failed,
-                        what + " (" + hook_label(hooks[i]) + ") failed with status " +
-                            std::to_string(out.status) + (tail.empty() ? "" : ":\n" + tail),
-                        "fix the command in [hooks] post_build and build again; nothing was "
-                        "built. Run with -v to see its whole output");
-        }
-        progress.finish(true);
-    }
 }
 
 store::SessionSettings session_settings(const schema::NormalizedManifest& m) {
@@ -455,6 +278,15 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                       ? old_lock->pinned_image
                       : (image_ref.is_pinned() ? image_ref.str() : cached.record.pinned_reference);
 
+    // SOURCE_DATE_EPOCH: the lock's; a new lock takes the build's start, so everything the build
+    // writes is at least as new and is clamped to it. A lock from before it existed clamps to 0.
+    std::optional<std::int64_t> source_date_epoch;
+    if (use_lock)
+        source_date_epoch = old_lock->source_date_epoch;
+    else
+        source_date_epoch = static_cast<std::int64_t>(::time(nullptr));
+    const std::int64_t epoch = source_date_epoch.value_or(0);
+
     // 5. Packages, installed in a staging sandbox outside the store lock.
     StagingDir staging(*this, "build");
     Staging st;
@@ -467,14 +299,17 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     std::vector<schema::LockedPackage> packages;
     if (!manifest.packages.empty())
         packages = install_packages(cached.rootfs, st, manifest, use_lock ? &*old_lock : nullptr,
-                                    progress);
-    run_post_build_hooks(cached.rootfs, st, manifest.post_build, progress);
+                                    epoch, progress);
+    run_post_build_hooks(cached.rootfs, st, manifest.post_build, epoch, progress);
+    if (!packages.empty() || !manifest.post_build.empty())
+        prune_layer(st.upper, clean_layer(cached.rootfs, st, epoch, progress));
 
     // 6. The lock and the identity.
     auto lock = schema::lock_from_manifest(manifest);
     lock.pinned_image = pinned;
     lock.image_digest = cached.record.digest;
     lock.packages = packages;
+    lock.source_date_epoch = source_date_epoch;
     schema::assign_identity(lock);
     if (use_lock && lock.env_id != old_lock->env_id)
         throw Error(Errc::conflict,
@@ -491,7 +326,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     std::optional<store::Layer> layer;
     if (!packages.empty() || !manifest.post_build.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
-        auto l = pack_as_container_root(st.upper, st.dir);
+        auto l = pack_as_container_root(st.upper, st.dir, epoch);
         l.kind = store::LayerKind::packages;
         layer = l;
         // The tree just packed becomes the unpacked copy overlay uses as a lower layer.

@@ -98,7 +98,14 @@ struct Engine::Impl {
     // its read-only layers, with an empty writable layer of its own.
     void add_instance(const store::EnvMetadata& of, const store::EnvId& id, const std::string& name,
                       const std::string& manifest_dir);
-    store::Layer pack_as_container_root(const std::string& dir, const std::string& scratch);
+    // Packs `dir` as a layer inside the user namespace. Every mtime is clamped to `mtime_clamp`
+    // (a build's SOURCE_DATE_EPOCH); snapshots pass no_mtime_clamp and keep real mtimes.
+    static constexpr std::int64_t no_mtime_clamp = INT64_MAX;
+    store::Layer pack_as_container_root(const std::string& dir, const std::string& scratch,
+                                        std::int64_t mtime_clamp);
+    // Removes the package manager's caches, indexes and install logs (its LayerExclusion
+    // table) from a build's writable layer `upper`, inside the user namespace.
+    void prune_layer(const std::string& upper, const std::vector<std::string_view>& patterns);
 
     // The layers-unpacked/<hex> directory of a layer, unpacked from its object if missing.
     std::string unpacked_layer(const Digest& layer);

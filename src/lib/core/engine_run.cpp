@@ -18,6 +18,7 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "runtime/backend.hpp"
+#include "store/fsutil.hpp"
 
 namespace karapace::core {
 
@@ -65,6 +66,22 @@ std::vector<sandbox::BindMount> resolve_mounts(const std::vector<schema::MountSp
     return out;
 }
 
+// True when the environment has apt but none of its layers holds a package index: builds leave
+// the indexes out of layers (docs/storage-format.md), so `apt-get install` finds nothing until
+// `apt-get update` has run once in the environment.
+bool apt_lists_missing(const sandbox::SandboxSpec& spec) {
+    std::vector<std::string> layers = spec.lower_dirs;
+    layers.insert(layers.begin(), spec.upper_dir);
+    struct stat st {};
+    if (spec.lower_dirs.empty() ||
+        ::lstat((spec.lower_dirs.back() + "/usr/bin/apt-get").c_str(), &st) != 0)
+        return false;
+    for (const auto& layer : layers)
+        for (const auto& name : store::list_dir(layer + "/var/lib/apt/lists"))
+            if (name.find("_Packages") != std::string::npos) return false;
+    return true;
+}
+
 }  // namespace
 
 sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* backend) {
@@ -110,6 +127,15 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
 int Engine::run(const ExecOptions& options) {
     std::string backend;
     auto spec = impl_->exec_spec(options, &backend);
+    if (options.root && options.argv.empty()) {
+        try {
+            if (apt_lists_missing(spec))
+                log::warn("the package lists are not part of ", options.env,
+                          "'s layers: run `apt-get update` before `apt-get install`");
+        } catch (const Error&) {
+            // An unreadable directory only costs the hint.
+        }
+    }
     auto result = runtime::runner_for(backend)(spec);
     if (result.error) {
         if (result.status == 125) throw *result.error;

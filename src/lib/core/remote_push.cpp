@@ -97,8 +97,10 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
         const std::string upper_result = staging + "/upper.result";
         impl.as_container_root([&] {
             Sha256 hasher;
-            store::pack_tree(upper,
-                             [&](const void* data, std::size_t n) { hasher.update(data, n); });
+            store::PackOptions po;
+            po.mtime_clamp = Impl::no_mtime_clamp;  // as commit packs snapshots
+            store::pack_tree(
+                upper, [&](const void* data, std::size_t n) { hasher.update(data, n); }, po);
             write_file_atomic(upper_result, hasher.finish().hex());
         });
         auto hex = read_file(upper_result);

@@ -155,7 +155,7 @@ SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
     auto staging = impl_->make_staging("commit");
     store::Layer layer;
     try {
-        layer = impl_->pack_as_container_root(upper, staging);
+        layer = impl_->pack_as_container_root(upper, staging, Impl::no_mtime_clamp);
     } catch (...) {
         impl_->remove_tree(staging);
         throw;

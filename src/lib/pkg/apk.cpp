@@ -1,5 +1,6 @@
 // apk (Alpine Linux).
 #include <array>
+#include <span>
 #include <string_view>
 
 #include "pkg/managers.hpp"
@@ -7,6 +8,10 @@
 
 namespace karapace::pkg {
 namespace {
+
+constexpr LayerExclusion apk_exclusions[] = {
+    {"var/cache/apk/*", "repository indexes (APKINDEX) that `apk update` fetches again"},
+};
 
 // Splits apk's "name-version" (`ca-certificates-bundle-20240226-r0`): versions always end in
 // "-r<digits>", and the version starts after the '-' before that.
@@ -29,6 +34,11 @@ public:
     Kind kind() const noexcept override { return Kind::apk; }
 
     Argv refresh_argv() const override { return {"apk", "--no-progress", "update"}; }
+
+    // apk keeps no package cache unless /etc/apk/cache is set up; its indexes are in the table.
+    Argv clean_argv() const override { return {}; }
+
+    std::span<const LayerExclusion> layer_exclusions() const override { return apk_exclusions; }
 
     std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
 

@@ -1,5 +1,7 @@
 // apt (Debian, Ubuntu): apt-get installs, dpkg-query reports what is installed.
 #include <array>
+#include <optional>
+#include <span>
 #include <string_view>
 
 #include "pkg/managers.hpp"
@@ -7,6 +9,17 @@
 
 namespace karapace::pkg {
 namespace {
+
+constexpr LayerExclusion apt_exclusions[] = {
+    {"var/lib/apt/lists/*", "repository indexes: tens of MB that `apt-get update` fetches again"},
+    {"var/cache/apt/*", "binary caches apt rebuilds from the indexes, and downloaded packages"},
+    {"var/log/apt/*", "apt's history and terminal log of the install, with its times"},
+    {"var/log/dpkg.log", "dpkg's log of the install, with its times"},
+    {"var/log/alternatives.log", "update-alternatives' log of the install, with its times"},
+    {"var/lib/dpkg/*-old", "dpkg's copies of its database from before the install"},
+    {"var/cache/debconf/*-old", "debconf's copies of its database from before the install"},
+    {"var/cache/ldconfig/aux-cache", "ldconfig's cache of inode numbers and times of libraries"},
+};
 
 class Apt final : public PackageManager {
 public:
@@ -28,6 +41,63 @@ public:
     std::vector<std::string> error_lines(const std::string& output) const override {
         static constexpr std::array<std::string_view, 2> heads{"E: ", "dpkg: error"};
         return text::error_lines(output, heads, false);
+    }
+
+    Argv clean_argv() const override {
+        auto argv = apt_get();
+        argv.push_back("clean");
+        return argv;
+    }
+
+    std::span<const LayerExclusion> layer_exclusions() const override { return apt_exclusions; }
+
+    std::vector<ArchiveChecksum> parse_checksums(const std::string& output) const override {
+        // apt-cache show prints one Packages record per version, records separated by a blank
+        // line; the record from dpkg's status file (an installed version no index offers) has
+        // no SHA256 field and is skipped.
+        std::vector<ArchiveChecksum> out;
+        ArchiveChecksum record;
+        auto flush = [&] {
+            if (!record.package.name.empty() && !record.package.version.empty() &&
+                record.sha256.size() == 64)
+                out.push_back(record);
+            record = {};
+        };
+        for (auto line : text::lines(output)) {
+            if (text::trim(line).empty()) {
+                flush();
+                continue;
+            }
+            auto colon = line.find(':');
+            if (colon == std::string_view::npos || line[0] == ' ') continue;
+            auto key = line.substr(0, colon);
+            auto value = std::string(text::trim(line.substr(colon + 1)));
+            if (key == "Package") record.package.name = value;
+            if (key == "Version") record.package.version = value;
+            if (key == "Architecture") record.package.arch = value;
+            if (key == "SHA256") record.sha256 = value;
+        }
+        flush();
+        return out;
+    }
+
+    std::string archive_dir() const override { return "var/cache/apt/archives"; }
+
+    std::optional<PackageVersion> archive_package(std::string_view file) const override {
+        // apt names a downloaded package `name_version_arch.deb`, the version's ':' written %3a.
+        if (!file.ends_with(".deb")) return std::nullopt;
+        auto fields = text::split(file.substr(0, file.size() - 4), '_');
+        if (fields.size() != 3 || fields[0].empty() || fields[1].empty()) return std::nullopt;
+        std::string version;
+        for (std::size_t i = 0; i < fields[1].size(); ++i) {
+            if (fields[1].substr(i, 3) == "%3a") {
+                version += ':';
+                i += 2;
+            } else {
+                version += fields[1][i];
+            }
+        }
+        return PackageVersion{std::string(fields[0]), version, std::string(fields[2])};
     }
 
     PackageVersion split_request(std::string_view request) const override {
@@ -61,6 +131,21 @@ protected:
         // `name:arch=version`; arch-independent packages take no qualifier.
         if (p.arch.empty() || p.arch == "all") return p.name + "=" + p.version;
         return p.name + ":" + p.arch + "=" + p.version;
+    }
+
+    Argv checksum_command() const override { return {"apt-cache", "show", "--"}; }
+
+    Argv mark_auto_command() const override { return {"apt-mark", "auto", "--"}; }
+
+    std::string mark_auto_spec(const PackageVersion& p) const override {
+        if (p.arch.empty() || p.arch == "all") return p.name;
+        return p.name + ":" + p.arch;
+    }
+
+    Argv download_command() const override {
+        auto argv = install_exact_command();
+        argv.push_back("--download-only");
+        return argv;
     }
 
     Argv query_command() const override {

@@ -1,5 +1,6 @@
 // dnf (Fedora, RHEL and derivatives; dnf5 on newer Fedora): installs, with rpm answering queries.
 #include <array>
+#include <span>
 #include <string_view>
 
 #include "pkg/managers.hpp"
@@ -8,6 +9,16 @@
 
 namespace karapace::pkg {
 namespace {
+
+constexpr LayerExclusion dnf_exclusions[] = {
+    {"var/cache/dnf/*", "repository metadata and downloaded packages"},
+    {"var/cache/libdnf5/*", "dnf5's repository metadata and downloaded packages"},
+    {"var/log/dnf*", "dnf's logs of the install, with their times"},
+    {"var/log/hawkey.log", "libdnf's log of the install, with its times"},
+    {"var/lib/dnf/history.sqlite*", "dnf's transaction history, with the times of the install"},
+    {"var/lib/rpm/__db.*", "rpm's Berkeley DB environment files, runtime state"},
+    {"var/cache/ldconfig/aux-cache", "ldconfig's cache of inode numbers and times of libraries"},
+};
 
 class Dnf final : public PackageManager {
 public:
@@ -29,6 +40,10 @@ public:
                                                                "Problem", "Transaction failed"};
         return text::error_lines(output, heads, true);
     }
+
+    Argv clean_argv() const override { return {program_, "clean", "all"}; }
+
+    std::span<const LayerExclusion> layer_exclusions() const override { return dnf_exclusions; }
 
     PackageVersion split_request(std::string_view request) const override {
         return rpm::split_request(request);

@@ -75,6 +75,45 @@ Argv PackageManager::query_argv(const std::vector<std::string>& packages) const 
     return append(query_command(), packages);
 }
 
+Argv PackageManager::mark_auto_argv(const std::vector<PackageVersion>& packages) const {
+    auto argv = mark_auto_command();
+    if (packages.empty() || argv.empty()) return {};
+    check_package_names(packages);
+    for (const auto& p : packages)
+        argv.push_back(mark_auto_spec(p));
+    return argv;
+}
+
+std::string PackageManager::mark_auto_spec(const PackageVersion& package) const {
+    return package.name;
+}
+
+Argv PackageManager::checksum_argv(const std::vector<LockedPackage>& packages) const {
+    auto argv = checksum_command();
+    if (packages.empty() || argv.empty()) return {};
+    check_package_names(packages);
+    for (const auto& p : packages)
+        argv.push_back(exact_spec(p));
+    return argv;
+}
+
+std::vector<ArchiveChecksum> PackageManager::parse_checksums(const std::string&) const {
+    return {};
+}
+
+Argv PackageManager::download_argv(const std::vector<LockedPackage>& packages) const {
+    auto argv = download_command();
+    if (packages.empty() || argv.empty()) return {};
+    check_package_names(packages);
+    for (const auto& p : packages)
+        argv.push_back(exact_spec(p));
+    return argv;
+}
+
+std::optional<PackageVersion> PackageManager::archive_package(std::string_view) const {
+    return std::nullopt;
+}
+
 void PackageManager::check_available(const std::string&, const std::vector<LockedPackage>&) const {}
 
 PackageVersion PackageManager::split_request(std::string_view request) const {

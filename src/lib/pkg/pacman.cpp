@@ -3,6 +3,7 @@
 // check_available say so before anything is installed.
 #include <array>
 #include <map>
+#include <span>
 #include <sstream>
 #include <string_view>
 
@@ -12,6 +13,13 @@
 
 namespace karapace::pkg {
 namespace {
+
+constexpr LayerExclusion pacman_exclusions[] = {
+    {"var/cache/pacman/pkg/*", "downloaded packages, already installed"},
+    {"var/lib/pacman/sync/*", "repository databases that `pacman -Sy` fetches again"},
+    {"var/log/pacman.log", "pacman's log of the install, with its times"},
+    {"var/cache/ldconfig/aux-cache", "ldconfig's cache of inode numbers and times of libraries"},
+};
 
 // Records of `pacman -Qi` / `pacman -Si`: blocks of "Key   : value" lines separated by blank
 // lines (labels in English under LC_ALL=C). Continuation lines of multi-line values have no ':'
@@ -82,6 +90,10 @@ public:
             "(archive.archlinux.org) of the lock's date");
     }
 
+    Argv clean_argv() const override { return sync({"-Scc", "--noconfirm"}); }
+
+    std::span<const LayerExclusion> layer_exclusions() const override { return pacman_exclusions; }
+
     std::vector<std::string> environment() const override { return {"LC_ALL=C"}; }
 
     std::vector<std::string> error_lines(const std::string& output) const override {
@@ -102,6 +114,8 @@ protected:
     std::string exact_spec(const LockedPackage& p) const override {
         return p.name + "=" + p.version;
     }
+
+    Argv mark_auto_command() const override { return {"pacman", "-D", "--asdeps", "--"}; }
 
     Argv available_command() const override { return {"pacman", "-Si", "--"}; }
 

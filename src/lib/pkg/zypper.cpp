@@ -1,5 +1,6 @@
 // zypper (openSUSE, SLE): installs, with rpm answering queries.
 #include <array>
+#include <span>
 #include <string_view>
 
 #include "pkg/managers.hpp"
@@ -8,6 +9,13 @@
 
 namespace karapace::pkg {
 namespace {
+
+constexpr LayerExclusion zypper_exclusions[] = {
+    {"var/cache/zypp/*", "repository metadata, solver caches and downloaded packages"},
+    {"var/log/zypp*", "zypper's and libzypp's logs of the install, with their times"},
+    {"var/lib/zypp/AnonymousUniqueId", "a random id zypper sends to repositories"},
+    {"var/cache/ldconfig/aux-cache", "ldconfig's cache of inode numbers and times of libraries"},
+};
 
 class Zypper final : public PackageManager {
 public:
@@ -29,6 +37,10 @@ public:
             "Download (curl) error"};
         return text::error_lines(output, heads, true);
     }
+
+    Argv clean_argv() const override { return {"zypper", "--non-interactive", "clean", "-a"}; }
+
+    std::span<const LayerExclusion> layer_exclusions() const override { return zypper_exclusions; }
 
     PackageVersion split_request(std::string_view request) const override {
         return rpm::split_request(request);

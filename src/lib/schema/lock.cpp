@@ -93,6 +93,12 @@ TableReader required_table(const TableReader& top, std::string_view key,
     return *t;
 }
 
+bool is_sha256_hex(const std::string& s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
 std::vector<LockedPackage> read_packages(const TableReader& top) {
     std::vector<LockedPackage> out;
     const toml::value* v = top.find("packages");
@@ -106,9 +112,20 @@ std::vector<LockedPackage> read_packages(const TableReader& top) {
                     log::cat("element ", index, " of 'packages' must be a table, not ",
                              detail::type_phrase(e)));
         TableReader p(top.source(), e, log::cat("packages[", index, "]"),
-                      {"name", "version", "arch"});
-        LockedPackage pkg{nonempty_string(p, "name"), nonempty_string(p, "version"),
-                          nonempty_string(p, "arch")};
+                      {"name", "version", "arch", "sha256"});
+        LockedPackage pkg{nonempty_string(p, "name"),
+                          nonempty_string(p, "version"),
+                          nonempty_string(p, "arch"),
+                          {}};
+        if (p.find("sha256") != nullptr) {
+            pkg.sha256 = p.required_string("sha256");
+            if (!is_sha256_hex(pkg.sha256))
+                fail_at(top.source(), detail::value_position(*p.find("sha256")),
+                        "key 'packages[" + std::to_string(index) +
+                            "].sha256' must be 64 lower-case hex characters, not " +
+                            toml_basic_string(pkg.sha256),
+                        "re-lock with `karapace build`");
+        }
         if (!seen.insert({pkg.name, pkg.arch}).second)
             fail_at(top.source(), detail::key_position(*p.find("name")),
                     "package '" + pkg.name + "' (" + pkg.arch + ") is listed twice",
@@ -142,6 +159,10 @@ std::string render_lock(const LockFile& lock) {
     out += log::cat("lock_version = ", lock.lock_version, "\n");
     out += "env_id = " + toml_basic_string(lock.env_id.str()) + "\n";
     out += "short_id = " + toml_basic_string(lock.short_id) + "\n";
+    if (lock.source_date_epoch) {
+        out += "# SOURCE_DATE_EPOCH of the build: the packages layer clamps every mtime to it.\n";
+        out += log::cat("source_date_epoch = ", *lock.source_date_epoch, "\n");
+    }
 
     out += "\n# The base image: as the manifest names it, pinned, and the digest of its content.\n";
     out += "[base]\n";
@@ -190,6 +211,7 @@ std::string render_lock(const LockFile& lock) {
         out += "name = " + toml_basic_string(p.name) + "\n";
         out += "version = " + toml_basic_string(p.version) + "\n";
         out += "arch = " + toml_basic_string(p.arch) + "\n";
+        if (!p.sha256.empty()) out += "sha256 = " + toml_basic_string(p.sha256) + "\n";
     }
     return out;
 }
@@ -203,8 +225,8 @@ LockFile parse_lock(std::string_view text, const std::string& source_name) {
     check_version(src, root);
 
     TableReader top(src, root, "",
-                    {"lock_version", "env_id", "short_id", "base", "system", "gui", "hardware",
-                     "mounts", "runtime", "hooks", "packages"});
+                    {"lock_version", "env_id", "short_id", "source_date_epoch", "base", "system",
+                     "gui", "hardware", "mounts", "runtime", "hooks", "packages"});
     LockFile lock;
     lock.lock_version = lock_version_current;
     std::string id = top.required_string("env_id");
@@ -215,6 +237,8 @@ LockFile parse_lock(std::string_view text, const std::string& source_name) {
                 "re-lock with `karapace build`");
     lock.env_id = *env_id;
     lock.short_id = top.required_string("short_id");
+    if (auto epoch = top.unsigned_integer("source_date_epoch", 0, std::uint64_t{1} << 40))
+        lock.source_date_epoch = static_cast<std::int64_t>(*epoch);
 
     auto base = required_table(top, "base", {"image", "pinned", "digest"});
     lock.base_image = nonempty_string(base, "image");

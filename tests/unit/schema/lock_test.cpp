@@ -117,6 +117,34 @@ TEST_CASE("a lock without limits or mounts round-trips too") {
     CHECK(parse_lock(text, "k.lock") == l);
 }
 
+TEST_CASE("archive checksums and SOURCE_DATE_EPOCH round-trip and stay out of the identity") {
+    LockFile l = sample_lock();
+    const auto id = l.env_id;
+    l.packages[0].sha256 = sha256("curl.deb").hex();
+    l.source_date_epoch = 1796414271;
+    assign_identity(l);
+    CHECK(l.env_id == id);
+    std::string text = render_lock(l);
+    CHECK(text.find("source_date_epoch = 1796414271\n") != std::string::npos);
+    CHECK(text.find("sha256 = \"" + sha256("curl.deb").hex() + "\"\n") != std::string::npos);
+    LockFile back = parse_lock(text, "k.lock");
+    CHECK(back == l);
+    CHECK_NOTHROW(verify_integrity(back));
+    // A lock without them (written before they existed) reads back without them.
+    CHECK_FALSE(parse_lock(render_lock(sample_lock()), "k.lock").source_date_epoch);
+}
+
+TEST_CASE("a malformed archive checksum in a lock is an error naming the package entry") {
+    LockFile l = sample_lock();
+    l.packages[0].sha256 = sha256("curl.deb").hex();
+    std::string text = render_lock(l);
+    Error e = lock_error(replace(text, "sha256 = \"", "sha256 = \"XY"));
+    CHECK(std::string(e.what()).find("'packages[0].sha256' must be 64 lower-case hex") !=
+          std::string::npos);
+    Error epoch = lock_error(replace(text, "short_id", "source_date_epoch = -1\nshort_id"));
+    CHECK(std::string(epoch.what()).find("source_date_epoch") != std::string::npos);
+}
+
 TEST_CASE("post_build hooks are written as a [hooks] table and read back in order") {
     LockFile l = sample_lock();
     CHECK(render_lock(l).find("[hooks]") == std::string::npos);
