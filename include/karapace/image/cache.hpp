@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "karapace/image/extract.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/store/tree_digest.hpp"
 #include "karapace/util/digest.hpp"
@@ -87,6 +89,15 @@ public:
     // a damaged or unverifiable copy there. Call with the image's lock held.
     CachedImage install(const std::string& tarball, ImageRecord record,
                         ProgressSink& progress) const;
+
+    // The same for a root filesystem that `fill` creates at the path it is given (the layers of
+    // an OCI image), returning what extract_rootfs would.
+    CachedImage install_tree(ImageRecord record,
+                             const std::function<ExtractStats(const std::string&)>& fill) const;
+
+    // Where OCI layer blobs are kept as the registry served them, by digest, so images that
+    // share a layer fetch it once.
+    std::string blob_path(const Digest& digest) const { return dir_ + "/blobs/" + digest.hex(); }
 
     // All complete images, sorted by creation time.
     std::vector<CachedImage> list() const;

@@ -15,12 +15,14 @@ struct Config {
     std::string server = kDefaultImageServer;  // base URL, no trailing slash
     std::string bootstrap_mirror;              // empty: the host's apt sources
     std::string arch;                          // Debian architecture name; empty: the host's
+    std::string registry = "docker.io";        // for docker://NAME without a registry
     DownloadOptions download;
 };
 
 // Defaults, then `[images]` of `$XDG_CONFIG_HOME/karapace/config.toml` (keys `server`,
-// `bootstrap_mirror`, `arch`, read by schema::load_user_config), then KARAPACE_IMAGE_SERVER.
-// A malformed file is the schema layer's error naming the file, the key and the line.
+// `bootstrap_mirror`, `arch`, `registry`, read by schema::load_user_config), then
+// KARAPACE_IMAGE_SERVER. A malformed file is the schema layer's error naming the file, the key and
+// the line.
 Config load_config();
 Config load_config_file(const std::string& path);
 

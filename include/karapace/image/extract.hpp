@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "karapace/store/tar.hpp"
 #include "karapace/store/tree_digest.hpp"
 #include "karapace/util/progress.hpp"
 
@@ -25,6 +27,20 @@ struct ExtractStats {
 // partial tree: callers extract into a staging directory.
 ExtractStats extract_rootfs(const std::string& tarball, const std::string& dest_dir,
                             ProgressSink& progress);
+
+// One layer of an OCI image: its blob file (as the registry served it) and the digests it must
+// have, compressed and not.
+struct LayerFile {
+    std::string path;
+    store::LayerDigests digests;
+};
+
+// Applies `layers` bottom first onto a new root filesystem at `dest_dir` (created), with OCI
+// whiteouts and the same hardening as extract_rootfs, checking both digests of every layer in the
+// pass that extracts it. Error(image) naming the layer (1-based) on failure; `dest_dir` then holds
+// a partial tree (callers work in a staging directory).
+ExtractStats apply_layers(const std::vector<LayerFile>& layers, const std::string& dest_dir,
+                          ProgressSink& progress);
 
 // The tree digest of a root filesystem made by extract_rootfs, computed with the same id mapping
 // (inside the user namespace when unprivileged: its files belong to sub-uids, and some are

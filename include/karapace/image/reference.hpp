@@ -15,7 +15,7 @@ namespace karapace::image {
 enum class RefKind {
     alias,      // "debian/bookworm", "rolling", "images:busybox/1.36": LXC simplestreams product
     url,        // "https://…/rootfs.tar.xz#sha256=<hex>", "file:///…"
-    oci,        // "docker://registry/repo:tag" or "…@sha256:<hex>" (parsed only; not fetched yet)
+    oci,        // "docker://registry/repo:tag" or "…@sha256:<hex>": an OCI image in a registry
     bootstrap,  // "bootstrap:debian/bookworm@20261128T000000Z": built with mmdebstrap
 };
 
@@ -37,6 +37,9 @@ struct ImageRef {
     std::string repository;
     std::string tag;
     std::optional<Digest> oci_digest;
+    // Written without a registry (docker://ubuntu:24.04): `registry` is docker.io until resolve()
+    // applies the configured default registry.
+    bool short_name = false;
 
     // bootstrap: `distro` above is "debian" or "ubuntu"; the suite and the optional snapshot
     // timestamp ("YYYYMMDDTHHMMSSZ", snapshot.debian.org / snapshot.ubuntu.com form).

@@ -27,7 +27,8 @@ struct ResolvedImage {
 
 // Aliases consult the image server (index + catalogue, no tarball); URLs and bootstrap references
 // need no network (an unpinned URL has no digest until downloaded; an unpinned bootstrap reference
-// is pinned to the current snapshot time). OCI references are Error(unavailable) for now.
+// is pinned to the current snapshot time). OCI references ask the registry for the manifest of
+// this platform.
 ResolvedImage resolve(const ImageRef& ref, const Config& config, ProgressSink& progress);
 
 // Makes sure the image is in the cache of `store_root` and returns it. A reference seen before

@@ -53,6 +53,13 @@ Remote parse_remote(std::string_view text);
 // is used.
 ImageReference parse_reference(std::string_view text, const std::optional<Remote>& remote);
 
+// An image name as podman and docker read it (the `docker://` of a base image left out):
+// `[host[:port]/]repository[:tag][@sha256:<hex>]`. A first component with a '.', a ':' or
+// "localhost" names the registry; otherwise the registry is `default_registry`, and on docker.io a
+// one-component repository lives in `library/` (ubuntu -> docker.io/library/ubuntu). Without tag
+// or digest the tag is "latest". Error(usage) saying what is wrong.
+ImageReference parse_image_name(std::string_view text, std::string_view default_registry);
+
 // Where `push` publishes: `tag` is empty (repository `default_repository`, tag "latest"), a bare
 // tag ("v1"), `repository:tag` relative to the remote, or a full reference.
 ImageReference push_target(std::string_view tag, const std::string& default_repository,

@@ -59,14 +59,18 @@ public:
     // Downloads the blob into `fd` (truncated first), hashing while writing; an interrupted
     // transfer resumes with a Range request. Error(remote) mentioning "integrity" when the bytes
     // do not hash to `digest` or their size is not `size`.
+    // `resume`: bytes already in `fd` (from an earlier, interrupted run) are kept, hashed, and
+    // the transfer continues after them.
     void download_blob(const Digest& digest, std::uint64_t size, int fd, ProgressSink& progress,
-                       const std::string& what);
+                       const std::string& what, bool resume = false);
     // A small blob (an image config) into memory, verified; at most `limit` bytes.
     std::string fetch_blob(const Digest& digest, std::uint64_t limit);
 
     // The manifest the reference names (by tag or digest), verified against the digest asked
     // for, or against the registry's Docker-Content-Digest header for a tag.
     FetchedManifest get_manifest();
+    // The manifest `digest` of the same repository (an index entry), verified against it.
+    FetchedManifest get_manifest(const Digest& digest);
     // PUTs the manifest under the reference's tag; returns the digest the registry reports (or
     // the body's digest when it reports none).
     Digest put_manifest(const std::string& body, const std::string& media_type);

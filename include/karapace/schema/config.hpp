@@ -8,6 +8,7 @@
 //   server = "https://mirror.example.org/images"
 //   bootstrap_mirror = "http://deb.debian.org/debian"
 //   arch = "arm64"
+//   registry = "quay.io"        # where docker://NAME without a registry is looked for
 //
 //   [remote]
 //   url = "https://registry.example.org/team"     # default remote of push and pull
@@ -38,6 +39,7 @@ struct UserConfig {
     std::optional<std::string> image_server;      // [images] server, without a trailing '/'
     std::optional<std::string> bootstrap_mirror;  // [images] bootstrap_mirror
     std::optional<std::string> image_arch;        // [images] arch
+    std::optional<std::string> default_registry;  // [images] registry: for docker://NAME
     std::optional<std::string> remote_url;        // [remote] url, as written (trimmed)
     std::map<std::string, RegistryLogin> registry_credentials;  // host[:port] -> login
     std::string source;  // the file read; empty when there was none

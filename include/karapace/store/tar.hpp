@@ -20,6 +20,10 @@ class ObjectStore;
 enum class WhiteoutFormat {
     overlay,  // char 0/0 device + opaque xattr, what overlayfs reads from an upper or lower dir
     oci,      // keep the `.wh.` files as they are (for inspection outside a user namespace)
+    // Flatten: a whiteout removes what earlier layers put at its name, an opaque marker empties
+    // its directory of everything this layer did not bring. Nothing of either is kept. Used to
+    // apply the layers of an OCI image one by one onto one root filesystem.
+    apply,
 };
 
 struct UnpackOptions {
@@ -63,6 +67,26 @@ UnpackStats unpack_tar_file(const std::string& tar_path, const std::string& dest
 // tree that the caller removes.
 UnpackStats unpack_layer(const ObjectStore& objects, const Digest& layer,
                          const std::string& dest_dir, const UnpackOptions& opts);
+
+// A pull source of tar bytes (any compression libarchive reads): points `*data` at the next
+// bytes and returns how many, 0 at the end. It may throw Error; the unpack then rethrows it.
+using TarSource = std::function<std::size_t(const void** data)>;
+UnpackStats unpack_tar_source(const TarSource& source, const std::string& dest_dir,
+                              const UnpackOptions& opts);
+
+// What an OCI image layer blob must hash to: as stored (compressed) and as a tar (the config's
+// rootfs.diff_ids entry). Equal for an uncompressed layer.
+struct LayerDigests {
+    Digest blob;
+    Digest diff_id;
+};
+
+// Extracts an OCI image layer blob (a tar, plain, gzip or zstd) read from `fd` onto `dest_dir`,
+// checking in the same pass that the blob hashes to `digests.blob` and its decompressed stream to
+// `digests.diff_id`. Error(image) naming which digest did not match; the destination may then hold
+// part of the layer (callers apply layers in a staging directory).
+UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::string& dest_dir,
+                              const UnpackOptions& opts);
 
 struct PackOptions {
     // Every mtime is clamped to at most this many seconds since the epoch (SOURCE_DATE_EPOCH

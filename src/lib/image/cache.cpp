@@ -204,6 +204,13 @@ std::string ImageCache::download_path(std::string_view key) const {
 
 CachedImage ImageCache::install(const std::string& tarball, ImageRecord record,
                                 ProgressSink& progress) const {
+    return install_tree(std::move(record), [&](const std::string& rootfs) {
+        return extract_rootfs(tarball, rootfs, progress);
+    });
+}
+
+CachedImage ImageCache::install_tree(
+    ImageRecord record, const std::function<ExtractStats(const std::string&)>& fill) const {
     make_dirs(dir_);
     const std::string hex = record.digest.hex();
     // Staging directories of this image left by a crashed process (we hold its lock).
@@ -212,7 +219,7 @@ CachedImage ImageCache::install(const std::string& tarball, ImageRecord record,
     const std::string staging = dir_ + "/.tmp-" + hex + "-" + random_suffix();
     if (::mkdir(staging.c_str(), 0755) != 0) throw_errno(Errc::store, "cannot create " + staging);
     try {
-        auto stats = extract_rootfs(tarball, staging + "/rootfs", progress);
+        auto stats = fill(staging + "/rootfs");
         record.entries = stats.entries;
         record.unpacked_bytes = stats.bytes;
         record.tree = stats.tree;

@@ -62,6 +62,7 @@ Config load_config_file(const std::string& path) {
     if (user.image_server) config.server = strip_trailing_slashes(*user.image_server);
     if (user.bootstrap_mirror) config.bootstrap_mirror = *user.bootstrap_mirror;
     if (user.image_arch) config.arch = *user.image_arch;
+    if (user.default_registry) config.registry = *user.default_registry;
     return config;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <type_traits>
@@ -13,6 +14,7 @@
 #include "karapace/store/tar.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "karapace/util/paths.hpp"
 
 namespace karapace::image {
 
@@ -20,6 +22,46 @@ namespace {
 
 // Largest total of file contents accepted from one image (a decompression bomb guard).
 constexpr std::uint64_t kMaxRootfsBytes = std::uint64_t{64} << 30;
+
+// The sandbox mounts its own /dev and needs the directory; tarballs built without device nodes
+// (mmdebstrap --skip=output/dev) may lack it. mkdir never follows a planted symlink.
+void ensure_dev_dir(const std::string& dest) {
+    if (::mkdir((dest + "/dev").c_str(), 0755) != 0 && errno != EEXIST)
+        throw_errno(Errc::image, "cannot create " + dest + "/dev");
+}
+
+ExtractStats apply_all(const std::vector<LayerFile>& layers, const std::string& dest,
+                       ProgressSink& progress) {
+    store::UnpackOptions opts;
+    opts.allow_whiteouts = true;
+    opts.whiteouts = store::WhiteoutFormat::apply;
+    opts.keep_ownership = true;
+    opts.keep_xattrs = true;
+    opts.skip_devices = true;  // as for tarballs: the sandbox brings its own /dev
+    opts.progress = &progress;
+    make_dirs(dest);
+    ExtractStats total;
+    std::size_t i = 0;
+    for (const auto& layer : layers) {
+        ++i;
+        opts.max_bytes = kMaxRootfsBytes - std::min(total.bytes, kMaxRootfsBytes - 1);
+        UniqueFd fd(::open(layer.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno(Errc::image, "cannot open layer blob " + layer.path);
+        try {
+            auto stats = store::apply_image_layer(fd.get(), layer.digests, dest, opts);
+            total.entries += stats.entries;
+            total.bytes += stats.bytes;
+        } catch (const Error& e) {
+            throw Error(e.code() == Errc::cancelled ? Errc::cancelled : Errc::image,
+                        "layer " + std::to_string(i) + " of " + std::to_string(layers.size()) +
+                            " (" + layer.digests.blob.str() + "): " + e.what(),
+                        e.hint());
+        }
+    }
+    ensure_dev_dir(dest);
+    total.tree = store::digest_tree(dest);
+    return total;
+}
 
 ExtractStats unpack(const std::string& tarball, const std::string& dest, ProgressSink& progress) {
     store::UnpackOptions opts;
@@ -32,10 +74,7 @@ ExtractStats unpack(const std::string& tarball, const std::string& dest, Progres
     // a device node must never be created from an archive, so they are left out.
     opts.skip_devices = true;
     auto stats = store::unpack_tar_file(tarball, dest, opts);
-    // The sandbox mounts its own /dev and needs the directory; tarballs built without device
-    // nodes (mmdebstrap --skip=output/dev) may lack it. mkdir never follows a planted symlink.
-    if (::mkdir((dest + "/dev").c_str(), 0755) != 0 && errno != EEXIST)
-        throw_errno(Errc::image, "cannot create " + dest + "/dev");
+    ensure_dev_dir(dest);
     // Digested right away, in the same process: the tree exactly as it entered the cache.
     return {stats.entries, stats.bytes, store::digest_tree(dest)};
 }
@@ -76,6 +115,24 @@ ExtractStats extract_rootfs(const std::string& tarball, const std::string& dest_
     try {
         stats = as_container_root<ExtractStats>([&] { return unpack(tarball, dest_dir, progress); },
                                                 "extraction of " + tarball);
+    } catch (...) {
+        progress.finish(false);
+        throw;
+    }
+    progress.finish(true);
+    return stats;
+}
+
+ExtractStats apply_layers(const std::vector<LayerFile>& layers, const std::string& dest_dir,
+                          ProgressSink& progress) {
+    progress.step(
+        "applying " + std::to_string(layers.size()) + (layers.size() == 1 ? " layer" : " layers"),
+        0, ProgressUnit::items);
+    ExtractStats stats;
+    try {
+        stats =
+            as_container_root<ExtractStats>([&] { return apply_all(layers, dest_dir, progress); },
+                                            "applying the layers into " + dest_dir);
     } catch (...) {
         progress.finish(false);
         throw;

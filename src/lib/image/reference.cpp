@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "karapace/remote/reference.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
 
@@ -138,42 +139,25 @@ ImageRef parse_url(std::string_view text) {
     return ref;
 }
 
+// The same grammar as `karapace pull` names (one parser: remote::parse_image_name), with the
+// registry docker.io when none is named; resolve() puts the configured default registry there.
 ImageRef parse_oci(std::string_view text) {
     ImageRef ref;
     ref.kind = RefKind::oci;
-    std::string_view name = text.substr(9);  // after "docker://"
-    if (auto at = name.find('@'); at != std::string_view::npos) {
-        auto digest = name.substr(at + 1);
-        if (!starts_with(digest, "sha256:")) bad(text, "an OCI digest must be sha256:<64 hex>");
-        ref.oci_digest = parse_hex_digest(text, digest.substr(7));
-        name = name.substr(0, at);
+    remote::ImageReference name;
+    try {
+        name = remote::parse_image_name(text.substr(9), "docker.io");  // after "docker://"
+    } catch (const Error& e) {
+        std::string why = e.what();
+        if (auto colon = why.find("': "); colon != std::string::npos) why = why.substr(colon + 3);
+        bad(text, why, e.hint());
     }
-    auto slash = name.rfind('/');
-    auto colon = name.rfind(':');
-    if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
-        ref.tag = std::string(name.substr(colon + 1));
-        name = name.substr(0, colon);
-        if (ref.tag.empty()) bad(text, "empty tag after ':'");
-    }
-    if (name.empty()) bad(text, "no repository after docker://");
-    auto first_slash = name.find('/');
-    auto first = name.substr(0, first_slash);
-    bool has_registry = first_slash != std::string_view::npos &&
-                        (first.find('.') != std::string_view::npos ||
-                         first.find(':') != std::string_view::npos || first == "localhost");
-    if (has_registry) {
-        ref.registry = std::string(first);
-        ref.repository = std::string(name.substr(first_slash + 1));
-    } else {
-        ref.registry = "docker.io";
-        ref.repository = first_slash == std::string_view::npos ? "library/" + std::string(name)
-                                                               : std::string(name);
-    }
-    if (ref.repository.empty()) bad(text, "no repository after the registry");
-    for (auto part : split(ref.repository, '/'))
-        if (part.empty() || lower(part) != part)
-            bad(text, "repository names are lower-case path components");
-    if (ref.tag.empty() && !ref.oci_digest) ref.tag = "latest";
+    auto first = text.substr(9, text.substr(9).find('/'));
+    ref.short_name = name.host == "docker.io" && first != "docker.io";
+    ref.registry = name.host;
+    ref.repository = name.repository;
+    ref.tag = name.tag;
+    ref.oci_digest = name.digest;
     return ref;
 }
 

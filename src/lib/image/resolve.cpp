@@ -7,6 +7,7 @@
 
 #include "karapace/image/bootstrap.hpp"
 #include "karapace/image/download.hpp"
+#include "karapace/image/oci.hpp"
 #include "karapace/image/simplestreams.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
@@ -14,11 +15,6 @@
 namespace karapace::image {
 
 namespace {
-
-[[noreturn]] void oci_unavailable(const ImageRef& ref) {
-    throw Error(Errc::unavailable, "OCI base images (" + ref.str() + ") are not supported yet",
-                "use an image server alias, a rootfs tarball URL, or bootstrap:debian/<suite>");
-}
 
 std::string source_name(RefKind kind) {
     switch (kind) {
@@ -99,16 +95,56 @@ ResolvedImage resolve(const ImageRef& ref, const Config& config, ProgressSink& p
         r.pinned_reference = pinned.str();
         return r;
     }
-    case RefKind::oci: oci_unavailable(ref);
+    case RefKind::oci: {
+        auto o = resolve_oci(ref, config, progress);
+        r.digest = o.manifest;
+        r.pinned_reference = o.pinned_reference;
+        if (o.index) r.build = "index " + o.index->str();
+        return r;
+    }
     }
     return r;
 }
+
+namespace {
+
+// OCI images are cached under their manifest digest. A reference with a digest, or a tag seen
+// before, is a cache hit without the network (a tag is looked up again by `upgrade`).
+CachedImage ensure_oci(const ImageRef& raw, const std::string& store_root, const Config& config,
+                       ProgressSink& progress, bool offline, bool refresh) {
+    const ImageRef ref = qualify(raw, config);
+    const ImageCache cache(store_root);
+    const std::string text = ref.str();
+    if (ref.oci_digest)
+        if (auto img = usable(cache.find(*ref.oci_digest), offline))
+            return hit(cache, std::move(*img), ref, "", progress);
+    if (!refresh)
+        if (auto img = usable(cache.find_reference(text), offline))
+            return hit(cache, std::move(*img), ref, img->record.pinned_reference, progress);
+    if (offline)
+        throw Error(
+            Errc::image,
+            "base image '" + text + "' is not cached, and offline mode forbids fetching it",
+            "run once without --offline to fetch it; `karapace images` lists cached images");
+    // One process fetches a reference; the others wait here and then find it in the cache.
+    ImageLock lock = cache.lock(reference_key(text), progress);
+    if (!refresh)
+        if (auto img = usable(cache.find_reference(text), offline))
+            return hit(cache, std::move(*img), ref, img->record.pinned_reference, progress);
+    auto image = fetch_oci(ref, cache, config, progress);
+    cache.remember(text, image.record.digest);
+    cache.remember(image.record.pinned_reference, image.record.digest);
+    return image;
+}
+
+}  // namespace
 
 CachedImage ensure(const ImageRef& ref, const std::string& store_root, const Config& config,
                    ProgressSink& progress, bool offline, bool refresh) {
     // Only what is not pinned can be newer; offline nothing can be fetched.
     refresh = refresh && !offline && !ref.is_pinned();
-    if (ref.kind == RefKind::oci) oci_unavailable(ref);
+    if (ref.kind == RefKind::oci)
+        return ensure_oci(ref, store_root, config, progress, offline, refresh);
     const ImageCache cache(store_root);
     const std::string text = ref.str();
 
@@ -226,7 +262,7 @@ std::string pinned_reference(const ImageRef& ref, const std::string& store_root,
         if (auto img = ImageCache(store_root).find_reference(ref.str()))
             return img->record.pinned_reference;
         return resolve(ref, config, progress).pinned_reference;
-    case RefKind::oci: oci_unavailable(ref);
+    case RefKind::oci: return resolve_oci(ref, config, progress).pinned_reference;
     }
     return ref.str();
 }

@@ -203,6 +203,31 @@ ImageReference parse_reference(std::string_view text, const std::optional<Remote
     return ref;
 }
 
+ImageReference parse_image_name(std::string_view text, std::string_view default_registry) {
+    if (text.empty()) bad(text, "it is empty");
+    for (char c : text)
+        if (std::isspace(static_cast<unsigned char>(c)) ||
+            std::iscntrl(static_cast<unsigned char>(c)))
+            bad(text, "it contains spaces or control characters");
+    auto slash = text.find('/');
+    std::string_view first = text.substr(0, slash);
+    ImageReference ref;
+    std::string_view name = text;
+    if (slash != std::string_view::npos && looks_like_host(first)) {
+        ref.host = std::string(first);
+        name = text.substr(slash + 1);
+    } else {
+        ref.host = std::string(default_registry);
+        if (ref.host == "docker.io" && name.find('/') == std::string_view::npos)
+            ref.repository = "library";
+    }
+    if (!valid_host(ref.host)) bad(text, "'" + ref.host + "' is not a registry host");
+    if (name.empty()) bad(text, "no repository after the registry");
+    ref.scheme = default_scheme(ref.host);
+    split_name(text, name, ref);
+    return ref;
+}
+
 ImageReference push_target(std::string_view tag, const std::string& default_repository,
                            const std::optional<Remote>& remote) {
     bool bare_tag = !tag.empty() && tag.find('/') == std::string_view::npos &&

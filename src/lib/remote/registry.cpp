@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <functional>
 #include <thread>
 
@@ -358,11 +359,29 @@ void RegistryClient::upload_blob(const Digest& digest, int fd, std::uint64_t siz
 }
 
 void RegistryClient::download_blob(const Digest& digest, std::uint64_t size, int fd,
-                                   ProgressSink& progress, const std::string& what) {
-    if (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)
-        throw_errno(Errc::store, "cannot prepare the download of " + what);
+                                   ProgressSink& progress, const std::string& what, bool resume) {
     Sha256 hasher;
     std::uint64_t have = 0;
+    struct stat st {};
+    if (resume && ::fstat(fd, &st) == 0 && st.st_size > 0 &&
+        static_cast<std::uint64_t>(st.st_size) < size && ::lseek(fd, 0, SEEK_SET) == 0) {
+        std::string buf(std::size_t{256} * 1024, '\0');
+        for (;;) {
+            ssize_t n = ::read(fd, buf.data(), buf.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            hasher.update(buf.data(), static_cast<std::size_t>(n));
+            have += static_cast<std::uint64_t>(n);
+        }
+        if (have != static_cast<std::uint64_t>(st.st_size)) {
+            hasher = Sha256();
+            have = 0;
+        } else {
+            log::debug("resuming the download of ", what, " after ", have, " bytes");
+        }
+    }
+    if (have == 0 && (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0))
+        throw_errno(Errc::store, "cannot prepare the download of " + what);
     auto pause = impl_->opts.backoff;
     const std::string doing = "downloading " + what;
     for (int attempt = 1;; ++attempt) {
@@ -407,12 +426,25 @@ std::string RegistryClient::fetch_blob(const Digest& digest, std::uint64_t limit
     if (resp.too_big)
         throw Error(Errc::remote,
                     "blob " + digest.str() + " in " + impl_->repo() + " is larger than " +
-                        byte_count(limit),
-                    "this is not the configuration of a karapace environment");
+                        byte_count(limit) + "; it was not read",
+                    "an image configuration is a few KiB: this is not a container image");
     if (!resp.ok()) impl_->fail(resp, what, tries);
     auto got = sha256(body);
     if (got != digest) impl_->integrity("blob", digest, got, body.size(), body.size());
     return body;
+}
+
+FetchedManifest RegistryClient::get_manifest(const Digest& digest) {
+    ImageReference saved = impl_->ref;
+    impl_->ref.digest = digest;
+    try {
+        auto m = get_manifest();
+        impl_->ref = std::move(saved);
+        return m;
+    } catch (...) {
+        impl_->ref = std::move(saved);
+        throw;
+    }
 }
 
 FetchedManifest RegistryClient::get_manifest() {
@@ -427,8 +459,10 @@ FetchedManifest RegistryClient::get_manifest() {
     const std::string what = "fetching the manifest of " + ref.str();
     auto resp = impl_->exchange(req, true, what, &tries, [&] { m.body.clear(); });
     if (resp.too_big)
-        throw Error(Errc::remote, "the manifest of " + ref.str() + " is larger than 4 MiB",
-                    "this is not a karapace environment");
+        throw Error(Errc::remote,
+                    "the manifest of " + ref.str() + " is larger than 4 MiB; it was not read",
+                    "image manifests are a few KiB: check the reference, or the registry serves "
+                    "something else under it");
     if (resp.code == CURLE_OK && resp.status == 404) {
         auto text = detail::registry_error_text(resp.error_body);
         bool no_repo = text.find("NAME_UNKNOWN") != std::string::npos;

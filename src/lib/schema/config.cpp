@@ -47,7 +47,7 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
             cfg.mount_allow.push_back(p);
         }
     }
-    if (auto images = top.table("images", {"server", "bootstrap_mirror", "arch"})) {
+    if (auto images = top.table("images", {"server", "bootstrap_mirror", "arch", "registry"})) {
         if (auto server = images->string("server")) {
             std::string s = detail::trim(*server);
             bool scheme = s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0 ||
@@ -61,7 +61,7 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
                 s.pop_back();
             cfg.image_server = s;
         }
-        for (const char* key : {"bootstrap_mirror", "arch"}) {
+        for (const char* key : {"bootstrap_mirror", "arch", "registry"}) {
             auto value = images->string(key);
             if (!value) continue;
             std::string v = detail::trim(*value);
@@ -69,10 +69,20 @@ UserConfig parse_user_config(std::string_view text, const std::string& source_na
                 fail_at(src, detail::value_position(*images->find(key)),
                         "key '" + images->path_of(key) + "' must be a non-empty word, not " +
                             detail::toml_basic_string(*value),
-                        std::string(key) == "arch" ? "write arch = \"arm64\""
-                                                   : "write bootstrap_mirror = "
-                                                     "\"http://deb.debian.org/debian\"");
-            (std::string(key) == "arch" ? cfg.image_arch : cfg.bootstrap_mirror) = v;
+                        std::string(key) == "arch"       ? "write arch = \"arm64\""
+                        : std::string(key) == "registry" ? "write registry = \"quay.io\""
+                                                         : "write bootstrap_mirror = "
+                                                           "\"http://deb.debian.org/debian\"");
+            if (std::string(key) == "registry" &&
+                v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-:[]") !=
+                    std::string::npos)
+                fail_at(src, detail::value_position(*images->find(key)),
+                        "key 'images.registry' must be a registry host[:port], not " +
+                            detail::toml_basic_string(*value),
+                        "write registry = \"quay.io\"");
+            (std::string(key) == "arch"       ? cfg.image_arch
+             : std::string(key) == "registry" ? cfg.default_registry
+                                              : cfg.bootstrap_mirror) = v;
         }
     }
     if (auto remote = top.table("remote", {"url", "credentials"})) {

@@ -45,6 +45,7 @@ const ArchiveLib& archive_lib() {
         lib.resolve("archive_entry_xattr_next", a.entry_xattr_next);
         lib.resolve("archive_entry_xattr_reset", a.entry_xattr_reset);
         lib.resolve("archive_error_string", a.error_string);
+        lib.resolve("archive_read_data", a.read_data);
         lib.resolve("archive_read_data_block", a.read_data_block);
         lib.resolve("archive_read_free", a.read_free);
         lib.resolve("archive_read_new", a.read_new);
@@ -52,6 +53,7 @@ const ArchiveLib& archive_lib() {
         lib.resolve("archive_read_open", a.read_open);
         lib.resolve("archive_read_open_fd", a.read_open_fd);
         lib.resolve("archive_read_support_filter_all", a.read_support_filter_all);
+        lib.resolve("archive_read_support_format_raw", a.read_support_format_raw);
         lib.resolve("archive_read_support_format_tar", a.read_support_format_tar);
         lib.resolve("archive_set_error", a.set_error);
         lib.resolve("archive_write_close", a.write_close);

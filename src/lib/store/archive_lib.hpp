@@ -37,6 +37,7 @@ struct ArchiveLib {
     decltype(&::archive_entry_xattr_next) entry_xattr_next;
     decltype(&::archive_entry_xattr_reset) entry_xattr_reset;
     decltype(&::archive_error_string) error_string;
+    decltype(&::archive_read_data) read_data;
     decltype(&::archive_read_data_block) read_data_block;
     decltype(&::archive_read_free) read_free;
     decltype(&::archive_read_new) read_new;
@@ -44,6 +45,7 @@ struct ArchiveLib {
     decltype(&::archive_read_open) read_open;
     decltype(&::archive_read_open_fd) read_open_fd;
     decltype(&::archive_read_support_filter_all) read_support_filter_all;
+    decltype(&::archive_read_support_format_raw) read_support_format_raw;
     decltype(&::archive_read_support_format_tar) read_support_format_tar;
     decltype(&::archive_set_error) set_error;
     decltype(&::archive_write_close) write_close;

@@ -9,10 +9,14 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "karapace/store/objects.hpp"
@@ -46,6 +50,39 @@ int sys_openat2(int dirfd, const std::string& path, std::uint64_t flags) {
         if (errno == EAGAIN || errno == EINTR) continue;
         return -1;
     }
+}
+
+// Removes `name` below `dirfd` and everything beneath it, never following a symlink. False when
+// there was nothing to remove; errno is set on failure.
+bool remove_at(int dirfd, const char* name) {
+    struct stat st {};
+    if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return false;
+        throw_errno(Errc::failed, std::string("cannot inspect ") + name);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) throw_errno(Errc::failed, std::string("cannot open ") + name);
+        DIR* d = ::fdopendir(fd);
+        if (d == nullptr) {
+            ::close(fd);
+            throw_errno(Errc::failed, std::string("cannot read ") + name);
+        }
+        std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+        std::vector<std::string> children;
+        while (auto* e = ::readdir(d)) {
+            std::string_view n = e->d_name;
+            if (n != "." && n != "..") children.emplace_back(n);
+        }
+        for (const auto& child : children)
+            remove_at(::dirfd(d), child.c_str());
+        if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0)
+            throw_errno(Errc::failed, std::string("cannot remove directory ") + name);
+        return true;
+    }
+    if (::unlinkat(dirfd, name, 0) != 0)
+        throw_errno(Errc::failed, std::string("cannot remove ") + name);
+    return true;
 }
 
 struct DeferredDir {
@@ -150,6 +187,8 @@ private:
         }
         std::string parent = path.parent();
         std::string name = path.name();
+        const bool applying = opts_.whiteouts == WhiteoutFormat::apply;
+        if (applying && !name.starts_with(wh_prefix)) remember_brought(path.rel);
         // An entry that replaces the cached parent or one of its ancestors invalidates the cache.
         if (cached_parent_ == path.rel || cached_parent_.starts_with(path.rel + "/")) {
             cached_parent_.clear();
@@ -157,7 +196,9 @@ private:
         }
 
         if (name.starts_with(wh_prefix)) return whiteout(entry, parent, name);
-        if (type == AE_IFCHR && archive_lib().entry_rdev(e) == 0 && hardlink == nullptr) {
+        // Overlay's own whiteout form (char 0/0); OCI layers use `.wh.` files only.
+        if (type == AE_IFCHR && archive_lib().entry_rdev(e) == 0 && hardlink == nullptr &&
+            !applying) {
             if (!opts_.allow_whiteouts) fail(entry, "whiteouts are not allowed in this archive");
             return make_whiteout(entry, parent, name);
         }
@@ -190,6 +231,11 @@ private:
         }
         if (S_ISDIR(st.st_mode)) {
             if (::unlinkat(pfd, name.c_str(), AT_REMOVEDIR) == 0) return;
+            // A layer may replace a lower layer's directory with a file.
+            if (opts_.whiteouts == WhiteoutFormat::apply) {
+                remove_at(pfd, name.c_str());
+                return;
+            }
             fail(entry, "it would replace a non-empty directory");
         }
         if (::unlinkat(pfd, name.c_str(), 0) != 0) fail_errno(entry, "replacing the existing file");
@@ -314,6 +360,7 @@ private:
 
     void whiteout(const std::string& entry, const std::string& parent, const std::string& name) {
         if (!opts_.allow_whiteouts) fail(entry, "whiteouts are not allowed in this archive");
+        if (opts_.whiteouts == WhiteoutFormat::apply) return apply_whiteout(entry, parent, name);
         if (opts_.whiteouts == WhiteoutFormat::oci) {
             int pfd = parent_fd(entry, parent);
             clear_slot(entry, pfd, name);
@@ -349,6 +396,64 @@ private:
         if (::mknodat(pfd, name.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
             fail_errno(entry,
                        "creating the whiteout device (Linux < 5.8 allows it only with CAP_MKNOD)");
+    }
+
+    // Paths this layer brings, with their ancestors: an opaque marker keeps them.
+    void remember_brought(std::string rel) {
+        while (!rel.empty() && brought_.insert(rel).second) {
+            auto slash = rel.rfind('/');
+            rel = slash == std::string::npos ? std::string() : rel.substr(0, slash);
+        }
+    }
+
+    // Flattening: `.wh.NAME` removes NAME as earlier layers left it; `.wh..wh..opq` removes every
+    // entry of its directory that this layer does not bring. Both act only below the root: the
+    // parent is opened with RESOLVE_BENEATH and no symlinks, and nothing is created for them.
+    void apply_whiteout(const std::string& entry, const std::string& parent,
+                        const std::string& name) {
+        std::string target = name == wh_opaque ? std::string() : name.substr(wh_prefix.size());
+        if (name != wh_opaque && (target.empty() || target == "." || target == ".." ||
+                                  target.find('/') != std::string::npos))
+            fail(entry, "invalid whiteout name");
+        UniqueFd pfd(parent.empty() ? ::openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                    : sys_openat2(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+        if (!pfd) {
+            if (errno == ENOENT) return;  // nothing below to hide
+            if (errno == ELOOP) fail(entry, "its path goes through a symbolic link");
+            if (errno == EXDEV) fail(entry, "its path leaves the destination");
+            if (errno == ENOTDIR) fail(entry, "a parent is not a directory");
+            fail_errno(entry, "opening its directory");
+        }
+        cached_parent_.clear();
+        cached_fd_.reset();
+        auto rel_of = [&](const std::string& n) { return parent.empty() ? n : parent + "/" + n; };
+        try {
+            if (!target.empty()) {
+                if (!brought_.contains(rel_of(target))) remove_at(pfd.get(), target.c_str());
+                return;
+            }
+            for (const auto& child : list_children(pfd.get(), entry))
+                if (!brought_.contains(rel_of(child))) remove_at(pfd.get(), child.c_str());
+        } catch (const Error& e) {
+            fail(entry, std::string("applying the whiteout: ") + e.what());
+        }
+    }
+
+    std::vector<std::string> list_children(int dirfd, const std::string& entry) const {
+        int fd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) fail_errno(entry, "opening the opaque directory");
+        DIR* d = ::fdopendir(fd);
+        if (d == nullptr) {
+            ::close(fd);
+            fail_errno(entry, "reading the opaque directory");
+        }
+        std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+        std::vector<std::string> names;
+        while (auto* e = ::readdir(d)) {
+            std::string_view n = e->d_name;
+            if (n != "." && n != "..") names.emplace_back(n);
+        }
+        return names;
     }
 
     void owner(int fd, archive_entry* e, const std::string& entry) {
@@ -387,6 +492,8 @@ private:
             UniqueFd fd(it->path == "."
                             ? ::openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                             : sys_openat2(root_.get(), it->path, O_RDONLY | O_DIRECTORY));
+            // Flattening: a later entry of the same layer may have replaced it.
+            if (!fd && errno == ENOENT && opts_.whiteouts == WhiteoutFormat::apply) continue;
             if (!fd) fail_errno(it->path, "reopening the directory");
             if (::fchmod(fd.get(), it->mode) != 0) fail_errno(it->path, "setting its mode");
             timespec times[2] = {it->mtime, it->mtime};
@@ -400,6 +507,7 @@ private:
     std::string cached_parent_;
     UniqueFd cached_fd_;
     std::vector<DeferredDir> dirs_;
+    std::unordered_set<std::string> brought_;
     UnpackStats stats_;
 };
 
@@ -471,6 +579,52 @@ UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptio
     open_archive(r, fd, nullptr);
     Extractor x(dest_dir, opts);
     return x.run(r.a);
+}
+
+namespace {
+
+// Feeds libarchive from a TarSource. An exception cannot cross libarchive's C frames: it is kept
+// and rethrown once libarchive has returned.
+struct CallbackSource {
+    const TarSource* source;
+    std::exception_ptr error;
+
+    static la_ssize_t read_cb(archive* a, void* self, const void** out) {
+        auto* s = static_cast<CallbackSource*>(self);
+        try {
+            return static_cast<la_ssize_t>((*s->source)(out));
+        } catch (...) {
+            s->error = std::current_exception();
+            archive_lib().set_error(a, EIO, "the layer source failed");
+            return -1;
+        }
+    }
+};
+
+}  // namespace
+
+UnpackStats unpack_tar_source(const TarSource& source, const std::string& dest_dir,
+                              const UnpackOptions& opts) {
+    CallbackSource cs{&source, nullptr};
+    ArchiveReader r;
+    if (r.a == nullptr) throw Error(Errc::failed, "libarchive: out of memory");
+    archive_lib().read_support_filter_all(r.a);
+    archive_lib().read_support_format_tar(r.a);
+    try {
+        if (archive_lib().read_open(r.a, &cs, nullptr, &CallbackSource::read_cb, nullptr) !=
+            ARCHIVE_OK) {
+            const char* msg = archive_lib().error_string(r.a);
+            throw Error(
+                Errc::failed,
+                std::string("cannot read the archive: ") + (msg != nullptr ? msg : "unknown"),
+                "is it a tar file (plain, gzip, xz, zstd or bzip2)?");
+        }
+        Extractor x(dest_dir, opts);
+        return x.run(r.a);
+    } catch (...) {
+        if (cs.error) std::rethrow_exception(cs.error);
+        throw;
+    }
 }
 
 UnpackStats unpack_layer(const ObjectStore& objects, const Digest& layer,

@@ -172,7 +172,8 @@ TEST_CASE("a malformed user configuration names file, key, line and column") {
     fails("[images]\narch = \"\"\n", "config.toml:2:8: key 'images.arch' must be");
     fails("[images]\nmirror = \"x\"\n",
           "unknown key 'images.mirror' (known: server, "
-          "bootstrap_mirror, arch)");
+          "bootstrap_mirror, arch, registry)");
+    fails("[images]\nregistry = \"a b\"\n", "config.toml:2:12: key 'images.registry' must be");
 }
 
 TEST_CASE("the user configuration is read from XDG_CONFIG_HOME, and a missing file is empty") {
