@@ -47,8 +47,16 @@ std::string auth_key_host(std::string_view key);
 // The credentials for `host` (host[:port]) from an auth file's JSON text: `auths.<key>.auth` is
 // base64 "user:password"; keys may carry a scheme or a path (`https://index.docker.io/v1/`). The
 // entry under the bare host[:port], as `karapace login` and `podman login` write it, comes first.
+// As docker does: `credHelpers.<host>` = NAME runs `docker-credential-NAME get` (the host on its
+// stdin, `{"Username", "Secret"}` on its stdout) instead, and `credsStore` = NAME is asked when
+// no entry has credentials for the host.
 std::optional<Credentials> credentials_from_auth_json(std::string_view json, std::string_view host,
                                                       const std::string& source);
+
+// `docker-credential-HELPER get` for `host`; nullopt when it is not installed, has nothing for
+// the host (a non-zero exit) or prints no Username and Secret.
+std::optional<Credentials> credentials_from_helper(const std::string& helper, std::string_view host,
+                                                   const std::string& source);
 
 // The auth files looked at, in order (only those that exist are read).
 std::vector<std::string> auth_file_candidates();

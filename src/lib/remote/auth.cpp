@@ -12,6 +12,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
+#include "karapace/util/process.hpp"
 
 namespace karapace::remote {
 
@@ -172,6 +173,32 @@ std::string basic_authorization(const Credentials& c) {
     return "Basic " + base64_encode(c.username + ":" + c.password);
 }
 
+std::optional<Credentials> credentials_from_helper(const std::string& helper, std::string_view host,
+                                                   const std::string& source) {
+    const std::string program = "docker-credential-" + helper;
+    if (helper.empty() || helper.find('/') != std::string::npos || !find_program(program)) {
+        log::warn("ignoring the credential helper '", helper, "' named in ", source, ": no ",
+                  program, " on PATH");
+        return std::nullopt;
+    }
+    RunOptions opts;
+    opts.stdin_data = std::string(host) + "\n";
+    auto r = run_process({program, "get"}, opts);
+    // "credentials not found in native keychain" (exit 1): nothing stored for this registry.
+    if (!r.ok()) return std::nullopt;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(r.out, ec);
+    const auto* o = !ec && doc.is_object() ? &doc.as_object() : nullptr;
+    const auto* user = o ? o->if_contains("Username") : nullptr;
+    const auto* secret = o ? o->if_contains("Secret") : nullptr;
+    if (!user || !user->is_string() || !secret || !secret->is_string()) {
+        log::warn(program, " get gave no Username and Secret for ", host);
+        return std::nullopt;
+    }
+    return Credentials{std::string(user->as_string()), std::string(secret->as_string()),
+                       program + " (" + source + ")"};
+}
+
 std::optional<Credentials> credentials_from_auth_json(std::string_view json, std::string_view host,
                                                       const std::string& source) {
     boost::system::error_code ec;
@@ -180,9 +207,21 @@ std::optional<Credentials> credentials_from_auth_json(std::string_view json, std
         log::warn("ignoring ", source, ": not a JSON object");
         return std::nullopt;
     }
-    auto* auths = doc.as_object().if_contains("auths");
-    if (auths == nullptr || !auths->is_object()) return std::nullopt;
     const std::string want = lower(host);
+    // As docker reads its config: a helper named for this registry first, then the stored entry,
+    // then the helper for every registry.
+    const auto& top = doc.as_object();
+    if (const auto* helpers = top.if_contains("credHelpers"); helpers && helpers->is_object())
+        for (const auto& [key, name] : helpers->as_object())
+            if (auth_key_host(key) == want && name.is_string())
+                return credentials_from_helper(std::string(name.as_string()), host, source);
+    auto from_store = [&]() -> std::optional<Credentials> {
+        const auto* store = top.if_contains("credsStore");
+        if (!store || !store->is_string() || store->as_string().empty()) return std::nullopt;
+        return credentials_from_helper(std::string(store->as_string()), host, source);
+    };
+    auto* auths = top.if_contains("auths");
+    if (auths == nullptr || !auths->is_object()) return from_store();
     auto decode = [&](std::string_view key, const boost::json::value& entry) {
         std::optional<Credentials> out;
         auto* auth = entry.is_object() ? entry.as_object().if_contains("auth") : nullptr;
@@ -204,7 +243,7 @@ std::optional<Credentials> credentials_from_auth_json(std::string_view json, std
     for (const auto& [key, entry] : auths->as_object())
         if (lower(key) != want && auth_key_host(key) == want)
             if (auto c = decode(key, entry)) return c;
-    return std::nullopt;
+    return from_store();
 }
 
 std::vector<std::string> auth_file_candidates() {

@@ -4,6 +4,11 @@
 #include "karapace/schema/config.hpp"
 #include "remote/http.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
 #include <vector>
 
 using namespace karapace;
@@ -68,6 +73,53 @@ TEST_CASE("auth files: keys match with or without scheme and path") {
     CHECK_FALSE(credentials_from_auth_json(json, "broken.example", "auth.json"));
     CHECK_FALSE(credentials_from_auth_json(json, "127.0.0.1:5001", "auth.json"));
     CHECK_FALSE(credentials_from_auth_json("[]", "x", "auth.json"));
+}
+
+TEST_CASE("auth files: credHelpers and credsStore run docker-credential-NAME get") {
+    char tmpl[] = "/tmp/karapace-credhelper.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    // A helper that answers for one registry only, as docker's helpers do.
+    auto helper = [&](const std::string& name, const std::string& user) {
+        std::ofstream(dir + "/docker-credential-" + name)
+            << "#!/bin/sh\nread host\n"
+            << "[ \"$1\" = get ] && [ \"$host\" = registry.example:5000 ] || "
+            << "{ echo 'credentials not found in native keychain'; exit 1; }\n"
+            << "printf '{\"ServerURL\":\"%s\",\"Username\":\"" << user << "\",\"Secret\":\"pw-"
+            << user << "\"}' \"$host\"\n";
+        ::chmod((dir + "/docker-credential-" + name).c_str(), 0755);
+    };
+    helper("pass", "helped");
+    helper("desktop", "stored");
+    const char* old_path = std::getenv("PATH");
+    std::string saved = old_path ? old_path : "";
+    ::setenv("PATH", (dir + ":" + saved).c_str(), 1);
+
+    const std::string with_helper = R"({"credHelpers": {"registry.example:5000": "pass"},
+        "auths": {"registry.example:5000": {"auth": "YWxpY2U6czNjcmV0"}},
+        "credsStore": "desktop"})";
+    auto c = credentials_from_auth_json(with_helper, "registry.example:5000", "config.json");
+    REQUIRE(c);
+    CHECK(c->username == "helped");
+    CHECK(c->password == "pw-helped");
+    CHECK(c->source.find("docker-credential-pass") != std::string::npos);
+
+    // Without a helper for the host: the stored entry, then the store.
+    const std::string with_store = R"({"auths": {"other:1": {"auth": "YWxpY2U6czNjcmV0"}},
+        "credsStore": "desktop"})";
+    auto d = credentials_from_auth_json(with_store, "registry.example:5000", "config.json");
+    REQUIRE(d);
+    CHECK(d->username == "stored");
+    auto e = credentials_from_auth_json(with_store, "other:1", "config.json");
+    REQUIRE(e);
+    CHECK(e->username == "alice");
+    // The store has nothing for this host, and a helper that is not installed gives nothing.
+    CHECK_FALSE(credentials_from_auth_json(with_store, "nowhere:2", "config.json"));
+    CHECK_FALSE(credentials_from_auth_json(R"({"credHelpers": {"nowhere:2": "missing"}})",
+                                           "nowhere:2", "config.json"));
+
+    ::setenv("PATH", saved.c_str(), 1);
+    std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_CASE("token answers: token, else access_token") {
