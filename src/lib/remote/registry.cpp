@@ -134,14 +134,19 @@ struct RegistryClient::Impl {
     }
 
     [[noreturn]] void credentials_refused(const HttpResponse& r, const std::string& what) const {
-        if (!creds)
+        if (!creds) {
+            std::string file;
+            try {
+                file = " (it fills in " + login_auth_file() + ")";
+            } catch (const Error&) {}
             throw Error(Errc::remote,
                         "the registry " + ref.host + " wants credentials to " + action() + " " +
                             repo() + " (" + with_detail(r) + ") while " + what,
-                        "log in with `karapace login " + ref.host +
-                            "` (or podman login, docker login), or add [remote.credentials.\"" +
+                        "log in with `karapace login " + ref.host + "`" + file +
+                            " (or podman login, docker login), or add [remote.credentials.\"" +
                             ref.host +
                             "\"] username and password to ~/.config/karapace/config.toml");
+        }
         throw Error(Errc::remote,
                     "the registry " + ref.host + " refused the credentials of '" + creds->username +
                         "' (from " + creds->source + ") to " + action() + " " + repo() + " (" +

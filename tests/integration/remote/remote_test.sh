@@ -275,6 +275,7 @@ PY
   set -e
   [ $s = 1 ] || kp_fail "push without credentials gave $s"
   kp_contains "$err" "wants credentials"
+  kp_contains "$err" "it fills in /nonexistent"
   printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}' "$aport" "$(printf alice:wrong | base64)" > "$work/bad.json"
   set +e
   err=$(REGISTRY_AUTH_FILE="$work/bad.json" k push bb --tag "$areg" 2>&1); s=$?
@@ -287,6 +288,17 @@ PY
   [ "$("$kp" --store "$work/store6" exec bb -- cat /etc/remote-file)" = pushed-by-karapace ] ||
     kp_fail "the environment pulled with Basic auth is not usable"
   kp_ok "Basic auth: refused without credentials and with a wrong password, works with an auth file"
+
+  # A credential helper named in the file wins over its stored entry, as docker reads it.
+  mkdir -p "$work/helpers"
+  printf '#!/bin/sh\nread host\n[ "$1" = get ] && [ "$host" = 127.0.0.1:%s ] || exit 1\nprintf %s\n' \
+    "$aport" "'{\"Username\":\"alice\",\"Secret\":\"s3cret\"}'" > "$work/helpers/docker-credential-kptest"
+  chmod 755 "$work/helpers/docker-credential-kptest"
+  printf '{"credHelpers": {"127.0.0.1:%s": "kptest"}, "auths": {"127.0.0.1:%s": {"auth": "%s"}}}' \
+    "$aport" "$aport" "$(printf alice:wrong | base64)" > "$work/helped.json"
+  PATH="$work/helpers:$PATH" REGISTRY_AUTH_FILE="$work/helped.json" k push bb --tag "$areg" >/dev/null ||
+    kp_fail "push with credentials from docker-credential-kptest failed"
+  kp_ok "credHelpers: docker-credential-NAME get gives the credentials"
 
   # karapace login: checked against the registry before anything is written, then written where
   # push and pull look first, in the format podman reads.
