@@ -8,6 +8,7 @@
 
 #include "core/engine_impl.hpp"
 #include "core/gpu_report.hpp"
+#include "core/install_hint.hpp"
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/overlay.hpp"
@@ -20,32 +21,8 @@ namespace karapace::core {
 
 namespace {
 
-// ID and ID_LIKE of /etc/os-release, lower case.
-std::string host_distro() {
-    std::ifstream in("/etc/os-release");
-    std::string line, id, like;
-    while (std::getline(in, line)) {
-        auto value = [&](std::string_view key) {
-            auto v = line.substr(key.size());
-            if (!v.empty() && v.front() == '"') v = v.substr(1, v.size() - 2);
-            return v;
-        };
-        if (line.starts_with("ID=")) id = value("ID=");
-        if (line.starts_with("ID_LIKE=")) like = value("ID_LIKE=");
-    }
-    return id + " " + like;
-}
-
-// The command that installs `what` (Debian package names mapped for other families).
 std::string install_command(const std::string& debian_pkg, const std::string& fedora_pkg) {
-    auto d = host_distro();
-    auto has = [&](const char* s) { return d.find(s) != std::string::npos; };
-    if (has("debian") || has("ubuntu")) return "sudo apt-get install " + debian_pkg;
-    if (has("fedora") || has("rhel") || has("centos")) return "sudo dnf install " + fedora_pkg;
-    if (has("suse")) return "sudo zypper install " + fedora_pkg;
-    if (has("arch")) return "sudo pacman -S " + fedora_pkg;
-    if (has("alpine")) return "sudo apk add " + debian_pkg;
-    return "install " + debian_pkg + " with your distribution's package manager";
+    return install_command(current_host_kind(), debian_pkg, fedora_pkg);
 }
 
 DoctorCheck program_check(const std::string& name, const std::string& program, bool required,
