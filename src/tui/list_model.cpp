@@ -1,4 +1,5 @@
 #include "tui/list_model.hpp"
+#include "karapace/util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,16 +8,9 @@ namespace karapace::tui {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 bool matches(const core::EnvSummary& e, const std::string& needle) {
     for (const auto* field : {&e.name, &e.short_id, &e.env_id, &e.state, &e.base_image})
-        if (lower(*field).find(needle) != std::string::npos) return true;
+        if (ascii_lower(*field).find(needle) != std::string::npos) return true;
     return false;
 }
 
@@ -73,7 +67,7 @@ void ListModel::reverse_sort() {
 
 void ListModel::rebuild() {
     visible_.clear();
-    const auto needle = lower(filter_);
+    const auto needle = ascii_lower(filter_);
     for (std::size_t i = 0; i < all_.size(); ++i)
         if (needle.empty() || matches(all_[i], needle)) visible_.push_back(i);
     // Unnamed environments sort after named ones by name; ties fall back to the short id so the

@@ -5,16 +5,10 @@
 #include <numeric>
 
 #include "karapace/util/error.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::core {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 bool is_hex(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
@@ -25,14 +19,14 @@ bool is_hex(std::string_view s) {
 // edit already changes a third of the word, so only one is allowed there.
 std::vector<const EnvCandidate*> suggestions(std::string_view input,
                                              const std::vector<EnvCandidate>& all) {
-    const auto needle = lower(input);
+    const auto needle = ascii_lower(input);
     const std::size_t max_distance = needle.size() <= 3 ? 1 : 2;
     std::vector<std::pair<std::size_t, const EnvCandidate*>> scored;
     for (const auto& c : all) {
-        const auto name = lower(c.name);
+        const auto name = ascii_lower(c.name);
         const bool contains = (!name.empty() && (name.find(needle) != std::string::npos ||
                                                  needle.find(name) != std::string::npos)) ||
-                              lower(c.short_id).find(needle) != std::string::npos;
+                              ascii_lower(c.short_id).find(needle) != std::string::npos;
         const std::size_t score = contains       ? 0
                                   : name.empty() ? max_distance + 1
                                                  : edit_distance(name, needle);
@@ -101,7 +95,7 @@ const EnvCandidate& resolve_env_ref(std::string_view input, const std::vector<En
                         "environment reference '" + in + "' is too short for an id prefix",
                         "give at least " + std::to_string(min_id_prefix) +
                             " characters of the id, or the environment's name");
-        const auto prefix = lower(input);
+        const auto prefix = ascii_lower(input);
         std::vector<const EnvCandidate*> matches;
         for (const auto& c : all)
             if (c.env_id.starts_with(prefix)) matches.push_back(&c);

@@ -16,6 +16,7 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::core {
 
@@ -38,13 +39,6 @@ std::string default_program() {
     return "karapace";
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 // Whether a recorded item is what the user named in `want`: its id, the name export was given,
@@ -54,9 +48,10 @@ bool matches(const exports::RecordItem& item, const std::string& kind, std::stri
     if (kind == "bin")
         return item.name == want || base_name(item.name) == want || base_name(item.source) == want;
     if (want.ends_with(".desktop")) want.resize(want.size() - 8);
-    if (item.name == want || lower(item.name) == lower(want)) return true;
+    if (item.name == want || ascii_lower(item.name) == ascii_lower(want)) return true;
     auto dot = item.name.rfind('.');
-    if (dot != std::string::npos && lower(item.name.substr(dot + 1)) == lower(want)) return true;
+    if (dot != std::string::npos && ascii_lower(item.name.substr(dot + 1)) == ascii_lower(want))
+        return true;
     auto exe = base_name(item.source);
     return exe == want + ".desktop";
 }

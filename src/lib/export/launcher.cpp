@@ -9,6 +9,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::exports {
 
@@ -23,13 +24,6 @@ constexpr std::string_view env_marker = "X-Karapace-Env=";
 // the entry that carried one would make the launcher look like another environment's, or nobody's.
 bool carries_marker(std::string_view text) {
     return text.find(env_marker.substr(0, env_marker.size() - 1)) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 struct Candidate {
@@ -130,13 +124,13 @@ AppEntry find_app(const MergedTree& tree, std::string_view app, const std::strin
                 if (auto a = load(tree, c)) hits.push_back(std::move(*a));
         return hits;
     };
-    auto lw = lower(want);
+    auto lw = ascii_lower(want);
     std::vector<std::vector<AppEntry>> tiers;
     tiers.push_back(pick([&](const Candidate& c) { return c.id == want; }));
-    tiers.push_back(pick([&](const Candidate& c) { return lower(c.id) == lw; }));
+    tiers.push_back(pick([&](const Candidate& c) { return ascii_lower(c.id) == lw; }));
     tiers.push_back(pick([&](const Candidate& c) {
         auto dot = c.id.rfind('.');
-        return dot != std::string::npos && lower(c.id.substr(dot + 1)) == lw;
+        return dot != std::string::npos && ascii_lower(c.id.substr(dot + 1)) == lw;
     }));
     for (auto& tier : tiers) {
         if (tier.size() == 1) return std::move(tier.front());

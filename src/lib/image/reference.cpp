@@ -6,6 +6,7 @@
 #include "karapace/remote/reference.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::image {
 
@@ -49,13 +50,6 @@ constexpr FixedAlias fixed_aliases[] = {
     {"archlinux", "archlinux", "current"},
     {"alpine", "alpine", "edge"},
 };
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
@@ -105,7 +99,7 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 }
 
 Digest parse_hex_digest(std::string_view text, std::string_view hex) {
-    std::string h = lower(hex);
+    std::string h = ascii_lower(hex);
     if (!Digest::is_hex(h))
         bad(text, "the sha256 must be 64 hexadecimal characters",
             "write it as #sha256=<64 hex> (sha256sum prints it)");
@@ -164,7 +158,7 @@ ImageRef parse_oci(std::string_view text) {
 ImageRef parse_bootstrap(std::string_view text) {
     ImageRef ref;
     ref.kind = RefKind::bootstrap;
-    std::string body = lower(text.substr(10));  // after "bootstrap:"
+    std::string body = ascii_lower(text.substr(10));  // after "bootstrap:"
     if (auto at = body.find('@'); at != std::string::npos) {
         ref.snapshot = body.substr(at + 1);
         for (auto& c : ref.snapshot)
@@ -190,7 +184,7 @@ std::string unknown_alias_hint() {
 }
 
 ImageRef parse_alias(std::string_view text) {
-    std::string name = lower(text);
+    std::string name = ascii_lower(text);
     ImageRef ref;
     ref.kind = RefKind::alias;
     ref.alias = name;
@@ -260,12 +254,12 @@ ImageRef ImageRef::parse(std::string_view raw) {
     if (text.empty())
         throw Error(Errc::image, "empty image reference",
                     "set base.image, for example image = \"debian/bookworm\"");
-    std::string head = lower(text.substr(0, std::min<std::size_t>(text.size(), 10)));
+    std::string head = ascii_lower(text.substr(0, std::min<std::size_t>(text.size(), 10)));
     if (starts_with(head, "http://") || starts_with(head, "https://") ||
         starts_with(head, "file://")) {
         // The scheme is case-insensitive; the rest of a URL is not (the seed lower-cased it all).
-        std::string normalised =
-            lower(text.substr(0, text.find("://"))) + std::string(text.substr(text.find("://")));
+        std::string normalised = ascii_lower(text.substr(0, text.find("://"))) +
+                                 std::string(text.substr(text.find("://")));
         return parse_url(normalised);
     }
     if (starts_with(head, "docker://")) return parse_oci(text);

@@ -13,19 +13,13 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::remote {
 
 namespace {
 
 constexpr std::size_t auth_file_limit = 4 * 1024 * 1024;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 bool is_token_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -81,7 +75,7 @@ std::optional<std::string> env(const char* name) {
 std::string auth_key_host(std::string_view key) {
     if (auto p = key.find("://"); p != std::string_view::npos) key = key.substr(p + 3);
     if (auto slash = key.find('/'); slash != std::string_view::npos) key = key.substr(0, slash);
-    return lower(key);
+    return ascii_lower(key);
 }
 
 std::vector<Challenge> parse_www_authenticate(std::string_view value) {
@@ -93,7 +87,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view value) {
         std::string scheme = c.token();
         if (scheme.empty()) break;
         Challenge ch;
-        ch.scheme = lower(scheme);
+        ch.scheme = ascii_lower(scheme);
         // auth-params: key=value or key="quoted", separated by commas. A token followed by
         // whitespace and another token (no '=') starts the next challenge.
         while (true) {
@@ -109,7 +103,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view value) {
             ++c.i;
             c.skip_space();
             std::string v = (!c.done() && c.s[c.i] == '"') ? c.quoted() : c.bare();
-            ch.params[lower(key)] = v;
+            ch.params[ascii_lower(key)] = v;
         }
         out.push_back(std::move(ch));
         if (c.i < value.size() && !is_token_char(value[c.i]) && value[c.i] != ' ' &&
@@ -207,7 +201,7 @@ std::optional<Credentials> credentials_from_auth_json(std::string_view json, std
         log::warn("ignoring ", source, ": not a JSON object");
         return std::nullopt;
     }
-    const std::string want = lower(host);
+    const std::string want = ascii_lower(host);
     // As docker reads its config: a helper named for this registry first, then the stored entry,
     // then the helper for every registry.
     const auto& top = doc.as_object();
@@ -238,10 +232,10 @@ std::optional<Credentials> credentials_from_auth_json(std::string_view json, std
     };
     // The bare host[:port] first: an older spelling of the same registry may sit before it.
     for (const auto& [key, entry] : auths->as_object())
-        if (lower(key) == want)
+        if (ascii_lower(key) == want)
             if (auto c = decode(key, entry)) return c;
     for (const auto& [key, entry] : auths->as_object())
-        if (lower(key) != want && auth_key_host(key) == want)
+        if (ascii_lower(key) != want && auth_key_host(key) == want)
             if (auto c = decode(key, entry)) return c;
     return from_store();
 }
@@ -275,9 +269,10 @@ std::string login_auth_file() {
 
 std::optional<Credentials> find_credentials(std::string_view host) {
     auto config = schema::load_user_config();
-    const std::string want = lower(host);
+    const std::string want = ascii_lower(host);
     for (const auto& [key, login] : config.registry_credentials)
-        if (lower(key) == want) return Credentials{login.username, login.password, config.source};
+        if (ascii_lower(key) == want)
+            return Credentials{login.username, login.password, config.source};
     for (const auto& path : auth_file_candidates()) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) continue;

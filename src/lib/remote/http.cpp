@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "karapace/util/log.hpp"
+#include "karapace/util/text.hpp"
 #include "util/curl_lib.hpp"
 
 namespace karapace::remote::detail {
@@ -24,12 +25,6 @@ struct Transfer {
     bool first_chunk = true;
     bool to_error_body = false;
 };
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 std::string trim(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
@@ -50,7 +45,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     }
     auto colon = line.find(':');
     if (colon != std::string::npos) {
-        auto name = lower(trim(line.substr(0, colon)));
+        auto name = ascii_lower(trim(line.substr(0, colon)));
         auto value = trim(line.substr(colon + 1));
         auto& slot = t.resp->headers[name];
         // Repeated headers (several WWW-Authenticate lines) are joined as HTTP allows.

@@ -12,6 +12,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/json.hpp"
 #include "karapace/util/paths.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::remote {
 
@@ -70,12 +71,6 @@ void write_auth_file(const std::string& path, const std::string& text) {
     write_file_atomic(target, text, 0600);
 }
 
-std::string lower(std::string text) {
-    for (auto& c : text)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
-
 // The registry a login is for: its scheme and host[:port] (lower case), never a repository.
 Remote registry_of(std::string_view text) {
     const std::string hint =
@@ -91,7 +86,7 @@ Remote registry_of(std::string_view text) {
                     "'" + std::string(text) + "' names a repository (" + r.prefix +
                         "); a login holds for the whole registry " + r.host,
                     hint);
-    r.host = lower(r.host);
+    r.host = ascii_lower(r.host);
     return r;
 }
 
@@ -112,7 +107,7 @@ std::string auth_json_without(std::string_view text, const std::string& host,
     auto o = parse_auth_file(text, path);
     auto& auths = o["auths"].as_object();
     for (auto it = auths.begin(); it != auths.end();) {
-        if (host.empty() || lower(std::string(it->key())) == host) {
+        if (host.empty() || ascii_lower(std::string(it->key())) == host) {
             removed.emplace_back(it->key());
             it = auths.erase(it);
         } else {

@@ -8,6 +8,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
+#include "karapace/util/text.hpp"
 #include "schema/text.hpp"
 #include "schema/toml_reader.hpp"
 
@@ -130,7 +131,7 @@ void read_runtime(const TableReader& top, Manifest& m) {
                         {"backend", "network_isolation", "no_new_privileges", "resource_limits"});
     if (!rt) return;
     if (auto backend = rt->string("backend")) {
-        std::string b = detail::lower(detail::trim(*backend));
+        std::string b = ascii_lower(detail::trim(*backend));
         const auto& known = known_backends();
         if (std::find(known.begin(), known.end(), b) == known.end()) {
             std::string list;

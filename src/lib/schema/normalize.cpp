@@ -7,6 +7,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/json.hpp"
 #include "karapace/util/paths.hpp"
+#include "karapace/util/text.hpp"
 #include "schema/text.hpp"
 
 namespace karapace::schema {
@@ -83,7 +84,7 @@ NormalizedManifest normalize(const Manifest& m) {
     std::stable_sort(n.mounts.begin(), n.mounts.end(),
                      [](const MountSpec& a, const MountSpec& b) { return a.label < b.label; });
 
-    n.backend = detail::lower(detail::trim(m.backend));
+    n.backend = ascii_lower(detail::trim(m.backend));
     const auto& known = known_backends();
     if (std::find(known.begin(), known.end(), n.backend) == known.end())
         throw Error(Errc::manifest, "unknown backend '" + m.backend + "'",

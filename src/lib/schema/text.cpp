@@ -1,4 +1,5 @@
 #include "schema/text.hpp"
+#include "karapace/util/text.hpp"
 
 #include <cstdio>
 
@@ -14,13 +15,6 @@ std::string trim(std::string_view s) {
     while (!s.empty() && is_space(s.back()))
         s.remove_suffix(1);
     return std::string(s);
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 bool has_control_char(std::string_view s) {

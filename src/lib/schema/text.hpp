@@ -10,7 +10,6 @@ namespace karapace::schema::detail {
 
 // Removes spaces, tabs, CR and LF at both ends.
 std::string trim(std::string_view s);
-std::string lower(std::string_view s);
 // True for bytes < 0x20 and DEL (tabs included: no value of ours needs one).
 bool has_control_char(std::string_view s);
 // A TOML basic string ("..."), escaping quotes, backslashes and control characters.
