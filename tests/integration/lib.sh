@@ -18,3 +18,22 @@ kp_have_test_user() {
 
 # Fails unless "$1" contains "$2".
 kp_contains() { case "$1" in *"$2"*) return 0 ;; *) kp_fail "expected to find '$2' in: $1" ;; esac; }
+
+# Runs the shell function `scenario` as the caller with BASE/self as its first argument, then as
+# the test user with BASE/user (made and given to that user), each time followed by the other
+# arguments. Without a test user that half is skipped, and the reason printed. Uses $kp.
+kp_scenario_both() {
+  local base=$1
+  shift
+  echo "# as $(id -un)"
+  ( scenario "$base/self" "$@" )
+  if kp_have_test_user; then
+    local user=${KARAPACE_TEST_USER:-kptest} args
+    args=$(printf ' %q' "$@")
+    mkdir -p "$base/user" && chown "$user" "$base/user"
+    echo "# as $user"
+    kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains); set -euo pipefail; kp=$(printf %q "$kp"); scenario $(printf %q "$base/user")$args"
+  else
+    echo "# SKIP the unprivileged half: no test user (run as root with KARAPACE_TEST_USER)"
+  fi
+}

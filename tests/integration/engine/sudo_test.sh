@@ -83,13 +83,4 @@ TOML
   fi
 }
 
-echo "# as $(id -un)"
-( scenario "$work/self" "$work/kp-demo_1.0_all.deb" "$tarball" )
-if kp_have_test_user; then
-  user=${KARAPACE_TEST_USER:-kptest}
-  mkdir -p "$work/user" && chown "$user" "$work/user"
-  echo "# as $user"
-  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; scenario $work/user $work/kp-demo_1.0_all.deb $tarball"
-else
-  echo "# SKIP the unprivileged half: no test user (run as root with KARAPACE_TEST_USER)"
-fi
+kp_scenario_both "$work" "$work/kp-demo_1.0_all.deb" "$tarball"

@@ -94,14 +94,5 @@ scenario() {
   kp_ok "building the lock of an archived environment says it is archived and how to go on"
 }
 
-echo "# as $(id -un)"
-( scenario "$work/self" "$work" )
-if kp_have_test_user; then
-  user=${KARAPACE_TEST_USER:-kptest}
-  mkdir -p "$work/user" && chown "$user" "$work/user"
-  echo "# as $user"
-  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; scenario $work/user $work"
-else
-  echo "# skipped the unprivileged run: not root or no test user"
-fi
+kp_scenario_both "$work" "$work"
 echo "workflow: all checks passed"
