@@ -31,7 +31,4 @@ private:
     std::unique_ptr<State> state_;
 };
 
-// The message with MAINPID= lines removed (what the relay sends on).
-std::string relayed_notification(const std::string& message);
-
 }  // namespace karapace::sandbox

@@ -173,10 +173,4 @@ NotifyRelay::~NotifyRelay() {
 
 const std::string& NotifyRelay::path() const noexcept { return state_->path; }
 
-std::string relayed_notification(const std::string& message) {
-    std::string out(message.size(), '\0');
-    out.resize(drop_mainpid(message.data(), message.size(), out.data()));
-    return out;
-}
-
 }  // namespace karapace::sandbox
