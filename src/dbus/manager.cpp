@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "caller.hpp"
+#include "cli_location.hpp"
 #include "errors.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
@@ -72,6 +73,9 @@ void Manager::accept(const char* method, const std::string& args) {
 core::EngineOptions Manager::engine_options(JobProgress* progress) const {
     core::EngineOptions options;
     options.store_root = settings_.store_root;
+    // Launchers refreshed by builds, renames and rebuilds run the same karapace as Export's;
+    // without one the engine reports the refresh as failed rather than write a bare name.
+    if (auto cli = find_cli(this_process_cli_search())) options.program = *cli;
     if (progress) {
         options.on_lock_wait = [progress](const std::string& message) {
             progress->waiting_for_lock(message);
@@ -298,7 +302,9 @@ void Manager::Export(sdbus::Result<std::vector<ExportRecord>, Strings>&& result,
         return;
     }
     answer_later(std::move(result), [this, o] {
-        auto report = core::Engine(engine_options()).export_items(o);
+        auto options = engine_options();
+        options.program = locate_cli(this_process_cli_search());
+        auto report = core::Engine(options).export_items(o);
         return std::function([this, report] {
             emitEnvironmentChanged(report.env_id);
             return std::tuple(encode_exports(report.exported), report.warnings);

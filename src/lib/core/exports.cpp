@@ -25,7 +25,8 @@ namespace {
 bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
 // The karapace executable launchers should run: this one when this process is the CLI, the one
-// beside it (the D-Bus service is installed elsewhere, so usually PATH), else PATH.
+// beside it, else PATH's (always absolute). A launcher with a bare name that PATH may not resolve
+// vanishes from menus, so finding none is an error.
 std::string default_program() {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -35,8 +36,9 @@ std::string default_program() {
         auto sibling = parent_dir(self) + "/karapace";
         if (executable(sibling)) return sibling;
     }
-    if (auto found = find_program("karapace")) return *found;
-    return "karapace";
+    if (auto found = find_program("karapace"); found && found->front() == '/') return *found;
+    throw Error(Errc::not_found, "cannot find the karapace executable for launchers and wrappers",
+                "put the directory that holds karapace in PATH and export again");
 }
 
 std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
