@@ -4,6 +4,7 @@
 #include "core/build_steps.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/sandbox_steps.hpp"
 #include "karapace/pkg/package_manager.hpp"
@@ -45,6 +46,39 @@ sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
     spec.cwd = "/";
     return spec;
 }
+
+// apt's install output as progress: "N upgraded, M newly installed" gives the size, then every
+// package is fetched ("Get:"), unpacked and set up, so three lines per package.
+class AptInstallProgress final : public ProgressSink {
+public:
+    explicit AptInstallProgress(ProgressSink& inner) : inner_(inner) {}
+    void step(std::string_view d, std::uint64_t total, ProgressUnit unit) override {
+        inner_.step(d, total, unit);
+    }
+    void advance(std::uint64_t done) override { inner_.advance(done); }
+    void finish(bool ok) override { inner_.finish(ok); }
+    bool cancelled() const override { return inner_.cancelled(); }
+    void note(std::string_view line) override {
+        inner_.note(line);
+        if (total_ == 0) {
+            unsigned long upgraded = 0, installed = 0;
+            if (std::sscanf(std::string(line).c_str(), "%lu upgraded, %lu newly installed",
+                            &upgraded, &installed) == 2 &&
+                upgraded + installed > 0) {
+                total_ = 3 * (upgraded + installed);
+                inner_.resize(total_);
+            }
+            return;
+        }
+        if (line.starts_with("Get:") || line.starts_with("Unpacking ") ||
+            line.starts_with("Setting up "))
+            inner_.advance(std::min(++done_, total_));
+    }
+
+private:
+    ProgressSink& inner_;
+    std::uint64_t total_ = 0, done_ = 0;
+};
 
 [[noreturn]] void install_failed(const pkg::PackageManager& pm, const StepOutput& out,
                                  const std::string& what) {
@@ -221,14 +255,14 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     // install added or changed, dependencies included, and all of it goes into the lock.
     const auto before = list_installed(*pm, base, progress);
 
-    progress.step(lock != nullptr ? "installing locked package versions" : "installing packages",
-                  manifest.packages.size(), ProgressUnit::items);
+    progress.step(lock != nullptr ? "installing locked package versions" : "installing packages", 0,
+                  ProgressUnit::items);
     spec = base;
     spec.argv =
         lock != nullptr ? pm->install_exact_argv(exact) : pm->install_argv(manifest.packages);
-    out = run_captured_step(spec, progress, false);
+    AptInstallProgress apt_progress(progress);
+    out = run_captured_step(spec, pm->kind() == pkg::Kind::apt ? apt_progress : progress, false);
     if (out.status != 0) install_failed(*pm, out, "installing packages");
-    progress.advance(manifest.packages.size());
     progress.finish(true);
 
     const auto after = list_installed(*pm, base, progress);
