@@ -404,6 +404,10 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
                         session.emplace(p.spec.session_dir, init, p.spec.mapping);
                     } catch (const Error&) {}  // it ended already
                 }
+                if (init > 0 && p.spec.session_report_fd >= 0) {
+                    ssize_t ignored = ::write(p.spec.session_report_fd, &init, sizeof init);
+                    (void)ignored;
+                }
                 start_lock.release();
             }
         }

@@ -454,6 +454,14 @@ namespace {
 
 // The parent's side of a run once the child exists: id maps (for a new sandbox), limits, the
 // session record, the terminal, "go", and the wait.
+// Tells a detached launch which session it started (best effort: the launch reports a pipe
+// that closed without a pid as a failure).
+void report_session(const SandboxSpec& spec, pid_t init) {
+    if (spec.session_report_fd < 0) return;
+    ssize_t ignored = ::write(spec.session_report_fd, &init, sizeof init);
+    (void)ignored;
+}
+
 struct Started {
     pid_t child = -1;  // ours to wait for
     pid_t init = -1;   // the session's init (the child itself for a new sandbox)
@@ -472,6 +480,7 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     result.limits = limits.mechanism();
     std::optional<SessionRecord> session;
     if (!spec.session_dir.empty()) session.emplace(spec.session_dir, init, spec.mapping);
+    report_session(spec, init);
     // Declared in this order so the terminal is ours again before the pop marker is written.
     std::optional<ContainerMarker> marker;
     std::optional<ForegroundGuard> foreground;
