@@ -98,7 +98,8 @@ private:
     // reply values. Failures anywhere become the matching org.karapace.Error.
     template <typename... R, typename Work>
     void answer_later(sdbus::Result<R...>&& result, Work work);
-    sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work);
+    sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work,
+                                std::string subject, bool notify = true);
     sdbus::ObjectPath start_build(const char* kind, const std::string& manifest_path,
                                   const ResultMap& options);
 
