@@ -6,11 +6,13 @@
 #include "caller.hpp"
 #include "cli_location.hpp"
 #include "errors.hpp"
+#include "karapace/schema/templates.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace_config.h"
 #include "manifest_path.hpp"
+#include "new_manifest.hpp"
 
 namespace karapace::dbus {
 
@@ -176,6 +178,32 @@ void Manager::Diff(sdbus::Result<Strings, Strings, Strings>&& result, std::strin
 std::vector<sdbus::ObjectPath> Manager::ListJobs() {
     accept("ListJobs");
     return jobs_.paths();
+}
+
+// --- new manifests ---------------------------------------------------------------------------
+
+std::vector<sdbus::Struct<std::string, std::string, std::string>> Manager::ListTemplates() {
+    accept("ListTemplates");
+    std::vector<sdbus::Struct<std::string, std::string, std::string>> out;
+    for (const auto& t : schema::templates())
+        out.emplace_back(t.name, t.description, t.text);
+    return out;
+}
+
+void Manager::CreateFromTemplate(sdbus::Result<std::string>&& result, std::string name,
+                                 std::string dir, ResultMap options) {
+    accept("CreateFromTemplate", name + " " + dir);
+    TemplateRequest request;
+    try {
+        request = decode_template_request(name, dir, options);
+    } catch (...) {
+        result.returnError(to_dbus_error(std::current_exception()));
+        return;
+    }
+    answer_later(std::move(result), [request] {
+        auto path = write_template_manifest(request);
+        return std::function([path] { return std::tuple(path); });
+    });
 }
 
 // --- changing an environment ---------------------------------------------------------------

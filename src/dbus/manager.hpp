@@ -89,6 +89,9 @@ private:
                   std::vector<std::string> apps, std::vector<std::string> bins, bool all) override;
     void ListExports(sdbus::Result<std::vector<ExportRecord>>&& result, std::string env) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
+    std::vector<sdbus::Struct<std::string, std::string, std::string>> ListTemplates() override;
+    void CreateFromTemplate(sdbus::Result<std::string>&& result, std::string name, std::string dir,
+                            ResultMap options) override;
 
     // Every call: restart the idle period, refuse other users, log it.
     void accept(const char* method, const std::string& args = {});
