@@ -6,19 +6,19 @@
 
 #include "karapace-generated.h"
 
-static GMainLoop *loop;
+static GMainLoop* loop;
 static int code = 1;
 
-static void on_changed(GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpointer data) {
+static void on_changed(GDBusProxy* proxy, GVariant* changed, GStrv invalidated, gpointer data) {
     gint32 progress;
     (void)proxy, (void)invalidated, (void)data;
     if (g_variant_lookup(changed, "Progress", "i", &progress)) printf("progress %d\n", progress);
     fflush(stdout);
 }
 
-static void on_finished(KpJob1 *job, const gchar *status, GVariant *result, const gchar *error,
-                        const gchar *message, gpointer data) {
-    const gchar *env_id = "";
+static void on_finished(KpJob1* job, const gchar* status, GVariant* result, const gchar* error,
+                        const gchar* message, gpointer data) {
+    const gchar* env_id = "";
     (void)job, (void)message, (void)data;
     g_variant_lookup(result, "env_id", "&s", &env_id);
     printf("finished %s %s %s\n", status, env_id, error);
@@ -26,19 +26,20 @@ static void on_finished(KpJob1 *job, const gchar *status, GVariant *result, cons
     g_main_loop_quit(loop);
 }
 
-int main(int argc, char **argv) {
-    GError *err = NULL;
-    GDBusConnection *bus;
-    KpManager1 *manager;
-    KpJob1 *job;
+int main(int argc, char** argv) {
+    GError* err = NULL;
+    GDBusConnection* bus;
+    KpManager1* manager;
+    KpJob1* job;
     GVariant *envs, *result;
     GVariantBuilder options;
-    gchar *path = NULL;
-    const gchar *name;
+    gchar* path = NULL;
+    const gchar* name;
     if (argc < 4) return 2;
-    bus = g_dbus_connection_new_for_address_sync(
-        argv[1], G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &err);
+    bus = g_dbus_connection_new_for_address_sync(argv[1],
+                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                 NULL, NULL, &err);
     if (!bus) return printf("connect: %s\n", err->message), 1;
     manager = kp_manager1_proxy_new_sync(bus, G_DBUS_PROXY_FLAGS_NONE, "org.karapace.Manager1",
                                          "/org/karapace/Manager1", NULL, &err);

@@ -25,9 +25,11 @@ int main(int argc, char** argv) {
     OrgKarapaceManager1Interface manager("org.karapace.Manager1", "/org/karapace/Manager1", bus);
     QDBusPendingReply<KarapaceEnvironmentList> envs = manager.ListEnvironments();
     envs.waitForFinished();
-    if (envs.isError()) return std::printf("ListEnvironments: %s\n", qPrintable(envs.error().message())), 1;
+    if (envs.isError())
+        return std::printf("ListEnvironments: %s\n", qPrintable(envs.error().message())), 1;
     std::printf("environments %d\n", static_cast<int>(envs.value().size()));
-    for (const auto& e : envs.value()) std::printf("env %s %s\n", qPrintable(e.name), qPrintable(e.state));
+    for (const auto& e : envs.value())
+        std::printf("env %s %s\n", qPrintable(e.name), qPrintable(e.state));
 
     QVariantMap options{{"name", QString(argv[3])}};
     QDBusPendingReply<QDBusObjectPath> path = manager.Build(QString(argv[2]), options);
@@ -42,7 +44,8 @@ int main(int argc, char** argv) {
                      [&](const QString& status, const QVariantMap& result, const QString& error,
                          const QString&) {
                          std::printf("finished %s %s %s\n", qPrintable(status),
-                                     qPrintable(result.value("env_id").toString()), qPrintable(error));
+                                     qPrintable(result.value("env_id").toString()),
+                                     qPrintable(error));
                          code = status == "succeeded" ? 0 : 1;
                          app.quit();
                      });
@@ -51,7 +54,10 @@ int main(int argc, char** argv) {
                     qPrintable(job.result().value("env_id").toString()));
         return job.status() == "succeeded" ? 0 : 1;
     }
-    QTimer::singleShot(120000, &app, [&] { std::printf("timeout\n"); app.quit(); });
+    QTimer::singleShot(120000, &app, [&] {
+        std::printf("timeout\n");
+        app.quit();
+    });
     app.exec();
     std::printf("result name %s\n", qPrintable(job.result().value("name").toString()));
     return code;
