@@ -47,39 +47,6 @@ sandbox::SandboxSpec build_spec(const std::string& rootfs, const Staging& st) {
     return spec;
 }
 
-// apt's install output as progress: "N upgraded, M newly installed" gives the size, then every
-// package is fetched ("Get:"), unpacked and set up, so three lines per package.
-class AptInstallProgress final : public ProgressSink {
-public:
-    explicit AptInstallProgress(ProgressSink& inner) : inner_(inner) {}
-    void step(std::string_view d, std::uint64_t total, ProgressUnit unit) override {
-        inner_.step(d, total, unit);
-    }
-    void advance(std::uint64_t done) override { inner_.advance(done); }
-    void finish(bool ok) override { inner_.finish(ok); }
-    bool cancelled() const override { return inner_.cancelled(); }
-    void note(std::string_view line) override {
-        inner_.note(line);
-        if (total_ == 0) {
-            unsigned long upgraded = 0, installed = 0;
-            if (std::sscanf(std::string(line).c_str(), "%lu upgraded, %lu newly installed",
-                            &upgraded, &installed) == 2 &&
-                upgraded + installed > 0) {
-                total_ = 3 * (upgraded + installed);
-                inner_.resize(total_);
-            }
-            return;
-        }
-        if (line.starts_with("Get:") || line.starts_with("Unpacking ") ||
-            line.starts_with("Setting up "))
-            inner_.advance(std::min(++done_, total_));
-    }
-
-private:
-    ProgressSink& inner_;
-    std::uint64_t total_ = 0, done_ = 0;
-};
-
 [[noreturn]] void install_failed(const pkg::PackageManager& pm, const StepOutput& out,
                                  const std::string& what) {
     if (out.error && out.status == 125) throw *out.error;
@@ -216,6 +183,23 @@ std::string hook_label(const std::string& hook) {
 }
 
 }  // namespace
+
+void AptInstallProgress::note(std::string_view line) {
+    inner_.note(line);
+    if (total_ == 0) {
+        unsigned long upgraded = 0, installed = 0;
+        if (std::sscanf(std::string(line).c_str(), "%lu upgraded, %lu newly installed", &upgraded,
+                        &installed) == 2 &&
+            upgraded + installed > 0) {
+            total_ = 3 * (upgraded + installed);
+            inner_.resize(total_);
+        }
+        return;
+    }
+    if (line.starts_with("Get:") || line.starts_with("Unpacking ") ||
+        line.starts_with("Setting up "))
+        inner_.advance(std::min(++done_, total_));
+}
 
 // Installs the packages into `st.upper` and returns their exact versions, with the archive
 // checksums the package index reports.

@@ -79,8 +79,8 @@ public:
             buf_.erase(0, pos + 1);
             if (line.empty()) continue;
             sink_.note(line);
-            for (const auto& [prefix, percent] : bootstrap_stages)
-                if (line.starts_with(prefix) && percent > done_) sink_.advance(done_ = percent);
+            if (auto percent = bootstrap_stage_percent(line); percent && *percent > done_)
+                sink_.advance(done_ = *percent);
         }
     }
 
@@ -91,6 +91,12 @@ private:
 };
 
 }  // namespace
+
+std::optional<std::uint64_t> bootstrap_stage_percent(std::string_view line) {
+    for (const auto& [prefix, percent] : bootstrap_stages)
+        if (line.starts_with(prefix)) return percent;
+    return std::nullopt;
+}
 
 std::string snapshot_mirror(std::string_view distro, std::string_view timestamp) {
     if (distro == "ubuntu") return log::cat("http://snapshot.ubuntu.com/ubuntu/", timestamp, "/");
