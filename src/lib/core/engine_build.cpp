@@ -148,7 +148,7 @@ void warn_other_project(const store::EnvMetadata& m, const std::string& manifest
 }
 
 store::SessionSettings session_settings(const schema::NormalizedManifest& m) {
-    return store::SessionSettings{m.env, m.on_enter, m.no_new_privileges};
+    return store::SessionSettings{m.env, m.on_enter, m.no_new_privileges, m.services};
 }
 
 }  // namespace

@@ -236,6 +236,8 @@ ExportReport Engine::export_items(const ExportOptions& o) {
             requests.push_back({"app", a, data_home, false});
         for (const auto& r : exports::read_record(impl_->export_record_path(m)))
             requests.push_back(again(r));
+        for (const auto& sv : m.session.services)
+            requests.push_back({"service", sv.name, unit_dir, false, sv.spec});
     }
     if (requests.empty())
         throw Error(Errc::usage, "nothing to export from environment " + Impl::label(m),
@@ -364,6 +366,9 @@ void Engine::Impl::export_after_build(BuildResult& r, const std::vector<Exported
         }
         for (const auto& item : exports::read_record(export_record_path(m)))
             requests.push_back(again(item));
+        // Last, so that the manifest's [services] win over what an earlier export wrote.
+        for (const auto& sv : m.session.services)
+            requests.push_back({"service", sv.name, default_unit_dir(), false, sv.spec});
         if (requests.empty()) return;
         auto report = run_exports(m, requests);
         r.exported = std::move(report.exported);
