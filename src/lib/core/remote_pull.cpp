@@ -248,7 +248,8 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         if (!l.compressed) return path;
         progress.step("decompressing " + label, 0, ProgressUnit::items);
         try {
-            if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw_errno(Errc::store, "cannot read " + blob_path);
+            if (::lseek(fd.get(), 0, SEEK_SET) != 0)
+                throw_errno(Errc::store, "cannot read " + blob_path);
             UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
             if (!out) throw_errno(Errc::store, "cannot create " + path);
             l.size = store::decompress_image_layer(fd.get(), {l.blob, l.digest}, out.get());

@@ -93,10 +93,10 @@ namespace {
 std::string mirrored_manifest(const BuiltImage& built, const EnvImage& img) {
     boost::json::array layers;
     for (const auto& l : img.layers)
-        layers.push_back(boost::json::object{
-            {"mediaType", "application/vnd.docker.image.rootfs.diff.tar.gzip"},
-            {"digest", sha256("gz:" + l.digest.str()).str()},
-            {"size", 10}});
+        layers.push_back(
+            boost::json::object{{"mediaType", "application/vnd.docker.image.rootfs.diff.tar.gzip"},
+                                {"digest", sha256("gz:" + l.digest.str()).str()},
+                                {"size", 10}});
     return boost::json::serialize(boost::json::object{
         {"schemaVersion", 2},
         {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
@@ -127,7 +127,8 @@ TEST_CASE("a mirrored environment image: compressed layers, roles and digests fr
     CHECK(back.env_id == img.env_id);
 
     // Pushed before the roles label existed: the history names them.
-    auto old_config = replace(built.config, ",\"org.karapace.layers\":\"base packages snapshot\"", "");
+    auto old_config =
+        replace(built.config, ",\"org.karapace.layers\":\"base packages snapshot\"", "");
     REQUIRE(old_config.find(label_layers) == std::string::npos);
     auto old_parsed = parse_manifest(mirrored_manifest(build_image(img), img), "", "ref");
     old_parsed.config_digest = sha256(old_config);
@@ -135,14 +136,14 @@ TEST_CASE("a mirrored environment image: compressed layers, roles and digests fr
     CHECK(back.layers[1].role == LayerRole::packages);
     CHECK(back.layers[2].role == LayerRole::snapshot);
     // ... and without history either, nothing says what a layer is.
-    CHECK_THROWS_WITH(parse_config(replace(old_config, "karapace: packages", "RUN x"),
-                                   old_parsed, "ref"),
-                      Catch::Contains("layer 2 has no role"));
+    CHECK_THROWS_WITH(
+        parse_config(replace(old_config, "karapace: packages", "RUN x"), old_parsed, "ref"),
+        Catch::Contains("layer 2 has no role"));
     // A label with the roles out of order is refused.
-    CHECK_THROWS_WITH(parse_config(replace(built.config, "base packages snapshot",
-                                           "packages base snapshot"),
-                                   parsed, "ref"),
-                      Catch::Contains("base layer must come first"));
+    CHECK_THROWS_WITH(
+        parse_config(replace(built.config, "base packages snapshot", "packages base snapshot"),
+                     parsed, "ref"),
+        Catch::Contains("base layer must come first"));
     // A diff_id that is no digest.
     CHECK_THROWS_WITH(
         parse_config(replace(built.config, sha256("pkgs").str(), "sha256:zz"), parsed, "ref"),
