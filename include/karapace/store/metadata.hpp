@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "karapace/schema/env_vars.hpp"
+#include "karapace/schema/image_config.hpp"
 #include "karapace/schema/mount.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/util/digest.hpp"
@@ -33,6 +34,7 @@ struct RunSettings {
     std::optional<std::uint64_t> cpu_shares;
     std::optional<std::uint64_t> memory_limit_mb;
     std::string backend = "namespace";  // [runtime] backend
+    schema::ImageConfig image;          // the lock's [base.config]
 
     friend bool operator==(const RunSettings&, const RunSettings&) = default;
 };
