@@ -45,15 +45,15 @@ reg=127.0.0.1:$port
   umoci new --image lay:base
   umoci unpack --image lay:base bundle
   tar -xf "$tarball" -C bundle/rootfs
-  umoci repack --image lay:img bundle
+  umoci repack --refresh-bundle --image lay:img bundle
   mkdir -p bundle/rootfs/usr/share/extra
   cp -a /usr/share/perl5 /usr/share/zoneinfo bundle/rootfs/usr/share/extra/
-  umoci repack --image lay:img bundle
+  umoci repack --refresh-bundle --image lay:img bundle
   echo changed > bundle/rootfs/etc/motd
   rm -f bundle/rootfs/etc/issue.net
-  umoci repack --image lay:img bundle
+  umoci repack --refresh-bundle --image lay:img bundle
   echo second > bundle/rootfs/etc/second-image
-  umoci repack --image lay:img2 bundle
+  umoci repack --refresh-bundle --image lay:img2 bundle
 ) >/dev/null
 skopeo copy -q --dest-tls-verify=false "oci:$W/lay:img" "docker://$reg/bench/img:v1"
 skopeo copy -q --dest-tls-verify=false "oci:$W/lay:img2" "docker://$reg/bench/img:v2"
@@ -94,6 +94,19 @@ for _ in $(seq "$RUNS"); do
   rm -rf "$W/unpacked-v1"
 done
 mk=$(median "${k[@]}") ms=$(median "${s[@]}") mp=$(median "${p[@]}")
+# Where karapace's time goes: the steps of one more run, from its --json progress events.
+fresh
+mkdir -p "$W/proj"
+printf 'manifest_version = 1\n[base]\nimage = "docker://%s/bench/img:v1"\n' "$reg" > "$W/proj/karapace.toml"
+(cd "$W/proj" && "$KP" --store "$W/store" --json build >/dev/null 2>"$W/events")
+steps=$(python3 - "$W/events" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "done" and e["seconds"] >= 0.05:
+        print(f"| {e['description'][:60]} | {e['seconds']:.2f} s |")
+PY
+)
 
 # The second image after the first: bytes each tool fetched for it (registry blob GETs).
 bytes_fetched() {  # LOG-OFFSET: bytes of blob bodies the registry sent since the offset
@@ -134,6 +147,10 @@ echo "| skopeo copy to oci: + umoci unpack | ${ms} s | ${s[*]} |"
 echo "| podman pull (vfs) | ${mp} s | ${p[*]} |"
 echo
 echo "karapace / skopeo+umoci: $(python3 -c "print(f'{$mk/$ms:.2f}')")x; karapace / podman: $(python3 -c "print(f'{$mk/$mp:.2f}')")x"
+echo
+echo "| karapace build, step (one more run) | seconds |"
+echo "|---|---:|"
+echo "$steps"
 echo
 echo "| second image, sharing the first three layers | blob bytes the registry sent |"
 echo "|---|---:|"

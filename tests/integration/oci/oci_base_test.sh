@@ -232,6 +232,22 @@ assert r["bytes"] >= r["blob_bytes"] > 300000, r
   done
   k verify-store >/dev/null || kp_fail "verify-store fails after gc"
   kp_ok "gc removes the layer blobs no kept image names, and reports their bytes"
+
+  # --json: the layer downloads are progress events on stderr, one JSON object a line.
+  printf 'manifest_version = 1\n[base]\nimage = "docker://%s/t/one:v1"\n' "$reg" > karapace.toml
+  k --json build --name one-again >/dev/null 2>"$work/events"
+  python3 - "$work/events" <<'PY' || kp_fail "no progress events for the layer downloads: $(head -c 2000 "$work/events")"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+steps = [e for e in events if e["event"] == "step" and "layer" in e["description"] and e["unit"] == "bytes"]
+assert len(steps) == 2, steps
+for s in steps:
+    done = [e for e in events if e["event"] == "done" and e["description"] == s["description"]]
+    assert done and done[0]["ok"], (s, done)
+    final = [e for e in events if e["event"] == "progress" and e["description"] == s["description"]]
+    assert final and final[-1]["done"] == s["total"] and "rate" in final[-1], (s, final)
+PY
+  kp_ok "with --json, each layer download is a step, progress (bytes, rate) and done event on stderr"
 }
 
 echo "# as $(id -un)"
