@@ -34,6 +34,12 @@ std::string restored_text(std::string_view env, std::string_view snapshot) {
 }
 
 std::string exported_item_text(const core::ExportedItem& item) {
+    if (item.kind == "service") {
+        std::string text = "service " + item.name + " (" + item.source + ") -> ";
+        for (std::size_t i = 0; i < item.files.size(); ++i)
+            text += (i ? ", " : "") + item.files[i];
+        return text;
+    }
     std::string what = item.kind == "app" ? "application " : "command ";
     std::string where = item.files.empty() ? std::string() : item.files.front();
     return what + item.name + " (" + item.source + ") -> " + where;
@@ -45,7 +51,7 @@ std::string build_text(const core::BuildResult& r) {
         return "rebuilt environment " + who + ", replacing " + r.replaced_env_id->substr(0, 12);
     if (r.reused)
         return "environment " + who + " is already built from " + r.lock_path +
-               (r.session_updated ? "; its [env] and on_enter hooks are updated" : "");
+               (r.session_updated ? "; its [env], on_enter hooks and [services] are updated" : "");
     return "built environment " + who;
 }
 

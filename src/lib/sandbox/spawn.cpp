@@ -100,21 +100,8 @@ Prepared prepare(const SandboxSpec& spec) {
     p.mounts = plan_mounts(spec, host);
 
     p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
-    if (spec.listen_fds > 0) {
-        for (int i = 0; i < spec.listen_fds; ++i) {
-            if (::fcntl(3 + i, F_GETFD) < 0)
-                throw Error(Errc::usage,
-                            "LISTEN_FDS=" + std::to_string(spec.listen_fds) + " but descriptor " +
-                                std::to_string(3 + i) + " is not open",
-                            "start karapace from the socket unit, or unset LISTEN_FDS");
-            p.listen_fds.push_back(3 + i);
-        }
-        std::erase_if(p.env, [](const std::string& e) {
-            return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID=") ||
-                   e.starts_with("LISTEN_FDNAMES=");
-        });
-        p.env.push_back("LISTEN_FDS=" + std::to_string(spec.listen_fds));
-        if (!spec.listen_fdnames.empty()) p.env.push_back("LISTEN_FDNAMES=" + spec.listen_fdnames);
+    p.listen_fds = socket_activation(spec, p.env);
+    if (!p.listen_fds.empty()) {
         p.env.emplace_back(kListenPidPlaceholder);
         p.listen_pid_entry = static_cast<int>(p.env.size() - 1);
     }
