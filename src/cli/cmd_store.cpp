@@ -65,7 +65,7 @@ int run_gc(const Invocation& inv, Output& out) {
     out.json_result(core::to_json(r));
     out.line(gc_text(r));
     if (dry)
-        for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other})
+        for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other, &r.blobs})
             for (const auto& p : *list)
                 out.line("  " + p);
     report_kept(r, dry, out);

@@ -23,8 +23,10 @@ core::Engine make_engine(const Invocation& inv, Output& out) {
 }
 
 std::unique_ptr<TerminalProgress> make_progress(const Output& out) {
-    return std::make_unique<TerminalProgress>(out.terminal().stderr_tty && !out.json(),
-                                              out.terminal().color);
+    using Mode = TerminalProgress::Mode;
+    return std::make_unique<TerminalProgress>(
+        out.json() ? Mode::events : (out.terminal().stderr_tty ? Mode::draw : Mode::quiet),
+        out.terminal().color);
 }
 
 }  // namespace karapace::cli

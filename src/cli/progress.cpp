@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <boost/json.hpp>
+
 #include "cli/signals.hpp"
 #include "karapace/util/log.hpp"
 
@@ -125,6 +127,30 @@ TerminalProgress::TerminalProgress(bool draw, bool color, int fd)
     if (draw_) ticker_ = std::thread([this] { tick(); });
 }
 
+TerminalProgress::TerminalProgress(Mode mode, bool color, int fd)
+    : TerminalProgress(mode == Mode::draw, color, fd) {
+    events_ = mode == Mode::events;
+}
+
+void TerminalProgress::event_locked(std::string line) {
+    line += '\n';
+    write_fd(fd_, line);
+}
+
+void TerminalProgress::progress_event_locked() {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+    const double rate = elapsed > 0.2 ? static_cast<double>(done_) / elapsed : 0;
+    boost::json::object o{{"event", "progress"},
+                          {"description", description_},
+                          {"done", done_},
+                          {"total", total_},
+                          {"unit", unit_ == ProgressUnit::bytes ? "bytes" : "items"}};
+    if (unit_ == ProgressUnit::bytes) o["rate"] = static_cast<std::uint64_t>(rate);
+    event_locked(boost::json::serialize(o));
+    last_draw_ = Clock::now();
+    last_event_done_ = done_;
+}
+
 TerminalProgress::~TerminalProgress() {
     {
         std::lock_guard lock(mu_);
@@ -150,6 +176,14 @@ void TerminalProgress::step(std::string_view description, std::uint64_t total, P
     unit_ = unit;
     started_ = Clock::now();
     active_ = true;
+    last_event_done_ = 0;
+    last_draw_ = started_;
+    if (events_)
+        event_locked(boost::json::serialize(
+            boost::json::object{{"event", "step"},
+                                {"description", description_},
+                                {"total", total_},
+                                {"unit", unit == ProgressUnit::bytes ? "bytes" : "items"}}));
     if (draw_)
         redraw_locked();
     else
@@ -159,6 +193,8 @@ void TerminalProgress::step(std::string_view description, std::uint64_t total, P
 void TerminalProgress::advance(std::uint64_t done) {
     std::lock_guard lock(mu_);
     done_ = done;
+    if (events_ && active_ && Clock::now() - last_draw_ >= std::chrono::seconds(1))
+        progress_event_locked();
     if (draw_ && active_ && Clock::now() - last_draw_ >= tick_interval) redraw_locked();
 }
 
@@ -169,6 +205,9 @@ void TerminalProgress::finish(bool ok) {
 
 void TerminalProgress::note(std::string_view line) {
     std::lock_guard lock(mu_);
+    if (events_)
+        event_locked(
+            boost::json::serialize(boost::json::object{{"event", "note"}, {"text", line}}));
     if (!draw_) {
         log::info(line);
         return;
@@ -204,11 +243,16 @@ void TerminalProgress::redraw_locked() {
 
 void TerminalProgress::end_step_locked(bool ok) {
     active_ = false;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+    if (events_) {
+        if (done_ != last_event_done_) progress_event_locked();
+        event_locked(boost::json::serialize(boost::json::object{
+            {"event", "done"}, {"description", description_}, {"ok", ok}, {"seconds", elapsed}}));
+    }
     if (!draw_) {
         if (!ok) log::info(description_, ": failed");
         return;
     }
-    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     std::string mark = ok ? "✓" : "✗";
     if (color_) mark = (ok ? "\x1b[32m" : "\x1b[31m") + mark + "\x1b[0m";
     char took[32];

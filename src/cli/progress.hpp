@@ -1,6 +1,12 @@
 // The CLI's ProgressSink: a bar with bytes, rate and ETA (or a spinner when the total is unknown)
-// redrawn in place on stderr when stderr is a terminal. Otherwise it draws nothing; steps and
-// notes then go to the log (visible with -v) so piped output stays clean.
+// redrawn in place on stderr when stderr is a terminal. With --json it writes progress events
+// instead, one JSON object a line on stderr (stdout keeps the one result):
+//   {"event":"step","description":…,"total":N,"unit":"bytes"|"items"}
+//   {"event":"progress","description":…,"done":N,"total":N,"unit":…,"rate":bytes/s} (at most
+//   one a second a step, and one when it ends)
+//   {"event":"done","description":…,"ok":true|false,"seconds":S}   {"event":"note","text":…}
+// Otherwise it draws nothing; steps and notes then go to the log (visible with -v) so piped
+// output stays clean.
 #pragma once
 
 #include <chrono>
@@ -27,6 +33,8 @@ class TerminalProgress final : public ProgressSink {
 public:
     // `draw`: render on `fd` (normally: stderr is a TTY and --json is off).
     TerminalProgress(bool draw, bool color, int fd = 2);
+    enum class Mode { draw, events, quiet };
+    TerminalProgress(Mode mode, bool color, int fd = 2);
     ~TerminalProgress() override;
     TerminalProgress(const TerminalProgress&) = delete;
     TerminalProgress& operator=(const TerminalProgress&) = delete;
@@ -43,11 +51,14 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
     void redraw_locked();
+    void event_locked(std::string line);
+    void progress_event_locked();
     void end_step_locked(bool ok);
     void tick();
     std::size_t width() const;
 
     bool draw_;
+    bool events_ = false;
     bool color_;
     int fd_;
     std::mutex mu_;
@@ -61,6 +72,7 @@ private:
     ProgressUnit unit_ = ProgressUnit::items;
     Clock::time_point started_;
     Clock::time_point last_draw_;
+    std::uint64_t last_event_done_ = 0;
     unsigned frame_ = 0;
     std::thread ticker_;
 };

@@ -56,13 +56,16 @@ std::string build_text(const core::BuildResult& r) {
 }
 
 std::string gc_text(const core::GcSummary& r) {
-    auto count =
-        r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() + r.other.size();
+    auto count = r.envs.size() + r.layers.size() + r.objects.size() + r.images.size() +
+                 r.other.size() + r.blobs.size();
     return std::string(r.dry_run ? "gc would remove " : "gc removed ") + std::to_string(count) +
            " item(s), " + format_bytes(r.bytes) + ": " + std::to_string(r.layers.size()) +
            " layer(s), " + std::to_string(r.objects.size()) + " object(s), " +
            std::to_string(r.images.size()) + " image(s), " + std::to_string(r.envs.size()) +
-           " env dir(s), " + std::to_string(r.other.size()) + " other";
+           " env dir(s), " + std::to_string(r.other.size()) + " other" +
+           (r.blobs.empty() ? std::string()
+                            : ", " + std::to_string(r.blobs.size()) + " image layer blob(s) (" +
+                                  format_bytes(r.blob_bytes) + ")");
 }
 
 }  // namespace karapace::cli

@@ -106,6 +106,8 @@ ResultMap encode_gc(const core::GcSummary& summary) {
     map["objects"] = summary.objects;
     map["images"] = summary.images;
     map["other"] = summary.other;
+    map["blobs"] = summary.blobs;
+    map["blob_bytes"] = summary.blob_bytes;
     map["bytes"] = summary.bytes;
     // Garbage kept because it is younger than the grace period: kind, path, bytes, age in seconds.
     std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::int64_t>> kept;

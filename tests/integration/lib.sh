@@ -37,3 +37,28 @@ kp_scenario_both() {
     echo "# SKIP the unprivileged half: no test user (run as root with KARAPACE_TEST_USER)"
   fi
 }
+
+kp_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Starts Debian's docker-registry on a free port of 127.0.0.1 with its storage under DIR; prints
+# the port, writes the process id to DIR/pid. $2: an htpasswd file for Basic auth.
+kp_start_registry() {
+  local dir=$1 auth=${2:-} port
+  port=$(kp_free_port)
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: error}"
+    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
+    echo "http: {addr: 127.0.0.1:$port}"
+    [ -n "$auth" ] && echo "auth: {htpasswd: {realm: karapace-test, path: $auth}}"
+  } > "$dir/config.yml"
+  ( exec docker-registry serve "$dir/config.yml" ) >"$dir/log" 2>&1 &
+  echo $! > "$dir/pid"
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "$port"; return; }
+    sleep 0.1
+  done
+  cat "$dir/log" >&2
+  kp_fail "docker-registry did not start"
+}

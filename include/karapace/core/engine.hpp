@@ -222,7 +222,9 @@ struct GcKeptItem {
 struct GcSummary {
     bool dry_run = false;
     std::vector<std::string> envs, layers, objects, images, other;  // what went (or would go)
+    std::vector<std::string> blobs;  // docker:// layer blobs in images/blobs/ no kept image names
     std::uint64_t bytes = 0;
+    std::uint64_t blob_bytes = 0;  // of `blobs`, part of `bytes`
     // Garbage younger than the grace period, kept because an operation may still be writing it.
     std::vector<GcKeptItem> kept;
     std::uint64_t kept_bytes = 0;

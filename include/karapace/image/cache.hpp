@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "karapace/image/extract.hpp"
+#include "karapace/schema/image_config.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/store/tree_digest.hpp"
 #include "karapace/util/digest.hpp"
@@ -38,6 +40,11 @@ struct ImageRecord {
     // written before karapace recorded it (they carry no checksum either): such an image cannot
     // be verified, and a rebuild fetches it again.
     std::optional<store::TreeDigest> tree;
+    // A docker:// image's Env, User and WorkingDir; empty for other images and for OCI images
+    // cached before karapace recorded them.
+    schema::ImageConfig config;
+    // A docker:// image's layer blobs in images/blobs/: gc keeps the blobs a cached image names.
+    std::vector<Digest> blobs;
 };
 
 struct CachedImage {
@@ -98,6 +105,10 @@ public:
     // Where OCI layer blobs are kept as the registry served them, by digest, so images that
     // share a layer fetch it once.
     std::string blob_path(const Digest& digest) const { return dir_ + "/blobs/" + digest.hex(); }
+
+    // The layer blobs the cached images other than `except` name (records that cannot be read
+    // name none).
+    std::set<Digest> blobs_in_use(const std::optional<Digest>& except = std::nullopt) const;
 
     // All complete images, sorted by creation time.
     std::vector<CachedImage> list() const;

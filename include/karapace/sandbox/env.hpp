@@ -19,6 +19,9 @@ struct EnvContext {
     // environment as it is before any of them is applied.
     std::vector<std::string> manifest;
     std::vector<std::string> extra;  // variables the sandbox itself sets (XDG_DATA_DIRS, ...)
+    // The base image's config.Env, applied over the defaults and the host's variables, before
+    // `extra`; names image_env_reserved() keeps (HOME, USER...) are left alone.
+    std::vector<std::string> image;
 };
 
 // True for a name the allowlist lets through from the host.

@@ -57,6 +57,11 @@ struct SandboxSpec {
     // sandbox's own variables (which the references read) and before `env`.
     std::vector<std::string> manifest_env;
     std::string cwd;  // the caller's cwd; empty: ours
+    // The base image's config.Env ("NAME=value", taken as written): over the sandbox's defaults
+    // and the host's variables, under `mounts`' and the manifest's; HOME, USER and the like stay.
+    std::vector<std::string> image_env;
+    // The base image's WorkingDir: where a command starts when `cwd` is not shared with the host.
+    std::string image_workdir;
     Limits limits;
     std::string session_dir;  // env/<id>/sessions; empty: the run is not recorded
     // When set, the host pid of the session's init (the id the sessions list shows) is written

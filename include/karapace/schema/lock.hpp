@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "karapace/schema/identity.hpp"
+#include "karapace/schema/image_config.hpp"
 #include "karapace/schema/mount.hpp"
 #include "karapace/util/digest.hpp"
 
@@ -55,6 +56,9 @@ struct LockFile {
     std::string pinned_image;  // "https://…/rootfs.tar.xz#sha256=…", "docker://…@sha256:…",
                                // "bootstrap:debian/bookworm@20261128T000000Z", …
     Digest image_digest;       // sha256 of the image content
+    // A docker:// base image's Env, User and WorkingDir (`[base.config]`). Not part of the
+    // identity: the image digest already names them.
+    ImageConfig image_config;
     std::vector<LockedPackage> packages;
     // Seconds since the epoch: the build's SOURCE_DATE_EPOCH. The package manager gets it, and
     // the packages layer clamps every mtime to it. Chosen when the lock is made (the build's

@@ -42,7 +42,8 @@ struct GcOptions {
 
 struct GcItem {
     std::string kind;  // "layer", "object", "unpacked-layer", "image", "staging", "env", "temp",
-                       // "name" (a broken name index entry)
+                       // "name" (a broken name index entry), "blob" (a docker:// image's
+                       // layer blob no kept image names)
     std::string path;  // relative to the store root
     std::uint64_t bytes = 0;
     std::int64_t age = 0;  // seconds since it was last modified

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "karapace/schema/env_vars.hpp"
+#include "karapace/schema/image_config.hpp"
 #include "karapace/schema/mount.hpp"
 #include "karapace/schema/service.hpp"
 #include "karapace/store/layout.hpp"
@@ -34,6 +35,7 @@ struct RunSettings {
     std::optional<std::uint64_t> cpu_shares;
     std::optional<std::uint64_t> memory_limit_mb;
     std::string backend = "namespace";  // [runtime] backend
+    schema::ImageConfig image;          // the lock's [base.config]
 
     friend bool operator==(const RunSettings&, const RunSettings&) = default;
 };

@@ -87,6 +87,10 @@ struct LayerDigests {
 // part of the layer (callers apply layers in a staging directory).
 UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::string& dest_dir,
                               const UnpackOptions& opts);
+// Decompresses an OCI image layer blob (plain, gzip or zstd) read from `fd` into `out_fd`,
+// checking that the blob hashes to `digests.blob` and the tar written to `digests.diff_id`, with
+// the errors of apply_image_layer; returns the size of the tar.
+std::uint64_t decompress_image_layer(int fd, const LayerDigests& digests, int out_fd);
 
 struct PackOptions {
     // Every mtime is clamped to at most this many seconds since the epoch (SOURCE_DATE_EPOCH

@@ -176,6 +176,7 @@ store::RunSettings Engine::Impl::run_settings(const schema::LockFile& lock) {
     r.cpu_shares = lock.cpu_shares;
     r.memory_limit_mb = lock.memory_limit_mb;
     r.backend = lock.backend;
+    r.image = lock.image_config;
     return r;
 }
 
@@ -474,7 +475,10 @@ GcSummary Engine::gc(bool dry_run, ProgressSink& progress,
             out.objects.push_back(item.path);
         else if (item.kind == "image")
             out.images.push_back(item.path);
-        else
+        else if (item.kind == "blob") {
+            out.blobs.push_back(item.path);
+            out.blob_bytes += item.bytes;
+        } else
             out.other.push_back(item.path);
     }
     out.bytes = report.bytes;

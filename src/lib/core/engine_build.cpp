@@ -332,6 +332,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& sink, bool 
     auto lock = schema::lock_from_manifest(manifest);
     lock.pinned_image = pinned;
     lock.image_digest = cached.record.digest;
+    lock.image_config = cached.record.config;
     lock.packages = packages;
     lock.source_date_epoch = source_date_epoch;
     schema::assign_identity(lock);

@@ -112,6 +112,8 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     for (const auto& var : m.session.env)
         spec.manifest_env.push_back(var.name + "=" + var.value);
     spec.env = o.env_vars;
+    spec.image_env = run.image.env;
+    spec.image_workdir = run.image.working_dir;
     spec.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
     if (run.memory_limit_mb) spec.limits.memory_max_bytes = *run.memory_limit_mb << 20;
     if (run.cpu_shares) {

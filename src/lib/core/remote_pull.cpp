@@ -226,22 +226,42 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     Impl::StagingDir staging_dir(impl, "pull");
     const std::string& staging = staging_dir.path();
 
-    // Streams a blob into a staging file, verified against its digest on the way.
-    auto download = [&](const remote::ImageLayer& l, const std::string& label) {
+    // Streams a blob into a staging file, verified against its digest on the way; a blob a
+    // mirror compressed is then decompressed, checked again against the tar's digest (the
+    // config's diff_id), and only the tar is kept. `l.size` becomes the tar's size.
+    auto download = [&](remote::ImageLayer& l, const std::string& label) {
         auto path = staging + "/" + l.digest.hex() + ".tar";
-        UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd) throw_errno(Errc::store, "cannot create " + path);
-        progress.step("downloading " + label + " (" + short_digest(l.digest) + ")", l.size,
+        auto blob_path = l.compressed ? staging + "/" + l.blob.hex() + ".blob" : path;
+        UniqueFd fd(::open(blob_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd) throw_errno(Errc::store, "cannot create " + blob_path);
+        progress.step("downloading " + label + " (" + short_digest(l.blob) + ")", l.blob_size,
                       ProgressUnit::bytes);
         try {
-            client.download_blob(l.digest, l.size, fd.get(), progress, label);
+            client.download_blob(l.blob, l.blob_size, fd.get(), progress, label);
         } catch (...) {
             progress.finish(false);
             throw;
         }
         progress.finish(true);
         ++r.layers_pulled;
-        r.bytes_pulled += l.size;
+        r.bytes_pulled += l.blob_size;
+        if (!l.compressed) return path;
+        progress.step("decompressing " + label, 0, ProgressUnit::items);
+        try {
+            if (::lseek(fd.get(), 0, SEEK_SET) != 0)
+                throw_errno(Errc::store, "cannot read " + blob_path);
+            UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+            if (!out) throw_errno(Errc::store, "cannot create " + path);
+            l.size = store::decompress_image_layer(fd.get(), {l.blob, l.digest}, out.get());
+        } catch (const Error& e) {
+            progress.finish(false);
+            if (e.code() != Errc::image) throw;
+            throw Error(Errc::remote,
+                        "integrity check failed for " + what + ", " + label + ": " + e.what(),
+                        std::string(e.hint()) + "; nothing was imported");
+        }
+        progress.finish(true);
+        ::unlink(blob_path.c_str());
         return path;
     };
     // A layer the store holds intact is not fetched again (a damaged copy is).
@@ -273,13 +293,13 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
             base_tar = download(*base, "the base layer");
     }
     std::vector<std::pair<Digest, std::string>> fetched_objects;  // digest, staging file
-    auto fetch_object = [&](const remote::ImageLayer& l, const std::string& label) {
+    auto fetch_object = [&](remote::ImageLayer& l, const std::string& label) {
         if (have_object(l.digest))
             ++r.layers_skipped;
         else
             fetched_objects.emplace_back(l.digest, download(l, label));
     };
-    for (const auto& l : packages)
+    for (auto& l : packages)
         fetch_object(l, "the packages layer");
     if (snapshot) fetch_object(*snapshot, "snapshot " + short_digest(snapshot->digest));
 
@@ -343,7 +363,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         rec.digest = l.digest;
         rec.kind = kind;
         rec.parent = parent;
-        rec.size = l.size;
+        rec.size = l.size != 0 ? l.size : s.objects().size(l.digest);
         rec.created = now_rfc3339();
         rec.file_count = entries;
         s.layers().put(rec);

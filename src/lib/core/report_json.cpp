@@ -146,6 +146,8 @@ bj::object to_json(const GcSummary& s) {
     o["objects"] = strings(s.objects);
     o["images"] = strings(s.images);
     o["other"] = strings(s.other);
+    o["blobs"] = strings(s.blobs);
+    o["blob_bytes"] = s.blob_bytes;
     o["bytes"] = s.bytes;
     bj::array kept;
     for (const auto& k : s.kept)

@@ -48,6 +48,19 @@ std::string record_json(const ImageRecord& r) {
     o["build"] = r.build;
     o["created"] = r.created;
     if (r.tree) o["tree"] = store::to_json(*r.tree);
+    if (!r.config.empty()) {
+        bj::array env;
+        for (const auto& e : r.config.env)
+            env.emplace_back(e);
+        o["config"] = bj::object{
+            {"env", env}, {"user", r.config.user}, {"working_dir", r.config.working_dir}};
+    }
+    if (!r.blobs.empty()) {
+        bj::array blobs;
+        for (const auto& d : r.blobs)
+            blobs.emplace_back(d.str());
+        o["blobs"] = std::move(blobs);
+    }
     return store::seal_record(std::move(o));
 }
 
@@ -77,6 +90,22 @@ ImageRecord parse_record(const std::string& text, const std::string& what) {
     r.build = json::get_string(o, "build", what);
     r.created = json::get_string(o, "created", what);
     if (!legacy) r.tree = store::tree_digest_from_json(json::field(o, "tree", what), what);
+    if (o.contains("config")) {
+        const auto& c = json::get_object(o, "config", what);
+        for (const auto& e : json::get_array(c, "env", what)) {
+            if (!e.is_string()) throw Error(Errc::store, what + ": config.env holds a non-string");
+            r.config.env.emplace_back(e.as_string());
+        }
+        r.config.user = json::get_string(c, "user", what);
+        r.config.working_dir = json::get_string(c, "working_dir", what);
+        auto problem = schema::image_config_problem(r.config);
+        if (!problem.empty()) throw Error(Errc::store, what + ": config: " + problem);
+    }
+    if (o.contains("blobs"))
+        for (const auto& d : json::get_array(o, "blobs", what)) {
+            if (!d.is_string()) throw Error(Errc::store, what + ": blobs holds a non-string");
+            r.blobs.push_back(Digest::parse(std::string(d.as_string())));
+        }
     return r;
 }
 
@@ -263,6 +292,20 @@ std::vector<CachedImage> ImageCache::list() const {
     std::sort(out.begin(), out.end(), [](const CachedImage& a, const CachedImage& b) {
         return a.record.created < b.record.created;
     });
+    return out;
+}
+
+std::set<Digest> ImageCache::blobs_in_use(const std::optional<Digest>& except) const {
+    std::set<Digest> out;
+    for (const auto& name : entries_of(dir_)) {
+        if (!Digest::is_hex(name) || (except && except->hex() == name)) continue;
+        try {
+            if (auto img = find(Digest::from_hex(name)))
+                out.insert(img->record.blobs.begin(), img->record.blobs.end());
+        } catch (const Error&) {
+            // An unreadable record names no blob; verify-store reports it.
+        }
+    }
     return out;
 }
 

@@ -211,6 +211,12 @@ CachedImage fetch_oci(const ImageRef& raw, const ImageCache& cache, const Config
         record.source = "oci";
         record.arch = effective_arch(config);
         record.build = f.index_digest ? "index " + f.index_digest->str() : std::string();
+        record.config = {image_config.env, image_config.user, image_config.working_dir};
+        for (const auto& l : f.manifest.layers)
+            record.blobs.push_back(l.digest);
+        if (auto problem = schema::image_config_problem(record.config); !problem.empty())
+            throw Error(Errc::image, what + ": the image config's " + problem,
+                        "the image is broken; nothing of it was kept");
         auto image = cache.install_tree(record, [&](const std::string& rootfs) {
             return apply_layers(files, rootfs, progress);
         });
@@ -219,10 +225,14 @@ CachedImage fetch_oci(const ImageRef& raw, const ImageCache& cache, const Config
         image.record.pinned_reference = record.pinned_reference;
         return image;
     } catch (const Error& e) {
-        // A layer that failed its checks is not kept for the next image that names it.
-        if (e.code() == Errc::image)
+        // The layers of an image that failed its checks are not kept for the next image that
+        // names them, unless a cached image uses them (a blob was checked against its digest as
+        // it arrived: that image's copy is good).
+        if (e.code() == Errc::image) {
+            auto in_use = cache.blobs_in_use(f.manifest_digest);
             for (const auto& l : f.manifest.layers)
-                unlink_quietly(cache.blob_path(l.digest));
+                if (!in_use.contains(l.digest)) unlink_quietly(cache.blob_path(l.digest));
+        }
         throw;
     }
 }

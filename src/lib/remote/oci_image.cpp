@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
+#include <sstream>
+
 #include "karapace/util/error.hpp"
 #include "karapace/util/json.hpp"
 
@@ -48,6 +51,39 @@ std::uint64_t size_at(const bj::object& o, const std::string& what, const std::s
     return v->is_uint64() ? v->as_uint64() : static_cast<std::uint64_t>(v->as_int64());
 }
 
+bool layer_type_known(std::string_view t, bool& compressed) {
+    compressed = t != oci_layer_media_type && t != "application/vnd.docker.image.rootfs.diff.tar";
+    return !compressed || t == "application/vnd.oci.image.layer.v1.tar+gzip" ||
+           t == "application/vnd.oci.image.layer.v1.tar+zstd" ||
+           t == "application/vnd.docker.image.rootfs.diff.tar.gzip";
+}
+
+std::optional<LayerRole> role_named(std::string_view name) {
+    if (name == "base") return LayerRole::base;
+    if (name == "packages") return LayerRole::packages;
+    if (name == "snapshot") return LayerRole::snapshot;
+    return std::nullopt;
+}
+
+// The history entry push writes for a layer of each role.
+std::optional<LayerRole> role_of_history(std::string_view created_by) {
+    if (created_by == "karapace: base image") return LayerRole::base;
+    if (created_by == "karapace: packages") return LayerRole::packages;
+    if (created_by == "karapace: committed snapshot") return LayerRole::snapshot;
+    return std::nullopt;
+}
+
+void check_role_order(const std::vector<ImageLayer>& layers, const std::string& what) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const bool first = i == 0;
+        const bool last = i + 1 == layers.size();
+        if ((layers[i].role == LayerRole::base) != first)
+            not_env(what, "the base layer must come first, and only once");
+        if (layers[i].role == LayerRole::snapshot && !last)
+            not_env(what, "a snapshot layer must be the last one");
+    }
+}
+
 bj::value parse_json(std::string_view text, const std::string& what, const std::string& which) {
     boost::system::error_code ec;
     auto v = bj::parse(text, ec);
@@ -85,6 +121,10 @@ BuiltImage build_image(const EnvImage& image) {
     if (!image.name.empty()) labels[label_name] = image.name;
     labels[label_lock] = image.lock_text;
     labels[label_manifest] = image.manifest_json;
+    std::string roles;
+    for (const auto& l : image.layers)
+        roles += (roles.empty() ? "" : " ") + std::string(layer_role_name(l.role));
+    labels[label_layers] = roles;
 
     bj::object config;
     config["architecture"] = image.architecture;
@@ -154,37 +194,29 @@ ParsedManifest parse_manifest(std::string_view body, std::string_view media_type
     auto* layers = m.if_contains("layers");
     if (layers == nullptr || !layers->is_array() || layers->as_array().empty())
         not_env(what, "its manifest lists no layers");
+    bool all_annotated = true;
     for (std::size_t i = 0; i < layers->as_array().size(); ++i) {
         const auto& v = layers->as_array()[i];
         const std::string where = "layer " + std::to_string(i + 1);
         if (!v.is_object()) not_env(what, where + " is not an object");
         const auto& l = v.as_object();
         auto type_of_layer = string_at(l, "mediaType");
-        if (type_of_layer != oci_layer_media_type)
-            not_env(what, where + " has media type '" + type_of_layer +
-                              "' (environments have uncompressed " + oci_layer_media_type +
-                              " layers)");
         ImageLayer layer;
-        layer.digest = digest_at(l, what, where);
-        layer.size = size_at(l, what, where);
+        if (!layer_type_known(type_of_layer, layer.compressed))
+            not_env(what, where + " has media type '" + type_of_layer +
+                              "' (environments have tar layers: plain, gzip or zstd)");
+        layer.blob = digest_at(l, what, where);
+        layer.blob_size = size_at(l, what, where);
+        layer.digest = layer.blob;
+        layer.size = layer.compressed ? 0 : layer.blob_size;
         auto* ann = object_at(l, "annotations");
-        auto role = ann ? string_at(*ann, annotation_layer) : std::string();
-        if (role == "base")
-            layer.role = LayerRole::base;
-        else if (role == "packages")
-            layer.role = LayerRole::packages;
-        else if (role == "snapshot")
-            layer.role = LayerRole::snapshot;
-        else
-            not_env(what, where + " has no " + annotation_layer + " annotation");
-        const bool first = i == 0;
-        const bool last = i + 1 == layers->as_array().size();
-        if ((layer.role == LayerRole::base) != first)
-            not_env(what, "the base layer must come first, and only once");
-        if (layer.role == LayerRole::snapshot && !last)
-            not_env(what, "a snapshot layer must be the last one");
+        auto role = role_named(ann ? string_at(*ann, annotation_layer) : std::string());
+        if (role) layer.role = *role;
+        all_annotated = all_annotated && role.has_value();
+        out.role_annotated.push_back(role.has_value());
         out.layers.push_back(layer);
     }
+    if (all_annotated) check_role_order(out.layers, what);
     return out;
 }
 
@@ -202,11 +234,21 @@ EnvImage parse_config(std::string_view text, const ParsedManifest& manifest,
     if (ids.size() != manifest.layers.size())
         not_env(what, "its config names " + std::to_string(ids.size()) + " layers, its manifest " +
                           std::to_string(manifest.layers.size()));
-    for (std::size_t i = 0; i < ids.size(); ++i)
-        if (!ids[i].is_string() || ids[i].as_string() != manifest.layers[i].digest.str())
-            not_env(what, "diff_id " + std::to_string(i + 1) +
-                              " of its config differs from the digest of layer " +
-                              std::to_string(i + 1));
+    out.layers = manifest.layers;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto& layer = out.layers[i];
+        const std::string text = ids[i].is_string() ? std::string(ids[i].as_string()) : "";
+        if (!layer.compressed) {
+            if (text != layer.blob.str())
+                not_env(what, "diff_id " + std::to_string(i + 1) +
+                                  " of its config differs from the digest of layer " +
+                                  std::to_string(i + 1));
+            continue;
+        }
+        if (text.rfind("sha256:", 0) != 0 || !Digest::is_hex(text.substr(7)))
+            not_env(what, "diff_id " + std::to_string(i + 1) + " of its config is not a digest");
+        layer.digest = Digest::from_hex(text.substr(7));
+    }
     auto* inner = object_at(c, "config");
     auto* labels = inner ? object_at(*inner, "Labels") : nullptr;
     if (labels == nullptr || !labels->contains(label_lock))
@@ -223,7 +265,49 @@ EnvImage parse_config(std::string_view text, const ParsedManifest& manifest,
     out.manifest_json = string_at(*labels, label_manifest);
     if (out.lock_text.empty() || out.manifest_json.empty() || out.env_id.empty())
         not_env(what, "its config lacks the lock, the manifest or the environment id");
-    out.layers = manifest.layers;
+
+    // The layers' roles: the config's label, else each layer's annotation, else the history
+    // (written by every push, and kept by mirrors, which copy the config as it is).
+    std::vector<std::optional<LayerRole>> roles(out.layers.size());
+    if (labels->contains(label_layers)) {
+        std::istringstream words(string_at(*labels, label_layers));
+        std::vector<std::string> names;
+        for (std::string w; words >> w;)
+            names.push_back(w);
+        if (names.size() != out.layers.size())
+            not_env(what, std::string("its ") + label_layers + " label names " +
+                              std::to_string(names.size()) + " layers, its manifest " +
+                              std::to_string(out.layers.size()));
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            roles[i] = role_named(names[i]);
+            if (!roles[i])
+                not_env(what, std::string("its ") + label_layers + " label names the role '" +
+                                  names[i] + "'");
+        }
+    } else {
+        std::vector<std::optional<LayerRole>> history;
+        if (auto* h = c.if_contains("history"); h != nullptr && h->is_array())
+            for (const auto& e : h->as_array()) {
+                if (!e.is_object()) continue;
+                auto* empty = e.as_object().if_contains("empty_layer");
+                if (empty != nullptr && empty->is_bool() && empty->as_bool()) continue;
+                history.push_back(role_of_history(string_at(e.as_object(), "created_by")));
+            }
+        for (std::size_t i = 0; i < out.layers.size(); ++i) {
+            if (manifest.role_annotated.size() > i && manifest.role_annotated[i])
+                roles[i] = out.layers[i].role;
+            else if (history.size() == out.layers.size())
+                roles[i] = history[i];
+            if (!roles[i])
+                not_env(what, "layer " + std::to_string(i + 1) +
+                                  " has no role: neither its config's " + label_layers +
+                                  " label, nor its " + annotation_layer +
+                                  " annotation, nor the config's history names one");
+        }
+    }
+    for (std::size_t i = 0; i < out.layers.size(); ++i)
+        out.layers[i].role = *roles[i];
+    check_role_order(out.layers, what);
     return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "karapace/sandbox/spec.hpp"
 #include "karapace/schema/env_vars.hpp"
+#include "karapace/schema/image_config.hpp"
 
 #include <algorithm>
 #include <array>
@@ -77,6 +78,8 @@ std::vector<std::string> build_environment(const std::vector<std::string>& host,
         env["LOGNAME"] = ctx.user;
     }
     if (!env.count("TERM")) env["TERM"] = "xterm-256color";
+    for (const auto& entry : ctx.image)
+        if (!schema::image_env_reserved(key_of(entry))) set(entry);
     for (const auto& entry : ctx.extra)
         set(entry);
     if (!ctx.manifest.empty()) {
@@ -133,6 +136,7 @@ std::vector<std::string> command_environment(const SandboxSpec& spec, const std:
     ctx.user = root ? "root" : user;
     ctx.additions = spec.env;
     ctx.manifest = spec.manifest_env;
+    ctx.image = spec.image_env;
     ctx.extra = mount_env;
     return build_environment(current_environment(), ctx);
 }

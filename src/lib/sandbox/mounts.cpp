@@ -133,6 +133,7 @@ std::string plan_cwd(const SandboxSpec& spec, const HostView& host) {
                 return m.container_path + cwd.substr(m.host_path.size());
         if (spec.host_integration && is_within(cwd, host.home) && host.home != "/") return cwd;
     }
+    if (!spec.image_workdir.empty()) return spec.image_workdir;
     if (spec.host_integration && !host.home.empty()) return host.home;
     return spec.mapping == IdMapping::container_root ? "/root" : "/";
 }

@@ -169,6 +169,17 @@ std::string render_lock(const LockFile& lock) {
     out += "image = " + toml_basic_string(lock.base_image) + "\n";
     out += "pinned = " + toml_basic_string(lock.pinned_image) + "\n";
     out += "digest = " + toml_basic_string(lock.image_digest.str()) + "\n";
+    if (!lock.image_config.empty()) {
+        out +=
+            "\n# What the image's config asks of a session (docs/images.md says how it applies).\n";
+        out += "[base.config]\n";
+        if (!lock.image_config.env.empty())
+            out += "env = " + multiline_array(lock.image_config.env) + "\n";
+        if (!lock.image_config.user.empty())
+            out += "user = " + toml_basic_string(lock.image_config.user) + "\n";
+        if (!lock.image_config.working_dir.empty())
+            out += "working_dir = " + toml_basic_string(lock.image_config.working_dir) + "\n";
+    }
 
     out += "\n# The manifest settings this lock was made from.\n";
     out += "[system]\n";
@@ -240,7 +251,7 @@ LockFile parse_lock(std::string_view text, const std::string& source_name) {
     if (auto epoch = top.unsigned_integer("source_date_epoch", 0, std::uint64_t{1} << 40))
         lock.source_date_epoch = static_cast<std::int64_t>(*epoch);
 
-    auto base = required_table(top, "base", {"image", "pinned", "digest"});
+    auto base = required_table(top, "base", {"image", "pinned", "digest", "config"});
     lock.base_image = nonempty_string(base, "image");
     lock.pinned_image = nonempty_string(base, "pinned");
     std::string digest = base.required_string("digest");
@@ -250,6 +261,15 @@ LockFile parse_lock(std::string_view text, const std::string& source_name) {
         fail_at(src, detail::value_position(*base.find("digest")),
                 "key 'base.digest' must be \"sha256:<64 hex>\", not " + toml_basic_string(digest),
                 "re-lock with `karapace build`");
+    }
+    if (auto config = base.table("config", {"env", "user", "working_dir"})) {
+        if (auto env = config->string_array("env")) lock.image_config.env = *env;
+        if (auto user = config->string("user")) lock.image_config.user = *user;
+        if (auto dir = config->string("working_dir")) lock.image_config.working_dir = *dir;
+        auto problem = image_config_problem(lock.image_config);
+        if (!problem.empty())
+            fail_at(src, detail::value_position(*base.find("config")), "base.config: " + problem,
+                    "re-lock with `karapace build`");
     }
 
     auto system = required_table(top, "system", {"packages"});

@@ -17,6 +17,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fault.hpp"
 #include "karapace/util/fd.hpp"
+#include "karapace/util/json.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/process.hpp"
 #include "karapace/util/time.hpp"
@@ -130,6 +131,11 @@ public:
         trees("image", layout_.images_dir(), [&](const std::string& n) {
             return Digest::is_hex(n) && !live_.images.contains(Digest::from_hex(n));
         });
+        // Layer blobs of docker:// images: kept while an image that stays names them.
+        auto blobs = blobs_in_use();
+        records("blob", layout_.images_dir() + "/blobs", [&](const std::string& n) {
+            return Digest::is_hex(n) && !blobs.contains(Digest::from_hex(n));
+        });
         trees("staging", layout_.staging_dir(), [](const std::string&) { return true; });
         records("object", layout_.objects_dir(), [&](const std::string& n) {
             return Digest::is_hex(n) && !live_.objects.contains(Digest::from_hex(n));
@@ -147,6 +153,33 @@ public:
     }
 
 private:
+    // The blobs named in the records (`blobs`) of the cached images gc keeps: those an
+    // environment uses and those within the grace period. A record that cannot be read names
+    // none: blobs are a download cache, fetched again when missing.
+    std::set<Digest> blobs_in_use() const {
+        std::set<Digest> out;
+        for (const auto& name : list_dir(layout_.images_dir())) {
+            if (!Digest::is_hex(name)) continue;
+            const std::string dir = layout_.images_dir() + "/" + name;
+            auto st = lstat_path(dir);
+            if (!st || (!live_.images.contains(Digest::from_hex(name)) &&
+                        age_of(*st, now_) >= grace_.count()))
+                continue;
+            try {
+                auto text = read_file_limited(dir + "/image.json", 1 << 20);
+                auto v = json::parse(text, "image.json");
+                if (!v.is_object()) continue;
+                auto* list = v.as_object().if_contains("blobs");
+                if (list == nullptr || !list->is_array()) continue;
+                for (const auto& d : list->as_array())
+                    if (d.is_string() && d.as_string().starts_with("sha256:") &&
+                        Digest::is_hex(std::string_view(d.as_string()).substr(7)))
+                        out.insert(Digest::from_hex(std::string_view(d.as_string()).substr(7)));
+            } catch (const Error&) {}
+        }
+        return out;
+    }
+
     bool is_protected(const std::string& rel) const {
         for (const auto& p : live_.protected_paths)
             if (rel == p || rel.starts_with(p + "/") || p.starts_with(rel + "/")) return true;
@@ -268,7 +301,8 @@ bj::object to_json(const GcReport& r) {
     o["bytes"] = r.bytes;
     o["removed"] = r.removed;
     bj::object counts;
-    for (const char* k : {"env", "layer", "unpacked-layer", "image", "staging", "object", "temp"})
+    for (const char* k :
+         {"env", "layer", "unpacked-layer", "image", "blob", "staging", "object", "temp"})
         counts[k] = r.count(k);
     o["counts"] = std::move(counts);
     auto list = [](const std::vector<GcItem>& from) {
@@ -295,7 +329,8 @@ std::string human_summary(const GcReport& r) {
                       : (r.cancelled ? "gc (cancelled): removed " : "gc: removed "))
         << r.items.size() << " item(s), " << r.bytes << " bytes";
     bool first = true;
-    for (const char* k : {"env", "layer", "unpacked-layer", "image", "staging", "object", "temp"}) {
+    for (const char* k :
+         {"env", "layer", "unpacked-layer", "image", "blob", "staging", "object", "temp"}) {
         auto n = r.count(k);
         if (n == 0) continue;
         out << (first ? " (" : ", ") << n << " " << k << (n == 1 ? "" : "s");

@@ -62,7 +62,65 @@ struct RawReader {
                 "image was kept");
 }
 
+[[noreturn]] void diff_id_mismatch(const Digest& want, const Digest& got) {
+    throw Error(Errc::image,
+                "the decompressed layer hashes to " + got.str() + ", not to " + want.str() +
+                    " as the image config's rootfs.diff_ids says",
+                "the image's config and its layers disagree; the image is broken or was "
+                "tampered with, so nothing of it was kept");
+}
+
 }  // namespace
+
+std::uint64_t decompress_image_layer(int fd, const LayerDigests& digests, int out_fd) {
+    HashedBlob blob{fd, Sha256()};
+    RawReader raw;
+    if (raw.a == nullptr) throw Error(Errc::failed, "libarchive: out of memory");
+    archive_lib().read_support_filter_all(raw.a);
+    archive_lib().read_support_format_raw(raw.a);
+    Sha256 diff;
+    std::uint64_t written = 0;
+    try {
+        auto fail = [&] {
+            const char* msg = archive_lib().error_string(raw.a);
+            throw Error(Errc::image,
+                        std::string("cannot decompress the layer: ") +
+                            (msg != nullptr ? msg : "unknown libarchive error"),
+                        "the layer is corrupt or truncated");
+        };
+        if (archive_lib().read_open(raw.a, &blob, nullptr, &HashedBlob::read_cb, nullptr) !=
+            ARCHIVE_OK)
+            fail();
+        archive_entry* e = nullptr;
+        int r = archive_lib().read_next_header(raw.a, &e);
+        if (r < ARCHIVE_WARN) fail();
+        std::vector<char> out(kChunk);
+        while (r != ARCHIVE_EOF) {
+            la_ssize_t n = archive_lib().read_data(raw.a, out.data(), out.size());
+            if (n < 0) fail();
+            if (n == 0) break;
+            diff.update(out.data(), static_cast<std::size_t>(n));
+            for (std::size_t off = 0; off < static_cast<std::size_t>(n);) {
+                ssize_t w = ::write(out_fd, out.data() + off, static_cast<std::size_t>(n) - off);
+                if (w < 0 && errno == EINTR) continue;
+                if (w < 0) throw_errno(Errc::store, "cannot write the decompressed layer");
+                off += static_cast<std::size_t>(w);
+            }
+            written += static_cast<std::uint64_t>(n);
+        }
+    } catch (const Error& e) {
+        if (e.code() != Errc::store) {
+            auto got = blob.finish();
+            if (got != digests.blob) blob_mismatch(digests.blob, got);
+        }
+        throw;
+    }
+    auto got = blob.finish();
+    if (got != digests.blob) blob_mismatch(digests.blob, got);
+    auto got_diff = diff.finish();
+    if (got_diff != digests.diff_id) diff_id_mismatch(digests.diff_id, got_diff);
+    return written;
+}
 
 UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::string& dest_dir,
                               const UnpackOptions& opts) {
@@ -122,12 +180,7 @@ UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::st
     auto got = blob.finish();
     if (got != digests.blob) blob_mismatch(digests.blob, got);
     auto got_diff = diff.finish();
-    if (got_diff != digests.diff_id)
-        throw Error(Errc::image,
-                    "the decompressed layer hashes to " + got_diff.str() + ", not to " +
-                        digests.diff_id.str() + " as the image config's rootfs.diff_ids says",
-                    "the image's config and its layers disagree; the image is broken or was "
-                    "tampered with, so nothing of it was kept");
+    if (got_diff != digests.diff_id) diff_id_mismatch(digests.diff_id, got_diff);
     return stats;
 }
 

@@ -125,6 +125,13 @@ bj::value run_to_json(const std::optional<RunSettings>& run) {
     o["memory_limit_mb"] =
         run->memory_limit_mb ? bj::value(*run->memory_limit_mb) : bj::value(nullptr);
     o["backend"] = run->backend;
+    if (!run->image.empty()) {
+        bj::array env;
+        for (const auto& e : run->image.env)
+            env.emplace_back(e);
+        o["image"] = bj::object{
+            {"env", env}, {"user", run->image.user}, {"working_dir", run->image.working_dir}};
+    }
     return o;
 }
 
@@ -159,6 +166,19 @@ std::optional<RunSettings> run_from_json(const bj::object& record, const std::st
     r.memory_limit_mb = get_opt_count(o, "memory_limit_mb", path);
     // Records written before the OCI backend existed ran with the namespace backend.
     if (o.contains("backend")) r.backend = json::get_string(o, "backend", path);
+    // Absent: no image config (other images, and records written before it was kept).
+    if (o.contains("image")) {
+        const auto& c = json::get_object(o, "image", path);
+        for (const auto& e : json::get_array(c, "env", path)) {
+            if (!e.is_string())
+                throw Error(Errc::store, path + ": run.image.env holds a non-string");
+            r.image.env.emplace_back(e.as_string());
+        }
+        r.image.user = json::get_string(c, "user", path);
+        r.image.working_dir = json::get_string(c, "working_dir", path);
+        if (auto problem = schema::image_config_problem(r.image); !problem.empty())
+            throw Error(Errc::store, path + ": run.image: " + problem);
+    }
     return r;
 }
 

@@ -1,6 +1,9 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
+#include <vector>
+
 #include "cli/progress.hpp"
 #include "karapace/util/fd.hpp"
 
@@ -99,4 +102,37 @@ TEST_CASE("a sink that must not draw writes nothing", "[cli][progress]") {
     ::close(fds[1]);
     CHECK(drain(fds[0]).empty());
     ::close(fds[0]);
+}
+
+TEST_CASE("with --json, a step's progress is a line of JSON per event", "[cli][progress]") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    {
+        TerminalProgress p(TerminalProgress::Mode::events, false, fds[1]);
+        p.step("downloading layer 1/2 sha256:abc", 1000, ProgressUnit::bytes);
+        p.advance(400);  // within the first second: no event yet
+        p.advance(1000);
+        p.note("a note");
+        p.finish(true);
+    }
+    ::close(fds[1]);
+    auto out = drain(fds[0]);
+    ::close(fds[0]);
+    std::vector<boost::json::object> events;
+    std::size_t start = 0;
+    for (auto nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
+        events.push_back(boost::json::parse(out.substr(start, nl - start)).as_object());
+        start = nl + 1;
+    }
+    REQUIRE(events.size() == 4);
+    CHECK(events[0].at("event") == "step");
+    CHECK(events[0].at("unit") == "bytes");
+    CHECK(events[0].at("total").to_number<std::uint64_t>() == 1000);
+    CHECK(events[1].at("event") == "note");
+    CHECK(events[2].at("event") == "progress");  // the final count, as the step ends
+    CHECK(events[2].at("done").to_number<std::uint64_t>() == 1000);
+    CHECK(events[2].contains("rate"));
+    CHECK(events[3].at("event") == "done");
+    CHECK(events[3].at("ok") == true);
+    CHECK(events[3].at("description") == "downloading layer 1/2 sha256:abc");
 }

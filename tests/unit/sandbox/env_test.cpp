@@ -118,3 +118,18 @@ TEST_CASE("[env] comes after the sandbox's variables, reads them, and --env over
     auto secret = build_environment(kHost, {.name = "web", .manifest = {"X=$GITHUB_TOKEN$EDITOR"}});
     CHECK(has(secret, "X="));
 }
+
+TEST_CASE("an image's Env applies over the defaults and the host, under [env] and --env") {
+    EnvContext ctx{.name = "web", .home = "/home/u", .user = "u"};
+    ctx.image = {"PATH=/opt/app/bin:/usr/bin", "LANG=C.UTF-8", "APP_MODE=image",
+                 "HOME=/image-home",           "USER=app",     "IMG_ONLY=1"};
+    ctx.manifest = {"APP_MODE=manifest"};
+    ctx.additions = {"IMG_ONLY=2"};
+    auto env = build_environment(kHost, ctx);
+    CHECK(has(env, "PATH=/opt/app/bin:/usr/bin"));
+    CHECK(has(env, "LANG=C.UTF-8"));
+    CHECK(has(env, "APP_MODE=manifest"));
+    CHECK(has(env, "IMG_ONLY=2"));
+    CHECK(has(env, "HOME=/home/u"));
+    CHECK(has(env, "USER=u"));
+}

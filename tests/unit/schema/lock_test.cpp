@@ -272,3 +272,26 @@ TEST_CASE("a lock file nested deeper than the limit is a manifest error with its
               0);
     }
 }
+
+TEST_CASE("an image config is written as [base.config] and read back") {
+    TempDir dir;
+    const std::string path = dir.path + "/karapace.lock";
+    LockFile l = sample_lock();
+    l.image_config.env = {"PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8"};
+    l.image_config.user = "1000:1000";
+    l.image_config.working_dir = "/srv/app";
+    write_lock(path, l);
+    auto text = schema_test::slurp(path);
+    CHECK_THAT(text, Catch::Contains("[base.config]"));
+    CHECK_THAT(text, Catch::Contains("working_dir = \"/srv/app\""));
+    LockFile back = read_lock(path);
+    CHECK(back.image_config == l.image_config);
+    CHECK(back.env_id == l.env_id);  // not part of the identity
+    CHECK_NOTHROW(verify_integrity(back));
+    // Without one, no table.
+    CHECK(render_lock(sample_lock()).find("[base.config]") == std::string::npos);
+    // A relative working directory is refused.
+    auto bad = text;
+    bad.replace(bad.find("\"/srv/app\""), 10, "\"srv/app\"");
+    CHECK_THROWS_WITH(parse_lock(bad, "x.lock"), Catch::Contains("not an absolute path"));
+}
