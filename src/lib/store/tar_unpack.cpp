@@ -26,6 +26,7 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "store/archive_lib.hpp"
+#include "store/decompress.hpp"
 #include "store/tar_common.hpp"
 
 namespace karapace::store {
@@ -575,6 +576,26 @@ boost::json::object to_json(const UnpackStats& s) {
 }
 
 UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts) {
+    // A compressed tarball is decoded on a read-ahead thread (xz on several when it has several
+    // blocks) while this one creates the files.
+    Filler decode;
+    switch (sniff_compression(fd)) {
+    case Compression::xz: decode = xz_decoder(fd); break;
+    case Compression::gzip:
+    case Compression::zstd:
+    case Compression::bzip2: decode = archive_decoder(fd); break;
+    case Compression::other: break;
+    }
+    if (decode) {
+        ReadAhead ahead(std::move(decode));
+        TarSource source = [&](const void** data) { return ahead.next(data); };
+        auto stats = unpack_tar_source(source, dest_dir, opts);
+        // The tar reader stops at the end-of-archive blocks; decoding the rest checks the
+        // compressed stream's own checksum, so damage in the last blocks is not passed over.
+        const void* rest = nullptr;
+        while (source(&rest) > 0) {}
+        return stats;
+    }
     ArchiveReader r;
     open_archive(r, fd, nullptr);
     Extractor x(dest_dir, opts);
