@@ -37,52 +37,36 @@ for kind in blocks single; do
   ln -s "$keep" "$W/$kind.tar.xz"
 done
 
-# ms CMD...: runs CMD, prints its wall time in milliseconds.
-ms() {
-  local t0 t1
-  t0=$(date +%s%N)
-  "$@" >/dev/null
-  t1=$(date +%s%N)
-  echo $(( (t1 - t0) / 1000000 ))
-}
-kp_build() {  # kp_build TARBALL
-  rm -rf "$W/s" "$W/p"; mkdir -p "$W/p"
-  printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "$1" > "$W/p/karapace.toml"
-  (cd "$W/p" && "$KP" --store "$W/s" build >/dev/null)
-}
-xz_tar() {  # xz_tar THREADS TARBALL
-  rm -rf "$W/x"; mkdir -p "$W/x"
-  xz "-T$1" -dc "$2" | tar -C "$W/x" -xf -
-}
-xz_only() { xz "-T$1" -dc "$2" >/dev/null; }
+# The commands, as scripts the interleaving driver (start_bench.py) runs; each writes into an
+# empty directory, emptied again (untimed) before every run.
+cat > "$W/kp_build.sh" <<SH
+#!/bin/sh
+mkdir -p $W/p && cd $W/p && printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "\$1" > karapace.toml
+exec "$KP" --store $W/s build
+SH
+cat > "$W/xz_tar.sh" <<SH
+#!/bin/sh
+mkdir -p $W/x && xz -T\$1 -dc "\$2" | tar -C $W/x -xf -
+SH
+cat > "$W/xz_only.sh" <<SH
+#!/bin/sh
+xz -T\$1 -dc "\$2" > /dev/null
+SH
+chmod +x "$W"/*.sh
+export BENCH_PREPARE="rm -rf $W/s $W/x $W/p"
 
-names=("karapace build" "xz -T2 -dc | tar -x" "xz -dc | tar -x" "xz -T2 -dc > /dev/null")
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for kind in blocks single; do
   f=$W/$kind.tar.xz
-  : > "$W/$kind.times"
-  for _ in $(seq "$RUNS"); do
-    a=$(ms kp_build "$f"); rm -rf "$W/s"
-    b=$(ms xz_tar 2 "$f"); rm -rf "$W/x"
-    c=$(ms xz_tar 1 "$f"); rm -rf "$W/x"
-    d=$(ms xz_only 2 "$f")
-    echo "$a $b $c $d" >> "$W/$kind.times"
-  done
+  what="several blocks (xz -T2)"; [ "$kind" = single ] && what="one block (xz -T1)"
+  echo
+  echo "### $(du -mL "$tar" | cut -f1) MB tar, $(du -mL "$f" | cut -f1) MB .tar.xz, $what"
+  echo
+  python3 "$here/start_bench.py" "$RUNS" 1 1 \
+    "karapace build (copy + sha256 + extract + tree digest)" "$W/kp_build.sh $f" \
+    "xz -T2 -dc \\| tar -x" "$W/xz_tar.sh 2 $f" \
+    "xz -dc \\| tar -x" "$W/xz_tar.sh 1 $f" \
+    "xz -T2 -dc > /dev/null" "$W/xz_only.sh 2 $f"
 done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$W" "$(du -m "$tar" | cut -f1)" "$(du -m "$W/blocks.tar.xz" | cut -f1)" "${names[@]}" <<'PY'
-import statistics, sys
-w, tar_mb, xz_mb, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-for kind, what in (("blocks", "several blocks (xz -T2)"), ("single", "one block (xz -T1)")):
-    rows = [list(map(int, l.split())) for l in open(f"{w}/{kind}.times")]
-    cols = list(zip(*rows))
-    anchor = statistics.median(cols[1])
-    print(f"\n### {tar_mb} MB tar, {xz_mb} MB .tar.xz, {what}, {len(rows)} interleaved rounds\n")
-    print("| command | median | min | max | vs `xz -T2 -dc \\| tar -x` (median) |")
-    print("|---|---:|---:|---:|---:|")
-    for name, col in zip(names, cols):
-        med = statistics.median(col)
-        print(f"| {name} | {med:.0f} ms | {min(col)} ms | {max(col)} ms | {med / anchor:.2f}× |")
-PY
 echo
-echo "load average (1, 5, 15 min): before and after in stderr; after: $load_after"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
