@@ -37,7 +37,22 @@ int run_export(const Invocation& inv, Output& out) {
     o.env = inv.positional("env");
     o.apps = inv.positional_list("app");
     o.bins = inv.values("bin");
-    o.refresh = o.apps.empty() && o.bins.empty();
+    if (auto name = inv.value("service"); !name.empty()) {
+        if (inv.trailing.empty())
+            throw Error(Errc::usage, "--service needs the command to run",
+                        "usage: karapace export ENV --service " + name + " -- CMD [ARG...]");
+        core::ServiceExport sv;
+        sv.name = name;
+        sv.spec.command = inv.trailing;
+        sv.spec.notify = inv.flag("notify");
+        if (auto r = inv.value("restart"); !r.empty()) sv.spec.restart = r;
+        sv.spec.sockets = inv.values("socket");
+        o.services.push_back(std::move(sv));
+    } else if (!inv.trailing.empty() || inv.flag("notify") || !inv.values("socket").empty()) {
+        throw Error(Errc::usage, "a command after --, --notify and --socket belong to --service",
+                    "usage: karapace export ENV --service NAME [--notify] -- CMD [ARG...]");
+    }
+    o.refresh = o.apps.empty() && o.bins.empty() && o.services.empty();
     if (auto dir = inv.value("bin-dir"); !dir.empty()) {
         if (dir == "~" || dir.starts_with("~/")) dir = home_dir() + dir.substr(1);
         o.bin_dir = lexically_absolute(dir, std::filesystem::current_path().string());
@@ -58,8 +73,9 @@ int run_unexport(const Invocation& inv, Output& out) {
     o.env = inv.positional("env");
     o.apps = inv.positional_list("app");
     o.bins = inv.values("bin");
+    o.services = inv.values("service");
     o.all = inv.flag("all");
-    if (o.all && (!o.apps.empty() || !o.bins.empty()))
+    if (o.all && (!o.apps.empty() || !o.bins.empty() || !o.services.empty()))
         throw Error(Errc::usage, "--all removes everything; name no applications or commands",
                     "usage: karapace unexport --all ENV");
     auto removed = engine.unexport_items(o);

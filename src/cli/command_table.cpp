@@ -81,10 +81,27 @@ constexpr std::array export_flags{
       "where command wrappers go (default: ~/.local/bin)", false, nullptr},
     F{"list", 0, B, ValueType::text, "", "", "list what is exported from the environment", false,
       nullptr},
+    F{"service", 0, V, ValueType::text, "NAME", "",
+      "write the systemd user unit karapace-ENV-NAME.service that runs the command after -- "
+      "inside the environment",
+      false, nullptr},
+    F{"notify", 0, B, ValueType::text, "", "",
+      "with --service: Type=notify, the unit is started once the command sends READY=1", false,
+      nullptr},
+    F{"restart", 0, V, ValueType::text, "POLICY", "on-failure",
+      "with --service: systemd's Restart= (no, always, on-success, on-failure, on-abnormal, "
+      "on-abort, on-watchdog)",
+      false, nullptr},
+    F{"socket", 0, L, ValueType::text, "ADDRESS", "",
+      "with --service: also write karapace-ENV-NAME.socket listening on ADDRESS (8080, "
+      "127.0.0.1:8080, /path); the service gets the socket as fd 3 (repeatable)",
+      false, nullptr},
 };
 constexpr std::array unexport_flags{
     F{"bin", 0, L, ValueType::text, "CMD", "", "remove the wrapper of command CMD (repeatable)",
       false, nullptr},
+    F{"service", 0, L, ValueType::text, "NAME", "",
+      "remove the systemd unit(s) of service NAME (repeatable)", false, nullptr},
     F{"all", 0, B, ValueType::text, "", "", "remove every launcher and wrapper of the environment",
       false, nullptr},
 };
@@ -324,16 +341,20 @@ constexpr std::array command_table{
                 "the host's menu starts it inside the environment; with --bin, writes a wrapper "
                 "script that runs the command inside the environment. Without applications or "
                 "--bin, exports the manifest's [gui] apps and refreshes everything exported "
-                "before. Exporting again is harmless; build and rebuild keep launchers up to "
-                "date and destroy removes them.",
-                export_args, export_flags, Trailing::none, "",
-                R"({"env_id": ID, "env": NAME, "exported": [{"kind": "app"|"bin", "name": ID, )"
-                R"("source": PATH, "files": [PATH, ...]}, ...], "warnings": [TEXT, ...]})",
+                "before. With --service NAME and a command after --, writes a systemd user unit "
+                "that runs the command inside the environment (enable it with systemctl --user "
+                "enable --now). Exporting again is harmless; build, rebuild and rename keep "
+                "launchers and units up to date and destroy removes them.",
+                export_args, export_flags, Trailing::optional, "CMD",
+                R"({"env_id": ID, "env": NAME, "exported": [{"kind": "app"|"bin"|"service", )"
+                R"("name": ID, "source": PATH, "files": [PATH, ...], services also "command": )"
+                R"([ARG, ...], "type": "simple"|"notify", "restart": POLICY, "sockets": )"
+                R"([ADDRESS, ...]}, ...], "warnings": [TEXT, ...]})",
                 run_export},
     CommandSpec{"unexport", desktop, "Remove exported launchers and command wrappers",
-                "Removes the launchers, icons and wrappers that export wrote for the named "
-                "applications and commands, or all of them with --all. Files changed since are "
-                "left in place.",
+                "Removes the launchers, icons, wrappers and systemd units that export wrote for "
+                "the named applications, commands and services, or all of them with --all. "
+                "Files changed since are left in place.",
                 export_args, unexport_flags, Trailing::none, "",
                 R"({"env": ENV, "removed": [{"kind", "name", "source", "files"}, ...]})",
                 run_unexport},

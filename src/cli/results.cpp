@@ -34,6 +34,12 @@ std::string restored_text(std::string_view env, std::string_view snapshot) {
 }
 
 std::string exported_item_text(const core::ExportedItem& item) {
+    if (item.kind == "service") {
+        std::string text = "service " + item.name + " (" + item.source + ") -> ";
+        for (std::size_t i = 0; i < item.files.size(); ++i)
+            text += (i ? ", " : "") + item.files[i];
+        return text;
+    }
     std::string what = item.kind == "app" ? "application " : "command ";
     std::string where = item.files.empty() ? std::string() : item.files.front();
     return what + item.name + " (" + item.source + ") -> " + where;

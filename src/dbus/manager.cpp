@@ -312,7 +312,8 @@ void Manager::Unexport(sdbus::Result<std::vector<ExportRecord>>&& result, std::s
     answer_later(std::move(result), [this, env, apps, bins, all] {
         core::Engine engine(engine_options());
         auto env_id = engine.inspect(env).summary.env_id;
-        auto removed = engine.unexport_items({env_id, apps, bins, all});
+        auto removed =
+            engine.unexport_items({.env = env_id, .apps = apps, .bins = bins, .all = all});
         return std::function([this, env_id, removed] {
             emitEnvironmentChanged(env_id);
             return std::tuple(encode_exports(removed));

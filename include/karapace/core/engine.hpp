@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "karapace/export/service_spec.hpp"
 #include "karapace/util/progress.hpp"
 
 namespace karapace::core {
@@ -111,20 +112,29 @@ struct BuildOptions {
 
 // One application or command exported from an environment to the host.
 struct ExportedItem {
-    std::string kind;                // app | bin
-    std::string name;                // desktop-file id, or the command as given
+    std::string kind;                // app | bin | service
+    std::string name;                // desktop-file id, the command as given, or service name
     std::string source;              // its path inside the environment
-    std::vector<std::string> files;  // host files: launcher or wrapper first, then icons
+    std::vector<std::string> files;  // host files: launcher, wrapper or unit first
+    exports::ServiceSpec service;    // services only
+};
+
+// A systemd user unit running a command of the environment (`export --service`).
+struct ServiceExport {
+    std::string name;
+    exports::ServiceSpec spec;
 };
 
 struct ExportOptions {
     std::string env;                // reference: id, unique prefix or name
     std::vector<std::string> apps;  // desktop-file ids or executable names
     std::vector<std::string> bins;  // command names (in the env's PATH) or absolute paths
+    std::vector<ServiceExport> services;
     // Also the manifest's [gui] apps, and every item exported before (refreshed in place).
     bool refresh = false;
     std::string data_home;  // launchers and icons; empty: $XDG_DATA_HOME (~/.local/share)
     std::string bin_dir;    // wrappers; empty: ~/.local/bin
+    std::string unit_dir;   // services; empty: $XDG_CONFIG_HOME/systemd/user
 };
 
 struct ExportReport {
@@ -138,6 +148,7 @@ struct UnexportOptions {
     std::string env;
     std::vector<std::string> apps;  // as exported (desktop-file id) or as given to export
     std::vector<std::string> bins;
+    std::vector<std::string> services;
     bool all = false;
 };
 

@@ -11,6 +11,7 @@
 #include "karapace/export/launcher.hpp"
 #include "karapace/export/merged_tree.hpp"
 #include "karapace/export/record.hpp"
+#include "karapace/export/service_spec.hpp"
 
 namespace karapace::exports {
 
@@ -29,9 +30,17 @@ Installed install_app(const MergedTree& tree, std::string_view app, const Launch
 Installed install_bin(const MergedTree& tree, std::string_view command, const LaunchTarget& target,
                       const std::string& bin_dir, std::string_view search_path = env_path);
 
+// Exports a service: `unit_dir`/karapace-<label>-<name>.service running `spec.command` in the
+// environment (argv[0] must be an executable there, looked up in `search_path`), and its
+// .socket unit when `spec.sockets` names addresses. Enablement links of a unit written under
+// another name before are the caller's (move_unit_links).
+Installed install_service(const MergedTree& tree, std::string_view name, const ServiceSpec& spec,
+                          const LaunchTarget& target, const std::string& unit_dir,
+                          std::string_view search_path = env_path);
+
 // Removes the files of an exported item. The launcher or wrapper (the first file) goes only
 // while it still carries `env_id`'s marker; the icons whenever they are regular files. Returns
-// warnings for files left in place.
+// warnings for files left in place. A service's units also lose their enablement links.
 std::vector<std::string> remove_item(const RecordItem& item, const std::string& env_id);
 // Removes icon copies (regular files only).
 std::vector<std::string> remove_icons(const std::vector<std::string>& files);

@@ -6,14 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "karapace/export/service_spec.hpp"
+
 namespace karapace::exports {
 
 struct RecordItem {
-    std::string kind;                // "app" or "bin"
-    std::string name;                // desktop-file id, or the command as given
-    std::string source;              // path inside the environment
-    std::string target_dir;          // data home (apps) or bin directory (bins) it went to
-    std::vector<std::string> files;  // host files written, launcher or wrapper first
+    std::string kind;                // "app", "bin" or "service"
+    std::string name;                // desktop-file id, the command as given, or the service's name
+    std::string source;              // path inside the environment (a service's command)
+    std::string target_dir;          // data home (apps), bin directory (bins) or unit directory
+    std::vector<std::string> files;  // host files written, launcher, wrapper or unit first
+    ServiceSpec service;             // services only
 };
 
 // The items in the record at `path`; empty when there is none. Error(store) naming the path

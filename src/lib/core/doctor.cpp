@@ -22,20 +22,22 @@ namespace karapace::core {
 
 namespace {
 
-std::string install_command(const std::string& debian_pkg, const std::string& fedora_pkg) {
-    return install_command(current_host_kind(), debian_pkg, fedora_pkg);
+std::string install_command(const PackageNames& package) {
+    return install_command(current_host_kind(), package);
 }
 
+// A package of the same name everywhere.
+PackageNames same_name(const std::string& name) { return {name, name}; }
+
 DoctorCheck program_check(const std::string& name, const std::string& program, bool required,
-                          const std::string& purpose, const std::string& debian_pkg,
-                          const std::string& fedora_pkg) {
+                          const std::string& purpose, const PackageNames& package) {
     DoctorCheck c{name, "pass", "", "", required};
     if (auto path = find_program(program)) {
         c.message = program + " found at " + *path + " (" + purpose + ")";
     } else {
         c.status = required ? "fail" : "warn";
         c.message = program + " is missing (" + purpose + ")";
-        c.fix = install_command(debian_pkg, fedora_pkg);
+        c.fix = install_command(package);
     }
     return c;
 }
@@ -49,7 +51,7 @@ DoctorCheck oci_backend_check() {
     auto chosen = runtime::oci_runtime_path();
     if (!chosen) {
         c.message = "no OCI runtime (runc or crun): environments with backend = \"oci\" cannot run";
-        c.fix = install_command("runc", "runc");
+        c.fix = install_command(same_name("runc"));
         return c;
     }
     std::vector<std::string> paths{*chosen};
@@ -114,7 +116,7 @@ std::vector<DoctorCheck> Engine::doctor() {
     checks.push_back(subids);
     if (::geteuid() != 0)
         checks.push_back(program_check("newuidmap", "newuidmap", !plan.single_id,
-                                       "writes sub-id maps", "uidmap", "shadow-utils"));
+                                       "writes sub-id maps", newuidmap_package()));
 
     checks.push_back(
         {"namespace_keeper", "info",
@@ -135,7 +137,7 @@ std::vector<DoctorCheck> Engine::doctor() {
 
     checks.push_back(program_check("mmdebstrap", "mmdebstrap", false,
                                    "builds bootstrap:debian/... and bootstrap:ubuntu/... images",
-                                   "mmdebstrap", "mmdebstrap"));
+                                   same_name("mmdebstrap")));
     // The root of every environment: kernel overlayfs in a user namespace, else fuse-overlayfs.
     DoctorCheck overlay{"overlay", "pass", "", "", true};
     switch (userns.status == "pass" ? sandbox::probe_overlay() : sandbox::OverlayKind::none) {
@@ -158,15 +160,14 @@ std::vector<DoctorCheck> Engine::doctor() {
             "no overlay filesystem can be mounted in a user namespace (kernel overlayfs refused, "
             "fuse-overlayfs missing or /dev/fuse not usable)";
         overlay.fix = "use Linux 5.11 or newer, or " +
-                      install_command("fuse-overlayfs", "fuse-overlayfs") +
-                      " and make /dev/fuse usable";
+                      install_command(same_name("fuse-overlayfs")) + " and make /dev/fuse usable";
         break;
     }
     checks.push_back(overlay);
 
     checks.push_back(program_check("fuse_overlayfs", "fuse-overlayfs", false,
                                    "fallback when the kernel refuses overlayfs in a user namespace",
-                                   "fuse-overlayfs", "fuse-overlayfs"));
+                                   same_name("fuse-overlayfs")));
     checks.push_back(oci_backend_check());
     checks.push_back(gpu_check());
 

@@ -418,10 +418,23 @@ std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout
 
 void Engine::destroy(std::string_view env, bool force) {
     auto m = impl_->find(env);
+    auto exported = impl_->exports_to_remove(m);
+    // A service of the environment that systemd runs (or is about to restart) would be started
+    // again from a unit that names an environment that is gone.
+    auto running = impl_->running_services(exported);
+    if (!running.empty() && !force) {
+        std::string units;
+        for (const auto& u : running)
+            units += (units.empty() ? "" : " ") + u;
+        throw Error(Errc::conflict,
+                    "environment " + Impl::label(m) + " runs as systemd service " + units,
+                    "stop it first (systemctl --user stop " + units +
+                        "), or destroy with --force, which stops it");
+    }
     check_operation(Impl::label(m), impl_->state_of(m), Operation::destroy, force);
+    if (!running.empty()) impl_->stop_services(exported);
     if (impl_->has_live_sessions(m))
         sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), std::chrono::seconds(5));
-    auto exported = impl_->exports_to_remove(m);
     auto lock = impl_->lock_exclusive();
     auto& s = impl_->store();
     // The record goes first: after a crash, the env dir without metadata is garbage that gc

@@ -12,6 +12,7 @@
 
 #include "core/build_steps.hpp"
 #include "core/engine_impl.hpp"
+#include "karapace/export/service_unit.hpp"
 #include "karapace/image/reference.hpp"
 #include "karapace/image/resolve.hpp"
 #include "karapace/schema/config.hpp"
@@ -471,12 +472,20 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
     }
     if (options.before_replace) options.before_replace(result);
     std::vector<ExportedItem> carried;
+    // Services the user enabled stay enabled: their units are written again under the same
+    // names for the new environment.
+    std::vector<std::pair<std::string, std::string>> unit_links;
     if (old && old->env_id.str() != result.env_id) {
         try {
             carried = impl_->exported_items(*old);
         } catch (const Error& e) {
             result.export_warnings.push_back(e.what());
         }
+        for (const auto& item : carried)
+            if (item.kind == "service")
+                for (const auto& f : item.files)
+                    for (const auto& l : exports::unit_links(f))
+                        unit_links.emplace_back(l, f);
         destroy(old->env_id.str(), false);
         result.replaced_env_id = old->env_id.str();
     }
@@ -486,6 +495,11 @@ BuildResult Engine::rebuild(const BuildOptions& options, ProgressSink& progress)
     }
     if (!result.replaced_env_id && old) result.reused = false;
     impl_->export_after_build(result, carried);
+    if (!unit_links.empty()) {
+        for (const auto& [link, unit] : unit_links)
+            if (::access(unit.c_str(), F_OK) == 0) ::symlink(unit.c_str(), link.c_str());
+        if (auto w = exports::reload_user_units(); !w.empty()) result.export_warnings.push_back(w);
+    }
     return result;
 }
 

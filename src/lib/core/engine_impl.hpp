@@ -20,10 +20,11 @@ namespace karapace::core {
 
 // One thing to export and where to (see exports.cpp).
 struct ExportRequest {
-    std::string kind;        // app | bin
+    std::string kind;        // app | bin | service
     std::string name;        // as given, or as recorded
-    std::string target_dir;  // data home (apps) or bin dir (bins)
+    std::string target_dir;  // data home (apps), bin dir (bins) or unit dir (services)
     bool required = true;    // false: a failure is a warning ([gui] apps, refreshed items)
+    exports::ServiceSpec service = {};
 };
 
 struct Engine::Impl {
@@ -125,6 +126,10 @@ struct Engine::Impl {
     std::vector<ExportedItem> exported_items(const store::EnvMetadata& m);
     std::vector<ExportedItem> exports_to_remove(const store::EnvMetadata& m);
     void remove_exports(const std::string& env_id, const std::vector<ExportedItem>& items);
+    // The exported services among `items` whose units the user's service manager runs, and
+    // stopping them (nothing without a service manager).
+    std::vector<std::string> running_services(const std::vector<ExportedItem>& items);
+    void stop_services(const std::vector<ExportedItem>& items);
     // Exports again what the record lists (after a rename); failures are logged.
     void refresh_exports(const store::EnvMetadata& m);
     ExportReport run_exports(const store::EnvMetadata& m,

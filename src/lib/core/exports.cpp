@@ -11,6 +11,7 @@
 #include "core/engine_impl.hpp"
 #include "karapace/export/install.hpp"
 #include "karapace/export/names.hpp"
+#include "karapace/export/service_unit.hpp"
 #include "karapace/schema/env_vars.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/log.hpp"
@@ -45,6 +46,7 @@ std::string base_name(const std::string& path) { return path.substr(path.rfind('
 // or (apps) the last part of a reverse-DNS id; (bins) the wrapper's name.
 bool matches(const exports::RecordItem& item, const std::string& kind, std::string want) {
     if (item.kind != kind) return false;
+    if (kind == "service") return item.name == want;
     if (kind == "bin")
         return item.name == want || base_name(item.name) == want || base_name(item.source) == want;
     if (want.ends_with(".desktop")) want.resize(want.size() - 8);
@@ -56,9 +58,27 @@ bool matches(const exports::RecordItem& item, const std::string& kind, std::stri
     return exe == want + ".desktop";
 }
 
-ExportedItem to_item(const exports::RecordItem& r) { return {r.kind, r.name, r.source, r.files}; }
+ExportedItem to_item(const exports::RecordItem& r) {
+    return {r.kind, r.name, r.source, r.files, r.service};
+}
 
 std::string default_bin_dir() { return home_dir() + "/.local/bin"; }
+std::string default_unit_dir() { return xdg_config_home() + "/systemd/user"; }
+
+// A recorded item exported again to the same place.
+ExportRequest again(const exports::RecordItem& r) {
+    return {r.kind, r.name, r.target_dir, false, r.service};
+}
+
+// The unit names of the services among `items`, socket units included.
+std::vector<std::string> unit_names(const std::vector<ExportedItem>& items) {
+    std::vector<std::string> names;
+    for (const auto& i : items)
+        if (i.kind == "service")
+            for (const auto& f : i.files)
+                names.push_back(base_name(f));
+    return names;
+}
 
 }  // namespace
 
@@ -85,6 +105,8 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
     for (const auto& r : requests) {
         if (r.kind == "app")
             exports::validate_app_name(r.name);
+        else if (r.kind == "service")
+            exports::validate_service(r.name, r.service);
         else
             exports::validate_command(r.name);
     }
@@ -114,13 +136,18 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
     auto record_path = impl.export_record_path(m);
     auto record = exports::read_record(record_path);
     std::vector<std::string> data_homes;
+    bool units_changed = false;
     std::optional<Error> failure;
     for (const auto& r : requests) {
         exports::Installed done;
         try {
-            done = r.kind == "app"
-                       ? exports::install_app(tree, r.name, target, r.target_dir)
-                       : exports::install_bin(tree, r.name, target, r.target_dir, search_path);
+            if (r.kind == "app")
+                done = exports::install_app(tree, r.name, target, r.target_dir);
+            else if (r.kind == "service")
+                done = exports::install_service(tree, r.name, r.service, target, r.target_dir,
+                                                search_path);
+            else
+                done = exports::install_bin(tree, r.name, target, r.target_dir, search_path);
         } catch (const Error& e) {
             if (r.required) {
                 failure = e;
@@ -142,8 +169,20 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
             std::vector<std::string> icons;
             for (std::size_t i = 1; i < old->files.size(); ++i)
                 if (gone(old->files[i])) icons.push_back(old->files[i]);
-            std::vector<std::string> warnings = exports::remove_icons(icons);
-            if (!old->files.empty() && gone(old->files.front())) {
+            std::vector<std::string> warnings;
+            if (old->kind == "service") {
+                // A unit under a new name (the environment was renamed) stays enabled.
+                for (std::size_t i = 0; i < old->files.size(); ++i)
+                    if (gone(old->files[i]) && i < now.size())
+                        exports::move_unit_links(old->files[i], now[i]);
+                auto stale = *old;
+                std::erase_if(stale.files, [&](const std::string& f) { return !gone(f); });
+                warnings = exports::remove_item(stale, m.env_id.str());
+                icons.clear();
+            }
+            auto more_icons = exports::remove_icons(icons);
+            warnings.insert(warnings.end(), more_icons.begin(), more_icons.end());
+            if (old->kind != "service" && !old->files.empty() && gone(old->files.front())) {
                 auto launcher = *old;
                 launcher.files.resize(1);
                 auto more = exports::remove_item(launcher, m.env_id.str());
@@ -157,6 +196,7 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
         if (r.kind == "app" &&
             std::find(data_homes.begin(), data_homes.end(), r.target_dir) == data_homes.end())
             data_homes.push_back(r.target_dir);
+        if (r.kind == "service") units_changed = true;
         bool listed =
             std::any_of(report.exported.begin(), report.exported.end(), [&](const ExportedItem& i) {
                 return i.kind == done.item.kind && i.name == done.item.name;
@@ -166,6 +206,8 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
     exports::write_record(record_path, record);
     for (const auto& home : data_homes)
         if (auto w = exports::refresh_menus(home); !w.empty()) report.warnings.push_back(w);
+    if (units_changed)
+        if (auto w = exports::reload_user_units(); !w.empty()) report.warnings.push_back(w);
     if (failure) throw *failure;
     return report;
 }
@@ -174,8 +216,10 @@ ExportReport Engine::export_items(const ExportOptions& o) {
     auto m = impl_->find(o.env);
     auto data_home = o.data_home.empty() ? xdg_data_home() : lexically_absolute(o.data_home, "/");
     auto bin_dir = o.bin_dir.empty() ? default_bin_dir() : lexically_absolute(o.bin_dir, "/");
+    auto unit_dir = o.unit_dir.empty() ? default_unit_dir() : lexically_absolute(o.unit_dir, "/");
     if ((!o.data_home.empty() && o.data_home.front() != '/') ||
-        (!o.bin_dir.empty() && o.bin_dir.front() != '/'))
+        (!o.bin_dir.empty() && o.bin_dir.front() != '/') ||
+        (!o.unit_dir.empty() && o.unit_dir.front() != '/'))
         throw Error(Errc::usage, "export directories must be absolute paths",
                     "the CLI resolves relative ones against the current directory");
     std::vector<ExportRequest> requests;
@@ -183,11 +227,13 @@ ExportReport Engine::export_items(const ExportOptions& o) {
         requests.push_back({"app", a, data_home, true});
     for (const auto& b : o.bins)
         requests.push_back({"bin", b, bin_dir, true});
+    for (const auto& sv : o.services)
+        requests.push_back({"service", sv.name, unit_dir, true, sv.spec});
     if (o.refresh) {
         for (const auto& a : impl_->lock_of(m).apps)
             requests.push_back({"app", a, data_home, false});
         for (const auto& r : exports::read_record(impl_->export_record_path(m)))
-            requests.push_back({r.kind, r.name, r.target_dir, false});
+            requests.push_back(again(r));
     }
     if (requests.empty())
         throw Error(Errc::usage, "nothing to export from environment " + Impl::label(m),
@@ -198,9 +244,9 @@ ExportReport Engine::export_items(const ExportOptions& o) {
 
 std::vector<ExportedItem> Engine::unexport_items(const UnexportOptions& o) {
     auto m = impl_->find(o.env);
-    if (!o.all && o.apps.empty() && o.bins.empty())
+    if (!o.all && o.apps.empty() && o.bins.empty() && o.services.empty())
         throw Error(Errc::usage, "name what to unexport from environment " + Impl::label(m),
-                    "give applications, --bin CMD, or --all");
+                    "give applications, --bin CMD, --service NAME, or --all");
     auto guard = impl_->lock_exclusive();
     auto record_path = impl_->export_record_path(m);
     auto record = exports::read_record(record_path);
@@ -212,13 +258,18 @@ std::vector<ExportedItem> Engine::unexport_items(const UnexportOptions& o) {
         if (!hit)
             throw Error(Errc::not_found,
                         "environment " + Impl::label(m) + " has no exported " +
-                            (kind == "app" ? "application" : "command") + " '" + want + "'",
+                            (kind == "app"       ? "application"
+                             : kind == "service" ? "service"
+                                                 : "command") +
+                            " '" + want + "'",
                         "see what is exported: karapace export --list " + Impl::label(m));
     };
     for (const auto& a : o.apps)
         choose("app", a);
     for (const auto& b : o.bins)
         choose("bin", b);
+    for (const auto& sv : o.services)
+        choose("service", sv);
 
     std::vector<ExportedItem> removed;
     std::vector<exports::RecordItem> kept;
@@ -234,6 +285,8 @@ std::vector<ExportedItem> Engine::unexport_items(const UnexportOptions& o) {
         removed.push_back(to_item(record[i]));
     }
     exports::write_record(record_path, kept);
+    if (!unit_names(removed).empty())
+        if (auto w = exports::reload_user_units(); !w.empty()) log::warn(w);
     std::sort(data_homes.begin(), data_homes.end());
     data_homes.erase(std::unique(data_homes.begin(), data_homes.end()), data_homes.end());
     for (const auto& home : data_homes)
@@ -258,8 +311,8 @@ void Engine::Impl::remove_exports(const std::string& env_id,
                                   const std::vector<ExportedItem>& items) {
     std::vector<std::string> data_homes;
     for (const auto& item : items) {
-        for (const auto& w :
-             exports::remove_item({item.kind, item.name, item.source, "", item.files}, env_id))
+        for (const auto& w : exports::remove_item(
+                 {item.kind, item.name, item.source, "", item.files, item.service}, env_id))
             log::warn(w);
         // <data home>/applications/<launcher>
         if (item.kind == "app" && !item.files.empty())
@@ -269,13 +322,23 @@ void Engine::Impl::remove_exports(const std::string& env_id,
     data_homes.erase(std::unique(data_homes.begin(), data_homes.end()), data_homes.end());
     for (const auto& home : data_homes)
         if (auto w = exports::refresh_menus(home); !w.empty()) log::warn(w);
+    if (!unit_names(items).empty())
+        if (auto w = exports::reload_user_units(); !w.empty()) log::warn(w);
+}
+
+std::vector<std::string> Engine::Impl::running_services(const std::vector<ExportedItem>& items) {
+    return exports::active_units(unit_names(items));
+}
+
+void Engine::Impl::stop_services(const std::vector<ExportedItem>& items) {
+    if (auto w = exports::stop_units(unit_names(items)); !w.empty()) log::warn(w);
 }
 
 void Engine::Impl::refresh_exports(const store::EnvMetadata& m) {
     try {
         std::vector<ExportRequest> requests;
         for (const auto& item : exports::read_record(export_record_path(m)))
-            requests.push_back({item.kind, item.name, item.target_dir, false});
+            requests.push_back(again(item));
         if (requests.empty()) return;
         for (const auto& w : run_exports(m, requests).warnings)
             log::warn(w);
@@ -295,10 +358,10 @@ void Engine::Impl::export_after_build(BuildResult& r, const std::vector<Exported
         for (const auto& item : carried) {
             auto dir = item.files.empty() ? std::string() : parent_dir(item.files.front());
             if (item.kind == "app") dir = parent_dir(dir);  // <data home>/applications
-            if (!dir.empty()) requests.push_back({item.kind, item.name, dir, false});
+            if (!dir.empty()) requests.push_back({item.kind, item.name, dir, false, item.service});
         }
         for (const auto& item : exports::read_record(export_record_path(m)))
-            requests.push_back({item.kind, item.name, item.target_dir, false});
+            requests.push_back(again(item));
         if (requests.empty()) return;
         auto report = run_exports(m, requests);
         r.exported = std::move(report.exported);

@@ -28,24 +28,31 @@ HostKind current_host_kind() {
     return h;
 }
 
-std::string install_command(const HostKind& host, const std::string& debian_pkg,
-                            const std::string& rpm_pkg) {
+std::string install_command(const HostKind& host, const PackageNames& package) {
     auto has = [&](const char* s) { return host.distro.find(s) != std::string::npos; };
+    const auto& suse = package.suse.empty() ? package.fedora : package.suse;
+    const auto& arch = package.arch.empty() ? package.fedora : package.arch;
+    const auto& alpine = package.alpine.empty() ? package.debian : package.alpine;
     // Immutable hosts first: their package managers would write into a read-only /usr.
     if (host.ostree)
-        return "sudo rpm-ostree install " + rpm_pkg +
+        return "sudo rpm-ostree install " + package.fedora +
                ", then reboot (or `sudo rpm-ostree apply-live`)";
     if (host.transactional)
-        return "sudo transactional-update pkg install " + rpm_pkg + ", then reboot";
+        return "sudo transactional-update pkg install " + suse + ", then reboot";
     if (has("steamos"))
-        return "sudo steamos-readonly disable && sudo pacman -S " + rpm_pkg +
+        return "sudo steamos-readonly disable && sudo pacman -S " + arch +
                " (a SteamOS update undoes it)";
-    if (has("debian") || has("ubuntu")) return "sudo apt-get install " + debian_pkg;
-    if (has("fedora") || has("rhel") || has("centos")) return "sudo dnf install " + rpm_pkg;
-    if (has("suse")) return "sudo zypper install " + rpm_pkg;
-    if (has("arch")) return "sudo pacman -S " + rpm_pkg;
-    if (has("alpine")) return "sudo apk add " + debian_pkg;
-    return "install " + debian_pkg + " with your distribution's package manager";
+    if (has("debian") || has("ubuntu")) return "sudo apt-get install " + package.debian;
+    if (has("fedora") || has("rhel") || has("centos")) return "sudo dnf install " + package.fedora;
+    if (has("suse")) return "sudo zypper install " + suse;
+    if (has("arch")) return "sudo pacman -S " + arch;
+    if (has("alpine")) return "sudo apk add " + alpine;
+    return "install " + package.debian + " with your distribution's package manager";
+}
+
+const PackageNames& newuidmap_package() {
+    static const PackageNames names{"uidmap", "shadow-utils", "shadow", "shadow", "shadow-uidmap"};
+    return names;
 }
 
 }  // namespace karapace::core

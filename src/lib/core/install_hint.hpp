@@ -16,9 +16,20 @@ struct HostKind {
 // The host this runs on.
 HostKind current_host_kind();
 
-// The command that installs `debian_pkg` (Debian and Alpine names) or `rpm_pkg` (Fedora, SUSE,
-// Arch names) on `host`.
-std::string install_command(const HostKind& host, const std::string& debian_pkg,
-                            const std::string& rpm_pkg);
+// A package's name in each family of distributions; an empty name is the one of the family it
+// descends from: SUSE and Arch (SteamOS) fall back to Fedora's, Alpine to Debian's.
+struct PackageNames {
+    std::string debian;       // Debian, Ubuntu
+    std::string fedora;       // Fedora, RHEL, CentOS; Silverblue/Kinoite through rpm-ostree
+    std::string suse = {};    // openSUSE, SLE; Aeon/MicroOS through transactional-update
+    std::string arch = {};    // Arch, SteamOS
+    std::string alpine = {};  // Alpine
+};
+
+// The command that installs the package on `host`.
+std::string install_command(const HostKind& host, const PackageNames& package);
+
+// The names of the packages doctor asks for.
+const PackageNames& newuidmap_package();  // newuidmap and newgidmap
 
 }  // namespace karapace::core

@@ -103,8 +103,15 @@ bj::object to_json(const BuildResult& r) {
 }
 
 bj::object to_json(const ExportedItem& i) {
-    return bj::object{
+    bj::object o{
         {"kind", i.kind}, {"name", i.name}, {"source", i.source}, {"files", strings(i.files)}};
+    if (i.kind == "service") {
+        o["command"] = strings(i.service.command);
+        o["type"] = i.service.notify ? "notify" : "simple";
+        o["restart"] = i.service.restart;
+        o["sockets"] = strings(i.service.sockets);
+    }
+    return o;
 }
 
 bj::object to_json(const ExportReport& r) {

@@ -10,6 +10,7 @@
 #include "karapace/export/bin_wrapper.hpp"
 #include "karapace/export/icons.hpp"
 #include "karapace/export/names.hpp"
+#include "karapace/export/service_unit.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
@@ -106,6 +107,45 @@ Installed install_bin(const MergedTree& tree, std::string_view command, const La
     return out;
 }
 
+Installed install_service(const MergedTree& tree, std::string_view name, const ServiceSpec& spec,
+                          const LaunchTarget& target, const std::string& unit_dir,
+                          std::string_view search_path) {
+    validate_service(name, spec);
+    const auto& command = spec.command.front();
+    Installed out;
+    auto path = resolve_command(tree, command, search_path);
+    // An absolute path may name a file that a mount or the shared home brings at run time.
+    if (!path && command.front() == '/') {
+        out.warnings.push_back("service " + std::string(name) + ": " + command +
+                               " is not among environment " + target.label +
+                               "'s files; it must be there when the unit starts (a mount or "
+                               "your home)");
+        path = command;
+    }
+    if (!path)
+        throw Error(Errc::not_found,
+                    "environment " + target.label + " has no executable '" + command + "' in " +
+                        std::string(search_path),
+                    "install the package that provides it, or give its absolute path");
+    auto unit = unit_dir + "/" + service_unit_name(target.label, name);
+    auto socket = unit_dir + "/" + socket_unit_name(target.label, name);
+    check_replaceable(unit, target, "--service " + std::string(name));
+    if (!spec.sockets.empty()) check_replaceable(socket, target, "--service " + std::string(name));
+    make_dirs(unit_dir);
+    if (!spec.sockets.empty())
+        write_file_atomic(socket, socket_unit_text(name, spec, target), 0644);
+    write_file_atomic(unit, service_unit_text(name, spec, target), 0644);
+
+    out.item.kind = "service";
+    out.item.name = std::string(name);
+    out.item.source = *path;
+    out.item.target_dir = unit_dir;
+    out.item.files.push_back(unit);
+    if (!spec.sockets.empty()) out.item.files.push_back(socket);
+    out.item.service = spec;
+    return out;
+}
+
 std::vector<std::string> remove_icons(const std::vector<std::string>& files) {
     std::vector<std::string> warnings;
     for (const auto& f : files) {
@@ -122,23 +162,34 @@ std::vector<std::string> remove_icons(const std::vector<std::string>& files) {
 }
 
 std::vector<std::string> remove_item(const RecordItem& item, const std::string& env_id) {
-    if (item.files.empty()) return {};
     std::vector<std::string> warnings;
-    const auto& main = item.files.front();
-    struct stat st {};
-    if (::lstat(main.c_str(), &st) == 0) {
+    // Files that run the environment go only while they still name it; a service's units also
+    // lose the links that enabled them. Icons are copies and go whenever they are regular files.
+    auto remove_owned = [&](const std::string& path) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0) return;
         std::string owner;
         if (S_ISREG(st.st_mode)) {
             try {
-                owner = exported_env_of(read_file_limited(main, max_marker_scan));
+                owner = exported_env_of(read_file_limited(path, max_marker_scan));
             } catch (const Error&) {}
         }
-        if (owner != env_id)
-            warnings.push_back("left " + main +
+        if (owner != env_id) {
+            warnings.push_back("left " + path +
                                " in place: it was changed and no longer runs this environment");
-        else if (::unlink(main.c_str()) != 0 && errno != ENOENT)
-            warnings.push_back("cannot remove " + main + ": " + std::strerror(errno));
+            return;
+        }
+        if (item.kind == "service") move_unit_links(path, {});
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+            warnings.push_back("cannot remove " + path + ": " + std::strerror(errno));
+    };
+    if (item.files.empty()) return warnings;
+    if (item.kind == "service") {
+        for (const auto& f : item.files)
+            remove_owned(f);
+        return warnings;
     }
+    remove_owned(item.files.front());
     auto more = remove_icons({item.files.begin() + 1, item.files.end()});
     warnings.insert(warnings.end(), more.begin(), more.end());
     return warnings;

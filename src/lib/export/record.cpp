@@ -17,6 +17,23 @@ namespace bj = boost::json;
 namespace {
 constexpr std::int64_t record_format = 1;
 constexpr std::size_t max_record_bytes = 4u << 20;
+
+std::vector<std::string> strings_at(const bj::object& o, const char* key, const std::string& path) {
+    std::vector<std::string> out;
+    for (const auto& v : json::get_array(o, key, path)) {
+        if (!v.is_string())
+            throw Error(Errc::store, std::string("an entry of ") + key + " is not a string");
+        out.emplace_back(v.as_string());
+    }
+    return out;
+}
+
+bj::array string_array(const std::vector<std::string>& list) {
+    bj::array a;
+    for (const auto& s : list)
+        a.emplace_back(s);
+    return a;
+}
 }  // namespace
 
 std::vector<RecordItem> read_record(const std::string& path) {
@@ -40,11 +57,15 @@ std::vector<RecordItem> read_record(const std::string& path) {
             item.name = json::get_string(io, "name", path);
             item.source = json::get_string(io, "source", path);
             item.target_dir = json::get_string(io, "target_dir", path);
-            for (const auto& f : json::get_array(io, "files", path)) {
-                if (!f.is_string()) throw Error(Errc::store, "a file name is not a string");
-                item.files.emplace_back(f.as_string());
+            item.files = strings_at(io, "files", path);
+            if (item.kind == "service") {
+                const auto& so = json::get_object(io, "service", path);
+                item.service.command = strings_at(so, "command", path);
+                item.service.notify = json::get_bool(so, "notify", path);
+                item.service.restart = json::get_string(so, "restart", path);
+                item.service.sockets = strings_at(so, "sockets", path);
             }
-            if (item.kind != "app" && item.kind != "bin")
+            if (item.kind != "app" && item.kind != "bin" && item.kind != "service")
                 throw Error(Errc::store, "unknown item kind '" + item.kind + "'");
             items.push_back(std::move(item));
         }
@@ -65,14 +86,17 @@ void write_record(const std::string& path, const std::vector<RecordItem>& items)
     }
     bj::array arr;
     for (const auto& i : items) {
-        bj::array files;
-        for (const auto& f : i.files)
-            files.emplace_back(f);
-        arr.emplace_back(bj::object{{"kind", i.kind},
-                                    {"name", i.name},
-                                    {"source", i.source},
-                                    {"target_dir", i.target_dir},
-                                    {"files", std::move(files)}});
+        bj::object item{{"kind", i.kind},
+                        {"name", i.name},
+                        {"source", i.source},
+                        {"target_dir", i.target_dir},
+                        {"files", string_array(i.files)}};
+        if (i.kind == "service")
+            item["service"] = bj::object{{"command", string_array(i.service.command)},
+                                         {"notify", i.service.notify},
+                                         {"restart", i.service.restart},
+                                         {"sockets", string_array(i.service.sockets)}};
+        arr.emplace_back(std::move(item));
     }
     bj::object o;
     o["format"] = record_format;
