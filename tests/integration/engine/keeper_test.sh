@@ -44,7 +44,7 @@ chown -R "$user" "$work/u"
 u() {
   local vars=()
   while [[ $# -gt 0 && $1 == *=* ]]; do vars+=("$1"); shift; done
-  (cd "$work/u/proj" && kp_as_user env XDG_RUNTIME_DIR="$run" "${vars[@]}" "$kp" --store "$work/u/store" "$@")
+  (cd "$work/u/proj" && kp_as_user env XDG_RUNTIME_DIR="$run" KARAPACE_KEEPER_IDLE=300 "${vars[@]}" "$kp" --store "$work/u/store" "$@")
 }
 record=$run/karapace/userns-keep-id
 keeper_pid() { cut -d' ' -f1 "$record"; }
