@@ -381,6 +381,38 @@ TEST_CASE("an xz tarball of several blocks unpacks through the threaded decoder,
               read_file(dir / ("ref/d/f" + std::to_string(f))));
 }
 
+// Counts this process's threads each time the unpacker reports progress (on the thread that
+// writes the files).
+struct ThreadCountingSink : ProgressSink {
+    std::size_t most = 0;
+    void step(std::string_view, std::uint64_t, ProgressUnit) override {}
+    void finish(bool) override {}
+    void advance(std::uint64_t) override {
+        most = std::max(most, entries("/proc/self/task").size());
+    }
+};
+
+TEST_CASE("an xz tarball is decoded on other threads while this one writes the files") {
+    if (!find_program("xz")) {
+        WARN("skipped: xz is not installed");
+        return;
+    }
+    TempDir dir;
+    write_text(dir / "plain.tar", multi_block_tar());
+    auto r = run_process({"xz", "-T2", "--block-size=65536", "-c", dir / "plain.tar"});
+    REQUIRE(r.ok());
+    write_text(dir / "t.tar.xz", r.out);
+    ThreadCountingSink sink;
+    UnpackOptions opts = opts_here();
+    opts.progress = &sink;
+    const std::size_t before = entries("/proc/self/task").size();
+    unpack_tar_file(dir / "t.tar.xz", dir / "out", opts);
+    // The read-ahead thread at least, and liblzma's workers when there are several CPUs.
+    CHECK(sink.most >= before + 1);
+    if (::sysconf(_SC_NPROCESSORS_ONLN) > 1) CHECK(sink.most >= before + 2);
+    CHECK(entries("/proc/self/task").size() == before);  // all of them gone again
+}
+
 TEST_CASE("a truncated or damaged compressed tarball is refused with what is wrong with it") {
     TempDir dir;
     write_text(dir / "plain.tar", multi_block_tar());
