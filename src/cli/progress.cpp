@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -179,12 +180,24 @@ void TerminalProgress::note(std::string_view line) {
     if (active_) redraw_locked();
 }
 
+void TerminalProgress::resize(std::uint64_t total) {
+    std::lock_guard lock(mu_);
+    total_ = total;
+}
+
+void TerminalProgress::overall(double fraction) {
+    std::lock_guard lock(mu_);
+    overall_ = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 100);
+}
+
 bool TerminalProgress::cancelled() const { return interrupt_requested(); }
 
 void TerminalProgress::redraw_locked() {
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     std::string s = "\r\x1b[2K";
-    s += render_progress_line(description_, done_, total_, unit_, elapsed, frame_, width());
+    const std::string description =
+        overall_ >= 0 ? "[" + std::to_string(overall_) + "%] " + description_ : description_;
+    s += render_progress_line(description, done_, total_, unit_, elapsed, frame_, width());
     write_fd(fd_, s);
     last_draw_ = Clock::now();
 }

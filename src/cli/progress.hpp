@@ -35,6 +35,9 @@ public:
     void advance(std::uint64_t done) override;
     void finish(bool ok) override;
     void note(std::string_view line) override;
+    void resize(std::uint64_t total) override;
+    // Shown before the step as "[42%]": the same whole-operation number a D-Bus job reports.
+    void overall(double fraction) override;
     bool cancelled() const override;
 
 private:
@@ -54,6 +57,7 @@ private:
     std::string description_;
     std::uint64_t total_ = 0;
     std::uint64_t done_ = 0;
+    int overall_ = -1;  // percent of the whole operation, -1 unknown
     ProgressUnit unit_ = ProgressUnit::items;
     Clock::time_point started_;
     Clock::time_point last_draw_;

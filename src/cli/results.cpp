@@ -51,7 +51,7 @@ std::string build_text(const core::BuildResult& r) {
         return "rebuilt environment " + who + ", replacing " + r.replaced_env_id->substr(0, 12);
     if (r.reused)
         return "environment " + who + " is already built from " + r.lock_path +
-               (r.session_updated ? "; its [env] and on_enter hooks are updated" : "");
+               (r.session_updated ? "; its [env], on_enter hooks and [services] are updated" : "");
     return "built environment " + who;
 }
 

@@ -147,6 +147,14 @@ T option_value(const std::string& key, const sdbus::Variant& value, const char* 
 
 }  // namespace
 
+bool take_notify_option(ResultMap& options) {
+    auto it = options.find("notify");
+    if (it == options.end()) return true;
+    bool notify = option_value<bool>(it->first, it->second, "b");
+    options.erase(it);
+    return notify;
+}
+
 core::BuildOptions decode_build_options(const std::string& manifest_path,
                                         const ResultMap& options) {
     core::BuildOptions build;
@@ -164,7 +172,8 @@ core::BuildOptions decode_build_options(const std::string& manifest_path,
             build.require_pinned_image = option_value<bool>(key, value, "b");
         } else {
             throw Error(Errc::usage, "unknown build option '" + key + "'",
-                        "Build takes: name (s), locked (b), offline (b), require_pinned_image (b)");
+                        "Build takes: name (s), locked (b), offline (b), require_pinned_image (b), "
+                        "notify (b)");
         }
     }
     return build;
@@ -180,7 +189,7 @@ core::PushOptions decode_push_options(const std::string& env, const ResultMap& o
             push.remote = option_value<std::string>(key, value, "s");
         else
             throw Error(Errc::usage, "unknown push option '" + key + "'",
-                        "Push takes: tag (s), remote (s)");
+                        "Push takes: tag (s), remote (s), notify (b)");
     }
     return push;
 }
@@ -197,7 +206,7 @@ core::PullOptions decode_pull_options(const std::string& reference, const Result
             if (!name.empty()) pull.name = name;
         } else {
             throw Error(Errc::usage, "unknown pull option '" + key + "'",
-                        "Pull takes: remote (s), name (s)");
+                        "Pull takes: remote (s), name (s), notify (b)");
         }
     }
     return pull;

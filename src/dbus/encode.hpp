@@ -37,6 +37,9 @@ ResultMap encode_verify(const core::VerifySummary& summary);
 
 // Build/Rebuild options: name (s), locked (b), offline (b), require_pinned_image (b). An unknown
 // key or a value of the wrong type is Error(usage) naming it.
+// The job option `notify` (b, default true: a desktop notification when the job ends), removed
+// from `options` so that the kind's own decoder sees only its options.
+bool take_notify_option(ResultMap& options);
 core::BuildOptions decode_build_options(const std::string& manifest_path, const ResultMap& options);
 // Push options: tag (s), remote (s). Error(usage) for other keys or types.
 core::PushOptions decode_push_options(const std::string& env, const ResultMap& options);

@@ -49,8 +49,9 @@ void Job::finish(JobStatus status, ResultMap result, std::string error, std::str
     result_ = std::move(result);
     error_ = std::move(error);
     error_message_ = std::move(message);
-    emitPropertiesChangedSignal(org::karapace::Job1_adaptor::INTERFACE_NAME,
-                                {"Status", "Result", "Error", "ErrorMessage"});
+    auto changed = progress_->end(status == JobStatus::succeeded);
+    changed.insert(changed.end(), {"Status", "Result", "Error", "ErrorMessage"});
+    emitPropertiesChangedSignal(org::karapace::Job1_adaptor::INTERFACE_NAME, changed);
     emitFinished(std::string(job_status_name(status_)), result_, error_, error_message_);
 }
 

@@ -20,7 +20,7 @@ void JobProgress::step(std::string_view description, std::uint64_t total, Progre
         }
         total_ = total;
         int percent = total > 0 ? 0 : -1;
-        if (percent != percent_) {
+        if (!phased_ && percent != percent_) {
             percent_ = percent;
             percent_changed_ = true;
         }
@@ -33,7 +33,7 @@ void JobProgress::advance(std::uint64_t done) {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
-        if (total_ == 0) return;
+        if (total_ == 0 || phased_) return;
         int percent = static_cast<int>(std::min<std::uint64_t>(done, total_) * 100 / total_);
         if (percent == percent_) return;
         percent_ = percent;
@@ -47,7 +47,7 @@ void JobProgress::finish(bool ok) {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
-        if (!ok || total_ == 0 || percent_ == 100) return;
+        if (!ok || total_ == 0 || percent_ == 100 || phased_) return;
         percent_ = 100;
         percent_changed_ = true;
         wake = !std::exchange(wake_pending_, true);
@@ -64,6 +64,40 @@ void JobProgress::note(std::string_view line) {
         wake = !std::exchange(wake_pending_, true);
     }
     if (wake && wake_) wake_();
+}
+
+void JobProgress::resize(std::uint64_t total) {
+    std::lock_guard lock(mutex_);
+    total_ = total;
+}
+
+void JobProgress::overall(double fraction) {
+    bool wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        int percent = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 100);
+        if (phased_ && percent <= percent_) return;
+        phased_ = true;
+        percent_ = percent;
+        percent_changed_ = true;
+        wake = !std::exchange(wake_pending_, true);
+    }
+    if (wake && wake_) wake_();
+}
+
+std::vector<std::string> JobProgress::end(bool succeeded) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> changed;
+    if (!step_.empty()) {
+        step_.clear();
+        changed.emplace_back("Step");
+    }
+    if (succeeded && percent_ != 100) {
+        percent_ = 100;
+        changed.emplace_back("Progress");
+    }
+    step_changed_ = percent_changed_ = false;
+    return changed;
 }
 
 void JobProgress::waiting_for_lock(const std::string& message) {

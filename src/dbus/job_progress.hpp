@@ -25,6 +25,9 @@ public:
     void advance(std::uint64_t done) override;
     void finish(bool ok) override;
     void note(std::string_view line) override;
+    void resize(std::uint64_t total) override;
+    // From an operation reported in weighted phases: from then on Progress is the whole job's.
+    void overall(double fraction) override;
     bool cancelled() const override { return cancelled_.load(); }
 
     // Cancel() on the job object.
@@ -33,8 +36,12 @@ public:
     void waiting_for_lock(const std::string& message);
 
     std::string current_step() const;
-    // Percent of the current step, or -1 when its size is unknown.
+    // Percent of the whole job when the operation reports its phases, else of the current step;
+    // -1 when unknown.
     int percent() const;
+    // The job is over: Step is cleared and, when it succeeded, Progress is 100. Returns the
+    // properties that changed.
+    std::vector<std::string> end(bool succeeded);
 
     struct Changes {
         std::vector<std::string> properties;  // Job1 property names
@@ -49,6 +56,7 @@ private:
     std::uint64_t total_ = 0;
     int percent_ = -1;
     bool step_changed_ = false, percent_changed_ = false;
+    bool phased_ = false;  // percent_ follows overall(), not the steps
     std::vector<std::string> notes_;
     bool wake_pending_ = false;
     std::atomic<bool> cancelled_{false};

@@ -23,7 +23,8 @@ Job* JobRunner::find(std::uint64_t id) {
     return it == jobs_.end() ? nullptr : it->second.job.get();
 }
 
-sdbus::ObjectPath JobRunner::start(std::string kind, std::string description, Work work) {
+sdbus::ObjectPath JobRunner::start(std::string kind, std::string description, Work work,
+                                   std::string subject, bool notify) {
     auto id = next_id_++;
     std::string path = job_path_prefix + std::to_string(id);
     auto progress = std::make_shared<JobProgress>([this, id] {
@@ -32,9 +33,9 @@ sdbus::ObjectPath JobRunner::start(std::string kind, std::string description, Wo
         });
     });
     log::info("job ", id, ": ", description);
-    Entry entry{std::make_unique<Job>(connection_, path, std::move(kind), std::move(description),
-                                      progress, readers_),
-                std::make_unique<BusyGuard>(idle_)};
+    Entry entry{
+        std::make_unique<Job>(connection_, path, kind, std::move(description), progress, readers_),
+        std::make_unique<BusyGuard>(idle_), kind, std::move(subject), notify};
     jobs_.emplace(id, std::move(entry));
     try {
         threads_.spawn([this, id, progress, work = std::move(work)] {
@@ -82,6 +83,19 @@ void JobRunner::complete(std::uint64_t id, JobStatus status, Encoder encode, std
         }
     }
     log::info("job ", id, " ", job_status_name(status), message.empty() ? "" : ": ", message);
+    if (on_finished_ && it->second.notify) {
+        JobNotice notice{it->second.kind, it->second.subject, status == JobStatus::succeeded,
+                         status == JobStatus::cancelled, message};
+        for (const char* key : {"name", "short_id"}) {
+            auto found = result.find(key);
+            if (found != result.end() && found->second.containsValueOfType<std::string>() &&
+                !found->second.get<std::string>().empty()) {
+                notice.subject = found->second.get<std::string>();
+                break;
+            }
+        }
+        on_finished_(notice);
+    }
     it->second.job->finish(status, std::move(result), std::move(error), std::move(message));
     it->second.busy.reset();
     forget_old();

@@ -14,6 +14,7 @@
 #include "caller.hpp"
 #include "idle.hpp"
 #include "job.hpp"
+#include "notifier.hpp"
 #include "worker_threads.hpp"
 
 namespace karapace::dbus {
@@ -35,8 +36,14 @@ public:
     JobRunner(const JobRunner&) = delete;
     JobRunner& operator=(const JobRunner&) = delete;
 
-    // Loop thread only. Returns the new job's object path.
-    sdbus::ObjectPath start(std::string kind, std::string description, Work work);
+    // Who hears that a job ended (desktop notifications); loop thread.
+    using FinishedHook = std::function<void(const JobNotice&)>;
+    void on_finished(FinishedHook hook) { on_finished_ = std::move(hook); }
+
+    // Loop thread only. Returns the new job's object path. `subject` names what the job works on
+    // in notifications (a name in the result wins); `notify` false: no notification.
+    sdbus::ObjectPath start(std::string kind, std::string description, Work work,
+                            std::string subject = {}, bool notify = true);
 
     std::vector<sdbus::ObjectPath> paths() const;
     std::size_t running() const;
@@ -47,6 +54,8 @@ private:
     struct Entry {
         std::unique_ptr<Job> job;
         std::unique_ptr<BusyGuard> busy;  // released when the job finishes
+        std::string kind, subject;
+        bool notify = true;
     };
     Job* find(std::uint64_t id);
     void complete(std::uint64_t id, JobStatus status, Encoder encode, std::string error,
@@ -61,6 +70,7 @@ private:
     std::size_t keep_finished_;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, Entry> jobs_;
+    FinishedHook on_finished_;
 };
 
 }  // namespace karapace::dbus

@@ -21,6 +21,7 @@
 #include "karapace/util/paths.hpp"
 #include "karapace_config.h"
 #include "manager.hpp"
+#include "notifier.hpp"
 #include "service_options.hpp"
 #include "worker_threads.hpp"
 
@@ -66,6 +67,8 @@ int serve(const ServiceOptions& options) {
     loop.after_each_message([&readers] { readers.message_done(); });
     WorkerThreads threads(loop, max_worker_threads);
     JobRunner jobs(*connection, loop, idle, threads, readers);
+    DesktopNotifier notifier(*connection);
+    jobs.on_finished([&notifier](const JobNotice& notice) { notifier.job_finished(notice); });
     Manager manager(*connection, settings, loop, idle, threads, jobs, readers);
     loop.on_terminate([&jobs] { jobs.cancel_all(); });
     log::info("karapace-dbus ", KARAPACE_VERSION, ": serving store ", settings.store_root, " as ",

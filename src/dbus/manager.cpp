@@ -4,12 +4,15 @@
 #include <utility>
 
 #include "caller.hpp"
+#include "cli_location.hpp"
 #include "errors.hpp"
+#include "karapace/schema/templates.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace_config.h"
 #include "manifest_path.hpp"
+#include "new_manifest.hpp"
 
 namespace karapace::dbus {
 
@@ -72,6 +75,9 @@ void Manager::accept(const char* method, const std::string& args) {
 core::EngineOptions Manager::engine_options(JobProgress* progress) const {
     core::EngineOptions options;
     options.store_root = settings_.store_root;
+    // Launchers refreshed by builds, renames and rebuilds run the same karapace as Export's;
+    // without one the engine reports the refresh as failed rather than write a bare name.
+    if (auto cli = find_cli(this_process_cli_search())) options.program = *cli;
     if (progress) {
         options.on_lock_wait = [progress](const std::string& message) {
             progress->waiting_for_lock(message);
@@ -115,9 +121,10 @@ void Manager::answer_later(sdbus::Result<R...>&& result, Work work) {
 }
 
 sdbus::ObjectPath Manager::start_job(const char* kind, std::string description,
-                                     JobRunner::Work work) {
+                                     JobRunner::Work work, std::string subject, bool notify) {
     try {
-        return jobs_.start(kind, std::move(description), std::move(work));
+        return jobs_.start(kind, std::move(description), std::move(work), std::move(subject),
+                           notify);
     } catch (...) {
         throw to_dbus_error(std::current_exception());
     }
@@ -171,6 +178,32 @@ void Manager::Diff(sdbus::Result<Strings, Strings, Strings>&& result, std::strin
 std::vector<sdbus::ObjectPath> Manager::ListJobs() {
     accept("ListJobs");
     return jobs_.paths();
+}
+
+// --- new manifests ---------------------------------------------------------------------------
+
+std::vector<sdbus::Struct<std::string, std::string, std::string>> Manager::ListTemplates() {
+    accept("ListTemplates");
+    std::vector<sdbus::Struct<std::string, std::string, std::string>> out;
+    for (const auto& t : schema::templates())
+        out.emplace_back(t.name, t.description, t.text);
+    return out;
+}
+
+void Manager::CreateFromTemplate(sdbus::Result<std::string>&& result, std::string name,
+                                 std::string dir, ResultMap options) {
+    accept("CreateFromTemplate", name + " " + dir);
+    TemplateRequest request;
+    try {
+        request = decode_template_request(name, dir, options);
+    } catch (...) {
+        result.returnError(to_dbus_error(std::current_exception()));
+        return;
+    }
+    answer_later(std::move(result), [request] {
+        auto path = write_template_manifest(request);
+        return std::function([path] { return std::tuple(path); });
+    });
 }
 
 // --- changing an environment ---------------------------------------------------------------
@@ -298,7 +331,9 @@ void Manager::Export(sdbus::Result<std::vector<ExportRecord>, Strings>&& result,
         return;
     }
     answer_later(std::move(result), [this, o] {
-        auto report = core::Engine(engine_options()).export_items(o);
+        auto options = engine_options();
+        options.program = locate_cli(this_process_cli_search());
+        auto report = core::Engine(options).export_items(o);
         return std::function([this, report] {
             emitEnvironmentChanged(report.env_id);
             return std::tuple(encode_exports(report.exported), report.warnings);
@@ -335,25 +370,29 @@ sdbus::ObjectPath Manager::start_build(const char* kind, const std::string& mani
                                        const ResultMap& options) {
     accept(kind, manifest_path);
     core::BuildOptions build;
+    bool notify = true;
     try {
-        build = decode_build_options(validate_manifest_path(manifest_path), options);
+        auto build_options = options;
+        notify = take_notify_option(build_options);
+        build = decode_build_options(validate_manifest_path(manifest_path), build_options);
     } catch (...) {
         throw to_dbus_error(std::current_exception());
     }
     bool rebuild = std::string_view(kind) == "rebuild";
-    return start_job(kind, std::string(kind) + " " + manifest_path,
-                     [this, build, rebuild](JobProgress& progress) -> JobRunner::Encoder {
-                         core::Engine engine(engine_options(&progress));
-                         auto done = rebuild ? engine.rebuild(build, progress)
-                                             : engine.build(build, progress);
-                         return [this, done] {
-                             if (!done.reused) emitEnvironmentAdded(done.env_id);
-                             if (done.replaced_env_id && *done.replaced_env_id != done.env_id) {
-                                 emitEnvironmentRemoved(*done.replaced_env_id);
-                             }
-                             return encode_build(done);
-                         };
-                     });
+    return start_job(
+        kind, std::string(kind) + " " + manifest_path,
+        [this, build, rebuild](JobProgress& progress) -> JobRunner::Encoder {
+            core::Engine engine(engine_options(&progress));
+            auto done = rebuild ? engine.rebuild(build, progress) : engine.build(build, progress);
+            return [this, done] {
+                if (!done.reused) emitEnvironmentAdded(done.env_id);
+                if (done.replaced_env_id && *done.replaced_env_id != done.env_id) {
+                    emitEnvironmentRemoved(*done.replaced_env_id);
+                }
+                return encode_build(done);
+            };
+        },
+        build.name.value_or(manifest_path), notify);
 }
 
 sdbus::ObjectPath Manager::Build(const std::string& manifest_path, const ResultMap& options) {
@@ -366,89 +405,111 @@ sdbus::ObjectPath Manager::Rebuild(const std::string& manifest_path, const Resul
 
 sdbus::ObjectPath Manager::Commit(const std::string& env) {
     accept("Commit", env);
-    return start_job("commit", "commit " + env, [this, env](JobProgress& progress) {
-        core::Engine engine(engine_options(&progress));
-        auto env_id = engine.inspect(env).summary.env_id;
-        auto snapshot = engine.commit(env_id, progress);
-        return JobRunner::Encoder([this, env_id, snapshot] {
-            emitEnvironmentChanged(env_id);
-            return encode_commit(env_id, snapshot);
-        });
-    });
+    return start_job(
+        "commit", "commit " + env,
+        [this, env](JobProgress& progress) {
+            core::Engine engine(engine_options(&progress));
+            auto env_id = engine.inspect(env).summary.env_id;
+            auto snapshot = engine.commit(env_id, progress);
+            return JobRunner::Encoder([this, env_id, snapshot] {
+                emitEnvironmentChanged(env_id);
+                return encode_commit(env_id, snapshot);
+            });
+        },
+        env);
 }
 
 sdbus::ObjectPath Manager::Push(const std::string& env, const ResultMap& options) {
     accept("Push", env);
     core::PushOptions push;
+    bool notify = true;
     try {
-        push = decode_push_options(env, options);
+        auto push_options = options;
+        notify = take_notify_option(push_options);
+        push = decode_push_options(env, push_options);
     } catch (...) {
         throw to_dbus_error(std::current_exception());
     }
-    return start_job("push", "push " + env, [this, push](JobProgress& progress) {
-        auto done = core::Engine(engine_options(&progress)).push(push, progress);
-        return JobRunner::Encoder([done] { return encode_push(done); });
-    });
+    return start_job(
+        "push", "push " + env,
+        [this, push](JobProgress& progress) {
+            auto done = core::Engine(engine_options(&progress)).push(push, progress);
+            return JobRunner::Encoder([done] { return encode_push(done); });
+        },
+        env, notify);
 }
 
 sdbus::ObjectPath Manager::Pull(const std::string& reference, const ResultMap& options) {
     accept("Pull", reference);
     core::PullOptions pull;
+    bool notify = true;
     try {
-        pull = decode_pull_options(reference, options);
+        auto pull_options = options;
+        notify = take_notify_option(pull_options);
+        pull = decode_pull_options(reference, pull_options);
     } catch (...) {
         throw to_dbus_error(std::current_exception());
     }
-    return start_job("pull", "pull " + reference, [this, pull](JobProgress& progress) {
-        auto done = core::Engine(engine_options(&progress)).pull(pull, progress);
-        return JobRunner::Encoder([this, done] {
-            if (!done.already_present && done.snapshot_added.empty())
-                emitEnvironmentAdded(done.env_id);
-            else if (!done.snapshot_added.empty() || done.renamed)
-                emitEnvironmentChanged(done.env_id);
-            return encode_pull(done);
-        });
-    });
+    return start_job(
+        "pull", "pull " + reference,
+        [this, pull](JobProgress& progress) {
+            auto done = core::Engine(engine_options(&progress)).pull(pull, progress);
+            return JobRunner::Encoder([this, done] {
+                if (!done.already_present && done.snapshot_added.empty())
+                    emitEnvironmentAdded(done.env_id);
+                else if (!done.snapshot_added.empty() || done.renamed)
+                    emitEnvironmentChanged(done.env_id);
+                return encode_pull(done);
+            });
+        },
+        reference, notify);
 }
 
 sdbus::ObjectPath Manager::Restore(const std::string& env, const std::string& snapshot) {
     accept("Restore", env + " " + snapshot);
-    return start_job("restore", "restore " + env + " to " + snapshot,
-                     [this, env, snapshot](JobProgress& progress) {
-                         core::Engine engine(engine_options(&progress));
-                         auto env_id = engine.inspect(env).summary.env_id;
-                         engine.restore(env_id, snapshot, progress);
-                         return JobRunner::Encoder([this, env_id, snapshot] {
-                             emitEnvironmentChanged(env_id);
-                             ResultMap map;
-                             map["env_id"] = env_id;
-                             map["snapshot"] = snapshot;
-                             return map;
-                         });
-                     });
+    return start_job(
+        "restore", "restore " + env + " to " + snapshot,
+        [this, env, snapshot](JobProgress& progress) {
+            core::Engine engine(engine_options(&progress));
+            auto env_id = engine.inspect(env).summary.env_id;
+            engine.restore(env_id, snapshot, progress);
+            return JobRunner::Encoder([this, env_id, snapshot] {
+                emitEnvironmentChanged(env_id);
+                ResultMap map;
+                map["env_id"] = env_id;
+                map["snapshot"] = snapshot;
+                return map;
+            });
+        },
+        env);
 }
 
 sdbus::ObjectPath Manager::Gc(const bool& dry_run) {
     accept("Gc", dry_run ? "dry-run" : "");
-    return start_job("gc", dry_run ? "gc (dry run)" : "gc", [this, dry_run](JobProgress& progress) {
-        auto summary = core::Engine(engine_options(&progress)).gc(dry_run, progress);
-        return JobRunner::Encoder([this, summary] {
-            if (!summary.dry_run) {
-                for (const auto& env_id : summary.envs)
-                    emitEnvironmentRemoved(env_id);
-            }
-            return encode_gc(summary);
-        });
-    });
+    return start_job(
+        "gc", dry_run ? "gc (dry run)" : "gc",
+        [this, dry_run](JobProgress& progress) {
+            auto summary = core::Engine(engine_options(&progress)).gc(dry_run, progress);
+            return JobRunner::Encoder([this, summary] {
+                if (!summary.dry_run) {
+                    for (const auto& env_id : summary.envs)
+                        emitEnvironmentRemoved(env_id);
+                }
+                return encode_gc(summary);
+            });
+        },
+        "the store");
 }
 
 sdbus::ObjectPath Manager::VerifyStore() {
     accept("VerifyStore");
     return start_job(
-        "verify", "verify store " + settings_.store_root, [this](JobProgress& progress) {
+        "verify", "verify store " + settings_.store_root,
+        [this](JobProgress& progress) {
             auto summary = core::Engine(engine_options(&progress)).verify_store(progress);
             return JobRunner::Encoder([summary] { return encode_verify(summary); });
-        });
+        },
+        "the store");
 }
 
 }  // namespace karapace::dbus

@@ -89,6 +89,9 @@ private:
                   std::vector<std::string> apps, std::vector<std::string> bins, bool all) override;
     void ListExports(sdbus::Result<std::vector<ExportRecord>>&& result, std::string env) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
+    std::vector<sdbus::Struct<std::string, std::string, std::string>> ListTemplates() override;
+    void CreateFromTemplate(sdbus::Result<std::string>&& result, std::string name, std::string dir,
+                            ResultMap options) override;
 
     // Every call: restart the idle period, refuse other users, log it.
     void accept(const char* method, const std::string& args = {});
@@ -98,7 +101,8 @@ private:
     // reply values. Failures anywhere become the matching org.karapace.Error.
     template <typename... R, typename Work>
     void answer_later(sdbus::Result<R...>&& result, Work work);
-    sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work);
+    sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work,
+                                std::string subject, bool notify = true);
     sdbus::ObjectPath start_build(const char* kind, const std::string& manifest_path,
                                   const ResultMap& options);
 

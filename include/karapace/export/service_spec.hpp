@@ -1,16 +1,11 @@
-// What an exported service runs and how systemd treats it (see service_unit.hpp).
+// What an exported service runs and how systemd treats it (see service_unit.hpp); the same
+// description as a manifest's [services] entries.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "karapace/schema/service.hpp"
 
 namespace karapace::exports {
 
-struct ServiceSpec {
-    std::vector<std::string> command;  // run inside the environment, argv[0] in its PATH
-    bool notify = false;               // Type=notify: ready when the command sends READY=1
-    std::string restart = "on-failure";
-    std::vector<std::string> sockets;  // ListenStream= addresses of the .socket unit, if any
-};
+using ServiceSpec = schema::ServiceSpec;
 
 }  // namespace karapace::exports

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,11 @@ std::vector<std::string> bootstrap_argv(const BootstrapRequest& req, std::string
                                         bool as_root);
 // "http://snapshot.debian.org/archive/debian/<ts>/" or the snapshot.ubuntu.com equivalent.
 std::string snapshot_mirror(std::string_view distro, std::string_view timestamp);
+
+// How far a bootstrap is, in percent, when mmdebstrap prints `line` (its "I: " stage lines:
+// apt-get update, downloading, extracting, installing, cleaning, creating the tarball); nullopt
+// for other lines. The bootstrap step advances by it.
+std::optional<std::uint64_t> bootstrap_stage_percent(std::string_view line);
 // The first archive URI for `distro` in apt sources text (one-line `deb` or deb822 `URIs:`),
 // skipping security archives; empty when there is none.
 std::string apt_mirror_from_sources(std::string_view sources, std::string_view distro);

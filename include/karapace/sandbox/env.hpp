@@ -38,6 +38,12 @@ std::vector<std::string> command_environment(const SandboxSpec& spec, const std:
                                              const std::string& user,
                                              const std::vector<std::string>& mount_env);
 
+// Socket activation (spec.listen_fds > 0): the descriptors 3…3+listen_fds-1, each checked to be
+// open, with LISTEN_FDS and LISTEN_FDNAMES (when given) set in `env` and any other LISTEN_*
+// entry taken out; LISTEN_PID is the caller's to add, as only it knows the command's pid.
+// Error(usage) naming a descriptor that is not open. Empty without socket activation.
+std::vector<int> socket_activation(const SandboxSpec& spec, std::vector<std::string>& env);
+
 // Our process environment as "K=V" strings.
 std::vector<std::string> current_environment();
 

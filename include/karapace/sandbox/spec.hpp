@@ -59,6 +59,9 @@ struct SandboxSpec {
     std::string cwd;  // the caller's cwd; empty: ours
     Limits limits;
     std::string session_dir;  // env/<id>/sessions; empty: the run is not recorded
+    // When set, the host pid of the session's init (the id the sessions list shows) is written
+    // here as a pid_t once the session is recorded; a detached launch returns it.
+    int session_report_fd = -1;
     // Run beside a live session of the same mapping by joining its user, mount, uts, ipc (and
     // network) namespaces, in a pid namespace of its own, instead of mounting the overlay a
     // second time: two overlay mounts of one writable layer do not see each other's changes

@@ -12,6 +12,7 @@
 
 #include "karapace/schema/env_vars.hpp"
 #include "karapace/schema/mount.hpp"
+#include "karapace/schema/service.hpp"
 
 namespace karapace::schema {
 
@@ -40,6 +41,7 @@ struct Manifest {
     std::vector<EnvVar> env;                       // [env], in file order
     std::vector<std::string> post_build;           // [hooks] post_build, trimmed, in order
     std::vector<std::string> on_enter;             // [hooks] on_enter, trimmed, in order
+    std::vector<ServiceDecl> services;             // [services], in file order
 
     friend bool operator==(const Manifest&, const Manifest&) = default;
 };

@@ -29,6 +29,7 @@ struct NormalizedManifest {
     std::vector<EnvVar> env;              // sorted by name
     std::vector<std::string> post_build;  // trimmed, in order
     std::vector<std::string> on_enter;    // trimmed, in order
+    std::vector<ServiceDecl> services;    // sorted by name; a host setting, not the identity
 
     friend bool operator==(const NormalizedManifest&, const NormalizedManifest&) = default;
 };
@@ -51,5 +52,7 @@ std::string canonical_json(const NormalizedManifest& manifest);
 
 // {"label":...,"host":...,"container":...,"read_only":...}
 boost::json::object to_json(const MountSpec& mount);
+// {"command":[...],"notify":B,"restart":"...","sockets":[...]}
+boost::json::object to_json(const ServiceSpec& spec);
 
 }  // namespace karapace::schema

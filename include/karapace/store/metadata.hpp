@@ -10,6 +10,7 @@
 
 #include "karapace/schema/env_vars.hpp"
 #include "karapace/schema/mount.hpp"
+#include "karapace/schema/service.hpp"
 #include "karapace/store/layout.hpp"
 #include "karapace/util/digest.hpp"
 #include "karapace/util/error.hpp"
@@ -41,11 +42,14 @@ struct RunSettings {
 // identity fields: a build from a manifest that changed only these updates them in the record
 // of the same environment, and the next session uses them.
 struct SessionSettings {
-    std::vector<schema::EnvVar> env;    // sorted by name, values as written
-    std::vector<std::string> on_enter;  // in order
-    bool no_new_privileges = false;     // [runtime] no_new_privileges: no sudo, no setuid
+    std::vector<schema::EnvVar> env;            // sorted by name, values as written
+    std::vector<std::string> on_enter;          // in order
+    bool no_new_privileges = false;             // [runtime] no_new_privileges: no sudo, no setuid
+    std::vector<schema::ServiceDecl> services;  // [services]: exported as systemd user units
 
-    bool empty() const noexcept { return env.empty() && on_enter.empty() && !no_new_privileges; }
+    bool empty() const noexcept {
+        return env.empty() && on_enter.empty() && !no_new_privileges && services.empty();
+    }
     friend bool operator==(const SessionSettings&, const SessionSettings&) = default;
 };
 

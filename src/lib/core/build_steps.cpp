@@ -4,6 +4,7 @@
 #include "core/build_steps.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/sandbox_steps.hpp"
 #include "karapace/pkg/package_manager.hpp"
@@ -183,6 +184,23 @@ std::string hook_label(const std::string& hook) {
 
 }  // namespace
 
+void AptInstallProgress::note(std::string_view line) {
+    inner_.note(line);
+    if (total_ == 0) {
+        unsigned long upgraded = 0, installed = 0;
+        if (std::sscanf(std::string(line).c_str(), "%lu upgraded, %lu newly installed", &upgraded,
+                        &installed) == 2 &&
+            upgraded + installed > 0) {
+            total_ = 3 * (upgraded + installed);
+            inner_.resize(total_);
+        }
+        return;
+    }
+    if (line.starts_with("Get:") || line.starts_with("Unpacking ") ||
+        line.starts_with("Setting up "))
+        inner_.advance(std::min(++done_, total_));
+}
+
 // Installs the packages into `st.upper` and returns their exact versions, with the archive
 // checksums the package index reports.
 std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, const Staging& st,
@@ -221,14 +239,14 @@ std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, c
     // install added or changed, dependencies included, and all of it goes into the lock.
     const auto before = list_installed(*pm, base, progress);
 
-    progress.step(lock != nullptr ? "installing locked package versions" : "installing packages",
-                  manifest.packages.size(), ProgressUnit::items);
+    progress.step(lock != nullptr ? "installing locked package versions" : "installing packages", 0,
+                  ProgressUnit::items);
     spec = base;
     spec.argv =
         lock != nullptr ? pm->install_exact_argv(exact) : pm->install_argv(manifest.packages);
-    out = run_captured_step(spec, progress, false);
+    AptInstallProgress apt_progress(progress);
+    out = run_captured_step(spec, pm->kind() == pkg::Kind::apt ? apt_progress : progress, false);
     if (out.status != 0) install_failed(*pm, out, "installing packages");
-    progress.advance(manifest.packages.size());
     progress.finish(true);
 
     const auto after = list_installed(*pm, base, progress);

@@ -22,6 +22,25 @@ struct Staging {
 // checking downloaded archives against its checksums) and returns every package the install
 // added or changed, with the archive checksums the package index reports. The package manager
 // gets `epoch` as SOURCE_DATE_EPOCH.
+// apt's install output as progress: "N upgraded, M newly installed" gives the size, then every
+// package is fetched ("Get:"), unpacked and set up, so three lines per package. Forwards
+// everything to `inner`.
+class AptInstallProgress final : public ProgressSink {
+public:
+    explicit AptInstallProgress(ProgressSink& inner) : inner_(inner) {}
+    void step(std::string_view d, std::uint64_t total, ProgressUnit unit) override {
+        inner_.step(d, total, unit);
+    }
+    void advance(std::uint64_t done) override { inner_.advance(done); }
+    void finish(bool ok) override { inner_.finish(ok); }
+    bool cancelled() const override { return inner_.cancelled(); }
+    void note(std::string_view line) override;
+
+private:
+    ProgressSink& inner_;
+    std::uint64_t total_ = 0, done_ = 0;
+};
+
 std::vector<schema::LockedPackage> install_packages(const std::string& rootfs, const Staging& st,
                                                     const schema::NormalizedManifest& manifest,
                                                     const schema::LockFile* lock,

@@ -148,7 +148,7 @@ void warn_other_project(const store::EnvMetadata& m, const std::string& manifest
 }
 
 store::SessionSettings session_settings(const schema::NormalizedManifest& m) {
-    return store::SessionSettings{m.env, m.on_enter, m.no_new_privileges};
+    return store::SessionSettings{m.env, m.on_enter, m.no_new_privileges, m.services};
 }
 
 }  // namespace
@@ -173,7 +173,23 @@ bool Engine::Impl::record_session(const store::EnvId& id,
     return true;
 }
 
-BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, bool fresh) {
+namespace {
+
+// The parts of a build this manifest has, weighted by how long they usually take: fetching or
+// bootstrapping the image, installing packages, running hooks, packing the layer, recording.
+std::vector<PhasedProgress::Phase> build_phases(const schema::NormalizedManifest& manifest) {
+    const bool packages = !manifest.packages.empty(), hooks = !manifest.post_build.empty();
+    std::vector<PhasedProgress::Phase> phases{{"image", packages ? 35.0 : 80.0}};
+    if (packages) phases.push_back({"packages", 45});
+    if (hooks) phases.push_back({"hooks", 10});
+    if (packages || hooks) phases.push_back({"pack", 12});
+    phases.push_back({"store", 5});
+    return phases;
+}
+
+}  // namespace
+
+BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& sink, bool fresh) {
     // 1. The manifest, and where it lives (relative mounts resolve against that directory).
     auto manifest_path = real_path(o.manifest_path);
     if (manifest_path.empty())
@@ -181,6 +197,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                     "write one with `karapace new <name>` or pass the path of your karapace.toml");
     auto manifest = schema::normalize(schema::parse_manifest_file(manifest_path));
     auto manifest_dir = parent_dir(manifest_path);
+    PhasedProgress progress(sink, build_phases(manifest));
     // Checked here so an unknown backend fails before anything is built; an "oci" environment
     // is still built (packages installed) with the namespace sandbox.
     runtime::runner_for(manifest.backend);
@@ -249,6 +266,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
                 add_instance(m, target.id, *o.name, manifest_dir);
                 record_session(target.id, manifest);
                 r.name = *o.name;
+                progress.complete();
                 return r;
             }
             if (!o.name) warn_other_project(m, manifest_dir);
@@ -264,6 +282,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
             }
             r.session_updated = record_session(target.id, manifest);
             r.name = o.name ? *o.name : m.name.value_or("");
+            progress.complete();
             return r;
         }
     }
@@ -274,6 +293,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
 
     // 4. The base image.
     auto& s = store();
+    progress.begin("image");
     auto cached = fetch_image();
     auto pinned = use_lock
                       ? old_lock->pinned_image
@@ -298,10 +318,13 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     make_dirs(st.work, 0700);
 
     std::vector<schema::LockedPackage> packages;
+    progress.begin("packages");
     if (!manifest.packages.empty())
         packages = install_packages(cached.rootfs, st, manifest, use_lock ? &*old_lock : nullptr,
                                     epoch, progress);
+    progress.begin("hooks");
     run_post_build_hooks(cached.rootfs, st, manifest.post_build, epoch, progress);
+    progress.begin("pack");
     if (!packages.empty() || !manifest.post_build.empty())
         prune_layer(st.upper, clean_layer(cached.rootfs, st, epoch, progress));
 
@@ -342,6 +365,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
     }
 
     // 8. Records, under the store lock.
+    progress.begin("store");
     progress.step("recording the environment", 0, ProgressUnit::items);
     {
         auto guard = lock_exclusive();
@@ -392,6 +416,7 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& progress, b
         auto m = s.metadata().get(id);
         r.name = m.name.value_or("");
     }
+    progress.complete();
     return r;
 }
 

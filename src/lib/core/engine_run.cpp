@@ -167,7 +167,8 @@ int Engine::launch(const ExecOptions& options) {
     auto spec = impl_->exec_spec(options, &backend);
     spec.interactive = false;
     auto runner = runtime::runner_for(backend);
-    Pipe report;
+    Pipe report, session;
+    spec.session_report_fd = session.write.get();
     pid_t child = ::fork();
     if (child < 0) throw_errno(Errc::failed, "cannot fork to launch the application");
     if (child == 0) {
@@ -191,13 +192,24 @@ int Engine::launch(const ExecOptions& options) {
         }
     }
     report.write.reset();
+    session.write.reset();
     pid_t launched = -1;
     ssize_t n = ::read(report.read.get(), &launched, sizeof launched);
     int status = 0;
     ::waitpid(child, &status, 0);
     if (n != sizeof launched || launched <= 0)
         throw Error(Errc::runtime, "could not start the application in a detached session");
-    return launched;
+    // The id to return is the session's (its init's pid, as `inspect` lists it), which the
+    // sandbox reports once the session is recorded; the pipe closes without one only when the
+    // run ended before that.
+    pid_t init = -1;
+    do {
+        n = ::read(session.read.get(), &init, sizeof init);
+    } while (n < 0 && errno == EINTR);
+    if (n != sizeof init || init <= 0)
+        throw Error(Errc::runtime, "the application's sandbox ended before its session started",
+                    "run the command with `karapace exec` to see why it fails");
+    return init;
 }
 
 }  // namespace karapace::core

@@ -26,7 +26,8 @@ namespace {
 bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
 // The karapace executable launchers should run: this one when this process is the CLI, the one
-// beside it (the D-Bus service is installed elsewhere, so usually PATH), else PATH.
+// beside it, else PATH's (always absolute). A launcher with a bare name that PATH may not resolve
+// vanishes from menus, so finding none is an error.
 std::string default_program() {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -36,8 +37,9 @@ std::string default_program() {
         auto sibling = parent_dir(self) + "/karapace";
         if (executable(sibling)) return sibling;
     }
-    if (auto found = find_program("karapace")) return *found;
-    return "karapace";
+    if (auto found = find_program("karapace"); found && found->front() == '/') return *found;
+    throw Error(Errc::not_found, "cannot find the karapace executable for launchers and wrappers",
+                "put the directory that holds karapace in PATH and export again");
 }
 
 std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
@@ -234,6 +236,8 @@ ExportReport Engine::export_items(const ExportOptions& o) {
             requests.push_back({"app", a, data_home, false});
         for (const auto& r : exports::read_record(impl_->export_record_path(m)))
             requests.push_back(again(r));
+        for (const auto& sv : m.session.services)
+            requests.push_back({"service", sv.name, unit_dir, false, sv.spec});
     }
     if (requests.empty())
         throw Error(Errc::usage, "nothing to export from environment " + Impl::label(m),
@@ -362,6 +366,9 @@ void Engine::Impl::export_after_build(BuildResult& r, const std::vector<Exported
         }
         for (const auto& item : exports::read_record(export_record_path(m)))
             requests.push_back(again(item));
+        // Last, so that the manifest's [services] win over what an earlier export wrote.
+        for (const auto& sv : m.session.services)
+            requests.push_back({"service", sv.name, default_unit_dir(), false, sv.spec});
         if (requests.empty()) return;
         auto report = run_exports(m, requests);
         r.exported = std::move(report.exported);

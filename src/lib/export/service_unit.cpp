@@ -22,9 +22,6 @@ namespace karapace::exports {
 
 namespace {
 
-constexpr std::array restart_policies{"no",          "always",   "on-success", "on-failure",
-                                      "on-abnormal", "on-abort", "on-watchdog"};
-
 bool plain_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            std::strchr("_./:=,+@-%$", c) != nullptr;
@@ -45,33 +42,9 @@ std::string systemctl_failure(const std::string& what, const ProcessResult& r) {
 }  // namespace
 
 void validate_service(std::string_view name, const ServiceSpec& spec) {
-    auto bad_name =
-        name.empty() || name.size() > 64 ||
-        !std::isalnum(static_cast<unsigned char>(name.front())) ||
-        std::any_of(name.begin(), name.end(), [](char c) {
-            return !std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-';
-        });
-    if (bad_name)
-        throw Error(Errc::usage, "'" + std::string(name) + "' is not a usable service name",
-                    "use letters, digits, '_', '.' and '-' (at most 64), starting with a letter "
-                    "or digit");
-    if (std::find(restart_policies.begin(), restart_policies.end(), spec.restart) ==
-        restart_policies.end())
-        throw Error(Errc::usage, "'" + spec.restart + "' is not a restart policy",
-                    "use no, always, on-success, on-failure, on-abnormal, on-abort or "
-                    "on-watchdog (systemd.service(5), Restart=)");
-    if (spec.command.empty() || spec.command.front().empty())
-        throw Error(Errc::usage, "service " + std::string(name) + " has no command",
-                    "give it after --: karapace export ENV --service " + std::string(name) +
-                        " -- CMD [ARG...]");
+    if (auto problem = schema::service_problem(name, spec))
+        throw Error(Errc::usage, problem->message, problem->hint);
     validate_command(spec.command.front());
-    for (const auto& s : spec.sockets)
-        if (s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
-                return static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
-            }))
-            throw Error(Errc::usage, "'" + s + "' is not a socket address",
-                        "give a port (8080), an address and port (127.0.0.1:8080, [::1]:8080) "
-                        "or an absolute path of a unix socket");
 }
 
 std::string service_unit_name(const std::string& label, std::string_view name) {

@@ -84,9 +84,14 @@ size_t on_data(char* data, size_t size, size_t count, void* user) {
     return n;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t now, curl_off_t, curl_off_t) {
+int on_progress(void* user, curl_off_t expected, curl_off_t now, curl_off_t, curl_off_t) {
     auto& s = *static_cast<Sink*>(user);
     if (s.progress) {
+        // Without a size from the index, the server's Content-Length gives the bar its end.
+        if (s.total == 0 && expected > 0) {
+            s.total = s.offset + static_cast<std::uint64_t>(expected);
+            s.progress->resize(s.total);
+        }
         s.progress->advance(s.offset + static_cast<std::uint64_t>(now));
         if (s.progress->cancelled()) return 1;
     }
@@ -336,6 +341,7 @@ DownloadResult download(const DownloadRequest& req, const DownloadOptions& opts,
     if (req.expected_size && (!sink.cap || *req.expected_size < sink.cap))
         sink.cap = *req.expected_size;
     sink.progress = &progress;
+    sink.total = req.expected_size.value_or(0);
     bool resumed = false;
     bool restarted = false;
     progress.step("downloading " + subject(req.what, req.url), req.expected_size.value_or(0),

@@ -103,6 +103,7 @@ struct Plan {
     std::string runtime;
     std::string container_id;
     std::string stage, fifo;
+    std::vector<int> listen_fds;  // socket activation: 3…, kept open for the runtime to pass
 };
 
 Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
@@ -128,6 +129,10 @@ Plan make_plan(const sandbox::SandboxSpec& spec, const std::string& runtime) {
     auto host = sandbox::HostView::current();
     p.mounts = sandbox::plan_mounts(spec, host);
     p.env = sandbox::command_environment(spec, host.home, host.user, p.mounts.env_extra);
+    // The runtime passes descriptors 3… on at the same numbers (--preserve-fds); the command is
+    // the container's first process, pid 1.
+    p.listen_fds = sandbox::socket_activation(spec, p.env);
+    if (!p.listen_fds.empty()) p.env.push_back("LISTEN_PID=1");
     return p;
 }
 
@@ -197,7 +202,10 @@ std::vector<std::string> runtime_argv(const Plan& p, const std::string& bundle,
     };
     if (ends_with("runc")) argv.insert(argv.end(), {"--rootless", "true"});
     if (ends_with("crun")) argv.push_back("--cgroup-manager=disabled");
-    argv.insert(argv.end(), {"run", "--bundle", bundle, p.container_id});
+    argv.push_back("run");
+    if (!p.listen_fds.empty())
+        argv.insert(argv.end(), {"--preserve-fds", std::to_string(p.listen_fds.size())});
+    argv.insert(argv.end(), {"--bundle", bundle, p.container_id});
     return argv;
 }
 
@@ -249,7 +257,11 @@ int run_runtime(const Plan& p, const std::string& bundle, const std::string& sta
     try {
         sandbox::redirect_stdio({p.spec.stdin_fd, p.spec.stdout_fd, p.spec.stderr_fd});
         // The caller's descriptors (the start lock above all) must not live as long as the run.
-        sandbox::close_fds_except({ready_fd, go_fd, err_fd, log_fd});
+        std::vector<int> keep{ready_fd, go_fd, err_fd, log_fd};
+        keep.insert(keep.end(), p.listen_fds.begin(), p.listen_fds.end());
+        sandbox::close_fds_except(keep);
+        for (int fd : p.listen_fds)
+            ::fcntl(fd, F_SETFD, 0);
         sigset_t blocked = forwarded_signals();
         sigaddset(&blocked, SIGCHLD);
         ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
@@ -403,6 +415,10 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
                     try {
                         session.emplace(p.spec.session_dir, init, p.spec.mapping);
                     } catch (const Error&) {}  // it ended already
+                }
+                if (init > 0 && p.spec.session_report_fd >= 0) {
+                    ssize_t ignored = ::write(p.spec.session_report_fd, &init, sizeof init);
+                    (void)ignored;
                 }
                 start_lock.release();
             }

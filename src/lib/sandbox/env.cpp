@@ -1,5 +1,7 @@
 #include "karapace/sandbox/env.hpp"
 
+#include <fcntl.h>
+
 #include "karapace/sandbox/spec.hpp"
 #include "karapace/schema/env_vars.hpp"
 
@@ -98,6 +100,26 @@ std::vector<std::string> build_environment(const std::vector<std::string>& host,
     for (const auto& [k, v] : env)
         out.push_back(k + "=" + v);
     return out;
+}
+
+std::vector<int> socket_activation(const SandboxSpec& spec, std::vector<std::string>& env) {
+    std::vector<int> fds;
+    if (spec.listen_fds <= 0) return fds;
+    for (int i = 0; i < spec.listen_fds; ++i) {
+        if (::fcntl(3 + i, F_GETFD) < 0)
+            throw Error(Errc::usage,
+                        "LISTEN_FDS=" + std::to_string(spec.listen_fds) + " but descriptor " +
+                            std::to_string(3 + i) + " is not open",
+                        "start karapace from the socket unit, or unset LISTEN_FDS");
+        fds.push_back(3 + i);
+    }
+    std::erase_if(env, [](const std::string& e) {
+        return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID=") ||
+               e.starts_with("LISTEN_FDNAMES=");
+    });
+    env.push_back("LISTEN_FDS=" + std::to_string(spec.listen_fds));
+    if (!spec.listen_fdnames.empty()) env.push_back("LISTEN_FDNAMES=" + spec.listen_fdnames);
+    return fds;
 }
 
 std::vector<std::string> command_environment(const SandboxSpec& spec, const std::string& home,

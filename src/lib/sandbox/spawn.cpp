@@ -101,21 +101,8 @@ Prepared prepare(const SandboxSpec& spec) {
     p.mounts = plan_mounts(spec, host);
 
     p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
-    if (spec.listen_fds > 0) {
-        for (int i = 0; i < spec.listen_fds; ++i) {
-            if (::fcntl(3 + i, F_GETFD) < 0)
-                throw Error(Errc::usage,
-                            "LISTEN_FDS=" + std::to_string(spec.listen_fds) + " but descriptor " +
-                                std::to_string(3 + i) + " is not open",
-                            "start karapace from the socket unit, or unset LISTEN_FDS");
-            p.listen_fds.push_back(3 + i);
-        }
-        std::erase_if(p.env, [](const std::string& e) {
-            return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID=") ||
-                   e.starts_with("LISTEN_FDNAMES=");
-        });
-        p.env.push_back("LISTEN_FDS=" + std::to_string(spec.listen_fds));
-        if (!spec.listen_fdnames.empty()) p.env.push_back("LISTEN_FDNAMES=" + spec.listen_fdnames);
+    p.listen_fds = socket_activation(spec, p.env);
+    if (!p.listen_fds.empty()) {
         p.env.emplace_back(kListenPidPlaceholder);
         p.listen_pid_entry = static_cast<int>(p.env.size() - 1);
     }
@@ -485,6 +472,14 @@ namespace {
 
 // The parent's side of a run once the child exists: id maps (for a new sandbox), limits, the
 // session record, the terminal, "go", and the wait.
+// Tells a detached launch which session it started (best effort: the launch reports a pipe
+// that closed without a pid as a failure).
+void report_session(const SandboxSpec& spec, pid_t init) {
+    if (spec.session_report_fd < 0) return;
+    ssize_t ignored = ::write(spec.session_report_fd, &init, sizeof init);
+    (void)ignored;
+}
+
 struct Started {
     pid_t child = -1;  // ours to wait for
     pid_t init = -1;   // the session's init (the child itself for a new sandbox)
@@ -503,6 +498,7 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     result.limits = limits.mechanism();
     std::optional<SessionRecord> session;
     if (!spec.session_dir.empty()) session.emplace(spec.session_dir, init, spec.mapping);
+    report_session(spec, init);
     // Declared in this order so the terminal is ours again before the pop marker is written.
     std::optional<ContainerMarker> marker;
     std::optional<ForegroundGuard> foreground;

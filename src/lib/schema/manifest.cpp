@@ -222,6 +222,59 @@ std::vector<std::string> read_hook_list(const TableReader& hooks, std::string_vi
     return out;
 }
 
+// A service's command: an array of arguments, or a string split at whitespace (no quoting: the
+// array form carries arguments with spaces).
+std::vector<std::string> read_service_command(const TableReader& t, std::string_view key) {
+    const toml::value* v = t.find(key);
+    const std::string hint = "write the command as a list of arguments, e.g. " +
+                             detail::key_text(key) + " = [\"python3\", \"-m\", \"http.server\"]";
+    if (v->is_string()) {
+        const std::string& text = v->as_string().str;
+        if (text.find_first_of("\"'\\") != std::string::npos)
+            t.fail_key(key, "the command of '" + t.path_of(key) + "' has quotes or backslashes",
+                       hint);
+        std::vector<std::string> out;
+        std::size_t at = 0;
+        while (at < text.size()) {
+            auto start = text.find_first_not_of(" \t", at);
+            if (start == std::string::npos) break;
+            auto end = text.find_first_of(" \t", start);
+            out.push_back(text.substr(start, end == std::string::npos ? end : end - start));
+            at = end == std::string::npos ? text.size() : end;
+        }
+        return out;
+    }
+    if (!v->is_array()) t.fail_type(key, *v, "a string or an array of strings");
+    auto args = t.string_array(key);
+    return args ? *args : std::vector<std::string>{};
+}
+
+// [services] NAME = "CMD ARG..." | ["CMD", "ARG", ...] |
+//            { command = ..., notify = BOOL, restart = POLICY, sockets = ["ADDRESS", ...] }
+void read_services(const TableReader& top, Manifest& m) {
+    auto services = top.table("services", {}, true);
+    if (!services) return;
+    for (const auto& name : services->keys_in_order()) {
+        const toml::value& v = *services->find(name);
+        ServiceDecl d;
+        d.name = name;
+        if (v.is_table()) {
+            TableReader t(services->source(), v, services->path_of(name),
+                          {"command", "notify", "restart", "sockets"});
+            if (t.find("command") == nullptr) t.fail_missing("command");
+            d.spec.command = read_service_command(t, "command");
+            d.spec.notify = t.boolean("notify").value_or(false);
+            d.spec.restart = t.string("restart").value_or(d.spec.restart);
+            if (auto sockets = t.string_array("sockets")) d.spec.sockets = *sockets;
+        } else {
+            d.spec.command = read_service_command(*services, name);
+        }
+        if (auto problem = service_problem(d.name, d.spec))
+            services->fail_key(name, problem->message, problem->hint);
+        m.services.push_back(std::move(d));
+    }
+}
+
 void read_hooks(const TableReader& top, Manifest& m) {
     auto hooks = top.table("hooks", {"post_build", "on_enter"});
     if (!hooks) return;
@@ -246,7 +299,7 @@ Manifest parse_manifest(std::string_view text, const std::string& source_name) {
     read_version(src, root, m);
     TableReader top(src, root, "",
                     {"manifest_version", "base", "system", "gui", "hardware", "mounts", "runtime",
-                     "env", "hooks"});
+                     "env", "hooks", "services"});
     read_base(top, m);
     if (auto sys = top.table("system", {"packages"})) m.packages = read_names(*sys, "packages");
     if (auto gui = top.table("gui", {"apps"})) m.apps = read_names(*gui, "apps");
@@ -258,6 +311,7 @@ Manifest parse_manifest(std::string_view text, const std::string& source_name) {
     read_runtime(top, m);
     read_env(top, m);
     read_hooks(top, m);
+    read_services(top, m);
     return m;
 }
 

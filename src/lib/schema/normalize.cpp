@@ -106,7 +106,21 @@ NormalizedManifest normalize(const Manifest& m) {
     std::sort(n.env.begin(), n.env.end());
     n.post_build = normalized_hooks(m.post_build, "post_build");
     n.on_enter = normalized_hooks(m.on_enter, "on_enter");
+    for (const auto& sv : m.services)
+        if (auto problem = service_problem(sv.name, sv.spec))
+            throw Error(Errc::manifest, "[services] " + problem->message, problem->hint);
+    n.services = m.services;
+    std::sort(n.services.begin(), n.services.end(),
+              [](const ServiceDecl& a, const ServiceDecl& b) { return a.name < b.name; });
     return n;
+}
+
+boost::json::object to_json(const ServiceSpec& spec) {
+    return boost::json::object{
+        {"command", boost::json::array(spec.command.begin(), spec.command.end())},
+        {"notify", spec.notify},
+        {"restart", spec.restart},
+        {"sockets", boost::json::array(spec.sockets.begin(), spec.sockets.end())}};
 }
 
 boost::json::object to_json(const MountSpec& mount) {
@@ -146,6 +160,12 @@ boost::json::object to_json(const NormalizedManifest& n) {
     if (!n.on_enter.empty())
         o["on_enter"] = boost::json::array(n.on_enter.begin(), n.on_enter.end());
     if (n.no_new_privileges) o["no_new_privileges"] = true;
+    if (!n.services.empty()) {
+        boost::json::object services;
+        for (const auto& sv : n.services)
+            services[sv.name] = to_json(sv.spec);
+        o["services"] = std::move(services);
+    }
     return o;
 }
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "karapace/schema/normalize.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/fault.hpp"
 #include "karapace/util/fd.hpp"
@@ -170,6 +171,12 @@ bj::value session_to_json(const SessionSettings& session) {
         on_enter.emplace_back(hook);
     bj::object o{{"env", std::move(env)}, {"on_enter", std::move(on_enter)}};
     if (session.no_new_privileges) o["no_new_privileges"] = true;
+    if (!session.services.empty()) {
+        bj::object services;
+        for (const auto& sv : session.services)
+            services[sv.name] = schema::to_json(sv.spec);
+        o["services"] = std::move(services);
+    }
     return o;
 }
 
@@ -197,6 +204,31 @@ SessionSettings session_from_json(const bj::object& record, const std::string& p
     }
     if (o.contains("no_new_privileges"))
         s.no_new_privileges = json::get_bool(o, "no_new_privileges", path);
+    if (o.contains("services"))
+        for (const auto& [name, value] : json::get_object(o, "services", path)) {
+            if (!value.is_object())
+                throw Error(Errc::store,
+                            path + ": service " + std::string(name) + " is not an object");
+            const auto& so = value.as_object();
+            schema::ServiceDecl d{std::string(name), {}};
+            auto strings = [&](const char* key) {
+                std::vector<std::string> out;
+                for (const auto& a : json::get_array(so, key, path)) {
+                    if (!a.is_string())
+                        throw Error(Errc::store, path + ": service " + d.name + ": " + key +
+                                                     " holds a non-string");
+                    out.emplace_back(a.as_string());
+                }
+                return out;
+            };
+            d.spec.command = strings("command");
+            d.spec.notify = json::get_bool(so, "notify", path);
+            d.spec.restart = json::get_string(so, "restart", path);
+            d.spec.sockets = strings("sockets");
+            if (auto problem = schema::service_problem(d.name, d.spec))
+                throw Error(Errc::store, path + ": " + problem->message);
+            s.services.push_back(std::move(d));
+        }
     return s;
 }
 

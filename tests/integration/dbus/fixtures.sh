@@ -26,12 +26,14 @@ TOML
   echo "$dir/karapace.toml"
 }
 
-# Serves the busybox tarball over HTTP; responses for it wait DELAY seconds. Prints the URL.
+# Serves the busybox tarball over HTTP; responses for it wait DELAY seconds, and with RATE their
+# bodies arrive at RATE bytes per second. Prints the URL. The exit trap stops the server; should
+# the test be killed outright, the server still goes when the test's shell ($$) is gone.
 kp_serve_busybox() {
-  local delay=${1:-0} tar
+  local delay=${1:-0} rate=${2:-} tar
   tar=$(kp_busybox_tarball)
   python3 "$KP_FIXTURES/serve.py" "$(dirname "$tar")" --port-file "$KP_TMP/port" \
-    --delay "busybox=$delay" >"$KP_TMP/serve.log" 2>&1 &
+    --delay "busybox=$delay" ${rate:+--rate "busybox=$rate"} --exit-with $$ >"$KP_TMP/serve.log" 2>&1 &
   kp_bg $!
   for _ in $(seq 1 100); do [ -s "$KP_TMP/port" ] && break; sleep 0.05; done
   [ -s "$KP_TMP/port" ] || kp_fail "serve.py did not start: $(cat "$KP_TMP/serve.log")"

@@ -98,16 +98,16 @@ kp_ok "Rename changes the name and the old name no longer resolves"
 
 session=$(kp_call LaunchApp sas busy2 2 sleep 60 | awk '{print $2}' | tr -d '"')
 [ -n "$session" ] || kp_fail "LaunchApp returned no session"
-sessions=0
-for _ in $(seq 1 50); do
-  sessions=$(kp_call_json GetEnvironment s busy2 | jq '.data[0].sessions.data | length')
-  [ "$sessions" -ge 1 ] && break
-  sleep 0.1
-done
-[ "$sessions" -ge 1 ] || kp_fail "launched session $session not listed"
+# The id LaunchApp returns is the one the sessions list shows, with the time the session started.
+listed=$(kp_call_json GetEnvironment s busy2 | jq -c --arg s "$session" '.data[0].sessions.data | map(select((.[0] | tostring) == $s))')
+[ "$(echo "$listed" | jq length)" = 1 ] ||
+  kp_fail "session $session from LaunchApp is not in GetEnvironment's sessions: $(kp_call_json GetEnvironment s busy2 | jq -c '.data[0].sessions')"
+started=$(echo "$listed" | jq -r '.[0][1]')
+[ "$(date -u -d "$started" +%s 2>/dev/null || echo 0)" -gt $(( $(date -u +%s) - 120 )) ] ||
+  kp_fail "session $session has no recent start time: '$started'"
 stopped=$(kp_call Stop s busy2 | awk '{print $2}')
 [ "$stopped" -ge 1 ] || kp_fail "Stop stopped $stopped sessions"
-kp_ok "LaunchApp starts a detached session ($session) that Stop ends"
+kp_ok "LaunchApp returns the id of the session GetEnvironment lists (started $started), and Stop ends it"
 
 kp_call Freeze s busy2 >/dev/null
 [ "$(kp_call_json GetEnvironment s busy2 | jq -r '.data[0].state.data')" = frozen ] || kp_fail "not frozen"

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "cli_location.hpp"
 #include "encode.hpp"
 #include "errors.hpp"
 #include "idle.hpp"
@@ -279,4 +280,40 @@ TEST_CASE("environment details carry the manifest's [env] and hooks") {
           std::map<std::string, std::string>{{"EDITOR", "vim"}, {"PATH", "$HOME/bin:$PATH"}});
     CHECK(map.at("post_build").get<std::vector<std::string>>() == details.post_build);
     CHECK(map.at("on_enter").get<std::vector<std::string>>() == details.on_enter);
+}
+
+TEST_CASE("the service looks for karapace beside itself, in its prefix's bindir, then PATH") {
+    CliSearch s{"/opt/kp/libexec/karapace-dbus", "/usr/local", "bin", "libexec",
+                "relative/dir:/usr/bin::/opt/kp/libexec"};
+    auto c = cli_candidates(s);
+    REQUIRE(c == std::vector<std::string>{"/opt/kp/libexec/karapace", "/opt/kp/bin/karapace",
+                                          "/usr/local/bin/karapace", "/usr/bin/karapace"});
+    auto found = find_cli(s, [](const std::string& p) { return p == "/usr/local/bin/karapace"; });
+    REQUIRE(found == std::optional<std::string>("/usr/local/bin/karapace"));
+    REQUIRE_FALSE(find_cli(s, [](const std::string&) { return false; }));
+}
+
+TEST_CASE("an absolute bindir is used as configured and a foreign layout adds no guess") {
+    CliSearch s{"/somewhere/else/karapace-dbus", "/usr", "/opt/bin", "lib/karapace", ""};
+    REQUIRE(cli_candidates(s) ==
+            std::vector<std::string>{"/somewhere/else/karapace", "/opt/bin/karapace"});
+}
+
+TEST_CASE("no karapace anywhere is an error that names where it looked") {
+    TempDir dir;
+    CliSearch s{(dir.path / "libexec/karapace-dbus").string(), dir.path.string(), "bin", "libexec",
+                (dir.path / "empty").string()};
+    try {
+        locate_cli(s);
+        FAIL("locate_cli found a karapace that does not exist");
+    } catch (const karapace::Error& e) {
+        REQUIRE(e.code() == Errc::not_found);
+        REQUIRE(std::string(e.what()).find((dir.path / "bin/karapace").string()) !=
+                std::string::npos);
+    }
+    auto bin = dir.path / "bin";
+    std::filesystem::create_directories(bin);
+    dir.file("bin/karapace", "#!/bin/sh\n");
+    ::chmod((bin / "karapace").c_str(), 0755);
+    REQUIRE(locate_cli(s) == (bin / "karapace").string());
 }

@@ -29,17 +29,32 @@ scenario() {
     "$work/img/busybox-rootfs.tar.xz" "$work/tools" > "$dir/proj/karapace.toml"
   cd "$dir/proj"
   k build --name bb >/dev/null
+  # The same environment under the OCI backend, where runc runs here.
+  local envs="bb:2"
+  if command -v runc >/dev/null; then
+    mkdir -p "$dir/oci"
+    { cat "$dir/proj/karapace.toml"; printf '[runtime]\nbackend = "oci"\n'; } > "$dir/oci/karapace.toml"
+    (cd "$dir/oci" && k build --name bo >/dev/null)
+    envs="bb:2 bo:1"
+  else
+    echo "# SKIP the OCI backend half: runc is not installed"
+  fi
 
-  # 1. sd_notify: a listener stands in for systemd and reports who sent what.
-  out=$(python3 - "$kp" "$dir/store" "$dir/notify" <<'PY'
+  local pair env inner
+  for pair in $envs; do
+    env=${pair%%:*} inner=${pair#*:}
+    echo "# environment $env"
+    # 1. sd_notify: a listener stands in for systemd and reports who sent what.
+    rm -f "$dir/notify"
+    out=$(python3 - "$kp" "$dir/store" "$dir/notify" "$env" <<'PY'
 import os, socket, struct, subprocess, sys
-kp, store, path = sys.argv[1:4]
+kp, store, path, env_name = sys.argv[1:5]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
 s.bind(path)
 s.settimeout(30)
 env = dict(os.environ, NOTIFY_SOCKET=path)
-p = subprocess.Popen([kp, "--store", store, "exec", "bb", "--", "/tools/notifier",
+p = subprocess.Popen([kp, "--store", store, "exec", env_name, "--", "/tools/notifier",
                       "STATUS=starting", "READY=1\nMAINPID=4242"], env=env)
 got = []
 try:
@@ -56,18 +71,18 @@ for data, pid in got:
     print(f"message {data!r} from {'main' if pid == p.pid else pid}")
 print(f"status {status}")
 PY
-) || kp_fail "the notify listener failed: $out"
-  kp_contains "$out" "message 'STATUS=starting' from main"
-  kp_contains "$out" "message 'READY=1\\n' from main"
-  kp_contains "$out" "status 0"
-  case "$out" in *MAINPID*) kp_fail "MAINPID= was passed on: $out" ;; esac
-  kp_ok "READY=1 and STATUS= reach NOTIFY_SOCKET from karapace's own pid; MAINPID= is not passed on"
+  ) || kp_fail "the notify listener failed: $out"
+    kp_contains "$out" "message 'STATUS=starting' from main"
+    kp_contains "$out" "message 'READY=1\\n' from main"
+    kp_contains "$out" "status 0"
+    case "$out" in *MAINPID*) kp_fail "MAINPID= was passed on: $out" ;; esac
+    kp_ok "READY=1 and STATUS= reach NOTIFY_SOCKET from karapace's own pid; MAINPID= is not passed on"
 
-  # 2. Socket activation through systemd-socket-activate when it is here, else a python launcher.
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  python3 - "$kp" "$dir/store" "$port" > "$dir/activate.out" 2>&1 <<'PY' &
+    # 2. Socket activation through systemd-socket-activate when it is here, else a python launcher.
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    python3 - "$kp" "$dir/store" "$port" "$env" > "$dir/activate.out" 2>&1 <<'PY' &
 import os, socket, subprocess, sys
-kp, store, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+kp, store, port, env_name = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("127.0.0.1", port))
@@ -83,12 +98,12 @@ os.set_inheritable(fd, True)
 pid = os.fork()
 if pid == 0:
     child()
-    os.execvp(kp, [kp, "--store", store, "exec", "bb", "--", "/tools/notifier", "--serve"])
+    os.execvp(kp, [kp, "--store", store, "exec", env_name, "--", "/tools/notifier", "--serve"])
 _, st = os.waitpid(pid, 0)
 print("exit", os.waitstatus_to_exitcode(st))
 PY
-  launcher=$!
-  reply=$(python3 - "$port" <<'PY'
+    launcher=$!
+    reply=$(python3 - "$port" <<'PY'
 import socket, sys, time
 for _ in range(100):
     try:
@@ -98,11 +113,12 @@ for _ in range(100):
         time.sleep(0.1)
 print(c.makefile().readline().strip())
 PY
-)
-  wait "$launcher" || true
-  kp_contains "$reply" "served by pid 2 names web"
-  kp_contains "$(cat "$dir/activate.out")" "exit 0"
-  kp_ok "a socket-activated server inside accepts on fd 3 with LISTEN_PID its own pid: $reply"
+  )
+    wait "$launcher" || true
+    kp_contains "$reply" "served by pid $inner names web"
+    kp_contains "$(cat "$dir/activate.out")" "exit 0"
+    kp_ok "a socket-activated server inside accepts on fd 3 with LISTEN_PID its own pid: $reply"
+  done
 
   # 3. JOURNAL_STREAM and INVOCATION_ID pass.
   out=$(JOURNAL_STREAM=8:1234 INVOCATION_ID=0123456789abcdef0123456789abcdef \

@@ -97,10 +97,27 @@ scenario() {
   mkdir -p "$dir/proj"
   printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[mounts]\ntools = "%s:/tools:ro"\n' \
     "$work/img/busybox-rootfs.tar.xz" "$work/tools" > "$dir/proj/karapace.toml"
+  cp "$dir/proj/karapace.toml" "$dir/proj/base.toml"
+  printf '[services]\ndecl = { command = ["sleep", "7915"], restart = "no" }\n' >> "$dir/proj/karapace.toml"
   cd "$dir/proj"
   k build --name bb >/dev/null
   local id
   id=$(k --json inspect bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["env_id"])')
+
+  # 0. [services] in the manifest: build writes the unit; a change to it alone rewrites the unit
+  #    without a new environment.
+  local decl=$units/karapace-bb-decl.service
+  [ -f "$decl" ] || kp_fail "build did not write the unit of [services] decl"
+  grep -q "^ExecStart=.* exec $id -- sleep 7915\$" "$decl" || kp_fail "decl runs something else: $(grep ExecStart "$decl")"
+  grep -q "^Restart=no\$" "$decl" || kp_fail "decl's restart policy is not no"
+  { cat "$dir/proj/base.toml"; printf '[services]\ndecl = { command = "sleep 7915", restart = "always" }\n'; } > karapace.toml
+  local out
+  out=$(k build)
+  kp_contains "$out" "[services] are updated"
+  grep -q "^Restart=always\$" "$decl" || kp_fail "a build did not rewrite decl's unit"
+  [ "$(k --json inspect bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["env_id"])')" = "$id" ] ||
+    kp_fail "a change of [services] made a new environment"
+  kp_ok "[services] entries become units at build; changing one rewrites its unit, same environment"
 
   # 1. Type=notify: start returns once READY=1 came from inside, two seconds in.
   k export bb --service ready --notify -- sh -c 'sleep 2; /tools/notifier READY=1; exec sleep 7914' >/dev/null
@@ -155,7 +172,6 @@ PY
   sc stop karapace-bb-web.socket karapace-bb-web.service
 
   # 4. systemd-analyze accepts every unit written.
-  local out
   out=$(systemd-analyze --user verify "$units"/karapace-bb-*.service "$units"/karapace-bb-*.socket 2>&1) ||
     kp_fail "systemd-analyze verify: $out"
   [ -z "$out" ] || kp_fail "systemd-analyze verify warned: $out"
@@ -194,6 +210,7 @@ PY
   k destroy --force bx >/dev/null
   [ "$(sc show -P ActiveState karapace-bx-ready.service)" != active ] || kp_fail "destroy --force left the unit running"
   [ -z "$(ls "$units" | grep karapace-bx || true)" ] || kp_fail "destroy left units: $(ls "$units")"
+  [ ! -e "$units/karapace-bb-decl.service" ] || kp_fail "the unit of [services] decl outlived rename and destroy"
   [ ! -e "$units/default.target.wants/karapace-bx-ready.service" ] || kp_fail "destroy left the link"
   if pgrep -f "^sleep 7914$" -u "$(id -u)" >/dev/null; then kp_fail "destroy --force left the command running"; fi
   kp_ok "destroy refuses while a unit runs; unexport and destroy --force remove units and links"

@@ -153,3 +153,25 @@ TEST_CASE("a failing mmdebstrap run is quoted in the error and leaves no tar") {
     }
     CHECK_FALSE(image_test::exists(req.output));
 }
+
+TEST_CASE("mmdebstrap's stage lines advance a bootstrap in order, other lines do not") {
+    using karapace::image::bootstrap_stage_percent;
+    const std::vector<std::string> stages{"I: running apt-get update...",
+                                          "I: downloading packages with apt...",
+                                          "I: extracting archives...",
+                                          "I: installing essential packages...",
+                                          "I: installing remaining packages inside the chroot...",
+                                          "I: cleaning package lists and apt cache...",
+                                          "I: creating tarball...",
+                                          "I: done"};
+    std::uint64_t last = 0;
+    for (const auto& line : stages) {
+        auto percent = bootstrap_stage_percent(line);
+        REQUIRE(percent);
+        REQUIRE(*percent > last);
+        REQUIRE(*percent < 100);
+        last = *percent;
+    }
+    REQUIRE_FALSE(bootstrap_stage_percent("Get:1 http://deb.debian.org/debian bookworm InRelease"));
+    REQUIRE_FALSE(bootstrap_stage_percent("I: automatically chosen format: tar"));
+}

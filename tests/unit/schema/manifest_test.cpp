@@ -484,3 +484,46 @@ TEST_CASE("[env] values refuse control characters and hooks refuse a NUL") {
     CHECK(text_error(deep_header + "[hooks]\non_enter = [\"a\\u0000b\"]\n")
               .rfind("deep.toml:5:13: element 0 of 'hooks.on_enter' contains a NUL", 0) == 0);
 }
+
+TEST_CASE("[services] takes a string, an array or a table per service") {
+    Manifest m = parse_manifest(deep_header + R"([services]
+docs = "python3  -m http.server\t8000"
+web = ["nginx", "-g", "daemon off;"]
+db = { command = "postgres -D /srv/db", notify = true, restart = "always" }
+lsp = { command = ["/opt/lsp"], sockets = ["127.0.0.1:7000", "/run/lsp.sock"] }
+)",
+                                "s.toml");
+    REQUIRE(m.services.size() == 4);
+    CHECK(m.services[0].name == "docs");
+    CHECK(m.services[0].spec.command ==
+          std::vector<std::string>{"python3", "-m", "http.server", "8000"});
+    CHECK_FALSE(m.services[0].spec.notify);
+    CHECK(m.services[0].spec.restart == "on-failure");
+    CHECK(m.services[1].spec.command == std::vector<std::string>{"nginx", "-g", "daemon off;"});
+    CHECK(m.services[2].spec.notify);
+    CHECK(m.services[2].spec.restart == "always");
+    CHECK(m.services[3].spec.sockets ==
+          std::vector<std::string>{"127.0.0.1:7000", "/run/lsp.sock"});
+    // Sorted by name once normalised, and kept in the canonical JSON.
+    auto n = normalize(m);
+    CHECK(n.services.front().name == "db");
+    CHECK(canonical_json(n).find(R"("services":{"db":{"command":["postgres","-D","/srv/db"])") !=
+          std::string::npos);
+}
+
+TEST_CASE("[services] refuses bad names, policies, commands and keys") {
+    CHECK(text_error(deep_header + "[services]\n\"a b\" = \"x\"\n")
+              .find("'a b' is not a usable service name") != std::string::npos);
+    CHECK(text_error(deep_header + "[services]\nx = { command = \"y\", restart = \"often\" }\n")
+              .find("'often' is not a restart policy of service x") != std::string::npos);
+    CHECK(text_error(deep_header + "[services]\nx = []\n").find("has no usable command") !=
+          std::string::npos);
+    CHECK(text_error(deep_header + "[services]\nx = \"sh -c 'a b'\"\n")
+              .find("has quotes or backslashes") != std::string::npos);
+    CHECK(text_error(deep_header + "[services]\nx = { cmd = \"y\" }\n").find("unknown key") !=
+          std::string::npos);
+    CHECK(text_error(deep_header + "[services]\nx = 3\n").find("a string or an array") !=
+          std::string::npos);
+    CHECK(text_error(deep_header + "[services]\nx = { command = \"y\", sockets = [\"a b\"] }\n")
+              .find("is not a socket address") != std::string::npos);
+}
