@@ -104,6 +104,7 @@ int run_inspect(const Invocation& inv, Output& out) {
     for (const auto& ses : d.sessions)
         out.line("  pid " + std::to_string(ses.pid));
     out.line("limits:       " + d.limit_mechanism);
+    out.line("ns keeper:    " + d.namespace_keeper);
     out.line("env:          " + std::to_string(d.env.size()) + " from [env]");
     for (const auto& [name, value] : d.env)
         out.line("  " + name + "=" + printable(value));

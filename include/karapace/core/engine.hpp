@@ -82,6 +82,8 @@ struct EnvDetails {
     std::uint64_t upper_size = 0;   // bytes in the writable layer
     std::vector<Session> sessions;
     std::string limit_mechanism;  // systemd-scope | cgroup | rlimit | none
+    // The caller's user-namespace keeper that exec/enter join (sandbox/keeper.hpp), in words.
+    std::string namespace_keeper;
     GpuDetails gpu;
     // The manifest's [env] (sorted by name, values as written) and [hooks]: post_build from the
     // lock (part of the identity), on_enter and env from the latest build of the manifest.

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "karapace/store/tree_digest.hpp"
 #include "karapace/util/digest.hpp"
 #include "karapace/util/progress.hpp"
 
@@ -45,6 +46,10 @@ struct UnpackOptions {
     // Xattr that marks an opaque directory: "user.overlay.opaque" for overlayfs mounted with
     // `userxattr` (inside a user namespace), "trusted.overlay.opaque" for overlayfs as real root.
     std::string opaque_xattr = "user.overlay.opaque";
+    // When set, each regular file's contents are hashed as they are written and recorded here
+    // (removed again for a file whose hash is not known whole: a sparse one), so that
+    // digest_unpacked_tree(dest, *written) need not read them back.
+    WrittenContents* written = nullptr;
 };
 
 struct UnpackStats {

@@ -7,7 +7,9 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "karapace/util/digest.hpp"
 
@@ -28,6 +30,21 @@ struct TreeDigest {
 // numeric ids as this process sees them: a tree unpacked inside a user namespace must be digested
 // inside the same mapping. Error(store) naming the entry that cannot be read.
 TreeDigest digest_tree(const std::string& root);
+
+// What an unpack hashed while it wrote each regular file (UnpackOptions::written), by device and
+// inode, with the size and mtime the file was left with.
+struct WrittenContent {
+    Digest digest;
+    std::uint64_t size = 0;
+    std::int64_t mtime_sec = 0;
+    long mtime_nsec = 0;
+};
+using WrittenContents = std::map<std::pair<std::uint64_t, std::uint64_t>, WrittenContent>;
+
+// The same digest, taking a regular file's content hash from `written` instead of reading the
+// file again when the file still has the recorded size and mtime. For a tree this process has just
+// unpacked into a directory nobody else writes to (a staging directory of the image cache).
+TreeDigest digest_unpacked_tree(const std::string& root, const WrittenContents& written);
 
 // {"scheme": "karapace-tree-v1", "digest": "sha256:…", "entries": N, "bytes": N}
 boost::json::object to_json(const TreeDigest& tree);

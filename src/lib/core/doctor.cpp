@@ -10,6 +10,7 @@
 #include "core/gpu_report.hpp"
 #include "core/install_hint.hpp"
 #include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/keeper.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/overlay.hpp"
 #include "karapace/sandbox/userns.hpp"
@@ -116,6 +117,12 @@ std::vector<DoctorCheck> Engine::doctor() {
     if (::geteuid() != 0)
         checks.push_back(program_check("newuidmap", "newuidmap", !plan.single_id,
                                        "writes sub-id maps", newuidmap_package()));
+
+    checks.push_back(
+        {"namespace_keeper", "info",
+         "exec/enter: " + sandbox::describe_keeper(sandbox::IdMapping::keep_id) +
+             "; build: " + sandbox::describe_keeper(sandbox::IdMapping::container_root),
+         "", false});
 
     auto limits = sandbox::probe_limit_mechanism();
     DoctorCheck lim{"limits", "pass", "", "", false};

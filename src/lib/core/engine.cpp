@@ -7,6 +7,7 @@
 #include "core/engine_impl.hpp"
 #include "core/gpu_report.hpp"
 #include "karapace/image/extract.hpp"
+#include "karapace/sandbox/keeper.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/userns.hpp"
@@ -346,6 +347,7 @@ EnvDetails Engine::inspect(std::string_view env) {
             d.limit_mechanism = sandbox::limit_mechanism_name(sandbox::probe_limit_mechanism());
         else
             d.limit_mechanism = "none";
+        d.namespace_keeper = sandbox::describe_keeper(sandbox::IdMapping::keep_id);
         // As a run would see the layers (a frozen environment's writable layer is a lower one).
         auto upper = impl_->layout().env_dir(m.env_id) + "/upper";
         auto lowers = impl_->lower_dirs(m);
@@ -408,7 +410,11 @@ std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout
     if (state != State::running)
         throw Error(Errc::conflict, "environment " + Impl::label(m) + " is not running (" +
                                         std::string(to_string(state)) + ")");
-    return sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), timeout);
+    auto stopped = sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), timeout);
+    // The caller's kept user namespace goes too: sessions in it (of other environments) hold
+    // it for themselves, and the next run starts a new keeper.
+    sandbox::stop_keepers();
+    return stopped;
 }
 
 void Engine::destroy(std::string_view env, bool force) {

@@ -76,6 +76,7 @@ bj::object to_json(const EnvDetails& d) {
         sessions.emplace_back(bj::object{{"pid", s.pid}, {"started", s.started}});
     o["session_list"] = std::move(sessions);
     o["limit_mechanism"] = d.limit_mechanism;
+    o["namespace_keeper"] = d.namespace_keeper;
     o["gpu"] = to_json(d.gpu);
     bj::object env;
     for (const auto& [name, value] : d.env)

@@ -39,6 +39,8 @@ ExtractStats apply_all(const std::vector<LayerFile>& layers, const std::string& 
     opts.keep_xattrs = true;
     opts.skip_devices = true;  // as for tarballs: the sandbox brings its own /dev
     opts.progress = &progress;
+    store::WrittenContents written;  // the tree digest below takes the hashes from here
+    opts.written = &written;
     make_dirs(dest);
     ExtractStats total;
     std::size_t i = 0;
@@ -59,7 +61,7 @@ ExtractStats apply_all(const std::vector<LayerFile>& layers, const std::string& 
         }
     }
     ensure_dev_dir(dest);
-    total.tree = store::digest_tree(dest);
+    total.tree = store::digest_unpacked_tree(dest, written);
     return total;
 }
 
@@ -73,10 +75,14 @@ ExtractStats unpack(const std::string& tarball, const std::string& dest, Progres
     // Rootfs tarballs often carry /dev/console, /dev/null...: the sandbox mounts its own /dev, and
     // a device node must never be created from an archive, so they are left out.
     opts.skip_devices = true;
+    store::WrittenContents written;
+    opts.written = &written;
     auto stats = store::unpack_tar_file(tarball, dest, opts);
     ensure_dev_dir(dest);
-    // Digested right away, in the same process: the tree exactly as it entered the cache.
-    return {stats.entries, stats.bytes, store::digest_tree(dest)};
+    // Digested right away, in the same process: the tree exactly as it entered the cache. File
+    // contents were hashed as they were written (the staging directory is this process's alone),
+    // so only the metadata is read again.
+    return {stats.entries, stats.bytes, store::digest_unpacked_tree(dest, written)};
 }
 
 // Runs `fn` as container root: directly as root, otherwise inside the user namespace. Its result

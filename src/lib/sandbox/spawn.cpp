@@ -27,6 +27,7 @@
 #include "karapace/sandbox/confine.hpp"
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/keeper.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/mounts.hpp"
 #include "karapace/sandbox/session.hpp"
@@ -344,6 +345,36 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
     ::_exit(125);
 }
 
+// ---- in the kept user namespace -----------------------------------------------------------
+
+// The child of a run that joins the caller's kept user namespace (sandbox/keeper.cpp): it enters
+// that namespace, clones the sandbox child into new mount, pid, uts and ipc (and network)
+// namespaces there, and reports its host pid on `pid_fd`. It then waits for it and exits with its
+// status. The id maps are already written: no newuidmap/newgidmap.
+[[noreturn]] void kept_child(const SandboxSpec& spec, const Prepared& p, int userns, int pid_fd,
+                             int go_fd, int err_fd) {
+    try {
+        // (A fork of a single-threaded process: setns into a user namespace refuses threads.)
+        if (::setns(userns, CLONE_NEWUSER) != 0)
+            throw_errno(Errc::runtime, "cannot enter the kept user namespace");
+        ::close(userns);
+        pid_t init = clone_process(p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWUSER));
+        if (init == 0) {
+            ::close(pid_fd);
+            sandbox_child(spec, p, go_fd, err_fd);
+        }
+        close_fds_except({pid_fd});
+        if (::write(pid_fd, &init, sizeof init) != sizeof init) ::_exit(125);
+        ::close(pid_fd);
+        ::_exit(wait_exit_status(init));
+    } catch (const Error& e) {
+        wire::send_error(err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+    }
+    ::_exit(125);
+}
+
 // ---- the parent --------------------------------------------------------------------------
 
 std::atomic<pid_t> g_forward_to{0};
@@ -516,14 +547,16 @@ RunResult run_here(const SandboxSpec& spec) {
         SessionStartLock start_lock(spec.share_running ? spec.session_dir : std::string());
         Pipe go, errors;
         bool others = false;
-        if (auto ns = joinable_session(spec, others)) {
+        // A child that starts the session's init in namespaces it enters first: a running
+        // session's, or the kept user namespace. Its init's host pid comes back on a pipe.
+        auto through_child = [&](const SandboxSpec& run_spec, auto&& body,
+                                 const char* failed) -> RunResult {
             Pipe init_pid;
             pid_t child = ::fork();
             if (child < 0) throw_errno(Errc::runtime, "cannot start the session");
             if (child == 0) {
                 init_pid.read.reset();
-                joining_child(spec, p, *ns, init_pid.write.get(), go.read.get(),
-                              errors.write.get());
+                body(init_pid.write.get());
             }
             ChildGuard guard(child);
             init_pid.write.reset();
@@ -532,13 +565,21 @@ RunResult run_here(const SandboxSpec& spec) {
             pid_t init = -1;
             if (::read(init_pid.read.get(), &init, sizeof init) != sizeof init) {
                 auto error = wire::receive_error(errors.read.get());
-                result.status = wait_exit_status(guard.release());
-                result.status = 125;
-                result.error = error ? std::move(error)
-                                     : Error(Errc::runtime, "the session could not be joined");
-                return result;
+                wait_exit_status(guard.release());
+                RunResult failure;
+                failure.status = 125;
+                failure.error = error ? std::move(error) : Error(Errc::runtime, failed);
+                return failure;
             }
-            return supervise(spec, p, {guard.release(), init, false}, go, errors, start_lock);
+            return supervise(run_spec, p, {guard.release(), init, false}, go, errors, start_lock);
+        };
+        if (auto ns = joinable_session(spec, others)) {
+            return through_child(
+                spec,
+                [&](int pid_fd) {
+                    joining_child(spec, p, *ns, pid_fd, go.read.get(), errors.write.get());
+                },
+                "the session could not be joined");
         }
         std::optional<PrivateWorkDir> work;
         std::optional<SandboxSpec> own;
@@ -552,6 +593,15 @@ RunResult run_here(const SandboxSpec& spec) {
             own->work_dir = work->path();
         }
         const SandboxSpec& run_spec = own ? *own : spec;
+        if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
+            return through_child(
+                run_spec,
+                [&](int pid_fd) {
+                    kept_child(run_spec, p, userns.get(), pid_fd, go.read.get(),
+                               errors.write.get());
+                },
+                "the sandbox could not start in the kept user namespace");
+        }
         pid_t pid = clone_process(p.clone_flags);
         if (pid == 0) sandbox_child(run_spec, p, go.read.get(), errors.write.get());
         go.read.reset();

@@ -1,6 +1,7 @@
 // Applying one OCI image layer blob: libarchive decompresses it (gzip, zstd or none) through its
 // raw format, the decompressed stream is hashed on its way to the tar reader, and the blob is
-// hashed as it is read, so both digests are checked in the one pass that extracts.
+// hashed as it is read, so both digests are checked in the one pass that extracts. Reading,
+// decompressing and hashing run on a read-ahead thread, creating the files on the caller's.
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include "karapace/store/tar.hpp"
 #include "karapace/util/error.hpp"
 #include "store/archive_lib.hpp"
+#include "store/read_ahead.hpp"
 
 namespace karapace::store {
 
@@ -153,18 +155,20 @@ UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::st
         throw;
     }
 
+    // Decompressing and hashing run on a read-ahead thread while this one creates the files.
     Sha256 diff;
-    std::vector<char> out(kChunk);
-    TarSource source = [&](const void** data) -> std::size_t {
+    Filler decode = [&](char* buf, std::size_t cap) -> std::size_t {
         if (empty) return 0;
-        la_ssize_t n = archive_lib().read_data(raw.a, out.data(), out.size());
+        la_ssize_t n = archive_lib().read_data(raw.a, buf, cap);
         if (n < 0) throw decompress_error();
-        diff.update(out.data(), static_cast<std::size_t>(n));
-        *data = out.data();
+        diff.update(buf, static_cast<std::size_t>(n));
         return static_cast<std::size_t>(n);
     };
     UnpackStats stats;
     try {
+        // Scoped so that the thread has stopped before the blob and the hashes are read again.
+        ReadAhead ahead(decode);
+        TarSource source = [&](const void** data) { return ahead.next(data); };
         stats = unpack_tar_source(source, dest_dir, opts);
         // The tar reader stops at the end-of-archive blocks; the padding after them still counts.
         const void* rest = nullptr;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "karapace/util/log.hpp"
 #include "karapace/util/paths.hpp"
 #include "store/archive_lib.hpp"
+#include "store/decompress.hpp"
 #include "store/tar_common.hpp"
 
 namespace karapace::store {
@@ -278,11 +280,20 @@ private:
         const void* buf = nullptr;
         std::size_t size = 0;
         la_int64_t offset = 0;
+        std::optional<Sha256> hash;
+        if (opts_.written != nullptr) hash.emplace();
+        la_int64_t hashed = 0;  // the hash covers [0, hashed) when it has no holes
+        bool whole = true;
         for (;;) {
             int r = archive_lib().read_data_block(a, &buf, &size, &offset);
             if (r == ARCHIVE_EOF) break;
             if (r < ARCHIVE_WARN)
                 fail_archive(a, "cannot read the data of tar entry '" + entry + "'");
+            if (hash) {
+                whole = whole && offset == hashed;
+                hash->update(buf, size);
+                hashed = offset + static_cast<la_int64_t>(size);
+            }
             stats_.bytes += size;
             if (opts_.max_bytes != 0 && stats_.bytes > opts_.max_bytes)
                 throw Error(Errc::failed,
@@ -314,6 +325,22 @@ private:
         xattrs(fd.get(), e, entry);
         timespec times[2] = {mtime_of(e), mtime_of(e)};
         if (::futimens(fd.get(), times) != 0) fail_errno(entry, "setting its mtime");
+        if (hash)
+            record_written(fd.get(), entry, whole && hashed == archive_lib().entry_size(e), *hash);
+    }
+
+    // An inode number can come back for a later file: a file whose hash is not known whole
+    // removes what an earlier one with its number left.
+    void record_written(int fd, const std::string& entry, bool whole, Sha256& hash) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) fail_errno(entry, "inspecting it");
+        std::pair<std::uint64_t, std::uint64_t> key{st.st_dev, st.st_ino};
+        if (!whole) {
+            opts_.written->erase(key);
+            return;
+        }
+        (*opts_.written)[key] = {hash.finish(), static_cast<std::uint64_t>(st.st_size),
+                                 st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
     }
 
     void symlink(archive_entry* e, const std::string& entry, int pfd, const std::string& name) {
@@ -575,6 +602,26 @@ boost::json::object to_json(const UnpackStats& s) {
 }
 
 UnpackStats unpack_tar_fd(int fd, const std::string& dest_dir, const UnpackOptions& opts) {
+    // A compressed tarball is decoded on a read-ahead thread (xz on several when it has several
+    // blocks) while this one creates the files.
+    Filler decode;
+    switch (sniff_compression(fd)) {
+    case Compression::xz: decode = xz_decoder(fd); break;
+    case Compression::gzip:
+    case Compression::zstd:
+    case Compression::bzip2: decode = archive_decoder(fd); break;
+    case Compression::other: break;
+    }
+    if (decode) {
+        ReadAhead ahead(std::move(decode));
+        TarSource source = [&](const void** data) { return ahead.next(data); };
+        auto stats = unpack_tar_source(source, dest_dir, opts);
+        // The tar reader stops at the end-of-archive blocks; decoding the rest checks the
+        // compressed stream's own checksum, so damage in the last blocks is not passed over.
+        const void* rest = nullptr;
+        while (source(&rest) > 0) {}
+        return stats;
+    }
     ArchiveReader r;
     open_archive(r, fd, nullptr);
     Extractor x(dest_dir, opts);

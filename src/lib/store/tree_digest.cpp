@@ -27,7 +27,8 @@ namespace {
 // decides how many fields follow: the encoding of one walk is never the encoding of another.
 class TreeHasher {
 public:
-    explicit TreeHasher(std::string root) : root_(std::move(root)), buf_(1 << 20) {
+    explicit TreeHasher(std::string root, const WrittenContents* written = nullptr)
+        : root_(std::move(root)), buf_(1 << 20), written_(written) {
         field(tree_digest_scheme);
     }
 
@@ -130,6 +131,12 @@ private:
         header(rel, 'f', st);
         number(static_cast<std::uint64_t>(st.st_size));
         out_.bytes += static_cast<std::uint64_t>(st.st_size);
+        if (const WrittenContent* w = written(st)) {
+            field(w->digest.hex());
+            field(capability_hex(shown(rel), ::lgetxattr(shown(rel).c_str(), "security.capability",
+                                                         cap_buf_, sizeof cap_buf_)));
+            return;
+        }
         // O_NONBLOCK: a FIFO swapped in after the stat must not block the walk.
         UniqueFd fd(::openat(dir_fd, name.c_str(),
                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
@@ -160,18 +167,35 @@ private:
         return h.finish();
     }
 
+    // The recorded hash of a file this process wrote, when the file still is as it was left.
+    const WrittenContent* written(const struct stat& st) const {
+        if (written_ == nullptr) return nullptr;
+        auto it = written_->find(
+            {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
+        if (it == written_->end()) return nullptr;
+        const auto& w = it->second;
+        if (w.size != static_cast<std::uint64_t>(st.st_size) || w.mtime_sec != st.st_mtim.tv_sec ||
+            w.mtime_nsec != st.st_mtim.tv_nsec)
+            return nullptr;
+        return &w;
+    }
+
     // A file capability grants privileges like a setuid bit does, so it is part of the tree.
     std::string capability(int fd, const std::string& rel) {
-        char value[64];
-        ssize_t n = ::fgetxattr(fd, "security.capability", value, sizeof value);
+        return capability_hex(shown(rel),
+                              ::fgetxattr(fd, "security.capability", cap_buf_, sizeof cap_buf_));
+    }
+
+    // `n`: what getxattr returned into cap_buf_.
+    std::string capability_hex(const std::string& path, ssize_t n) {
         if (n < 0) {
             if (errno == ENODATA || errno == ENOTSUP || errno == EOPNOTSUPP) return {};
-            throw_errno(Errc::store, "cannot read the capabilities of " + shown(rel));
+            throw_errno(Errc::store, "cannot read the capabilities of " + path);
         }
         static constexpr char digits[] = "0123456789abcdef";
         std::string hex;
         for (ssize_t i = 0; i < n; ++i) {
-            auto b = static_cast<unsigned char>(value[i]);
+            auto b = static_cast<unsigned char>(cap_buf_[i]);
             hex += digits[b >> 4];
             hex += digits[b & 0xf];
         }
@@ -182,14 +206,20 @@ private:
     Sha256 tree_;
     TreeDigest out_;
     std::vector<char> buf_;
+    const WrittenContents* written_ = nullptr;
+    char cap_buf_[64] = {};
     std::map<std::pair<dev_t, ino_t>, Digest> links_;
 };
 
 }  // namespace
 
 TreeDigest digest_tree(const std::string& root) {
+    return digest_unpacked_tree(root, WrittenContents{});
+}
+
+TreeDigest digest_unpacked_tree(const std::string& root, const WrittenContents& written) {
     try {
-        return TreeHasher(root).run();
+        return TreeHasher(root, written.empty() ? nullptr : &written).run();
     } catch (const Error& e) {
         // An entry that cannot be read (EACCES included) is a fact about the tree, not about the
         // caller's rights: the walk runs with the rights the tree was made with.

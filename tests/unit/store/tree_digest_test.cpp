@@ -3,10 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include "karapace/store/tar.hpp"
 #include "karapace/store/tree_digest.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/paths.hpp"
 #include "support.hpp"
+#include "tar_support.hpp"
 
 using namespace karapace;
 using namespace karapace::store;
@@ -129,4 +133,36 @@ TEST_CASE("a tree digest names the directory it cannot read") {
         CHECK(std::string(e.what()).find(dir / "t/root") != std::string::npos);
     }
     ::chmod((dir / "t/root").c_str(), 0700);
+}
+
+TEST_CASE("a tree digested from the hashes taken while unpacking equals one read back from disk") {
+    using karapace::store::test::make_tar;
+    TempDir dir;
+    std::string big(300000, 'b');
+    for (std::size_t i = 0; i < big.size(); i += 7)
+        big[i] = static_cast<char>(i);
+    write_text(dir / "t.tar", make_tar({{.path = "d/", .type = AE_IFDIR, .perm = 0755},
+                                        {.path = "d/big", .data = big},
+                                        {.path = "d/empty", .data = ""},
+                                        {.path = "d/twice", .data = "first"},
+                                        {.path = "d/twice", .data = "second, longer"},
+                                        {.path = "d/link", .hardlink = "d/big"},
+                                        {.path = "d/x", .data = "x", .perm = 0600}}));
+    WrittenContents written;
+    UnpackOptions opts;
+    opts.keep_ownership = ::geteuid() == 0;
+    opts.written = &written;
+    unpack_tar_file(dir / "t.tar", dir / "out", opts);
+    CHECK(written.size() >= 4);
+    CHECK(digest_unpacked_tree(dir / "out", written) == digest_tree(dir / "out"));
+    // A file rewritten in place after the unpack (same inode and size, its mtime moves) is read
+    // again, not taken from the record.
+    auto before = digest_unpacked_tree(dir / "out", written);
+    ::usleep(10000);
+    int fd = ::open((dir / "out/d/x").c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "y", 1) == 1);
+    ::close(fd);
+    CHECK(digest_unpacked_tree(dir / "out", written) == digest_tree(dir / "out"));
+    CHECK(digest_unpacked_tree(dir / "out", written) != before);
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Image extraction through the real `karapace` binary next to `xz -dc | tar -x` on the same
+# .tar.xz, interleaved (one run of each command in turn, RUNS rounds) so that a busy machine
+# weighs on every row alike. Not a timed test: it prints a markdown table for docs/performance.md.
+#
+#   tarball: the Debian bookworm minbase rootfs (tests/fixtures/make-debian-rootfs.sh), or the
+#   tar given as the third argument, compressed once with `xz -T2 -6` (several blocks, as `xz -T`
+#   writes them) and once with plain `xz -6` (one block: no decoder can use a second thread)
+#   karapace: `build` of a manifest on `file://<tarball>` into an empty store (copy into the
+#   image cache, sha256 check, hardened extraction, tree digest, records)
+#
+# Usage: tests/bench/extract_bench.sh <karapace binary> [rounds] [tar]
+set -euo pipefail
+KP=$(realpath "${1:?usage: extract_bench.sh <karapace binary> [rounds] [tar]}")
+RUNS=${2:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
+for tool in xz tar python3; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+tar=${3:-}
+if [ -z "$tar" ]; then
+  tar=$(sh "$here/../fixtures/make-debian-rootfs.sh" "$cache" 2>/dev/null) ||
+    { echo "SKIP: no cached Debian rootfs and mmdebstrap could not build one"; exit 77; }
+fi
+W=$(mktemp -d /tmp/kp-extract-bench.XXXXXX)
+chmod 755 "$W"
+trap 'rm -rf "$W"' EXIT
+# Compressed once and kept beside the tar (compressing takes minutes on two cores).
+for kind in blocks single; do
+  threads=2; [ "$kind" = single ] && threads=1
+  keep="${tar%.tar}.$kind.tar.xz"
+  if [ ! -s "$keep" ]; then
+    xz "-T$threads" -6 -c "$tar" > "$keep.tmp.$$" && mv "$keep.tmp.$$" "$keep" ||
+      { rm -f "$keep.tmp.$$"; keep="$W/$kind.tar.xz"; xz "-T$threads" -6 -c "$tar" > "$keep"; }
+  fi
+  ln -s "$keep" "$W/$kind.tar.xz"
+done
+
+# The commands, as scripts the interleaving driver (start_bench.py) runs; each writes into an
+# empty directory, emptied again (untimed) before every run.
+cat > "$W/kp_build.sh" <<SH
+#!/bin/sh
+mkdir -p $W/p && cd $W/p && printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "\$1" > karapace.toml
+exec "$KP" --store $W/s build
+SH
+cat > "$W/xz_tar.sh" <<SH
+#!/bin/sh
+mkdir -p $W/x && xz -T\$1 -dc "\$2" | tar -C $W/x -xf -
+SH
+cat > "$W/xz_only.sh" <<SH
+#!/bin/sh
+xz -T\$1 -dc "\$2" > /dev/null
+SH
+chmod +x "$W"/*.sh
+export BENCH_PREPARE="rm -rf $W/s $W/x $W/p"
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for kind in blocks single; do
+  f=$W/$kind.tar.xz
+  what="several blocks (xz -T2)"; [ "$kind" = single ] && what="one block (xz -T1)"
+  echo
+  echo "### $(du -mL "$tar" | cut -f1) MB tar, $(du -mL "$f" | cut -f1) MB .tar.xz, $what"
+  echo
+  python3 "$here/start_bench.py" "$RUNS" 1 1 \
+    "karapace build (copy + sha256 + extract + tree digest)" "$W/kp_build.sh $f" \
+    "xz -T2 -dc \\| tar -x" "$W/xz_tar.sh 2 $f" \
+    "xz -dc \\| tar -x" "$W/xz_tar.sh 1 $f" \
+    "xz -T2 -dc > /dev/null" "$W/xz_only.sh 2 $f"
+done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

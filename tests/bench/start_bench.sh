@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Start latency of `/bin/true` in a busybox environment: `karapace exec` (writable and frozen, and
+# for an unprivileged user with the namespace keeper off: KARAPACE_KEEPER_IDLE=0) next to
+# `bwrap --unshare-all` and `unshare` + chroot on the same rootfs, run interleaved
+# (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an unprivileged
+# user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
+# Not a timed test: it prints a markdown table and the load average around the run.
+#
+# Usage: [LOAD=1] tests/bench/start_bench.sh <karapace binary> [rounds]
+set -euo pipefail
+KP=$(realpath "${1:?usage: start_bench.sh <karapace binary> [rounds]}")
+ROUNDS=${2:-100}
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in bwrap unshare python3 xz busybox; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+W=$(mktemp -d /tmp/kp-start-bench.XXXXXX)
+load_pids=()
+export XDG_RUNTIME_DIR=$W/run  # a keeper of this run's own
+mkdir -m 700 "$W/run"
+cleanup() {
+  for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  "$KP" --store "$W/s" exec bench -- true >/dev/null 2>&1 || true
+  if [ -f "$W/run/karapace/userns-keep-id" ]; then
+    kill "$(cut -d' ' -f1 "$W/run/karapace/userns-keep-id")" 2>/dev/null || true
+  fi
+  rm -rf "$W" 2>/dev/null || true
+}
+trap cleanup EXIT
+tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
+for env in bench frozen; do
+  mkdir -p "$W/$env"
+  printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[gui]\napps = ["%s"]\n' \
+    "$tarball" "$env" > "$W/$env/karapace.toml"
+  (cd "$W/$env" && "$KP" --store "$W/s" build --name "$env" >/dev/null)
+done
+"$KP" --store "$W/s" freeze frozen >/dev/null
+R=$(echo "$W"/s/images/*/rootfs)
+
+if [ "${LOAD:-0}" = 1 ]; then
+  if command -v stress-ng >/dev/null; then
+    stress-ng --cpu 2 --quiet & load_pids+=($!)
+    loadname="stress-ng --cpu 2"
+  else
+    (while :; do :; done) & load_pids+=($!)
+    (while :; do :; done) & load_pids+=($!)
+    loadname="two busy shell loops"
+  fi
+  sleep 2
+fi
+args=(
+  "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $W/s exec bench -- /bin/true"
+  "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
+)
+if [ "$(id -u)" != 0 ]; then
+  args+=("karapace exec bench, keeper off (KARAPACE_KEEPER_IDLE=0)"
+    "KARAPACE_KEEPER_IDLE=0 $KP --store $W/s exec bench -- /bin/true")
+fi
+args+=(
+  "bwrap --unshare-all --ro-bind rootfs / --proc --dev" "bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"
+  "unshare -Urmpf + chroot (no overlay)" "unshare -Urmpf chroot $R /bin/true"
+)
+anchor=$(( ${#args[@]} / 2 - 2 ))
+echo "as $(id -un) (uid $(id -u)), ${loadname:-no added load}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+python3 "$here/start_bench.py" "$ROUNDS" 5 "$anchor" "${args[@]}"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
