@@ -41,9 +41,10 @@ kp_scenario_both() {
 kp_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Starts Debian's docker-registry on a free port of 127.0.0.1 with its storage under DIR; prints
-# the port, writes the process id to DIR/pid. $2: an htpasswd file for Basic auth.
+# the port, writes the process id to DIR/pid. $2: an htpasswd file for Basic auth. $3: the umask
+# it runs with (000 when an unprivileged half of a test tampers with its blobs too).
 kp_start_registry() {
-  local dir=$1 auth=${2:-} port
+  local dir=$1 auth=${2:-} mask=${3:-022} port
   port=$(kp_free_port)
   mkdir -p "$dir/data"
   {
@@ -53,7 +54,7 @@ kp_start_registry() {
     echo "http: {addr: 127.0.0.1:$port}"
     [ -n "$auth" ] && echo "auth: {htpasswd: {realm: karapace-test, path: $auth}}"
   } > "$dir/config.yml"
-  ( exec docker-registry serve "$dir/config.yml" ) >"$dir/log" 2>&1 &
+  ( umask "$mask"; exec docker-registry serve "$dir/config.yml" ) >"$dir/log" 2>&1 &
   echo $! > "$dir/pid"
   for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "$port"; return; }

@@ -18,6 +18,22 @@ namespace {
 
 constexpr std::size_t kChunk = std::size_t{256} * 1024;
 
+[[noreturn]] void blob_mismatch(const Digest& want, const Digest& got) {
+    throw Error(Errc::image,
+                "the layer blob hashes to " + got.str() + ", not to " + want.str() +
+                    " as its manifest says",
+                "the registry's copy is damaged, truncated or was tampered with; nothing of the "
+                "image was kept");
+}
+
+[[noreturn]] void diff_id_mismatch(const Digest& want, const Digest& got) {
+    throw Error(Errc::image,
+                "the decompressed layer hashes to " + got.str() + ", not to " + want.str() +
+                    " as the image config's rootfs.diff_ids says",
+                "the image's config and its layers disagree; the image is broken or was "
+                "tampered with, so nothing of it was kept");
+}
+
 struct HashedBlob {
     int fd;
     Sha256 hash;
@@ -49,28 +65,24 @@ struct HashedBlob {
         }
         return hash.finish();
     }
+
+    // The blob, read to its end, is what the manifest names.
+    void check(const LayerDigests& digests) {
+        auto got = finish();
+        if (got != digests.blob) blob_mismatch(digests.blob, got);
+    }
+    // The same, then the decompressed stream (`diff`) is what the config's diff_ids name.
+    void check(const LayerDigests& digests, Sha256& diff) {
+        check(digests);
+        auto got = diff.finish();
+        if (got != digests.diff_id) diff_id_mismatch(digests.diff_id, got);
+    }
 };
 
 struct RawReader {
     archive* a = archive_lib().read_new();
     ~RawReader() { archive_lib().read_free(a); }
 };
-
-[[noreturn]] void blob_mismatch(const Digest& want, const Digest& got) {
-    throw Error(Errc::image,
-                "the layer blob hashes to " + got.str() + ", not to " + want.str() +
-                    " as its manifest says",
-                "the registry's copy is damaged, truncated or was tampered with; nothing of the "
-                "image was kept");
-}
-
-[[noreturn]] void diff_id_mismatch(const Digest& want, const Digest& got) {
-    throw Error(Errc::image,
-                "the decompressed layer hashes to " + got.str() + ", not to " + want.str() +
-                    " as the image config's rootfs.diff_ids says",
-                "the image's config and its layers disagree; the image is broken or was "
-                "tampered with, so nothing of it was kept");
-}
 
 }  // namespace
 
@@ -111,16 +123,10 @@ std::uint64_t decompress_image_layer(int fd, const LayerDigests& digests, int ou
             written += static_cast<std::uint64_t>(n);
         }
     } catch (const Error& e) {
-        if (e.code() != Errc::store) {
-            auto got = blob.finish();
-            if (got != digests.blob) blob_mismatch(digests.blob, got);
-        }
+        if (e.code() != Errc::store) blob.check(digests);
         throw;
     }
-    auto got = blob.finish();
-    if (got != digests.blob) blob_mismatch(digests.blob, got);
-    auto got_diff = diff.finish();
-    if (got_diff != digests.diff_id) diff_id_mismatch(digests.diff_id, got_diff);
+    blob.check(digests, diff);
     return written;
 }
 
@@ -150,8 +156,7 @@ UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::st
         else if (r < ARCHIVE_WARN)
             throw decompress_error();
     } catch (const Error&) {
-        auto got = blob.finish();
-        if (got != digests.blob) blob_mismatch(digests.blob, got);
+        blob.check(digests);
         throw;
     }
 
@@ -175,16 +180,10 @@ UnpackStats apply_image_layer(int fd, const LayerDigests& digests, const std::st
         while (source(&rest) > 0) {}
     } catch (const Error& e) {
         // A damaged blob explains a broken archive better than the parse error does.
-        if (e.code() != Errc::cancelled) {
-            auto got = blob.finish();
-            if (got != digests.blob) blob_mismatch(digests.blob, got);
-        }
+        if (e.code() != Errc::cancelled) blob.check(digests);
         throw;
     }
-    auto got = blob.finish();
-    if (got != digests.blob) blob_mismatch(digests.blob, got);
-    auto got_diff = diff.finish();
-    if (got_diff != digests.diff_id) diff_id_mismatch(digests.diff_id, got_diff);
+    blob.check(digests, diff);
     return stats;
 }
 

@@ -21,28 +21,6 @@ case "$(dpkg --print-architecture 2>/dev/null || uname -m)" in
   *) kp_skip "the index checks know amd64 and arm64 hosts only" ;;
 esac
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-start_registry() {
-  local dir=$1 auth=${2:-} port
-  port=$(free_port)
-  mkdir -p "$dir/data"
-  {
-    echo "version: 0.1"
-    echo "log: {level: error}"
-    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
-    echo "http: {addr: 127.0.0.1:$port}"
-    [ -n "$auth" ] && echo "auth: {htpasswd: {realm: karapace-test, path: $auth}}"
-  } > "$dir/config.yml"
-  ( exec docker-registry serve "$dir/config.yml" ) >"$dir/log" 2>&1 &
-  echo $! > "$dir/pid"
-  for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "$port"; return; }
-    sleep 0.1
-  done
-  cat "$dir/log" >&2
-  kp_fail "docker-registry did not start"
-}
 
 fixtures=$(mktemp -d /tmp/karapace-oci.XXXXXX)
 chmod 755 "$fixtures"
@@ -53,10 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(start_registry "$fixtures/reg")
+port=$(kp_start_registry "$fixtures/reg")
 pids+=("$(cat "$fixtures/reg/pid")")
 htpasswd -Bbc "$fixtures/htpasswd" alice s3cret 2>/dev/null
-aport=$(start_registry "$fixtures/areg" "$fixtures/htpasswd")
+aport=$(kp_start_registry "$fixtures/areg" "$fixtures/htpasswd")
 pids+=("$(cat "$fixtures/areg/pid")")
 reg="127.0.0.1:$port"
 

@@ -14,31 +14,6 @@ command -v docker-registry >/dev/null || kp_skip "docker-registry is not install
 command -v htpasswd >/dev/null || kp_skip "htpasswd is not installed (apache2-utils; scripts/setup installs it)"
 command -v curl >/dev/null || kp_skip "curl is not installed"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# Starts docker-registry with its own config on a free port; prints the port. $3: htpasswd file.
-start_registry() {
-  local dir=$1 port auth=${2:-}
-  port=$(free_port)
-  mkdir -p "$dir/data"
-  {
-    echo "version: 0.1"
-    echo "log: {level: error}"
-    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
-    echo "http: {addr: 127.0.0.1:$port}"
-    [ -n "$auth" ] && echo "auth: {htpasswd: {realm: karapace-test, path: $auth}}"
-  } > "$dir/config.yml"
-  # umask 000: the unprivileged run tampers with blobs in the storage directory too.
-  ( umask 000; exec docker-registry serve "$dir/config.yml" ) >"$dir/log" 2>&1 &
-  echo $! > "$dir/pid"
-  for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "$port"; return; }
-    sleep 0.1
-  done
-  cat "$dir/log" >&2
-  kp_fail "docker-registry did not start"
-}
-
 scenario() {
   local work=$1 tarball=$2 port=$3 aport=$4 tport=$5 regdata=$6
   local user; user=$(id -un)
@@ -260,7 +235,7 @@ PY
   set -e
   [ $s = 1 ] || kp_fail "a missing tag gave $s"
   kp_contains "$err" "has no tag 'nope'"
-  dead=$(free_port)
+  dead=$(kp_free_port)
   set +e
   err=$(k2 pull "127.0.0.1:$dead/$user/bb:v1" 2>&1); s=$?
   set -e
@@ -469,10 +444,10 @@ trap cleanup EXIT
 tarball=$(sh "$src/tests/fixtures/make-busybox-rootfs.sh" "$fixtures/img")
 chmod -R a+rX "$fixtures/img"
 
-port=$(start_registry "$fixtures/reg")
+port=$(kp_start_registry "$fixtures/reg" "" 000)
 pids+=("$(cat "$fixtures/reg/pid")")
 htpasswd -Bbc "$fixtures/htpasswd" alice s3cret 2>/dev/null
-aport=$(start_registry "$fixtures/areg" "$fixtures/htpasswd")
+aport=$(kp_start_registry "$fixtures/areg" "$fixtures/htpasswd" 000)
 pids+=("$(cat "$fixtures/areg/pid")")
 python3 "$here/token_registry.py" > "$fixtures/tport" &
 pids+=("$!")
@@ -490,7 +465,7 @@ if kp_have_test_user; then
   user=${KARAPACE_TEST_USER:-kptest}
   mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"
   echo "# as $user"
-  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains free_port); set -euo pipefail; kp=$kp; scenario $fixtures/user $tarball $port $aport $tport $fixtures/reg/data"
+  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains kp_free_port); set -euo pipefail; kp=$kp; scenario $fixtures/user $tarball $port $aport $tport $fixtures/reg/data"
 else
   echo "# skipped the unprivileged run: not root or no test user (scripts/test creates it)"
 fi
