@@ -102,7 +102,8 @@ TEST_CASE("usage lines show optional arguments in brackets", "[cli][table]") {
     CHECK(usage_line(*find_command("rename")) == "karapace rename ENV NEW_NAME");
     CHECK(usage_line(*find_command("exec")) == "karapace exec [OPTIONS] ENV -- CMD...");
     CHECK(usage_line(*find_command("enter")) == "karapace enter [OPTIONS] ENV [-- CMD...]");
-    CHECK(usage_line(*find_command("export")) == "karapace export [OPTIONS] ENV [APP...] [-- CMD...]");
+    CHECK(usage_line(*find_command("export")) ==
+          "karapace export [OPTIONS] ENV [APP...] [-- CMD...]");
 }
 
 TEST_CASE("wrap keeps lines within the width and indents continuations", "[cli][help]") {
