@@ -27,15 +27,18 @@ chown "$user" "$home" "$work/quick" "$work/run"
 daemon_pid=""
 cleanup() {
   local pid
+  # The bus (runuser does not pass SIGTERM on to it), the activated service and anything else of
+  # this HOME, then the user's namespace keeper if one is still waiting out its idle time.
+  for pid in $(pgrep -u "$user" -f "$work/bus.conf|$home/" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; fi
-  # The activated service (it would exit when idle) and anything else of this HOME.
-  for pid in $(pgrep -u "$user" -f "$home/" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  as_user karapace stop quickstart >/dev/null 2>&1 || true
   rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 # The user's session as a login gives it: a fresh HOME, nothing of ours on PATH.
 as_user() {
   runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" XDG_RUNTIME_DIR="$work/run" \
+    KARAPACE_KEEPER_IDLE="${KARAPACE_KEEPER_IDLE:-2}" \
     PATH="$home/.local/bin:/usr/local/bin:/usr/bin:/bin" TMPDIR=/tmp "$@"
 }
 
@@ -112,7 +115,7 @@ pid=$(as_user busctl --address="$addr" status org.karapace.Manager1 | sed -n 's/
   kp_fail "org.karapace.Manager1 is served by $(readlink "/proc/$pid/exe"), not the installed service"
 kp_ok "a call activates ~/.local/libexec/karapace-dbus (pid $pid), which lists the quickstart environment"
 kill "$pid" 2>/dev/null || true
-kill "$daemon_pid" 2>/dev/null || true
+pkill -u "$user" -f "$work/bus.conf" 2>/dev/null || true
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=""
 
