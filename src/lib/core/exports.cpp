@@ -168,27 +168,26 @@ ExportReport Engine::Impl::run_exports(const store::EnvMetadata& m,
             auto gone = [&](const std::string& f) {
                 return std::find(now.begin(), now.end(), f) == now.end();
             };
-            std::vector<std::string> icons;
-            for (std::size_t i = 1; i < old->files.size(); ++i)
-                if (gone(old->files[i])) icons.push_back(old->files[i]);
             std::vector<std::string> warnings;
             if (old->kind == "service") {
-                // A unit under a new name (the environment was renamed) stays enabled.
-                for (std::size_t i = 0; i < old->files.size(); ++i)
-                    if (gone(old->files[i]) && i < now.size())
-                        exports::move_unit_links(old->files[i], now[i]);
+                // A unit under a new name (the environment was renamed) stays enabled; the unit
+                // files no longer written go.
+                for (std::size_t i = 0; i < old->files.size() && i < now.size(); ++i)
+                    if (gone(old->files[i])) exports::move_unit_links(old->files[i], now[i]);
                 auto stale = *old;
                 std::erase_if(stale.files, [&](const std::string& f) { return !gone(f); });
                 warnings = exports::remove_item(stale, m.env_id.str());
-                icons.clear();
-            }
-            auto more_icons = exports::remove_icons(icons);
-            warnings.insert(warnings.end(), more_icons.begin(), more_icons.end());
-            if (old->kind != "service" && !old->files.empty() && gone(old->files.front())) {
-                auto launcher = *old;
-                launcher.files.resize(1);
-                auto more = exports::remove_item(launcher, m.env_id.str());
-                warnings.insert(warnings.end(), more.begin(), more.end());
+            } else {
+                std::vector<std::string> icons;
+                for (std::size_t i = 1; i < old->files.size(); ++i)
+                    if (gone(old->files[i])) icons.push_back(old->files[i]);
+                warnings = exports::remove_icons(icons);
+                if (!old->files.empty() && gone(old->files.front())) {
+                    auto launcher = *old;
+                    launcher.files.resize(1);
+                    auto more = exports::remove_item(launcher, m.env_id.str());
+                    warnings.insert(warnings.end(), more.begin(), more.end());
+                }
             }
             report.warnings.insert(report.warnings.end(), warnings.begin(), warnings.end());
             *old = done.item;

@@ -21,7 +21,6 @@ case "$(dpkg --print-architecture 2>/dev/null || uname -m)" in
   *) kp_skip "the index checks know amd64 and arm64 hosts only" ;;
 esac
 
-
 fixtures=$(mktemp -d /tmp/karapace-oci.XXXXXX)
 chmod 755 "$fixtures"
 pids=()
