@@ -15,7 +15,6 @@
 #include <cstring>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -28,6 +27,7 @@
 #include "karapace/util/paths.hpp"
 #include "store/archive_lib.hpp"
 #include "store/decompress.hpp"
+#include "store/file_writers.hpp"
 #include "store/tar_common.hpp"
 
 namespace karapace::store {
@@ -111,6 +111,7 @@ public:
             extract(a, e);
             ++stats_.entries;
         }
+        writers_.finish();
         finish_dirs();
         return stats_;
     }
@@ -271,76 +272,47 @@ private:
         dirs_.push_back({rel, archive_lib().entry_perm(e), mtime_of(e)});
     }
 
+    // The file is created here, in archive order (a later hard link or entry of the same name
+    // finds it); its data, owner, mode, xattrs and mtime are set on a writer thread.
     void regular(archive* a, archive_entry* e, const std::string& entry, int pfd,
                  const std::string& name) {
-        clear_slot(entry, pfd, name);
-        UniqueFd fd(::openat(pfd, name.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        constexpr int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        UniqueFd fd(::openat(pfd, name.c_str(), flags, 0600));
+        if (!fd && errno == EEXIST) {  // only where something already sits at the name
+            clear_slot(entry, pfd, name);
+            fd.reset(::openat(pfd, name.c_str(), flags, 0600));
+        }
         if (!fd) fail_errno(entry, "creating the file");
+        FileAttributes attrs;
+        attrs.perm = archive_lib().entry_perm(e);
+        if (opts_.keep_ownership)
+            attrs.owner.emplace(static_cast<uid_t>(archive_lib().entry_uid(e)),
+                                static_cast<gid_t>(archive_lib().entry_gid(e)));
+        attrs.xattrs = allowed_xattrs(e);
+        attrs.mtime = mtime_of(e);
+        attrs.size = archive_lib().entry_size(e);
+        writers_.open(std::move(fd), entry, std::move(attrs));
         const void* buf = nullptr;
         std::size_t size = 0;
         la_int64_t offset = 0;
-        std::optional<Sha256> hash;
-        if (opts_.written != nullptr) hash.emplace();
-        la_int64_t hashed = 0;  // the hash covers [0, hashed) when it has no holes
-        bool whole = true;
         for (;;) {
             int r = archive_lib().read_data_block(a, &buf, &size, &offset);
             if (r == ARCHIVE_EOF) break;
             if (r < ARCHIVE_WARN)
                 fail_archive(a, "cannot read the data of tar entry '" + entry + "'");
-            if (hash) {
-                whole = whole && offset == hashed;
-                hash->update(buf, size);
-                hashed = offset + static_cast<la_int64_t>(size);
-            }
             stats_.bytes += size;
             if (opts_.max_bytes != 0 && stats_.bytes > opts_.max_bytes)
                 throw Error(Errc::failed,
                             log::cat("archive is larger than the limit of ", opts_.max_bytes,
                                      " bytes (at entry '", entry, "')"),
                             "the archive is not what it claims to be");
-            const char* p = static_cast<const char*>(buf);
-            std::size_t left = size;
-            while (left > 0) {
-                ssize_t w = ::pwrite(fd.get(), p, left, offset);
-                if (w < 0) {
-                    if (errno == EINTR) continue;
-                    fail_errno(entry, "writing its data");
-                }
-                p += w, left -= static_cast<std::size_t>(w), offset += w;
-            }
+            writers_.data(offset, buf, size);
             if (opts_.progress != nullptr) {
                 opts_.progress->advance(stats_.bytes);
                 check_cancel();
             }
         }
-        // Sparse files end in a hole that no data block covers.
-        if (offset != archive_lib().entry_size(e) &&
-            ::ftruncate(fd.get(), archive_lib().entry_size(e)) != 0)
-            fail_errno(entry, "setting its size");
-        owner(fd.get(), e, entry);
-        if (::fchmod(fd.get(), archive_lib().entry_perm(e)) != 0)
-            fail_errno(entry, "setting its mode");
-        xattrs(fd.get(), e, entry);
-        timespec times[2] = {mtime_of(e), mtime_of(e)};
-        if (::futimens(fd.get(), times) != 0) fail_errno(entry, "setting its mtime");
-        if (hash)
-            record_written(fd.get(), entry, whole && hashed == archive_lib().entry_size(e), *hash);
-    }
-
-    // An inode number can come back for a later file: a file whose hash is not known whole
-    // removes what an earlier one with its number left.
-    void record_written(int fd, const std::string& entry, bool whole, Sha256& hash) {
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) fail_errno(entry, "inspecting it");
-        std::pair<std::uint64_t, std::uint64_t> key{st.st_dev, st.st_ino};
-        if (!whole) {
-            opts_.written->erase(key);
-            return;
-        }
-        (*opts_.written)[key] = {hash.finish(), static_cast<std::uint64_t>(st.st_size),
-                                 st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+        writers_.close();
     }
 
     void symlink(archive_entry* e, const std::string& entry, int pfd, const std::string& name) {
@@ -492,16 +464,22 @@ private:
     }
 
     void xattrs(int fd, archive_entry* e, const std::string& entry) {
-        if (!opts_.keep_xattrs) return;
+        for (const auto& [name, value] : allowed_xattrs(e))
+            if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) != 0)
+                fail_errno(entry, "setting xattr " + name);
+    }
+
+    std::vector<std::pair<std::string, std::string>> allowed_xattrs(archive_entry* e) const {
+        std::vector<std::pair<std::string, std::string>> out;
+        if (!opts_.keep_xattrs) return out;
         const char* name = nullptr;
         const void* value = nullptr;
         std::size_t size = 0;
         archive_lib().entry_xattr_reset(e);
-        while (archive_lib().entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-            if (name == nullptr || !layer_xattr_allowed(name)) continue;
-            if (::fsetxattr(fd, name, value, size, 0) != 0)
-                fail_errno(entry, std::string("setting xattr ") + name);
-        }
+        while (archive_lib().entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+            if (name != nullptr && layer_xattr_allowed(name))
+                out.emplace_back(name, std::string(static_cast<const char*>(value), size));
+        return out;
     }
 
     static timespec mtime_of(archive_entry* e) {
@@ -536,6 +514,8 @@ private:
     std::vector<DeferredDir> dirs_;
     std::unordered_set<std::string> brought_;
     UnpackStats stats_;
+    // Last: destroyed first, so no writer thread outlives what it was handed.
+    FileWriters writers_{FileWriters::default_threads(), opts_.written};
 };
 
 }  // namespace
