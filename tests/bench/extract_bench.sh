@@ -7,12 +7,20 @@
 #   tar given as the third argument, compressed once with `xz -T2 -6` (several blocks, as `xz -T`
 #   writes them) and once with plain `xz -6` (one block: no decoder can use a second thread)
 #   karapace: `build` of a manifest on `file://<tarball>` into an empty store (copy into the
-#   image cache, sha256 check, hardened extraction, tree digest, records)
+#   image cache, sha256 check, hardened extraction, tree digest, records); with a fourth argument,
+#   the same with that other karapace binary (an older build) as one more row of the same run,
+#   named OTHER_NAME
+#   KINDS: which compressions to run, "blocks single" unless set (single-block compression of a
+#   large tar takes many minutes on two cores); WARMUP: untimed rounds first, 1 unless set
+#   Every timed run starts with the previous output removed and `sync`ed, so no run pays for
+#   writing back the one before.
 #
-# Usage: tests/bench/extract_bench.sh <karapace binary> [rounds] [tar]
+# Usage: tests/bench/extract_bench.sh <karapace binary> [rounds] [tar] [other karapace binary]
 set -euo pipefail
-KP=$(realpath "${1:?usage: extract_bench.sh <karapace binary> [rounds] [tar]}")
+KP=$(realpath "${1:?usage: extract_bench.sh <karapace binary> [rounds] [tar] [other karapace]}")
 RUNS=${2:-5}
+OTHER=${4:+$(realpath "$4")}
+KINDS=${KINDS:-blocks single}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
 for tool in xz tar python3; do
@@ -27,7 +35,7 @@ W=$(mktemp -d /tmp/kp-extract-bench.XXXXXX)
 chmod 755 "$W"
 trap 'rm -rf "$W"' EXIT
 # Compressed once and kept beside the tar (compressing takes minutes on two cores).
-for kind in blocks single; do
+for kind in $KINDS; do
   threads=2; [ "$kind" = single ] && threads=1
   keep="${tar%.tar}.$kind.tar.xz"
   if [ ! -s "$keep" ]; then
@@ -41,8 +49,8 @@ done
 # empty directory, emptied again (untimed) before every run.
 cat > "$W/kp_build.sh" <<SH
 #!/bin/sh
-mkdir -p $W/p && cd $W/p && printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "\$1" > karapace.toml
-exec "$KP" --store $W/s build
+mkdir -p $W/p && cd $W/p && printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "\$2" > karapace.toml
+exec "\$1" --store $W/s build
 SH
 cat > "$W/xz_tar.sh" <<SH
 #!/bin/sh
@@ -53,20 +61,23 @@ cat > "$W/xz_only.sh" <<SH
 xz -T\$1 -dc "\$2" > /dev/null
 SH
 chmod +x "$W"/*.sh
-export BENCH_PREPARE="rm -rf $W/s $W/x $W/p"
+export BENCH_PREPARE="rm -rf $W/s $W/x $W/p; sync"
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for kind in blocks single; do
+for kind in $KINDS; do
   f=$W/$kind.tar.xz
   what="several blocks (xz -T2)"; [ "$kind" = single ] && what="one block (xz -T1)"
   echo
   echo "### $(du -mL "$tar" | cut -f1) MB tar, $(du -mL "$f" | cut -f1) MB .tar.xz, $what"
   echo
-  python3 "$here/start_bench.py" "$RUNS" 1 1 \
-    "karapace build (copy + sha256 + extract + tree digest)" "$W/kp_build.sh $f" \
+  other=()
+  [ -n "$OTHER" ] && other=("karapace build, ${OTHER_NAME:-the other binary}" "$W/kp_build.sh $OTHER $f")
+  python3 "$here/start_bench.py" "$RUNS" "${WARMUP:-1}" 1 \
+    "karapace build (copy + sha256 + extract + tree digest)" "$W/kp_build.sh $KP $f" \
     "xz -T2 -dc \\| tar -x" "$W/xz_tar.sh 2 $f" \
     "xz -dc \\| tar -x" "$W/xz_tar.sh 1 $f" \
-    "xz -T2 -dc > /dev/null" "$W/xz_only.sh 2 $f"
+    "xz -T2 -dc > /dev/null" "$W/xz_only.sh 2 $f" \
+    "${other[@]}"
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,6 +1,8 @@
 #include "store/file_writers.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -19,9 +21,16 @@ namespace {
 // lock and a wake-up) per batch rather than per file, as most files in a root filesystem are small.
 constexpr std::size_t kBatchBytes = std::size_t{512} << 10;
 constexpr std::size_t kBatchFiles = 64;
-// In flight at most: the reader waits beyond this, bounding memory and open files.
+// In flight at most: the reader waits beyond this, bounding memory and open files (a quarter of
+// the open-file limit, so that the rest of the process keeps its share).
 constexpr std::size_t kMaxBytes = std::size_t{32} << 20;
 constexpr std::size_t kMaxFiles = 512;
+
+std::size_t files_allowed() {
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return kMaxFiles;
+    return std::clamp<std::size_t>(static_cast<std::size_t>(r.rlim_cur) / 4, 4, kMaxFiles);
+}
 
 [[noreturn]] void fail_errno(const std::string& entry, const std::string& what) {
     throw_errno(Errc::failed, "cannot extract tar entry '" + entry + "' (" + what + ")");
@@ -31,6 +40,8 @@ constexpr std::size_t kMaxFiles = 512;
 
 struct FileWriters::File {
     UniqueFd fd;
+    std::shared_ptr<const UniqueFd> parent;  // with `name`: the writer creates the file
+    std::string name;
     std::string entry;
     FileAttributes attrs;
     std::optional<Sha256> hash;
@@ -40,7 +51,10 @@ struct FileWriters::File {
 };
 
 FileWriters::FileWriters(std::size_t threads, WrittenContents* written)
-    : written_(written), queues_(std::max<std::size_t>(threads, 1)) {
+    : written_(written),
+      max_files_(files_allowed()),
+      batch_files_(std::clamp<std::size_t>(max_files_ / 4, 1, kBatchFiles)),
+      queues_(std::max<std::size_t>(threads, 1)) {
     batch_.bytes.reserve(kBatchBytes);
     threads_.reserve(queues_.size());
     try {
@@ -86,6 +100,13 @@ void FileWriters::open(UniqueFd fd, std::string entry, FileAttributes attrs) {
     if (written_ != nullptr) file_->hash.emplace();
 }
 
+void FileWriters::create(std::shared_ptr<const UniqueFd> parent, std::string name,
+                         std::string entry, FileAttributes attrs) {
+    open(UniqueFd(), std::move(entry), std::move(attrs));
+    file_->parent = std::move(parent);
+    file_->name = std::move(name);
+}
+
 void FileWriters::data(std::int64_t offset, const void* bytes, std::size_t size) {
     if (size == 0) return;
     const std::size_t at = batch_.bytes.size();
@@ -103,7 +124,7 @@ void FileWriters::close() {
         batch_.pieces.push_back({file_, 0, 0, 0, true});
     ++batch_.files;
     file_.reset();
-    if (batch_.bytes.size() >= kBatchBytes || batch_.files >= kBatchFiles) flush();
+    if (batch_.bytes.size() >= kBatchBytes || batch_.files >= batch_files_) flush();
 }
 
 void FileWriters::rethrow_locked() {
@@ -118,7 +139,8 @@ void FileWriters::flush() {
         std::unique_lock lock(mutex_);
         room_.wait(lock, [&] {
             return error_ || in_flight_ == 0 ||
-                   (bytes_in_flight_ + bytes <= kMaxBytes && files_in_flight_ + files <= kMaxFiles);
+                   (bytes_in_flight_ + bytes <= kMaxBytes &&
+                    files_in_flight_ + files <= max_files_);
         });
         rethrow_locked();
         queues_[next_queue_].push_back(std::move(batch_));
@@ -127,7 +149,7 @@ void FileWriters::flush() {
         ++in_flight_;
     }
     work_.notify_all();
-    // A file that goes on in the next batch stays with the same writer, so its pieces stay in order.
+    // A file that goes on in the next batch stays with the same writer: its pieces stay in order.
     if (!file_) next_queue_ = (next_queue_ + 1) % queues_.size();
     batch_ = Batch{};
     batch_.bytes.reserve(kBatchBytes);
@@ -177,6 +199,12 @@ void FileWriters::run(std::size_t index) {
 
 void FileWriters::write(const Batch& batch, const Piece& piece) {
     File& f = *piece.file;
+    if (!f.fd) {
+        f.fd.reset(::openat(f.parent->get(), f.name.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!f.fd) fail_errno(f.entry, "creating the file");
+        f.parent.reset();
+    }
     if (piece.size > 0) {
         const char* p = batch.bytes.data() + piece.at;
         std::int64_t offset = piece.offset;
@@ -202,7 +230,8 @@ void FileWriters::write(const Batch& batch, const Piece& piece) {
     const FileAttributes& a = f.attrs;
     if (f.end != a.size && ::ftruncate(fd, a.size) != 0) fail_errno(f.entry, "setting its size");
     if (a.owner && ::fchown(fd, a.owner->first, a.owner->second) != 0)
-        fail_errno(f.entry, log::cat("setting its owner to ", a.owner->first, ":", a.owner->second));
+        fail_errno(f.entry,
+                   log::cat("setting its owner to ", a.owner->first, ":", a.owner->second));
     if (::fchmod(fd, a.perm) != 0) fail_errno(f.entry, "setting its mode");
     for (const auto& [name, value] : a.xattrs)
         if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) != 0)

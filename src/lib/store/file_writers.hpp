@@ -52,6 +52,11 @@ public:
     // room (at most a few MB and a few hundred files are in flight) and rethrows the first error
     // a writer met.
     void open(UniqueFd fd, std::string entry, FileAttributes attrs);
+    // The same for a file the writer creates (O_EXCL, no symlink followed) as `name` in the
+    // directory `parent`, which the pointer keeps open. The caller makes sure nothing sits at that
+    // name and that no later entry depends on the file before finish() has returned.
+    void create(std::shared_ptr<const UniqueFd> parent, std::string name, std::string entry,
+                FileAttributes attrs);
     void data(std::int64_t offset, const void* bytes, std::size_t size);
     void close();
     // Waits until every file handed over is written and closed; rethrows the first error a
@@ -79,6 +84,7 @@ private:
 
     WrittenContents* written_;
     std::mutex written_mutex_;
+    const std::size_t max_files_, batch_files_;  // open files in flight; per batch
 
     std::mutex mutex_;
     std::condition_variable work_, room_;
@@ -87,9 +93,9 @@ private:
     bool stop_ = false;
     std::exception_ptr error_;
 
-    Batch batch_;                  // being filled by the reader
-    std::shared_ptr<File> file_;   // the open file, between open() and close()
-    std::size_t next_queue_ = 0;   // where the next batch goes; kept while a file spans batches
+    Batch batch_;                 // being filled by the reader
+    std::shared_ptr<File> file_;  // the open file, between open() and close()
+    std::size_t next_queue_ = 0;  // where the next batch goes; kept while a file spans batches
     std::vector<std::thread> threads_;
 };
 

@@ -99,6 +99,7 @@ public:
         make_dirs(dest);
         root_.reset(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root_) throw_errno(Errc::failed, "cannot open the extraction directory " + dest);
+        fresh_ = is_empty_dir(root_.get());
     }
 
     UnpackStats run(archive* a) {
@@ -135,9 +136,44 @@ private:
             throw Error(Errc::cancelled, "extraction into " + dest_ + " was cancelled");
     }
 
+    static bool is_empty_dir(int dirfd) {
+        int fd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return false;
+        std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);
+        if (!d) {
+            ::close(fd);
+            return false;
+        }
+        while (auto* e = ::readdir(d.get())) {
+            std::string_view n = e->d_name;
+            if (n != "." && n != "..") return false;
+        }
+        return true;
+    }
+
+    // Waits until every file handed to the writers exists, so that the entry at hand sees the tree
+    // exactly as an extraction on one thread would have left it.
+    void wait_for_writers() {
+        if (handed_.empty()) return;
+        writers_.finish();
+        handed_.clear();
+    }
+
+    // Whether `rel` or one of its ancestors is a file a writer may not have created yet.
+    bool handed_on_the_way(std::string rel) const {
+        if (handed_.empty()) return false;
+        while (!rel.empty()) {
+            if (handed_.contains(rel)) return true;
+            auto slash = rel.rfind('/');
+            rel.resize(slash == std::string::npos ? 0 : slash);
+        }
+        return false;
+    }
+
     // Opens (creating if needed) the directory `rel` below the root, refusing symlinks on the way.
     int parent_fd(const std::string& entry, const std::string& rel) {
-        if (rel == cached_parent_ && cached_fd_) return cached_fd_.get();
+        if (rel == cached_parent_ && cached_fd_) return cached_fd_->get();
+        if (handed_on_the_way(rel)) wait_for_writers();
         UniqueFd fd(rel.empty() ? ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
                                 : sys_openat2(root_.get(), rel, O_PATH | O_DIRECTORY));
         if (!fd && errno == ENOENT) {
@@ -151,8 +187,8 @@ private:
             fail_errno(entry, "opening its parent directory");
         }
         cached_parent_ = rel;
-        cached_fd_ = std::move(fd);
-        return cached_fd_.get();
+        cached_fd_ = std::make_shared<const UniqueFd>(std::move(fd));
+        return cached_fd_->get();
     }
 
     void create_parents(const std::string& entry, const std::string& rel) {
@@ -172,6 +208,7 @@ private:
             }
             if (::mkdirat(pfd.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
                 fail_errno(entry, "creating directory " + sofar);
+            if (fresh_) seen_.insert(sofar);
             pos = slash + 1;
         }
     }
@@ -190,6 +227,15 @@ private:
         }
         std::string parent = path.parent();
         std::string name = path.name();
+        // In a directory that was empty, a path the archive names for the first time cannot be
+        // taken: a regular file there is created by a writer thread. Anything that may depend on
+        // files not yet created (a name seen before, which may replace a directory they go into;
+        // a path below one of them, see parent_fd; a hard link; whiteouts, which list or remove
+        // names) first waits for the writers.
+        const bool first = fresh_ && seen_.insert(path.rel).second;
+        if (!handed_.empty() && (!first || hardlink != nullptr || name.starts_with(wh_prefix) ||
+                                 type == AE_IFCHR || type == AE_IFBLK))
+            wait_for_writers();
         const bool applying = opts_.whiteouts == WhiteoutFormat::apply;
         if (applying && !name.starts_with(wh_prefix)) remember_brought(path.rel);
         // An entry that replaces the cached parent or one of its ancestors invalidates the cache.
@@ -210,7 +256,7 @@ private:
         if (hardlink != nullptr) return link(entry, pfd, name, hardlink);
         switch (type) {
         case AE_IFDIR: return directory(e, entry, pfd, path.rel, name);
-        case AE_IFREG: return regular(a, e, entry, pfd, name);
+        case AE_IFREG: return regular(a, e, entry, pfd, first ? &path.rel : nullptr, name);
         case AE_IFLNK: return symlink(e, entry, pfd, name);
         case AE_IFIFO: return fifo(e, entry, pfd, name);
         case AE_IFCHR:
@@ -272,17 +318,11 @@ private:
         dirs_.push_back({rel, archive_lib().entry_perm(e), mtime_of(e)});
     }
 
-    // The file is created here, in archive order (a later hard link or entry of the same name
-    // finds it); its data, owner, mode, xattrs and mtime are set on a writer thread.
+    // Its data, owner, mode, xattrs and mtime are set on a writer thread. A file named for the
+    // first time (`first_rel`, the path) is created there too; any other is created here, in
+    // archive order, replacing what sits at its name.
     void regular(archive* a, archive_entry* e, const std::string& entry, int pfd,
-                 const std::string& name) {
-        constexpr int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-        UniqueFd fd(::openat(pfd, name.c_str(), flags, 0600));
-        if (!fd && errno == EEXIST) {  // only where something already sits at the name
-            clear_slot(entry, pfd, name);
-            fd.reset(::openat(pfd, name.c_str(), flags, 0600));
-        }
-        if (!fd) fail_errno(entry, "creating the file");
+                 const std::string* first_rel, const std::string& name) {
         FileAttributes attrs;
         attrs.perm = archive_lib().entry_perm(e);
         if (opts_.keep_ownership)
@@ -291,7 +331,19 @@ private:
         attrs.xattrs = allowed_xattrs(e);
         attrs.mtime = mtime_of(e);
         attrs.size = archive_lib().entry_size(e);
-        writers_.open(std::move(fd), entry, std::move(attrs));
+        if (first_rel != nullptr) {
+            writers_.create(cached_fd_, name, entry, std::move(attrs));
+            handed_.insert(*first_rel);
+        } else {
+            constexpr int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+            UniqueFd fd(::openat(pfd, name.c_str(), flags, 0600));
+            if (!fd && errno == EEXIST) {  // only where something already sits at the name
+                clear_slot(entry, pfd, name);
+                fd.reset(::openat(pfd, name.c_str(), flags, 0600));
+            }
+            if (!fd) fail_errno(entry, "creating the file");
+            writers_.open(std::move(fd), entry, std::move(attrs));
+        }
         const void* buf = nullptr;
         std::size_t size = 0;
         la_int64_t offset = 0;
@@ -510,7 +562,10 @@ private:
     const UnpackOptions& opts_;
     UniqueFd root_;
     std::string cached_parent_;
-    UniqueFd cached_fd_;
+    std::shared_ptr<const UniqueFd> cached_fd_;  // shared with writers creating files in it
+    bool fresh_ = false;                         // the destination was empty
+    std::unordered_set<std::string> seen_;       // paths named or created so far, when fresh_
+    std::unordered_set<std::string> handed_;     // files writers create, until wait_for_writers()
     std::vector<DeferredDir> dirs_;
     std::unordered_set<std::string> brought_;
     UnpackStats stats_;

@@ -19,6 +19,7 @@ struct TarEntry {
     unsigned perm = 0644;
     dev_t rdev = 0;
     long uid = 0, gid = 0;
+    long mtime = -1;  // seconds; libarchive's default (none) when negative
 };
 
 inline la_ssize_t tar_append(archive*, void* buf, const void* data, size_t len) {
@@ -47,6 +48,7 @@ inline std::string make_tar(const std::vector<TarEntry>& entries,
         if (!e.link.empty()) archive_entry_set_symlink(x, e.link.c_str());
         if (!e.hardlink.empty()) archive_entry_set_hardlink(x, e.hardlink.c_str());
         if (e.type == AE_IFCHR || e.type == AE_IFBLK) archive_entry_set_rdev(x, e.rdev);
+        if (e.mtime >= 0) archive_entry_set_mtime(x, e.mtime, 0);
         archive_entry_set_size(x, static_cast<la_int64_t>(e.data.size()));
         archive_write_header(a, x);
         if (!e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
