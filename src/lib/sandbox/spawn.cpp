@@ -87,6 +87,7 @@ struct Prepared {
     // command fills in with its own pid (in place: no allocation after the fork).
     std::vector<int> listen_fds;
     int listen_pid_entry = -1;
+    int last_cap = -1;  // see restrict_capabilities
 };
 
 constexpr std::string_view kListenPidPlaceholder = "LISTEN_PID=0000000000";
@@ -133,6 +134,7 @@ Prepared prepare(const SandboxSpec& spec) {
     p.root = p.stage + "/root";
     p.scratch = p.stage + "/scratch";
 
+    p.last_cap = last_capability();
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
     return p;
@@ -182,7 +184,7 @@ Prepared prepare(const SandboxSpec& spec) {
         become_inner_ids(p.ids);
         // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
         install_seccomp_filter();
-        restrict_capabilities();
+        restrict_capabilities(p.last_cap);
         // Container root needs no setuid program; the user's commands may use sudo inside
         // (whose root is a sub-id, or the caller when the caller is root) unless the
         // environment asks for no_new_privileges.
