@@ -654,6 +654,9 @@ RunResult run_here(const SandboxSpec& spec) {
             work.emplace(spec.work_dir);
             own.emplace(spec);
             own->work_dir = work->path();
+            // A volatile mount leaves its marker in the work directory, owned by whoever the
+            // overlay's creator is inside: the private one must stay removable by the caller.
+            own->volatile_upper = false;
             pipes.early = false;
         }
         const SandboxSpec& run_spec = own ? *own : spec;
