@@ -117,16 +117,7 @@ scenario() {
   kp_ok "a frozen run does not wait, and clears stale ending records"
 }
 
-echo "# as $(id -un)"
-( scenario "$work/self" "$tarball" )
-if kp_have_test_user; then
-  user=${KARAPACE_TEST_USER:-kptest}
-  mkdir -p "$work/user" && chown "$user" "$work/user"
-  echo "# as $user"
-  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok); set -euo pipefail; kp=$(printf %q "$kp"); scenario $(printf %q "$work/user") $(printf %q "$tarball")"
-else
-  echo "# SKIP the unprivileged half: no test user (run as root with KARAPACE_TEST_USER)"
-fi
+kp_scenario_both "$work" "$tarball"
 
 # Back-to-back runs of one writable environment: the kernel never sees two overlay mounts of
 # the same writable layer (it says so in its log when it does). Needs the kernel log.
