@@ -127,7 +127,9 @@ bool StoreWatch::watch_env(const std::string& env_id) {
     // environment's directory itself.
     int env_wd = add(env_dir, dir_mask, {Kind::env, env_id});
     if (env_wd < 0 && refused(env_dir)) ok = false;
-    int sessions_wd = add(sessions_dir, dir_mask | IN_CLOSE_WRITE, {Kind::sessions, env_id});
+    // Session records are symlinks, made and removed whole: no writes to watch for (and a
+    // session's end is not always written down: list() checks live sessions on every call).
+    int sessions_wd = add(sessions_dir, dir_mask, {Kind::sessions, env_id});
     if (sessions_wd < 0 && refused(sessions_dir)) ok = false;
     // A directory replaced since the last look: the old one's watch goes.
     if (watches.env != env_wd) remove(watches.env);
