@@ -93,6 +93,8 @@ EnvListCache::Entry EnvListCache::read(const std::string& file) {
 }
 
 void EnvListCache::reload_all() {
+    log::debug("ListEnvironments: reading every record",
+               store_watched_ ? "" : " (the store is not watched)");
     std::map<std::string, Entry> fresh;
     for (const auto& file : records_.record_files()) {
         auto entry = read(file);
@@ -108,6 +110,7 @@ void EnvListCache::reload_all() {
 }
 
 void EnvListCache::reload(const std::string& env_id) {
+    log::debug("ListEnvironments: reading ", env_id, " again");
     auto file = env_id + ".json";
     auto entry = read(file);
     if (entry.summary || !entry.error.empty()) {

@@ -62,8 +62,7 @@ expect_rows "renamed built 0
 second frozen 0" "a CLI stop"
 kp_ok "a session started and stopped by the CLI shows in the next ListEnvironments"
 
-# A session whose processes die without a word: the store keeps its record, no file changes,
-# and only the process being gone tells.
+# A session's processes killed outright (SIGKILL): no exit handler removes the record.
 cli exec renamed -- sleep 300 >"$KP_TMP/exec.log" 2>&1 &
 exec_pid=$!
 kp_bg $exec_pid
@@ -80,6 +79,24 @@ wait "$exec_pid" 2>/dev/null || true
 expect_rows "renamed built 0
 second frozen 0" "the session's processes were killed (SIGKILL)"
 kp_ok "a session whose processes were killed outright is gone from the next ListEnvironments"
+
+# Nothing at all may tell the store that a session ended (here something else removed the record
+# once its processes were gone, which the watch sees): a record for a process of the test's own,
+# written as the sandbox writes one ("<start time> <mapping>", the form every version reads),
+# then the process killed.
+sleep 300 &
+sleeper=$!
+kp_bg $sleeper
+start=$(awk '{print $22}' "/proc/$sleeper/stat")
+printf '%s root\n' "$start" >"$sessions_dir/$sleeper"
+expect_rows "renamed running 1
+second frozen 0" "a session record was written for a live process"
+kill -9 "$sleeper"
+wait "$sleeper" 2>/dev/null || true
+[ -e "$sessions_dir/$sleeper" ] || kp_fail "something removed the session record of $sleeper: the check would prove nothing"
+expect_rows "renamed built 0
+second frozen 0" "a session's process died and its record stayed"
+kp_ok "a session whose process died without a trace in the store is gone from the next ListEnvironments"
 
 # --- a damaged record is reported, and listed again once repaired ------------------------------
 second_id=$(cli --json inspect second | jq -r .env_id)
