@@ -44,7 +44,7 @@ private:
 
 // Waits (up to `timeout` in all) until the sessions marked ending in `dir` have exited, so that
 // their overlay mount of the writable layer is gone before a new one is made, and removes their
-// records.
+// records. With a zero timeout it only removes the records of processes already gone.
 void await_ending_sessions(const std::string& dir, std::chrono::milliseconds timeout);
 
 // Serialises the start of new sandboxes of one environment (`<session_dir>/.start-lock`), from

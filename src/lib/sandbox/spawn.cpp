@@ -654,12 +654,19 @@ RunResult run_here(const SandboxSpec& spec) {
             work.emplace(spec.work_dir);
             own.emplace(spec);
             own->work_dir = work->path();
+            // A volatile mount leaves its marker in the work directory, owned by whoever the
+            // overlay's creator is inside: the private one must stay removable by the caller.
+            own->volatile_upper = false;
             pipes.early = false;
         }
         const SandboxSpec& run_spec = own ? *own : spec;
-        // A session that just ended may still hold its overlay mount of the writable layer.
-        if (!spec.read_only && !spec.upper_dir.empty() && !spec.session_dir.empty())
-            await_ending_sessions(spec.session_dir, std::chrono::seconds(5));
+        // A session that just ended may still hold its overlay mount of the writable layer; a
+        // run that mounts none only clears the records of those already gone.
+        if (!spec.session_dir.empty()) {
+            bool writable = !spec.read_only && !spec.upper_dir.empty();
+            await_ending_sessions(spec.session_dir, writable ? std::chrono::milliseconds(5000)
+                                                             : std::chrono::milliseconds(0));
+        }
         if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
             return through_child(
                 run_spec,

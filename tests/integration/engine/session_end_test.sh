@@ -17,8 +17,9 @@ holders=()
 cleanup() {
   local p
   for p in "${holders[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for s in "$work"/self/store "$work"/user/store; do
+  for s in "$work"/self/store "$work"/user/store "$work"/ov/store; do
     if [ -d "$s" ]; then "$kp" --store "$s" stop bb >/dev/null 2>&1 || true; fi
+    if [ -d "$s" ]; then "$kp" --store "$s" stop ov >/dev/null 2>&1 || true; fi
   done
   rm -rf "$work" 2>/dev/null || true
 }
@@ -80,8 +81,7 @@ scenario() {
     kp_fail "the ending record of $holder was left behind"
   kp_ok "a run waits for an ending session before mounting the writable layer"
 
-  # An ending record of a process that is gone is removed without waiting; a frozen run (no
-  # writable layer mounted) does not wait.
+  # An ending record of a process that is gone is removed without waiting.
   ln -s "1 keep-id" "$sessions/.ending-999999"
   k exec bb -- true
   [ ! -L "$sessions/.ending-999999" ] || kp_fail "a stale ending record was left behind"
@@ -99,24 +99,34 @@ scenario() {
   k exec bb -- true
   [ ! -e "$sessions/$holder" ] || kp_fail "the record of the ended process $holder was not removed"
   kp_ok "records in the regular-file form are read"
+
+  # A frozen run mounts no writable layer: it does not wait for an ending session, and it
+  # clears only the records of those already gone.
+  k freeze bb >/dev/null
+  sleep 3 &
+  holder=$!
+  start=$(cut -d' ' -f22 "/proc/$holder/stat")
+  ln -s "$start keep-id" "$sessions/.ending-$holder"
+  ln -s "1 keep-id" "$sessions/.ending-999999"
+  k exec bb -- true
+  kill -0 "$holder" 2>/dev/null || kp_fail "a frozen run waited for an ending session"
+  [ -L "$sessions/.ending-$holder" ] || kp_fail "a frozen run removed the record of a live ending session"
+  [ ! -L "$sessions/.ending-999999" ] || kp_fail "a frozen run left a stale ending record behind"
+  kill "$holder"
+  wait "$holder" 2>/dev/null || true
+  kp_ok "a frozen run does not wait, and clears stale ending records"
 }
 
-echo "# as $(id -un)"
-( scenario "$work/self" "$tarball" )
-if kp_have_test_user; then
-  user=${KARAPACE_TEST_USER:-kptest}
-  mkdir -p "$work/user" && chown "$user" "$work/user"
-  echo "# as $user"
-  kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok); set -euo pipefail; kp=$(printf %q "$kp"); scenario $(printf %q "$work/user") $(printf %q "$tarball")"
-else
-  echo "# SKIP the unprivileged half: no test user (run as root with KARAPACE_TEST_USER)"
-fi
+kp_scenario_both "$work" "$tarball"
 
 # Back-to-back runs of one writable environment: the kernel never sees two overlay mounts of
 # the same writable layer (it says so in its log when it does). Needs the kernel log.
 if dmesg >/dev/null 2>&1; then
+  mkdir -p "$work/ov/proj"
+  cp "$work/self/proj/karapace.toml" "$work/ov/proj/"
+  (cd "$work/ov/proj" && "$kp" --store "$work/ov/store" build --name ov >/dev/null)
   before=$(dmesg | grep -c "upperdir is in-use" || true)
-  for _ in $(seq 30); do "$kp" --store "$work/self/store" exec bb -- true; done
+  for _ in $(seq 30); do "$kp" --store "$work/ov/store" exec ov -- sh -c 'echo x > /written'; done
   after=$(dmesg | grep -c "upperdir is in-use" || true)
   [ "$before" = "$after" ] ||
     kp_fail "overlay mounts of one writable layer overlapped: $((after - before)) kernel warnings in 30 runs"
