@@ -330,7 +330,8 @@ std::vector<EnvSummary> Engine::list() {
 
 std::optional<EnvSummary> Engine::summary(std::string_view env_id) {
     auto id = store::EnvId::from_hex(env_id);
-    if (!id || !impl_->store_exists()) return std::nullopt;
+    // Once open, the store was there: one look per Engine, not one per environment.
+    if (!id || (!impl_->store_ && !impl_->store_exists())) return std::nullopt;
     try {
         return impl_->summarize(impl_->store(false).metadata().get(*id));
     } catch (const Error& e) {
