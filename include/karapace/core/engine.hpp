@@ -307,6 +307,10 @@ public:
     const std::string& store_root() const;
 
     std::vector<EnvSummary> list();
+    // One environment's entry of list(), its record read (and verified) afresh, by full id: for
+    // a caller that keeps list()'s answer and reloads only what changed (the D-Bus service).
+    // nullopt when there is no such record; Error(store) naming the path when it is damaged.
+    std::optional<EnvSummary> summary(std::string_view env_id);
     EnvDetails inspect(std::string_view env);
 
     BuildResult build(const BuildOptions& options, ProgressSink& progress);

@@ -328,6 +328,18 @@ std::vector<EnvSummary> Engine::list() {
     return out;
 }
 
+std::optional<EnvSummary> Engine::summary(std::string_view env_id) {
+    auto id = store::EnvId::from_hex(env_id);
+    // Once open, the store was there: one look per Engine, not one per environment.
+    if (!id || (!impl_->store_ && !impl_->store_exists())) return std::nullopt;
+    try {
+        return impl_->summarize(impl_->store(false).metadata().get(*id));
+    } catch (const Error& e) {
+        if (e.code() == Errc::not_found) return std::nullopt;
+        throw;
+    }
+}
+
 EnvDetails Engine::inspect(std::string_view env) {
     auto m = impl_->find(env);
     EnvDetails d;
