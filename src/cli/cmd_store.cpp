@@ -78,7 +78,9 @@ int run_verify_store(const Invocation& inv, Output& out) {
     auto r = engine.verify_store(*progress);
     out.json_result(core::to_json(r));
     out.line("checked " + std::to_string(r.objects_checked) + " object(s), " +
-             std::to_string(r.layers_checked) + " layer(s), " + std::to_string(r.metadata_checked) +
+             std::to_string(r.layers_checked) + " layer(s) (" + std::to_string(r.layers_unpacked) +
+             " stored once, unpacked; " + std::to_string(r.layers_with_tar) +
+             " kept as tar objects), " + std::to_string(r.metadata_checked) +
              " environment record(s), " + std::to_string(r.names_checked) + " name(s), " +
              std::to_string(r.images_checked) + " image(s)");
     for (const auto& f : r.failures)

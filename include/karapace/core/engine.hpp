@@ -244,6 +244,9 @@ struct VerifyFailure {
 struct VerifySummary {
     std::uint64_t objects_checked = 0, layers_checked = 0, metadata_checked = 0, names_checked = 0,
                   images_checked = 0;
+    // Of the layers: stored once (their unpacked tree packed again and compared with the
+    // digest) and kept as tar objects.
+    std::uint64_t layers_unpacked = 0, layers_with_tar = 0;
     std::vector<VerifyFailure> failures;
     bool ok() const { return failures.empty(); }
 };

@@ -267,6 +267,13 @@ std::string Engine::Impl::unpacked_layer(const Digest& layer) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) return dir;
     auto& s = store();
+    if (!s.objects().exists(layer) && s.layers().exists(layer) &&
+        s.layers().get(layer).stored == store::LayerStorage::unpacked)
+        throw Error(Errc::store,
+                    "layer " + layer.str() + " is stored once, unpacked, and " + dir +
+                        " is missing: the store holds no copy of it",
+                    "rebuild the environment to make the layer again (karapace rebuild; a build "
+                    "of the same karapace.lock gives the same layer), or pull it again");
     auto staging = make_staging("unpack");
     try {
         auto fd = s.objects().open(layer);
@@ -504,6 +511,7 @@ VerifySummary Engine::verify_store(ProgressSink& progress) {
     store::VerifyOptions vo;
     vo.progress = &progress;
     vo.digest_rootfs = image::digest_rootfs;
+    vo.regenerate_layer = impl_->tar_regenerator();
     auto report = store::verify_store(impl_->layout(), vo);
     // A damaged image is marked, so enter, exec and build stop using it until it is fetched again.
     for (const auto& [digest, reason] : report.damaged_images) {
@@ -515,6 +523,8 @@ VerifySummary Engine::verify_store(ProgressSink& progress) {
     }
     out.objects_checked = report.objects_checked;
     out.layers_checked = report.layers_checked;
+    out.layers_unpacked = report.layers_unpacked;
+    out.layers_with_tar = report.layers_with_tar;
     out.metadata_checked = report.metadata_checked;
     out.names_checked = report.names_checked;
     out.images_checked = report.images_checked;

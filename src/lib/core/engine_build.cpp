@@ -347,14 +347,22 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& sink, bool 
     if (!fresh && s.metadata().exists(id)) refuse_archived(s.metadata().get(id), manifest_path);
     auto lock_text = schema::render_lock(lock);
 
-    // 7. The packages layer (packed outside the store lock; objects are content-addressed).
+    // 7. The packages layer, outside the store lock. It is stored once: the tree becomes the
+    // unpacked copy the overlay uses as a lower layer, and its tar is only hashed here (the
+    // digest names the layer); push and verify-store pack the tree again with the same clamp.
     std::optional<store::Layer> layer;
     if (!packages.empty() || !manifest.post_build.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
-        auto l = pack_as_container_root(st.upper, st.dir, epoch);
+        auto packed = pack_tree_as_container_root(st.upper, epoch, -1);
+        store::Layer l;
+        l.digest = packed.digest;
+        l.size = packed.size;
+        l.file_count = packed.files;
+        l.created = now_rfc3339();
         l.kind = store::LayerKind::packages;
+        l.stored = store::LayerStorage::unpacked;
+        l.mtime_clamp = epoch;
         layer = l;
-        // The tree just packed becomes the unpacked copy overlay uses as a lower layer.
         auto unpacked = layout().unpacked_layer_dir(l.digest);
         if (!exists(unpacked)) {
             make_dirs(layout().unpacked_layers_dir());

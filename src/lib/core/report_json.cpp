@@ -167,6 +167,8 @@ bj::object to_json(const VerifySummary& s) {
     bj::object o;
     o["objects_checked"] = s.objects_checked;
     o["layers_checked"] = s.layers_checked;
+    o["layers_unpacked"] = s.layers_unpacked;
+    o["layers_with_tar"] = s.layers_with_tar;
     o["metadata_checked"] = s.metadata_checked;
     o["names_checked"] = s.names_checked;
     o["images_checked"] = s.images_checked;
