@@ -64,6 +64,19 @@ int run_gc(const Invocation& inv, Output& out) {
     auto r = engine.gc(dry, *progress, grace);
     out.json_result(core::to_json(r));
     out.line(gc_text(r));
+    if (!r.stored_once.empty())
+        out.line((dry ? "would check whether " + std::to_string(r.stored_once.size()) +
+                            " layer(s) kept twice can be stored once (unpacked only)"
+                      : "stored " + std::to_string(r.stored_once.size()) +
+                            " layer(s) once, unpacked: their tar objects are removed (" +
+                            format_bytes(r.stored_once_bytes) + ")"));
+    if (!r.tars_kept.empty()) {
+        out.line(std::to_string(r.tars_kept.size()) +
+                 " layer(s) keep a tar object beside their unpacked tree (" +
+                 format_bytes(r.tars_kept_bytes) + " more on disk):");
+        for (const auto& t : r.tars_kept)
+            out.line("  " + t);
+    }
     if (dry)
         for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other, &r.blobs})
             for (const auto& p : *list)

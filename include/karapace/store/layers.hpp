@@ -34,6 +34,9 @@ struct Layer {
     LayerStorage stored = LayerStorage::object;
     // With LayerStorage::unpacked: the PackOptions::mtime_clamp that regenerates the tar.
     std::int64_t mtime_clamp = 0;
+    // With LayerStorage::object: why the tar is kept although the layer is unpacked (packing the
+    // tree again gives other bytes: a layer another tool wrote). Empty when never checked.
+    std::string tar_kept;
 };
 
 boost::json::object to_json(const Layer& layer);

@@ -366,7 +366,9 @@ EnvDetails Engine::inspect(std::string_view env) {
     }
     for (const auto& l : m.layers) {
         auto layer = s.layers().get(l);
-        d.layers.push_back({l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size});
+        d.layers.push_back({l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size,
+                            layer.stored == store::LayerStorage::unpacked ? "unpacked" : "object",
+                            layer.tar_kept});
     }
     for (const auto& var : m.session.env)
         d.env.emplace_back(var.name, var.value);
@@ -466,8 +468,9 @@ GcSummary Engine::gc(bool dry_run, ProgressSink& progress,
     GcSummary out;
     out.dry_run = dry_run;
     if (!impl_->store_exists()) return out;
-    auto& s = impl_->store();
-    (void)s;
+    impl_->store();
+    // Before gc's own lock: packing trees again takes a while, and takes the lock per layer.
+    impl_->store_layers_once(out, dry_run, progress);
     auto lock = impl_->lock_exclusive();
     std::atomic<bool> cancel{false};
     store::GcOptions go;

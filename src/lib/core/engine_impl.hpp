@@ -131,6 +131,11 @@ struct Engine::Impl {
     // Removes the tar objects of those `layers` whose record says they are stored unpacked and
     // whose tree is there. Called under the exclusive lock, after the records are written.
     void drop_tar_copies(const std::vector<Digest>& layers);
+    // gc's part: the layers of environments still kept as tar object + unpacked tree become
+    // stored once where the tree packs again into the tar (with the lock's SOURCE_DATE_EPOCH, as
+    // a build packed it, or without a clamp, as a pulled layer's mtimes are); the others are
+    // recorded as keeping their tar, with why. Reported in `out`.
+    void store_layers_once(GcSummary& out, bool dry_run, ProgressSink& progress);
     // The tar of a layer stored unpacked, packed again into `staging` and checked against the
     // layer's digest and size (Error(store) naming the layer, `what`, when it differs); the
     // returned descriptor reads it from the start.

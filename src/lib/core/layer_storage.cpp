@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include "core/engine_impl.hpp"
 #include "karapace/sandbox/userns.hpp"
@@ -87,7 +90,7 @@ std::optional<std::string> Engine::Impl::check_stored_once(const Digest& layer,
     auto packed = pack_tree_as_container_root(dir, mtime_clamp, -1);
     if (packed.digest == layer) return std::nullopt;
     return "packing its unpacked tree again gives " + packed.digest.str() +
-           " (a tar not written the way karapace writes layers)";
+           " (a layer written by another tool, or a tree changed since it was unpacked)";
 }
 
 void Engine::Impl::drop_tar_copies(const std::vector<Digest>& layers) {
@@ -102,6 +105,90 @@ void Engine::Impl::drop_tar_copies(const std::vector<Digest>& layers) {
         fault_point("layer-once.before-remove-object");
         s.objects().remove(d);
         log::debug("layer ", d.str(), " is stored once, unpacked; its tar object was removed");
+    }
+}
+
+void Engine::Impl::store_layers_once(GcSummary& out, bool dry_run, ProgressSink& progress) {
+    auto& s = store();
+    std::vector<store::EnvMetadata> records;
+    try {
+        records = all_metadata();
+    } catch (const Error&) {
+        return;  // gc refuses such a store itself, and says why
+    }
+    // Each layer with the clamps that may give its tar back: the SOURCE_DATE_EPOCH of the locks
+    // it was built from, then none (a pulled layer's mtimes are already clamped).
+    std::map<Digest, std::vector<std::int64_t>> clamps;
+    std::set<Digest> snapshots;
+    for (const auto& m : records) {
+        snapshots.insert(m.snapshots.begin(), m.snapshots.end());
+        std::optional<std::int64_t> epoch;
+        try {
+            if (m.lock_digest && !m.layers.empty())
+                epoch = lock_of(m).source_date_epoch.value_or(0);
+        } catch (const Error&) {}
+        for (const auto& d : m.layers) {
+            auto& c = clamps[d];
+            if (epoch && std::find(c.begin(), c.end(), *epoch) == c.end()) c.push_back(*epoch);
+        }
+    }
+    for (auto& [d, candidates] : clamps) {
+        // Snapshots are kept as objects; a layer without its tree or its object is gc's and
+        // verify-store's business.
+        struct stat st {};
+        if (snapshots.contains(d) || !s.layers().exists(d) || !s.objects().exists(d) ||
+            ::stat(layout().unpacked_layer_dir(d).c_str(), &st) != 0)
+            continue;
+        store::Layer record;
+        try {
+            record = s.layers().get(d);
+        } catch (const Error&) {
+            continue;
+        }
+        if (record.stored == store::LayerStorage::unpacked ||
+            record.kind == store::LayerKind::snapshot)
+            continue;
+        if (!record.tar_kept.empty()) {
+            out.tars_kept.push_back(d.str() + ": " + record.tar_kept);
+            out.tars_kept_bytes += record.size;
+            continue;
+        }
+        if (dry_run) {
+            out.stored_once.push_back(d.str());
+            continue;
+        }
+        progress.step("checking whether layer " + short_hex(d) + " can be stored once", 0,
+                      ProgressUnit::items);
+        candidates.push_back(no_mtime_clamp);
+        std::optional<std::int64_t> match;
+        std::string why;
+        for (auto clamp : candidates) {
+            auto why_not = check_stored_once(d, clamp);
+            if (!why_not) {
+                match = clamp;
+                break;
+            }
+            why = *why_not;
+        }
+        progress.finish(true);
+        auto guard = lock_exclusive();
+        auto fresh = s.layers().get(d);
+        if (fresh.stored == store::LayerStorage::unpacked) continue;
+        if (match) {
+            fresh.stored = store::LayerStorage::unpacked;
+            fresh.mtime_clamp = *match;
+            fresh.tar_kept.clear();
+            s.layers().replace(fresh);
+            drop_tar_copies({d});
+            out.stored_once.push_back(d.str());
+            out.stored_once_bytes += fresh.size;
+        } else {
+            // Remembered, so later runs do not pack the tree again.
+            fresh.tar_kept = why;
+            s.layers().replace(fresh);
+            out.tars_kept.push_back(d.str() + ": " + why);
+            out.tars_kept_bytes += fresh.size;
+        }
     }
 }
 

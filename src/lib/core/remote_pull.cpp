@@ -342,6 +342,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
     // record says so, and the tar object goes once the records are written. One that does not
     // (written by another tool) keeps its object.
     std::map<Digest, std::int64_t> stored_once;  // digest -> clamp that regenerates it
+    std::map<Digest, std::string> tar_kept;      // digest -> why its tar stays
     for (const auto& l : packages) {
         progress.step("unpacking the packages layer", 0, ProgressUnit::items);
         impl.unpacked_layer(l.digest);
@@ -353,11 +354,13 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         // back as they are.
         auto why_not = impl.check_stored_once(l.digest, Impl::no_mtime_clamp);
         progress.finish(true);
-        if (why_not)
+        if (why_not) {
+            tar_kept.emplace(l.digest, *why_not);
             progress.note("the packages layer " + short_digest(l.digest) +
                           " is kept as a tar object beside its unpacked tree: " + *why_not);
-        else
+        } else {
             stored_once.emplace(l.digest, Impl::no_mtime_clamp);
+        }
     }
     std::vector<Digest> drop;
     for (const auto& [d, clamp] : stored_once)
@@ -395,6 +398,8 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         if (auto once = stored_once.find(l.digest); once != stored_once.end()) {
             rec.stored = store::LayerStorage::unpacked;
             rec.mtime_clamp = once->second;
+        } else if (auto kept = tar_kept.find(l.digest); kept != tar_kept.end()) {
+            rec.tar_kept = kept->second;
         }
         s.layers().put(rec);
     };

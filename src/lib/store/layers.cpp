@@ -45,6 +45,9 @@ bj::object to_json(const Layer& l) {
     if (l.stored == LayerStorage::unpacked) {
         o["stored"] = "unpacked";
         o["mtime_clamp"] = l.mtime_clamp;
+    } else if (!l.tar_kept.empty()) {
+        o["stored"] = "object";
+        o["tar_kept"] = l.tar_kept;
     }
     return o;
 }
@@ -63,11 +66,14 @@ Layer layer_from_json(const bj::object& o, const std::string& path) {
         l.file_count = static_cast<std::uint64_t>(json::get_int(o, "file_count", path));
         if (o.contains("stored")) {
             auto stored = json::get_string(o, "stored", path);
-            if (stored == "unpacked")
+            if (stored == "unpacked") {
                 l.stored = LayerStorage::unpacked;
-            else if (stored != "object")
+                l.mtime_clamp = json::get_int(o, "mtime_clamp", path);
+            } else if (stored == "object") {
+                l.tar_kept = json::get_string(o, "tar_kept", path);
+            } else {
                 throw Error(Errc::store, path + ": unknown layer storage '" + stored + "'");
-            l.mtime_clamp = json::get_int(o, "mtime_clamp", path);
+            }
         }
         return l;
     } catch (const Error& e) {

@@ -105,6 +105,45 @@ TOML
   k3 verify-store >/dev/null || kp_fail "the store does not verify after gc"
   kp_ok "a pull killed between the record and the object's removal leaves both copies; gc removes the object"
 
+  # A store written before layers were stored once: the tar object beside the tree, a record
+  # without `stored`. gc packs the tree again (with the lock's SOURCE_DATE_EPOCH for a built
+  # layer) and stores the layer once; a tree that no longer gives the tar keeps its object, and
+  # gc says so and what it costs.
+  as_kept_twice() {  # STORE: the layer's tar back as an object, its record in the old form
+    cp "$work/blob" "$1/objects/sha256/$hex" && chmod 444 "$1/objects/sha256/$hex"
+    python3 - "$1/layers/$hex.json" <<'PY'
+import hashlib, json, sys
+path = sys.argv[1]
+o = json.load(open(path))
+for key in ("stored", "mtime_clamp", "tar_kept", "checksum"):
+    o.pop(key, None)
+compact = json.dumps(o, separators=(",", ":"), ensure_ascii=False)
+o["checksum"] = "sha256:" + hashlib.sha256(compact.encode()).hexdigest()
+open(path, "w").write(json.dumps(o, indent=2) + "\n")
+PY
+  }
+  as_kept_twice "$work/store"
+  out=$(k --json verify-store) || kp_fail "the store with an old-form layer does not verify: $out"
+  [ "$(echo "$out" | json 'd["layers_with_tar"]')" = 1 ] || kp_fail "verify-store does not count the layer kept as a tar: $out"
+  [ "$(k --json gc --dry-run | json 'd["stored_once"]')" = "['$digest']" ] || kp_fail "gc --dry-run does not list the layer kept twice"
+  [ -e "$work/store/objects/sha256/$hex" ] || kp_fail "gc --dry-run removed the tar object"
+  out=$(k --json gc --grace 0)
+  [ "$(echo "$out" | json 'd["stored_once"]')" = "['$digest']" ] || kp_fail "gc did not store the layer once: $out"
+  [ ! -e "$work/store/objects/sha256/$hex" ] || kp_fail "gc left the tar object of a layer it stored once"
+  epoch=$(sed -n 's/^source_date_epoch = //p' "$work/proj/karapace.lock")
+  [ "$(json 'd["stored"], d["mtime_clamp"]' < "$work/store/layers/$hex.json")" = "unpacked $epoch" ] ||
+    kp_fail "the record of the built layer does not say stored unpacked with the lock's epoch $epoch"
+  k verify-store >/dev/null || kp_fail "the store does not verify after gc stored the layer once"
+  as_kept_twice "$work/store2"
+  echo changed > "$work/store2/layers-unpacked/$hex/changed"
+  out=$(k2 --json gc --grace 0)
+  [ "$(echo "$out" | json 'd["stored_once"]')" = "[]" ] || kp_fail "gc stored once a layer whose tree changed: $out"
+  kp_contains "$(echo "$out" | json 'd["tars_kept"]')" "$digest: packing its unpacked tree again gives"
+  [ -e "$work/store2/objects/sha256/$hex" ] || kp_fail "gc removed the tar of a layer whose tree does not give it back"
+  kp_contains "$(k2 gc --grace 0)" "1 layer(s) keep a tar object beside their unpacked tree"
+  kp_contains "$(k2 inspect "$id")" "kept as a tar object too"
+  kp_ok "gc stores a layer kept twice once (built: the lock's epoch), keeps and reports a tar it cannot drop"
+
   # gc keeps the tree of a layer in use, and removes it with the last environment using it.
   k gc --grace 0 >/dev/null
   [ -d "$work/store/layers-unpacked/$hex" ] && [ -e "$work/store/layers/$hex.json" ] ||

@@ -76,6 +76,14 @@ TEST_CASE("a layer stored once records it with its clamp; a record without the f
     CHECK(s.layers().get(tar.digest).stored == LayerStorage::object);
     s.layers().replace(tar);
     CHECK(s.layers().get(tar.digest).stored == LayerStorage::unpacked);
+
+    // A tar that must stay beside its tree says why.
+    Layer kept = sample_layer(s, "a foreign tar");
+    kept.tar_kept = "packing its unpacked tree again gives another digest";
+    s.layers().put(kept);
+    back = s.layers().get(kept.digest);
+    CHECK(back.stored == LayerStorage::object);
+    CHECK(back.tar_kept == kept.tar_kept);
 }
 
 TEST_CASE("an unknown layer storage makes the record corrupt") {
