@@ -3,7 +3,8 @@
 # post_build hook on the busybox fixture) is kept as its unpacked tree only, its record says so;
 # verify-store packs the tree again and finds a changed one; push sends the tar packed again
 # (and refuses a changed tree, naming the layer); a pull into a second store gives the same
-# digests and stores the layer once too; a pull killed between the record and the removal of the
+# digests and stores the layer once too; a layer re-tarred by another tool keeps its tar, and
+# pull, inspect and gc say so; gc stores a layer kept twice (an older store) once; a pull killed between the record and the removal of the
 # tar object leaves both copies, and gc removes the object; gc keeps the tree of a layer in use.
 # Runs as the invoking user, then (as root) as the unprivileged user.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,6 +69,65 @@ TOML
   [ "$(k2 exec "$id" -- cat /opt/once/file)" = built-once ] || kp_fail "the pulled environment lacks the layer's file"
   k2 verify-store >/dev/null || kp_fail "the second store does not verify"
   kp_ok "pull into a second store: the same digests, the layer stored once there too"
+
+  # A layer another tool wrote (the same files, re-tarred in GNU format): packing its tree
+  # again gives other bytes, so pull keeps its tar, says so, and gc reports the cost.
+  python3 - "http://$reg" "$user/lo" "$user/foreign" "$digest" <<'PY' || kp_fail "cannot make the re-tarred image"
+import hashlib, io, json, sys, tarfile, urllib.request
+reg, repo, dest, layer = sys.argv[1:]
+accept = "application/vnd.oci.image.manifest.v1+json"
+def get(path, acc=None):
+    req = urllib.request.Request(reg + "/v2/" + path)
+    if acc: req.add_header("Accept", acc)
+    return urllib.request.urlopen(req).read()
+def put_blob(body):
+    d = "sha256:" + hashlib.sha256(body).hexdigest()
+    resp = urllib.request.urlopen(urllib.request.Request(reg + "/v2/" + dest + "/blobs/uploads/", method="POST"))
+    loc = resp.headers["Location"]
+    loc = (loc if loc.startswith("http") else reg + loc) + ("&" if "?" in loc else "?") + "digest=" + d
+    urllib.request.urlopen(urllib.request.Request(loc, data=body, method="PUT",
+                           headers={"Content-Type": "application/octet-stream"}))
+    return d
+m = json.loads(get(repo + "/manifests/v1", accept))
+config = json.loads(get(repo + "/blobs/" + m["config"]["digest"]))
+src = tarfile.open(fileobj=io.BytesIO(get(repo + "/blobs/" + layer)))
+out = io.BytesIO()
+with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as t:
+    for member in src.getmembers():
+        t.addfile(member, src.extractfile(member) if member.isfile() else None)
+foreign = out.getvalue()
+for l in m["layers"]:
+    if l["digest"] != layer:
+        put_blob(get(repo + "/blobs/" + l["digest"]))
+new = put_blob(foreign)
+assert new != layer
+config["rootfs"]["diff_ids"] = [new if x == layer else x for x in config["rootfs"]["diff_ids"]]
+for l in m["layers"]:
+    if l["digest"] == layer:
+        l["digest"], l["size"] = new, len(foreign)
+body = json.dumps(config).encode()
+m["config"]["digest"], m["config"]["size"] = put_blob(body), len(body)
+urllib.request.urlopen(urllib.request.Request(reg + "/v2/" + dest + "/manifests/v1", data=json.dumps(m).encode(),
+                       method="PUT", headers={"Content-Type": accept}))
+print(new)
+PY
+  local fhex
+  "$kp" --store "$work/store4" pull "$reg/$user/foreign:v1" >/dev/null 2>"$work/pull4.err" || kp_fail "pull of the re-tarred image failed: $(cat "$work/pull4.err")"
+  kp_contains "$(cat "$work/pull4.err")" "is kept as a tar object beside its unpacked tree"
+  fhex=$("$kp" --store "$work/store4" --json inspect "$id" | json '[l["digest"] for l in d["layers"] if l["kind"] == "packages"][0][7:]')
+  [ "$fhex" != "$hex" ] || kp_fail "the re-tarred layer has the original digest"
+  [ -e "$work/store4/objects/sha256/$fhex" ] && [ -d "$work/store4/layers-unpacked/$fhex" ] ||
+    kp_fail "the re-tarred layer did not keep its tar object beside its tree"
+  kp_contains "$(json 'd["tar_kept"]' < "$work/store4/layers/$fhex.json")" "packing its unpacked tree again gives"
+  kp_contains "$("$kp" --store "$work/store4" inspect "$id")" "kept as a tar object too"
+  [ "$("$kp" --store "$work/store4" exec "$id" -- cat /opt/once/file)" = built-once ] || kp_fail "the re-tarred environment lacks the file"
+  "$kp" --store "$work/store4" verify-store >/dev/null || kp_fail "the store with a kept tar does not verify"
+  rm -rf "$work/store4/staging/"*
+  out=$("$kp" --store "$work/store4" --json gc --grace 0)
+  [ -e "$work/store4/objects/sha256/$fhex" ] || kp_fail "gc removed the tar of a layer that needs it"
+  [ "$(echo "$out" | json 'd["tars_kept_bytes"] > 0 and len(d["tars_kept"]) == 1')" = True ] ||
+    kp_fail "gc does not report the tar it keeps and its bytes: $out"
+  kp_ok "a layer another tool wrote keeps its tar beside its tree: pull says so, inspect and gc report it"
 
   # A changed tree: verify-store finds it, push refuses it (to a repository without the blob).
   echo tampered > "$work/store/layers-unpacked/$hex/tampered"
