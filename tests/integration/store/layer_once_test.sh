@@ -112,7 +112,7 @@ urllib.request.urlopen(urllib.request.Request(reg + "/v2/" + dest + "/manifests/
 print(new)
 PY
   local fhex
-  "$kp" --store "$work/store4" pull "$reg/$user/foreign:v1" >/dev/null 2>"$work/pull4.err" || kp_fail "pull of the re-tarred image failed: $(cat "$work/pull4.err")"
+  "$kp" --store "$work/store4" --json pull "$reg/$user/foreign:v1" >/dev/null 2>"$work/pull4.err" || kp_fail "pull of the re-tarred image failed: $(cat "$work/pull4.err")"
   kp_contains "$(cat "$work/pull4.err")" "is kept as a tar object beside its unpacked tree"
   fhex=$("$kp" --store "$work/store4" --json inspect "$id" | json '[l["digest"] for l in d["layers"] if l["kind"] == "packages"][0][7:]')
   [ "$fhex" != "$hex" ] || kp_fail "the re-tarred layer has the original digest"
