@@ -272,8 +272,8 @@ std::string Engine::Impl::unpacked_layer(const Digest& layer) {
         throw Error(Errc::store,
                     "layer " + layer.str() + " is stored once, unpacked, and " + dir +
                         " is missing: the store holds no copy of it",
-                    "rebuild the environment to make the layer again (karapace rebuild; a build "
-                    "of the same karapace.lock gives the same layer), or pull it again");
+                    "build the environment again from its karapace.lock (`karapace build` in its "
+                    "manifest's directory makes the same layer), or pull it again");
     auto staging = make_staging("unpack");
     try {
         auto fd = s.objects().open(layer);

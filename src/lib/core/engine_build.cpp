@@ -243,13 +243,24 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& sink, bool 
     };
 
     // 3. Already built from exactly this lock: nothing to do, unless verify-store found its base
-    // image damaged: then the image is fetched again (the same digest, which the lock pins).
+    // image damaged: then the image is fetched again (the same digest, which the lock pins); or
+    // a layer stored once lost its tree: then the build runs again and makes the same layer.
     if (use_lock && !fresh) {
         auto lock_id = store::EnvId::parse(old_lock->env_id.str());
         auto& s = store();
         auto target = build_target(s.metadata(), lock_id, o.name, manifest_dir);
         bool built = s.metadata().exists(target.id);
-        if (built || (target.instance_of && s.metadata().exists(lock_id))) {
+        bool present = built || (target.instance_of && s.metadata().exists(lock_id));
+        if (present) {
+            if (auto lost = lost_layer(s.metadata().get(built ? target.id : lock_id))) {
+                log::warn("layer ", lost->str(),
+                          " is stored once and its unpacked tree is missing; building it again "
+                          "from ",
+                          lock_path);
+                present = false;
+            }
+        }
+        if (present) {
             auto m = s.metadata().get(built ? target.id : lock_id);
             if (m.base_image_digest && store::image_damage(layout(), *m.base_image_digest))
                 fetch_image();

@@ -131,6 +131,8 @@ struct Engine::Impl {
     // Removes the tar objects of those `layers` whose record says they are stored unpacked and
     // whose tree is there. Called under the exclusive lock, after the records are written.
     void drop_tar_copies(const std::vector<Digest>& layers);
+    // The first layer of `m` stored once whose tree is missing (no copy of it is left).
+    std::optional<Digest> lost_layer(const store::EnvMetadata& m);
     // gc's part: the layers of environments still kept as tar object + unpacked tree become
     // stored once where the tree packs again into the tar (with the lock's SOURCE_DATE_EPOCH, as
     // a build packed it, or without a clamp, as a pulled layer's mtimes are); the others are

@@ -93,6 +93,20 @@ std::optional<std::string> Engine::Impl::check_stored_once(const Digest& layer,
            " (a layer written by another tool, or a tree changed since it was unpacked)";
 }
 
+std::optional<Digest> Engine::Impl::lost_layer(const store::EnvMetadata& m) {
+    auto& s = store();
+    for (const auto& d : m.layers) {
+        struct stat st {};
+        if (::stat(layout().unpacked_layer_dir(d).c_str(), &st) == 0 || s.objects().exists(d) ||
+            !s.layers().exists(d))
+            continue;
+        try {
+            if (s.layers().get(d).stored == store::LayerStorage::unpacked) return d;
+        } catch (const Error&) {}
+    }
+    return std::nullopt;
+}
+
 void Engine::Impl::drop_tar_copies(const std::vector<Digest>& layers) {
     auto& s = store();
     for (const auto& d : layers) {
@@ -200,8 +214,8 @@ UniqueFd Engine::Impl::regenerated_tar(const store::Layer& layer, const std::str
         throw Error(
             Errc::store,
             what + " (" + layer.digest.str() + ") is stored unpacked, and " + dir + " is missing",
-            "run `karapace verify-store`; rebuild the environment to make the layer "
-            "again (karapace rebuild)");
+            "build the environment again from its karapace.lock (`karapace build` in its "
+            "manifest's directory makes the same layer), then push again");
     const auto path = staging + "/layer-" + short_hex(layer.digest) + ".tar";
     PackedTree packed;
     {

@@ -159,9 +159,12 @@ private:
         const std::string dir = layout_.unpacked_layer_dir(l.digest);
         auto st = lstat_path(dir);
         if (!st || !S_ISDIR(st->st_mode)) {
-            fail("layer", path,
-                 "it is stored unpacked and " + dir +
-                     " is missing; rebuild the environments that use it (karapace rebuild)");
+            fail(
+                "layer", path,
+                "it is stored unpacked and " + dir +
+                    " is missing; build the environments that use it again (`karapace build` makes "
+                    "the layer again from their karapace.lock), or remove it with `karapace gc` "
+                    "if none does");
             return false;
         }
         try {

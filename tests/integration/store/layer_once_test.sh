@@ -205,6 +205,22 @@ PY
   kp_contains "$(k2 inspect "$id")" "kept as a tar object too"
   kp_ok "gc stores a layer kept twice once (built: the lock's epoch), keeps and reports a tar it cannot drop"
 
+  # A layer stored once whose tree is gone has no copy: exec says so and what to do; build from
+  # the lock makes the same layer again. (Moved aside, not removed: as the unprivileged user the
+  # tree holds files of sub-ids; the fixtures' cleanup removes it.)
+  mv "$work/store/layers-unpacked/$hex" "$work/lost-tree"
+  set +e
+  out=$(k exec lo -- true 2>&1); rc=$?
+  set -e
+  [ "$rc" = 125 ] || kp_fail "exec of an environment whose layer is gone gave status $rc: $out"
+  kp_contains "$out" "the store holds no copy of it"
+  kp_contains "$out" "karapace build"
+  k build >/dev/null 2>"$work/rebuild.err" || kp_fail "build did not make the lost layer again: $(cat "$work/rebuild.err")"
+  [ -d "$work/store/layers-unpacked/$hex" ] || kp_fail "build did not put the layer's tree back"
+  [ "$(k exec lo -- cat /opt/once/file)" = built-once ] || kp_fail "the environment does not run after build"
+  k verify-store >/dev/null || kp_fail "the store does not verify after build made the layer again"
+  kp_ok "a layer whose tree is gone: exec says no copy is left; build from the lock makes the same layer"
+
   # gc keeps the tree of a layer in use, and removes it with the last environment using it.
   k gc --grace 0 >/dev/null
   [ -d "$work/store/layers-unpacked/$hex" ] && [ -e "$work/store/layers/$hex.json" ] ||
