@@ -98,7 +98,10 @@ int run_inspect(const Invocation& inv, Output& out) {
         out.line("  " + p.name + " " + p.version + " " + p.arch);
     out.line("layers:");
     for (const auto& l : d.layers)
-        out.line("  " + l.kind + " " + l.digest.substr(0, 19) + " " + format_bytes(l.size));
+        out.line("  " + l.kind + " " + l.digest.substr(0, 19) + " " + format_bytes(l.size) +
+                 (l.stored == "unpacked" ? ", stored once (unpacked)"
+                  : l.tar_kept.empty()   ? ""
+                                         : ", kept as a tar object too: " + l.tar_kept));
     out.line("writable:     " + format_bytes(d.upper_size));
     out.line("sessions:     " + std::to_string(d.sessions.size()));
     for (const auto& ses : d.sessions)

@@ -64,6 +64,19 @@ int run_gc(const Invocation& inv, Output& out) {
     auto r = engine.gc(dry, *progress, grace);
     out.json_result(core::to_json(r));
     out.line(gc_text(r));
+    if (!r.stored_once.empty())
+        out.line((dry ? "would check whether " + std::to_string(r.stored_once.size()) +
+                            " layer(s) kept twice can be stored once (unpacked only)"
+                      : "stored " + std::to_string(r.stored_once.size()) +
+                            " layer(s) once, unpacked: their tar objects are removed (" +
+                            format_bytes(r.stored_once_bytes) + ")"));
+    if (!r.tars_kept.empty()) {
+        out.line(std::to_string(r.tars_kept.size()) +
+                 " layer(s) keep a tar object beside their unpacked tree (" +
+                 format_bytes(r.tars_kept_bytes) + " more on disk):");
+        for (const auto& t : r.tars_kept)
+            out.line("  " + t);
+    }
     if (dry)
         for (const auto* list : {&r.envs, &r.layers, &r.objects, &r.images, &r.other, &r.blobs})
             for (const auto& p : *list)
@@ -78,7 +91,9 @@ int run_verify_store(const Invocation& inv, Output& out) {
     auto r = engine.verify_store(*progress);
     out.json_result(core::to_json(r));
     out.line("checked " + std::to_string(r.objects_checked) + " object(s), " +
-             std::to_string(r.layers_checked) + " layer(s), " + std::to_string(r.metadata_checked) +
+             std::to_string(r.layers_checked) + " layer(s) (" + std::to_string(r.layers_unpacked) +
+             " stored once, unpacked; " + std::to_string(r.layers_with_tar) +
+             " kept as tar objects), " + std::to_string(r.metadata_checked) +
              " environment record(s), " + std::to_string(r.names_checked) + " name(s), " +
              std::to_string(r.images_checked) + " image(s)");
     for (const auto& f : r.failures)

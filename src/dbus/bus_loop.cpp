@@ -95,9 +95,20 @@ void BusLoop::wait(int timeout_ms) {
     int bus_timeout = poll_data.getPollTimeout();
     if (bus_timeout >= 0)
         timeout_ms = timeout_ms < 0 ? bus_timeout : std::min(timeout_ms, bus_timeout);
-    pollfd fds[2] = {{poll_data.fd, poll_data.events, 0}, {wake_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
-        throw_errno(Errc::failed, "poll on the bus");
+    pollfd fds[3] = {{poll_data.fd, poll_data.events, 0},
+                     {wake_.get(), POLLIN, 0},
+                     {watched_fd_, POLLIN, 0}};  // a negative fd is skipped
+    if (::poll(fds, 3, timeout_ms) < 0) {
+        if (errno != EINTR) throw_errno(Errc::failed, "poll on the bus");
+        return;
+    }
+    if ((fds[2].revents & POLLIN) && on_readable_) {
+        try {
+            on_readable_();
+        } catch (const std::exception& e) {
+            log::error("reading ", watched_fd_, ": ", e.what());
+        }
+    }
 }
 
 BusLoop::Exit BusLoop::run() {

@@ -31,6 +31,12 @@ public:
     void on_terminate(std::function<void()> handler) { on_terminate_ = std::move(handler); }
     // Called on the loop thread after each message sd-bus has dispatched.
     void after_each_message(std::function<void()> handler) { after_message_ = std::move(handler); }
+    // Called on the loop thread whenever `fd` is readable (one fd: the store watch). The handler
+    // must read what is there without blocking; it never counts as activity for idle exit.
+    void on_readable(int fd, std::function<void()> handler) {
+        watched_fd_ = fd;
+        on_readable_ = std::move(handler);
+    }
 
     // Serves the bus until the idle tracker expires, or a termination signal arrived and all
     // work has finished.
@@ -51,6 +57,8 @@ private:
     std::deque<std::function<void()>> tasks_;
     std::function<void()> on_terminate_;
     std::function<void()> after_message_;
+    int watched_fd_ = -1;
+    std::function<void()> on_readable_;
     bool terminating_ = false;
 };
 

@@ -50,11 +50,33 @@ Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLo
       idle_(idle),
       threads_(threads),
       jobs_(jobs),
-      readers_(readers) {
+      readers_(readers),
+      store_watch_(settings_.store_root),
+      records_(settings_.store_root, [this] { return engine_options(); }),
+      env_list_(store_watch_, records_) {
+    loop_.on_readable(store_watch_.fd(), [this] { store_watch_.drain(); });
     registerAdaptor();
 }
 
-Manager::~Manager() { unregisterAdaptor(); }
+Manager::~Manager() {
+    unregisterAdaptor();
+    loop_.on_readable(-1, {});
+}
+
+void Manager::environment_added(const std::string& env_id) {
+    env_list_.invalidate(env_id);
+    emitEnvironmentAdded(env_id);
+}
+
+void Manager::environment_changed(const std::string& env_id) {
+    env_list_.invalidate(env_id);
+    emitEnvironmentChanged(env_id);
+}
+
+void Manager::environment_removed(const std::string& env_id) {
+    env_list_.invalidate(env_id);
+    emitEnvironmentRemoved(env_id);
+}
 
 void Manager::read_property() {
     readers_.require_same_user();
@@ -135,7 +157,7 @@ sdbus::ObjectPath Manager::start_job(const char* kind, std::string description,
 void Manager::ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) {
     accept("ListEnvironments");
     answer_later(std::move(result), [this] {
-        auto envs = core::Engine(engine_options()).list();
+        auto envs = env_list_.list();
         return std::function([envs] {
             std::vector<EnvRecord> records;
             for (const auto& env : envs)
@@ -215,7 +237,7 @@ void Manager::Destroy(sdbus::Result<>&& result, std::string env, bool force) {
         auto env_id = engine.inspect(env).summary.env_id;
         engine.destroy(env_id, force);
         return std::function([this, env_id] {
-            emitEnvironmentRemoved(env_id);
+            environment_removed(env_id);
             return std::tuple<>();
         });
     });
@@ -228,7 +250,7 @@ void Manager::Stop(sdbus::Result<uint32_t>&& result, std::string env) {
         auto env_id = engine.inspect(env).summary.env_id;
         auto stopped = static_cast<uint32_t>(engine.stop(env_id, stop_grace));
         return std::function([this, env_id, stopped] {
-            emitEnvironmentChanged(env_id);
+            environment_changed(env_id);
             return std::tuple(stopped);
         });
     });
@@ -241,7 +263,7 @@ void Manager::Freeze(sdbus::Result<>&& result, std::string env) {
         auto env_id = engine.inspect(env).summary.env_id;
         engine.freeze(env_id);
         return std::function([this, env_id] {
-            emitEnvironmentChanged(env_id);
+            environment_changed(env_id);
             return std::tuple<>();
         });
     });
@@ -254,7 +276,7 @@ void Manager::Archive(sdbus::Result<>&& result, std::string env) {
         auto env_id = engine.inspect(env).summary.env_id;
         engine.archive(env_id);
         return std::function([this, env_id] {
-            emitEnvironmentChanged(env_id);
+            environment_changed(env_id);
             return std::tuple<>();
         });
     });
@@ -267,7 +289,7 @@ void Manager::Rename(sdbus::Result<>&& result, std::string env, std::string name
         auto env_id = engine.inspect(env).summary.env_id;
         engine.rename(env_id, name);
         return std::function([this, env_id] {
-            emitEnvironmentChanged(env_id);
+            environment_changed(env_id);
             return std::tuple<>();
         });
     });
@@ -307,7 +329,7 @@ void Manager::LaunchApp(sdbus::Result<std::string>&& result, std::string env, St
         exec.cwd = home_dir();
         auto session = std::to_string(engine.launch(exec));
         return std::function([this, env_id, session] {
-            emitEnvironmentChanged(env_id);
+            environment_changed(env_id);
             return std::tuple(session);
         });
     });
@@ -335,7 +357,7 @@ void Manager::Export(sdbus::Result<std::vector<ExportRecord>, Strings>&& result,
         options.program = locate_cli(this_process_cli_search());
         auto report = core::Engine(options).export_items(o);
         return std::function([this, report] {
-            emitEnvironmentChanged(report.env_id);
+            environment_changed(report.env_id);
             return std::tuple(encode_exports(report.exported), report.warnings);
         });
     });
@@ -350,7 +372,7 @@ void Manager::Unexport(sdbus::Result<std::vector<ExportRecord>>&& result, std::s
         auto removed =
             engine.unexport_items({.env = env_id, .apps = apps, .bins = bins, .all = all});
         return std::function([this, env_id, removed] {
-            emitEnvironmentChanged(env_id);
+            environment_changed(env_id);
             return std::tuple(encode_exports(removed));
         });
     });
@@ -385,9 +407,12 @@ sdbus::ObjectPath Manager::start_build(const char* kind, const std::string& mani
             core::Engine engine(engine_options(&progress));
             auto done = rebuild ? engine.rebuild(build, progress) : engine.build(build, progress);
             return [this, done] {
-                if (!done.reused) emitEnvironmentAdded(done.env_id);
+                if (!done.reused)
+                    environment_added(done.env_id);
+                else
+                    env_list_.invalidate(done.env_id);  // its record may have been updated
                 if (done.replaced_env_id && *done.replaced_env_id != done.env_id) {
-                    emitEnvironmentRemoved(*done.replaced_env_id);
+                    environment_removed(*done.replaced_env_id);
                 }
                 return encode_build(done);
             };
@@ -412,7 +437,7 @@ sdbus::ObjectPath Manager::Commit(const std::string& env) {
             auto env_id = engine.inspect(env).summary.env_id;
             auto snapshot = engine.commit(env_id, progress);
             return JobRunner::Encoder([this, env_id, snapshot] {
-                emitEnvironmentChanged(env_id);
+                environment_changed(env_id);
                 return encode_commit(env_id, snapshot);
             });
         },
@@ -456,9 +481,9 @@ sdbus::ObjectPath Manager::Pull(const std::string& reference, const ResultMap& o
             auto done = core::Engine(engine_options(&progress)).pull(pull, progress);
             return JobRunner::Encoder([this, done] {
                 if (!done.already_present && done.snapshot_added.empty())
-                    emitEnvironmentAdded(done.env_id);
+                    environment_added(done.env_id);
                 else if (!done.snapshot_added.empty() || done.renamed)
-                    emitEnvironmentChanged(done.env_id);
+                    environment_changed(done.env_id);
                 return encode_pull(done);
             });
         },
@@ -474,7 +499,7 @@ sdbus::ObjectPath Manager::Restore(const std::string& env, const std::string& sn
             auto env_id = engine.inspect(env).summary.env_id;
             engine.restore(env_id, snapshot, progress);
             return JobRunner::Encoder([this, env_id, snapshot] {
-                emitEnvironmentChanged(env_id);
+                environment_changed(env_id);
                 ResultMap map;
                 map["env_id"] = env_id;
                 map["snapshot"] = snapshot;
@@ -493,7 +518,7 @@ sdbus::ObjectPath Manager::Gc(const bool& dry_run) {
             return JobRunner::Encoder([this, summary] {
                 if (!summary.dry_run) {
                     for (const auto& env_id : summary.envs)
-                        emitEnvironmentRemoved(env_id);
+                        environment_removed(env_id);
                 }
                 return encode_gc(summary);
             });

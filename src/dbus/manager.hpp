@@ -15,10 +15,13 @@
 #include "bus_loop.hpp"
 #include "caller.hpp"
 #include "encode.hpp"
+#include "env_list_cache.hpp"
 #include "idle.hpp"
 #include "job_runner.hpp"
 #include "karapace/core/engine.hpp"
 #include "manager1_adaptor.h"
+#include "store_records.hpp"
+#include "store_watch.hpp"
 #include "worker_threads.hpp"
 
 namespace karapace::dbus {
@@ -103,6 +106,10 @@ private:
     void answer_later(sdbus::Result<R...>&& result, Work work);
     sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work,
                                 std::string subject, bool notify = true);
+    // The service changed environments: ListEnvironments reads them again, listeners hear of it.
+    void environment_added(const std::string& env_id);
+    void environment_changed(const std::string& env_id);
+    void environment_removed(const std::string& env_id);
     sdbus::ObjectPath start_build(const char* kind, const std::string& manifest_path,
                                   const ResultMap& options);
 
@@ -112,6 +119,9 @@ private:
     WorkerThreads& threads_;
     JobRunner& jobs_;
     const PropertyReaders& readers_;
+    StoreWatch store_watch_;
+    EngineRecords records_;
+    EnvListCache env_list_;
 };
 
 }  // namespace karapace::dbus

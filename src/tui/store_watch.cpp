@@ -14,6 +14,8 @@ namespace karapace::tui {
 namespace {
 constexpr std::uint32_t dir_events =
     IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_DELETE_SELF;
+// A session's record appears, goes, or is renamed to ".ending-<pid>" when its run returns.
+constexpr std::uint32_t kSessionEvents = IN_CREATE | IN_DELETE | IN_MOVED_FROM;
 }  // namespace
 
 StoreWatch::StoreWatch(std::string store_root)
@@ -47,8 +49,7 @@ bool StoreWatch::drain() {
             if (ev->mask & IN_Q_OVERFLOW) log::debug("store watch: events were dropped");
             auto dir = env_dirs_.find(ev->wd);
             if (ev->len > 0 && dir != env_dirs_.end() && std::string_view(ev->name) == "sessions")
-                ::inotify_add_watch(fd_.get(), (dir->second + "/sessions").c_str(),
-                                    IN_CREATE | IN_DELETE);
+                ::inotify_add_watch(fd_.get(), (dir->second + "/sessions").c_str(), kSessionEvents);
             p += sizeof(inotify_event) + ev->len;
         }
     }
@@ -64,7 +65,7 @@ void StoreWatch::watch_sessions(const std::vector<std::string>& env_ids) {
         // The sessions directory appears with the first run; its parent says when.
         int wd = ::inotify_add_watch(fd_.get(), env_dir.c_str(), IN_CREATE);
         if (wd < 0) continue;
-        ::inotify_add_watch(fd_.get(), (env_dir + "/sessions").c_str(), IN_CREATE | IN_DELETE);
+        ::inotify_add_watch(fd_.get(), (env_dir + "/sessions").c_str(), kSessionEvents);
         session_envs_.insert(id);
         env_dirs_[wd] = env_dir;
     }

@@ -6,7 +6,8 @@
 # user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
 # Not a timed test: it prints a markdown table and the load average around the run.
 #
-# Usage: [LOAD=1] tests/bench/start_bench.sh <karapace binary> [rounds]
+# Usage: [LOAD=1] [KP_BEFORE=<karapace binary> KP_BEFORE_LABEL=<name>] \
+#          tests/bench/start_bench.sh <karapace binary> [rounds]
 set -euo pipefail
 KP=$(realpath "${1:?usage: start_bench.sh <karapace binary> [rounds]}")
 ROUNDS=${2:-100}
@@ -52,6 +53,10 @@ args=(
   "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $W/s exec bench -- /bin/true"
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
 )
+# KP_BEFORE=<another karapace binary>: its writable exec on the same store, beside this one.
+if [ -n "${KP_BEFORE:-}" ]; then
+  args+=("karapace exec bench, ${KP_BEFORE_LABEL:-the other binary}" "$(realpath "$KP_BEFORE") --store $W/s exec bench -- /bin/true")
+fi
 if [ "$(id -u)" != 0 ]; then
   args+=("karapace exec bench, keeper off (KARAPACE_KEEPER_IDLE=0)"
     "KARAPACE_KEEPER_IDLE=0 $KP --store $W/s exec bench -- /bin/true")

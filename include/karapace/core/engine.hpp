@@ -39,6 +39,10 @@ struct LayerInfo {
     std::string digest;      // sha256:<hex>
     std::string kind;        // base | packages | snapshot
     std::uint64_t size = 0;  // bytes of the layer tar
+    // "unpacked": stored once, the tar packed again when needed; "object": a tar object (also
+    // unpacked when an environment uses it), `tar_kept` saying why when it was checked.
+    std::string stored;
+    std::string tar_kept;
 };
 
 struct EnvSummary {
@@ -233,6 +237,15 @@ struct GcSummary {
     std::int64_t grace_seconds = 0;  // the grace period applied
     // Operations at work that made gc apply the default grace period instead of a shorter one.
     std::vector<std::string> in_flight;
+    // Layers of environments kept both as a tar object and unpacked (stored before layers were
+    // stored once): those whose tree packs again into their tar are now stored once (their tar
+    // objects removed, `stored_once_bytes`); on a dry run, those that gc would check.
+    std::vector<std::string> stored_once;
+    std::uint64_t stored_once_bytes = 0;
+    // Layers whose tar must stay beside their unpacked tree ("<digest>: <why>"), and their tars'
+    // bytes: what keeping two copies costs.
+    std::vector<std::string> tars_kept;
+    std::uint64_t tars_kept_bytes = 0;
 };
 
 struct VerifyFailure {
@@ -244,6 +257,9 @@ struct VerifyFailure {
 struct VerifySummary {
     std::uint64_t objects_checked = 0, layers_checked = 0, metadata_checked = 0, names_checked = 0,
                   images_checked = 0;
+    // Of the layers: stored once (their unpacked tree packed again and compared with the
+    // digest) and kept as tar objects.
+    std::uint64_t layers_unpacked = 0, layers_with_tar = 0;
     std::vector<VerifyFailure> failures;
     bool ok() const { return failures.empty(); }
 };
@@ -307,6 +323,10 @@ public:
     const std::string& store_root() const;
 
     std::vector<EnvSummary> list();
+    // One environment's entry of list(), its record read (and verified) afresh, by full id: for
+    // a caller that keeps list()'s answer and reloads only what changed (the D-Bus service).
+    // nullopt when there is no such record; Error(store) naming the path when it is damaged.
+    std::optional<EnvSummary> summary(std::string_view env_id);
     EnvDetails inspect(std::string_view env);
 
     BuildResult build(const BuildOptions& options, ProgressSink& progress);

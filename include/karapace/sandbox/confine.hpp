@@ -20,8 +20,13 @@ const std::vector<Capability>& container_capabilities();
 
 // In the command process, before execve: drops every capability outside
 // container_capabilities() from the bounding, permitted, effective, inheritable and ambient
-// sets. Throws Error(runtime) when the kernel refuses.
-void restrict_capabilities();
+// sets. `last_cap` is the highest capability the kernel knows (last_capability()); -1 asks the
+// kernel one capability at a time. Throws Error(runtime) when the kernel refuses.
+void restrict_capabilities(int last_cap = -1);
+
+// The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), or -1 when
+// that cannot be read.
+int last_capability();
 
 // What the filter refuses, for the OCI config and the docs: a system call name with, for ioctl,
 // the request it matches (compared on its low 32 bits, which is what the kernel reads), and the

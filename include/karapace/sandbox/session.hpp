@@ -32,10 +32,20 @@ public:
     ~SessionRecord();
     SessionRecord(const SessionRecord&) = delete;
     SessionRecord& operator=(const SessionRecord&) = delete;
+    // The session's command and processes are gone but the kernel may still be tearing its
+    // namespaces down: the record becomes "<dir>/.ending-<pid>", which await_ending_sessions
+    // waits for, instead of going away.
+    void mark_ending() noexcept;
 
 private:
-    std::string file_;
+    std::string dir_, file_;
+    pid_t pid_ = 0;
 };
+
+// Waits (up to `timeout` in all) until the sessions marked ending in `dir` have exited, so that
+// their overlay mount of the writable layer is gone before a new one is made, and removes their
+// records. With a zero timeout it only removes the records of processes already gone.
+void await_ending_sessions(const std::string& dir, std::chrono::milliseconds timeout);
 
 // Serialises the start of new sandboxes of one environment (`<session_dir>/.start-lock`), from
 // looking for a session to join until the new one is recorded and its root mounted, so that two

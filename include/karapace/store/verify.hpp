@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct VerifyFailure {
 struct VerifyReport {
     std::uint64_t objects_checked = 0, objects_ok = 0, object_bytes = 0;
     std::uint64_t layers_checked = 0, layers_ok = 0;
+    // Layers stored once (their tar packed again and compared), and layers kept as tar objects.
+    std::uint64_t layers_unpacked = 0, layers_with_tar = 0;
     std::uint64_t metadata_checked = 0, metadata_ok = 0;
     std::uint64_t names_checked = 0, names_ok = 0;
     std::uint64_t images_checked = 0, images_ok = 0;
@@ -38,12 +41,25 @@ struct VerifyReport {
     bool ok() const noexcept { return failures.empty(); }
 };
 
+// The tar of a layer stored once, packed again from its unpacked tree `dir` with `mtime_clamp`.
+struct RegeneratedTar {
+    Digest digest;
+    std::uint64_t size = 0;
+};
+using TarRegenerator =
+    std::function<RegeneratedTar(const std::string& dir, std::int64_t mtime_clamp)>;
+// Packs in this process (pack_tree, hashing only).
+RegeneratedTar regenerate_tar(const std::string& dir, std::int64_t mtime_clamp);
+
 struct VerifyOptions {
     unsigned threads = 0;  // 0: one per core
     ProgressSink* progress = nullptr;
     // Computes the digest of an image's rootfs/; the engine runs it inside the user namespace
     // for unprivileged users, whose image files belong to sub-uids.
     TreeDigester digest_rootfs = digest_tree;
+    // Packs a layer stored once again; the engine runs it inside the user namespace for
+    // unprivileged users, like digest_rootfs.
+    TarRegenerator regenerate_layer = regenerate_tar;
 };
 
 VerifyReport verify_store(const Layout& layout, const VerifyOptions& opts = {});

@@ -267,6 +267,13 @@ std::string Engine::Impl::unpacked_layer(const Digest& layer) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) return dir;
     auto& s = store();
+    if (!s.objects().exists(layer) && s.layers().exists(layer) &&
+        s.layers().get(layer).stored == store::LayerStorage::unpacked)
+        throw Error(Errc::store,
+                    "layer " + layer.str() + " is stored once, unpacked, and " + dir +
+                        " is missing: the store holds no copy of it",
+                    "build the environment again from its karapace.lock (`karapace build` in its "
+                    "manifest's directory makes the same layer), or pull it again");
     auto staging = make_staging("unpack");
     try {
         auto fd = s.objects().open(layer);
@@ -328,6 +335,18 @@ std::vector<EnvSummary> Engine::list() {
     return out;
 }
 
+std::optional<EnvSummary> Engine::summary(std::string_view env_id) {
+    auto id = store::EnvId::from_hex(env_id);
+    // Once open, the store was there: one look per Engine, not one per environment.
+    if (!id || (!impl_->store_ && !impl_->store_exists())) return std::nullopt;
+    try {
+        return impl_->summarize(impl_->store(false).metadata().get(*id));
+    } catch (const Error& e) {
+        if (e.code() == Errc::not_found) return std::nullopt;
+        throw;
+    }
+}
+
 EnvDetails Engine::inspect(std::string_view env) {
     auto m = impl_->find(env);
     EnvDetails d;
@@ -359,7 +378,9 @@ EnvDetails Engine::inspect(std::string_view env) {
     }
     for (const auto& l : m.layers) {
         auto layer = s.layers().get(l);
-        d.layers.push_back({l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size});
+        d.layers.push_back({l.str(), std::string(store::layer_kind_name(layer.kind)), layer.size,
+                            layer.stored == store::LayerStorage::unpacked ? "unpacked" : "object",
+                            layer.tar_kept});
     }
     for (const auto& var : m.session.env)
         d.env.emplace_back(var.name, var.value);
@@ -459,8 +480,9 @@ GcSummary Engine::gc(bool dry_run, ProgressSink& progress,
     GcSummary out;
     out.dry_run = dry_run;
     if (!impl_->store_exists()) return out;
-    auto& s = impl_->store();
-    (void)s;
+    impl_->store();
+    // Before gc's own lock: packing trees again takes a while, and takes the lock per layer.
+    impl_->store_layers_once(out, dry_run, progress);
     auto lock = impl_->lock_exclusive();
     std::atomic<bool> cancel{false};
     store::GcOptions go;
@@ -504,6 +526,7 @@ VerifySummary Engine::verify_store(ProgressSink& progress) {
     store::VerifyOptions vo;
     vo.progress = &progress;
     vo.digest_rootfs = image::digest_rootfs;
+    vo.regenerate_layer = impl_->tar_regenerator();
     auto report = store::verify_store(impl_->layout(), vo);
     // A damaged image is marked, so enter, exec and build stop using it until it is fetched again.
     for (const auto& [digest, reason] : report.damaged_images) {
@@ -515,6 +538,8 @@ VerifySummary Engine::verify_store(ProgressSink& progress) {
     }
     out.objects_checked = report.objects_checked;
     out.layers_checked = report.layers_checked;
+    out.layers_unpacked = report.layers_unpacked;
+    out.layers_with_tar = report.layers_with_tar;
     out.metadata_checked = report.metadata_checked;
     out.names_checked = report.names_checked;
     out.images_checked = report.images_checked;

@@ -243,13 +243,24 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& sink, bool 
     };
 
     // 3. Already built from exactly this lock: nothing to do, unless verify-store found its base
-    // image damaged: then the image is fetched again (the same digest, which the lock pins).
+    // image damaged: then the image is fetched again (the same digest, which the lock pins); or
+    // a layer stored once lost its tree: then the build runs again and makes the same layer.
     if (use_lock && !fresh) {
         auto lock_id = store::EnvId::parse(old_lock->env_id.str());
         auto& s = store();
         auto target = build_target(s.metadata(), lock_id, o.name, manifest_dir);
         bool built = s.metadata().exists(target.id);
-        if (built || (target.instance_of && s.metadata().exists(lock_id))) {
+        bool present = built || (target.instance_of && s.metadata().exists(lock_id));
+        if (present) {
+            if (auto lost = lost_layer(s.metadata().get(built ? target.id : lock_id))) {
+                log::warn("layer ", lost->str(),
+                          " is stored once and its unpacked tree is missing; building it again "
+                          "from ",
+                          lock_path);
+                present = false;
+            }
+        }
+        if (present) {
             auto m = s.metadata().get(built ? target.id : lock_id);
             if (m.base_image_digest && store::image_damage(layout(), *m.base_image_digest))
                 fetch_image();
@@ -347,14 +358,22 @@ BuildResult Engine::Impl::build(const BuildOptions& o, ProgressSink& sink, bool 
     if (!fresh && s.metadata().exists(id)) refuse_archived(s.metadata().get(id), manifest_path);
     auto lock_text = schema::render_lock(lock);
 
-    // 7. The packages layer (packed outside the store lock; objects are content-addressed).
+    // 7. The packages layer, outside the store lock. It is stored once: the tree becomes the
+    // unpacked copy the overlay uses as a lower layer, and its tar is only hashed here (the
+    // digest names the layer); push and verify-store pack the tree again with the same clamp.
     std::optional<store::Layer> layer;
     if (!packages.empty() || !manifest.post_build.empty()) {
         progress.step("packing the packages layer", 0, ProgressUnit::items);
-        auto l = pack_as_container_root(st.upper, st.dir, epoch);
+        auto packed = pack_tree_as_container_root(st.upper, epoch, -1);
+        store::Layer l;
+        l.digest = packed.digest;
+        l.size = packed.size;
+        l.file_count = packed.files;
+        l.created = now_rfc3339();
         l.kind = store::LayerKind::packages;
+        l.stored = store::LayerStorage::unpacked;
+        l.mtime_clamp = epoch;
         layer = l;
-        // The tree just packed becomes the unpacked copy overlay uses as a lower layer.
         auto unpacked = layout().unpacked_layer_dir(l.digest);
         if (!exists(unpacked)) {
             make_dirs(layout().unpacked_layers_dir());

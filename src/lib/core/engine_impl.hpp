@@ -15,6 +15,8 @@
 #include "karapace/store/lock.hpp"
 #include "karapace/store/metadata.hpp"
 #include "karapace/store/store.hpp"
+#include "karapace/store/verify.hpp"
+#include "karapace/util/fd.hpp"
 
 namespace karapace::core {
 
@@ -110,6 +112,37 @@ struct Engine::Impl {
 
     // The layers-unpacked/<hex> directory of a layer, unpacked from its object if missing.
     std::string unpacked_layer(const Digest& layer);
+
+    // Layers stored once (layer_storage.cpp). A deterministic tar of `dir`, hashed while it is
+    // packed and written to `out_fd` when that is not -1, packed as container root (in the user
+    // namespace when unprivileged, since the tree holds files of container ids).
+    struct PackedTree {
+        Digest digest;
+        std::uint64_t size = 0;
+        std::uint64_t files = 0;
+    };
+    PackedTree pack_tree_as_container_root(const std::string& dir, std::int64_t mtime_clamp,
+                                           int out_fd);
+    // verify-store's way to pack an unpacked layer again.
+    store::TarRegenerator tar_regenerator();
+    // nullopt when packing layers-unpacked/<hex> of `layer` with `mtime_clamp` gives the layer's
+    // digest, so the tree can be its only copy; otherwise why not.
+    std::optional<std::string> check_stored_once(const Digest& layer, std::int64_t mtime_clamp);
+    // Removes the tar objects of those `layers` whose record says they are stored unpacked and
+    // whose tree is there. Called under the exclusive lock, after the records are written.
+    void drop_tar_copies(const std::vector<Digest>& layers);
+    // The first layer of `m` stored once whose tree is missing (no copy of it is left).
+    std::optional<Digest> lost_layer(const store::EnvMetadata& m);
+    // gc's part: the layers of environments still kept as tar object + unpacked tree become
+    // stored once where the tree packs again into the tar (with the lock's SOURCE_DATE_EPOCH, as
+    // a build packed it, or without a clamp, as a pulled layer's mtimes are); the others are
+    // recorded as keeping their tar, with why. Reported in `out`.
+    void store_layers_once(GcSummary& out, bool dry_run, ProgressSink& progress);
+    // The tar of a layer stored unpacked, packed again into `staging` and checked against the
+    // layer's digest and size (Error(store) naming the layer, `what`, when it differs); the
+    // returned descriptor reads it from the start.
+    UniqueFd regenerated_tar(const store::Layer& layer, const std::string& staging,
+                             const std::string& what);
     // Overlay lower directories for an environment, top first, base rootfs last.
     std::vector<std::string> lower_dirs(const store::EnvMetadata& m);
 

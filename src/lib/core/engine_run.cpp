@@ -100,6 +100,9 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     // A frozen environment's writable layer becomes the top read-only layer: its changes stay
     // visible, and nothing more can be added to them.
     if (spec.read_only) spec.lower_dirs.insert(spec.lower_dirs.begin(), spec.upper_dir);
+    // enter/exec change the writable layer as any program changes files: normal writeback, no
+    // syncfs of the whole upper filesystem when the overlay is unmounted (docs/sandbox.md).
+    spec.volatile_upper = !spec.read_only;
     spec.hostname = label(m);
     spec.mapping = o.root ? sandbox::IdMapping::container_root : sandbox::IdMapping::keep_id;
     spec.network_isolation = run.network_isolation;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <sstream>
 
 #include "core/engine_impl.hpp"
@@ -264,8 +265,14 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         ::unlink(blob_path.c_str());
         return path;
     };
-    // A layer the store holds intact is not fetched again (a damaged copy is).
+    // A layer the store holds intact is not fetched again (a damaged copy is). A layer stored
+    // once counts when its unpacked tree is there (verify-store checks that tree).
     auto have_object = [&](const Digest& d) {
+        struct stat st {};
+        if (!s.objects().exists(d) && s.layers().exists(d) &&
+            s.layers().get(d).stored == store::LayerStorage::unpacked &&
+            ::stat(impl.layout().unpacked_layer_dir(d).c_str(), &st) == 0)
+            return true;
         if (!s.objects().exists(d)) return false;
         if (s.objects().hash(d) == d) return true;
         log::warn("the store's copy of layer ", d.str(), " is damaged; fetching it again");
@@ -331,11 +338,33 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
                         "check the disk; run karapace verify-store");
         ::unlink(path.c_str());
     }
+    // A packages layer whose unpacked tree packs again into the same tar is stored once: its
+    // record says so, and the tar object goes once the records are written. One that does not
+    // (written by another tool) keeps its object.
+    std::map<Digest, std::int64_t> stored_once;  // digest -> clamp that regenerates it
+    std::map<Digest, std::string> tar_kept;      // digest -> why its tar stays
     for (const auto& l : packages) {
         progress.step("unpacking the packages layer", 0, ProgressUnit::items);
         impl.unpacked_layer(l.digest);
         progress.finish(true);
+        if (!s.objects().exists(l.digest) || s.layers().exists(l.digest)) continue;
+        progress.step("checking that the packages layer can be stored once", 0,
+                      ProgressUnit::items);
+        // karapace's layers carry mtimes already clamped: packing without a clamp gives them
+        // back as they are.
+        auto why_not = impl.check_stored_once(l.digest, Impl::no_mtime_clamp);
+        progress.finish(true);
+        if (why_not) {
+            tar_kept.emplace(l.digest, *why_not);
+            progress.note("the packages layer " + short_digest(l.digest) +
+                          " is kept as a tar object beside its unpacked tree: " + *why_not);
+        } else {
+            stored_once.emplace(l.digest, Impl::no_mtime_clamp);
+        }
     }
+    std::vector<Digest> drop;
+    for (const auto& [d, clamp] : stored_once)
+        drop.push_back(d);
     std::uint64_t snapshot_entries = 0;
     const std::string upper = staging + "/upper";
     if (snapshot && !present) {
@@ -366,6 +395,12 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         rec.size = l.size != 0 ? l.size : s.objects().size(l.digest);
         rec.created = now_rfc3339();
         rec.file_count = entries;
+        if (auto once = stored_once.find(l.digest); once != stored_once.end()) {
+            rec.stored = store::LayerStorage::unpacked;
+            rec.mtime_clamp = once->second;
+        } else if (auto kept = tar_kept.find(l.digest); kept != tar_kept.end()) {
+            rec.tar_kept = kept->second;
+        }
         s.layers().put(rec);
     };
     std::optional<Digest> top;
@@ -392,6 +427,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
             }
             r.name = m.name.value_or("");
             op.commit();
+            impl.drop_tar_copies(drop);
             guard.release();  // rename takes the lock itself
             progress.finish(true);
             rename_present();
@@ -433,6 +469,7 @@ PullResult Engine::pull(const PullOptions& o, ProgressSink& progress) {
         s.metadata().put(m);
         fault_point("pull-metadata");
         op.commit();
+        impl.drop_tar_copies(drop);
     }
     progress.finish(true);
     r.name = name;

@@ -1,7 +1,8 @@
 // push: an environment becomes an OCI image in a registry. The base image is packed as a layer
-// (deterministically, so the same image always gives the same blob), the packages layer and the
-// latest snapshot are the store's layer objects as they are, and blobs the registry already holds
-// are not sent again.
+// (deterministically, so the same image always gives the same blob), a packages layer stored once
+// is packed again from its unpacked tree and checked against its digest, a layer kept as a tar
+// object and the latest snapshot are sent as they are, and blobs the registry already holds are
+// not sent again (nor packed).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,10 +25,10 @@ namespace karapace::core {
 
 namespace {
 
-// A blob to send: its bytes are read from `fd`.
+// A blob to send: `open` gives a descriptor its bytes are read from, when the registry lacks it.
 struct Blob {
     remote::ImageLayer layer;
-    UniqueFd fd;
+    std::function<UniqueFd()> open;
     std::string what;
 };
 
@@ -94,17 +95,9 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
     // so. The upper layer is packed the way commit would pack it and compared by digest.
     const std::string upper = impl.layout().env_dir(m.env_id) + "/upper";
     if (has_entries(upper)) {
-        const std::string upper_result = staging + "/upper.result";
-        impl.as_container_root([&] {
-            Sha256 hasher;
-            store::PackOptions po;
-            po.mtime_clamp = Impl::no_mtime_clamp;  // as commit packs snapshots
-            store::pack_tree(
-                upper, [&](const void* data, std::size_t n) { hasher.update(data, n); }, po);
-            write_file_atomic(upper_result, hasher.finish().hex());
-        });
-        auto hex = read_file(upper_result);
-        r.uncommitted_changes = m.snapshots.empty() || m.snapshots.back().hex() != hex;
+        // No clamp, as commit packs snapshots.
+        auto packed = impl.pack_tree_as_container_root(upper, Impl::no_mtime_clamp, -1);
+        r.uncommitted_changes = m.snapshots.empty() || m.snapshots.back() != packed.digest;
     }
     if (r.uncommitted_changes)
         progress.note("the writable layer of " + label +
@@ -115,41 +108,45 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
     // 1. The base image as a layer tar, packed where its files' owners can be read.
     progress.step("packing the base image of " + label + " as a layer", 0, ProgressUnit::items);
     const std::string base_tar = staging + "/base.tar";
-    const std::string base_result = staging + "/base.result";
     // Opened here, as the host user, who reads it back to send it; the packing only writes.
-    UniqueFd out(::open(base_tar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!out) throw_errno(Errc::store, "cannot create " + base_tar);
-    impl.as_container_root([&] {
-        Sha256 hasher;
-        auto packed = store::pack_tree(cached->rootfs, [&](const void* data, std::size_t n) {
-            hasher.update(data, n);
-            write_all(out.get(), std::string_view(static_cast<const char*>(data), n), base_tar);
-        });
-        write_file_atomic(base_result, hasher.finish().hex() + " " + std::to_string(packed.size));
-    });
     std::vector<Blob> blobs;
     {
-        std::istringstream in(read_file(base_result));
-        std::string hex;
+        UniqueFd out(::open(base_tar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!out) throw_errno(Errc::store, "cannot create " + base_tar);
+        // The default clamp (0), as base layers have always been packed.
+        auto packed = impl.pack_tree_as_container_root(cached->rootfs, 0, out.get());
         Blob b;
-        in >> hex >> b.layer.size;
-        b.layer.digest = Digest::from_hex(hex);
+        b.layer.digest = packed.digest;
+        b.layer.size = packed.size;
         b.layer.role = remote::LayerRole::base;
-        b.fd = UniqueFd(::open(base_tar.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!b.fd) throw_errno(Errc::store, "cannot open " + base_tar);
+        b.open = [base_tar] {
+            UniqueFd fd(::open(base_tar.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!fd) throw_errno(Errc::store, "cannot open " + base_tar);
+            return fd;
+        };
         b.what = "the base layer";
         blobs.push_back(std::move(b));
     }
     progress.finish(true);
 
-    // 2. The store's own layers, verified before they leave the machine.
+    // 2. The store's own layers, verified before they leave the machine: a tar object is
+    // hashed while it is sent; a layer stored once is packed again from its unpacked tree, and
+    // that tar checked against the layer's digest before a byte is sent.
     auto add_object = [&](const Digest& d, remote::LayerRole role, const std::string& what) {
         Blob b;
         b.layer.digest = d;
         b.layer.role = role;
-        b.layer.size = s.objects().size(d);
-        b.fd = s.objects().open(d);
         b.what = what;
+        auto record = s.layers().exists(d) ? std::optional(s.layers().get(d)) : std::nullopt;
+        if (record && record->stored == store::LayerStorage::unpacked && !s.objects().exists(d)) {
+            b.layer.size = record->size;
+            b.open = [&impl, record, &staging, what] {
+                return impl.regenerated_tar(*record, staging, what);
+            };
+        } else {
+            b.layer.size = s.objects().size(d);
+            b.open = [&s, d] { return s.objects().open(d); };
+        }
         blobs.push_back(std::move(b));
     };
     for (const auto& d : m.layers)
@@ -165,7 +162,8 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
     // are missing.
     remote::RegistryClient client(target, remote::Access::push,
                                   remote::find_credentials(target.host));
-    auto send = [&](const Digest& d, std::uint64_t size, int fd, const std::string& what) {
+    auto send = [&](const Digest& d, std::uint64_t size, const std::function<UniqueFd()>& open,
+                    const std::string& what) {
         progress.step("checking " + what + " on " + target.host, 0, ProgressUnit::items);
         auto present = client.blob_size(d);
         progress.finish(true);
@@ -173,10 +171,11 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
             ++r.layers_skipped;
             return;
         }
+        UniqueFd fd = open();
         progress.step("uploading " + what + " (" + short_digest(d) + ")", size,
                       ProgressUnit::bytes);
         try {
-            client.upload_blob(d, fd, size, progress, what + " " + d.str());
+            client.upload_blob(d, fd.get(), size, progress, what + " " + d.str());
         } catch (...) {
             progress.finish(false);
             throw;
@@ -186,14 +185,19 @@ PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
         r.bytes_pushed += size;
     };
     for (auto& b : blobs)
-        send(b.layer.digest, b.layer.size, b.fd.get(), b.what);
+        send(b.layer.digest, b.layer.size, b.open, b.what);
     {
         auto config_path = staging + "/config.json";
         write_file_atomic(config_path, built.config, 0600);
-        UniqueFd fd(::open(config_path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) throw_errno(Errc::store, "cannot open " + config_path);
         std::size_t pushed = r.layers_pushed, skipped = r.layers_skipped;
-        send(built.config_digest, built.config.size(), fd.get(), "the image config");
+        send(
+            built.config_digest, built.config.size(),
+            [&] {
+                UniqueFd fd(::open(config_path.c_str(), O_RDONLY | O_CLOEXEC));
+                if (!fd) throw_errno(Errc::store, "cannot open " + config_path);
+                return fd;
+            },
+            "the image config");
         // The config is not a layer: it is counted in neither total.
         r.layers_pushed = pushed;
         r.layers_skipped = skipped;

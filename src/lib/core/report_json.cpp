@@ -68,7 +68,11 @@ bj::object to_json(const EnvDetails& d) {
     o["packages"] = std::move(pkgs);
     bj::array layers;
     for (const auto& l : d.layers)
-        layers.emplace_back(bj::object{{"digest", l.digest}, {"kind", l.kind}, {"size", l.size}});
+        layers.emplace_back(bj::object{{"digest", l.digest},
+                                       {"kind", l.kind},
+                                       {"size", l.size},
+                                       {"stored", l.stored},
+                                       {"tar_kept", l.tar_kept}});
     o["layers"] = std::move(layers);
     o["upper_size"] = d.upper_size;
     bj::array sessions;
@@ -160,6 +164,10 @@ bj::object to_json(const GcSummary& s) {
     o["kept_bytes"] = s.kept_bytes;
     o["grace_seconds"] = s.grace_seconds;
     o["in_flight"] = strings(s.in_flight);
+    o["stored_once"] = strings(s.stored_once);
+    o["stored_once_bytes"] = s.stored_once_bytes;
+    o["tars_kept"] = strings(s.tars_kept);
+    o["tars_kept_bytes"] = s.tars_kept_bytes;
     return o;
 }
 
@@ -167,6 +175,8 @@ bj::object to_json(const VerifySummary& s) {
     bj::object o;
     o["objects_checked"] = s.objects_checked;
     o["layers_checked"] = s.layers_checked;
+    o["layers_unpacked"] = s.layers_unpacked;
+    o["layers_with_tar"] = s.layers_with_tar;
     o["metadata_checked"] = s.metadata_checked;
     o["names_checked"] = s.names_checked;
     o["images_checked"] = s.images_checked;

@@ -469,6 +469,9 @@ sandbox::RunResult run_oci(const sandbox::SandboxSpec& spec) {
                         "\"namespace\" in [runtime]");
         sandbox::SessionStartLock start_lock(spec.session_dir);
         sandbox::SandboxSpec own = spec;
+        // The runtime's teardown is waited for anyway, and a volatile mount's marker in a
+        // private work directory would not be removable by the caller: a durable overlay here.
+        own.volatile_upper = false;
         std::optional<sandbox::PrivateWorkDir> work;
         if (!spec.read_only && !spec.session_dir.empty() &&
             !sandbox::list_sessions(spec.session_dir).empty()) {

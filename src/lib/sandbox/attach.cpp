@@ -41,39 +41,73 @@ int openat2_fd(int dirfd, const std::string& path, std::uint64_t flags, std::uin
                 what + " for " + op.why + ": " + std::strerror(err), hint);
 }
 
+// Creates the missing `name` in `parent` as a directory or an empty file, owned by container
+// root when it is an intermediate directory. False when an optional item cannot be placed.
+bool create_component(const MountOp& op, int parent, const std::string& name, bool directory,
+                      bool last, const std::string& shown) {
+    int rc = directory ? ::mkdirat(parent, name.c_str(), 0755)
+                       : ::mknodat(parent, name.c_str(), S_IFREG | 0644, 0);
+    if (rc != 0 && errno != EEXIST) {
+        // An optional item whose place the image does not let us create is skipped.
+        if (op.optional) return false;
+        fail(op, "cannot create the mount point " + shown, errno);
+    }
+    // New directories belong to container root when it exists, not to the user.
+    if (!last) ::fchownat(parent, name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
+    return true;
+}
+
 // Resolves `target` inside the root, creating missing components (directories, and a file or
 // directory at the end). Returns an O_PATH fd, or an empty fd when `needs_parent` and the parent
-// does not exist in the image.
+// does not exist in the image. Most targets exist, or only their last component is missing (on
+// the fresh /dev tmpfs): those take one or four system calls; deeper misses walk the path.
 UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory) {
     std::string target = lexically_absolute(op.target, "/");
     if (target == "/") return UniqueFd(::dup(root_fd));
+    std::string relative = target.substr(1);
+    int fd = openat2_fd(root_fd, relative, O_PATH, RESOLVE_IN_ROOT);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != ENOENT) {
+        // Optional items (resolv.conf, hosts, ...) whose place in the image leads nowhere,
+        // such as a dangling symlink in the writable layer, are left out.
+        if (op.optional) return UniqueFd();
+        fail(op, "cannot open the mount point " + target, errno);
+    }
+    auto slash = relative.rfind('/');
+    if (slash != std::string::npos) {
+        UniqueFd parent(
+            openat2_fd(root_fd, relative.substr(0, slash), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT));
+        if (parent) {
+            std::string name = relative.substr(slash + 1);
+            if (!create_component(op, parent.get(), name, directory, true, target))
+                return UniqueFd();
+            // Ours, just made in a directory resolved inside the root: no link to follow.
+            fd = openat2_fd(parent.get(), name, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+            if (fd < 0) {
+                if (op.optional) return UniqueFd();
+                fail(op, "cannot open the mount point " + target, errno);
+            }
+            return UniqueFd(fd);
+        }
+    }
     std::string prefix;
-    UniqueFd parent(::dup(root_fd));
+    UniqueFd parent;
     std::size_t pos = 1;
     while (pos <= target.size()) {
-        auto slash = target.find('/', pos);
+        slash = target.find('/', pos);
         if (slash == std::string::npos) slash = target.size();
         std::string name = target.substr(pos, slash - pos);
         bool last = slash == target.size();
         prefix += "/" + name;
-        int fd = openat2_fd(root_fd, prefix.substr(1), O_PATH, RESOLVE_IN_ROOT);
+        fd = openat2_fd(root_fd, prefix.substr(1), O_PATH, RESOLVE_IN_ROOT);
         if (fd < 0 && errno == ENOENT) {
             if (op.needs_parent && !last) return UniqueFd();
-            int rc = (!last || directory)
-                         ? ::mkdirat(parent.get(), name.c_str(), 0755)
-                         : ::mknodat(parent.get(), name.c_str(), S_IFREG | 0644, 0);
-            if (rc != 0 && errno != EEXIST) {
-                // An optional item whose place the image does not let us create is skipped.
-                if (op.optional) return UniqueFd();
-                fail(op, "cannot create the mount point " + prefix, errno);
-            }
-            // New directories belong to container root when it exists, not to the user.
-            if (!last) ::fchownat(parent.get(), name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
+            if (!create_component(op, parent ? parent.get() : root_fd, name, !last || directory,
+                                  last, prefix))
+                return UniqueFd();
             fd = openat2_fd(root_fd, prefix.substr(1), O_PATH, RESOLVE_IN_ROOT);
         }
         if (fd < 0) {
-            // Optional items (resolv.conf, hosts, ...) whose place in the image leads nowhere,
-            // such as a dangling symlink in the writable layer, are left out.
             if (op.optional) return UniqueFd();
             fail(op, "cannot open the mount point " + prefix, errno);
         }

@@ -6,6 +6,7 @@
 // classic BPF program written here (no libseccomp): it checks the architecture, then the call.
 #include "karapace/sandbox/confine.hpp"
 
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -19,8 +20,10 @@
 #include <bit>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 
 #include "karapace/util/error.hpp"
+#include "karapace/util/fd.hpp"
 
 namespace karapace::sandbox {
 
@@ -46,12 +49,27 @@ const std::vector<Capability>& container_capabilities() {
     return caps;
 }
 
-void restrict_capabilities() {
+int last_capability() {
+    UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
+    if (!fd) return -1;
+    char buf[16] = {};
+    if (::read(fd.get(), buf, sizeof buf - 1) <= 0) return -1;
+    char* end = nullptr;
+    long last = std::strtol(buf, &end, 10);
+    if (end == buf || last < 0 || last > 63) return -1;
+    return static_cast<int>(last);
+}
+
+void restrict_capabilities(int last_cap) {
     std::uint64_t keep = 0;
     for (const auto& c : container_capabilities())
         keep |= std::uint64_t{1} << c.value;
-    // Every capability the kernel knows: PR_CAPBSET_READ fails past the last one.
-    for (int cap = 0; cap < 64 && ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    // Every capability the kernel knows: up to `last_cap`, or until PR_CAPBSET_READ fails past
+    // the last one.
+    auto known = [last_cap](int cap) {
+        return last_cap >= 0 ? cap <= last_cap : ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0;
+    };
+    for (int cap = 0; cap < 64 && known(cap); ++cap) {
         if ((keep >> cap) & 1) continue;
         if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
             throw_errno(Errc::runtime, "cannot drop capability " + std::to_string(cap));

@@ -65,7 +65,25 @@ void forget_caller_environment() {
     }
 }
 
-void run_init(pid_t child, const sigset_t& forwarded, bool own_session) {
+namespace {
+
+// The command has ended: nothing else in the namespace may outlive it (background processes
+// still writing to the writable layer), so init ends them and reaps every one before telling the
+// parent the status. The parent can then return while the kernel tears the namespaces down.
+[[noreturn]] void finish(int status, int status_fd) {
+    if (status_fd >= 0) {
+        ::signal(SIGPIPE, SIG_IGN);  // a parent that stopped listening must not change the status
+        ::kill(-1, SIGKILL);         // every process of this pid namespace but init
+        while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {}
+        ssize_t ignored = ::write(status_fd, &status, sizeof status);
+        (void)ignored;
+    }
+    ::_exit(status);
+}
+
+}  // namespace
+
+void run_init(pid_t child, const sigset_t& forwarded, bool own_session, int status_fd) {
     for (;;) {
         siginfo_t info{};
         int sig = ::sigwaitinfo(&forwarded, &info);
@@ -81,7 +99,7 @@ void run_init(pid_t child, const sigset_t& forwarded, bool own_session) {
             int status = 0;
             pid_t pid = ::waitpid(-1, &status, WNOHANG);
             if (pid <= 0) break;
-            if (pid == child) ::_exit(decode_status(status));
+            if (pid == child) finish(decode_status(status), status_fd);
         }
     }
 }

@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,9 +33,27 @@ bool parse(std::string_view s, T& v) {
 
 bool alive(const Session& s) { return process_alive(s.pid, s.start_time); }
 
-// The record is "<start time> <mapping>\n"; a record with only the start time (written by an
-// older karapace) still counts as a session, one nothing joins.
+// The record is "<start time> <mapping>": the target of a symbolic link, which the filesystem
+// keeps in the inode (no data block to allocate, and none to free and discard when the run
+// ends). Records written by an older karapace are regular files with the same text and a
+// newline; a record with only the start time still counts as a session, one nothing joins.
 const char* mapping_word(IdMapping m) { return m == IdMapping::keep_id ? "keep-id" : "root"; }
+
+std::optional<std::string> read_record(const std::string& file) {
+    char buf[64];
+    ssize_t n = ::readlink(file.c_str(), buf, sizeof buf);
+    if (n >= 0 && static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, n);
+    if (n >= 0 || errno != EINVAL) return std::nullopt;
+    try {
+        return read_file_limited(file, 64);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+// An ended session whose namespaces the kernel may still be tearing down: its record renamed to
+// ".ending-<pid>" by the run that returned (SessionRecord::mark_ending).
+constexpr std::string_view kEndingPrefix = ".ending-";
 
 }  // namespace
 
@@ -45,14 +65,59 @@ SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mappin
     make_dirs(dir, 0700);
     std::string file = dir + "/" + std::to_string(pid);
     // Not fsynced: after a crash of the machine the process is gone and the record stale anyway
-    // (list_sessions checks it against /proc). On a busy disk the two fsyncs cost milliseconds.
-    write_file_atomic(file, std::to_string(*start) + " " + mapping_word(mapping) + "\n", 0644,
-                      Sync::none);
+    // (list_sessions checks it against /proc). A link appears whole or not at all.
+    std::string text = std::to_string(*start) + " " + mapping_word(mapping);
+    if (::symlink(text.c_str(), file.c_str()) != 0) {
+        // A record left by a process that had this pid before.
+        if (errno != EEXIST || ::unlink(file.c_str()) != 0 ||
+            ::symlink(text.c_str(), file.c_str()) != 0)
+            throw_errno(Errc::runtime, "cannot record the session in " + file);
+    }
+    dir_ = dir;
     file_ = file;
+    pid_ = pid;
 }
 
 SessionRecord::~SessionRecord() {
     if (!file_.empty()) ::unlink(file_.c_str());
+}
+
+void SessionRecord::mark_ending() noexcept {
+    if (file_.empty()) return;
+    std::string ending = dir_ + "/" + std::string(kEndingPrefix) + std::to_string(pid_);
+    if (::rename(file_.c_str(), ending.c_str()) != 0) ::unlink(file_.c_str());
+    file_.clear();
+}
+
+void await_ending_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return;
+    std::vector<std::string> names;
+    while (auto* e = ::readdir(d))
+        if (std::string_view(e->d_name).rfind(kEndingPrefix, 0) == 0) names.emplace_back(e->d_name);
+    ::closedir(d);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& name : names) {
+        std::string file = dir + "/" + name;
+        Session s;
+        auto text = read_record(file);
+        std::string_view body = text ? std::string_view(*text) : std::string_view();
+        body = body.substr(0, body.find(' '));
+        if (text && parse(std::string_view(name).substr(kEndingPrefix.size()), s.pid) &&
+            parse(body, s.start_time) && alive(s)) {
+            if (timeout.count() <= 0) continue;  // only the records of gone processes go
+            // The pidfd becomes readable when the process has exited, which the kernel reports
+            // only after its namespaces (and the overlay mount in them) are gone.
+            UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, s.pid, 0)));
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (pidfd && left.count() > 0 && process_alive(s.pid, s.start_time)) {
+                pollfd p{pidfd.get(), POLLIN, 0};
+                while (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno == EINTR) {}
+            }
+        }
+        ::unlink(file.c_str());
+    }
 }
 
 SessionStartLock::SessionStartLock(const std::string& session_dir) {
@@ -89,13 +154,9 @@ std::vector<Session> list_sessions(const std::string& dir) {
     for (const auto& name : names) {
         Session s;
         std::string file = dir + "/" + name;
-        std::string text;
-        try {
-            text = read_file_limited(file, 64);
-        } catch (const Error&) {
-            continue;
-        }
-        std::string_view body = text;
+        auto text = read_record(file);
+        if (!text) continue;
+        std::string_view body = *text;
         if (auto space = body.find(' '); space != std::string_view::npos) {
             auto word = body.substr(space + 1);
             while (!word.empty() && (word.back() == '\n' || word.back() == ' '))

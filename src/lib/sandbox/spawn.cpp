@@ -14,15 +14,18 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 #include <tuple>
+#include <vector>
 
 #include "karapace/sandbox/confine.hpp"
 #include "karapace/sandbox/env.hpp"
@@ -84,6 +87,7 @@ struct Prepared {
     // command fills in with its own pid (in place: no allocation after the fork).
     std::vector<int> listen_fds;
     int listen_pid_entry = -1;
+    int last_cap = -1;  // see restrict_capabilities
 };
 
 constexpr std::string_view kListenPidPlaceholder = "LISTEN_PID=0000000000";
@@ -130,6 +134,7 @@ Prepared prepare(const SandboxSpec& spec) {
     p.root = p.stage + "/root";
     p.scratch = p.stage + "/scratch";
 
+    p.last_cap = last_capability();
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
     return p;
@@ -179,7 +184,7 @@ Prepared prepare(const SandboxSpec& spec) {
         become_inner_ids(p.ids);
         // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
         install_seccomp_filter();
-        restrict_capabilities();
+        restrict_capabilities(p.last_cap);
         // Container root needs no setuid program; the user's commands may use sudo inside
         // (whose root is a sub-id, or the caller when the caller is root) unless the
         // environment asks for no_new_privileges.
@@ -208,7 +213,7 @@ Prepared prepare(const SandboxSpec& spec) {
 
 // Forks the command and stays behind as its init, exiting with the command's status.
 [[noreturn]] void start_command_as_init(const SandboxSpec& spec, const Prepared& p, char go,
-                                        int err_fd, const sigset_t& forwarded) {
+                                        int err_fd, int status_fd, const sigset_t& forwarded) {
     // Named, and the caller's arguments and environment wiped, before the fork: the command can
     // never see init as the caller was.
     ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
@@ -221,13 +226,14 @@ Prepared prepare(const SandboxSpec& spec) {
     ::close(err_fd);
     for (int fd : p.listen_fds)
         ::close(fd);
-    run_init(command, forwarded, own_session);
+    run_init(command, forwarded, own_session, status_fd);
 }
 
-[[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd) {
+[[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd,
+                                int status_fd) {
     try {
         redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
-        close_fds_except(with_listen_fds({go_fd, err_fd}, p));
+        close_fds_except(with_listen_fds({go_fd, err_fd, status_fd}, p));
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
         ::close(go_fd);
@@ -263,7 +269,7 @@ Prepared prepare(const SandboxSpec& spec) {
         // 7. fork the command and become its init.
         sigset_t forwarded = init_signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-        start_command_as_init(spec, p, go, err_fd, forwarded);
+        start_command_as_init(spec, p, go, err_fd, status_fd, forwarded);
     } catch (const Error& e) {
         wire::send_error(err_fd, e);
     } catch (const std::exception& e) {
@@ -296,7 +302,8 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
 // session's tree, the same overlay mount) and a pid namespace, and forks its own init, whose host
 // pid goes back to the parent on `pid_fd`. It then waits for that init and exits with its status.
 [[noreturn]] void joining_child(const SandboxSpec& spec, const Prepared& p,
-                                const SessionNamespaces& ns, int pid_fd, int go_fd, int err_fd) {
+                                const SessionNamespaces& ns, int pid_fd, int go_fd, int err_fd,
+                                int status_fd) {
     try {
         redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
         // The user namespace first: it grants the capabilities the other setns calls need.
@@ -314,7 +321,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
         }
         // Nothing of the caller's (the start lock above all) may stay open in this process,
         // which lives as long as the session.
-        close_fds_except(with_listen_fds({pid_fd, go_fd, err_fd}, p));
+        close_fds_except(with_listen_fds({pid_fd, go_fd, err_fd, status_fd}, p));
         if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
             throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
         if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
@@ -330,10 +337,11 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
             // A /proc of this pid namespace over the session's.
             if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
                 throw_errno(Errc::runtime, "cannot mount /proc for the new session");
-            start_command_as_init(spec, p, go, err_fd, forwarded);
+            start_command_as_init(spec, p, go, err_fd, status_fd, forwarded);
         }
         ::close(go_fd);
         ::close(err_fd);
+        if (status_fd >= 0) ::close(status_fd);
         if (::write(pid_fd, &init, sizeof init) != sizeof init) ::_exit(125);
         ::close(pid_fd);
         ::_exit(wait_exit_status(init));
@@ -352,7 +360,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
 // namespaces there, and reports its host pid on `pid_fd`. It then waits for it and exits with its
 // status. The id maps are already written: no newuidmap/newgidmap.
 [[noreturn]] void kept_child(const SandboxSpec& spec, const Prepared& p, int userns, int pid_fd,
-                             int go_fd, int err_fd) {
+                             int go_fd, int err_fd, int status_fd) {
     try {
         // (A fork of a single-threaded process: setns into a user namespace refuses threads.)
         if (::setns(userns, CLONE_NEWUSER) != 0)
@@ -361,7 +369,7 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
         pid_t init = clone_process(p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWUSER));
         if (init == 0) {
             ::close(pid_fd);
-            sandbox_child(spec, p, go_fd, err_fd);
+            sandbox_child(spec, p, go_fd, err_fd, status_fd);
         }
         close_fds_except({pid_fd});
         if (::write(pid_fd, &init, sizeof init) != sizeof init) ::_exit(125);
@@ -486,8 +494,42 @@ struct Started {
     bool new_userns = true;
 };
 
-RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipe& go,
-                    Pipe& errors, SessionStartLock& start_lock) {
+// Children of runs that returned before their init had exited; reaped when the next run starts
+// (a caller that exits leaves them to its parent's reaper, as a shell does).
+std::vector<pid_t>& unreaped() {
+    static std::vector<pid_t> pids;
+    return pids;
+}
+
+void reap_finished() {
+    std::erase_if(unreaped(), [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
+}
+
+// The command's status as init reports it (init.cpp), once everything in the sandbox has ended;
+// nullopt when init ended without reporting (killed by `stop`, or failed before the command).
+std::optional<int> reported_status(int fd) {
+    int status = 0;
+    ssize_t n;
+    while ((n = ::read(fd, &status, sizeof status)) < 0 && errno == EINTR) {}
+    if (n != sizeof status) return std::nullopt;
+    return status;
+}
+
+// The pipes between a run and its sandbox: "go", errors until the command executes, and the
+// command's status from init.
+struct Pipes {
+    Pipe go, errors, status;
+    // Whether this run may return on init's report instead of waiting for its exit: only when
+    // the kernel's teardown of the namespaces does nothing a caller relies on. A durable overlay
+    // syncs the writable layer at unmount and a private work directory is removed after it;
+    // cgroup limits (checked in supervise) are removed once the processes are gone.
+    bool early = false;
+};
+
+RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipes& pipes,
+                    SessionStartLock& start_lock) {
+    Pipe& go = pipes.go;
+    Pipe& errors = pipes.errors;
     RunResult result;
     ChildGuard guard(started.child);
     if (started.new_userns) write_id_maps(started.child, p.ids);
@@ -517,7 +559,21 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     // by then the root is mounted and the session recorded.
     auto error = wire::receive_error(errors.read.get());
     start_lock.release();
-    result.status = wait_exit_status(guard.release());
+    pipes.status.write.reset();
+    std::optional<int> reported;
+    if (pipes.early && (limits.mechanism() == LimitMechanism::none ||
+                        limits.mechanism() == LimitMechanism::rlimit))
+        reported = reported_status(pipes.status.read.get());
+    if (reported) {
+        // Everything in the sandbox has ended; the kernel tears the namespaces down (unmounting
+        // the overlay takes a grace period or two) without keeping the caller waiting. The next
+        // run that mounts the writable layer waits for it (await_ending_sessions).
+        result.status = *reported;
+        if (session) session->mark_ending();
+        unreaped().push_back(guard.release());
+    } else {
+        result.status = wait_exit_status(guard.release());
+    }
     if (error) {
         result.error = std::move(error);
         if (result.status != 126 && result.status != 127) result.status = 125;
@@ -543,9 +599,14 @@ std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, bool&
 RunResult run_here(const SandboxSpec& spec) {
     RunResult result;
     try {
+        reap_finished();
         const Prepared p = prepare(spec);
         SessionStartLock start_lock(spec.share_running ? spec.session_dir : std::string());
-        Pipe go, errors;
+        Pipes pipes;
+        Pipe& go = pipes.go;
+        Pipe& errors = pipes.errors;
+        pipes.early = spec.read_only || spec.volatile_upper || spec.upper_dir.empty();
+        int status_fd = pipes.status.write.get();
         bool others = false;
         // A child that starts the session's init in namespaces it enters first: a running
         // session's, or the kept user namespace. Its init's host pid comes back on a pipe.
@@ -562,6 +623,7 @@ RunResult run_here(const SandboxSpec& spec) {
             init_pid.write.reset();
             go.read.reset();
             errors.write.reset();
+            pipes.status.write.reset();
             pid_t init = -1;
             if (::read(init_pid.read.get(), &init, sizeof init) != sizeof init) {
                 auto error = wire::receive_error(errors.read.get());
@@ -571,13 +633,14 @@ RunResult run_here(const SandboxSpec& spec) {
                 failure.error = error ? std::move(error) : Error(Errc::runtime, failed);
                 return failure;
             }
-            return supervise(run_spec, p, {guard.release(), init, false}, go, errors, start_lock);
+            return supervise(run_spec, p, {guard.release(), init, false}, pipes, start_lock);
         };
         if (auto ns = joinable_session(spec, others)) {
             return through_child(
                 spec,
                 [&](int pid_fd) {
-                    joining_child(spec, p, *ns, pid_fd, go.read.get(), errors.write.get());
+                    joining_child(spec, p, *ns, pid_fd, go.read.get(), errors.write.get(),
+                                  status_fd);
                 },
                 "the session could not be joined");
         }
@@ -591,22 +654,33 @@ RunResult run_here(const SandboxSpec& spec) {
             work.emplace(spec.work_dir);
             own.emplace(spec);
             own->work_dir = work->path();
+            // A volatile mount leaves its marker in the work directory, owned by whoever the
+            // overlay's creator is inside: the private one must stay removable by the caller.
+            own->volatile_upper = false;
+            pipes.early = false;
         }
         const SandboxSpec& run_spec = own ? *own : spec;
+        // A session that just ended may still hold its overlay mount of the writable layer; a
+        // run that mounts none only clears the records of those already gone.
+        if (!spec.session_dir.empty()) {
+            bool writable = !spec.read_only && !spec.upper_dir.empty();
+            await_ending_sessions(spec.session_dir, writable ? std::chrono::milliseconds(5000)
+                                                             : std::chrono::milliseconds(0));
+        }
         if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
             return through_child(
                 run_spec,
                 [&](int pid_fd) {
-                    kept_child(run_spec, p, userns.get(), pid_fd, go.read.get(),
-                               errors.write.get());
+                    kept_child(run_spec, p, userns.get(), pid_fd, go.read.get(), errors.write.get(),
+                               status_fd);
                 },
                 "the sandbox could not start in the kept user namespace");
         }
         pid_t pid = clone_process(p.clone_flags);
-        if (pid == 0) sandbox_child(run_spec, p, go.read.get(), errors.write.get());
+        if (pid == 0) sandbox_child(run_spec, p, go.read.get(), errors.write.get(), status_fd);
         go.read.reset();
         errors.write.reset();
-        return supervise(run_spec, p, {pid, pid, true}, go, errors, start_lock);
+        return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock);
     } catch (const Error& e) {
         result.status = 125;
         result.error = e;

@@ -41,6 +41,7 @@ LiveSet find_live(const Layout& layout) {
     MetadataStore md(layout);
     LayerStore layers(layout);
     std::vector<Digest> todo;
+    std::set<Digest> snapshots;
     for (const auto& m : md.list_all_or_throw()) {
         live.envs.insert(m.env_id.str());
         if (m.manifest_object) live.objects.insert(*m.manifest_object);
@@ -48,15 +49,24 @@ LiveSet find_live(const Layout& layout) {
         if (m.base_image_digest) live.images.insert(*m.base_image_digest);
         todo.insert(todo.end(), m.layers.begin(), m.layers.end());
         todo.insert(todo.end(), m.snapshots.begin(), m.snapshots.end());
+        snapshots.insert(m.snapshots.begin(), m.snapshots.end());
     }
-    // Layers keep their tar object and, transitively, their parent layer.
+    // Layers keep their tar object and, transitively, their parent layer. A layer stored once
+    // keeps its unpacked tree instead: a tar object left beside it (a crash between its record
+    // and the object's removal) goes, unless the tree is missing or a snapshot (which is only
+    // ever an object) has the same digest.
     while (!todo.empty()) {
         Digest d = todo.back();
         todo.pop_back();
         if (!live.layers.insert(d).second) continue;
-        live.objects.insert(d);
-        if (!layers.exists(d)) continue;
+        if (!layers.exists(d)) {
+            live.objects.insert(d);
+            continue;
+        }
         Layer l = layers.get(d);  // an unreadable referenced layer stops gc: its parent is unknown
+        if (l.stored != LayerStorage::unpacked || snapshots.contains(d) ||
+            !lstat_path(layout.unpacked_layer_dir(d)))
+            live.objects.insert(d);
         if (l.parent) todo.push_back(*l.parent);
     }
     for (const auto& l : Wal(layout).list()) {

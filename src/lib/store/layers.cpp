@@ -40,6 +40,15 @@ bj::object to_json(const Layer& l) {
     o["size"] = l.size;
     o["created"] = l.created;
     o["file_count"] = l.file_count;
+    // Written only for layers stored once, so the records of tar objects keep their old form
+    // (and are read the same by older versions).
+    if (l.stored == LayerStorage::unpacked) {
+        o["stored"] = "unpacked";
+        o["mtime_clamp"] = l.mtime_clamp;
+    } else if (!l.tar_kept.empty()) {
+        o["stored"] = "object";
+        o["tar_kept"] = l.tar_kept;
+    }
     return o;
 }
 
@@ -55,6 +64,17 @@ Layer layer_from_json(const bj::object& o, const std::string& path) {
         l.size = static_cast<std::uint64_t>(json::get_int(o, "size", path));
         l.created = json::get_string(o, "created", path);
         l.file_count = static_cast<std::uint64_t>(json::get_int(o, "file_count", path));
+        if (o.contains("stored")) {
+            auto stored = json::get_string(o, "stored", path);
+            if (stored == "unpacked") {
+                l.stored = LayerStorage::unpacked;
+                l.mtime_clamp = json::get_int(o, "mtime_clamp", path);
+            } else if (stored == "object") {
+                l.tar_kept = json::get_string(o, "tar_kept", path);
+            } else {
+                throw Error(Errc::store, path + ": unknown layer storage '" + stored + "'");
+            }
+        }
         return l;
     } catch (const Error& e) {
         throw Error(Errc::store, std::string("corrupt layer record: ") + e.what(),
@@ -78,6 +98,13 @@ void LayerStore::put(const Layer& layer) const {
     std::string text = seal_record(to_json(layer));
     fault_point("layer-put.before-write");
     write_file_atomic(path, text, 0644);
+    fault_point("layer-put.after-write");
+}
+
+void LayerStore::replace(const Layer& layer) const {
+    std::string text = seal_record(to_json(layer));
+    fault_point("layer-put.before-write");
+    write_file_atomic(layout_.layer_path(layer.digest), text, 0644);
     fault_point("layer-put.after-write");
 }
 

@@ -12,6 +12,7 @@
 #include "karapace/store/layers.hpp"
 #include "karapace/store/metadata.hpp"
 #include "karapace/store/objects.hpp"
+#include "karapace/store/tar.hpp"
 #include "karapace/store/wal.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
@@ -57,9 +58,7 @@ private:
             }
             names.push_back(std::move(n));
         }
-        unsigned threads = opts_.threads != 0 ? opts_.threads : std::thread::hardware_concurrency();
-        threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(names.size())));
-        r_.threads = threads;
+        r_.threads = threads_for(names.size());
         if (opts_.progress != nullptr)
             opts_.progress->step("verifying objects", names.size(), ProgressUnit::items);
         std::atomic<std::size_t> next{0};
@@ -88,21 +87,18 @@ private:
                 }
             }
         };
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t)
-            pool.emplace_back(work);
-        work();
-        for (auto& t : pool)
-            t.join();
+        run_on_all_cores(work, names.size());
         if (opts_.progress != nullptr) opts_.progress->finish(true);
         r_.objects_checked += names.size();
         r_.objects_ok = ok;
         r_.object_bytes = bytes;
     }
 
+    // Records first; then the layers stored once are packed again, on all cores like objects.
     void layers() {
         LayerStore store(layout_);
         ObjectStore objs(layout_);
+        std::vector<std::pair<Layer, std::string>> unpacked;  // record, its path
         for (const auto& n : list_dir(layout_.layers_dir())) {
             if (is_temp_name(n)) continue;
             ++r_.layers_checked;
@@ -113,6 +109,16 @@ private:
             }
             try {
                 Layer l = store.get(Digest::from_hex(n.substr(0, 64)));
+                if (l.parent && !store.exists(*l.parent)) {
+                    fail("layer", path, "its parent layer " + l.parent->str() + " is missing");
+                    continue;
+                }
+                if (l.stored == LayerStorage::unpacked) {
+                    ++r_.layers_unpacked;
+                    unpacked.emplace_back(std::move(l), std::move(path));
+                    continue;
+                }
+                ++r_.layers_with_tar;
                 if (!objs.exists(l.digest)) {
                     fail("layer", path, "its tar object " + l.digest.str() + " is missing");
                     continue;
@@ -121,15 +127,74 @@ private:
                     fail("layer", path, "size differs from its tar object");
                     continue;
                 }
-                if (l.parent && !store.exists(*l.parent)) {
-                    fail("layer", path, "its parent layer " + l.parent->str() + " is missing");
-                    continue;
-                }
                 ++r_.layers_ok;
             } catch (const std::exception& e) {
                 fail("layer", path, e.what());
             }
         }
+        if (unpacked.empty()) return;
+        if (opts_.progress != nullptr)
+            opts_.progress->step("verifying layers stored unpacked", unpacked.size(),
+                                 ProgressUnit::items);
+        std::atomic<std::size_t> next{0};
+        std::atomic<std::uint64_t> ok{0}, done{0};
+        auto work = [&] {
+            for (std::size_t i = next++; i < unpacked.size(); i = next++) {
+                const auto& [l, path] = unpacked[i];
+                if (unpacked_layer(l, path)) ++ok;
+                auto d = ++done;
+                if (opts_.progress != nullptr) {
+                    std::lock_guard<std::mutex> g(mu_);
+                    opts_.progress->advance(d);
+                }
+            }
+        };
+        run_on_all_cores(work, unpacked.size());
+        if (opts_.progress != nullptr) opts_.progress->finish(true);
+        r_.layers_ok += ok;
+    }
+
+    // A layer stored once: its tree is there and packs again into the tar its digest names.
+    bool unpacked_layer(const Layer& l, const std::string& path) {
+        const std::string dir = layout_.unpacked_layer_dir(l.digest);
+        auto st = lstat_path(dir);
+        if (!st || !S_ISDIR(st->st_mode)) {
+            fail(
+                "layer", path,
+                "it is stored unpacked and " + dir +
+                    " is missing; build the environments that use it again (`karapace build` makes "
+                    "the layer again from their karapace.lock), or remove it with `karapace gc` "
+                    "if none does");
+            return false;
+        }
+        try {
+            auto got = opts_.regenerate_layer(dir, l.mtime_clamp);
+            if (got.digest == l.digest && got.size == l.size) return true;
+            fail("layer", path,
+                 "its unpacked tree " + dir + " changed: packed again it gives " +
+                     got.digest.str() + " (" + std::to_string(got.size) + " bytes, recorded " +
+                     std::to_string(l.size) +
+                     "); rebuild the environments that use it (karapace rebuild)");
+        } catch (const std::exception& e) {
+            fail("layer", path, "cannot pack its unpacked tree " + dir + " again: " + e.what());
+        }
+        return false;
+    }
+
+    unsigned threads_for(std::size_t items) const {
+        unsigned threads = opts_.threads != 0 ? opts_.threads : std::thread::hardware_concurrency();
+        return std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(items)));
+    }
+
+    // Runs `work` on this thread and threads_for(items) - 1 others; each takes the next item.
+    template <class Work>
+    void run_on_all_cores(Work& work, std::size_t items) {
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads_for(items); ++t)
+            pool.emplace_back(work);
+        work();
+        for (auto& t : pool)
+            t.join();
     }
 
     void metadata() {
@@ -272,6 +337,15 @@ std::string bytes_text(std::uint64_t b) {
 
 }  // namespace
 
+RegeneratedTar regenerate_tar(const std::string& dir, std::int64_t mtime_clamp) {
+    Sha256 hasher;
+    PackOptions po;
+    po.mtime_clamp = mtime_clamp;
+    auto r = pack_tree(
+        dir, [&](const void* data, std::size_t n) { hasher.update(data, n); }, po);
+    return {hasher.finish(), r.size};
+}
+
 VerifyReport verify_store(const Layout& layout, const VerifyOptions& opts) {
     Checker c(layout, opts);
     return c.run();
@@ -289,6 +363,8 @@ bj::object to_json(const VerifyReport& r) {
     o["objects"] = pair(r.objects_checked, r.objects_ok);
     o["object_bytes"] = r.object_bytes;
     o["layers"] = pair(r.layers_checked, r.layers_ok);
+    o["layers_unpacked"] = r.layers_unpacked;
+    o["layers_with_tar"] = r.layers_with_tar;
     o["metadata"] = pair(r.metadata_checked, r.metadata_ok);
     o["names"] = pair(r.names_checked, r.names_ok);
     o["images"] = pair(r.images_checked, r.images_ok);
@@ -310,8 +386,9 @@ std::string human_summary(const VerifyReport& r) {
     std::ostringstream out;
     out << (r.ok() ? "store OK: " : "store DAMAGED: ") << r.objects_ok << "/" << r.objects_checked
         << " objects (" << bytes_text(r.object_bytes) << ", " << r.threads << " threads), "
-        << r.layers_ok << "/" << r.layers_checked << " layers, " << r.metadata_ok << "/"
-        << r.metadata_checked << " environments, " << r.names_ok << "/" << r.names_checked
+        << r.layers_ok << "/" << r.layers_checked << " layers (" << r.layers_unpacked
+        << " stored once, unpacked; " << r.layers_with_tar << " as tar objects), " << r.metadata_ok
+        << "/" << r.metadata_checked << " environments, " << r.names_ok << "/" << r.names_checked
         << " names, " << r.images_ok << "/" << r.images_checked << " images\n";
     for (const auto& f : r.failures)
         out << "  FAIL " << f.kind << " " << f.path << ": " << f.reason << "\n";

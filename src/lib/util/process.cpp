@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -158,27 +159,36 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
 }
 
 std::optional<unsigned long long> process_start_time(int pid) {
-    std::string stat;
-    try {
-        stat = read_file_limited("/proc/" + std::to_string(pid) + "/stat", 1 << 16);
-    } catch (const Error&) {
-        return std::nullopt;
-    }
+    // Asked on every run about processes that may be gone: no exception for that case.
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    char buf[1024];  // the command name is at most 64 bytes; field 22 comes well before 1 KiB
+    ssize_t n;
+    while ((n = ::read(fd.get(), buf, sizeof buf - 1)) < 0 && errno == EINTR) {}
+    if (n <= 0) return std::nullopt;
+    buf[n] = '\0';
     // The command name (field 2) may contain spaces and parentheses; fields resume after the last
-    // ')'.
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream in(stat.substr(close + 2));
-    std::string field;
-    // After ')' comes field 3 (state); start time is field 22.
-    for (int i = 3; i <= 22; ++i) {
-        if (!(in >> field)) return std::nullopt;
+    // ')'. After it come field 3 (state) and on; the start time is field 22.
+    const char* p = std::strrchr(buf, ')');
+    if (p == nullptr) return std::nullopt;
+    ++p;
+    for (int field = 3; field < 22; ++field) {
+        while (*p == ' ')
+            ++p;
+        while (*p != ' ' && *p != '\0')
+            ++p;
+        if (*p == '\0') return std::nullopt;
     }
-    try {
-        return std::stoull(field);
-    } catch (...) {
+    while (*p == ' ')
+        ++p;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long start = std::strtoull(p, &end, 10);
+    if (end == p || errno != 0 || (*end != ' ' && *end != '\0' && *end != '\n'))
         return std::nullopt;
-    }
+    return start;
 }
 
 bool process_alive(int pid, unsigned long long start_time) {

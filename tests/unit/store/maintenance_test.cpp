@@ -13,6 +13,7 @@
 #include "karapace/store/image_mark.hpp"
 #include "karapace/store/lock.hpp"
 #include "karapace/store/migrate.hpp"
+#include "karapace/store/tar.hpp"
 #include "karapace/store/verify.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
@@ -75,6 +76,87 @@ TEST_CASE("verify-store passes a clean populated store") {
     CHECK_NOTHROW(require_clean(r));
     CHECK(to_json(r).at("ok").as_bool());
     CHECK(human_summary(r).rfind("store OK", 0) == 0);
+}
+
+// A packages layer stored once: its tree under layers-unpacked/, its record without an object.
+Layer stored_once(const Store& s, const std::string& tree_file) {
+    std::string tree = s.layout().root() + "/tree";
+    make_dirs(tree + "/etc");
+    write_text(tree + "/etc/" + tree_file, "content");
+    auto packed = regenerate_tar(tree, 0);
+    Layer l;
+    l.digest = packed.digest;
+    l.kind = LayerKind::packages;
+    l.size = packed.size;
+    l.created = "2026-11-28T00:00:00Z";
+    l.stored = LayerStorage::unpacked;
+    make_dirs(s.layout().unpacked_layers_dir());
+    REQUIRE(::rename(tree.c_str(), s.layout().unpacked_layer_dir(l.digest).c_str()) == 0);
+    s.layers().put(l);
+    return l;
+}
+
+TEST_CASE("verify-store packs a layer stored once again and names a changed tree") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Layer l = stored_once(s, "file");
+    VerifyReport r = verify_store(s.layout());
+    INFO(human_summary(r));
+    CHECK(r.ok());
+    CHECK(r.layers_unpacked == 1);
+    CHECK(r.layers_with_tar == 0);
+
+    // The regenerator the caller passes is the one used (the engine's enters the namespace).
+    int calls = 0;
+    VerifyOptions vo;
+    vo.regenerate_layer = [&](const std::string& d, std::int64_t clamp) {
+        ++calls;
+        return regenerate_tar(d, clamp);
+    };
+    CHECK(verify_store(s.layout(), vo).ok());
+    CHECK(calls == 1);
+
+    write_text(s.layout().unpacked_layer_dir(l.digest) + "/etc/added", "x");
+    r = verify_store(s.layout());
+    REQUIRE(r.failures.size() == 1);
+    CHECK(r.failures[0].kind == "layer");
+    CHECK(r.failures[0].path == s.layout().layer_path(l.digest));
+    CHECK(r.failures[0].reason.find("changed") != std::string::npos);
+
+    remove_tree(s.layout().unpacked_layer_dir(l.digest));
+    r = verify_store(s.layout());
+    REQUIRE(r.failures.size() == 1);
+    CHECK(r.failures[0].reason.find("is missing") != std::string::npos);
+}
+
+TEST_CASE("gc keeps the tree of a layer stored once and drops a tar object left beside it") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Layer l = stored_once(s, "file");
+    // A tar object with the layer's digest, as a crash between the record and its removal leaves.
+    std::string tar;
+    pack_tree(s.layout().unpacked_layer_dir(l.digest), [&](const void* data, std::size_t n) {
+        tar.append(static_cast<const char*>(data), n);
+    });
+    REQUIRE(s.objects().put(tar) == l.digest);
+    auto m = make_metadata(EnvId::parse(std::string(64, 'c')));
+    m.layers.push_back(l.digest);
+    s.metadata().put(m);
+    auto lock = StoreLock::acquire(s.layout(), LockMode::exclusive);
+    auto r = collect_garbage(s.layout(), lock, no_grace(false));
+    INFO(human_summary(r));
+    CHECK(r.count("object") == 1);
+    CHECK_FALSE(s.objects().exists(l.digest));
+    CHECK(exists(s.layout().unpacked_layer_dir(l.digest)));
+    CHECK(s.layers().exists(l.digest));
+    CHECK(verify_store(s.layout()).ok());
+
+    // Without its tree, the object is the layer's only copy: gc keeps it.
+    REQUIRE(s.objects().put(tar) == l.digest);
+    remove_tree(s.layout().unpacked_layer_dir(l.digest));
+    r = collect_garbage(s.layout(), lock, no_grace(false));
+    CHECK(r.count("object") == 0);
+    CHECK(s.objects().exists(l.digest));
 }
 
 TEST_CASE("verify-store detects a flipped byte in an object, a layer and a metadata record") {

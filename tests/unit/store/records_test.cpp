@@ -5,9 +5,11 @@
 #include "karapace/store/layers.hpp"
 #include "karapace/store/metadata.hpp"
 #include "karapace/store/store.hpp"
+#include "karapace/util/atomic_file.hpp"
 #include "karapace/util/digest.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/json.hpp"
+#include "store/record.hpp"
 #include "support.hpp"
 
 using namespace karapace;
@@ -49,6 +51,50 @@ TEST_CASE("a layer record round-trips with its checksum") {
     auto text = read_file(s.layout().layer_path(l.digest));
     CHECK(text.find("\"checksum\"") != std::string::npos);
     CHECK(to_json(back).at("kind").as_string() == "packages");
+}
+
+TEST_CASE("a layer stored once records it with its clamp; a record without the field is a tar") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Layer tar = sample_layer(s, "pkg tar");
+    s.layers().put(tar);
+    auto old_text = read_file(s.layout().layer_path(tar.digest));
+    CHECK(old_text.find("\"stored\"") == std::string::npos);  // the form older versions wrote
+    CHECK(s.layers().get(tar.digest).stored == LayerStorage::object);
+
+    Layer once = sample_layer(s, "another tar");
+    once.stored = LayerStorage::unpacked;
+    once.mtime_clamp = 1700000000;
+    s.layers().put(once);
+    Layer back = s.layers().get(once.digest);
+    CHECK(back.stored == LayerStorage::unpacked);
+    CHECK(back.mtime_clamp == 1700000000);
+
+    // replace() rewrites an intact record (put() keeps it): a layer becoming stored once.
+    tar.stored = LayerStorage::unpacked;
+    s.layers().put(tar);
+    CHECK(s.layers().get(tar.digest).stored == LayerStorage::object);
+    s.layers().replace(tar);
+    CHECK(s.layers().get(tar.digest).stored == LayerStorage::unpacked);
+
+    // A tar that must stay beside its tree says why.
+    Layer kept = sample_layer(s, "a foreign tar");
+    kept.tar_kept = "packing its unpacked tree again gives another digest";
+    s.layers().put(kept);
+    back = s.layers().get(kept.digest);
+    CHECK(back.stored == LayerStorage::object);
+    CHECK(back.tar_kept == kept.tar_kept);
+}
+
+TEST_CASE("an unknown layer storage makes the record corrupt") {
+    TempDir dir;
+    Store s = Store::open(dir.path());
+    Layer l = sample_layer(s, "pkg tar");
+    auto o = to_json(l);
+    o["stored"] = "elsewhere";
+    o["mtime_clamp"] = 0;
+    write_file_atomic(s.layout().layer_path(l.digest), seal_record(o), 0644);
+    CHECK_THROWS_WITH(s.layers().get(l.digest), Catch::Contains("unknown layer storage"));
 }
 
 TEST_CASE("an edited layer record fails its checksum and names the file") {

@@ -1,6 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/process.hpp"
@@ -46,4 +53,36 @@ TEST_CASE("a process's start time reads as the wall-clock time it started") {
     // Clock ticks and the boot time in whole seconds: within a couple of seconds of the truth.
     CHECK(*at > before - std::chrono::seconds(2));
     CHECK(*at < after + std::chrono::seconds(2));
+}
+
+TEST_CASE("a start time is read past a command name with spaces and parentheses") {
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::prctl(PR_SET_NAME, ") 1 2 (x) 3", 0, 0, 0);
+        char c = 1;
+        (void)!::write(ready[1], &c, 1);
+        ::pause();
+        ::_exit(0);
+    }
+    char c = 0;
+    REQUIRE(::read(ready[0], &c, 1) == 1);
+    // Field 22 counted from the end of the line, which the name cannot reach.
+    std::ifstream in("/proc/" + std::to_string(child) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 22; ++i)
+        fields >> field;
+    auto start = karapace::process_start_time(child);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    REQUIRE(start.has_value());
+    CHECK(*start == std::stoull(field));
+    CHECK(line.find(") 1 2 (x) 3") != std::string::npos);
 }

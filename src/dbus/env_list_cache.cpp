@@ -1,0 +1,125 @@
+#include "env_list_cache.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "karapace/schema/identity.hpp"
+#include "karapace/util/error.hpp"
+#include "karapace/util/log.hpp"
+
+namespace karapace::dbus {
+
+std::optional<std::string> env_id_of_record_file(const std::string& file) {
+    constexpr std::string_view suffix = ".json";
+    if (!file.ends_with(suffix)) return std::nullopt;
+    auto stem = file.substr(0, file.size() - suffix.size());
+    if (!schema::EnvId::valid(stem)) return std::nullopt;
+    return stem;
+}
+
+std::vector<core::EnvSummary> EnvListCache::list() {
+    std::lock_guard lock(mutex_);
+    records_.begin();
+    auto changes = changes_.take();
+    {
+        std::lock_guard pending(pending_mutex_);
+        changes.everything = changes.everything || pending_all_;
+        changes.envs.merge(pending_);
+        pending_.clear();
+        pending_all_ = false;
+    }
+    if (changes.store_lost) store_watched_ = false;
+    if (!store_watched_) {
+        // Whatever was kept may have changed while nothing watched it.
+        store_watched_ = changes_.watch_store();
+        loaded_ = false;
+    }
+    if (!loaded_ || changes.everything) {
+        reload_all();
+        loaded_ = store_watched_;
+    } else {
+        auto again = std::move(changes.envs);
+        for (const auto& [file, entry] : entries_) {
+            bool live = entry.summary && entry.summary->sessions > 0;
+            if (!entry.watched || live) {
+                if (auto id = env_id_of_record_file(file)) again.insert(*id);
+            }
+        }
+        for (const auto& id : again)
+            reload(id);
+    }
+
+    std::vector<core::EnvSummary> out;
+    out.reserve(entries_.size());
+    for (const auto& [file, entry] : entries_) {
+        if (entry.summary)
+            out.push_back(*entry.summary);
+        else
+            log::warn("skipping unreadable environment record ", records_.record_path(file), ": ",
+                      entry.error, " (karapace verify-store reports it)");
+    }
+    return out;
+}
+
+void EnvListCache::invalidate(const std::string& env_id) {
+    std::lock_guard pending(pending_mutex_);
+    pending_.insert(env_id);
+}
+
+void EnvListCache::invalidate_all() {
+    std::lock_guard pending(pending_mutex_);
+    pending_all_ = true;
+}
+
+EnvListCache::Entry EnvListCache::read(const std::string& file) {
+    Entry entry;
+    auto id = env_id_of_record_file(file);
+    if (!id) {
+        // The metadata directory's watch reports the file going away.
+        entry.error =
+            "unexpected file " + records_.record_path(file) + " in the metadata directory";
+        entry.watched = store_watched_;
+        return entry;
+    }
+    // Watched before it is read: a change after the read is then reported, not lost.
+    entry.watched = store_watched_ && changes_.watch_env(*id);
+    try {
+        entry.summary = records_.load(*id);
+    } catch (const std::exception& e) {
+        entry.error = e.what();
+        if (entry.error.empty()) entry.error = "cannot be read";
+    }
+    return entry;
+}
+
+void EnvListCache::reload_all() {
+    log::debug("ListEnvironments: reading every record",
+               store_watched_ ? "" : " (the store is not watched)");
+    std::map<std::string, Entry> fresh;
+    for (const auto& file : records_.record_files()) {
+        auto entry = read(file);
+        if (entry.summary || !entry.error.empty()) fresh.emplace(file, std::move(entry));
+    }
+    if (store_watched_) {
+        for (const auto& [file, entry] : entries_) {
+            if (fresh.contains(file)) continue;
+            if (auto id = env_id_of_record_file(file)) changes_.unwatch_env(*id);
+        }
+    }
+    entries_ = std::move(fresh);
+}
+
+void EnvListCache::reload(const std::string& env_id) {
+    log::debug("ListEnvironments: reading ", env_id, " again");
+    auto file = env_id + ".json";
+    auto entry = read(file);
+    if (entry.summary || !entry.error.empty()) {
+        entries_[file] = std::move(entry);
+        return;
+    }
+    // Gone (destroyed).
+    if (store_watched_) changes_.unwatch_env(env_id);
+    entries_.erase(file);
+}
+
+}  // namespace karapace::dbus

@@ -1,0 +1,33 @@
+// The store's environment records as the ListEnvironments cache reads them: through core::Engine,
+// so that every read is verified and an interrupted operation is rolled back first, as for any
+// other call.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "env_list_cache.hpp"
+#include "karapace/core/engine.hpp"
+#include "karapace/store/layout.hpp"
+
+namespace karapace::dbus {
+
+class EngineRecords final : public RecordSource {
+public:
+    EngineRecords(const std::string& store_root, std::function<core::EngineOptions()> options)
+        : layout_(store_root), options_(std::move(options)) {}
+
+    void begin() override;
+    std::vector<std::string> record_files() override;
+    std::string record_path(const std::string& file) override;
+    std::optional<core::EnvSummary> load(const std::string& env_id) override;
+
+private:
+    store::Layout layout_;
+    std::function<core::EngineOptions()> options_;
+    std::optional<core::Engine> engine_;
+};
+
+}  // namespace karapace::dbus

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# D-Bus ListEnvironments with many environments in one store, side by side with the bus daemon's
+# own ListNames, called by the same client (busctl) on the same private bus in one interleaved
+# run (start_bench.py: one call of each command per round). Not a timed test: it prints markdown
+# tables and the load average around the run.
+#
+# Warm calls go to a service that has answered before; cold calls go to a service just started
+# (activated by a property read, so the activation itself is not timed) whose first
+# ListEnvironments reads every record. With BEFORE_DBUS=<another karapace-dbus> (e.g. a build of
+# an earlier commit) a second private bus serves the same store with that binary, and its rows
+# join the same run.
+#
+# The store comes from many_envs_lib.sh (real builds of the busybox fixture, about a minute for
+# 1,000 environments).
+# Usage: tests/bench/dbus_list_bench.sh <karapace> <karapace-dbus> [environments] [rounds]
+set -euo pipefail
+usage="usage: dbus_list_bench.sh <karapace> <karapace-dbus> [environments] [rounds]"
+KP=$(realpath "${1:?$usage}")
+DBUS=$(realpath "${2:?$usage}")
+COUNT=${3:-1000}
+ROUNDS=${4:-50}
+BEFORE=${BEFORE_DBUS:+$(realpath "$BEFORE_DBUS")}
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in dbus-daemon busctl python3 xz sha256sum; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+W=$(mktemp -d /tmp/kp-dbus-list-bench.XXXXXX)
+daemons=""
+cleanup() {
+  for addr in "${addr_after:-}" "${addr_before:-}"; do
+    if [ -n "$addr" ]; then stop_service "$addr"; fi
+  done
+  for pid in $daemons; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$W"
+}
+trap cleanup EXIT
+S=$W/store
+
+# start_bus NAME BINARY: a private session bus whose service directory activates BINARY on the
+# store; prints its address.
+start_bus() {
+  local name=$1 binary=$2
+  mkdir -p "$W/$name/services"
+  printf '[D-BUS Service]\nName=org.karapace.Manager1\nExec=%s --store %s --idle-timeout 3600\n' \
+    "$binary" "$S" >"$W/$name/services/org.karapace.Manager1.service"
+  cat >"$W/$name/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$W/$name/bus</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$W/$name/services</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+  KARAPACE_LOG=warn dbus-daemon --config-file="$W/$name/bus.conf" --nofork --print-address=1 \
+    >"$W/$name/address" 2>"$W/$name/daemon.log" &
+  echo $! >"$W/$name/daemon.pid"
+  for _ in $(seq 1 100); do [ -s "$W/$name/address" ] && break; sleep 0.05; done
+  head -n 1 "$W/$name/address"
+}
+
+service_pid() {
+  busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+    GetConnectionUnixProcessID s org.karapace.Manager1 2>/dev/null | awk '{print $2}'
+}
+
+stop_service() {
+  local pid
+  pid=$(service_pid "$1")
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+}
+
+# The service, stopped and activated again: its next ListEnvironments is a cold one.
+restart_service() {
+  stop_service "$1"
+  busctl --address="$1" get-property org.karapace.Manager1 /org/karapace/Manager1 \
+    org.karapace.Manager1 Version >/dev/null
+}
+
+. "$here/many_envs_lib.sh"
+# Builds warn that the (made-up) applications of [gui] apps are not there: expected, not shown.
+make_many_envs "$KP" "$W" "$COUNT" 2> >(grep -v "^karapace: warning: not exported" >&2)
+
+addr_after=$(start_bus after "$DBUS")
+daemons="$daemons $(cat "$W/after/daemon.pid")"
+if [ -n "$BEFORE" ]; then
+  addr_before=$(start_bus before "$BEFORE")
+  daemons="$daemons $(cat "$W/before/daemon.pid")"
+fi
+
+list_call() {
+  echo "busctl --address=$1 call org.karapace.Manager1 /org/karapace/Manager1 org.karapace.Manager1 ListEnvironments"
+}
+names_call() {
+  echo "busctl --address=$1 call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ListNames"
+}
+
+# The answers must agree before their times mean anything.
+n=$($(list_call "$addr_after") | awk '{print $2}')
+[ "$n" = "$COUNT" ] || { echo "ListEnvironments listed $n environments, expected $COUNT" >&2; exit 1; }
+if [ -n "$BEFORE" ]; then
+  cmp <($(list_call "$addr_after")) <($(list_call "$addr_before")) >/dev/null ||
+    { echo "the two services answer ListEnvironments differently" >&2; exit 1; }
+fi
+
+warm=("ListEnvironments (this build)" "$(list_call "$addr_after")"
+  "ListNames (same bus)" "$(names_call "$addr_after")")
+[ -n "$BEFORE" ] && warm+=("ListEnvironments (BEFORE_DBUS)" "$(list_call "$addr_before")"
+  "ListNames (BEFORE_DBUS's bus)" "$(names_call "$addr_before")")
+
+echo "## D-Bus ListEnvironments with $COUNT environments in the store"
+echo
+echo "warm: the service has answered before; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+python3 "$here/start_bench.py" "$ROUNDS" 3 1 "${warm[@]}"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# Cold: each timed call is the first ListEnvironments of a service started just before it.
+cold_rounds=$(( ROUNDS < 10 ? ROUNDS : 10 ))
+{ declare -f service_pid stop_service restart_service
+  echo 'for addr in "$@"; do restart_service "$addr"; done'; } >"$W/restart.sh"
+prepare="bash $W/restart.sh $addr_after"
+cold=("first ListEnvironments (this build)" "$(list_call "$addr_after")"
+  "ListNames (same bus)" "$(names_call "$addr_after")")
+if [ -n "$BEFORE" ]; then
+  prepare="$prepare $addr_before"
+  cold+=("first ListEnvironments (BEFORE_DBUS)" "$(list_call "$addr_before")")
+fi
+echo "cold: a service started before each call; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+BENCH_PREPARE="$prepare" python3 "$here/start_bench.py" "$cold_rounds" 1 1 "${cold[@]}"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
