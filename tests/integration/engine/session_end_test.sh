@@ -63,6 +63,15 @@ scenario() {
     [0-9]*" keep-id") ;;
     *) kp_fail "unexpected session record: $text" ;;
   esac
+  # Init is the exec process's own child, also in the kept user namespace of an unprivileged
+  # user: the helper that entered it is gone.
+  init=${rec##*/}
+  parent=$(awk '/^PPid:/ {print $2}' "/proc/$init/status")
+  grand=$(awk '/^PPid:/ {print $2}' "/proc/$parent/status")
+  comm=$(basename "$kp" | cut -c1-15)
+  [ "$(cat "/proc/$parent/comm")" = "$comm" ] || kp_fail "init's parent is $(cat "/proc/$parent/comm"), not $comm"
+  [ "$(cat "/proc/$grand/comm")" != "$comm" ] ||
+    kp_fail "a helper process stands between exec and init (pids $grand > $parent > $init)"
   wait "$runner"
   kp_ok "session record is a symbolic link: $text"
 
