@@ -220,9 +220,29 @@ Prepared prepare(const SandboxSpec& spec) {
     forget_caller_environment();
     bool own_session = !spec.interactive && ::isatty(STDIN_FILENO) != 1 &&
                        ::isatty(STDOUT_FILENO) != 1 && ::isatty(STDERR_FILENO) != 1;
-    pid_t command = ::fork();
+    // The command's process shares init's memory until it executes (CLONE_VM | CLONE_VFORK, as
+    // posix_spawn does; init waits meanwhile): no copy of init's page tables, and none of the
+    // copy-on-write faults a fork pays for in both processes. It only makes system calls on its
+    // own stack, on this frame, below which init runs nothing until the command has executed;
+    // an error on the way allocates in init's heap, which nothing else uses at that moment.
+    struct Start {
+        const SandboxSpec& spec;
+        const Prepared& p;
+        bool rlimits, own_session;
+        int err_fd;
+    } start{spec, p, go == kGoWithRlimits, own_session, err_fd};
+    alignas(64) char stack[64 * 1024];
+    pid_t command = ::clone(
+        [](void* arg) -> int {
+            auto& s = *static_cast<Start*>(arg);
+            command_process(s.spec, s.p, s.rlimits, s.own_session, s.err_fd);
+        },
+        stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
-    if (command == 0) command_process(spec, p, go == kGoWithRlimits, own_session, err_fd);
+    // Becoming the inner ids made the memory the command shared with init undumpable (the
+    // kernel does that to a process whose uid changes); init stays the caller's own, so the
+    // caller can open its namespaces to join the session, as before the command started.
+    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     ::close(err_fd);
     for (int fd : p.listen_fds)
         ::close(fd);
@@ -396,6 +416,9 @@ int enter_kept_namespace(void* arg) {
 pid_t start_in_kept_namespace(KeptStart& k) {
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
         throw_errno(Errc::runtime, "cannot become the subreaper of the sandbox");
+    // Entering a user namespace gains capabilities, which makes the memory the helper shares
+    // with us undumpable; we put back what we were.
+    int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     // The helper's stack: this frame's, below which nothing of ours runs until it has exited.
     alignas(64) char stack[64 * 1024];
     pid_t helper =
@@ -407,6 +430,7 @@ pid_t start_in_kept_namespace(KeptStart& k) {
         while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {}
     }
     ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    if (dumpable == 1) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (helper < 0) {
         errno = err;
         throw_errno(Errc::runtime, "cannot start the sandbox in the kept user namespace");
