@@ -355,32 +355,73 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
 
 // ---- in the kept user namespace -----------------------------------------------------------
 
-// The child of a run that joins the caller's kept user namespace (sandbox/keeper.cpp): it enters
-// that namespace, clones the sandbox child into new mount, pid, uts and ipc (and network)
-// namespaces there, and reports its host pid on `pid_fd`. It then waits for it and exits with its
-// status. The id maps are already written: no newuidmap/newgidmap.
-[[noreturn]] void kept_child(const SandboxSpec& spec, const Prepared& p, int userns, int pid_fd,
-                             int go_fd, int err_fd, int status_fd) {
-    try {
-        // (A fork of a single-threaded process: setns into a user namespace refuses threads.)
-        if (::setns(userns, CLONE_NEWUSER) != 0)
-            throw_errno(Errc::runtime, "cannot enter the kept user namespace");
-        ::close(userns);
-        pid_t init = clone_process(p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWUSER));
-        if (init == 0) {
-            ::close(pid_fd);
-            sandbox_child(spec, p, go_fd, err_fd, status_fd);
-        }
-        close_fds_except({pid_fd});
-        if (::write(pid_fd, &init, sizeof init) != sizeof init) ::_exit(125);
-        ::close(pid_fd);
-        ::_exit(wait_exit_status(init));
-    } catch (const Error& e) {
-        wire::send_error(err_fd, e);
-    } catch (const std::exception& e) {
-        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+// Starting in the caller's kept user namespace (sandbox/keeper.cpp). A process that has entered
+// a user namespace cannot leave it, so a helper enters it and clones the sandbox child into new
+// mount, pid, uts and ipc (and network) namespaces there. The helper shares our memory and we
+// wait while it runs (CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy of our page tables.
+// It exits as soon as the sandbox child exists; that child, orphaned, is handed to us because we
+// are a child subreaper until the helper has been reaped, so we wait for it directly. The id maps
+// are already written: no newuidmap/newgidmap.
+struct KeptStart {
+    const SandboxSpec& spec;
+    const Prepared& p;
+    int userns, go_fd, err_fd, status_fd;
+    pid_t init = -1;  // written by the helper, read once it has exited
+    int err = 0;
+    const char* failed = nullptr;
+};
+
+int enter_kept_namespace(void* arg) {
+    auto& k = *static_cast<KeptStart*>(arg);
+    // (Sharing our memory but not our thread group or fs: setns into a user namespace refuses
+    // only those.)
+    if (::setns(k.userns, CLONE_NEWUSER) != 0) {
+        k.err = errno;
+        k.failed = "cannot enter the kept user namespace";
+        return 1;
     }
-    ::_exit(125);
+    long pid = ::syscall(SYS_clone,
+                         (k.p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWUSER)) | SIGCHLD,
+                         nullptr, nullptr, nullptr, 0);
+    if (pid == 0) sandbox_child(k.spec, k.p, k.go_fd, k.err_fd, k.status_fd);
+    if (pid < 0) {
+        k.err = errno;
+        k.failed = "cannot create the sandbox namespaces in the kept user namespace";
+        return 1;
+    }
+    k.init = static_cast<pid_t>(pid);
+    return 0;
+}
+
+pid_t start_in_kept_namespace(KeptStart& k) {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        throw_errno(Errc::runtime, "cannot become the subreaper of the sandbox");
+    // Entering a user namespace gains capabilities, which makes the memory the helper shares
+    // with us undumpable; we put back what we were.
+    int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    // The helper's stack: this frame's, below which nothing of ours runs until it has exited.
+    alignas(64) char stack[64 * 1024];
+    pid_t helper =
+        ::clone(enter_kept_namespace, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &k);
+    int err = errno;
+    if (helper > 0) {
+        // Reaped: it has exited, and the sandbox child is ours now.
+        int status = 0;
+        while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {}
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    if (dumpable == 1) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (helper < 0) {
+        errno = err;
+        throw_errno(Errc::runtime, "cannot start the sandbox in the kept user namespace");
+    }
+    if (k.init <= 0) {
+        throw Error(Errc::runtime, std::string(k.failed ? k.failed
+                                                        : "the sandbox could not start in the kept "
+                                                          "user namespace") +
+                                       ": " + std::strerror(k.err));
+    }
+    return k.init;
 }
 
 // ---- the parent --------------------------------------------------------------------------
@@ -668,13 +709,11 @@ RunResult run_here(const SandboxSpec& spec) {
                                                              : std::chrono::milliseconds(0));
         }
         if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
-            return through_child(
-                run_spec,
-                [&](int pid_fd) {
-                    kept_child(run_spec, p, userns.get(), pid_fd, go.read.get(), errors.write.get(),
-                               status_fd);
-                },
-                "the sandbox could not start in the kept user namespace");
+            KeptStart k{run_spec, p, userns.get(), go.read.get(), errors.write.get(), status_fd};
+            pid_t init = start_in_kept_namespace(k);
+            go.read.reset();
+            errors.write.reset();
+            return supervise(run_spec, p, {init, init, false}, pipes, start_lock);
         }
         pid_t pid = clone_process(p.clone_flags);
         if (pid == 0) sandbox_child(run_spec, p, go.read.get(), errors.write.get(), status_fd);

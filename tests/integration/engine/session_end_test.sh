@@ -63,6 +63,38 @@ scenario() {
     [0-9]*" keep-id") ;;
     *) kp_fail "unexpected session record: $text" ;;
   esac
+  # Init is the exec process's own child, also in the kept user namespace of an unprivileged
+  # user: the helper that entered it is gone.
+  init=${rec##*/}
+  parent=$(awk '/^PPid:/ {print $2}' "/proc/$init/status")
+  grand=$(awk '/^PPid:/ {print $2}' "/proc/$parent/status")
+  comm=$(basename "$kp" | cut -c1-15)
+  [ "$(cat "/proc/$parent/comm")" = "$comm" ] || kp_fail "init's parent is $(cat "/proc/$parent/comm"), not $comm"
+  [ "$(cat "/proc/$grand/comm")" != "$comm" ] ||
+    kp_fail "a helper process stands between exec and init (pids $grand > $parent > $init)"
+  # Both stay the caller's to inspect (the kernel makes a process undumpable, its /proc files
+  # root's, when memory it shares with a process gaining ids or capabilities changes hands).
+  for pid in "$parent" "$init"; do
+    [ "$(stat -c %u "/proc/$pid/environ")" = "$(id -u)" ] ||
+      kp_fail "/proc/$pid/environ ($(cat "/proc/$pid/comm")) is not the caller's: the process became undumpable"
+  done
+  wait "$runner"
+  # Also when the command becomes container root (exec --root): init stays the caller's, so
+  # another run can join the session.
+  k exec --root bb -- sleep 2 &
+  runner=$!
+  rec=
+  for _ in $(seq 100); do
+    rec=$(find "$sessions" -maxdepth 1 -name '[0-9]*' | head -n1)
+    [ -n "$rec" ] && break
+    sleep 0.05
+  done
+  [ -n "$rec" ] || kp_fail "no session record while the --root run was going"
+  sleep 0.3
+  init=${rec##*/}
+  [ "$(stat -c %u "/proc/$init/environ")" = "$(id -u)" ] ||
+    kp_fail "the init of an exec --root became undumpable: another run could not join it"
+  k exec --root bb -- true
   wait "$runner"
   kp_ok "session record is a symbolic link: $text"
 
