@@ -37,6 +37,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
 // Absolute path of `name` found in PATH (or a fixed list of sbin dirs), or nullopt.
 std::optional<std::string> find_program(const std::string& name);
 
+// Field `n` of a /proc/<pid>/stat line as proc(5) numbers them (n >= 3), or nullptr when the line
+// has fewer. Fields are counted after the last ')', since the command name (field 2) may hold
+// spaces and parentheses. Allocates nothing: the sandbox's children use it.
+const char* proc_stat_field(const char* line, int n) noexcept;
+
 // Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or nullopt when
 // the process does not exist. pid + start time identifies a process across pid reuse.
 std::optional<unsigned long long> process_start_time(int pid);

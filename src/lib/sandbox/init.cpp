@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "karapace/util/process.hpp"
 #include "sandbox/child.hpp"
 #include "sandbox/steps.hpp"
 
@@ -35,24 +36,16 @@ void forget_caller_environment() {
     ::close(fd);
     if (n <= 0) return;
     buf[n] = '\0';
-    const char* p = std::strrchr(buf, ')');
+    const char* p = proc_stat_field(buf, 48);
     if (p == nullptr) return;
-    unsigned long field[52] = {};
-    int index = 2;  // the command name was field 2; its ")" is behind p
-    while (*p != '\0' && index < 51) {
-        while (*p == ' ' || *p == ')')
-            ++p;
+    unsigned long field[4] = {};  // fields 48 to 51
+    for (auto& value : field) {
         char* end = nullptr;
-        field[++index] = std::strtoul(p, &end, 10);
-        if (end == p) {  // the state letter (field 3) is not a number
-            while (*p != ' ' && *p != '\0')
-                ++p;
-        } else {
-            p = end;
-        }
+        value = std::strtoul(p, &end, 10);
+        p = end;
     }
-    unsigned long arg_start = field[48], arg_end = field[49];
-    unsigned long env_start = field[50], env_end = field[51];
+    unsigned long arg_start = field[0], arg_end = field[1];
+    unsigned long env_start = field[2], env_end = field[3];
     static char* empty[] = {nullptr};
     environ = empty;
     if (env_start != 0 && env_end > env_start)

@@ -55,6 +55,34 @@ std::optional<std::string> read_record(const std::string& file) {
 // ".ending-<pid>" by the run that returned (SessionRecord::mark_ending).
 constexpr std::string_view kEndingPrefix = ".ending-";
 
+// Names in `dir` that `wanted` accepts.
+template <typename Pred>
+std::vector<std::string> names_in(const std::string& dir, Pred wanted) {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return names;
+    while (auto* e = ::readdir(d))
+        if (wanted(std::string_view(e->d_name))) names.emplace_back(e->d_name);
+    ::closedir(d);
+    return names;
+}
+
+// The session a record's text describes, its pid given as text; nullopt when malformed.
+std::optional<Session> parse_session(std::string_view text, std::string_view pid) {
+    Session s;
+    std::string_view body = text;
+    if (auto space = body.find(' '); space != std::string_view::npos) {
+        auto word = body.substr(space + 1);
+        while (!word.empty() && (word.back() == '\n' || word.back() == ' '))
+            word.remove_suffix(1);
+        if (word == mapping_word(IdMapping::keep_id)) s.mapping = IdMapping::keep_id;
+        if (word == mapping_word(IdMapping::container_root)) s.mapping = IdMapping::container_root;
+        body = body.substr(0, space);
+    }
+    if (!parse(pid, s.pid) || !parse(body, s.start_time)) return std::nullopt;
+    return s;
+}
+
 }  // namespace
 
 SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping) {
@@ -90,28 +118,22 @@ void SessionRecord::mark_ending() noexcept {
 }
 
 void await_ending_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return;
-    std::vector<std::string> names;
-    while (auto* e = ::readdir(d))
-        if (std::string_view(e->d_name).rfind(kEndingPrefix, 0) == 0) names.emplace_back(e->d_name);
-    ::closedir(d);
+    auto names = names_in(dir, [](std::string_view n) { return n.rfind(kEndingPrefix, 0) == 0; });
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (const auto& name : names) {
         std::string file = dir + "/" + name;
-        Session s;
         auto text = read_record(file);
-        std::string_view body = text ? std::string_view(*text) : std::string_view();
-        body = body.substr(0, body.find(' '));
-        if (text && parse(std::string_view(name).substr(kEndingPrefix.size()), s.pid) &&
-            parse(body, s.start_time) && alive(s)) {
+        auto s = text ? parse_session(*text, std::string_view(name).substr(kEndingPrefix.size()))
+                      : std::nullopt;
+        if (s && alive(*s)) {
             if (timeout.count() <= 0) continue;  // only the records of gone processes go
             // The pidfd becomes readable when the process has exited, which the kernel reports
-            // only after its namespaces (and the overlay mount in them) are gone.
-            UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, s.pid, 0)));
+            // only after its namespaces (and the overlay mount in them) are gone. Checked again
+            // once open: the pidfd must name the recorded process, not a reuse of its pid.
+            UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, s->pid, 0)));
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
-            if (pidfd && left.count() > 0 && process_alive(s.pid, s.start_time)) {
+            if (pidfd && left.count() > 0 && alive(*s)) {
                 pollfd p{pidfd.get(), POLLIN, 0};
                 while (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno == EINTR) {}
             }
@@ -145,32 +167,16 @@ PrivateWorkDir::~PrivateWorkDir() {
 
 std::vector<Session> list_sessions(const std::string& dir) {
     std::vector<Session> out;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return out;
-    std::vector<std::string> names;
-    while (auto* e = ::readdir(d))
-        if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-    ::closedir(d);
-    for (const auto& name : names) {
-        Session s;
+    for (const auto& name : names_in(dir, [](std::string_view n) { return n[0] != '.'; })) {
         std::string file = dir + "/" + name;
         auto text = read_record(file);
         if (!text) continue;
-        std::string_view body = *text;
-        if (auto space = body.find(' '); space != std::string_view::npos) {
-            auto word = body.substr(space + 1);
-            while (!word.empty() && (word.back() == '\n' || word.back() == ' '))
-                word.remove_suffix(1);
-            if (word == mapping_word(IdMapping::keep_id)) s.mapping = IdMapping::keep_id;
-            if (word == mapping_word(IdMapping::container_root))
-                s.mapping = IdMapping::container_root;
-            body = body.substr(0, space);
-        }
-        if (!parse(name, s.pid) || !parse(body, s.start_time) || !alive(s)) {
+        auto s = parse_session(*text, name);
+        if (!s || !alive(*s)) {
             ::unlink(file.c_str());
             continue;
         }
-        out.push_back(s);
+        out.push_back(*s);
     }
     return out;
 }

@@ -466,13 +466,8 @@ bool multi_threaded() {
     ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
     if (n <= 0) return true;
     buf[n] = '\0';
-    const char* p = std::strrchr(buf, ')');
-    if (p == nullptr) return true;
-    // Fields after the command name start at 3 (state); num_threads is field 20.
-    int field = 2;
-    for (; *p != '\0' && field < 20; ++p)
-        if (*p == ' ') ++field;
-    return std::atoi(p) != 1;
+    const char* threads = proc_stat_field(buf, 20);  // num_threads
+    return threads == nullptr || std::atoi(threads) != 1;
 }
 
 RunResult run_here(const SandboxSpec& spec);
@@ -565,12 +560,17 @@ struct Pipes {
     // syncs the writable layer at unmount and a private work directory is removed after it;
     // cgroup limits (checked in supervise) are removed once the processes are gone.
     bool early = false;
+    // The child's ends, closed here once it has them: "go" and errors then see end of file when
+    // the child is gone.
+    void close_child_ends() {
+        go.read.reset();
+        errors.write.reset();
+        status.write.reset();
+    }
 };
 
 RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipes& pipes,
                     SessionStartLock& start_lock) {
-    Pipe& go = pipes.go;
-    Pipe& errors = pipes.errors;
     RunResult result;
     ChildGuard guard(started.child);
     if (started.new_userns) write_id_maps(started.child, p.ids);
@@ -592,15 +592,14 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     SignalForwarding forwarding(init);
 
     char go_byte = limits.mechanism() == LimitMechanism::rlimit ? kGoWithRlimits : kGo;
-    if (::write(go.write.get(), &go_byte, 1) != 1)
+    if (::write(pipes.go.write.get(), &go_byte, 1) != 1)
         throw_errno(Errc::runtime, "cannot start the sandbox");
-    go.write.reset();
+    pipes.go.write.reset();
 
     // The error pipe closes when the command has been executed (or reports why it was not):
     // by then the root is mounted and the session recorded.
-    auto error = wire::receive_error(errors.read.get());
+    auto error = wire::receive_error(pipes.errors.read.get());
     start_lock.release();
-    pipes.status.write.reset();
     std::optional<int> reported;
     if (pipes.early && (limits.mechanism() == LimitMechanism::none ||
                         limits.mechanism() == LimitMechanism::rlimit))
@@ -644,46 +643,33 @@ RunResult run_here(const SandboxSpec& spec) {
         const Prepared p = prepare(spec);
         SessionStartLock start_lock(spec.share_running ? spec.session_dir : std::string());
         Pipes pipes;
-        Pipe& go = pipes.go;
-        Pipe& errors = pipes.errors;
         pipes.early = spec.read_only || spec.volatile_upper || spec.upper_dir.empty();
-        int status_fd = pipes.status.write.get();
+        const int go_fd = pipes.go.read.get(), err_fd = pipes.errors.write.get(),
+                  status_fd = pipes.status.write.get();
         bool others = false;
-        // A child that starts the session's init in namespaces it enters first: a running
-        // session's, or the kept user namespace. Its init's host pid comes back on a pipe.
-        auto through_child = [&](const SandboxSpec& run_spec, auto&& body,
-                                 const char* failed) -> RunResult {
+        // Beside a running session: a child enters its namespaces and starts an init of its
+        // own there, whose host pid comes back on a pipe.
+        if (auto ns = joinable_session(spec, others)) {
             Pipe init_pid;
             pid_t child = ::fork();
             if (child < 0) throw_errno(Errc::runtime, "cannot start the session");
             if (child == 0) {
                 init_pid.read.reset();
-                body(init_pid.write.get());
+                joining_child(spec, p, *ns, init_pid.write.get(), go_fd, err_fd, status_fd);
             }
             ChildGuard guard(child);
             init_pid.write.reset();
-            go.read.reset();
-            errors.write.reset();
-            pipes.status.write.reset();
+            pipes.close_child_ends();
             pid_t init = -1;
             if (::read(init_pid.read.get(), &init, sizeof init) != sizeof init) {
-                auto error = wire::receive_error(errors.read.get());
+                auto error = wire::receive_error(pipes.errors.read.get());
                 wait_exit_status(guard.release());
-                RunResult failure;
-                failure.status = 125;
-                failure.error = error ? std::move(error) : Error(Errc::runtime, failed);
-                return failure;
+                result.status = 125;
+                result.error = error ? std::move(error)
+                                     : Error(Errc::runtime, "the session could not be joined");
+                return result;
             }
-            return supervise(run_spec, p, {guard.release(), init, false}, pipes, start_lock);
-        };
-        if (auto ns = joinable_session(spec, others)) {
-            return through_child(
-                spec,
-                [&](int pid_fd) {
-                    joining_child(spec, p, *ns, pid_fd, go.read.get(), errors.write.get(),
-                                  status_fd);
-                },
-                "the session could not be joined");
+            return supervise(spec, p, {guard.release(), init, false}, pipes, start_lock);
         }
         std::optional<PrivateWorkDir> work;
         std::optional<SandboxSpec> own;
@@ -709,16 +695,14 @@ RunResult run_here(const SandboxSpec& spec) {
                                                              : std::chrono::milliseconds(0));
         }
         if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
-            KeptStart k{run_spec, p, userns.get(), go.read.get(), errors.write.get(), status_fd};
+            KeptStart k{run_spec, p, userns.get(), go_fd, err_fd, status_fd};
             pid_t init = start_in_kept_namespace(k);
-            go.read.reset();
-            errors.write.reset();
+            pipes.close_child_ends();
             return supervise(run_spec, p, {init, init, false}, pipes, start_lock);
         }
         pid_t pid = clone_process(p.clone_flags);
-        if (pid == 0) sandbox_child(run_spec, p, go.read.get(), errors.write.get(), status_fd);
-        go.read.reset();
-        errors.write.reset();
+        if (pid == 0) sandbox_child(run_spec, p, go_fd, err_fd, status_fd);
+        pipes.close_child_ends();
         return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock);
     } catch (const Error& e) {
         result.status = 125;

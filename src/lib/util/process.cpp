@@ -158,6 +158,20 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
     return result;
 }
 
+const char* proc_stat_field(const char* line, int n) noexcept {
+    const char* p = std::strrchr(line, ')');
+    if (p == nullptr) return nullptr;
+    ++p;  // field 3 (state) follows
+    for (int field = 3;; ++field) {
+        while (*p == ' ')
+            ++p;
+        if (*p == '\0' || *p == '\n') return nullptr;
+        if (field == n) return p;
+        while (*p != ' ' && *p != '\0')
+            ++p;
+    }
+}
+
 std::optional<unsigned long long> process_start_time(int pid) {
     // Asked on every run about processes that may be gone: no exception for that case.
     char path[32];
@@ -169,20 +183,8 @@ std::optional<unsigned long long> process_start_time(int pid) {
     while ((n = ::read(fd.get(), buf, sizeof buf - 1)) < 0 && errno == EINTR) {}
     if (n <= 0) return std::nullopt;
     buf[n] = '\0';
-    // The command name (field 2) may contain spaces and parentheses; fields resume after the last
-    // ')'. After it come field 3 (state) and on; the start time is field 22.
-    const char* p = std::strrchr(buf, ')');
+    const char* p = proc_stat_field(buf, 22);
     if (p == nullptr) return std::nullopt;
-    ++p;
-    for (int field = 3; field < 22; ++field) {
-        while (*p == ' ')
-            ++p;
-        while (*p != ' ' && *p != '\0')
-            ++p;
-        if (*p == '\0') return std::nullopt;
-    }
-    while (*p == ' ')
-        ++p;
     char* end = nullptr;
     errno = 0;
     unsigned long long start = std::strtoull(p, &end, 10);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -85,4 +86,14 @@ TEST_CASE("a start time is read past a command name with spaces and parentheses"
     REQUIRE(start.has_value());
     CHECK(*start == std::stoull(field));
     CHECK(line.find(") 1 2 (x) 3") != std::string::npos);
+}
+
+TEST_CASE("stat fields are counted after the last parenthesis") {
+    const char* line = "42 (a) b (c) 1) R 7 8 9\n";
+    REQUIRE(karapace::proc_stat_field(line, 3) != nullptr);
+    CHECK(std::string(karapace::proc_stat_field(line, 3), 1) == "R");
+    CHECK(std::atoi(karapace::proc_stat_field(line, 5)) == 8);
+    CHECK(std::atoi(karapace::proc_stat_field(line, 6)) == 9);
+    CHECK(karapace::proc_stat_field(line, 7) == nullptr);
+    CHECK(karapace::proc_stat_field("no parenthesis", 3) == nullptr);
 }
