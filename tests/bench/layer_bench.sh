@@ -14,6 +14,7 @@ set -euo pipefail
 KP=$(realpath "${1:?usage: layer_bench.sh <karapace binary> [push runs]}")
 RUNS=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib.sh"  # kp_start_registry
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
 for tool in docker-registry curl python3 mmdebstrap; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
@@ -68,13 +69,8 @@ row quickstart '"hello"'
 row build-essential '"build-essential"'
 echo
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$W/reg/data"
-printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-  "$W/reg/data" "$port" > "$W/reg/config.yml"
-docker-registry serve "$W/reg/config.yml" >"$W/reg/log" 2>&1 &
-registry=$!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+port=$(kp_start_registry "$W/reg")
+registry=$(cat "$W/reg/pid")
 times=()
 for i in $(seq "$RUNS"); do
   t0=$(date +%s.%N)

@@ -18,6 +18,7 @@ B=$(realpath "${1:?usage: layer_once_bench.sh <karapace before> <karapace after>
 A=$(realpath "${2:?usage: layer_once_bench.sh <karapace before> <karapace after> [runs]}")
 RUNS=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib.sh"  # kp_start_registry
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
 for tool in docker-registry curl python3 mmdebstrap; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
@@ -97,13 +98,8 @@ echo "| layers-unpacked/ | $(mb "$W/s-before/layers-unpacked") | $(mb "$W/s-afte
 echo "| images/ | $(mb "$W/s-before/images") | $(mb "$W/s-after/images") |"
 echo
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$W/reg/data"
-printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-  "$W/reg/data" "$port" > "$W/reg/config.yml"
-docker-registry serve "$W/reg/config.yml" >"$W/reg/log" 2>&1 &
-registry=$!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+port=$(kp_start_registry "$W/reg")
+registry=$(cat "$W/reg/pid")
 
 push_b=() push_a=() verify_b=() verify_a=()
 for i in $(seq "$RUNS"); do
