@@ -20,6 +20,9 @@
 
 namespace karapace::core {
 
+// A digest as messages show it: its first 12 hex characters.
+inline std::string short_digest(const Digest& d) { return d.hex().substr(0, 12); }
+
 // One thing to export and where to (see exports.cpp).
 struct ExportRequest {
     std::string kind;        // app | bin | service

@@ -23,12 +23,6 @@
 
 namespace karapace::core {
 
-namespace {
-
-std::string short_hex(const Digest& d) { return d.hex().substr(0, 12); }
-
-}  // namespace
-
 Engine::Impl::PackedTree Engine::Impl::pack_tree_as_container_root(const std::string& dir,
                                                                    std::int64_t mtime_clamp,
                                                                    int out_fd) {
@@ -171,7 +165,7 @@ void Engine::Impl::store_layers_once(GcSummary& out, bool dry_run, ProgressSink&
             out.stored_once.push_back(d.str());
             continue;
         }
-        progress.step("checking whether layer " + short_hex(d) + " can be stored once", 0,
+        progress.step("checking whether layer " + short_digest(d) + " can be stored once", 0,
                       ProgressUnit::items);
         candidates.push_back(no_mtime_clamp);
         std::optional<std::int64_t> match;
@@ -216,7 +210,7 @@ UniqueFd Engine::Impl::regenerated_tar(const store::Layer& layer, const std::str
             what + " (" + layer.digest.str() + ") is stored unpacked, and " + dir + " is missing",
             "build the environment again from its karapace.lock (`karapace build` in its "
             "manifest's directory makes the same layer), then push again");
-    const auto path = staging + "/layer-" + short_hex(layer.digest) + ".tar";
+    const auto path = staging + "/layer-" + short_digest(layer.digest) + ".tar";
     PackedTree packed;
     {
         // Opened here, as the host user, who reads it back to send it; the packing only writes.

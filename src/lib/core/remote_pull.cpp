@@ -34,8 +34,6 @@ namespace {
 
 constexpr std::uint64_t config_limit = 16 * 1024 * 1024;
 
-std::string short_digest(const Digest& d) { return d.hex().substr(0, 12); }
-
 std::string current_dir() {
     char buf[PATH_MAX];
     if (::getcwd(buf, sizeof buf) == nullptr) return home_dir();

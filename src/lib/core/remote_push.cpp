@@ -47,8 +47,6 @@ bool has_entries(const std::string& dir) {
     return any;
 }
 
-std::string short_digest(const Digest& d) { return d.hex().substr(0, 12); }
-
 }  // namespace
 
 PushResult Engine::push(const PushOptions& o, ProgressSink& progress) {
