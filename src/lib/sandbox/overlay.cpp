@@ -94,11 +94,21 @@ std::string boot_id() {
     }
 }
 
+// Opens `path` below the work directory so that removing it does not free its blocks yet: the
+// directory's inode lives until the descriptor is closed. On a filesystem mounted with `discard`
+// freeing a block waits for the device, and the overlay's mount removes and remakes work/work
+// every time; the sandbox's init holds these descriptors until it exits, after the run.
+void retire_later(int work_fd, const char* path, std::vector<UniqueFd>& retired) {
+    UniqueFd fd(::openat(work_fd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd) retired.push_back(std::move(fd));
+}
+
 // overlayfs leaves work/work/incompat/volatile behind after every volatile mount and refuses the
 // next mount while it exists, because after a crash the upper layer cannot be trusted. We note
 // the boot a volatile mount happened in: a marker from this same boot means the host did not go
 // down since (a killed process loses nothing that was written), so it is cleared.
-void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_volatile) {
+void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_volatile,
+                      std::vector<UniqueFd>& retired) {
     constexpr const char* kBootFile = "karapace-volatile-boot";
     std::string current = boot_id();
     std::string recorded;
@@ -119,6 +129,8 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
         ::fchmodat(work_fd, "work/incompat", 0700, 0);
         ::fchmodat(work_fd, "work/incompat/volatile", 0700, 0);
         ::unlinkat(work_fd, "work/incompat/volatile/dirty", 0);
+        retire_later(work_fd, "work/incompat/volatile", retired);
+        retire_later(work_fd, "work/incompat", retired);
         if (::unlinkat(work_fd, "work/incompat/volatile", AT_REMOVEDIR) != 0)
             throw_errno(Errc::runtime, "cannot clear the volatile marker in " + work_dir);
         ::unlinkat(work_fd, "work/incompat", AT_REMOVEDIR);
@@ -146,7 +158,8 @@ OverlaySources open_overlay_sources(const SandboxSpec& spec) {
         src.work = open_dir(spec.work_dir, "overlay work");
         src.volatile_upper = spec.volatile_upper;
         // Also before a normal mount: overlayfs refuses any mount while the marker exists.
-        prepare_volatile(src.work.get(), spec.work_dir, spec.volatile_upper);
+        prepare_volatile(src.work.get(), spec.work_dir, spec.volatile_upper, src.retired);
+        retire_later(src.work.get(), "work", src.retired);  // the mount replaces it
     }
     return src;
 }

@@ -253,6 +253,8 @@ Prepared prepare(const SandboxSpec& spec) {
         ::mkdir(p.scratch.c_str(), 0700);
         add_own_layers(layers, p.mounts, p.stage);
         mount_overlay(layers, p.root, p.scratch);
+        // Held by init until it exits, after the command's status has gone to the parent.
+        auto retired = std::move(layers.retired);
         layers = {};
         UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root) throw_errno(Errc::runtime, "cannot open the new root");

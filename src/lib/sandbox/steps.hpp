@@ -19,6 +19,9 @@ struct OverlaySources {
     std::vector<UniqueFd> lowers;  // top first
     UniqueFd upper, work;          // empty when read-only
     bool volatile_upper = false;
+    // Directories of the work directory that the mount (and the clearing of the volatile
+    // marker) removes: held open, their blocks are freed when these close, not while starting.
+    std::vector<UniqueFd> retired;
 };
 OverlaySources open_overlay_sources(const SandboxSpec& spec);
 // Mounts the overlay at `mountpoint` (kernel overlayfs with userxattr; fuse-overlayfs when the
