@@ -320,6 +320,20 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
     return ns;
 }
 
+// What the plan makes read-only or hides below /proc, applied again over a new /proc.
+void guard_proc_interfaces(const MountPlan& plan) {
+    MountPlan below_proc;
+    for (const auto& op : plan.ops)
+        if ((op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask) &&
+            op.target.rfind("/proc/", 0) == 0)
+            below_proc.ops.push_back(op);
+    PreparedMounts none;
+    none.trees.resize(below_proc.ops.size());
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_errno(Errc::runtime, "cannot open the session's root");
+    attach_mounts(below_proc, none, root.get(), "/");
+}
+
 // The joining child: enters the session's namespaces, unshares a mount namespace (a copy of the
 // session's tree, the same overlay mount) and a pid namespace, and forks its own init, whose host
 // pid goes back to the parent on `pid_fd`. It then waits for that init and exits with its status.
@@ -356,9 +370,12 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
             char go = 0;
             if (::read(go_fd, &go, 1) != 1) ::_exit(125);
             ::close(go_fd);
-            // A /proc of this pid namespace over the session's.
+            // A /proc of this pid namespace over the session's, with what the session's has
+            // made read-only (/proc/sys: a root caller's root inside is host root) or hidden
+            // below it: those mounts stay below the new /proc.
             if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
                 throw_errno(Errc::runtime, "cannot mount /proc for the new session");
+            guard_proc_interfaces(p.mounts);
             start_command_as_init(spec, p, go, err_fd, status_fd, forwarded);
         }
         ::close(go_fd);

@@ -105,14 +105,35 @@ data = \"$work/data:/data:ro\"
 "
   (cd "$dir/bb" && k build --name bb >/dev/null)
   # Harmless attempts, should they succeed: the current value written back, a write of nothing.
+  # Each in a sandbox of its own and beside a running session (which mounts a /proc of its own
+  # over the session's).
   before=$(cat /proc/sys/kernel/core_pattern)
   for mode in "" --root; do
-    k exec $mode bb -- sh -c 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern' 2>/dev/null &&
-      kp_fail "exec $mode could write kernel.core_pattern"
-    k exec $mode bb -- sh -c ': > /proc/sysrq-trigger' 2>/dev/null &&
-      kp_fail "exec $mode could open /proc/sysrq-trigger for writing"
-    k exec $mode bb -- sh -c 'mount -o remount,rw /sys || mount -o remount,rw,bind /etc/resolv.conf' 2>/dev/null &&
-      kp_fail "exec $mode remounted a read-only host mount"
+    for beside in "" "beside a running session"; do
+      holder=
+      if [ -n "$beside" ]; then
+        "$kp" --store "$dir/store" exec $mode bb -- sleep 60 >/dev/null 2>&1 &
+        holder=$!
+        trap 'kill "$holder" 2>/dev/null || true' EXIT
+        for _ in $(seq 50); do
+          [ -n "$(ls "$dir/store/env/"*/sessions/ 2>/dev/null)" ] && break
+          sleep 0.1
+        done
+      fi
+      k exec $mode bb -- sh -c 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern' 2>/dev/null &&
+        kp_fail "exec $mode $beside could write kernel.core_pattern"
+      k exec $mode bb -- sh -c ': > /proc/sysrq-trigger' 2>/dev/null &&
+        kp_fail "exec $mode $beside could open /proc/sysrq-trigger for writing"
+      k exec $mode bb -- sh -c 'mount -o remount,rw /sys || mount -o remount,rw,bind /etc/resolv.conf' 2>/dev/null &&
+        kp_fail "exec $mode $beside remounted a read-only host mount"
+      k exec $mode bb -- sh -c 'test -s /proc/timer_list' 2>/dev/null &&
+        kp_fail "exec $mode $beside sees /proc/timer_list, which is hidden"
+      if [ -n "$holder" ]; then
+        kill "$holder" 2>/dev/null || true
+        wait "$holder" 2>/dev/null || true
+        trap - EXIT
+      fi
+    done
   done
   [ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ] || kp_fail "kernel.core_pattern changed"
   k exec --root bb -- sh -c 'grep -q "^CapBnd:.*0000000000000000$" /proc/self/status' &&
