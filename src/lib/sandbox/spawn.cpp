@@ -334,73 +334,109 @@ void guard_proc_interfaces(const MountPlan& plan) {
     attach_mounts(below_proc, none, root.get(), "/");
 }
 
-// The joining child: enters the session's namespaces, unshares a mount namespace (a copy of the
-// session's tree, the same overlay mount) and a pid namespace, and forks its own init, whose host
-// pid goes back to the parent on `pid_fd`. It then waits for that init and exits with its status.
-[[noreturn]] void joining_child(const SandboxSpec& spec, const Prepared& p,
-                                const SessionNamespaces& ns, int pid_fd, int go_fd, int err_fd,
-                                int status_fd) {
+// Beside a running session, a helper (run_helper) enters the session's namespaces, unshares a
+// mount namespace (a copy of the session's tree, the same overlay mount) and a pid namespace,
+// and starts the run's own init there, which mounts that pid namespace's /proc.
+struct JoinStart {
+    const SandboxSpec& spec;
+    const Prepared& p;
+    const SessionNamespaces& ns;
+    int go_fd, err_fd, status_fd;
+    pid_t init = -1;  // written by the helper, read once it has exited
+};
+
+int join_session(void* arg) {
+    auto& j = *static_cast<JoinStart*>(arg);
     try {
-        redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
+        redirect_stdio({j.spec.stdin_fd, j.spec.stdout_fd, j.spec.stderr_fd});
         // The user namespace first: it grants the capabilities the other setns calls need.
-        // (This process is a fork of a single-threaded one: setns into a user namespace
-        // refuses threaded callers.)
-        if (::setns(ns.user.get(), CLONE_NEWUSER) != 0)
+        // (The helper shares our memory but not our thread group or fs: setns into a user
+        // namespace refuses only those.)
+        if (::setns(j.ns.user.get(), CLONE_NEWUSER) != 0)
             throw_errno(Errc::runtime, "cannot enter the running session's user namespace");
-        for (const auto& [fd, type, what] : {std::tuple{ns.mnt.get(), CLONE_NEWNS, "mount"},
-                                             {ns.uts.get(), CLONE_NEWUTS, "uts"},
-                                             {ns.ipc.get(), CLONE_NEWIPC, "ipc"},
-                                             {ns.net.get(), CLONE_NEWNET, "network"}}) {
+        for (const auto& [fd, type, what] : {std::tuple{j.ns.mnt.get(), CLONE_NEWNS, "mount"},
+                                             {j.ns.uts.get(), CLONE_NEWUTS, "uts"},
+                                             {j.ns.ipc.get(), CLONE_NEWIPC, "ipc"},
+                                             {j.ns.net.get(), CLONE_NEWNET, "network"}}) {
             if (fd >= 0 && ::setns(fd, type) != 0)
                 throw_errno(Errc::runtime, std::string("cannot enter the running session's ") +
                                                what + " namespace");
         }
-        // Nothing of the caller's (the start lock above all) may stay open in this process,
-        // which lives as long as the session.
-        close_fds_except(with_listen_fds({pid_fd, go_fd, err_fd, status_fd}, p));
+        // Nothing of the caller's (the start lock above all) may reach init, which lives as
+        // long as the run.
+        close_fds_except(with_listen_fds({j.go_fd, j.err_fd, j.status_fd}, j.p));
         if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
             throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
-        if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+        if (!j.p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
         sigset_t forwarded = init_signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-        pid_t init = ::fork();
-        if (init < 0) throw_errno(Errc::runtime, "cannot start the session's init");
-        if (init == 0) {
-            ::close(pid_fd);
-            char go = 0;
-            if (::read(go_fd, &go, 1) != 1) ::_exit(125);
-            ::close(go_fd);
-            // A /proc of this pid namespace over the session's, with what the session's has
-            // made read-only (/proc/sys: a root caller's root inside is host root) or hidden
-            // below it: those mounts stay below the new /proc.
-            if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-                throw_errno(Errc::runtime, "cannot mount /proc for the new session");
-            guard_proc_interfaces(p.mounts);
-            start_command_as_init(spec, p, go, err_fd, status_fd, forwarded);
+        // A copy of this memory for init (the raw system call, as clone_process).
+        long pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+        if (pid < 0) throw_errno(Errc::runtime, "cannot start the session's init");
+        if (pid == 0) {
+            try {
+                char go = 0;
+                if (::read(j.go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
+                ::close(j.go_fd);
+                // A /proc of this pid namespace over the session's, with what the session's has
+                // made read-only (/proc/sys: a root caller's root inside is host root) or hidden
+                // below it: those mounts stay below the new /proc.
+                if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
+                    0)
+                    throw_errno(Errc::runtime, "cannot mount /proc for the new session");
+                guard_proc_interfaces(j.p.mounts);
+                start_command_as_init(j.spec, j.p, go, j.err_fd, j.status_fd, forwarded);
+            } catch (const Error& e) {
+                wire::send_error(j.err_fd, e);
+            } catch (const std::exception& e) {
+                wire::send_error(j.err_fd, Error(Errc::runtime, e.what()));
+            }
+            ::_exit(125);
         }
-        ::close(go_fd);
-        ::close(err_fd);
-        if (status_fd >= 0) ::close(status_fd);
-        if (::write(pid_fd, &init, sizeof init) != sizeof init) ::_exit(125);
-        ::close(pid_fd);
-        ::_exit(wait_exit_status(init));
+        j.init = static_cast<pid_t>(pid);
+        return 0;
     } catch (const Error& e) {
-        wire::send_error(err_fd, e);
+        wire::send_error(j.err_fd, e);
     } catch (const std::exception& e) {
-        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+        wire::send_error(j.err_fd, Error(Errc::runtime, e.what()));
     }
-    ::_exit(125);
+    return 1;
+}
+
+// Runs `fn(arg)` in a helper that shares our memory while we wait (CLONE_VM | CLONE_VFORK, as
+// posix_spawn does): no copy of our page tables, and none of the copy-on-write faults a fork
+// pays for. The helper exits as soon as it has started the sandbox's process; that process,
+// orphaned, is handed to us because we are a child subreaper until the helper has been reaped,
+// so we wait for it directly.
+void run_helper(int (*fn)(void*), void* arg) {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        throw_errno(Errc::runtime, "cannot become the subreaper of the sandbox");
+    // Entering a user namespace gains capabilities, which makes the memory the helper shares
+    // with us undumpable; we put back what we were.
+    int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    // The helper's stack: this frame's, below which nothing of ours runs until it has exited.
+    alignas(64) char stack[64 * 1024];
+    pid_t helper = ::clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+    int err = errno;
+    if (helper > 0) {
+        // Reaped: it has exited, and what it started is ours now.
+        int status = 0;
+        while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {}
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    if (dumpable == 1) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (helper < 0) {
+        errno = err;
+        throw_errno(Errc::runtime, "cannot start the sandbox");
+    }
 }
 
 // ---- in the kept user namespace -----------------------------------------------------------
 
 // Starting in the caller's kept user namespace (sandbox/keeper.cpp). A process that has entered
-// a user namespace cannot leave it, so a helper enters it and clones the sandbox child into new
-// mount, pid, uts and ipc (and network) namespaces there. The helper shares our memory and we
-// wait while it runs (CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy of our page tables.
-// It exits as soon as the sandbox child exists; that child, orphaned, is handed to us because we
-// are a child subreaper until the helper has been reaped, so we wait for it directly. The id maps
-// are already written: no newuidmap/newgidmap.
+// a user namespace cannot leave it, so a helper (run_helper) enters it and clones the sandbox
+// child into new mount, pid, uts and ipc (and network) namespaces there. The id maps are already
+// written: no newuidmap/newgidmap.
 struct KeptStart {
     const SandboxSpec& spec;
     const Prepared& p;
@@ -433,27 +469,7 @@ int enter_kept_namespace(void* arg) {
 }
 
 pid_t start_in_kept_namespace(KeptStart& k) {
-    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-        throw_errno(Errc::runtime, "cannot become the subreaper of the sandbox");
-    // Entering a user namespace gains capabilities, which makes the memory the helper shares
-    // with us undumpable; we put back what we were.
-    int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-    // The helper's stack: this frame's, below which nothing of ours runs until it has exited.
-    alignas(64) char stack[64 * 1024];
-    pid_t helper =
-        ::clone(enter_kept_namespace, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &k);
-    int err = errno;
-    if (helper > 0) {
-        // Reaped: it has exited, and the sandbox child is ours now.
-        int status = 0;
-        while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {}
-    }
-    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-    if (dumpable == 1) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    if (helper < 0) {
-        errno = err;
-        throw_errno(Errc::runtime, "cannot start the sandbox in the kept user namespace");
-    }
+    run_helper(enter_kept_namespace, &k);
     if (k.init <= 0) {
         throw Error(Errc::runtime, std::string(k.failed ? k.failed
                                                         : "the sandbox could not start in the kept "
@@ -686,29 +702,20 @@ RunResult run_here(const SandboxSpec& spec) {
         const int go_fd = pipes.go.read.get(), err_fd = pipes.errors.write.get(),
                   status_fd = pipes.status.write.get();
         bool others = false;
-        // Beside a running session: a child enters its namespaces and starts an init of its
-        // own there, whose host pid comes back on a pipe.
+        // Beside a running session: a helper enters its namespaces and starts an init of its
+        // own there.
         if (auto ns = joinable_session(spec, others)) {
-            Pipe init_pid;
-            pid_t child = ::fork();
-            if (child < 0) throw_errno(Errc::runtime, "cannot start the session");
-            if (child == 0) {
-                init_pid.read.reset();
-                joining_child(spec, p, *ns, init_pid.write.get(), go_fd, err_fd, status_fd);
-            }
-            ChildGuard guard(child);
-            init_pid.write.reset();
+            JoinStart j{spec, p, *ns, go_fd, err_fd, status_fd};
+            run_helper(join_session, &j);
             pipes.close_child_ends();
-            pid_t init = -1;
-            if (::read(init_pid.read.get(), &init, sizeof init) != sizeof init) {
+            if (j.init <= 0) {
                 auto error = wire::receive_error(pipes.errors.read.get());
-                wait_exit_status(guard.release());
                 result.status = 125;
                 result.error = error ? std::move(error)
                                      : Error(Errc::runtime, "the session could not be joined");
                 return result;
             }
-            return supervise(spec, p, {guard.release(), init, false}, pipes, start_lock);
+            return supervise(spec, p, {j.init, j.init, false}, pipes, start_lock);
         }
         std::optional<PrivateWorkDir> work;
         std::optional<SandboxSpec> own;
