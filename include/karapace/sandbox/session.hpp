@@ -22,13 +22,26 @@ struct Session {
     // The identity mapping of its user namespace; nullopt for a record that does not say (then
     // no other run joins it).
     std::optional<IdMapping> mapping;
+    // What its sandbox was built from (plan_fingerprint in spawn.cpp); empty when the record does
+    // not say. A run joins a lingering sandbox only when the fingerprints are equal.
+    std::string fingerprint;
 };
+
+// Seconds the sandbox of an `exec` or `enter` stays ready after its command has ended, so that
+// the next run of the environment joins it instead of building a new one: KARAPACE_LINGER
+// (0 turns it off), else kDefaultLinger. Nothing of the command runs meanwhile; its init waits,
+// holding the namespaces and the overlay mount, and exits when the time is up, when `stop` or an
+// operation that changes the writable layer ends it, or when a run needs a sandbox built
+// differently.
+inline constexpr int kDefaultLinger = 60;
+int linger_seconds();
 
 // Records `pid` in `dir` (created if needed) for the lifetime of the object.
 class SessionRecord {
 public:
     SessionRecord() = default;
-    SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping);
+    SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping,
+                  const std::string& fingerprint = {});
     ~SessionRecord();
     SessionRecord(const SessionRecord&) = delete;
     SessionRecord& operator=(const SessionRecord&) = delete;
@@ -36,6 +49,9 @@ public:
     // namespaces down: the record becomes "<dir>/.ending-<pid>", which await_ending_sessions
     // waits for, instead of going away.
     void mark_ending() noexcept;
+    // The session's command and processes are gone and its init lingers (linger_seconds): the
+    // record becomes "<dir>/.idle-<pid>", which runs may join and list_sessions does not show.
+    void mark_idle() noexcept;
 
 private:
     std::string dir_, file_;
@@ -76,7 +92,20 @@ private:
 };
 
 // Live sessions in `dir`; records of processes that are gone (or reused pids) are removed.
+// Lingering sandboxes are not sessions: nothing of a command runs in them.
 std::vector<Session> list_sessions(const std::string& dir);
+
+// The lingering sandboxes in `dir` (SessionRecord::mark_idle); stale records are removed.
+std::vector<Session> list_idle_sessions(const std::string& dir);
+
+// Tells a lingering sandbox that a run has joined it: its time starts again. False when it is
+// gone (its namespaces stay usable through descriptors already open).
+bool extend_idle_session(const Session& s);
+
+// Ends the lingering sandboxes in `dir` and waits (up to `timeout`) until they and their overlay
+// mount are gone, so that the writable layer is not mounted when it is changed or mounted anew.
+void retire_idle_sessions(const std::string& dir,
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
 // SIGTERM to every live session's init, then SIGKILL to those still alive after `timeout`.
 // Returns how many sessions were running. Their records are removed.

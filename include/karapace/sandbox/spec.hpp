@@ -72,6 +72,9 @@ struct SandboxSpec {
     // second time: two overlay mounts of one writable layer do not see each other's changes
     // consistently, and a second mount resets the work directory the first one copies up through.
     bool share_running = false;
+    // Seconds the sandbox stays ready for the next run once the command has ended (a new,
+    // recorded sandbox that returns on init's report only; session.hpp, linger_seconds). 0: off.
+    int linger = 0;
     bool interactive = false;  // hand the terminal to the command (job control) + OSC markers
     // Set PR_SET_NO_NEW_PRIVS for the command also when it runs as the user: setuid programs
     // (sudo) and file capabilities inside then raise nothing. Container-root runs always have it.

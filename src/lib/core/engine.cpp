@@ -108,6 +108,11 @@ State Engine::Impl::state_of(const store::EnvMetadata& m) {
     return derive_state(stored_state(m.state), has_live_sessions(m));
 }
 
+State Engine::Impl::state_for_change(const store::EnvMetadata& m) {
+    sandbox::retire_idle_sessions(layout().sessions_dir(m.env_id));
+    return state_of(m);
+}
+
 std::optional<store::EnvMetadata> Engine::Impl::find_exact(std::string_view ref) {
     if (!store_exists()) return std::nullopt;
     const auto& md = store(false).metadata();
@@ -398,14 +403,14 @@ EnvDetails Engine::inspect(std::string_view env) {
 void Engine::freeze(std::string_view env) {
     auto lock = impl_->lock_exclusive();
     auto m = impl_->find(env);
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::freeze);
+    check_operation(Impl::label(m), impl_->state_for_change(m), Operation::freeze);
     impl_->store().metadata().set_state(m.env_id, store::EnvState::frozen);
 }
 
 void Engine::archive(std::string_view env) {
     auto lock = impl_->lock_exclusive();
     auto m = impl_->find(env);
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::archive);
+    check_operation(Impl::label(m), impl_->state_for_change(m), Operation::archive);
     impl_->store().metadata().set_state(m.env_id, store::EnvState::archived);
 }
 
@@ -427,7 +432,7 @@ void Engine::Impl::rename(std::string_view env, const std::string& new_name) {
 
 std::size_t Engine::stop(std::string_view env, std::chrono::milliseconds timeout) {
     auto m = impl_->find(env);
-    auto state = impl_->state_of(m);
+    auto state = impl_->state_for_change(m);
     if (state != State::running)
         throw Error(Errc::conflict, "environment " + Impl::label(m) + " is not running (" +
                                         std::string(to_string(state)) + ")");
@@ -453,7 +458,7 @@ void Engine::destroy(std::string_view env, bool force) {
                     "stop it first (systemctl --user stop " + units +
                         "), or destroy with --force, which stops it");
     }
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::destroy, force);
+    check_operation(Impl::label(m), impl_->state_for_change(m), Operation::destroy, force);
     if (!running.empty()) impl_->stop_services(exported);
     if (impl_->has_live_sessions(m))
         sandbox::stop_sessions(impl_->layout().sessions_dir(m.env_id), std::chrono::seconds(5));

@@ -554,7 +554,7 @@ namespace karapace::core {
 
 UpgradeResult Engine::upgrade(std::string_view env, ProgressSink& progress) {
     auto m = impl_->find(env);
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::rebuild);
+    check_operation(Impl::label(m), impl_->state_for_change(m), Operation::rebuild);
     auto before = impl_->lock_of(m);
     UpgradeResult r;
     BuildOptions o;

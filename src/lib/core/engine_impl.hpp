@@ -59,6 +59,10 @@ struct Engine::Impl {
     // What users call the environment: its name, or its short id.
     static std::string label(const store::EnvMetadata& m);
     bool has_live_sessions(const store::EnvMetadata& m);
+    // The state for an operation that changes the environment's layers or records: a sandbox
+    // lingering after an exec (sandbox/session.hpp) holds the writable layer mounted, so it is
+    // ended first; it is no session, and does not make the environment running.
+    State state_for_change(const store::EnvMetadata& m);
     State state_of(const store::EnvMetadata& m);
     static State stored_state(store::EnvState s);
     EnvSummary summarize(const store::EnvMetadata& m);

@@ -11,6 +11,7 @@
 #include "core/engine_impl.hpp"
 #include "core/sandbox_steps.hpp"
 #include "karapace/sandbox/limits.hpp"
+#include "karapace/sandbox/session.hpp"
 #include "karapace/sandbox/spawn.hpp"
 #include "karapace/schema/config.hpp"
 #include "karapace/schema/mount.hpp"
@@ -125,6 +126,7 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     }
     spec.session_dir = layout().sessions_dir(m.env_id);
     spec.share_running = true;
+    spec.linger = sandbox::linger_seconds();
     spec.interactive = o.interactive;
     spec.listen_fds = o.listen_fds;
     spec.listen_fdnames = o.listen_fdnames;

@@ -147,7 +147,7 @@ DiffReport Engine::diff(std::string_view env) {
 
 SnapshotInfo Engine::commit(std::string_view env, ProgressSink& progress) {
     auto m = impl_->find(env);
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::commit);
+    check_operation(Impl::label(m), impl_->state_for_change(m), Operation::commit);
     auto& s = impl_->store();
     auto upper = impl_->layout().env_dir(m.env_id) + "/upper";
 
@@ -195,7 +195,7 @@ std::vector<SnapshotInfo> Engine::snapshots(std::string_view env) {
 
 void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSink& progress) {
     auto m = impl_->find(env);
-    check_operation(Impl::label(m), impl_->state_of(m), Operation::restore);
+    check_operation(Impl::label(m), impl_->state_for_change(m), Operation::restore);
     std::vector<Digest> matches;
     for (const auto& d : m.snapshots)
         if (snapshot.size() >= 4 && d.hex().starts_with(snapshot)) matches.push_back(d);
@@ -246,7 +246,7 @@ void Engine::restore(std::string_view env, std::string_view snapshot, ProgressSi
 
         auto lock = impl_->lock_exclusive();
         // Checked again under the lock: a session may have started meanwhile.
-        check_operation(Impl::label(m), impl_->state_of(m), Operation::restore);
+        check_operation(Impl::label(m), impl_->state_for_change(m), Operation::restore);
         auto op = s.wal().begin("restore", m.env_id.str());
         op.add_step(store::RemoveTree{impl_->layout().relative(staging)});
         // One atomic swap: the upper layer is either the old one or the snapshot, never a mix.

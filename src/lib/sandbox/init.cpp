@@ -60,23 +60,58 @@ void forget_caller_environment() {
 
 namespace {
 
+// /dev/null in place of the caller's terminal or pipes: a lingering init must not hold them (a
+// shell reading the command's output waits for every writer to close it).
+void release_stdio() {
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) {
+        if (null >= 0 && null != fd)
+            ::dup2(null, fd);
+        else if (null < 0)
+            ::close(fd);
+    }
+    if (null > 2) ::close(null);
+}
+
+// Lingering: the sandbox stays as it is, with nothing running in it, for runs that join it (each
+// sends SIGUSR1, and the time starts again) until `seconds` pass without one or a signal that
+// ends sessions (stop's SIGTERM) arrives.
+void linger(const sigset_t& forwarded, int seconds) {
+    for (;;) {
+        timespec wait{seconds, 0};
+        siginfo_t info{};
+        int sig = ::sigtimedwait(&forwarded, &info, &wait);
+        if (sig < 0 && errno == EINTR) continue;
+        if (sig == SIGUSR1 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT) {
+            while (::waitpid(-1, nullptr, WNOHANG) > 0) {}
+            continue;
+        }
+        return;  // the time is up, or an end was asked for
+    }
+}
+
 // The command has ended: nothing else in the namespace may outlive it (background processes
 // still writing to the writable layer), so init ends them and reaps every one before telling the
-// parent the status. The parent can then return while the kernel tears the namespaces down.
-[[noreturn]] void finish(int status, int status_fd) {
+// parent the status. The parent can then return while the kernel tears the namespaces down, or
+// while init lingers (`linger_for` seconds) for the next run.
+[[noreturn]] void finish(int status, int status_fd, const sigset_t& forwarded, int linger_for) {
     if (status_fd >= 0) {
         ::signal(SIGPIPE, SIG_IGN);  // a parent that stopped listening must not change the status
         ::kill(-1, SIGKILL);         // every process of this pid namespace but init
         while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {}
+        if (linger_for > 0) release_stdio();
         ssize_t ignored = ::write(status_fd, &status, sizeof status);
         (void)ignored;
+        ::close(status_fd);
+        if (linger_for > 0) linger(forwarded, linger_for);
     }
     ::_exit(status);
 }
 
 }  // namespace
 
-void run_init(pid_t child, const sigset_t& forwarded, bool own_session, int status_fd) {
+void run_init(pid_t child, const sigset_t& forwarded, bool own_session, int status_fd,
+              int linger_for) {
     for (;;) {
         siginfo_t info{};
         int sig = ::sigwaitinfo(&forwarded, &info);
@@ -92,7 +127,7 @@ void run_init(pid_t child, const sigset_t& forwarded, bool own_session, int stat
             int status = 0;
             pid_t pid = ::waitpid(-1, &status, WNOHANG);
             if (pid <= 0) break;
-            if (pid == child) finish(decode_status(status), status_fd);
+            if (pid == child) finish(decode_status(status), status_fd, forwarded, linger_for);
         }
     }
 }

@@ -9,7 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <thread>
 
@@ -33,10 +35,10 @@ bool parse(std::string_view s, T& v) {
 
 bool alive(const Session& s) { return process_alive(s.pid, s.start_time); }
 
-// The record is "<start time> <mapping>": the target of a symbolic link, which the filesystem
-// keeps in the inode (no data block to allocate, and none to free and discard when the run
-// ends). Records written by an older karapace are regular files with the same text and a
-// newline; a record with only the start time still counts as a session, one nothing joins.
+// The record is "<start time> <mapping> <fingerprint>": the target of a symbolic link, which the
+// filesystem keeps in the inode (no data block to allocate, and none to free and discard when
+// the run ends). Records written by an older karapace are regular files with the first two words
+// and a newline; a record with only the start time still counts as a session, one nothing joins.
 const char* mapping_word(IdMapping m) { return m == IdMapping::keep_id ? "keep-id" : "root"; }
 
 std::optional<std::string> read_record(const std::string& file) {
@@ -54,6 +56,9 @@ std::optional<std::string> read_record(const std::string& file) {
 // An ended session whose namespaces the kernel may still be tearing down: its record renamed to
 // ".ending-<pid>" by the run that returned (SessionRecord::mark_ending).
 constexpr std::string_view kEndingPrefix = ".ending-";
+// A sandbox whose command has ended and whose init lingers for the next run
+// (SessionRecord::mark_idle).
+constexpr std::string_view kIdlePrefix = ".idle-";
 
 // Names in `dir` that `wanted` accepts.
 template <typename Pred>
@@ -71,10 +76,14 @@ std::vector<std::string> names_in(const std::string& dir, Pred wanted) {
 std::optional<Session> parse_session(std::string_view text, std::string_view pid) {
     Session s;
     std::string_view body = text;
+    while (!body.empty() && (body.back() == '\n' || body.back() == ' '))
+        body.remove_suffix(1);
     if (auto space = body.find(' '); space != std::string_view::npos) {
         auto word = body.substr(space + 1);
-        while (!word.empty() && (word.back() == '\n' || word.back() == ' '))
-            word.remove_suffix(1);
+        if (auto next = word.find(' '); next != std::string_view::npos) {
+            s.fingerprint = word.substr(next + 1);
+            word = word.substr(0, next);
+        }
         if (word == mapping_word(IdMapping::keep_id)) s.mapping = IdMapping::keep_id;
         if (word == mapping_word(IdMapping::container_root)) s.mapping = IdMapping::container_root;
         body = body.substr(0, space);
@@ -83,9 +92,45 @@ std::optional<Session> parse_session(std::string_view text, std::string_view pid
     return s;
 }
 
+// The live sessions recorded under names that start with `prefix` (followed by the pid); the
+// records of processes that are gone are removed.
+std::vector<Session> sessions_named(const std::string& dir, std::string_view prefix) {
+    std::vector<Session> out;
+    for (const auto& name : names_in(dir, [&](std::string_view n) {
+             return prefix.empty() ? n[0] != '.' : n.rfind(prefix, 0) == 0;
+         })) {
+        std::string file = dir + "/" + name;
+        auto text = read_record(file);
+        if (!text) continue;
+        auto s = parse_session(*text, std::string_view(name).substr(prefix.size()));
+        if (!s || !alive(*s)) {
+            ::unlink(file.c_str());
+            continue;
+        }
+        out.push_back(*s);
+    }
+    return out;
+}
+
+// A descriptor of the recorded process, or an empty one when it is gone: checked again once open,
+// so that it never names a process that reused the pid.
+UniqueFd open_session_pidfd(const Session& s) {
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, s.pid, 0)));
+    if (pidfd && !alive(s)) pidfd.reset();
+    return pidfd;
+}
+
 }  // namespace
 
-SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping) {
+int linger_seconds() {
+    const char* v = ::getenv("KARAPACE_LINGER");
+    int n = kDefaultLinger;
+    if (v != nullptr && *v != '\0' && !parse(std::string_view(v), n)) n = kDefaultLinger;
+    return n < 0 ? 0 : n;
+}
+
+SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping,
+                             const std::string& fingerprint) {
     auto start = process_start_time(pid);
     if (!start)
         throw Error(Errc::runtime, "the sandbox process " + std::to_string(pid) +
@@ -95,6 +140,7 @@ SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mappin
     // Not fsynced: after a crash of the machine the process is gone and the record stale anyway
     // (list_sessions checks it against /proc). A link appears whole or not at all.
     std::string text = std::to_string(*start) + " " + mapping_word(mapping);
+    if (!fingerprint.empty()) text += " " + fingerprint;
     if (::symlink(text.c_str(), file.c_str()) != 0) {
         // A record left by a process that had this pid before.
         if (errno != EEXIST || ::unlink(file.c_str()) != 0 ||
@@ -114,6 +160,13 @@ void SessionRecord::mark_ending() noexcept {
     if (file_.empty()) return;
     std::string ending = dir_ + "/" + std::string(kEndingPrefix) + std::to_string(pid_);
     if (::rename(file_.c_str(), ending.c_str()) != 0) ::unlink(file_.c_str());
+    file_.clear();
+}
+
+void SessionRecord::mark_idle() noexcept {
+    if (file_.empty()) return;
+    std::string idle = dir_ + "/" + std::string(kIdlePrefix) + std::to_string(pid_);
+    if (::rename(file_.c_str(), idle.c_str()) != 0) ::unlink(file_.c_str());
     file_.clear();
 }
 
@@ -165,20 +218,37 @@ PrivateWorkDir::~PrivateWorkDir() {
     } catch (...) {}
 }
 
-std::vector<Session> list_sessions(const std::string& dir) {
-    std::vector<Session> out;
-    for (const auto& name : names_in(dir, [](std::string_view n) { return n[0] != '.'; })) {
-        std::string file = dir + "/" + name;
-        auto text = read_record(file);
-        if (!text) continue;
-        auto s = parse_session(*text, name);
-        if (!s || !alive(*s)) {
-            ::unlink(file.c_str());
-            continue;
+std::vector<Session> list_sessions(const std::string& dir) { return sessions_named(dir, {}); }
+
+std::vector<Session> list_idle_sessions(const std::string& dir) {
+    return sessions_named(dir, kIdlePrefix);
+}
+
+bool extend_idle_session(const Session& s) {
+    UniqueFd pidfd = open_session_pidfd(s);
+    return pidfd && ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGUSR1, nullptr, 0) == 0;
+}
+
+void retire_idle_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& s : list_idle_sessions(dir)) {
+        // A pidfd becomes readable once the process has exited, which the kernel reports only
+        // after its namespaces (and the overlay mount in them) are gone.
+        if (UniqueFd pidfd = open_session_pidfd(s)) {
+            ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0);
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd p{pidfd.get(), POLLIN, 0};
+            int n = 0;
+            while ((n = ::poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 0)))) < 0 &&
+                   errno == EINTR) {}
+            if (n == 0) {
+                ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+                while (::poll(&p, 1, 1000) < 0 && errno == EINTR) {}
+            }
         }
-        out.push_back(*s);
+        ::unlink((dir + "/" + std::string(kIdlePrefix) + std::to_string(s.pid)).c_str());
     }
-    return out;
 }
 
 std::size_t stop_sessions(const std::string& dir, std::chrono::milliseconds timeout) {

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -72,6 +73,9 @@ std::string choose_stage(const SandboxSpec& spec) {
 // Messages from the parent on the go pipe.
 constexpr char kGo = 'g';
 constexpr char kGoWithRlimits = 'r';
+// The same, and init lingers once the command has ended (SandboxSpec::linger).
+constexpr char kGoLinger = 'l';
+constexpr char kGoWithRlimitsLinger = 'L';
 
 // Everything the child needs, computed before clone so the child mostly makes system calls.
 struct Prepared {
@@ -88,7 +92,55 @@ struct Prepared {
     std::vector<int> listen_fds;
     int listen_pid_entry = -1;
     int last_cap = -1;  // see restrict_capabilities
+    // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
+    // run joins a lingering sandbox only when its own is the same.
+    std::string fingerprint;
 };
+
+std::string plan_fingerprint(const SandboxSpec& spec, const Prepared& p) {
+    std::string text;
+    auto add = [&](std::string_view field) {
+        text.append(field);
+        text.push_back('\0');
+    };
+    auto add_number = [&](unsigned long long n) { add(std::to_string(n)); };
+    add_number(p.clone_flags);
+    add_number(static_cast<unsigned>(spec.mapping));
+    add_number((spec.read_only ? 1 : 0) | (spec.volatile_upper ? 2 : 0));
+    add(spec.hostname);
+    add(p.stage);
+    for (const auto& dir : spec.lower_dirs)
+        add(dir);
+    add(spec.upper_dir);
+    add(spec.work_dir);
+    for (const auto& op : p.mounts.ops) {
+        add_number(static_cast<unsigned>(op.kind));
+        add(op.source);
+        add(op.target);
+        add(op.options);
+        add_number((op.read_only ? 1 : 0) | (op.optional ? 2 : 0) | (op.no_symlinks ? 4 : 0) |
+                   (op.nosuid ? 8 : 0) | (op.nodev ? 16 : 0) | (op.noexec ? 32 : 0) |
+                   (op.needs_parent ? 64 : 0));
+        add_number(op.file_mode);
+    }
+    for (const auto* files :
+         {&p.mounts.root_files, &p.mounts.mount_points, &p.mounts.mount_points_above}) {
+        add("files");
+        for (const auto& f : *files) {
+            add(f.path);
+            add(f.content);
+            add(f.symlink);
+            add_number((f.directory ? 1u << 31 : 0) | f.mode);
+        }
+    }
+    // FNV-1a: an identity between runs of one user's own store, not a defence against anyone.
+    std::uint64_t hash = 14695981039346656037ULL;
+    for (unsigned char c : text)
+        hash = (hash ^ c) * 1099511628211ULL;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    return hex;
+}
 
 constexpr std::string_view kListenPidPlaceholder = "LISTEN_PID=0000000000";
 
@@ -137,6 +189,7 @@ Prepared prepare(const SandboxSpec& spec) {
     p.last_cap = last_capability();
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
+    if (spec.share_running && spec.linger > 0) p.fingerprint = plan_fingerprint(spec, p);
     return p;
 }
 
@@ -230,7 +283,7 @@ Prepared prepare(const SandboxSpec& spec) {
         const Prepared& p;
         bool rlimits, own_session;
         int err_fd;
-    } start{spec, p, go == kGoWithRlimits, own_session, err_fd};
+    } start{spec, p, go == kGoWithRlimits || go == kGoWithRlimitsLinger, own_session, err_fd};
     alignas(64) char stack[64 * 1024];
     pid_t command = ::clone(
         [](void* arg) -> int {
@@ -246,7 +299,8 @@ Prepared prepare(const SandboxSpec& spec) {
     ::close(err_fd);
     for (int fd : p.listen_fds)
         ::close(fd);
-    run_init(command, forwarded, own_session, status_fd);
+    bool lingers = go == kGoLinger || go == kGoWithRlimitsLinger;
+    run_init(command, forwarded, own_session, status_fd, lingers ? spec.linger : 0);
 }
 
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd,
@@ -583,6 +637,7 @@ struct Started {
     pid_t child = -1;  // ours to wait for
     pid_t init = -1;   // the session's init (the child itself for a new sandbox)
     bool new_userns = true;
+    bool joined = false;  // beside a session: its init never lingers
 };
 
 // Children of runs that returned before their init had exited; reaped when the next run starts
@@ -635,7 +690,8 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     LimitScope limits(spec.limits, init, unit + ".scope");
     result.limits = limits.mechanism();
     std::optional<SessionRecord> session;
-    if (!spec.session_dir.empty()) session.emplace(spec.session_dir, init, spec.mapping);
+    if (!spec.session_dir.empty())
+        session.emplace(spec.session_dir, init, spec.mapping, p.fingerprint);
     report_session(spec, init);
     // Declared in this order so the terminal is ours again before the pop marker is written.
     std::optional<ContainerMarker> marker;
@@ -646,7 +702,13 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     }
     SignalForwarding forwarding(init);
 
-    char go_byte = limits.mechanism() == LimitMechanism::rlimit ? kGoWithRlimits : kGo;
+    // A new sandbox lingers when this run returns on init's report (see below).
+    bool returns_early = pipes.early && (limits.mechanism() == LimitMechanism::none ||
+                                         limits.mechanism() == LimitMechanism::rlimit);
+    bool lingers = returns_early && session && !started.joined && !p.fingerprint.empty();
+    bool rlimits = limits.mechanism() == LimitMechanism::rlimit;
+    char go_byte = lingers ? (rlimits ? kGoWithRlimitsLinger : kGoLinger)
+                           : (rlimits ? kGoWithRlimits : kGo);
     if (::write(pipes.go.write.get(), &go_byte, 1) != 1)
         throw_errno(Errc::runtime, "cannot start the sandbox");
     pipes.go.write.reset();
@@ -656,15 +718,19 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     auto error = wire::receive_error(pipes.errors.read.get());
     start_lock.release();
     std::optional<int> reported;
-    if (pipes.early && (limits.mechanism() == LimitMechanism::none ||
-                        limits.mechanism() == LimitMechanism::rlimit))
-        reported = reported_status(pipes.status.read.get());
+    if (returns_early) reported = reported_status(pipes.status.read.get());
     if (reported) {
         // Everything in the sandbox has ended; the kernel tears the namespaces down (unmounting
         // the overlay takes a grace period or two) without keeping the caller waiting. The next
-        // run that mounts the writable layer waits for it (await_ending_sessions).
+        // run that mounts the writable layer waits for it (await_ending_sessions). Or init
+        // lingers, and the next run joins it.
         result.status = *reported;
-        if (session) session->mark_ending();
+        if (session) {
+            if (lingers)
+                session->mark_idle();
+            else
+                session->mark_ending();
+        }
         unreaped().push_back(guard.release());
     } else {
         result.status = wait_exit_status(guard.release());
@@ -676,9 +742,11 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     return result;
 }
 
-// A live session this run may join: one with the same identity mapping. `others` tells whether
-// sessions of another mapping are running.
-std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, bool& others) {
+// A live session this run may join: one with the same identity mapping, or else a lingering
+// sandbox built the same way (whose time then starts again). `others` tells whether sessions of
+// another mapping are running.
+std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, const Prepared& p,
+                                                  bool& others) {
     others = false;
     if (!spec.share_running || spec.session_dir.empty()) return std::nullopt;
     for (const auto& s : list_sessions(spec.session_dir)) {
@@ -687,6 +755,16 @@ std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, bool&
             continue;
         }
         if (auto ns = open_session_namespaces(s, spec.network_isolation)) return ns;
+    }
+    if (p.fingerprint.empty()) return std::nullopt;
+    for (const auto& s : list_idle_sessions(spec.session_dir)) {
+        if (s.mapping != spec.mapping || s.fingerprint != p.fingerprint) continue;
+        // Once open, the descriptors keep the namespaces, also should the sandbox's time run
+        // out before this run has entered them.
+        if (auto ns = open_session_namespaces(s, spec.network_isolation)) {
+            extend_idle_session(s);
+            return ns;
+        }
     }
     return std::nullopt;
 }
@@ -704,7 +782,7 @@ RunResult run_here(const SandboxSpec& spec) {
         bool others = false;
         // Beside a running session: a helper enters its namespaces and starts an init of its
         // own there.
-        if (auto ns = joinable_session(spec, others)) {
+        if (auto ns = joinable_session(spec, p, others)) {
             JoinStart j{spec, p, *ns, go_fd, err_fd, status_fd};
             run_helper(join_session, &j);
             pipes.close_child_ends();
@@ -715,7 +793,7 @@ RunResult run_here(const SandboxSpec& spec) {
                                      : Error(Errc::runtime, "the session could not be joined");
                 return result;
             }
-            return supervise(spec, p, {j.init, j.init, false}, pipes, start_lock);
+            return supervise(spec, p, {j.init, j.init, false, true}, pipes, start_lock);
         }
         std::optional<PrivateWorkDir> work;
         std::optional<SandboxSpec> own;
@@ -734,8 +812,10 @@ RunResult run_here(const SandboxSpec& spec) {
         }
         const SandboxSpec& run_spec = own ? *own : spec;
         // A session that just ended may still hold its overlay mount of the writable layer; a
-        // run that mounts none only clears the records of those already gone.
+        // run that mounts none only clears the records of those already gone. Lingering
+        // sandboxes this run could not join (built otherwise) end first.
         if (!spec.session_dir.empty()) {
+            retire_idle_sessions(spec.session_dir);
             bool writable = !spec.read_only && !spec.upper_dir.empty();
             await_ending_sessions(spec.session_dir, writable ? std::chrono::milliseconds(5000)
                                                              : std::chrono::milliseconds(0));
