@@ -329,11 +329,13 @@ constexpr std::array command_table{
                 "Runs the command after -- inside the environment, streaming its output and "
                 "passing stdin through. The exit status is the command's own; 125 means karapace "
                 "failed before the command ran, 126 that it is not executable, 127 that it was "
-                "not found.",
+                "not found. The sandbox stays ready for KARAPACE_LINGER seconds (default 60, 0 "
+                "for none) after the command, with nothing running in it, and the next run joins "
+                "it.",
                 env_arg, exec_flags, Trailing::required, "CMD", "", run_exec},
     CommandSpec{"stop", running, "Stop every process running in an environment",
                 "Sends SIGTERM to every session of the environment, then SIGKILL after the "
-                "timeout.",
+                "timeout; a sandbox lingering after an exec ends too.",
                 env_arg, stop_flags, Trailing::none, "", "", run_stop},
     CommandSpec{"export", desktop, "Put an environment's applications in the host menu",
                 "Writes a launcher to $XDG_DATA_HOME/applications for each application (found by "

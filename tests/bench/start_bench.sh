@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Start latency of `/bin/true` in a busybox environment: `karapace exec` (writable and frozen, and
-# for an unprivileged user with the namespace keeper off: KARAPACE_KEEPER_IDLE=0) next to
+# Start latency of `/bin/true` in a busybox environment: `karapace exec` (writable and frozen, each
+# joining the sandbox the previous run left lingering; writable with a new sandbox every run,
+# KARAPACE_LINGER=0; and for an unprivileged user with the namespace keeper off:
+# KARAPACE_KEEPER_IDLE=0) next to
 # `bwrap --unshare-all` and `unshare` + chroot on the same rootfs, run interleaved
 # (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an unprivileged
 # user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
@@ -21,7 +23,7 @@ export XDG_RUNTIME_DIR=$W/run  # a keeper of this run's own
 mkdir -m 700 "$W/run"
 cleanup() {
   for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  "$KP" --store "$W/s" exec bench -- true >/dev/null 2>&1 || true
+  for env in bench frozen cold before; do "$KP" --store "$W/s" stop "$env" >/dev/null 2>&1 || true; done
   if [ -f "$W/run/karapace/userns-keep-id" ]; then
     kill "$(cut -d' ' -f1 "$W/run/karapace/userns-keep-id")" 2>/dev/null || true
   fi
@@ -29,7 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
-for env in bench frozen; do
+# cold: runs with KARAPACE_LINGER=0; before: the other binary's (it may not know lingering
+# sandboxes, so it gets an environment of its own).
+for env in bench frozen cold before; do
   mkdir -p "$W/$env"
   printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[gui]\napps = ["%s"]\n' \
     "$tarball" "$env" > "$W/$env/karapace.toml"
@@ -52,14 +56,15 @@ fi
 args=(
   "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $W/s exec bench -- /bin/true"
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
+  "karapace exec cold -- /bin/true, a new sandbox every run (KARAPACE_LINGER=0)" "KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
 )
 # KP_BEFORE=<another karapace binary>: its writable exec on the same store, beside this one.
 if [ -n "${KP_BEFORE:-}" ]; then
-  args+=("karapace exec bench, ${KP_BEFORE_LABEL:-the other binary}" "$(realpath "$KP_BEFORE") --store $W/s exec bench -- /bin/true")
+  args+=("karapace exec before, ${KP_BEFORE_LABEL:-the other binary}" "$(realpath "$KP_BEFORE") --store $W/s exec before -- /bin/true")
 fi
 if [ "$(id -u)" != 0 ]; then
-  args+=("karapace exec bench, keeper off (KARAPACE_KEEPER_IDLE=0)"
-    "KARAPACE_KEEPER_IDLE=0 $KP --store $W/s exec bench -- /bin/true")
+  args+=("karapace exec cold, keeper off (KARAPACE_KEEPER_IDLE=0 KARAPACE_LINGER=0)"
+    "KARAPACE_KEEPER_IDLE=0 KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true")
 fi
 args+=(
   "bwrap --unshare-all --ro-bind rootfs / --proc --dev" "bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"

@@ -109,10 +109,24 @@ std::string plan_fingerprint(const SandboxSpec& spec, const Prepared& p) {
     add_number((spec.read_only ? 1 : 0) | (spec.volatile_upper ? 2 : 0));
     add(spec.hostname);
     add(p.stage);
-    for (const auto& dir : spec.lower_dirs)
+    // The layers by path and by identity: an image fetched again or a layer rebuilt replaces
+    // its directory at the same path. The lower ones never change while they are in use, so
+    // their change time too; the writable layer's does with every new top-level entry.
+    auto add_dir = [&](const std::string& dir, bool with_ctime) {
         add(dir);
-    add(spec.upper_dir);
-    add(spec.work_dir);
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) return add("missing");
+        add_number(st.st_dev);
+        add_number(st.st_ino);
+        if (with_ctime) {
+            add_number(static_cast<unsigned long long>(st.st_ctim.tv_sec));
+            add_number(static_cast<unsigned long long>(st.st_ctim.tv_nsec));
+        }
+    };
+    for (const auto& dir : spec.lower_dirs)
+        add_dir(dir, true);
+    add_dir(spec.upper_dir, false);
+    add_dir(spec.work_dir, false);
     for (const auto& op : p.mounts.ops) {
         add_number(static_cast<unsigned>(op.kind));
         add(op.source);

@@ -40,11 +40,13 @@ mkdir -p "$work/u/proj"
 printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "$tarball" > "$work/u/proj/karapace.toml"
 chown -R "$user" "$work/u"
 
-# u [VAR=value...] ARGS...: karapace as the test user, in its project, with its runtime dir.
+# u [VAR=value...] ARGS...: karapace as the test user, in its project, with its runtime dir. No
+# sandbox lingers after a run (KARAPACE_LINGER=0): each run starts one in the kept user namespace,
+# which is what is tested here; linger_test.sh tests the lingering.
 u() {
   local vars=()
   while [[ $# -gt 0 && $1 == *=* ]]; do vars+=("$1"); shift; done
-  (cd "$work/u/proj" && kp_as_user env XDG_RUNTIME_DIR="$run" KARAPACE_KEEPER_IDLE=300 "${vars[@]}" "$kp" --store "$work/u/store" "$@")
+  (cd "$work/u/proj" && kp_as_user env XDG_RUNTIME_DIR="$run" KARAPACE_KEEPER_IDLE=300 KARAPACE_LINGER=0 "${vars[@]}" "$kp" --store "$work/u/store" "$@")
 }
 record=$run/karapace/userns-keep-id
 keeper_pid() { cut -d' ' -f1 "$record"; }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The sandbox of an exec lingers after its command (KARAPACE_LINGER), as root and as the
+# unprivileged test user: it is no session (`list` says built), the next run of the environment
+# joins it (a file left in the sandbox's own /run tmpfs is there) with a pid namespace of its own, whose background processes
+# still end with it; the caller's output pipe is not held; commit, freeze, destroy and stop end it
+# first; a run that needs another sandbox (another mapping) ends it instead of joining; each run
+# that joins starts its time again, and it exits when the time is up; /proc/sys stays read-only
+# in a run that joined it. KARAPACE_LINGER=0 turns it off.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+kp=${1:?usage: linger_test.sh KARAPACE}
+src=${KARAPACE_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
+
+[ -x /bin/busybox ] || kp_skip "busybox-static is not installed"
+
+work=$(mktemp -d /tmp/karapace-linger.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  local s
+  pkill -x -f "sleep 2391" 2>/dev/null || true
+  for s in "$work"/self/store "$work"/user/store; do
+    if [ -d "$s" ]; then "$kp" --store "$s" stop bb >/dev/null 2>&1 || true; fi
+  done
+  rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+tarball=$(sh "$src/tests/fixtures/make-busybox-rootfs.sh" "$work/img")
+chmod -R a+rX "$work/img"
+
+scenario() {
+  local base=$1 tarball=$2
+  mkdir -p "$base/proj"
+  printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n' "$tarball" > "$base/proj/karapace.toml"
+  k() { (cd "$base/proj" && "$kp" --store "$base/store" "$@"); }
+  export KARAPACE_LINGER=60
+  k build --name bb >/dev/null
+  idle_pid() { ls -a "$base"/store/env/*/sessions 2>/dev/null | sed -n 's/^\.idle-//p' | head -n1; }
+  alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }
+  # The sandbox's /run is a tmpfs of its own: a run that joins sees what the last one left
+  # there, a new sandbox starts with it empty. (Namespace inode numbers are reused once freed.)
+  mark() { k exec "$@" -- sh -c 'n=$(cat /run/mark 2>/dev/null || echo 0); echo $((n + 1)) > /run/mark; cat /run/mark'; }
+
+  # 1. The sandbox stays after the command, and is no session.
+  local pid
+  [ "$(mark bb)" = 1 ] || kp_fail "the first run found a mark in /run"
+  pid=$(idle_pid)
+  [ -n "$pid" ] || kp_fail "no lingering sandbox after exec: $(ls -a "$base"/store/env/*/sessions)"
+  alive "$pid" || kp_fail "the lingering sandbox's init $pid is not running"
+  [ "$(k list | awk '$2 == "bb" {print $3}')" = built ] ||
+    kp_fail "list calls the environment running while only a sandbox lingers: $(k list)"
+  kp_ok "exec leaves its sandbox lingering (init $pid), and the environment is not running"
+
+  # 2. The next run joins it, in a pid namespace of its own whose processes end with it.
+  [ "$(mark bb)" = 2 ] || kp_fail "the second run did not join the lingering sandbox"
+  [ "$(idle_pid)" = "$pid" ] || kp_fail "the lingering sandbox changed from $pid to $(idle_pid)"
+  [ "$(k exec bb -- sh -c 'echo $$')" = 2 ] || kp_fail "a run that joined has no pid namespace of its own"
+  k exec bb -- sh -c 'sleep 2391 & echo started' | grep -q started
+  if pgrep -x -f "sleep 2391" >/dev/null; then
+    kp_fail "a background process of a run that joined outlived it: $(pgrep -a -x -f "sleep 2391")"
+  fi
+  alive "$pid" || kp_fail "the lingering sandbox ended with a run that joined it"
+  kp_ok "the next runs join it, and what they leave running ends with them"
+
+  # 3. /proc/sys stays read-only in a run that joined (a root caller's root inside is host root).
+  k exec --root bb -- true
+  k exec --root bb -- sh -c 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern' 2>/dev/null &&
+    kp_fail "a run that joined a lingering sandbox could write kernel.core_pattern"
+  kp_ok "kernel settings stay read-only in a run that joined"
+
+  # 4. Operations that change the writable layer end it first; so does stop.
+  k exec bb -- sh -c 'echo kept > /tmp/f'
+  pid=$(idle_pid)
+  [ -n "$pid" ] || kp_fail "no lingering sandbox before commit"
+  k commit bb >/dev/null || kp_fail "commit right after exec failed"
+  alive "$pid" && kp_fail "commit left the lingering sandbox $pid running"
+  [ -z "$(idle_pid)" ] || kp_fail "commit left the record of the lingering sandbox"
+  [ "$(k exec bb -- cat /tmp/f)" = kept ] || kp_fail "the committed change is lost"
+  pid=$(idle_pid)
+  if k stop bb >/dev/null 2>&1; then kp_fail "stop called the environment running"; fi
+  alive "$pid" && kp_fail "stop left the lingering sandbox $pid running"
+  k exec bb -- true
+  pid=$(idle_pid)
+  k freeze bb >/dev/null || kp_fail "freeze right after exec failed"
+  alive "$pid" && kp_fail "freeze left the lingering sandbox $pid running"
+  [ "$(k exec bb -- cat /tmp/f)" = kept ] || kp_fail "the frozen environment lost its change"
+  kp_ok "commit, stop and freeze end the lingering sandbox first"
+  k rebuild >/dev/null 2>&1 || kp_fail "rebuild failed: $(k rebuild 2>&1)"
+
+  # 5. A run that needs another sandbox ends the lingering one instead of joining it.
+  [ "$(mark bb)" = 1 ] || kp_fail "the run after rebuild found an old sandbox"
+  pid=$(idle_pid)
+  [ "$(mark --root bb)" = 1 ] || kp_fail "a container-root run joined the user's sandbox"
+  alive "$pid" && kp_fail "the lingering sandbox $pid of another mapping is still there"
+  [ "$(mark --root bb)" = 2 ] || kp_fail "the second container-root run did not join the first"
+  kp_ok "a run of another mapping builds its own sandbox and ends the one that lingered"
+
+  # 6. The caller's output pipe is not held by a lingering init: a reader sees the end.
+  k stop bb >/dev/null 2>&1 || true
+  (k exec bb -- echo piped | cat > "$base/piped") &
+  local reader=$! i
+  for i in $(seq 150); do
+    kill -0 "$reader" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$reader" 2>/dev/null; then
+    kill "$reader" 2>/dev/null || true
+    kp_fail "the lingering sandbox holds the caller's output pipe"
+  fi
+  [ "$(cat "$base/piped")" = piped ] || kp_fail "the piped output is lost"
+  [ -n "$(idle_pid)" ] || kp_fail "no lingering sandbox after a piped exec"
+  kp_ok "the caller's output ends with the command"
+
+  # 7. The time is up unless runs join: every second for 4 s with 2 s keeps one sandbox;
+  # then it exits.
+  k stop bb >/dev/null 2>&1 || true
+  export KARAPACE_LINGER=2
+  [ "$(mark bb)" = 1 ] || kp_fail "the run after stop found an old sandbox"
+  pid=$(idle_pid)
+  for i in 2 3 4 5; do
+    sleep 1
+    [ "$(mark bb)" = $i ] || kp_fail "the sandbox did not stay while runs joined it every second"
+  done
+  for i in $(seq 100); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  alive "$pid" && kp_fail "the lingering sandbox $pid did not exit once its time was up"
+  [ "$(mark bb)" = 1 ] || kp_fail "a run after the time was up found the old sandbox"
+  kp_ok "runs that join keep it; it exits when its time is up"
+
+  # 8. Off.
+  k stop bb >/dev/null 2>&1 || true
+  export KARAPACE_LINGER=0
+  [ "$(mark bb)" = 1 ] && [ "$(mark bb)" = 1 ] || kp_fail "KARAPACE_LINGER=0 still shared a sandbox"
+  [ -z "$(idle_pid)" ] || kp_fail "KARAPACE_LINGER=0 left a lingering sandbox"
+  kp_ok "KARAPACE_LINGER=0 builds a sandbox for every run"
+
+  # 9. destroy ends it.
+  export KARAPACE_LINGER=60
+  k exec bb -- true
+  pid=$(idle_pid)
+  k destroy bb >/dev/null || kp_fail "destroy right after exec failed"
+  alive "$pid" && kp_fail "destroy left the lingering sandbox $pid running"
+  kp_ok "destroy ends the lingering sandbox"
+}
+
+kp_scenario_both "$work" "$tarball"
+echo "linger: all checks passed"
