@@ -721,8 +721,8 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
                                          limits.mechanism() == LimitMechanism::rlimit);
     bool lingers = returns_early && session && !started.joined && !p.fingerprint.empty();
     bool rlimits = limits.mechanism() == LimitMechanism::rlimit;
-    char go_byte = lingers ? (rlimits ? kGoWithRlimitsLinger : kGoLinger)
-                           : (rlimits ? kGoWithRlimits : kGo);
+    char go_byte =
+        lingers ? (rlimits ? kGoWithRlimitsLinger : kGoLinger) : (rlimits ? kGoWithRlimits : kGo);
     if (::write(pipes.go.write.get(), &go_byte, 1) != 1)
         throw_errno(Errc::runtime, "cannot start the sandbox");
     pipes.go.write.reset();
