@@ -45,7 +45,7 @@ const char* proc_stat_field(const char* line, int n) noexcept;
 // Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or nullopt when
 // the process does not exist. pid + start time identifies a process across pid reuse.
 std::optional<unsigned long long> process_start_time(int pid);
-// True when `pid` exists and still has `start_time`.
+// True when `pid` exists, still has `start_time` and has not exited (a zombie has).
 bool process_alive(int pid, unsigned long long start_time);
 // When a process with that start time (clock ticks since boot) started, by the wall clock: the
 // boot time in /proc/stat plus the ticks. nullopt when /proc/stat does not say.

@@ -797,6 +797,9 @@ RunResult run_here(const SandboxSpec& spec) {
         // Beside a running session: a helper enters its namespaces and starts an init of its
         // own there.
         if (auto ns = joinable_session(spec, p, others)) {
+            // Runs that joined before leave ending records too; those of processes that are
+            // gone go here (a fresh sandbox would have cleared them).
+            await_ending_sessions(spec.session_dir, std::chrono::milliseconds(0));
             JoinStart j{spec, p, *ns, go_fd, err_fd, status_fd};
             run_helper(join_session, &j);
             pipes.close_child_ends();

@@ -172,7 +172,10 @@ const char* proc_stat_field(const char* line, int n) noexcept {
     }
 }
 
-std::optional<unsigned long long> process_start_time(int pid) {
+namespace {
+
+// The start time (field 22 of /proc/<pid>/stat) and the state letter (field 3).
+std::optional<unsigned long long> read_start_time(int pid, char* state) {
     // Asked on every run about processes that may be gone: no exception for that case.
     char path[32];
     std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -183,6 +186,10 @@ std::optional<unsigned long long> process_start_time(int pid) {
     while ((n = ::read(fd.get(), buf, sizeof buf - 1)) < 0 && errno == EINTR) {}
     if (n <= 0) return std::nullopt;
     buf[n] = '\0';
+    if (state != nullptr) {
+        const char* s = proc_stat_field(buf, 3);
+        *state = s != nullptr ? *s : '?';
+    }
     const char* p = proc_stat_field(buf, 22);
     if (p == nullptr) return std::nullopt;
     char* end = nullptr;
@@ -193,9 +200,17 @@ std::optional<unsigned long long> process_start_time(int pid) {
     return start;
 }
 
+}  // namespace
+
+std::optional<unsigned long long> process_start_time(int pid) {
+    return read_start_time(pid, nullptr);
+}
+
 bool process_alive(int pid, unsigned long long start_time) {
-    auto st = process_start_time(pid);
-    return st && *st == start_time;
+    // A zombie has exited: its namespaces are gone, only its parent has not collected it yet.
+    char state = '?';
+    auto st = read_start_time(pid, &state);
+    return st && *st == start_time && state != 'Z' && state != 'X';
 }
 
 std::optional<std::chrono::system_clock::time_point> process_started_at(

@@ -40,6 +40,21 @@ TEST_CASE("process identity survives only while the process lives") {
     CHECK_FALSE(karapace::process_start_time(0x3fffffff).has_value());
 }
 
+TEST_CASE("an exited process its parent has not collected yet is not alive") {
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) ::_exit(0);
+    auto start = karapace::process_start_time(child);
+    REQUIRE(start.has_value());
+    // Exited, not reaped: a zombie keeps its /proc entry and its start time.
+    siginfo_t info{};
+    REQUIRE(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0);
+    CHECK(karapace::process_start_time(child) == start);
+    CHECK_FALSE(karapace::process_alive(child, *start));
+    ::waitpid(child, nullptr, 0);
+    CHECK_FALSE(karapace::process_alive(child, *start));
+}
+
 TEST_CASE("tail_lines keeps the last non-empty lines") {
     CHECK(karapace::tail_lines("a\n\nb\nc\n", 2) == "b\nc");
 }
