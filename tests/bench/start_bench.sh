@@ -44,7 +44,7 @@ R=$(echo "$W"/s/images/*/rootfs)
 
 if [ "${LOAD:-0}" = 1 ]; then
   if command -v stress-ng >/dev/null; then
-    stress-ng --cpu 2 --quiet & load_pids+=($!)
+    stress-ng --cpu 2 --quiet --temp-path "$W" & load_pids+=($!)
     loadname="stress-ng --cpu 2"
   else
     (while :; do :; done) & load_pids+=($!)
