@@ -92,6 +92,10 @@ struct Prepared {
     std::vector<int> listen_fds;
     int listen_pid_entry = -1;
     int last_cap = -1;  // see restrict_capabilities
+    // The read-only and hidden kernel interfaces below /proc, for a run beside a session to put
+    // over the /proc of its own (computed here: its init, a fresh copy of this memory, then
+    // allocates nothing for them).
+    MountPlan proc_guards;
     // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
     // run joins a lingering sandbox only when its own is the same.
     std::string fingerprint;
@@ -170,6 +174,10 @@ Prepared prepare(const SandboxSpec& spec) {
     auto host = HostView::current();
     p.mounts = plan_mounts(spec, host);
 
+    for (const auto& op : p.mounts.ops)
+        if ((op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask) &&
+            op.target.rfind("/proc/", 0) == 0)
+            p.proc_guards.ops.push_back(op);
     p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
     p.listen_fds = socket_activation(spec, p.env);
     if (!p.listen_fds.empty()) {
@@ -388,18 +396,13 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
     return ns;
 }
 
-// What the plan makes read-only or hides below /proc, applied again over a new /proc.
-void guard_proc_interfaces(const MountPlan& plan) {
-    MountPlan below_proc;
-    for (const auto& op : plan.ops)
-        if ((op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask) &&
-            op.target.rfind("/proc/", 0) == 0)
-            below_proc.ops.push_back(op);
+// What the plan makes read-only or hides below /proc (Prepared::proc_guards), applied again over
+// a new /proc. Neither kind uses a prepared source.
+void guard_proc_interfaces(const MountPlan& proc_guards) {
     PreparedMounts none;
-    none.trees.resize(below_proc.ops.size());
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno(Errc::runtime, "cannot open the session's root");
-    attach_mounts(below_proc, none, root.get(), "/");
+    attach_mounts(proc_guards, none, root.get(), "/");
 }
 
 // Beside a running session, a helper (run_helper) enters the session's namespaces, unshares a
@@ -452,7 +455,7 @@ int join_session(void* arg) {
                 if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
                     0)
                     throw_errno(Errc::runtime, "cannot mount /proc for the new session");
-                guard_proc_interfaces(j.p.mounts);
+                guard_proc_interfaces(j.p.proc_guards);
                 start_command_as_init(j.spec, j.p, go, j.err_fd, j.status_fd, forwarded);
             } catch (const Error& e) {
                 wire::send_error(j.err_fd, e);
