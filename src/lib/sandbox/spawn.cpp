@@ -116,10 +116,10 @@ std::string plan_fingerprint(const SandboxSpec& spec, const Prepared& p) {
     // The layers by path and by identity: an image fetched again or a layer rebuilt replaces
     // its directory at the same path. The lower ones never change while they are in use, so
     // their change time too; the writable layer's does with every new top-level entry.
-    auto add_dir = [&](const std::string& dir, bool with_ctime) {
-        add(dir);
+    auto add_path = [&](const std::string& path, bool with_ctime) {
+        add(path);
         struct stat st {};
-        if (::stat(dir.c_str(), &st) != 0) return add("missing");
+        if (::stat(path.c_str(), &st) != 0) return add("missing");
         add_number(st.st_dev);
         add_number(st.st_ino);
         if (with_ctime) {
@@ -128,12 +128,17 @@ std::string plan_fingerprint(const SandboxSpec& spec, const Prepared& p) {
         }
     };
     for (const auto& dir : spec.lower_dirs)
-        add_dir(dir, true);
-    add_dir(spec.upper_dir, false);
-    add_dir(spec.work_dir, false);
+        add_path(dir, true);
+    add_path(spec.upper_dir, false);
+    add_path(spec.work_dir, false);
     for (const auto& op : p.mounts.ops) {
         add_number(static_cast<unsigned>(op.kind));
-        add(op.source);
+        // A bound host file by identity too: a socket made again (a compositor restarted), a
+        // terminal whose number a new one got.
+        if (op.kind == MountOp::Kind::bind)
+            add_path(op.source, false);
+        else
+            add(op.source);
         add(op.target);
         add(op.options);
         add_number((op.read_only ? 1 : 0) | (op.optional ? 2 : 0) | (op.no_symlinks ? 4 : 0) |

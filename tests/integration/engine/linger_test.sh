@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The sandbox of an exec lingers after its command (KARAPACE_LINGER), as root and as the
 # unprivileged test user: it is no session (`list` says built), the next run of the environment
-# joins it (a file left in the sandbox's own /run tmpfs is there) with a pid namespace of its own, whose background processes
-# still end with it; the caller's output pipe is not held; commit, freeze, destroy and stop end it
-# first; a run that needs another sandbox (another mapping) ends it instead of joining; each run
-# that joins starts its time again, and it exits when the time is up; /proc/sys stays read-only
-# in a run that joined it. KARAPACE_LINGER=0 turns it off.
+# joins it (a file left in the sandbox's own /run tmpfs is there) with a pid namespace of its
+# own, whose background processes still end with it; the caller's output pipe is not held;
+# commit, freeze, destroy and stop end it first; a run that needs another sandbox (another
+# mapping) ends it instead of joining; each run that joins starts its time again, and it exits
+# when the time is up; /proc/sys stays read-only in a run that joined it; a bound host directory
+# made again gets a new sandbox. KARAPACE_LINGER=0 turns it off.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: linger_test.sh KARAPACE}
@@ -136,7 +137,25 @@ scenario() {
   [ -z "$(idle_pid)" ] || kp_fail "KARAPACE_LINGER=0 left a lingering sandbox"
   kp_ok "KARAPACE_LINGER=0 builds a sandbox for every run"
 
-  # 9. destroy ends it.
+  # 9. A host directory bound in and made again (a new directory at the same path) is a new
+  # sandbox's: the lingering one still holds the old directory.
+  k destroy bb >/dev/null
+  mkdir -p "$base/data"
+  echo old > "$base/data/file"
+  printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[mounts]\ndata = "%s:/data"\n' \
+    "$tarball" "$base/data" > "$base/proj/karapace.toml"
+  k build --name bb >/dev/null
+  export KARAPACE_LINGER=60
+  [ "$(mark bb)" = 1 ] || kp_fail "the run with a mount found an old sandbox"
+  [ "$(mark bb)" = 2 ] || kp_fail "the second run with a mount did not join"
+  rm -rf "$base/data"
+  mkdir -p "$base/data"
+  echo new > "$base/data/file"
+  [ "$(mark bb)" = 1 ] || kp_fail "a run joined a sandbox that holds the old $base/data"
+  [ "$(k exec bb -- cat /data/file)" = new ] || kp_fail "the run does not see the new $base/data"
+  kp_ok "a host directory made again gets a new sandbox"
+
+  # 10. destroy ends it.
   export KARAPACE_LINGER=60
   k exec bb -- true
   pid=$(idle_pid)
