@@ -106,6 +106,10 @@ int run_inspect(const Invocation& inv, Output& out) {
     out.line("sessions:     " + std::to_string(d.sessions.size()));
     for (const auto& ses : d.sessions)
         out.line("  pid " + std::to_string(ses.pid));
+    if (d.lingering.empty()) out.line("lingering:    none");
+    for (const auto& ses : d.lingering)
+        out.line("lingering:    pid " + std::to_string(ses.pid) +
+                 ", ready for the next run (`karapace stop` ends it)");
     out.line("limits:       " + d.limit_mechanism);
     out.line("ns keeper:    " + d.namespace_keeper);
     out.line("env:          " + std::to_string(d.env.size()) + " from [env]");

@@ -85,6 +85,8 @@ struct EnvDetails {
     std::vector<LayerInfo> layers;  // bottom first
     std::uint64_t upper_size = 0;   // bytes in the writable layer
     std::vector<Session> sessions;
+    // A sandbox lingering after an exec, ready for the next run (sandbox/session.hpp); no session.
+    std::vector<Session> lingering;
     std::string limit_mechanism;  // systemd-scope | cgroup | rlimit | none
     // The caller's user-namespace keeper that exec/enter join (sandbox/keeper.hpp), in words.
     std::string namespace_keeper;

@@ -391,12 +391,17 @@ EnvDetails Engine::inspect(std::string_view env) {
         d.env.emplace_back(var.name, var.value);
     d.on_enter = m.session.on_enter;
     d.upper_size = store::tree_size(impl_->layout().env_dir(m.env_id) + "/upper");
-    for (const auto& session : sandbox::list_sessions(impl_->layout().sessions_dir(m.env_id))) {
+    auto session_of = [](const sandbox::Session& session) {
         Session out;
         out.pid = session.pid;
         if (auto at = process_started_at(session.start_time)) out.started = format_rfc3339(*at);
-        d.sessions.push_back(out);
-    }
+        return out;
+    };
+    const auto sessions_dir = impl_->layout().sessions_dir(m.env_id);
+    for (const auto& session : sandbox::list_sessions(sessions_dir))
+        d.sessions.push_back(session_of(session));
+    for (const auto& session : sandbox::list_idle_sessions(sessions_dir))
+        d.lingering.push_back(session_of(session));
     return d;
 }
 

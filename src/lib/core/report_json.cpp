@@ -79,6 +79,10 @@ bj::object to_json(const EnvDetails& d) {
     for (const auto& s : d.sessions)
         sessions.emplace_back(bj::object{{"pid", s.pid}, {"started", s.started}});
     o["session_list"] = std::move(sessions);
+    bj::array lingering;
+    for (const auto& s : d.lingering)
+        lingering.emplace_back(bj::object{{"pid", s.pid}, {"started", s.started}});
+    o["lingering"] = std::move(lingering);
     o["limit_mechanism"] = d.limit_mechanism;
     o["namespace_keeper"] = d.namespace_keeper;
     o["gpu"] = to_json(d.gpu);

@@ -50,7 +50,13 @@ scenario() {
   alive "$pid" || kp_fail "the lingering sandbox's init $pid is not running"
   [ "$(k list | awk '$2 == "bb" {print $3}')" = built ] ||
     kp_fail "list calls the environment running while only a sandbox lingers: $(k list)"
-  kp_ok "exec leaves its sandbox lingering (init $pid), and the environment is not running"
+  kp_contains "$(k inspect bb)" "lingering:    pid $pid, ready for the next run"
+  kp_contains "$(k inspect bb)" "sessions:     0"
+  k --json inspect bb | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if [s["pid"] for s in d["lingering"]] == [int(sys.argv[1])] and not d["session_list"] else 1)' "$pid" ||
+    kp_fail "inspect --json does not list the lingering sandbox $pid alone: $(k --json inspect bb)"
+  kp_ok "exec leaves its sandbox lingering (init $pid, in inspect), and the environment is not running"
 
   # 2. The next run joins it, in a pid namespace of its own whose processes end with it.
   [ "$(mark bb)" = 2 ] || kp_fail "the second run did not join the lingering sandbox"
