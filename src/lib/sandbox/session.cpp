@@ -120,6 +120,19 @@ UniqueFd open_session_pidfd(const Session& s) {
     return pidfd;
 }
 
+// Waits until the process of `pidfd` has exited or `deadline` has passed; true when it exited. A
+// pidfd becomes readable once the process has exited, which the kernel reports only after its
+// namespaces (and the overlay mount in them) are gone.
+bool wait_for_exit(int pidfd, std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{pidfd, POLLIN, 0};
+    int n = 0;
+    while ((n = ::poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 0)))) < 0 &&
+           errno == EINTR) {}
+    return n > 0;
+}
+
 }  // namespace
 
 int linger_seconds() {
@@ -180,16 +193,7 @@ void await_ending_sessions(const std::string& dir, std::chrono::milliseconds tim
                       : std::nullopt;
         if (s && alive(*s)) {
             if (timeout.count() <= 0) continue;  // only the records of gone processes go
-            // The pidfd becomes readable when the process has exited, which the kernel reports
-            // only after its namespaces (and the overlay mount in them) are gone. Checked again
-            // once open: the pidfd must name the recorded process, not a reuse of its pid.
-            UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, s->pid, 0)));
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (pidfd && left.count() > 0 && alive(*s)) {
-                pollfd p{pidfd.get(), POLLIN, 0};
-                while (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno == EINTR) {}
-            }
+            if (UniqueFd pidfd = open_session_pidfd(*s)) wait_for_exit(pidfd.get(), deadline);
         }
         ::unlink(file.c_str());
     }
@@ -232,19 +236,12 @@ bool extend_idle_session(const Session& s) {
 void retire_idle_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (const auto& s : list_idle_sessions(dir)) {
-        // A pidfd becomes readable once the process has exited, which the kernel reports only
-        // after its namespaces (and the overlay mount in them) are gone.
         if (UniqueFd pidfd = open_session_pidfd(s)) {
             ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0);
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            pollfd p{pidfd.get(), POLLIN, 0};
-            int n = 0;
-            while ((n = ::poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 0)))) < 0 &&
-                   errno == EINTR) {}
-            if (n == 0) {
+            if (!wait_for_exit(pidfd.get(), deadline)) {
                 ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
-                while (::poll(&p, 1, 1000) < 0 && errno == EINTR) {}
+                wait_for_exit(pidfd.get(),
+                              std::chrono::steady_clock::now() + std::chrono::seconds(1));
             }
         }
         ::unlink((dir + "/" + std::string(kIdlePrefix) + std::to_string(s.pid)).c_str());
