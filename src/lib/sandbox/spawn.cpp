@@ -92,10 +92,6 @@ struct Prepared {
     std::vector<int> listen_fds;
     int listen_pid_entry = -1;
     int last_cap = -1;  // see restrict_capabilities
-    // The read-only and hidden kernel interfaces below /proc, for a run beside a session to put
-    // over the /proc of its own (computed here: its init, a fresh copy of this memory, then
-    // allocates nothing for them).
-    MountPlan proc_guards;
     // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
     // run joins a lingering sandbox only when its own is the same.
     std::string fingerprint;
@@ -179,10 +175,6 @@ Prepared prepare(const SandboxSpec& spec) {
     auto host = HostView::current();
     p.mounts = plan_mounts(spec, host);
 
-    for (const auto& op : p.mounts.ops)
-        if ((op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask) &&
-            op.target.rfind("/proc/", 0) == 0)
-            p.proc_guards.ops.push_back(op);
     p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
     p.listen_fds = socket_activation(spec, p.env);
     if (!p.listen_fds.empty()) {
@@ -401,8 +393,19 @@ std::optional<SessionNamespaces> open_session_namespaces(const Session& s, bool 
     return ns;
 }
 
-// What the plan makes read-only or hides below /proc (Prepared::proc_guards), applied again over
-// a new /proc. Neither kind uses a prepared source.
+// The read-only and hidden kernel interfaces below /proc in `plan`, for a run beside a session to
+// put over the /proc of its own (picked by the caller: its init, a fresh copy of the caller's
+// memory, then allocates nothing for them).
+MountPlan proc_guards_of(const MountPlan& plan) {
+    MountPlan guards;
+    for (const auto& op : plan.ops)
+        if ((op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask) &&
+            op.target.rfind("/proc/", 0) == 0)
+            guards.ops.push_back(op);
+    return guards;
+}
+
+// Applies proc_guards_of's mounts again over a new /proc. Neither kind uses a prepared source.
 void guard_proc_interfaces(const MountPlan& proc_guards) {
     PreparedMounts none;
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -417,6 +420,7 @@ struct JoinStart {
     const SandboxSpec& spec;
     const Prepared& p;
     const SessionNamespaces& ns;
+    const MountPlan& proc_guards;
     int go_fd, err_fd, status_fd;
     pid_t init = -1;  // written by the helper, read once it has exited
 };
@@ -460,7 +464,7 @@ int join_session(void* arg) {
                 if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
                     0)
                     throw_errno(Errc::runtime, "cannot mount /proc for the new session");
-                guard_proc_interfaces(j.p.proc_guards);
+                guard_proc_interfaces(j.proc_guards);
                 start_command_as_init(j.spec, j.p, go, j.err_fd, j.status_fd, forwarded);
             } catch (const Error& e) {
                 wire::send_error(j.err_fd, e);
@@ -808,7 +812,8 @@ RunResult run_here(const SandboxSpec& spec) {
             // Runs that joined before leave ending records too; those of processes that are
             // gone go here (a fresh sandbox would have cleared them).
             await_ending_sessions(spec.session_dir, std::chrono::milliseconds(0));
-            JoinStart j{spec, p, *ns, go_fd, err_fd, status_fd};
+            const MountPlan guards = proc_guards_of(p.mounts);
+            JoinStart j{spec, p, *ns, guards, go_fd, err_fd, status_fd};
             run_helper(join_session, &j);
             pipes.close_child_ends();
             if (j.init <= 0) {
