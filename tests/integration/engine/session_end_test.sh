@@ -52,14 +52,21 @@ scenario() {
   fi
   kp_ok "exit status passed on; background processes ended before exec returned"
 
+  # The record of the run going on (waited for up to 5 s), or nothing.
+  running_record() {
+    local rec=
+    for _ in $(seq 100); do
+      rec=$(find "$sessions" -maxdepth 1 -name '[0-9]*' | head -n1)
+      [ -n "$rec" ] && break
+      sleep 0.05
+    done
+    echo "$rec"
+  }
+
   # While a run is going, its record is a symbolic link naming its start time and mapping.
   k exec bb -- sleep 2 &
   runner=$!
-  for _ in $(seq 100); do
-    rec=$(find "$sessions" -maxdepth 1 -name '[0-9]*' | head -n1)
-    [ -n "$rec" ] && break
-    sleep 0.05
-  done
+  rec=$(running_record)
   [ -n "$rec" ] || kp_fail "no session record while the run was going"
   [ -L "$rec" ] || kp_fail "the session record $rec is not a symbolic link"
   text=$(readlink "$rec")
@@ -87,12 +94,7 @@ scenario() {
   # another run can join the session.
   k exec --root bb -- sleep 2 &
   runner=$!
-  rec=
-  for _ in $(seq 100); do
-    rec=$(find "$sessions" -maxdepth 1 -name '[0-9]*' | head -n1)
-    [ -n "$rec" ] && break
-    sleep 0.05
-  done
+  rec=$(running_record)
   [ -n "$rec" ] || kp_fail "no session record while the --root run was going"
   sleep 0.3
   init=${rec##*/}
