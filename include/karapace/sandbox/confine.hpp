@@ -5,6 +5,9 @@
 // the OCI config names the same capabilities and the same rules.
 #pragma once
 
+#include <linux/filter.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,10 +21,14 @@ struct Capability {
 // The capabilities a command may keep; every other one leaves its bounding set.
 const std::vector<Capability>& container_capabilities();
 
+// container_capabilities() as a bit mask (bit N: capability N), as karapace-init gets it.
+std::uint64_t container_capability_mask();
+
 // In the command process, before execve: drops every capability outside
-// container_capabilities() from the bounding, permitted, effective, inheritable and ambient
-// sets. `last_cap` is the highest capability the kernel knows (last_capability()); -1 asks the
-// kernel one capability at a time. Throws Error(runtime) when the kernel refuses.
+// container_capabilities() from the bounding, permitted and effective sets, and clears the
+// inheritable and ambient sets. `last_cap` is the highest capability the kernel knows
+// (last_capability()); -1 asks the kernel one capability at a time. Throws Error(runtime) when the
+// kernel refuses.
 void restrict_capabilities(int last_cap = -1);
 
 // The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), or -1 when
@@ -37,6 +44,9 @@ struct SeccompRule {
     int errno_value;
 };
 const std::vector<SeccompRule>& seccomp_rules();
+
+// The filter as a classic BPF program, as karapace-init gets it (hexadecimal).
+std::vector<sock_filter> seccomp_program();
 
 // Installs the filter (needs no_new_privs first). Throws Error(runtime) when refused.
 void install_seccomp_filter();

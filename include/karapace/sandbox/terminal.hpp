@@ -38,7 +38,5 @@ private:
     pid_t pgrp_ = -1;
 };
 
-// In the command process: become a process group of its own and the terminal's foreground group.
-void take_terminal_foreground() noexcept;
 
 }  // namespace karapace::sandbox

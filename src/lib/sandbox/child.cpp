@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "karapace/util/error.hpp"
+#include "sandbox/init_start.hpp"
 
 namespace karapace::sandbox {
 
@@ -33,11 +34,7 @@ pid_t clone_process(unsigned long flags) {
     return static_cast<pid_t>(pid);
 }
 
-int decode_status(int status) noexcept {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return 1;
-}
+int decode_status(int status) noexcept { return init_start::decode_status(status); }
 
 int wait_exit_status(pid_t pid) {
     int status = 0;

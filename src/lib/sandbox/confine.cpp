@@ -24,6 +24,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "sandbox/init_start.hpp"
 
 namespace karapace::sandbox {
 
@@ -60,35 +61,16 @@ int last_capability() {
     return static_cast<int>(last);
 }
 
-void restrict_capabilities(int last_cap) {
+std::uint64_t container_capability_mask() {
     std::uint64_t keep = 0;
     for (const auto& c : container_capabilities())
         keep |= std::uint64_t{1} << c.value;
-    // Every capability the kernel knows: up to `last_cap`, or until PR_CAPBSET_READ fails past
-    // the last one.
-    auto known = [last_cap](int cap) {
-        return last_cap >= 0 ? cap <= last_cap : ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0;
-    };
-    for (int cap = 0; cap < 64 && known(cap); ++cap) {
-        if ((keep >> cap) & 1) continue;
-        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-            throw_errno(Errc::runtime, "cannot drop capability " + std::to_string(cap));
-    }
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2] = {};
-    if (::syscall(SYS_capget, &header, data) != 0)
-        throw_errno(Errc::runtime, "cannot read the command's capabilities");
-    for (int i = 0; i < 2; ++i) {
-        auto mask = static_cast<std::uint32_t>(keep >> (32 * i));
-        data[i].effective &= mask;
-        data[i].permitted &= mask;
-        data[i].inheritable &= mask;
-    }
-    if (::syscall(SYS_capset, &header, data) != 0)
-        throw_errno(Errc::runtime, "cannot restrict the command's capabilities");
-    // Kernels before 4.3 have no ambient set; nothing to clear there.
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-        throw_errno(Errc::runtime, "cannot clear the command's ambient capabilities");
+    return keep;
+}
+
+void restrict_capabilities(int last_cap) {
+    if (int err = init_start::keep_capabilities(container_capability_mask(), last_cap))
+        throw_errno(Errc::runtime, "cannot restrict the command's capabilities", err);
 }
 
 const std::vector<SeccompRule>& seccomp_rules() {
@@ -178,7 +160,7 @@ std::vector<sock_filter> arch_body(const ArchCalls& a) {
 
 }  // namespace
 
-void install_seccomp_filter() {
+std::vector<sock_filter> seccomp_program() {
     std::vector<sock_filter> prog;
     prog.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
     for (const auto& a : arch_calls()) {
@@ -188,9 +170,13 @@ void install_seccomp_filter() {
         prog.insert(prog.end(), body.begin(), body.end());
     }
     prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-    sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
-    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0)
-        throw_errno(Errc::runtime, "cannot install the sandbox's seccomp filter");
+    return prog;
+}
+
+void install_seccomp_filter() {
+    auto prog = seccomp_program();
+    if (int err = init_start::install_filter(prog.data(), static_cast<unsigned short>(prog.size())))
+        throw_errno(Errc::runtime, "cannot install the sandbox's seccomp filter", err);
 }
 
 }  // namespace karapace::sandbox

@@ -317,20 +317,4 @@ LimitScope& LimitScope::operator=(LimitScope&& o) noexcept {
     return *this;
 }
 
-void apply_rlimits(const Limits& limits) {
-    if (limits.memory_max_bytes) {
-        struct rlimit r {
-            limits.memory_max_bytes, limits.memory_max_bytes
-        };
-        if (::setrlimit(RLIMIT_AS, &r) != 0) throw_errno(Errc::runtime, "cannot set RLIMIT_AS");
-    }
-    if (limits.tasks_max) {
-        struct rlimit r {
-            limits.tasks_max, limits.tasks_max
-        };
-        if (::setrlimit(RLIMIT_NPROC, &r) != 0)
-            throw_errno(Errc::runtime, "cannot set RLIMIT_NPROC");
-    }
-}
-
 }  // namespace karapace::sandbox

@@ -1,12 +1,14 @@
 // The sandbox, read top to bottom: what a run does, one line per step. The parent prepares
 // everything that needs allocation or the host's view, clones into new namespaces, writes the id
 // maps and limits, records the session and lets the child go; the child builds the root, mounts,
-// pivots and becomes init of its pid namespace; init forks the command, which drops privileges
-// and executes. Errors cross back over a pipe as typed errors.
+// pivots and executes karapace-init (src/init), which becomes init of the pid namespace and
+// starts the command, which drops privileges and executes. Errors cross back over a pipe as
+// typed errors.
 #include "karapace/sandbox/spawn.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -31,6 +33,7 @@
 #include "karapace/sandbox/confine.hpp"
 #include "karapace/sandbox/env.hpp"
 #include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/init_program.hpp"
 #include "karapace/sandbox/keeper.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/mounts.hpp"
@@ -41,6 +44,7 @@
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
 #include "sandbox/child.hpp"
+#include "sandbox/init_start.hpp"
 #include "sandbox/steps.hpp"
 #include "sandbox/wire.hpp"
 
@@ -70,28 +74,22 @@ std::string choose_stage(const SandboxSpec& spec) {
                 "and /var/tmp; keep the store elsewhere");
 }
 
-// Messages from the parent on the go pipe.
-constexpr char kGo = 'g';
-constexpr char kGoWithRlimits = 'r';
-// The same, and init lingers once the command has ended (SandboxSpec::linger).
-constexpr char kGoLinger = 'l';
-constexpr char kGoWithRlimitsLinger = 'L';
-
 // Everything the child needs, computed before clone so the child mostly makes system calls.
 struct Prepared {
     IdMapPlan ids;
     MountPlan mounts;
+    // The command's environment: karapace-init's own, which it passes on.
     std::vector<std::string> env;
     std::vector<char*> envp;
-    std::vector<char*> argv;
-    std::vector<std::string> search_path;  // the container PATH, for argv[0] without a '/'
-    std::string stage, root, scratch;      // see choose_stage
+    std::string stage, root, scratch;  // see choose_stage
     unsigned long clone_flags = 0;
-    // Socket activation: the descriptors passed on, and the LISTEN_PID entry of envp, which the
-    // command fills in with its own pid (in place: no allocation after the fork).
+    // Socket activation: the descriptors passed on (at 3 and up). The command fills in the
+    // LISTEN_PID entry of its environment with its own pid.
     std::vector<int> listen_fds;
-    int listen_pid_entry = -1;
-    int last_cap = -1;  // see restrict_capabilities
+    // karapace-init, opened on the host: the sandbox executes it where the host's paths are gone.
+    UniqueFd init_program;
+    // Its options that name no descriptor, then "--" and the command (init_start.hpp).
+    std::vector<std::string> init_arguments;
     // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
     // run joins a lingering sandbox only when its own is the same.
     std::string fingerprint;
@@ -163,10 +161,110 @@ std::string plan_fingerprint(const SandboxSpec& spec, const Prepared& p) {
 
 constexpr std::string_view kListenPidPlaceholder = "LISTEN_PID=0000000000";
 
-// What the sandbox's processes keep open besides their own pipes.
-std::vector<int> with_listen_fds(std::vector<int> fds, const Prepared& p) {
+// What the sandbox's processes keep open besides their own pipes: karapace-init, and the
+// sockets of socket activation.
+std::vector<int> with_kept_fds(std::vector<int> fds, const Prepared& p) {
+    fds.push_back(p.init_program.get());
     fds.insert(fds.end(), p.listen_fds.begin(), p.listen_fds.end());
     return fds;
+}
+
+// karapace-init's options that name no descriptor, then "--" and the command.
+std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared& p) {
+    std::vector<std::string> args;
+    if (spec.linger > 0) args.push_back("linger=" + std::to_string(spec.linger));
+    if (!p.listen_fds.empty()) args.push_back("listen=" + std::to_string(p.listen_fds.size()));
+    if (p.ids.switch_ids)
+        args.push_back("ids=" + std::to_string(p.ids.inner_uid) + ":" +
+                       std::to_string(p.ids.inner_gid));
+    char caps[64];
+    std::snprintf(caps, sizeof caps, "caps=%llx:%d",
+                  static_cast<unsigned long long>(container_capability_mask()), last_capability());
+    args.emplace_back(caps);
+    std::string filter = "seccomp=";
+    for (const auto& insn : seccomp_program()) {
+        const auto* bytes = reinterpret_cast<const unsigned char*>(&insn);
+        for (std::size_t i = 0; i < sizeof insn; ++i) {
+            filter.push_back("0123456789abcdef"[bytes[i] >> 4]);
+            filter.push_back("0123456789abcdef"[bytes[i] & 15]);
+        }
+    }
+    args.push_back(std::move(filter));
+    if (spec.limits.memory_max_bytes)
+        args.push_back("rlimit-as=" + std::to_string(spec.limits.memory_max_bytes));
+    if (spec.limits.tasks_max)
+        args.push_back("rlimit-nproc=" + std::to_string(spec.limits.tasks_max));
+    // Container root needs no setuid program; the user's commands may use sudo inside (whose
+    // root is a sub-id, or the caller when the caller is root) unless the environment asks for
+    // no_new_privileges.
+    if (spec.mapping == IdMapping::container_root || spec.no_new_privileges)
+        args.emplace_back("nnp");
+    args.push_back("cwd=" + p.mounts.cwd);
+    if (spec.interactive) args.emplace_back("interactive");
+    args.emplace_back("--");
+    args.insert(args.end(), spec.argv.begin(), spec.argv.end());
+    return args;
+}
+
+// karapace-init's whole command line for one run: where the go byte comes from (a descriptor to
+// read it from, or "go=?", filled in by a child that has read it), the pipes, the rest.
+struct InitCommand {
+    std::vector<std::string> args;
+    std::vector<char*> argv;
+    int go_entry = -1;         // the index of "go=?"
+    std::array<int, 3> pipes;  // go (or -1), err, status: kept open across execve
+
+    InitCommand(const Prepared& p, int go_fd, int err_fd, int status_fd)
+        : pipes{go_fd, err_fd, status_fd} {
+        args.emplace_back("karapace-init");
+        if (go_fd >= 0) {
+            args.push_back("go-fd=" + std::to_string(go_fd));
+        } else {
+            go_entry = static_cast<int>(args.size());
+            args.emplace_back("go=?");
+        }
+        args.push_back("err=" + std::to_string(err_fd));
+        args.push_back("status=" + std::to_string(status_fd));
+        args.insert(args.end(), p.init_arguments.begin(), p.init_arguments.end());
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+    }
+    // In the child that read the go byte (its own copy of this memory).
+    void set_go(char go) const { argv[static_cast<std::size_t>(go_entry)][3] = go; }
+};
+
+// A process that is not root in its user namespace (the unprivileged caller's own id) loses its
+// capabilities at execve. init and the command need them as they had them when init was a copy
+// of the caller (to become the inner ids, install the filter without no_new_privs, drop the
+// bounding set): they go on as ambient capabilities, which the command clears before it
+// executes.
+void keep_capabilities_across_execve() {
+    if (::geteuid() == 0) return;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (::syscall(SYS_capget, &header, data) != 0)
+        throw_errno(Errc::runtime, "cannot read the sandbox's capabilities");
+    for (auto& d : data)
+        d.inheritable = d.permitted;
+    if (::syscall(SYS_capset, &header, data) != 0)
+        throw_errno(Errc::runtime, "cannot make the sandbox's capabilities inheritable");
+    for (int cap = 0; cap < 64; ++cap) {
+        if (!((data[cap / 32].permitted >> (cap % 32)) & 1)) continue;
+        if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+            throw_errno(Errc::runtime, "cannot keep capability " + std::to_string(cap) +
+                                           " for the sandbox's init");
+    }
+}
+
+// Executes karapace-init as this process; throws only when the kernel refuses.
+[[noreturn]] void execute_init(const Prepared& p, const InitCommand& init) {
+    keep_capabilities_across_execve();
+    for (int fd : init.pipes)
+        if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0)
+            throw_errno(Errc::runtime, "cannot pass a pipe on to the sandbox's init");
+    ::execveat(p.init_program.get(), "", init.argv.data(), p.envp.data(), AT_EMPTY_PATH);
+    throw_errno(Errc::runtime, "cannot execute the sandbox's init program karapace-init");
 }
 
 Prepared prepare(const SandboxSpec& spec) {
@@ -179,157 +277,34 @@ Prepared prepare(const SandboxSpec& spec) {
     p.listen_fds = socket_activation(spec, p.env);
     if (!p.listen_fds.empty()) {
         p.env.emplace_back(kListenPidPlaceholder);
-        p.listen_pid_entry = static_cast<int>(p.env.size() - 1);
     }
-    for (auto& e : p.env) {
-        e.c_str();
+    for (auto& e : p.env)
         p.envp.push_back(e.data());
-        if (e.rfind("PATH=", 0) == 0) {
-            std::string path = e.substr(5);
-            std::size_t start = 0;
-            for (;;) {
-                auto colon = path.find(':', start);
-                auto dir = path.substr(start, colon - start);
-                if (!dir.empty()) p.search_path.push_back(dir);
-                if (colon == std::string::npos) break;
-                start = colon + 1;
-            }
-        }
-    }
     p.envp.push_back(nullptr);
-    for (const auto& a : spec.argv)
-        p.argv.push_back(const_cast<char*>(a.c_str()));
-    p.argv.push_back(nullptr);
 
     p.stage = choose_stage(spec);
     p.root = p.stage + "/root";
     p.scratch = p.stage + "/scratch";
 
-    p.last_cap = last_capability();
+    p.init_program = open_init_program();
+    p.init_arguments = init_arguments(spec, p);
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
     if (spec.share_running && spec.linger > 0) p.fingerprint = plan_fingerprint(spec, p);
     return p;
 }
 
-// ---- the command (PID 2) -----------------------------------------------------------------
-
-[[noreturn]] void exec_failed(int err_fd, const std::string& what, int err) {
-    int status = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
-    wire::send_error(err_fd, Error(Errc::runtime, what + ": " + std::strerror(err),
-                                   status == 127 ? "is it installed in the environment?" : ""));
-    ::_exit(status);
-}
-
-// execvpe() searches the PATH of *our* environment; the command's PATH is the container's.
-[[noreturn]] void exec_command(const Prepared& p, int err_fd) {
-    const char* name = p.argv[0];
-    if (std::strchr(name, '/')) {
-        ::execve(name, p.argv.data(), p.envp.data());
-        exec_failed(err_fd, std::string("cannot execute ") + name, errno);
-    }
-    int last = ENOENT;
-    for (const auto& dir : p.search_path) {
-        std::string candidate = dir + "/" + name;
-        ::execve(candidate.c_str(), p.argv.data(), p.envp.data());
-        if (errno != ENOENT && errno != ENOTDIR) last = errno;  // remember EACCES, ENOEXEC
-    }
-    exec_failed(
-        err_fd,
-        std::string(name) + ": command not found" + (last == ENOENT ? "" : " or not executable"),
-        last);
-}
-
-[[noreturn]] void command_process(const SandboxSpec& spec, const Prepared& p, bool rlimits,
-                                  bool own_session, int err_fd) {
-    try {
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        if (spec.interactive) take_terminal_foreground();
-        // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push
-        // input into the caller's.
-        if (own_session) ::setsid();
-        if (rlimits) apply_rlimits(spec.limits);
-        // Only the command becomes container root: init stays the caller's own uid, so the
-        // caller can still signal it and open its namespaces to join the session.
-        become_inner_ids(p.ids);
-        // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
-        install_seccomp_filter();
-        restrict_capabilities(p.last_cap);
-        // Container root needs no setuid program; the user's commands may use sudo inside
-        // (whose root is a sub-id, or the caller when the caller is root) unless the
-        // environment asks for no_new_privileges.
-        if ((spec.mapping == IdMapping::container_root || spec.no_new_privileges) &&
-            ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-            throw_errno(Errc::runtime, "cannot set no_new_privs");
-        if (::chdir(p.mounts.cwd.c_str()) != 0)
-            throw_errno(Errc::runtime, "cannot enter the working directory " + p.mounts.cwd);
-        // Whatever the caller left open (store locks, sockets) must not reach the command; the
-        // sockets of socket activation do, at their numbers, and LISTEN_PID names this process.
-        int first_closed = 3 + static_cast<int>(p.listen_fds.size());
-        for (int fd : p.listen_fds)
-            ::fcntl(fd, F_SETFD, 0);
-        ::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC);
-        if (p.listen_pid_entry >= 0)
-            std::snprintf(p.envp[p.listen_pid_entry], kListenPidPlaceholder.size() + 1,
-                          "LISTEN_PID=%d", static_cast<int>(::getpid()));
-    } catch (const Error& e) {
-        wire::send_error(err_fd, e);
-        ::_exit(125);
-    }
-    exec_command(p, err_fd);
-}
-
 // ---- the sandbox child (PID 1) -----------------------------------------------------------
 
-// Forks the command and stays behind as its init, exiting with the command's status.
-[[noreturn]] void start_command_as_init(const SandboxSpec& spec, const Prepared& p, char go,
-                                        int err_fd, int status_fd, const sigset_t& forwarded) {
-    // Named, and the caller's arguments and environment wiped, before the fork: the command can
-    // never see init as the caller was.
-    ::prctl(PR_SET_NAME, "karapace-init", 0, 0, 0);
-    forget_caller_environment();
-    bool own_session = !spec.interactive && ::isatty(STDIN_FILENO) != 1 &&
-                       ::isatty(STDOUT_FILENO) != 1 && ::isatty(STDERR_FILENO) != 1;
-    // The command's process shares init's memory until it executes (CLONE_VM | CLONE_VFORK, as
-    // posix_spawn does; init waits meanwhile): no copy of init's page tables, and none of the
-    // copy-on-write faults a fork pays for in both processes. It only makes system calls on its
-    // own stack, on this frame, below which init runs nothing until the command has executed;
-    // an error on the way allocates in init's heap, which nothing else uses at that moment.
-    struct Start {
-        const SandboxSpec& spec;
-        const Prepared& p;
-        bool rlimits, own_session;
-        int err_fd;
-    } start{spec, p, go == kGoWithRlimits || go == kGoWithRlimitsLinger, own_session, err_fd};
-    alignas(64) char stack[64 * 1024];
-    pid_t command = ::clone(
-        [](void* arg) -> int {
-            auto& s = *static_cast<Start*>(arg);
-            command_process(s.spec, s.p, s.rlimits, s.own_session, s.err_fd);
-        },
-        stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
-    if (command < 0) throw_errno(Errc::runtime, "cannot start the command");
-    // Becoming the inner ids made the memory the command shared with init undumpable (the
-    // kernel does that to a process whose uid changes); init stays the caller's own, so the
-    // caller can open its namespaces to join the session, as before the command started.
-    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    ::close(err_fd);
-    for (int fd : p.listen_fds)
-        ::close(fd);
-    bool lingers = go == kGoLinger || go == kGoWithRlimitsLinger;
-    run_init(command, forwarded, own_session, status_fd, lingers ? spec.linger : 0);
-}
-
-[[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, int go_fd, int err_fd,
-                                int status_fd) {
+[[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, const InitCommand& init,
+                                int go_fd, int err_fd, int status_fd) {
     try {
         redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
-        close_fds_except(with_listen_fds({go_fd, err_fd, status_fd}, p));
+        close_fds_except(with_kept_fds({go_fd, err_fd, status_fd}, p));
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
         ::close(go_fd);
+        init.set_go(go);
         // 1. identity: host supplementary groups would appear as the overflow group.
         // The raw system call: glibc's setgroups() synchronises with every thread it believes
         // exists, and a child cloned from a threaded process would wait for them forever.
@@ -361,10 +336,11 @@ Prepared prepare(const SandboxSpec& spec) {
         // 6. switch root; a frozen environment's root becomes read-only.
         pivot_into(p.root);
         if (spec.read_only) seal_root_read_only();
-        // 7. fork the command and become its init.
-        sigset_t forwarded = init_signal_set();
+        // 7. become karapace-init, which starts the command. Its signals are blocked first: a
+        // namespace's init drops those it has no handler for, unless they are blocked.
+        sigset_t forwarded = init_start::signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-        start_command_as_init(spec, p, go, err_fd, status_fd, forwarded);
+        execute_init(p, init);
     } catch (const Error& e) {
         wire::send_error(err_fd, e);
     } catch (const std::exception& e) {
@@ -415,15 +391,37 @@ void guard_proc_interfaces(const MountPlan& proc_guards) {
 
 // Beside a running session, a helper (run_helper) enters the session's namespaces, unshares a
 // mount namespace (a copy of the session's tree, the same overlay mount) and a pid namespace,
-// and starts the run's own init there, which mounts that pid namespace's /proc.
+// and starts the run's own init there: a process that shares our memory too until it executes
+// karapace-init, having mounted that pid namespace's /proc.
 struct JoinStart {
     const SandboxSpec& spec;
     const Prepared& p;
+    const InitCommand& init;
     const SessionNamespaces& ns;
     const MountPlan& proc_guards;
     int go_fd, err_fd, status_fd;
-    pid_t init = -1;  // written by the helper, read once it has exited
+    pid_t init_pid = -1;       // written by the helper, read once it has exited
+    bool init_failed = false;  // written by init before it exits instead of executing
 };
+
+// The run's init, until it executes karapace-init: a /proc of this pid namespace over the
+// session's, with what the session's has made read-only (/proc/sys: a root caller's root inside
+// is host root) or hidden below it: those mounts stay below the new /proc.
+int start_joined_init(void* arg) {
+    auto& j = *static_cast<JoinStart*>(arg);
+    try {
+        if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+            throw_errno(Errc::runtime, "cannot mount /proc for the new session");
+        guard_proc_interfaces(j.proc_guards);
+        execute_init(j.p, j.init);
+    } catch (const Error& e) {
+        wire::send_error(j.err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(j.err_fd, Error(Errc::runtime, e.what()));
+    }
+    j.init_failed = true;
+    ::_exit(125);
+}
 
 int join_session(void* arg) {
     auto& j = *static_cast<JoinStart*>(arg);
@@ -444,36 +442,22 @@ int join_session(void* arg) {
         }
         // Nothing of the caller's (the start lock above all) may reach init, which lives as
         // long as the run.
-        close_fds_except(with_listen_fds({j.go_fd, j.err_fd, j.status_fd}, j.p));
+        close_fds_except(with_kept_fds({j.go_fd, j.err_fd, j.status_fd}, j.p));
         if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
             throw_errno(Errc::runtime, "cannot make the session's own mount and pid namespaces");
         if (!j.p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
-        sigset_t forwarded = init_signal_set();
+        sigset_t forwarded = init_start::signal_set();
         ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-        // A copy of this memory for init (the raw system call, as clone_process).
-        long pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+        // init shares this memory until it has executed karapace-init (or exited): no copy.
+        alignas(64) char stack[64 * 1024];
+        pid_t pid =
+            ::clone(start_joined_init, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &j);
         if (pid < 0) throw_errno(Errc::runtime, "cannot start the session's init");
-        if (pid == 0) {
-            try {
-                char go = 0;
-                if (::read(j.go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
-                ::close(j.go_fd);
-                // A /proc of this pid namespace over the session's, with what the session's has
-                // made read-only (/proc/sys: a root caller's root inside is host root) or hidden
-                // below it: those mounts stay below the new /proc.
-                if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
-                    0)
-                    throw_errno(Errc::runtime, "cannot mount /proc for the new session");
-                guard_proc_interfaces(j.proc_guards);
-                start_command_as_init(j.spec, j.p, go, j.err_fd, j.status_fd, forwarded);
-            } catch (const Error& e) {
-                wire::send_error(j.err_fd, e);
-            } catch (const std::exception& e) {
-                wire::send_error(j.err_fd, Error(Errc::runtime, e.what()));
-            }
-            ::_exit(125);
+        if (j.init_failed) {
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+            return 1;
         }
-        j.init = static_cast<pid_t>(pid);
+        j.init_pid = pid;
         return 0;
     } catch (const Error& e) {
         wire::send_error(j.err_fd, e);
@@ -494,8 +478,9 @@ void run_helper(int (*fn)(void*), void* arg) {
     // Entering a user namespace gains capabilities, which makes the memory the helper shares
     // with us undumpable; we put back what we were.
     int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-    // The helper's stack: this frame's, below which nothing of ours runs until it has exited.
-    alignas(64) char stack[64 * 1024];
+    // The helper's stack: this frame's, below which nothing of ours runs until it has exited
+    // (room for the stack of a process the helper starts the same way).
+    alignas(64) char stack[256 * 1024];
     pid_t helper = ::clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
     int err = errno;
     if (helper > 0) {
@@ -520,8 +505,9 @@ void run_helper(int (*fn)(void*), void* arg) {
 struct KeptStart {
     const SandboxSpec& spec;
     const Prepared& p;
+    const InitCommand& init;
     int userns, go_fd, err_fd, status_fd;
-    pid_t init = -1;  // written by the helper, read once it has exited
+    pid_t init_pid = -1;  // written by the helper, read once it has exited
     int err = 0;
     const char* failed = nullptr;
 };
@@ -538,25 +524,25 @@ int enter_kept_namespace(void* arg) {
     long pid = ::syscall(SYS_clone,
                          (k.p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWUSER)) | SIGCHLD,
                          nullptr, nullptr, nullptr, 0);
-    if (pid == 0) sandbox_child(k.spec, k.p, k.go_fd, k.err_fd, k.status_fd);
+    if (pid == 0) sandbox_child(k.spec, k.p, k.init, k.go_fd, k.err_fd, k.status_fd);
     if (pid < 0) {
         k.err = errno;
         k.failed = "cannot create the sandbox namespaces in the kept user namespace";
         return 1;
     }
-    k.init = static_cast<pid_t>(pid);
+    k.init_pid = static_cast<pid_t>(pid);
     return 0;
 }
 
 pid_t start_in_kept_namespace(KeptStart& k) {
     run_helper(enter_kept_namespace, &k);
-    if (k.init <= 0) {
+    if (k.init_pid <= 0) {
         throw Error(Errc::runtime, std::string(k.failed ? k.failed
                                                         : "the sandbox could not start in the kept "
                                                           "user namespace") +
                                        ": " + std::strerror(k.err));
     }
-    return k.init;
+    return k.init_pid;
 }
 
 // ---- the parent --------------------------------------------------------------------------
@@ -733,8 +719,7 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
                                          limits.mechanism() == LimitMechanism::rlimit);
     bool lingers = returns_early && session && !started.joined && !p.fingerprint.empty();
     bool rlimits = limits.mechanism() == LimitMechanism::rlimit;
-    char go_byte =
-        lingers ? (rlimits ? kGoWithRlimitsLinger : kGoLinger) : (rlimits ? kGoWithRlimits : kGo);
+    char go_byte = init_start::go_byte(rlimits, lingers);
     if (::write(pipes.go.write.get(), &go_byte, 1) != 1)
         throw_errno(Errc::runtime, "cannot start the sandbox");
     pipes.go.write.reset();
@@ -813,17 +798,18 @@ RunResult run_here(const SandboxSpec& spec) {
             // gone go here (a fresh sandbox would have cleared them).
             await_ending_sessions(spec.session_dir, std::chrono::milliseconds(0));
             const MountPlan guards = proc_guards_of(p.mounts);
-            JoinStart j{spec, p, *ns, guards, go_fd, err_fd, status_fd};
+            const InitCommand init(p, go_fd, err_fd, status_fd);
+            JoinStart j{spec, p, init, *ns, guards, go_fd, err_fd, status_fd};
             run_helper(join_session, &j);
             pipes.close_child_ends();
-            if (j.init <= 0) {
+            if (j.init_pid <= 0) {
                 auto error = wire::receive_error(pipes.errors.read.get());
                 result.status = 125;
                 result.error = error ? std::move(error)
                                      : Error(Errc::runtime, "the session could not be joined");
                 return result;
             }
-            return supervise(spec, p, {j.init, j.init, false, true}, pipes, start_lock);
+            return supervise(spec, p, {j.init_pid, j.init_pid, false, true}, pipes, start_lock);
         }
         std::optional<PrivateWorkDir> work;
         std::optional<SandboxSpec> own;
@@ -850,14 +836,16 @@ RunResult run_here(const SandboxSpec& spec) {
             await_ending_sessions(spec.session_dir, writable ? std::chrono::milliseconds(5000)
                                                              : std::chrono::milliseconds(0));
         }
+        // The go byte is read before init is executed, by the child that builds the root.
+        const InitCommand init(p, -1, err_fd, status_fd);
         if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
-            KeptStart k{run_spec, p, userns.get(), go_fd, err_fd, status_fd};
+            KeptStart k{run_spec, p, init, userns.get(), go_fd, err_fd, status_fd};
             pid_t init = start_in_kept_namespace(k);
             pipes.close_child_ends();
             return supervise(run_spec, p, {init, init, false}, pipes, start_lock);
         }
         pid_t pid = clone_process(p.clone_flags);
-        if (pid == 0) sandbox_child(run_spec, p, go_fd, err_fd, status_fd);
+        if (pid == 0) sandbox_child(run_spec, p, init, go_fd, err_fd, status_fd);
         pipes.close_child_ends();
         return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock);
     } catch (const Error& e) {

@@ -59,22 +59,4 @@ void pivot_into(const std::string& root);
 // net.cpp
 void bring_up_loopback();
 
-// init.cpp: PID 1 of the sandbox. Forwards the signals in `forwarded` (blocked by the caller) to
-// `child` (also those the terminal sent, when the child runs in a session of its own), reaps every
-// orphan, and exits with the child's status (128 + signal when killed). With a `status_fd`, it
-// first ends the rest of the namespace and writes the status there (an int) for the parent; with
-// `linger_for` > 0 it then stays, holding the sandbox for runs that join it, until that many
-// seconds pass without one (session.hpp, linger_seconds).
-[[noreturn]] void run_init(pid_t child, const sigset_t& forwarded, bool own_session, int status_fd,
-                           int linger_for);
-// Init is a fork of the caller: its argument and environment memory, which /proc/1/cmdline and
-// /proc/1/environ show to whoever has the sandbox root's rights, still hold the caller's (tokens,
-// passwords, --env values). Overwrites both; the command gets its own environment at execve.
-void forget_caller_environment();
-// The signals init forwards, plus SIGCHLD.
-sigset_t init_signal_set();
-
-// limits.cpp, in the command process just before execve.
-void apply_rlimits(const Limits& limits);
-
 }  // namespace karapace::sandbox

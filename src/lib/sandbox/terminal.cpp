@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "sandbox/init_start.hpp"
+
 namespace karapace::sandbox {
 
 std::string osc_push(const std::string& name) {
@@ -16,15 +18,6 @@ void write_stdout(const std::string& s) {
     [[maybe_unused]] auto r = ::write(STDOUT_FILENO, s.data(), s.size());
 }
 
-// tcsetpgrp from a background process group raises SIGTTOU; block it around the call.
-void set_foreground(pid_t pgrp) noexcept {
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTTOU);
-    ::sigprocmask(SIG_BLOCK, &block, &old);
-    ::tcsetpgrp(STDIN_FILENO, pgrp);
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
-}
 }  // namespace
 
 ContainerMarker::ContainerMarker(const std::string& name) : active_(::isatty(STDOUT_FILENO)) {
@@ -40,13 +33,7 @@ ForegroundGuard::ForegroundGuard() {
 }
 
 ForegroundGuard::~ForegroundGuard() {
-    if (pgrp_ > 0) set_foreground(pgrp_);
-}
-
-void take_terminal_foreground() noexcept {
-    if (!::isatty(STDIN_FILENO)) return;
-    ::setpgid(0, 0);
-    set_foreground(::getpgrp());
+    if (pgrp_ > 0) init_start::set_foreground(pgrp_);
 }
 
 }  // namespace karapace::sandbox

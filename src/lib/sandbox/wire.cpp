@@ -7,19 +7,11 @@
 #include <cstring>
 #include <string>
 
+#include "sandbox/init_start.hpp"
+
 namespace karapace::sandbox::wire {
 
 namespace {
-// Below PIPE_BUF so one write is atomic and never blocks on an empty pipe.
-constexpr std::size_t kMaxText = 1800;
-
-void put_text(std::string& out, const std::string& text) {
-    auto n = static_cast<std::uint16_t>(std::min(text.size(), kMaxText));
-    out.push_back(static_cast<char>(n & 0xff));
-    out.push_back(static_cast<char>(n >> 8));
-    out.append(text, 0, n);
-}
-
 bool get_text(const std::string& in, std::size_t& pos, std::string& text) {
     if (pos + 2 > in.size()) return false;
     std::size_t n = static_cast<unsigned char>(in[pos]) |
@@ -33,16 +25,10 @@ bool get_text(const std::string& in, std::size_t& pos, std::string& text) {
 }  // namespace
 
 void send_error(int fd, const Error& error) noexcept {
-    try {
-        std::string out;
-        out.push_back(static_cast<char>(error.code()));
-        put_text(out, error.what());
-        put_text(out, error.hint());
-        while (::write(fd, out.data(), out.size()) < 0 && errno == EINTR) {}
-    } catch (...) {
-        const char fallback[] = {static_cast<char>(Errc::runtime), 0, 0, 0, 0};
-        [[maybe_unused]] auto r = ::write(fd, fallback, sizeof fallback);
-    }
+    char out[init_start::kMaxEncodedError];
+    std::size_t n = init_start::encode_error(out, static_cast<unsigned char>(error.code()),
+                                             error.what(), error.hint().c_str());
+    while (::write(fd, out, n) < 0 && errno == EINTR) {}
 }
 
 void send_error(int fd, Errc code, const char* message, int err) noexcept {

@@ -209,6 +209,23 @@ chmod -R a+rX "$fixtures/img"
 echo "# as $(id -un)"
 ( lifecycle "$fixtures/self" "$tarball" )
 
+# A karapace without its init program beside it (nor in ../libexec, nor where the build put
+# libexecdir) says what is missing and what to do; the environment is untouched.
+mkdir -p "$fixtures/lone/bin"
+cp "$kp" "$fixtures/lone/bin/karapace"
+set +e
+err=$(env -u KARAPACE_INIT "$fixtures/lone/bin/karapace" --store "$fixtures/self/store" exec mnt -- true 2>&1)
+status=$?
+set -e
+if [ $status = 0 ]; then
+  echo "# SKIP the missing-init check: an installed karapace-init was found ($("$fixtures/lone/bin/karapace" --version))"
+else
+  kp_contains "$err" "karapace-init is missing"
+  kp_contains "$err" "KARAPACE_INIT"
+  [ "$("$kp" --store "$fixtures/self/store" exec mnt -- echo still)" = still ] || kp_fail "the environment did not run after the failed start"
+  kp_ok "without karapace-init, exec says what is missing and what to do (exit $status)"
+fi
+
 if kp_have_test_user; then
   user=${KARAPACE_TEST_USER:-kptest}
   mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"

@@ -46,7 +46,7 @@ as_user() {
 out=$(as_user bash "$src/scripts/install" --user --build-dir "$build") || kp_fail "scripts/install --user failed: $out"
 kp_contains "$out" "installed"
 record=$home/.local/state/karapace/installed-files
-for f in .local/bin/karapace .local/libexec/karapace-dbus \
+for f in .local/bin/karapace .local/libexec/karapace-init .local/libexec/karapace-dbus \
   .local/share/dbus-1/services/org.karapace.Manager1.service \
   .local/share/dbus-1/interfaces/org.karapace.Manager1.xml .config/systemd/user/karapace-dbus.service \
   .local/share/bash-completion/completions/karapace .local/share/zsh/site-functions/_karapace \
@@ -73,7 +73,8 @@ fi
 as_user sh -c 'man -w karapace-export' >/dev/null 2>&1 || kp_fail "man does not find the installed karapace-export(1)"
 kp_ok "man finds the installed pages"
 
-# 3. The quickstart job with the installed binary.
+# 3. The quickstart job with the installed binary (its sandboxes' init is the installed
+#    ~/.local/libexec/karapace-init: nothing in this environment names another).
 cp "$src/examples/quickstart.toml" "$work/quick/karapace.toml"
 chown "$user" "$work/quick/karapace.toml"
 out=$(cd "$work/quick" && as_user karapace build --name quickstart 2>&1) || kp_fail "karapace build of the quickstart failed: $(echo "$out" | tail -5)"
