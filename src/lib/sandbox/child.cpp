@@ -17,20 +17,20 @@
 
 namespace karapace::sandbox {
 
+void throw_clone_error(int err) {
+    std::string hint;
+    if (err == EPERM || err == ENOSPC || err == EINVAL)
+        hint =
+            "user namespaces may be disabled: check sysctl kernel.unprivileged_userns_clone, "
+            "user.max_user_namespaces and AppArmor's apparmor_restrict_unprivileged_userns";
+    throw Error(err == EPERM ? Errc::permission : Errc::runtime,
+                std::string("cannot create the sandbox namespaces: ") + std::strerror(err), hint);
+}
+
 pid_t clone_process(unsigned long flags) {
     // The raw system call: glibc's clone() wants a separate stack, fork() cannot take flags.
     long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
-    if (pid < 0) {
-        int err = errno;
-        std::string hint;
-        if (err == EPERM || err == ENOSPC || err == EINVAL)
-            hint =
-                "user namespaces may be disabled: check sysctl kernel.unprivileged_userns_clone, "
-                "user.max_user_namespaces and AppArmor's apparmor_restrict_unprivileged_userns";
-        throw Error(err == EPERM ? Errc::permission : Errc::runtime,
-                    std::string("cannot create the sandbox namespaces: ") + std::strerror(err),
-                    hint);
-    }
+    if (pid < 0) throw_clone_error(errno);
     return static_cast<pid_t>(pid);
 }
 

@@ -17,6 +17,8 @@ namespace karapace::sandbox {
 // namespaces in `flags`. Throws Error(runtime) when the kernel refuses, with a hint for the
 // usual cause (user namespaces disabled).
 pid_t clone_process(unsigned long flags);
+// The same error for a clone(2) that failed with `err`.
+[[noreturn]] void throw_clone_error(int err);
 
 // Waits for `pid` (retrying on EINTR) and returns its exit code, or 128 + signal.
 int wait_exit_status(pid_t pid);

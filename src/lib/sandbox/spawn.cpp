@@ -12,6 +12,7 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -296,6 +297,49 @@ Prepared prepare(const SandboxSpec& spec) {
 
 // ---- the sandbox child (PID 1) -----------------------------------------------------------
 
+// The sandbox's namespaces exist and its id maps are written: the root, the mounts, then
+// karapace-init in place of this process. Throws what fails.
+[[noreturn]] void build_sandbox(const SandboxSpec& spec, const Prepared& p,
+                                const InitCommand& init) {
+    // 1. identity: host supplementary groups would appear as the overflow group.
+    // The raw system call: glibc's setgroups() synchronises with every thread it believes
+    // exists, and a child cloned from a threaded process would wait for them forever.
+    if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+    // 2. open what the new root needs before the stage hides the host's /tmp.
+    auto layers = open_overlay_sources(spec);
+    auto sources = open_mount_sources(p.mounts);
+    // 3. a private mount tree, a stage, the overlay root.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        throw_errno(Errc::runtime, "cannot make the sandbox's mounts private");
+    if (::mount("karapace", p.stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+        throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
+    ::mkdir(p.root.c_str(), 0755);
+    ::mkdir(p.scratch.c_str(), 0700);
+    add_own_layers(layers, p.mounts, p.stage);
+    mount_overlay(layers, p.root, p.scratch);
+    // Held by init until it exits, after the command's status has gone to the parent.
+    auto retired = std::move(layers.retired);
+    layers = {};
+    UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_errno(Errc::runtime, "cannot open the new root");
+    // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts.
+    attach_mounts(p.mounts, sources, root.get(), p.scratch);
+    // 5. uts and network.
+    if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+        throw_errno(Errc::runtime, "cannot set the hostname " + spec.hostname);
+    if (spec.network_isolation) bring_up_loopback();
+    // 6. switch root; a frozen environment's root becomes read-only.
+    pivot_into(p.root);
+    if (spec.read_only) seal_root_read_only();
+    // 7. become karapace-init, which starts the command. Its signals are blocked first: a
+    // namespace's init drops those it has no handler for, unless they are blocked.
+    sigset_t forwarded = init_start::signal_set();
+    ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+    execute_init(p, init);
+}
+
+// A sandbox child forked into the new namespaces (sandbox_in_copy): it waits for the go byte,
+// which also says that its id maps are written, and builds the sandbox.
 [[noreturn]] void sandbox_child(const SandboxSpec& spec, const Prepared& p, const InitCommand& init,
                                 int go_fd, int err_fd, int status_fd) {
     try {
@@ -305,42 +349,7 @@ Prepared prepare(const SandboxSpec& spec) {
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
         ::close(go_fd);
         init.set_go(go);
-        // 1. identity: host supplementary groups would appear as the overflow group.
-        // The raw system call: glibc's setgroups() synchronises with every thread it believes
-        // exists, and a child cloned from a threaded process would wait for them forever.
-        if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
-        // 2. open what the new root needs before the stage hides the host's /tmp.
-        auto layers = open_overlay_sources(spec);
-        auto sources = open_mount_sources(p.mounts);
-        // 3. a private mount tree, a stage, the overlay root.
-        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-            throw_errno(Errc::runtime, "cannot make the sandbox's mounts private");
-        if (::mount("karapace", p.stage.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
-            throw_errno(Errc::runtime, "cannot mount the staging tmpfs on " + p.stage);
-        ::mkdir(p.root.c_str(), 0755);
-        ::mkdir(p.scratch.c_str(), 0700);
-        add_own_layers(layers, p.mounts, p.stage);
-        mount_overlay(layers, p.root, p.scratch);
-        // Held by init until it exits, after the command's status has gone to the parent.
-        auto retired = std::move(layers.retired);
-        layers = {};
-        UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (!root) throw_errno(Errc::runtime, "cannot open the new root");
-        // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts.
-        attach_mounts(p.mounts, sources, root.get(), p.scratch);
-        // 5. uts and network.
-        if (!spec.hostname.empty() &&
-            ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
-            throw_errno(Errc::runtime, "cannot set the hostname " + spec.hostname);
-        if (spec.network_isolation) bring_up_loopback();
-        // 6. switch root; a frozen environment's root becomes read-only.
-        pivot_into(p.root);
-        if (spec.read_only) seal_root_read_only();
-        // 7. become karapace-init, which starts the command. Its signals are blocked first: a
-        // namespace's init drops those it has no handler for, unless they are blocked.
-        sigset_t forwarded = init_start::signal_set();
-        ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-        execute_init(p, init);
+        build_sandbox(spec, p, init);
     } catch (const Error& e) {
         wire::send_error(err_fd, e);
     } catch (const std::exception& e) {
@@ -496,54 +505,122 @@ void run_helper(int (*fn)(void*), void* arg) {
     }
 }
 
-// ---- in the kept user namespace -----------------------------------------------------------
+// ---- a new sandbox, from a process that shares our memory -------------------------------
 
-// Starting in the caller's kept user namespace (sandbox/keeper.cpp). A process that has entered
-// a user namespace cannot leave it, so a helper (run_helper) enters it and clones the sandbox
-// child into new mount, pid, uts and ipc (and network) namespaces there. The id maps are already
-// written: no newuidmap/newgidmap.
-struct KeptStart {
+// A new sandbox is built as a run beside a session starts: without a copy of our memory. A
+// helper (run_helper) enters the caller's kept user namespace (sandbox/keeper.cpp), if there is
+// one, and clones the sandbox child into the new namespaces sharing our memory; for a new user
+// namespace it writes the child's id maps first (directly: the caller is root). The child builds
+// the root and executes karapace-init, which waits for the go byte; the helper exits once it has.
+// Nobody pays for copying our page tables or for their copy-on-write faults, and karapace-init's
+// execve has no copy of the caller to tear down. The helper and the child take turns on our
+// memory: each waits on a pipe while the other runs (and we wait for the helper).
+struct FreshStart {
     const SandboxSpec& spec;
     const Prepared& p;
     const InitCommand& init;
-    int userns, go_fd, err_fd, status_fd;
-    pid_t init_pid = -1;  // written by the helper, read once it has exited
-    int err = 0;
-    const char* failed = nullptr;
+    int userns;  // the kept user namespace, or -1 for a new one
+    int go_fd, err_fd, status_fd;
+    int maps_read = -1, maps_write = -1;  // "the id maps are written": helper to child
+    int exec_read = -1, exec_write = -1;  // closes when the child has executed init or exited
+    char* stack_top = nullptr;            // the child's
+    pid_t init_pid = -1;                  // written by the helper, read once it has exited
+    bool child_failed = false;            // written by the child before it exits
 };
 
-int enter_kept_namespace(void* arg) {
-    auto& k = *static_cast<KeptStart*>(arg);
-    // (Sharing our memory but not our thread group or fs: setns into a user namespace refuses
-    // only those.)
-    if (::setns(k.userns, CLONE_NEWUSER) != 0) {
-        k.err = errno;
-        k.failed = "cannot enter the kept user namespace";
-        return 1;
+int fresh_child(void* arg) {
+    auto& f = *static_cast<FreshStart*>(arg);
+    try {
+        redirect_stdio({f.spec.stdin_fd, f.spec.stdout_fd, f.spec.stderr_fd});
+        close_fds_except(
+            with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.maps_read, f.exec_write}, f.p));
+        char written = 0;
+        if (f.userns < 0 && ::read(f.maps_read, &written, 1) != 1) {
+            f.child_failed = true;  // the helper gave up
+            ::_exit(125);
+        }
+        ::close(f.maps_read);
+        build_sandbox(f.spec, f.p, f.init);
+    } catch (const Error& e) {
+        wire::send_error(f.err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(f.err_fd, Error(Errc::runtime, e.what()));
     }
-    long pid = ::syscall(SYS_clone,
-                         (k.p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWUSER)) | SIGCHLD,
-                         nullptr, nullptr, nullptr, 0);
-    if (pid == 0) sandbox_child(k.spec, k.p, k.init, k.go_fd, k.err_fd, k.status_fd);
-    if (pid < 0) {
-        k.err = errno;
-        k.failed = "cannot create the sandbox namespaces in the kept user namespace";
-        return 1;
-    }
-    k.init_pid = static_cast<pid_t>(pid);
-    return 0;
+    f.child_failed = true;
+    ::_exit(125);
 }
 
-pid_t start_in_kept_namespace(KeptStart& k) {
-    run_helper(enter_kept_namespace, &k);
-    if (k.init_pid <= 0) {
-        throw Error(Errc::runtime, std::string(k.failed ? k.failed
-                                                        : "the sandbox could not start in the kept "
-                                                          "user namespace") +
-                                       ": " + std::strerror(k.err));
+int start_fresh(void* arg) {
+    auto& f = *static_cast<FreshStart*>(arg);
+    try {
+        // (Sharing our memory but not our thread group or fs: setns into a user namespace
+        // refuses only those.)
+        if (f.userns >= 0 && ::setns(f.userns, CLONE_NEWUSER) != 0)
+            throw_errno(Errc::runtime, "cannot enter the kept user namespace");
+        // The pipes are the helper's own: ours (the caller's copies) would keep them open.
+        int maps[2], exec[2];
+        if (::pipe2(maps, O_CLOEXEC) != 0 || ::pipe2(exec, O_CLOEXEC) != 0)
+            throw_errno(Errc::runtime, "cannot make the sandbox's start pipes");
+        f.maps_read = maps[0];
+        f.maps_write = maps[1];
+        f.exec_read = exec[0];
+        f.exec_write = exec[1];
+        unsigned long flags = f.p.clone_flags;
+        if (f.userns >= 0) flags &= ~static_cast<unsigned long>(CLONE_NEWUSER);
+        pid_t child =
+            ::clone(fresh_child, f.stack_top, static_cast<int>(CLONE_VM | flags | SIGCHLD), &f);
+        if (child < 0) throw_clone_error(errno);
+        ::close(maps[0]);
+        ::close(exec[1]);
+        if (f.userns < 0) {
+            try {
+                write_id_maps(child, f.p.ids);
+            } catch (...) {
+                ::kill(child, SIGKILL);
+                while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
+                throw;
+            }
+            send_byte(maps[1]);
+        }
+        ::close(maps[1]);
+        // End of file: the child has executed karapace-init (its end was close-on-exec) or exited.
+        char ignored = 0;
+        while (::read(exec[0], &ignored, 1) < 0 && errno == EINTR) {}
+        ::close(exec[0]);
+        if (f.child_failed) {
+            while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
+            return 1;
+        }
+        f.init_pid = child;
+        return 0;
+    } catch (const Error& e) {
+        wire::send_error(f.err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(f.err_fd, Error(Errc::runtime, e.what()));
     }
-    return k.init_pid;
+    return 1;
 }
+
+// The child's stack: mapped for the start, with a guard page below it.
+class ChildStack {
+public:
+    static constexpr std::size_t kSize = 1 << 20;
+    ChildStack() {
+        void* m = ::mmap(nullptr, kSize + kGuard, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED) throw_errno(Errc::runtime, "cannot map a stack for the sandbox");
+        base_ = static_cast<char*>(m);
+        ::mprotect(base_, kGuard, PROT_NONE);
+    }
+    ~ChildStack() { ::munmap(base_, kSize + kGuard); }
+    ChildStack(const ChildStack&) = delete;
+    ChildStack& operator=(const ChildStack&) = delete;
+    char* top() const { return base_ + kGuard + kSize; }
+
+private:
+    static constexpr std::size_t kGuard = 4096;
+    char* base_ = nullptr;
+};
 
 // ---- the parent --------------------------------------------------------------------------
 
@@ -780,6 +857,15 @@ std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, const
     return std::nullopt;
 }
 
+// A start that ended before init: what the sandbox's processes reported.
+RunResult failed_start(Pipes& pipes, const char* otherwise) {
+    RunResult result;
+    auto error = wire::receive_error(pipes.errors.read.get());
+    result.status = 125;
+    result.error = error ? std::move(*error) : Error(Errc::runtime, otherwise);
+    return result;
+}
+
 RunResult run_here(const SandboxSpec& spec) {
     RunResult result;
     try {
@@ -802,13 +888,7 @@ RunResult run_here(const SandboxSpec& spec) {
             JoinStart j{spec, p, init, *ns, guards, go_fd, err_fd, status_fd};
             run_helper(join_session, &j);
             pipes.close_child_ends();
-            if (j.init_pid <= 0) {
-                auto error = wire::receive_error(pipes.errors.read.get());
-                result.status = 125;
-                result.error = error ? std::move(error)
-                                     : Error(Errc::runtime, "the session could not be joined");
-                return result;
-            }
+            if (j.init_pid <= 0) return failed_start(pipes, "the session could not be joined");
             return supervise(spec, p, {j.init_pid, j.init_pid, false, true}, pipes, start_lock);
         }
         std::optional<PrivateWorkDir> work;
@@ -836,14 +916,22 @@ RunResult run_here(const SandboxSpec& spec) {
             await_ending_sessions(spec.session_dir, writable ? std::chrono::milliseconds(5000)
                                                              : std::chrono::milliseconds(0));
         }
-        // The go byte is read before init is executed, by the child that builds the root.
-        const InitCommand init(p, -1, err_fd, status_fd);
-        if (UniqueFd userns = kept_user_namespace(spec.mapping, p.ids)) {
-            KeptStart k{run_spec, p, init, userns.get(), go_fd, err_fd, status_fd};
-            pid_t init = start_in_kept_namespace(k);
+        // In the kept user namespace, or in a new one whose maps we write ourselves: built by a
+        // process that shares our memory; karapace-init waits for the go byte.
+        UniqueFd userns = kept_user_namespace(spec.mapping, p.ids);
+        if (userns || !p.ids.use_helpers) {
+            const InitCommand init(p, go_fd, err_fd, status_fd);
+            ChildStack stack;
+            FreshStart f{run_spec, p, init, userns ? userns.get() : -1, go_fd, err_fd, status_fd};
+            f.stack_top = stack.top();
+            run_helper(start_fresh, &f);
             pipes.close_child_ends();
-            return supervise(run_spec, p, {init, init, false}, pipes, start_lock);
+            if (f.init_pid <= 0) return failed_start(pipes, "the sandbox could not start");
+            return supervise(run_spec, p, {f.init_pid, f.init_pid, false}, pipes, start_lock);
         }
+        // newuidmap and newgidmap write the maps of a new user namespace (no keeper) while a
+        // copy of our memory waits for the go byte, then builds the sandbox.
+        const InitCommand init(p, -1, err_fd, status_fd);
         pid_t pid = clone_process(p.clone_flags);
         if (pid == 0) sandbox_child(run_spec, p, init, go_fd, err_fd, status_fd);
         pipes.close_child_ends();
