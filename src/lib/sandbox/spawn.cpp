@@ -207,18 +207,21 @@ std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared&
     return args;
 }
 
-// karapace-init's whole command line for one run: where the go byte comes from (a descriptor to
-// read it from, or "go=?", filled in by a child that has read it), the pipes, the rest.
+// karapace-init's whole command line for one run: the go byte when it is known now, or a
+// descriptor to read it from, or "go=?", filled in by a child that has read it; the pipes; the
+// rest.
 struct InitCommand {
     std::vector<std::string> args;
     std::vector<char*> argv;
     int go_entry = -1;         // the index of "go=?"
     std::array<int, 3> pipes;  // go (or -1), err, status: kept open across execve
 
-    InitCommand(const Prepared& p, int go_fd, int err_fd, int status_fd)
-        : pipes{go_fd, err_fd, status_fd} {
+    InitCommand(const Prepared& p, char go, int go_fd, int err_fd, int status_fd)
+        : pipes{go ? -1 : go_fd, err_fd, status_fd} {
         args.emplace_back("karapace-init");
-        if (go_fd >= 0) {
+        if (go) {
+            args.push_back(std::string("go=") + go);
+        } else if (go_fd >= 0) {
             args.push_back("go-fd=" + std::to_string(go_fd));
         } else {
             go_entry = static_cast<int>(args.size());
@@ -510,8 +513,9 @@ void run_helper(int (*fn)(void*), void* arg) {
 // A new sandbox is built as a run beside a session starts: without a copy of our memory. A
 // helper (run_helper) enters the caller's kept user namespace (sandbox/keeper.cpp), if there is
 // one, and clones the sandbox child into the new namespaces sharing our memory; for a new user
-// namespace it writes the child's id maps first (directly: the caller is root). The child builds
-// the root and executes karapace-init, which waits for the go byte; the helper exits once it has.
+// namespace it writes the child's id maps first (directly: the caller is root), and the session
+// record. The child builds the root and executes karapace-init (which waits for the go byte when
+// the parent has something to do first); the helper exits once it has.
 // Nobody pays for copying our page tables or for their copy-on-write faults, and karapace-init's
 // execve has no copy of the caller to tear down. The helper and the child take turns on our
 // memory: each waits on a pipe while the other runs (and we wait for the helper).
@@ -521,11 +525,12 @@ struct FreshStart {
     const InitCommand& init;
     int userns;  // the kept user namespace, or -1 for a new one
     int go_fd, err_fd, status_fd;
-    int maps_read = -1, maps_write = -1;  // "the id maps are written": helper to child
-    int exec_read = -1, exec_write = -1;  // closes when the child has executed init or exited
-    char* stack_top = nullptr;            // the child's
-    pid_t init_pid = -1;                  // written by the helper, read once it has exited
-    bool child_failed = false;            // written by the child before it exits
+    std::optional<SessionRecord>& record;  // written by the helper before the child mounts
+    int maps_read = -1, maps_write = -1;   // "maps and record are written": helper to child
+    int exec_read = -1, exec_write = -1;   // closes when the child has executed init or exited
+    char* stack_top = nullptr;             // the child's
+    pid_t init_pid = -1;                   // written by the helper, read once it has exited
+    bool child_failed = false;             // written by the child before it exits
 };
 
 int fresh_child(void* arg) {
@@ -535,7 +540,7 @@ int fresh_child(void* arg) {
         close_fds_except(
             with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.maps_read, f.exec_write}, f.p));
         char written = 0;
-        if (f.userns < 0 && ::read(f.maps_read, &written, 1) != 1) {
+        if (::read(f.maps_read, &written, 1) != 1) {
             f.child_failed = true;  // the helper gave up
             ::_exit(125);
         }
@@ -572,16 +577,18 @@ int start_fresh(void* arg) {
         if (child < 0) throw_clone_error(errno);
         ::close(maps[0]);
         ::close(exec[1]);
-        if (f.userns < 0) {
-            try {
-                write_id_maps(child, f.p.ids);
-            } catch (...) {
-                ::kill(child, SIGKILL);
-                while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
-                throw;
-            }
-            send_byte(maps[1]);
+        try {
+            if (f.userns < 0) write_id_maps(child, f.p.ids);
+            // Recorded before the child mounts anything: `stop`, `commit` and the next run never
+            // miss a sandbox that holds the writable layer.
+            if (!f.spec.session_dir.empty())
+                f.record.emplace(f.spec.session_dir, child, f.spec.mapping, f.p.fingerprint);
+        } catch (...) {
+            ::kill(child, SIGKILL);
+            while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
+            throw;
         }
+        send_byte(maps[1]);
         ::close(maps[1]);
         // End of file: the child has executed karapace-init (its end was close-on-exec) or exited.
         char ignored = 0;
@@ -727,6 +734,7 @@ struct Started {
     pid_t init = -1;   // the session's init (the child itself for a new sandbox)
     bool new_userns = true;
     bool joined = false;  // beside a session: its init never lingers
+    char go = 0;          // the go byte init got on its command line (it reads none)
 };
 
 // Children of runs that returned before their init had exited; reaped when the next run starts
@@ -768,8 +776,27 @@ struct Pipes {
     }
 };
 
+// Whether this run returns on init's report instead of waiting for its exit (with the limits'
+// mechanism), and whether its init then lingers for the next run.
+bool returns_early(const Pipes& pipes, LimitMechanism limits) {
+    return pipes.early && (limits == LimitMechanism::none || limits == LimitMechanism::rlimit);
+}
+bool init_lingers(const SandboxSpec& spec, const Prepared& p, bool early, bool joined) {
+    return early && !spec.session_dir.empty() && !joined && !p.fingerprint.empty();
+}
+
+// The go byte, when nothing the parent does before it matters to the command: no limits to
+// place init under, no terminal to hand over. Init then starts the command at once, while the
+// parent records the session. 0 when the parent must send it.
+char go_at_once(const SandboxSpec& spec, const Prepared& p, const Pipes& pipes, bool joined) {
+    if (spec.interactive || spec.limits.any()) return 0;
+    return init_start::go_byte(
+        false, init_lingers(spec, p, returns_early(pipes, LimitMechanism::none), joined));
+}
+
+// `session` is the run's record when whoever started the sandbox wrote it already.
 RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipes& pipes,
-                    SessionStartLock& start_lock) {
+                    SessionStartLock& start_lock, std::optional<SessionRecord>& session) {
     RunResult result;
     ChildGuard guard(started.child);
     if (started.new_userns) write_id_maps(started.child, p.ids);
@@ -778,8 +805,7 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
                        "-" + std::to_string(init);
     LimitScope limits(spec.limits, init, unit + ".scope");
     result.limits = limits.mechanism();
-    std::optional<SessionRecord> session;
-    if (!spec.session_dir.empty())
+    if (!spec.session_dir.empty() && !session)
         session.emplace(spec.session_dir, init, spec.mapping, p.fingerprint);
     report_session(spec, init);
     // Declared in this order so the terminal is ours again before the pop marker is written.
@@ -792,12 +818,12 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     SignalForwarding forwarding(init);
 
     // A new sandbox lingers when this run returns on init's report (see below).
-    bool returns_early = pipes.early && (limits.mechanism() == LimitMechanism::none ||
-                                         limits.mechanism() == LimitMechanism::rlimit);
-    bool lingers = returns_early && session && !started.joined && !p.fingerprint.empty();
-    bool rlimits = limits.mechanism() == LimitMechanism::rlimit;
-    char go_byte = init_start::go_byte(rlimits, lingers);
-    if (::write(pipes.go.write.get(), &go_byte, 1) != 1)
+    bool early = returns_early(pipes, limits.mechanism());
+    bool lingers = init_lingers(spec, p, early, started.joined);
+    char go_byte = started.go
+                       ? started.go
+                       : init_start::go_byte(limits.mechanism() == LimitMechanism::rlimit, lingers);
+    if (!started.go && ::write(pipes.go.write.get(), &go_byte, 1) != 1)
         throw_errno(Errc::runtime, "cannot start the sandbox");
     pipes.go.write.reset();
 
@@ -806,7 +832,7 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     auto error = wire::receive_error(pipes.errors.read.get());
     start_lock.release();
     std::optional<int> reported;
-    if (returns_early) reported = reported_status(pipes.status.read.get());
+    if (early) reported = reported_status(pipes.status.read.get());
     if (reported) {
         // Everything in the sandbox has ended; the kernel tears the namespaces down (unmounting
         // the overlay takes a grace period or two) without keeping the caller waiting. The next
@@ -884,12 +910,15 @@ RunResult run_here(const SandboxSpec& spec) {
             // gone go here (a fresh sandbox would have cleared them).
             await_ending_sessions(spec.session_dir, std::chrono::milliseconds(0));
             const MountPlan guards = proc_guards_of(p.mounts);
-            const InitCommand init(p, go_fd, err_fd, status_fd);
+            const char go = go_at_once(spec, p, pipes, true);
+            const InitCommand init(p, go, go_fd, err_fd, status_fd);
             JoinStart j{spec, p, init, *ns, guards, go_fd, err_fd, status_fd};
             run_helper(join_session, &j);
             pipes.close_child_ends();
             if (j.init_pid <= 0) return failed_start(pipes, "the session could not be joined");
-            return supervise(spec, p, {j.init_pid, j.init_pid, false, true}, pipes, start_lock);
+            std::optional<SessionRecord> record;
+            return supervise(spec, p, {j.init_pid, j.init_pid, false, true, go}, pipes, start_lock,
+                             record);
         }
         std::optional<PrivateWorkDir> work;
         std::optional<SandboxSpec> own;
@@ -920,22 +949,27 @@ RunResult run_here(const SandboxSpec& spec) {
         // process that shares our memory; karapace-init waits for the go byte.
         UniqueFd userns = kept_user_namespace(spec.mapping, p.ids);
         if (userns || !p.ids.use_helpers) {
-            const InitCommand init(p, go_fd, err_fd, status_fd);
+            const char go = go_at_once(run_spec, p, pipes, false);
+            const InitCommand init(p, go, go_fd, err_fd, status_fd);
             ChildStack stack;
-            FreshStart f{run_spec, p, init, userns ? userns.get() : -1, go_fd, err_fd, status_fd};
+            std::optional<SessionRecord> record;
+            FreshStart f{run_spec, p,      init,      userns ? userns.get() : -1,
+                         go_fd,    err_fd, status_fd, record};
             f.stack_top = stack.top();
             run_helper(start_fresh, &f);
             pipes.close_child_ends();
             if (f.init_pid <= 0) return failed_start(pipes, "the sandbox could not start");
-            return supervise(run_spec, p, {f.init_pid, f.init_pid, false}, pipes, start_lock);
+            return supervise(run_spec, p, {f.init_pid, f.init_pid, false, false, go}, pipes,
+                             start_lock, record);
         }
         // newuidmap and newgidmap write the maps of a new user namespace (no keeper) while a
         // copy of our memory waits for the go byte, then builds the sandbox.
-        const InitCommand init(p, -1, err_fd, status_fd);
+        const InitCommand init(p, 0, -1, err_fd, status_fd);
         pid_t pid = clone_process(p.clone_flags);
         if (pid == 0) sandbox_child(run_spec, p, init, go_fd, err_fd, status_fd);
         pipes.close_child_ends();
-        return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock);
+        std::optional<SessionRecord> record;
+        return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock, record);
     } catch (const Error& e) {
         result.status = 125;
         result.error = e;
