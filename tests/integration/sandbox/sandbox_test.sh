@@ -181,6 +181,10 @@ suite() {
     out=$("$DRIVER" --lower "$W/missing" --upper "$UP" --work "$WK" -- true 2>&1); rc=$?
     expect "a sandbox setup failure is 125" "125" "$rc"
     expect_in "the setup failure names the path" "$W/missing" "$out"
+    # The session is recorded before the root is built; a start that fails takes it back.
+    out=$("$DRIVER" --lower "$W/missing" --upper "$UP" --work "$WK" --sessions "$W/failed-sessions" -- true 2>&1); rc=$?
+    expect "a recorded start that fails is 125" "125" "$rc"
+    expect "a start that failed leaves no session record" "" "$(ls "$W/failed-sessions" 2>/dev/null)"
     expect "a command killed by a signal is 128+n" "137" "$(run -- sh -c 'kill -9 $$'; echo $?)"
 
     # --- signals, stop, zombies
