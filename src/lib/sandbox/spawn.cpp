@@ -298,6 +298,30 @@ Prepared prepare(const SandboxSpec& spec) {
     return p;
 }
 
+// Once the process that becomes init has executed karapace-init or exited: its pid, for the
+// caller, or, when it failed (and said why on the error pipe), reaped. A helper's exit status.
+int hand_over_init(pid_t pid, bool failed, pid_t& init_pid) {
+    if (failed) {
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+        return 1;
+    }
+    init_pid = pid;
+    return 0;
+}
+
+// In a catch block of a process that is about to exit: the error being handled, to the parent.
+void send_current_error(int err_fd) noexcept {
+    try {
+        throw;
+    } catch (const Error& e) {
+        wire::send_error(err_fd, e);
+    } catch (const std::exception& e) {
+        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+    } catch (...) {
+        wire::send_error(err_fd, Errc::runtime, "the sandbox could not be set up");
+    }
+}
+
 // ---- the sandbox child (PID 1) -----------------------------------------------------------
 
 // The sandbox's namespaces exist and its id maps are written: the root, the mounts, then
@@ -353,10 +377,8 @@ Prepared prepare(const SandboxSpec& spec) {
         ::close(go_fd);
         init.set_go(go);
         build_sandbox(spec, p, init);
-    } catch (const Error& e) {
-        wire::send_error(err_fd, e);
-    } catch (const std::exception& e) {
-        wire::send_error(err_fd, Error(Errc::runtime, e.what()));
+    } catch (...) {
+        send_current_error(err_fd);
     }
     ::_exit(125);
 }
@@ -426,10 +448,8 @@ int start_joined_init(void* arg) {
             throw_errno(Errc::runtime, "cannot mount /proc for the new session");
         guard_proc_interfaces(j.proc_guards);
         execute_init(j.p, j.init);
-    } catch (const Error& e) {
-        wire::send_error(j.err_fd, e);
-    } catch (const std::exception& e) {
-        wire::send_error(j.err_fd, Error(Errc::runtime, e.what()));
+    } catch (...) {
+        send_current_error(j.err_fd);
     }
     j.init_failed = true;
     ::_exit(125);
@@ -465,16 +485,9 @@ int join_session(void* arg) {
         pid_t pid =
             ::clone(start_joined_init, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &j);
         if (pid < 0) throw_errno(Errc::runtime, "cannot start the session's init");
-        if (j.init_failed) {
-            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
-            return 1;
-        }
-        j.init_pid = pid;
-        return 0;
-    } catch (const Error& e) {
-        wire::send_error(j.err_fd, e);
-    } catch (const std::exception& e) {
-        wire::send_error(j.err_fd, Error(Errc::runtime, e.what()));
+        return hand_over_init(pid, j.init_failed, j.init_pid);
+    } catch (...) {
+        send_current_error(j.err_fd);
     }
     return 1;
 }
@@ -546,10 +559,8 @@ int fresh_child(void* arg) {
         }
         ::close(f.maps_read);
         build_sandbox(f.spec, f.p, f.init);
-    } catch (const Error& e) {
-        wire::send_error(f.err_fd, e);
-    } catch (const std::exception& e) {
-        wire::send_error(f.err_fd, Error(Errc::runtime, e.what()));
+    } catch (...) {
+        send_current_error(f.err_fd);
     }
     f.child_failed = true;
     ::_exit(125);
@@ -594,16 +605,9 @@ int start_fresh(void* arg) {
         char ignored = 0;
         while (::read(exec[0], &ignored, 1) < 0 && errno == EINTR) {}
         ::close(exec[0]);
-        if (f.child_failed) {
-            while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
-            return 1;
-        }
-        f.init_pid = child;
-        return 0;
-    } catch (const Error& e) {
-        wire::send_error(f.err_fd, e);
-    } catch (const std::exception& e) {
-        wire::send_error(f.err_fd, Error(Errc::runtime, e.what()));
+        return hand_over_init(child, f.child_failed, f.init_pid);
+    } catch (...) {
+        send_current_error(f.err_fd);
     }
     return 1;
 }
