@@ -38,5 +38,4 @@ private:
     pid_t pgrp_ = -1;
 };
 
-
 }  // namespace karapace::sandbox

@@ -539,8 +539,8 @@ struct FreshStart {
     int userns;  // the kept user namespace, or -1 for a new one
     int go_fd, err_fd, status_fd;
     std::optional<SessionRecord>& record;  // written by the helper before the child mounts
-    int maps_read = -1, maps_write = -1;   // "maps and record are written": helper to child
-    int exec_read = -1, exec_write = -1;   // closes when the child has executed init or exited
+    int maps_read = -1;                    // "maps and record are written": helper to child
+    int exec_write = -1;                   // closes when the child has executed init or exited
     char* stack_top = nullptr;             // the child's
     pid_t init_pid = -1;                   // written by the helper, read once it has exited
     bool child_failed = false;             // written by the child before it exits
@@ -548,16 +548,16 @@ struct FreshStart {
 
 int fresh_child(void* arg) {
     auto& f = *static_cast<FreshStart*>(arg);
+    // Nothing but this system call until the helper is done with the memory (it allocates the
+    // session record meanwhile).
+    char written = 0;
+    if (::read(f.maps_read, &written, 1) != 1) {
+        f.child_failed = true;  // the helper gave up
+        ::_exit(125);
+    }
     try {
         redirect_stdio({f.spec.stdin_fd, f.spec.stdout_fd, f.spec.stderr_fd});
-        close_fds_except(
-            with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.maps_read, f.exec_write}, f.p));
-        char written = 0;
-        if (::read(f.maps_read, &written, 1) != 1) {
-            f.child_failed = true;  // the helper gave up
-            ::_exit(125);
-        }
-        ::close(f.maps_read);
+        close_fds_except(with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.exec_write}, f.p));
         build_sandbox(f.spec, f.p, f.init);
     } catch (...) {
         send_current_error(f.err_fd);
@@ -578,8 +578,6 @@ int start_fresh(void* arg) {
         if (::pipe2(maps, O_CLOEXEC) != 0 || ::pipe2(exec, O_CLOEXEC) != 0)
             throw_errno(Errc::runtime, "cannot make the sandbox's start pipes");
         f.maps_read = maps[0];
-        f.maps_write = maps[1];
-        f.exec_read = exec[0];
         f.exec_write = exec[1];
         unsigned long flags = f.p.clone_flags;
         if (f.userns >= 0) flags &= ~static_cast<unsigned long>(CLONE_NEWUSER);
@@ -599,6 +597,8 @@ int start_fresh(void* arg) {
             while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
             throw;
         }
+        // From here until the child has executed (or exited) the helper only waits: the memory
+        // is the child's.
         send_byte(maps[1]);
         ::close(maps[1]);
         // End of file: the child has executed karapace-init (its end was close-on-exec) or exited.
