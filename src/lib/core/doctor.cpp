@@ -10,6 +10,7 @@
 #include "core/gpu_report.hpp"
 #include "core/install_hint.hpp"
 #include "karapace/sandbox/idmap.hpp"
+#include "karapace/sandbox/init_program.hpp"
 #include "karapace/sandbox/keeper.hpp"
 #include "karapace/sandbox/limits.hpp"
 #include "karapace/sandbox/overlay.hpp"
@@ -117,6 +118,22 @@ std::vector<DoctorCheck> Engine::doctor() {
     if (::geteuid() != 0)
         checks.push_back(program_check("newuidmap", "newuidmap", !plan.single_id,
                                        "writes sub-id maps", newuidmap_package()));
+
+    // Every sandbox's PID 1.
+    DoctorCheck init{"sandbox_init", "pass", "", "", true};
+    try {
+        UniqueFd fd = sandbox::open_init_program();
+        char path[4096];
+        ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), path,
+                               sizeof path - 1);
+        init.message = "the sandboxes' init is " +
+                       (n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "found");
+    } catch (const Error& e) {
+        init.status = "fail";
+        init.message = e.what();
+        init.fix = e.hint();
+    }
+    checks.push_back(init);
 
     checks.push_back(
         {"namespace_keeper", "info",

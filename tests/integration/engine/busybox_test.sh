@@ -223,7 +223,10 @@ else
   kp_contains "$err" "karapace-init is missing"
   kp_contains "$err" "KARAPACE_INIT"
   [ "$("$kp" --store "$fixtures/self/store" exec mnt -- echo still)" = still ] || kp_fail "the environment did not run after the failed start"
-  kp_ok "without karapace-init, exec says what is missing and what to do (exit $status)"
+  doctor=$(env -u KARAPACE_INIT "$fixtures/lone/bin/karapace" doctor 2>&1 || true)
+  kp_contains "$doctor" "karapace-init is missing"
+  kp_contains "$("$kp" doctor 2>&1 || true)" "the sandboxes' init is "
+  kp_ok "without karapace-init, exec says what is missing and what to do (exit $status), and so does doctor"
 fi
 
 if kp_have_test_user; then
