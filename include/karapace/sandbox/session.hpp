@@ -91,6 +91,13 @@ private:
     std::string path_;
 };
 
+// Every record in `dir`, from one reading of it: the live sessions, the lingering sandboxes and
+// the sessions still ending. Records of processes that are gone (or reused pids) are removed.
+struct SessionRecords {
+    std::vector<Session> running, idle, ending;
+};
+SessionRecords read_session_records(const std::string& dir);
+
 // Live sessions in `dir`; records of processes that are gone (or reused pids) are removed.
 // Lingering sandboxes are not sessions: nothing of a command runs in them.
 std::vector<Session> list_sessions(const std::string& dir);

@@ -397,10 +397,10 @@ EnvDetails Engine::inspect(std::string_view env) {
         if (auto at = process_started_at(session.start_time)) out.started = format_rfc3339(*at);
         return out;
     };
-    const auto sessions_dir = impl_->layout().sessions_dir(m.env_id);
-    for (const auto& session : sandbox::list_sessions(sessions_dir))
+    auto records = sandbox::read_session_records(impl_->layout().sessions_dir(m.env_id));
+    for (const auto& session : records.running)
         d.sessions.push_back(session_of(session));
-    for (const auto& session : sandbox::list_idle_sessions(sessions_dir))
+    for (const auto& session : records.idle)
         d.lingering.push_back(session_of(session));
     return d;
 }

@@ -92,24 +92,39 @@ std::optional<Session> parse_session(std::string_view text, std::string_view pid
     return s;
 }
 
-// The live sessions recorded under names that start with `prefix` (followed by the pid); the
-// records of processes that are gone are removed.
-std::vector<Session> sessions_named(const std::string& dir, std::string_view prefix) {
-    std::vector<Session> out;
-    for (const auto& name : names_in(dir, [&](std::string_view n) {
-             return prefix.empty() ? n[0] != '.' : n.rfind(prefix, 0) == 0;
+// The live sessions recorded in `dir`, sorted by the prefix of their names (none for running
+// sessions); the records of processes that are gone are removed. `wanted` picks the prefixes to
+// read.
+template <typename Wanted>
+SessionRecords read_records(const std::string& dir, Wanted wanted) {
+    SessionRecords out;
+    const std::pair<std::string_view, std::vector<Session>*> kinds[] = {
+        {kIdlePrefix, &out.idle}, {kEndingPrefix, &out.ending}, {{}, &out.running}};
+    for (const auto& name : names_in(dir, [](std::string_view n) {
+             return n[0] != '.' || n.rfind(kIdlePrefix, 0) == 0 || n.rfind(kEndingPrefix, 0) == 0;
          })) {
-        std::string file = dir + "/" + name;
-        auto text = read_record(file);
-        if (!text) continue;
-        auto s = parse_session(*text, std::string_view(name).substr(prefix.size()));
-        if (!s || !alive(*s)) {
-            ::unlink(file.c_str());
-            continue;
+        for (const auto& [prefix, list] : kinds) {
+            if (prefix.empty() ? name[0] == '.' : name.rfind(prefix, 0) != 0) continue;
+            if (!wanted(prefix)) break;
+            std::string file = dir + "/" + name;
+            auto text = read_record(file);
+            if (!text) break;
+            auto s = parse_session(*text, std::string_view(name).substr(prefix.size()));
+            if (!s || !alive(*s))
+                ::unlink(file.c_str());
+            else
+                list->push_back(*s);
+            break;
         }
-        out.push_back(*s);
     }
     return out;
+}
+
+std::vector<Session> sessions_named(const std::string& dir, std::string_view prefix) {
+    auto records = read_records(dir, [&](std::string_view p) { return p == prefix; });
+    return prefix.empty()          ? std::move(records.running)
+           : prefix == kIdlePrefix ? std::move(records.idle)
+                                   : std::move(records.ending);
 }
 
 // A descriptor of the recorded process, or an empty one when it is gone: checked again once open,
@@ -220,6 +235,10 @@ PrivateWorkDir::~PrivateWorkDir() {
     try {
         run_process({"rm", "-rf", "--", path_});
     } catch (...) {}
+}
+
+SessionRecords read_session_records(const std::string& dir) {
+    return read_records(dir, [](std::string_view) { return true; });
 }
 
 std::vector<Session> list_sessions(const std::string& dir) { return sessions_named(dir, {}); }

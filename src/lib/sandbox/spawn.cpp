@@ -867,7 +867,10 @@ std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, const
                                                   bool& others) {
     others = false;
     if (!spec.share_running || spec.session_dir.empty()) return std::nullopt;
-    for (const auto& s : list_sessions(spec.session_dir)) {
+    // One reading of the records, which also clears those of processes that are gone (the
+    // ending records that runs which joined before left, among them).
+    auto records = read_session_records(spec.session_dir);
+    for (const auto& s : records.running) {
         if (s.mapping != spec.mapping) {
             others = true;
             continue;
@@ -875,7 +878,7 @@ std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, const
         if (auto ns = open_session_namespaces(s, spec.network_isolation)) return ns;
     }
     if (p.fingerprint.empty()) return std::nullopt;
-    for (const auto& s : list_idle_sessions(spec.session_dir)) {
+    for (const auto& s : records.idle) {
         if (s.mapping != spec.mapping || s.fingerprint != p.fingerprint) continue;
         // Once open, the descriptors keep the namespaces, also should the sandbox's time run
         // out before this run has entered them.
@@ -910,9 +913,6 @@ RunResult run_here(const SandboxSpec& spec) {
         // Beside a running session: a helper enters its namespaces and starts an init of its
         // own there.
         if (auto ns = joinable_session(spec, p, others)) {
-            // Runs that joined before leave ending records too; those of processes that are
-            // gone go here (a fresh sandbox would have cleared them).
-            await_ending_sessions(spec.session_dir, std::chrono::milliseconds(0));
             const MountPlan guards = proc_guards_of(p.mounts);
             const char go = go_at_once(spec, p, pipes, true);
             const InitCommand init(p, go, go_fd, err_fd, status_fd);

@@ -116,6 +116,32 @@ TEST_CASE("a session record whose process is gone or reused is dropped") {
     CHECK(fs::is_empty(dir.path));
 }
 
+TEST_CASE("one reading of the records sorts them into sessions, lingering and ending ones") {
+    TempDir dir;
+    auto start = karapace::process_start_time(::getpid());
+    REQUIRE(start);
+    std::string me = std::to_string(::getpid());
+    std::string live = std::to_string(*start) + " keep-id abc";
+    for (const char* prefix : {"", ".idle-", ".ending-"})
+        fs::create_symlink(live, dir.path / (prefix + me));
+    fs::create_symlink("12345 keep-id", dir.path / ".ending-999999");  // gone
+    fs::create_symlink("12345 keep-id", dir.path / ".idle-999998");    // gone
+    std::ofstream(dir.path / ".start-lock");
+    auto records = read_session_records(dir.path.string());
+    REQUIRE(records.running.size() == 1);
+    REQUIRE(records.idle.size() == 1);
+    REQUIRE(records.ending.size() == 1);
+    CHECK(records.idle[0].pid == ::getpid());
+    CHECK(records.idle[0].fingerprint == "abc");
+    CHECK(records.ending[0].mapping == IdMapping::keep_id);
+    // The records of processes that are gone went; the lock and the live ones stay.
+    CHECK_FALSE(fs::is_symlink(dir.path / ".ending-999999"));
+    CHECK_FALSE(fs::is_symlink(dir.path / ".idle-999998"));
+    CHECK(fs::exists(dir.path / ".start-lock"));
+    CHECK(list_sessions(dir.path.string()).size() == 1);
+    CHECK(list_idle_sessions(dir.path.string()).size() == 1);
+}
+
 TEST_CASE("a session record without a mapping still counts, as one nothing joins") {
     TempDir dir;
     auto start = karapace::process_start_time(::getpid());
