@@ -5,34 +5,141 @@
 // the whole namespace when it exits, so init forwards signals to the command, reaps what gets
 // reparented to it, and reports the command's status once nothing else runs in the namespace.
 //
-// No exceptions and almost no allocation: everything is a system call on data the command line
-// brought.
+// Every step is a system call (init/sys.hpp) on data the command line brought: no libc on x86-64,
+// no C++ runtime, no allocation but one mapping for the command's argument and environment.
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <climits>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <initializer_list>
 
+#include "init/sys.hpp"
 #include "karapace/util/error.hpp"
 #include "sandbox/init_start.hpp"
 
 namespace {
 
 using karapace::Errc;
+using karapace_init::sys;
 namespace is = karapace::sandbox::init_start;
 
 constexpr char kName[] = "karapace-init";
+
+// ---- text, without libc ----------------------------------------------------------------------
+
+std::size_t length(const char* s) {
+    std::size_t n = 0;
+    while (s[n])
+        ++n;
+    return n;
+}
+
+bool same(const char* a, const char* b) {
+    while (*a && *a == *b)
+        ++a, ++b;
+    return *a == *b;
+}
+
+// `s` with `prefix` removed, or nullptr when it does not start with it.
+const char* after(const char* s, const char* prefix) {
+    while (*prefix)
+        if (*s++ != *prefix++) return nullptr;
+    return s;
+}
+
+// A whole unsigned number in base 10 or 16; false when anything else is there or it overflows.
+bool number(const char* s, unsigned long long& out, unsigned base = 10) {
+    if (*s == '\0') return false;
+    unsigned long long n = 0;
+    for (; *s; ++s) {
+        unsigned digit;
+        if (*s >= '0' && *s <= '9')
+            digit = static_cast<unsigned>(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            digit = static_cast<unsigned>(*s - 'a' + 10);
+        else
+            return false;
+        if (n > (~0ULL - digit) / base) return false;
+        n = n * base + digit;
+    }
+    out = n;
+    return true;
+}
+
+// What the C library's strerror says for the errors a start can meet.
+const char* error_text(int err) {
+    switch (err) {
+    case EPERM: return "Operation not permitted";
+    case ENOENT: return "No such file or directory";
+    case ESRCH: return "No such process";
+    case EINTR: return "Interrupted system call";
+    case EIO: return "Input/output error";
+    case E2BIG: return "Argument list too long";
+    case ENOEXEC: return "Exec format error";
+    case EBADF: return "Bad file descriptor";
+    case ECHILD: return "No child processes";
+    case EAGAIN: return "Resource temporarily unavailable";
+    case ENOMEM: return "Cannot allocate memory";
+    case EACCES: return "Permission denied";
+    case EFAULT: return "Bad address";
+    case EBUSY: return "Device or resource busy";
+    case EEXIST: return "File exists";
+    case ENOTDIR: return "Not a directory";
+    case EISDIR: return "Is a directory";
+    case EINVAL: return "Invalid argument";
+    case ENFILE: return "Too many open files in system";
+    case EMFILE: return "Too many open files";
+    case ETXTBSY: return "Text file busy";
+    case ENOSPC: return "No space left on device";
+    case EROFS: return "Read-only file system";
+    case ELOOP: return "Too many levels of symbolic links";
+    case ENAMETOOLONG: return "File name too long";
+    case ENOSYS: return "Function not implemented";
+    case EDQUOT: return "Disk quota exceeded";
+    default: return nullptr;
+    }
+}
+
+// A message built in a fixed buffer (cut when full).
+class Text {
+public:
+    Text& add(const char* s) {
+        while (*s && n_ < sizeof buf_ - 1)
+            buf_[n_++] = *s++;
+        buf_[n_] = '\0';
+        return *this;
+    }
+    Text& add_number(unsigned long long v) {
+        char digits[24];
+        int i = 0;
+        do {
+            digits[i++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (i > 0 && n_ < sizeof buf_ - 1)
+            buf_[n_++] = digits[--i];
+        buf_[n_] = '\0';
+        return *this;
+    }
+    Text& add_error(int err) {
+        if (const char* text = error_text(err)) return add(text);
+        return add("error ").add_number(static_cast<unsigned>(err));
+    }
+    const char* c_str() const { return buf_; }
+    std::size_t size() const { return n_; }
+
+private:
+    char buf_[PATH_MAX + 256] = {};
+    std::size_t n_ = 0;
+};
+
+// ---- the plan ----------------------------------------------------------------------------------
 
 struct Plan {
     int go_fd = -1;
@@ -46,49 +153,48 @@ struct Plan {
     bool confine_caps = false;
     std::uint64_t caps = 0;
     int last_cap = -1;
-    sock_filter* filter = nullptr;
     unsigned short filter_length = 0;
-    rlim_t rlimit_as = 0, rlimit_nproc = 0;
+    std::uint64_t rlimit_as = 0, rlimit_nproc = 0;
     bool nnp = false;
     bool interactive = false;
-    const char* cwd = "/";
     char** argv = nullptr;  // the command's, a copy (the originals are wiped)
     char** envp = nullptr;
     bool own_session = false;
 };
 
 Plan plan;
+char cwd[PATH_MAX] = "/";
+sock_filter filter[BPF_MAXINSNS];
 
-// ---- errors ------------------------------------------------------------------------------
+// ---- errors ------------------------------------------------------------------------------------
 
 void send_error(Errc code, const char* message, const char* hint = "") {
     if (plan.err_fd < 0) {
-        std::fprintf(stderr, "%s: %s\n", kName, message);
+        Text line;
+        line.add(kName).add(": ").add(message).add("\n");
+        sys(SYS_write, 2, line.c_str(), line.size());
         return;
     }
     char out[is::kMaxEncodedError];
     std::size_t n = is::encode_error(out, static_cast<unsigned char>(code), message, hint);
-    while (::write(plan.err_fd, out, n) < 0 && errno == EINTR) {}
+    while (sys(SYS_write, plan.err_fd, out, n) == -EINTR) {}
 }
 
 // What failed and the kernel's reason, in the category the library's throw_errno would give.
-[[noreturn]] void fail(const char* what, int err, int status = 125) {
-    char message[PATH_MAX + 256];
-    std::snprintf(message, sizeof message, "%s: %s", what, std::strerror(err));
-    send_error(err == EACCES || err == EPERM ? Errc::permission : Errc::runtime, message,
+[[noreturn]] void fail(const Text& what, int err, int status = 125) {
+    Text message;
+    message.add(what.c_str()).add(": ").add_error(err);
+    send_error(err == EACCES || err == EPERM ? Errc::permission : Errc::runtime, message.c_str(),
                err == ENOSPC || err == EDQUOT ? "free some disk space and try again" : "");
-    ::_exit(status);
+    karapace_init::exit_now(status);
+}
+[[noreturn]] void fail(const char* what, int err) {
+    Text t;
+    t.add(what);
+    fail(t, err);
 }
 
-// ---- the command line ----------------------------------------------------------------------
-
-bool number(const char* text, unsigned long long& out, int base = 10) {
-    if (*text == '\0') return false;
-    char* end = nullptr;
-    errno = 0;
-    out = std::strtoull(text, &end, base);
-    return errno == 0 && *end == '\0';
-}
+// ---- the command line --------------------------------------------------------------------------
 
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -97,88 +203,96 @@ int hex_digit(char c) {
 }
 
 bool parse_filter(const char* hex) {
-    std::size_t n = std::strlen(hex);
+    std::size_t n = length(hex);
     if (n == 0 || n % (2 * sizeof(sock_filter)) != 0 || n / 2 / sizeof(sock_filter) > BPF_MAXINSNS)
         return false;
-    auto* bytes = static_cast<unsigned char*>(std::malloc(n / 2));
-    if (!bytes) return false;
+    auto* bytes = reinterpret_cast<unsigned char*>(filter);
     for (std::size_t i = 0; i < n / 2; ++i) {
         int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) return false;
         bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
-    plan.filter = reinterpret_cast<sock_filter*>(bytes);
     plan.filter_length = static_cast<unsigned short>(n / 2 / sizeof(sock_filter));
     return true;
 }
 
-bool parse_option(const char* option) {
-    auto value = [option](const char* key) -> const char* {
-        std::size_t n = std::strlen(key);
-        return std::strncmp(option, key, n) == 0 && option[n] == '=' ? option + n + 1 : nullptr;
-    };
-    auto fd = [](const char* text, int& out) {
-        unsigned long long n = 0;
-        if (!number(text, n) || n > INT_MAX) return false;
-        out = static_cast<int>(n);
-        return true;
-    };
+bool small_number(const char* text, int& out) {
     unsigned long long n = 0;
-    if (const char* v = value("go-fd")) return fd(v, plan.go_fd);
-    if (const char* v = value("go")) return (plan.go = v[0]) != '\0' && v[1] == '\0';
-    if (const char* v = value("err")) return fd(v, plan.err_fd);
-    if (const char* v = value("status")) return fd(v, plan.status_fd);
-    if (const char* v = value("linger")) return fd(v, plan.linger);
-    if (const char* v = value("listen")) return fd(v, plan.listen);
-    if (const char* v = value("ids")) {
-        const char* colon = std::strchr(v, ':');
-        if (!colon) return false;
-        char uid[32];
-        std::size_t len = static_cast<std::size_t>(colon - v);
-        if (len == 0 || len >= sizeof uid) return false;
-        std::memcpy(uid, v, len);
-        uid[len] = '\0';
-        unsigned long long g = 0;
-        if (!number(uid, n) || !number(colon + 1, g) || n > UINT_MAX || g > UINT_MAX) return false;
+    if (!number(text, n) || n > INT_MAX) return false;
+    out = static_cast<int>(n);
+    return true;
+}
+
+bool parse_option(const char* option) {
+    unsigned long long n = 0, m = 0;
+    if (const char* v = after(option, "go-fd=")) return small_number(v, plan.go_fd);
+    if (const char* v = after(option, "go=")) return (plan.go = v[0]) != '\0' && v[1] == '\0';
+    if (const char* v = after(option, "err=")) return small_number(v, plan.err_fd);
+    if (const char* v = after(option, "status=")) return small_number(v, plan.status_fd);
+    if (const char* v = after(option, "linger=")) return small_number(v, plan.linger);
+    if (const char* v = after(option, "listen=")) return small_number(v, plan.listen);
+    if (const char* v = after(option, "ids=")) {
+        char uid[24];
+        std::size_t i = 0;
+        for (; v[i] && v[i] != ':' && i < sizeof uid - 1; ++i)
+            uid[i] = v[i];
+        uid[i] = '\0';
+        if (v[i] != ':' || !number(uid, n) || !number(v + i + 1, m) || n > UINT_MAX || m > UINT_MAX)
+            return false;
         plan.switch_ids = true;
         plan.uid = static_cast<unsigned>(n);
-        plan.gid = static_cast<unsigned>(g);
+        plan.gid = static_cast<unsigned>(m);
         return true;
     }
-    if (const char* v = value("caps")) {
-        char* end = nullptr;
-        errno = 0;
-        plan.caps = std::strtoull(v, &end, 16);
-        if (errno != 0 || end == v || *end != ':') return false;
-        long last = std::strtol(end + 1, &end, 10);
-        if (*end != '\0' || last < -1 || last > 63) return false;
-        plan.last_cap = static_cast<int>(last);
+    if (const char* v = after(option, "caps=")) {
+        char mask[24];
+        std::size_t i = 0;
+        for (; v[i] && v[i] != ':' && i < sizeof mask - 1; ++i)
+            mask[i] = v[i];
+        mask[i] = '\0';
+        if (v[i] != ':' || !number(mask, n, 16)) return false;
+        const char* last = v + i + 1;
+        if (same(last, "-1")) {
+            plan.last_cap = -1;
+        } else if (number(last, m) && m <= 63) {
+            plan.last_cap = static_cast<int>(m);
+        } else {
+            return false;
+        }
+        plan.caps = n;
         plan.confine_caps = true;
         return true;
     }
-    if (const char* v = value("seccomp")) return parse_filter(v);
-    if (const char* v = value("rlimit-as")) return number(v, n) && (plan.rlimit_as = n) != 0;
-    if (const char* v = value("rlimit-nproc")) return number(v, n) && (plan.rlimit_nproc = n) != 0;
-    if (const char* v = value("cwd")) return v[0] == '/' && (plan.cwd = ::strdup(v)) != nullptr;
-    if (std::strcmp(option, "nnp") == 0) return plan.nnp = true;
-    if (std::strcmp(option, "interactive") == 0) return plan.interactive = true;
+    if (const char* v = after(option, "seccomp=")) return parse_filter(v);
+    if (const char* v = after(option, "rlimit-as=")) return number(v, n) && (plan.rlimit_as = n);
+    if (const char* v = after(option, "rlimit-nproc="))
+        return number(v, n) && (plan.rlimit_nproc = n);
+    if (const char* v = after(option, "cwd=")) {
+        std::size_t n = length(v);
+        if (v[0] != '/' || n >= sizeof cwd) return false;
+        for (std::size_t i = 0; i <= n; ++i)
+            cwd[i] = v[i];
+        return true;
+    }
+    if (same(option, "nnp")) return plan.nnp = true;
+    if (same(option, "interactive")) return plan.interactive = true;
     return false;
 }
 
-// A copy of a NULL-terminated string vector, in one allocation.
+// A copy of a NULL-terminated string vector, in one mapping.
 char** copy_strings(char** strings) {
     std::size_t count = 0, bytes = 0;
     for (; strings[count]; ++count)
-        bytes += std::strlen(strings[count]) + 1;
-    auto* block = static_cast<char*>(std::malloc((count + 1) * sizeof(char*) + bytes));
-    if (!block) return nullptr;
-    auto** out = reinterpret_cast<char**>(block);
-    char* text = block + (count + 1) * sizeof(char*);
+        bytes += length(strings[count]) + 1;
+    std::size_t size = (count + 1) * sizeof(char*) + bytes;
+    long m =
+        sys(SYS_mmap, nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return nullptr;
+    auto* out = reinterpret_cast<char**>(m);
+    char* text = reinterpret_cast<char*>(m) + (count + 1) * sizeof(char*);
     for (std::size_t i = 0; i < count; ++i) {
-        std::size_t n = std::strlen(strings[i]) + 1;
-        std::memcpy(text, strings[i], n);
         out[i] = text;
-        text += n;
+        for (const char* s = strings[i]; (*text++ = *s++) != '\0';) {}
     }
     out[count] = nullptr;
     return out;
@@ -188,29 +302,31 @@ char** copy_strings(char** strings) {
 // environment. Both held the command's (--env values among them), which is not init's to show
 // to every process of the sandbox: wiped, the name left.
 void wipe_arguments(char** argv, char** envp) {
-    std::size_t room = std::strlen(argv[0]);
+    std::size_t room = length(argv[0]);
     for (char** list : {argv, envp})
         for (char** s = list; *s; ++s)
-            std::memset(*s, 0, std::strlen(*s));
-    std::memcpy(argv[0], kName, room < sizeof kName - 1 ? room : sizeof kName - 1);
+            for (char* c = *s; *c; ++c)
+                *c = '\0';
+    for (std::size_t i = 0; i < room && i < sizeof kName - 1; ++i)
+        argv[0][i] = kName[i];
 }
 
 void parse(int argc, char** argv, char** envp) {
     int i = 1;
-    for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+    for (; i < argc && !same(argv[i], "--"); ++i) {
         if (!parse_option(argv[i])) {
-            char message[512];
-            std::snprintf(message, sizeof message, "bad option '%.200s'", argv[i]);
-            send_error(Errc::runtime, message,
+            Text message;
+            message.add("bad option '").add(argv[i]).add("'");
+            send_error(Errc::runtime, message.c_str(),
                        "karapace-init is started by karapace as a sandbox's init; it is not run "
                        "by hand, and must come from the same build as karapace");
-            ::_exit(125);
+            karapace_init::exit_now(125);
         }
     }
     if (i + 1 >= argc) {
         send_error(Errc::runtime, "no command after '--'",
                    "karapace-init is started by karapace as a sandbox's init");
-        ::_exit(125);
+        karapace_init::exit_now(125);
     }
     plan.argv = copy_strings(argv + i + 1);
     plan.envp = copy_strings(envp);
@@ -218,130 +334,166 @@ void parse(int argc, char** argv, char** envp) {
     wipe_arguments(argv, envp);
 }
 
-// ---- the command ---------------------------------------------------------------------------
+// ---- the command -------------------------------------------------------------------------------
 
 // Exit statuses as a shell gives them: 127 when there is no such program, 126 when it cannot run.
-[[noreturn]] void exec_failed(const char* what, int err, const char* hint) {
-    char message[PATH_MAX + 256];
-    std::snprintf(message, sizeof message, "%s: %s", what, std::strerror(err));
+[[noreturn]] void exec_failed(const Text& what, int err) {
+    Text message;
+    message.add(what.c_str()).add(": ").add_error(err);
     bool missing = err == ENOENT || err == ENOTDIR;
-    send_error(Errc::runtime, message, missing ? hint : "");
-    ::_exit(missing ? 127 : 126);
+    send_error(Errc::runtime, message.c_str(),
+               missing ? "is it installed in the environment?" : "");
+    karapace_init::exit_now(missing ? 127 : 126);
 }
 
-// execvpe() would search the PATH of init's environment at the time it was started; the
-// command's PATH is the one in its own environment, searched here.
+// The command's PATH is the one in its own environment, searched here.
 [[noreturn]] void exec_command() {
     const char* name = plan.argv[0];
-    char what[PATH_MAX + 64];
-    if (std::strchr(name, '/')) {
-        ::execve(name, plan.argv, plan.envp);
-        std::snprintf(what, sizeof what, "cannot execute %s", name);
-        exec_failed(what, errno, "is it installed in the environment?");
+    bool has_slash = false;
+    for (const char* c = name; *c; ++c)
+        has_slash = has_slash || *c == '/';
+    if (has_slash) {
+        long r = sys(SYS_execve, name, plan.argv, plan.envp);
+        Text what;
+        what.add("cannot execute ").add(name);
+        exec_failed(what, static_cast<int>(-r));
     }
     const char* path = "";
     for (char** e = plan.envp; *e; ++e)
-        if (std::strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+        if (const char* v = after(*e, "PATH=")) path = v;
+    std::size_t name_length = length(name);
     int last = ENOENT;
+    char candidate[PATH_MAX];
     while (*path) {
-        const char* colon = std::strchr(path, ':');
-        std::size_t len = colon ? static_cast<std::size_t>(colon - path) : std::strlen(path);
-        if (len > 0 && len + 1 + std::strlen(name) < sizeof what) {
-            std::memcpy(what, path, len);
-            what[len] = '/';
-            std::strcpy(what + len + 1, name);
-            ::execve(what, plan.argv, plan.envp);
-            if (errno != ENOENT && errno != ENOTDIR) last = errno;  // remember EACCES, ENOEXEC
+        std::size_t len = 0;
+        while (path[len] && path[len] != ':')
+            ++len;
+        if (len > 0 && len + 1 + name_length < sizeof candidate) {
+            for (std::size_t i = 0; i < len; ++i)
+                candidate[i] = path[i];
+            candidate[len] = '/';
+            for (std::size_t i = 0; i <= name_length; ++i)
+                candidate[len + 1 + i] = name[i];
+            long r = sys(SYS_execve, candidate, plan.argv, plan.envp);
+            if (r != -ENOENT && r != -ENOTDIR) last = static_cast<int>(-r);  // EACCES, ENOEXEC
         }
-        path += len + (colon ? 1 : 0);
+        path += len + (path[len] == ':' ? 1 : 0);
     }
-    std::snprintf(what, sizeof what, "%s: command not found%s", name,
-                  last == ENOENT ? "" : " or not executable");
-    exec_failed(what, last, "is it installed in the environment?");
+    Text what;
+    what.add(name).add(": command not found").add(last == ENOENT ? "" : " or not executable");
+    exec_failed(what, last);
 }
 
 int command_process(void*) {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (plan.interactive) is::take_terminal_foreground();
+    std::uint64_t none = 0;
+    sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+    if (plan.interactive) is::take_terminal_foreground(sys);
     // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push input
     // into the caller's.
-    if (plan.own_session) ::setsid();
+    if (plan.own_session) sys(SYS_setsid);
     if (is::go_sets_rlimits(plan.go)) {
-        rlimit as{plan.rlimit_as, plan.rlimit_as}, nproc{plan.rlimit_nproc, plan.rlimit_nproc};
-        if (plan.rlimit_as && ::setrlimit(RLIMIT_AS, &as) != 0) fail("cannot set RLIMIT_AS", errno);
-        if (plan.rlimit_nproc && ::setrlimit(RLIMIT_NPROC, &nproc) != 0)
-            fail("cannot set RLIMIT_NPROC", errno);
+        struct {
+            std::uint64_t cur, max;
+        } as{plan.rlimit_as, plan.rlimit_as}, nproc{plan.rlimit_nproc, plan.rlimit_nproc};
+        if (long r = plan.rlimit_as ? sys(SYS_prlimit64, 0, RLIMIT_AS, &as, nullptr) : 0; r < 0)
+            fail("cannot set RLIMIT_AS", static_cast<int>(-r));
+        if (long r = plan.rlimit_nproc ? sys(SYS_prlimit64, 0, RLIMIT_NPROC, &nproc, nullptr) : 0;
+            r < 0)
+            fail("cannot set RLIMIT_NPROC", static_cast<int>(-r));
     }
     // Only the command becomes the inner ids: init stays the caller's own uid, so the caller
     // can still signal it and open its namespaces to join the sandbox.
     if (plan.switch_ids) {
-        char what[96];
-        if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) {
-            std::snprintf(what, sizeof what, "cannot become group %u in the user namespace",
-                          plan.gid);
-            fail(what, errno);
+        if (long r = sys(SYS_setresgid, plan.gid, plan.gid, plan.gid); r < 0) {
+            Text what;
+            what.add("cannot become group ").add_number(plan.gid).add(" in the user namespace");
+            fail(what, static_cast<int>(-r));
         }
-        if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) {
-            std::snprintf(what, sizeof what, "cannot become user %u in the user namespace",
-                          plan.uid);
-            fail(what, errno);
+        if (long r = sys(SYS_setresuid, plan.uid, plan.uid, plan.uid); r < 0) {
+            Text what;
+            what.add("cannot become user ").add_number(plan.uid).add(" in the user namespace");
+            fail(what, static_cast<int>(-r));
         }
     }
     // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
-    if (plan.filter) {
-        if (int err = is::install_filter(plan.filter, plan.filter_length))
+    if (plan.filter_length > 0) {
+        if (int err = is::install_filter(sys, filter, plan.filter_length))
             fail("cannot install the sandbox's seccomp filter", err);
     }
     if (plan.confine_caps) {
-        if (int err = is::keep_capabilities(plan.caps, plan.last_cap))
+        if (int err = is::keep_capabilities(sys, plan.caps, plan.last_cap))
             fail("cannot restrict the command's capabilities", err);
     }
-    if (plan.nnp && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        fail("cannot set no_new_privs", errno);
-    if (::chdir(plan.cwd) != 0) {
-        char what[PATH_MAX + 64];
-        std::snprintf(what, sizeof what, "cannot enter the working directory %s", plan.cwd);
-        fail(what, errno);
+    if (plan.nnp) {
+        if (long r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); r < 0)
+            fail("cannot set no_new_privs", static_cast<int>(-r));
+    }
+    if (long r = sys(SYS_chdir, cwd); r < 0) {
+        Text what;
+        what.add("cannot enter the working directory ").add(cwd);
+        fail(what, static_cast<int>(-r));
     }
     // Whatever else is open must not reach the command; the sockets of socket activation do, at
     // their numbers, and LISTEN_PID names this process.
     for (int fd = 3; fd < 3 + plan.listen; ++fd)
-        ::fcntl(fd, F_SETFD, 0);
-    ::close_range(3 + static_cast<unsigned>(plan.listen), ~0U, CLOSE_RANGE_CLOEXEC);
-    for (char** e = plan.envp; *e; ++e)
-        if (std::strncmp(*e, "LISTEN_PID=", 11) == 0)
-            std::snprintf(*e, std::strlen(*e) + 1, "LISTEN_PID=%d", static_cast<int>(::getpid()));
+        sys(SYS_fcntl, fd, F_SETFD, 0);
+    sys(SYS_close_range, 3 + plan.listen, ~0U, CLOSE_RANGE_CLOEXEC);
+    for (char** e = plan.envp; *e; ++e) {
+        if (char* digits = const_cast<char*>(after(*e, "LISTEN_PID="))) {
+            // The placeholder's digits, in place: the pid, then the rest cleared.
+            std::size_t room = length(digits);
+            Text pid;
+            pid.add_number(static_cast<unsigned long long>(sys(SYS_getpid)));
+            std::size_t i = 0;
+            for (; i < room && i < pid.size(); ++i)
+                digits[i] = pid.c_str()[i];
+            digits[i] = '\0';
+        }
+    }
     exec_command();
 }
 
-// ---- init ----------------------------------------------------------------------------------
+// ---- init --------------------------------------------------------------------------------------
 
 // /dev/null in place of the caller's terminal or pipes: a lingering init must not hold them (a
 // shell reading the command's output waits for every writer to close it).
 void release_stdio() {
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    long null = sys(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0);
     for (int fd = 0; fd < 3; ++fd) {
         if (null >= 0 && null != fd)
-            ::dup2(null, fd);
+            sys(SYS_dup3, null, fd, 0);
         else if (null < 0)
-            ::close(fd);
+            sys(SYS_close, fd);
     }
-    if (null > 2) ::close(null);
+    if (null > 2) sys(SYS_close, null);
+}
+
+void reap_all(int flags) {
+    int status = 0;
+    long r;
+    while ((r = sys(SYS_wait4, -1, &status, flags, nullptr)) > 0 || r == -EINTR) {}
+}
+
+// Waits for one of init's signals, up to `seconds` when it is > 0; the signal, or a negative
+// errno (-EAGAIN when the time is up).
+long wait_signal(siginfo_t& info, long seconds) {
+    const std::uint64_t mask = is::signal_mask();
+    struct {
+        long sec, nsec;
+    } timeout{seconds, 0};
+    return sys(SYS_rt_sigtimedwait, &mask, &info, seconds > 0 ? &timeout : nullptr, sizeof mask);
 }
 
 // Lingering: the sandbox stays as it is, with nothing running in it, for runs that join it (each
 // sends SIGUSR1, and the time starts again) until `seconds` pass without one or a signal that
 // ends sessions (stop's SIGTERM) arrives.
-void linger(const sigset_t& forwarded, int seconds) {
+void linger(int seconds) {
     for (;;) {
-        timespec wait{seconds, 0};
         siginfo_t info{};
-        int sig = ::sigtimedwait(&forwarded, &info, &wait);
-        if (sig < 0 && errno == EINTR) continue;
+        long sig = wait_signal(info, seconds);
+        if (sig == -EINTR) continue;
         if (sig == SIGUSR1 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT) {
-            while (::waitpid(-1, nullptr, WNOHANG) > 0) {}
+            reap_all(WNOHANG);
             continue;
         }
         return;  // the time is up, or an end was asked for
@@ -352,73 +504,75 @@ void linger(const sigset_t& forwarded, int seconds) {
 // still writing to the writable layer), so init ends them and reaps every one before telling the
 // parent the status. The parent can then return while the kernel tears the namespaces down, or
 // while init lingers for the next run.
-[[noreturn]] void finish(int status, const sigset_t& forwarded) {
+[[noreturn]] void finish(int status) {
     if (plan.status_fd >= 0) {
         int linger_for = is::go_lingers(plan.go) ? plan.linger : 0;
-        ::signal(SIGPIPE, SIG_IGN);  // a parent that stopped listening must not change the status
-        ::kill(-1, SIGKILL);         // every process of this pid namespace but init
-        while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {}
+        // A parent that stopped listening must not change the status.
+        std::uint64_t pipe = is::signal_bit(SIGPIPE);
+        sys(SYS_rt_sigprocmask, SIG_BLOCK, &pipe, nullptr, sizeof pipe);
+        sys(SYS_kill, -1, SIGKILL);  // every process of this pid namespace but init
+        reap_all(0);
         if (linger_for > 0) release_stdio();
-        ssize_t ignored = ::write(plan.status_fd, &status, sizeof status);
-        (void)ignored;
-        ::close(plan.status_fd);
-        if (linger_for > 0) linger(forwarded, linger_for);
+        sys(SYS_write, plan.status_fd, &status, sizeof status);
+        sys(SYS_close, plan.status_fd);
+        if (linger_for > 0) linger(linger_for);
     }
-    ::_exit(status);
+    karapace_init::exit_now(status);
 }
 
-[[noreturn]] void run_init(pid_t command, const sigset_t& forwarded) {
+[[noreturn]] void run_init(long command) {
     for (;;) {
         siginfo_t info{};
-        int sig = ::sigwaitinfo(&forwarded, &info);
+        long sig = wait_signal(info, 0);
         if (sig < 0) continue;  // EINTR
         if (sig != SIGCHLD) {
             // A signal the terminal sent to our whole process group (Ctrl-C, resize) has
             // reached the command too, unless it runs in a session of its own; forwarding it
             // would deliver it twice.
-            if (plan.own_session || info.si_code != SI_KERNEL) ::kill(command, sig);
+            if (plan.own_session || info.si_code != SI_KERNEL) sys(SYS_kill, command, sig);
             continue;
         }
         for (;;) {
             int status = 0;
-            pid_t pid = ::waitpid(-1, &status, WNOHANG);
+            long pid = sys(SYS_wait4, -1, &status, WNOHANG, nullptr);
             if (pid <= 0) break;
-            if (pid == command) finish(is::decode_status(status), forwarded);
+            if (pid == command) finish(is::decode_status(status));
         }
     }
 }
 
+alignas(64) char command_stack[64 * 1024];
+
 }  // namespace
 
-int main(int argc, char** argv, char** envp) {
+extern "C" int karapace_init_main(int argc, char** argv, char** envp) {
     parse(argc, argv, envp);
-    // The signals were blocked by whoever executed init (init_start::signal_set); block them
-    // again should it have been started otherwise.
-    const sigset_t forwarded = is::signal_set();
-    ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+    // The signals were blocked by whoever executed init; blocked again should it have been
+    // started otherwise.
+    const std::uint64_t forwarded = is::signal_mask();
+    sys(SYS_rt_sigprocmask, SIG_BLOCK, &forwarded, nullptr, sizeof forwarded);
     if (plan.go_fd >= 0) {
         char go = 0;
-        ssize_t n;
-        while ((n = ::read(plan.go_fd, &go, 1)) < 0 && errno == EINTR) {}
-        if (n != 1) ::_exit(125);  // the parent gave up
-        ::close(plan.go_fd);
+        long n;
+        while ((n = sys(SYS_read, plan.go_fd, &go, 1)) == -EINTR) {}
+        if (n != 1) return 125;  // the parent gave up
+        sys(SYS_close, plan.go_fd);
         plan.go = go;
     }
-    plan.own_session = !plan.interactive && ::isatty(STDIN_FILENO) != 1 &&
-                       ::isatty(STDOUT_FILENO) != 1 && ::isatty(STDERR_FILENO) != 1;
+    plan.own_session = !plan.interactive && !is::is_terminal(sys, 0) && !is::is_terminal(sys, 1) &&
+                       !is::is_terminal(sys, 2);
     // The command's process shares init's memory until it executes (CLONE_VM | CLONE_VFORK, as
     // posix_spawn does; init waits meanwhile). It runs on its own stack, makes system calls on
     // the plan, and writes only LISTEN_PID's digits into it.
-    alignas(64) static char stack[64 * 1024];
-    pid_t command =
-        ::clone(command_process, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, nullptr);
-    if (command < 0) fail("cannot start the command", errno);
+    long command = karapace_init::start_sharing_memory(command_process, nullptr,
+                                                       command_stack + sizeof command_stack);
+    if (command < 0) fail("cannot start the command", static_cast<int>(-command));
     // Becoming the inner ids made the memory the command shared with init undumpable (the
     // kernel does that to a process whose uid changes); init stays the caller's own, so the
     // caller can open its namespaces to join the sandbox.
-    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    ::close(plan.err_fd);
+    sys(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+    sys(SYS_close, plan.err_fd);
     for (int fd = 3; fd < 3 + plan.listen; ++fd)
-        ::close(fd);
-    run_init(command, forwarded);
+        sys(SYS_close, fd);
+    run_init(command);
 }

@@ -69,7 +69,8 @@ std::uint64_t container_capability_mask() {
 }
 
 void restrict_capabilities(int last_cap) {
-    if (int err = init_start::keep_capabilities(container_capability_mask(), last_cap))
+    if (int err = init_start::keep_capabilities(init_start::LibcSys{}, container_capability_mask(),
+                                                last_cap))
         throw_errno(Errc::runtime, "cannot restrict the command's capabilities", err);
 }
 
@@ -175,7 +176,8 @@ std::vector<sock_filter> seccomp_program() {
 
 void install_seccomp_filter() {
     auto prog = seccomp_program();
-    if (int err = init_start::install_filter(prog.data(), static_cast<unsigned short>(prog.size())))
+    if (int err = init_start::install_filter(init_start::LibcSys{}, prog.data(),
+                                             static_cast<unsigned short>(prog.size())))
         throw_errno(Errc::runtime, "cannot install the sandbox's seccomp filter", err);
 }
 

@@ -25,8 +25,8 @@
 //   cwd=PATH        the command's working directory
 //   interactive     the command takes the terminal's foreground
 //
-// Everything here is allocation-free and never throws: init is a static program without the C++
-// runtime's exceptions.
+// Everything here is allocation-free and never throws, and what init uses of it calls no libc:
+// init is a static program without the C++ runtime, and on x86-64 without libc.
 #pragma once
 
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace karapace::sandbox::init_start {
 
@@ -64,12 +66,22 @@ constexpr bool go_lingers(char go) { return go == kGoLinger || go == kGoWithRlim
 // The signals init forwards to the command, plus SIGCHLD: blocked before init is executed (a
 // namespace's init drops signals it has no handler for unless they are blocked, and the mask
 // survives execve), and waited for with sigwaitinfo.
+inline constexpr int kInitSignals[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
+                                       SIGUSR2, SIGWINCH, SIGCONT, SIGCHLD};
 inline sigset_t signal_set() {
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGCHLD})
+    for (int sig : kInitSignals)
         sigaddset(&set, sig);
     return set;
+}
+// The same as the kernel's 64-bit signal mask (rt_sigprocmask, rt_sigtimedwait).
+constexpr std::uint64_t signal_bit(int sig) { return std::uint64_t{1} << (sig - 1); }
+constexpr std::uint64_t signal_mask() {
+    std::uint64_t mask = 0;
+    for (int sig : kInitSignals)
+        mask |= signal_bit(sig);
+    return mask;
 }
 
 // A waitpid status as an exit code: the code, or 128 + the signal.
@@ -90,34 +102,59 @@ inline std::size_t encode_error(char* out, unsigned char code, const char* messa
                                 const char* hint) noexcept {
     std::size_t pos = 0;
     out[pos++] = static_cast<char>(code);
-    for (const char* text : {message, hint}) {
-        std::size_t n = text ? std::strlen(text) : 0;
-        if (n > kMaxText) n = kMaxText;
+    const char* texts[] = {message, hint};
+    for (const char* text : texts) {
+        std::size_t n = 0;
+        while (text && text[n] && n < kMaxText)
+            ++n;
         out[pos++] = static_cast<char>(n & 0xff);
         out[pos++] = static_cast<char>(n >> 8);
-        if (n) std::memcpy(out + pos, text, n);
-        pos += n;
+        for (std::size_t i = 0; i < n; ++i)
+            out[pos++] = text[i];
     }
     return pos;
 }
 
 // ---- the command's last steps before execve ------------------------------------------------
-// Each returns 0, or the errno of the call that failed.
+// Made through `sys(number, arguments...)`, which returns what the kernel returned: a negative
+// errno on failure. The library passes LibcSys; karapace-init, which has no libc on some
+// architectures, its own. Each returns 0, or the errno of the call that failed.
+
+// A system call argument as the kernel takes it.
+template <typename T>
+long as_argument(T value) {
+    if constexpr (std::is_null_pointer_v<T>)
+        return 0;
+    else if constexpr (std::is_pointer_v<T>)
+        return reinterpret_cast<long>(value);
+    else
+        return static_cast<long>(value);
+}
+
+struct LibcSys {
+    template <typename... A>
+    long operator()(long number, A... arguments) const {
+        long r = ::syscall(number, as_argument(arguments)...);
+        return r < 0 ? -errno : r;
+    }
+};
 
 // Only these capabilities stay in the bounding, permitted and effective sets; the rest of the
 // bounding set (up to `last_cap`, or while PR_CAPBSET_READ knows the capability when it is -1) is
 // dropped, the inheritable and ambient sets cleared.
-inline int keep_capabilities(std::uint64_t keep, int last_cap) noexcept {
-    auto known = [last_cap](int cap) {
-        return last_cap >= 0 ? cap <= last_cap : ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0;
+template <typename Sys>
+int keep_capabilities(const Sys& sys, std::uint64_t keep, int last_cap) noexcept {
+    auto known = [&](int cap) {
+        return last_cap >= 0 ? cap <= last_cap : sys(SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0) >= 0;
     };
     for (int cap = 0; cap < 64 && known(cap); ++cap) {
         if ((keep >> cap) & 1) continue;
-        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return errno;
+        if (long r = sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0); r < 0)
+            return static_cast<int>(-r);
     }
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2] = {};
-    if (::syscall(SYS_capget, &header, data) != 0) return errno;
+    if (long r = sys(SYS_capget, &header, &data[0]); r < 0) return static_cast<int>(-r);
     for (int i = 0; i < 2; ++i) {
         auto mask = static_cast<std::uint32_t>(keep >> (32 * i));
         data[i].effective &= mask;
@@ -125,33 +162,41 @@ inline int keep_capabilities(std::uint64_t keep, int last_cap) noexcept {
         // None inheritable (as Docker and Podman give): init passed the set on in it.
         data[i].inheritable = 0;
     }
-    if (::syscall(SYS_capset, &header, data) != 0) return errno;
+    if (long r = sys(SYS_capset, &header, &data[0]); r < 0) return static_cast<int>(-r);
     // Kernels before 4.3 have no ambient set; nothing to clear there.
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-        return errno;
-    return 0;
+    long r = sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    return r < 0 && r != -EINVAL ? static_cast<int>(-r) : 0;
 }
 
-inline int install_filter(sock_filter* program, unsigned short length) noexcept {
+template <typename Sys>
+int install_filter(const Sys& sys, sock_filter* program, unsigned short length) noexcept {
     sock_fprog fprog{length, program};
-    return ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) == 0 ? 0 : errno;
+    long r = sys(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0);
+    return r < 0 ? static_cast<int>(-r) : 0;
 }
 
 // tcsetpgrp from a background process group raises SIGTTOU; blocked around the call.
-inline void set_foreground(pid_t pgrp) noexcept {
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTTOU);
-    ::sigprocmask(SIG_BLOCK, &block, &old);
-    ::tcsetpgrp(STDIN_FILENO, pgrp);
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+template <typename Sys>
+void set_foreground(const Sys& sys, pid_t pgrp) noexcept {
+    std::uint64_t block = signal_bit(SIGTTOU), old = 0;
+    sys(SYS_rt_sigprocmask, SIG_BLOCK, &block, &old, sizeof block);
+    sys(SYS_ioctl, STDIN_FILENO, TIOCSPGRP, &pgrp);
+    sys(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof old);
+}
+
+// Whether `fd` is a terminal (what isatty(3) asks the kernel).
+template <typename Sys>
+bool is_terminal(const Sys& sys, int fd) noexcept {
+    alignas(8) unsigned char termios[64];
+    return sys(SYS_ioctl, fd, TCGETS, termios) == 0;
 }
 
 // The command becomes a process group of its own and the terminal's foreground group.
-inline void take_terminal_foreground() noexcept {
-    if (!::isatty(STDIN_FILENO)) return;
-    ::setpgid(0, 0);
-    set_foreground(::getpgrp());
+template <typename Sys>
+void take_terminal_foreground(const Sys& sys) noexcept {
+    if (!is_terminal(sys, STDIN_FILENO)) return;
+    sys(SYS_setpgid, 0, 0);
+    set_foreground(sys, static_cast<pid_t>(sys(SYS_getpgid, 0)));
 }
 
 }  // namespace karapace::sandbox::init_start

@@ -33,7 +33,7 @@ ForegroundGuard::ForegroundGuard() {
 }
 
 ForegroundGuard::~ForegroundGuard() {
-    if (pgrp_ > 0) init_start::set_foreground(pgrp_);
+    if (pgrp_ > 0) init_start::set_foreground(init_start::LibcSys{}, pgrp_);
 }
 
 }  // namespace karapace::sandbox
