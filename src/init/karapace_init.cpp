@@ -223,6 +223,18 @@ bool small_number(const char* text, int& out) {
     return true;
 }
 
+// "A:B": A copied into `first` (`room` bytes), and B; nullptr without a colon or when A is too
+// long.
+const char* split_at_colon(const char* v, char* first, std::size_t room) {
+    std::size_t i = 0;
+    for (; v[i] && v[i] != ':'; ++i) {
+        if (i + 1 >= room) return nullptr;
+        first[i] = v[i];
+    }
+    first[i] = '\0';
+    return v[i] == ':' ? v + i + 1 : nullptr;
+}
+
 bool parse_option(const char* option) {
     unsigned long long n = 0, m = 0;
     if (const char* v = after(option, "go-fd=")) return small_number(v, plan.go_fd);
@@ -231,13 +243,10 @@ bool parse_option(const char* option) {
     if (const char* v = after(option, "status=")) return small_number(v, plan.status_fd);
     if (const char* v = after(option, "linger=")) return small_number(v, plan.linger);
     if (const char* v = after(option, "listen=")) return small_number(v, plan.listen);
+    char first[24];
     if (const char* v = after(option, "ids=")) {
-        char uid[24];
-        std::size_t i = 0;
-        for (; v[i] && v[i] != ':' && i < sizeof uid - 1; ++i)
-            uid[i] = v[i];
-        uid[i] = '\0';
-        if (v[i] != ':' || !number(uid, n) || !number(v + i + 1, m) || n > UINT_MAX || m > UINT_MAX)
+        const char* gid = split_at_colon(v, first, sizeof first);
+        if (!gid || !number(first, n) || !number(gid, m) || n > UINT_MAX || m > UINT_MAX)
             return false;
         plan.switch_ids = true;
         plan.uid = static_cast<unsigned>(n);
@@ -245,13 +254,8 @@ bool parse_option(const char* option) {
         return true;
     }
     if (const char* v = after(option, "caps=")) {
-        char mask[24];
-        std::size_t i = 0;
-        for (; v[i] && v[i] != ':' && i < sizeof mask - 1; ++i)
-            mask[i] = v[i];
-        mask[i] = '\0';
-        if (v[i] != ':' || !number(mask, n, 16)) return false;
-        const char* last = v + i + 1;
+        const char* last = split_at_colon(v, first, sizeof first);
+        if (!last || !number(first, n, 16)) return false;
         if (same(last, "-1")) {
             plan.last_cap = -1;
         } else if (number(last, m) && m <= 63) {

@@ -209,6 +209,15 @@ chmod -R a+rX "$fixtures/img"
 echo "# as $(id -un)"
 ( lifecycle "$fixtures/self" "$tarball" )
 
+# karapace-init is no command of its own: run by hand it says so and does nothing.
+init=${KARAPACE_INIT:-$(dirname "$kp")/karapace-init}
+set +e
+out=$("$init" 2>&1); status=$?
+set -e
+[ $status = 125 ] || kp_fail "karapace-init run by hand exited $status"
+kp_contains "$out" "karapace-init: no command after '--'"
+kp_ok "karapace-init run by hand says it needs a command line from karapace (exit 125)"
+
 # A karapace without its init program beside it (nor in ../libexec, nor where the build put
 # libexecdir) says what is missing and what to do; the environment is untouched.
 mkdir -p "$fixtures/lone/bin"
