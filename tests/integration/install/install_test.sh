@@ -38,7 +38,7 @@ trap cleanup EXIT
 # The user's session as a login gives it: a fresh HOME, nothing of ours on PATH.
 as_user() {
   runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" XDG_RUNTIME_DIR="$work/run" \
-    KARAPACE_KEEPER_IDLE="${KARAPACE_KEEPER_IDLE:-2}" \
+    KARAPACE_KEEPER_IDLE="${KARAPACE_KEEPER_IDLE:-2}" KARAPACE_LINGER="${KARAPACE_LINGER:-2}" \
     PATH="$home/.local/bin:/usr/local/bin:/usr/bin:/bin" TMPDIR=/tmp "$@"
 }
 
@@ -120,7 +120,9 @@ pkill -u "$user" -f "$work/bus.conf" 2>/dev/null || true
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=""
 
-# 5. Uninstall: every file of the install goes, and the directories it made.
+# 5. Uninstall: every file of the install goes, and the directories it made (the sandbox the
+#    quickstart run left lingering ends first, while the installed karapace is there to end it).
+as_user karapace stop quickstart >/dev/null 2>&1 || true
 out=$(as_user bash "$src/scripts/install" --user --uninstall) || kp_fail "--uninstall failed: $out"
 left=$(cd "$home" && find . -not -path './.local/share/karapace*' -not -path './.cache*' \
   -not -path . -not -path ./.local -not -path ./.local/share | sort)
