@@ -21,15 +21,9 @@ struct Capability {
 // The capabilities a command may keep; every other one leaves its bounding set.
 const std::vector<Capability>& container_capabilities();
 
-// container_capabilities() as a bit mask (bit N: capability N), as karapace-init gets it.
+// container_capabilities() as a bit mask (bit N: capability N), as karapace-init gets it; it keeps
+// only these (init_start::keep_capabilities).
 std::uint64_t container_capability_mask();
-
-// In the command process, before execve: drops every capability outside
-// container_capabilities() from the bounding, permitted and effective sets, and clears the
-// inheritable and ambient sets. `last_cap` is the highest capability the kernel knows
-// (last_capability()); -1 asks the kernel one capability at a time. Throws Error(runtime) when the
-// kernel refuses.
-void restrict_capabilities(int last_cap = -1);
 
 // The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), or -1 when
 // that cannot be read.
@@ -45,10 +39,8 @@ struct SeccompRule {
 };
 const std::vector<SeccompRule>& seccomp_rules();
 
-// The filter as a classic BPF program, as karapace-init gets it (hexadecimal).
+// The filter as a classic BPF program, as karapace-init gets it (hexadecimal) and installs it
+// (init_start::install_filter).
 std::vector<sock_filter> seccomp_program();
-
-// Installs the filter (needs no_new_privs first). Throws Error(runtime) when refused.
-void install_seccomp_filter();
 
 }  // namespace karapace::sandbox

@@ -4,6 +4,7 @@
 // root). Keeping only a container's usual capabilities closes that: without CAP_SYS_ADMIN nothing
 // can be mounted, and a nested user namespace gets every mount locked. The seccomp filter is a
 // classic BPF program written here (no libseccomp): it checks the architecture, then the call.
+// karapace-init applies both in the command (init_start.hpp: keep_capabilities, install_filter).
 #include "karapace/sandbox/confine.hpp"
 
 #include <fcntl.h>
@@ -22,9 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
-#include "sandbox/init_start.hpp"
 
 namespace karapace::sandbox {
 
@@ -66,12 +65,6 @@ std::uint64_t container_capability_mask() {
     for (const auto& c : container_capabilities())
         keep |= std::uint64_t{1} << c.value;
     return keep;
-}
-
-void restrict_capabilities(int last_cap) {
-    if (int err = init_start::keep_capabilities(init_start::LibcSys{}, container_capability_mask(),
-                                                last_cap))
-        throw_errno(Errc::runtime, "cannot restrict the command's capabilities", err);
 }
 
 const std::vector<SeccompRule>& seccomp_rules() {
@@ -172,13 +165,6 @@ std::vector<sock_filter> seccomp_program() {
     }
     prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
     return prog;
-}
-
-void install_seccomp_filter() {
-    auto prog = seccomp_program();
-    if (int err = init_start::install_filter(init_start::LibcSys{}, prog.data(),
-                                             static_cast<unsigned short>(prog.size())))
-        throw_errno(Errc::runtime, "cannot install the sandbox's seccomp filter", err);
 }
 
 }  // namespace karapace::sandbox

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "karapace/sandbox/userns.hpp"
+#include "sandbox/init_start.hpp"
 
 using namespace karapace::sandbox;
 
@@ -42,7 +43,10 @@ std::string status_line(const std::string& key) {
 TEST_CASE("the filter refuses TIOCSTI, TIOCLINUX and the keyring, and lets other calls through") {
     int status = in_child([] {
         if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
-        install_seccomp_filter();
+        auto prog = seccomp_program();
+        if (init_start::install_filter(init_start::LibcSys{}, prog.data(),
+                                       static_cast<unsigned short>(prog.size())) != 0)
+            return 19;
         char c = 'x';
         if (::ioctl(0, TIOCSTI, &c) != -1 || errno != EPERM) return 11;
         // The kernel reads the request as 32 bits: a set high half must not slip through.
@@ -73,7 +77,9 @@ TEST_CASE("root inside keeps a container's usual capabilities, never CAP_SYS_ADM
         int status = run_in_userns(
             [given] {
                 return in_child([given] {
-                    restrict_capabilities(given);
+                    if (init_start::keep_capabilities(init_start::LibcSys{},
+                                                      container_capability_mask(), given) != 0)
+                        return 23;
                     std::uint64_t want = 0;
                     for (const auto& c : container_capabilities())
                         want |= std::uint64_t{1} << c.value;
