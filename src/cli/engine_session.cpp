@@ -1,6 +1,6 @@
 #include "cli/engine_session.hpp"
 
-#include <cmath>
+#include <chrono>
 #include <cstdio>
 
 namespace karapace::cli {
@@ -9,8 +9,8 @@ core::EngineOptions engine_options(const Invocation& inv) {
     core::EngineOptions opts;
     opts.store_root = inv.store_root();
     if (inv.globals.lock_timeout)
-        opts.lock_timeout = std::chrono::milliseconds(
-            static_cast<long long>(std::llround(*inv.globals.lock_timeout * 1000.0)));
+        opts.lock_timeout = std::chrono::round<std::chrono::milliseconds>(
+            std::chrono::duration<double>(*inv.globals.lock_timeout));
     opts.on_lock_wait = [](const std::string& message) {
         std::fprintf(stderr, "karapace: %s\n", message.c_str());
     };

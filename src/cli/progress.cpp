@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
+#include <chrono>
 #include <cstdio>
 
 #include <boost/json.hpp>
@@ -30,7 +30,8 @@ void write_fd(int fd, std::string_view s) {
 }
 
 std::string format_duration(double seconds) {
-    const auto total = static_cast<unsigned long>(std::lround(seconds));
+    const auto total = static_cast<unsigned long>(
+        std::chrono::round<std::chrono::seconds>(std::chrono::duration<double>(seconds)).count());
     char buf[32];
     if (total >= 3600)
         std::snprintf(buf, sizeof buf, "%lu:%02lu:%02lu", total / 3600, (total / 60) % 60,
