@@ -1,6 +1,5 @@
 #include "cli/parse.hpp"
 
-#include <boost/program_options.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -13,11 +12,7 @@
 
 namespace karapace::cli {
 
-namespace po = boost::program_options;
-
 namespace {
-
-constexpr const char* positional_key = "__positional";
 
 std::string help_hint(const CommandSpec* cmd) {
     if (cmd == nullptr) return "see `karapace --help`";
@@ -117,23 +112,73 @@ void check_value(const CommandSpec* cmd, const FlagSpec& f, const std::string& v
                     "--" + std::string(f.name) + " needs a non-empty " + std::string(f.value_name));
 }
 
-void add_flags(po::options_description& desc, std::span<const FlagSpec> flags) {
-    for (const auto& f : flags) {
-        std::string spec(f.name);
-        if (f.short_name != 0) {
-            spec += ',';
-            spec += f.short_name;
+// The option a short letter names among the global options and the command's, if any.
+const FlagSpec* find_short(const CommandSpec* cmd, char letter) {
+    for (const auto& f : global_flags())
+        if (f.short_name == letter) return &f;
+    if (cmd != nullptr)
+        for (const auto& f : cmd->flags)
+            if (f.short_name == letter) return &f;
+    return nullptr;
+}
+
+const FlagSpec* find_long(const CommandSpec* cmd, std::string_view name) {
+    if (const FlagSpec* g = find_flag(global_flags(), name)) return g;
+    return cmd == nullptr ? nullptr : find_flag(cmd->flags, name);
+}
+
+// One option as written: the flag and its value (empty for a switch).
+struct GivenOption {
+    const FlagSpec* flag;
+    std::string value;
+};
+
+// Splits the arguments (the command word and everything from `--` on removed) into options and
+// positionals. `--name=VALUE` and `--name VALUE`; `-x` switches may be clustered (`-vh`), and
+// the last letter of a cluster may take a value, written on (`-eK=V`) or as the next argument.
+// A value is taken as written, even when it starts with '-'. A lone "-" is a positional.
+void split_arguments(const CommandSpec* cmd, const std::vector<std::string>& args,
+                     std::vector<GivenOption>& options, std::vector<std::string>& positionals) {
+    auto next_value = [&](std::size_t& i, const FlagSpec& f) {
+        if (i + 1 >= args.size())
+            usage_error(cmd, "--" + std::string(f.name) + " needs a value (" +
+                                 std::string(f.value_name) + ")");
+        return args[++i];
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a.size() < 2 || a[0] != '-') {
+            positionals.push_back(a);
+        } else if (a[1] == '-') {
+            const auto eq = a.find('=');
+            const std::string_view name = std::string_view(a).substr(2, eq - 2);
+            const FlagSpec* f = find_long(cmd, name);
+            if (f == nullptr) unknown_option(cmd, a.substr(0, eq));
+            if (eq == std::string::npos)
+                options.push_back(
+                    {f, f->kind == FlagKind::boolean ? std::string() : next_value(i, *f)});
+            else if (f->kind == FlagKind::boolean)
+                usage_error(cmd, "--" + std::string(f->name) + " takes no value, not '" +
+                                     a.substr(eq + 1) + "'");
+            else
+                options.push_back({f, a.substr(eq + 1)});
+        } else {
+            for (std::size_t j = 1; j < a.size(); ++j) {
+                const FlagSpec* f = find_short(cmd, a[j]);
+                if (f == nullptr) unknown_option(cmd, a);
+                if (f->kind == FlagKind::boolean) {
+                    options.push_back({f, {}});
+                    continue;
+                }
+                options.push_back({f, j + 1 < a.size() ? a.substr(j + 1) : next_value(i, *f)});
+                break;
+            }
         }
-        if (f.kind == FlagKind::boolean)
-            desc.add_options()(spec.c_str(), po::value<std::string>()->zero_tokens(), "");
-        else
-            desc.add_options()(spec.c_str(), po::value<std::string>(), "");
     }
 }
 
-void apply_global(Globals& g, const CommandSpec* cmd, const FlagSpec& f,
-                  const std::vector<std::string>& values, bool seen_before) {
-    const std::string value = values.empty() ? std::string() : values.front();
+void apply_global(Globals& g, const CommandSpec* cmd, const FlagSpec& f, const std::string& value,
+                  bool seen_before) {
     if (f.kind == FlagKind::value && seen_before)
         usage_error(cmd, "--" + std::string(f.name) + " was given more than once");
     check_value(cmd, f, value);
@@ -292,43 +337,21 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
         before.erase(before.begin() + static_cast<std::ptrdiff_t>(command_index));
     }
 
-    po::options_description desc;
-    add_flags(desc, global_flags());
-    if (inv.command != nullptr) add_flags(desc, inv.command->flags);
-    po::positional_options_description pos;
-    pos.add(positional_key, -1);
-    desc.add_options()(positional_key, po::value<std::vector<std::string>>(), "");
-
-    po::parsed_options parsed(&desc);
-    try {
-        // No abbreviations: `--for` must not silently mean `--force`.
-        const int style =
-            po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-        parsed = po::command_line_parser(before).options(desc).positional(pos).style(style).run();
-    } catch (const po::unknown_option& e) {
-        unknown_option(inv.command, e.get_option_name());
-    } catch (const po::error& e) {
-        usage_error(inv.command, e.what());
-    }
-
-    std::map<std::string, int, std::less<>> seen;
-    for (const po::option& o : parsed.options) {
-        if (o.string_key == positional_key) {
-            for (const auto& v : o.value)
-                inv.positionals.push_back(v);
+    std::vector<GivenOption> given;
+    split_arguments(inv.command, before, given, inv.positionals);
+    std::map<std::string_view, int, std::less<>> seen;
+    for (const GivenOption& o : given) {
+        const FlagSpec& f = *o.flag;
+        const bool seen_before = seen[f.name]++ > 0;
+        if (find_flag(global_flags(), f.name) == &f) {
+            apply_global(inv.globals, inv.command, f, o.value, seen_before);
             continue;
         }
-        const bool seen_before = seen[o.string_key]++ > 0;
-        if (const FlagSpec* g = find_flag(global_flags(), o.string_key)) {
-            apply_global(inv.globals, inv.command, *g, o.value, seen_before);
-            continue;
-        }
-        const FlagSpec* f = find_flag(inv.command->flags, o.string_key);
-        const std::string value = o.value.empty() ? std::string("true") : o.value.front();
-        if (f->kind == FlagKind::value && seen_before)
-            usage_error(inv.command, "--" + o.string_key + " was given more than once");
-        check_value(inv.command, *f, value);
-        inv.options[o.string_key].push_back(value);
+        if (f.kind == FlagKind::value && seen_before)
+            usage_error(inv.command, "--" + std::string(f.name) + " was given more than once");
+        const std::string value = f.kind == FlagKind::boolean ? std::string("true") : o.value;
+        check_value(inv.command, f, value);
+        inv.options[std::string(f.name)].push_back(value);
     }
 
     if (inv.command == nullptr) {

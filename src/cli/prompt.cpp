@@ -5,8 +5,9 @@
 
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
-#include <iostream>
+#include <optional>
 
 #include "karapace/util/error.hpp"
 
@@ -19,6 +20,23 @@ void say(std::string_view text) {
         const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
         if (n <= 0) return;
         text.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// A line of stdin without its newline; nullopt at the end of input before any character. Read a
+// byte at a time, so nothing after the line is taken from a pipe that a later reader shares.
+std::optional<std::string> read_line() {
+    std::string line;
+    for (;;) {
+        char c = 0;
+        const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (line.empty()) return std::nullopt;
+            return line;
+        }
+        if (c == '\n') return line;
+        line += c;
     }
 }
 
@@ -74,8 +92,7 @@ private:
 }  // namespace
 
 std::string ask_secret(std::string_view question) {
-    std::string answer;
-    bool got = false;
+    std::optional<std::string> answer;
     {
         // Echo goes off (dropping what was typed ahead) before the question appears, so nothing
         // typed after it is lost or shown.
@@ -85,15 +102,15 @@ std::string ask_secret(std::string_view question) {
                         "cannot turn off echo to read the password: stdin is not a terminal",
                         "pass the password on stdin with --password-stdin");
         say(std::string(question) + ": ");
-        got = static_cast<bool>(std::getline(std::cin, answer));
+        answer = read_line();
     }
-    if (!got) {
+    if (!answer) {
         say("\n");
         throw Error(Errc::cancelled, "no answer to '" + std::string(question) + "' (end of input)",
                     "nothing was written");
     }
-    if (!answer.empty() && answer.back() == '\r') answer.pop_back();
-    return answer;
+    if (!answer->empty() && answer->back() == '\r') answer->pop_back();
+    return *answer;
 }
 
 std::string ask(std::string_view question, std::string_view default_value) {
@@ -101,13 +118,13 @@ std::string ask(std::string_view question, std::string_view default_value) {
     if (!default_value.empty()) q += " [" + std::string(default_value) + "]";
     q += ": ";
     say(q);
-    std::string answer;
-    if (!std::getline(std::cin, answer)) {
+    const std::optional<std::string> line = read_line();
+    if (!line) {
         say("\n");
         throw Error(Errc::cancelled, "no answer to '" + std::string(question) + "' (end of input)",
                     "nothing was written");
     }
-    answer = trim(answer);
+    const std::string answer = trim(*line);
     return answer.empty() ? std::string(default_value) : answer;
 }
 

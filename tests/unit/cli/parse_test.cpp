@@ -201,3 +201,41 @@ TEST_CASE("a variadic positional refuses an empty argument", "[cli][parse]") {
     CHECK(e.code() == Errc::usage);
     CHECK_THAT(e.what(), Catch::Contains("APP"));
 }
+
+TEST_CASE("short switches cluster, and a short option takes its value written on or next",
+          "[cli][parse]") {
+    auto inv = parse({"-vh", "list"});
+    CHECK(inv.globals.verbosity == 1);
+    CHECK(inv.globals.help);
+    CHECK(parse({"exec", "-eA=B", "-e", "C=D", "web", "--", "ls"}).values("env") ==
+          std::vector<std::string>{"A=B", "C=D"});
+    CHECK(parse({"stop", "-t5", "web"}).value("timeout") == "5");
+    CHECK(parse({"exec", "web", "--env=X=1=2", "--", "ls"}).values("env") ==
+          std::vector<std::string>{"X=1=2"});
+    CHECK_THAT(usage_error_of({"-vx", "list"}).what(), Catch::Contains("unknown option '-vx'"));
+}
+
+TEST_CASE("a value is taken as written, even one that starts with a dash", "[cli][parse]") {
+    CHECK(parse({"exec", "web", "--env", "--json", "--", "ls"}).values("env") ==
+          std::vector<std::string>{"--json"});
+    CHECK_FALSE(parse({"exec", "web", "--env", "--json", "--", "ls"}).globals.json);
+    CHECK(parse({"exec", "web", "-e", "-", "--", "ls"}).values("env") ==
+          std::vector<std::string>{"-"});
+}
+
+TEST_CASE("an option without its value is a usage error naming what it needs", "[cli][parse]") {
+    Error missing = usage_error_of({"exec", "web", "-e"});
+    CHECK(missing.code() == Errc::usage);
+    CHECK_THAT(missing.what(), Catch::Contains("--env needs a value (K=V)"));
+    CHECK_THAT(usage_error_of({"list", "--store"}).what(),
+               Catch::Contains("--store needs a value"));
+    CHECK_THAT(usage_error_of({"list", "--store="}).what(),
+               Catch::Contains("--store needs a non-empty"));
+    CHECK_THAT(usage_error_of({"list", "--json=1"}).what(),
+               Catch::Contains("--json takes no value, not '1'"));
+}
+
+TEST_CASE("a lone dash and an empty argument are positionals", "[cli][parse]") {
+    CHECK_THAT(usage_error_of({"list", "-"}).what(), Catch::Contains("unexpected argument '-'"));
+    CHECK(parse({"exec", "-", "--", "ls"}).positional("env") == "-");
+}
