@@ -14,8 +14,9 @@
 #   large tar takes many minutes on two cores); WARMUP: untimed rounds first, 1 unless set
 #   Every timed run starts with the previous output removed and `sync`ed, so no run pays for
 #   writing back the one before.
+#   LOAD=1: the whole run beside `stress-ng --cpu 2` (or two busy shell loops), as start_bench.sh.
 #
-# Usage: tests/bench/extract_bench.sh <karapace binary> [rounds] [tar] [other karapace binary]
+# Usage: [LOAD=1] tests/bench/extract_bench.sh <karapace binary> [rounds] [tar] [other karapace]
 set -euo pipefail
 KP=$(realpath "${1:?usage: extract_bench.sh <karapace binary> [rounds] [tar] [other karapace]}")
 RUNS=${2:-5}
@@ -33,7 +34,12 @@ if [ -z "$tar" ]; then
 fi
 W=$(mktemp -d /tmp/kp-extract-bench.XXXXXX)
 chmod 755 "$W"
-trap 'rm -rf "$W"' EXIT
+load_pids=()
+cleanup() {
+  for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$W"
+}
+trap cleanup EXIT
 # Compressed once and kept beside the tar (compressing takes minutes on two cores).
 for kind in $KINDS; do
   threads=2; [ "$kind" = single ] && threads=1
@@ -63,7 +69,18 @@ SH
 chmod +x "$W"/*.sh
 export BENCH_PREPARE="rm -rf $W/s $W/x $W/p; sync"
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${LOAD:-0}" = 1 ]; then
+  if command -v stress-ng >/dev/null; then
+    stress-ng --cpu 2 --quiet --temp-path "$W" & load_pids+=($!)
+    loadname="stress-ng --cpu 2"
+  else
+    (while :; do :; done) & load_pids+=($!)
+    (while :; do :; done) & load_pids+=($!)
+    loadname="two busy shell loops"
+  fi
+  sleep 2
+fi
+echo "beside: ${loadname:-no added load}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for kind in $KINDS; do
   f=$W/$kind.tar.xz
   what="several blocks (xz -T2)"; [ "$kind" = single ] && what="one block (xz -T1)"
