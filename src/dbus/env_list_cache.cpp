@@ -37,6 +37,7 @@ std::vector<core::EnvSummary> EnvListCache::list() {
     if (!loaded_ || changes.everything) {
         reload_all();
         loaded_ = store_watched_;
+        if (changed_) keep();
     } else {
         auto again = std::move(changes.envs);
         for (const auto& [file, entry] : entries_) {
@@ -71,7 +72,28 @@ void EnvListCache::invalidate_all() {
     pending_all_ = true;
 }
 
-EnvListCache::Entry EnvListCache::read(const std::string& file) {
+EnvListCache::~EnvListCache() {
+    if (changed_) keep();
+}
+
+void EnvListCache::keep() {
+    if (kept_ == nullptr) return;
+    std::map<std::string, KeptSummary> out;
+    for (const auto& [file, entry] : entries_) {
+        // An environment with sessions is read on every call anyway.
+        if (!entry.summary || !entry.stamp || !entry.stamp->settled || entry.summary->sessions > 0)
+            continue;
+        out.emplace(file, KeptSummary{*entry.stamp, *entry.summary});
+    }
+    try {
+        kept_->save(out);
+        changed_ = false;
+    } catch (const std::exception& e) {
+        log::debug("ListEnvironments: cannot keep the summaries: ", e.what());
+    }
+}
+
+EnvListCache::Entry EnvListCache::read(const std::string& file, const KeptSummary* kept) {
     Entry entry;
     auto id = env_id_of_record_file(file);
     if (!id) {
@@ -84,6 +106,14 @@ EnvListCache::Entry EnvListCache::read(const std::string& file) {
     // Watched before it is read: a change after the read is then reported, not lost.
     entry.watched = store_watched_ && changes_.watch_env(*id);
     try {
+        entry.stamp = records_.stamp(*id);
+        if (kept && entry.stamp && entry.stamp->same_files(kept->stamp) &&
+            kept->summary.sessions == 0) {
+            entry.summary = kept->summary;
+            entry.from_kept = true;
+            return entry;
+        }
+        changed_ = true;
         entry.summary = records_.load(*id);
     } catch (const std::exception& e) {
         entry.error = e.what();
@@ -95,9 +125,17 @@ EnvListCache::Entry EnvListCache::read(const std::string& file) {
 void EnvListCache::reload_all() {
     log::debug("ListEnvironments: reading every record",
                store_watched_ ? "" : " (the store is not watched)");
+    std::map<std::string, KeptSummary> kept;
+    if (kept_ != nullptr && !kept_loaded_ && store_watched_) {
+        kept_loaded_ = true;
+        kept = kept_->load();
+    }
+    std::size_t reused = 0;
     std::map<std::string, Entry> fresh;
     for (const auto& file : records_.record_files()) {
-        auto entry = read(file);
+        auto k = kept.find(file);
+        auto entry = read(file, k == kept.end() ? nullptr : &k->second);
+        if (entry.from_kept) ++reused;
         if (entry.summary || !entry.error.empty()) fresh.emplace(file, std::move(entry));
     }
     if (store_watched_) {
@@ -107,6 +145,9 @@ void EnvListCache::reload_all() {
         }
     }
     entries_ = std::move(fresh);
+    if (reused > 0)
+        log::debug("ListEnvironments: ", reused, " of ", entries_.size(),
+                   " summaries kept from the service's last run");
 }
 
 void EnvListCache::reload(const std::string& env_id) {

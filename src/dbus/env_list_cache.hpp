@@ -5,6 +5,11 @@
 // reached, the store directory replaced) or after the kernel dropped events, an environment whose
 // directories could not be watched, and an environment with sessions (a session's process can
 // die without a word to the store).
+//
+// The summaries also outlive the service (KeptSummaries: a file in the store), so that the first
+// call after the service starts reads only the records that changed since: a kept summary is used
+// again only where the record file and the environment's sessions directory are the very files
+// they were (RecordStamp), and only for an environment without sessions.
 #pragma once
 
 #include <map>
@@ -40,6 +45,34 @@ public:
     virtual StoreChanges take() = 0;
 };
 
+// The record file and the sessions directory a summary was read from, as lstat describes them
+// (device, inode, size, modification and change times; "-" for a directory that is not there).
+// `settled` is false while the record or the directory changed within the last two seconds: a
+// second change within the same tick of the file system's clock would leave the same description,
+// so such a summary is not kept beyond this run of the service.
+struct RecordStamp {
+    std::string record;
+    std::string sessions;
+    bool settled = false;
+    bool same_files(const RecordStamp& o) const {
+        return record == o.record && sessions == o.sessions;
+    }
+};
+
+struct KeptSummary {
+    RecordStamp stamp;
+    core::EnvSummary summary;
+};
+
+// Summaries kept between runs of the service, by record file name. load() returns nothing for
+// anything it cannot read; save() is best effort.
+class KeptSummaries {
+public:
+    virtual ~KeptSummaries() = default;
+    virtual std::map<std::string, KeptSummary> load() = 0;
+    virtual void save(const std::map<std::string, KeptSummary>& summaries) = 0;
+};
+
 // Where the summaries come from: the store through the engine in the service, a fake in tests.
 class RecordSource {
 public:
@@ -51,12 +84,18 @@ public:
     virtual std::string record_path(const std::string& file) = 0;
     // nullopt when the record is gone; Error when it cannot be read.
     virtual std::optional<core::EnvSummary> load(const std::string& env_id) = 0;
+    // What load() would read now, taken before it reads; nullopt when that cannot be said.
+    virtual std::optional<RecordStamp> stamp(const std::string& /*env_id*/) { return std::nullopt; }
 };
 
 class EnvListCache {
 public:
-    EnvListCache(ChangeSource& changes, RecordSource& records)
-        : changes_(changes), records_(records) {}
+    EnvListCache(ChangeSource& changes, RecordSource& records, KeptSummaries* kept = nullptr)
+        : changes_(changes), records_(records), kept_(kept) {}
+    // Keeps what changed since the summaries were last kept.
+    ~EnvListCache();
+    EnvListCache(const EnvListCache&) = delete;
+    EnvListCache& operator=(const EnvListCache&) = delete;
 
     // Every readable environment, sorted by id. A damaged record (or a stray file among them) is
     // logged on every call and left out, as the engine's list() does.
@@ -72,19 +111,26 @@ private:
         std::optional<core::EnvSummary> summary;
         std::string error;     // why the file cannot be read, when summary is empty
         bool watched = false;  // changes to it will be reported
+        std::optional<RecordStamp> stamp;
+        bool from_kept = false;  // the summary came from an earlier run of the service
     };
 
     void reload_all();
     void reload(const std::string& env_id);
-    Entry read(const std::string& file);
+    // `kept`: a summary from an earlier run of the service, used when its files are the same.
+    Entry read(const std::string& file, const KeptSummary* kept = nullptr);
+    void keep();
 
     ChangeSource& changes_;
     RecordSource& records_;
+    KeptSummaries* kept_;
 
     std::mutex mutex_;                      // held for a whole list()
     std::map<std::string, Entry> entries_;  // by file name in the metadata directory
     bool loaded_ = false;
     bool store_watched_ = false;
+    bool kept_loaded_ = false;  // the kept summaries were offered to the first full read
+    bool changed_ = false;      // something was read since the summaries were last kept
 
     std::mutex pending_mutex_;  // held only to note or take invalidations
     std::set<std::string> pending_;

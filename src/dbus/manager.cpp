@@ -53,7 +53,8 @@ Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLo
       readers_(readers),
       store_watch_(settings_.store_root),
       records_(settings_.store_root, [this] { return engine_options(); }),
-      env_list_(store_watch_, records_) {
+      kept_summaries_(settings_.store_root),
+      env_list_(store_watch_, records_, &kept_summaries_) {
     loop_.on_readable(store_watch_.fd(), [this] { store_watch_.drain(); });
     registerAdaptor();
 }

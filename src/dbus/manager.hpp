@@ -121,6 +121,7 @@ private:
     const PropertyReaders& readers_;
     StoreWatch store_watch_;
     EngineRecords records_;
+    StoreKeptSummaries kept_summaries_;
     EnvListCache env_list_;
 };
 

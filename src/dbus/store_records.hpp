@@ -23,11 +23,25 @@ public:
     std::vector<std::string> record_files() override;
     std::string record_path(const std::string& file) override;
     std::optional<core::EnvSummary> load(const std::string& env_id) override;
+    std::optional<RecordStamp> stamp(const std::string& env_id) override;
 
 private:
     store::Layout layout_;
     std::function<core::EngineOptions()> options_;
     std::optional<core::Engine> engine_;
+};
+
+// The summaries kept in the store (store/list-cache.json), for the next run of the service. The
+// file is a cache: one that cannot be read or is of another format counts as empty, and every
+// summary in it is checked against its record before it is used (RecordStamp).
+class StoreKeptSummaries final : public KeptSummaries {
+public:
+    explicit StoreKeptSummaries(const std::string& store_root);
+    std::map<std::string, KeptSummary> load() override;
+    void save(const std::map<std::string, KeptSummary>& summaries) override;
+
+private:
+    std::string path_;
 };
 
 }  // namespace karapace::dbus

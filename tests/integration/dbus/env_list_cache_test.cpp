@@ -30,6 +30,9 @@ struct FakeRecords : RecordSource {
     std::map<std::string, Record> records;  // by env id
     std::set<std::string> strays;           // other files in the metadata directory
     std::map<std::string, int> loads;
+    // What stamp() says of each record (none: it cannot say); `unsettled` ones changed just now.
+    std::map<std::string, std::string> stamps;
+    std::set<std::string> unsettled;
 
     std::vector<std::string> record_files() override {
         std::vector<std::string> out;
@@ -51,6 +54,11 @@ struct FakeRecords : RecordSource {
         s.sessions = it->second.sessions;
         s.state = s.sessions ? "running" : "built";
         return s;
+    }
+    std::optional<RecordStamp> stamp(const std::string& env_id) override {
+        auto it = stamps.find(env_id);
+        if (it == stamps.end()) return std::nullopt;
+        return RecordStamp{it->second, "-", !unsettled.contains(env_id)};
     }
     int total_loads() const {
         int n = 0;
@@ -77,6 +85,16 @@ struct FakeChanges : ChangeSource {
     }
     void unwatch_env(const std::string& env_id) override { watched.erase(env_id); }
     StoreChanges take() override { return std::exchange(next, {}); }
+};
+
+struct FakeKept : KeptSummaries {
+    std::map<std::string, KeptSummary> kept;
+    int saves = 0;
+    std::map<std::string, KeptSummary> load() override { return kept; }
+    void save(const std::map<std::string, KeptSummary>& summaries) override {
+        kept = summaries;
+        ++saves;
+    }
 };
 
 std::vector<std::string> names(const std::vector<core::EnvSummary>& list) {
@@ -208,6 +226,75 @@ TEST_CASE("a damaged record or a stray file is left out on every call and listed
     f.records.records[id_of('b')].damaged = false;
     f.changes.next.envs = {id_of('b')};
     CHECK(names(f.cache.list()) == std::vector<std::string>{"alpha", "beta", "gamma"});
+}
+
+TEST_CASE("summaries kept by the last run are used where their record files are the same") {
+    FakeRecords records;
+    FakeChanges changes;
+    FakeKept kept;
+    records.records[id_of('a')] = {"alpha"};
+    records.records[id_of('b')] = {"beta"};
+    records.records[id_of('c')] = {"gamma", 1};  // a session: read on every call, never kept
+    records.stamps = {{id_of('a'), "a1"}, {id_of('b'), "b1"}, {id_of('c'), "c1"}};
+    {
+        EnvListCache first(changes, records, &kept);
+        CHECK(names(first.list()) == std::vector<std::string>{"alpha", "beta", "gamma"});
+        CHECK(kept.saves == 1);  // after the first full read
+    }
+    CHECK(kept.kept.size() == 2);
+    CHECK_FALSE(kept.kept.contains(id_of('c') + ".json"));
+
+    // The next run: b's record was replaced (another stamp) and renamed, a's was not.
+    records.loads.clear();
+    records.records[id_of('b')].name = "renamed";
+    records.stamps[id_of('b')] = "b2";
+    records.records[id_of('d')] = {"delta"};  // new, no stamp at all
+    EnvListCache second(changes, records, &kept);
+    CHECK(names(second.list()) == std::vector<std::string>{"alpha", "renamed", "gamma", "delta"});
+    CHECK(records.loads[id_of('a')] == 0);  // kept, and its files are the same
+    CHECK(records.loads[id_of('b')] == 1);
+    CHECK(records.loads[id_of('c')] == 1);
+    CHECK(records.loads[id_of('d')] == 1);
+}
+
+TEST_CASE("a kept summary is not trusted where the record cannot be described or just changed") {
+    FakeRecords records;
+    FakeChanges changes;
+    FakeKept kept;
+    records.records[id_of('a')] = {"alpha"};
+    records.records[id_of('b')] = {"beta"};
+    records.stamps = {{id_of('a'), "a1"}, {id_of('b'), "b1"}};
+    records.unsettled = {id_of('b')};
+    { EnvListCache(changes, records, &kept).list(); }
+    // A record changed within the file system's clock tick is not kept at all.
+    CHECK(kept.kept.size() == 1);
+    CHECK(kept.kept.contains(id_of('a') + ".json"));
+
+    // A changed record whose stamp came out the same would be missed: that is what the stamp
+    // must rule out, so a record whose stamp cannot be taken is read.
+    records.loads.clear();
+    records.records[id_of('a')].name = "changed";
+    records.stamps.erase(id_of('a'));
+    CHECK(names(EnvListCache(changes, records, &kept).list())[0] == "changed");
+    CHECK(records.loads[id_of('a')] == 1);
+}
+
+TEST_CASE("kept summaries are offered only to a watched store's first full read") {
+    FakeRecords records;
+    FakeChanges changes;
+    FakeKept kept;
+    records.records[id_of('a')] = {"alpha"};
+    records.stamps = {{id_of('a'), "a1"}};
+    { EnvListCache(changes, records, &kept).list(); }
+    REQUIRE(kept.kept.size() == 1);
+    records.loads.clear();
+    changes.store_ok = false;
+    EnvListCache unwatched(changes, records, &kept);
+    unwatched.list();
+    CHECK(records.loads[id_of('a')] == 1);
+    changes.store_ok = true;
+    unwatched.list();  // watched now: its first full read may use them
+    CHECK(records.loads[id_of('a')] == 1);
 }
 
 TEST_CASE("record file names: <env id>.json only") {

@@ -2,7 +2,9 @@
 # ListEnvironments answers from a cache that the service keeps between calls. Whatever changes
 # the store behind the service's back — the CLI adding, renaming, freezing, running, stopping,
 # damaging or destroying environments, a session's process killed outright, the kernel dropping
-# watch events, the metadata directory replaced — shows in the very next call, with no wait.
+# watch events, the metadata directory replaced — shows in the very next call, with no wait. The
+# summaries outlive the service: the next one reads only the records that changed meanwhile.
+export KARAPACE_LOG=debug  # the service says how many summaries it took from its last run
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/bus_env.sh"
 . "$(dirname "$0")/fixtures.sh"
@@ -151,6 +153,39 @@ fi
 [ "$(kp_service_pid)" = "$pid" ] || kp_fail "the service restarted during the test (was $pid), so no cache was tested"
 [ "$(rows)" = "$(cli_rows)" ] || kp_fail "ListEnvironments and karapace list disagree: $(rows) / $(cli_rows)"
 kp_ok "the same service answered every call, and agrees with karapace list"
+
+# --- summaries kept across runs of the service ----------------------------------------------------
+kept=$KP_STORE/store/list-cache.json
+# stop_service PID: SIGTERM, as systemd or the session's end would send it.
+stop_service() {
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+  kp_fail "the service ($1) did not end on SIGTERM"
+}
+cli build --name kept-a "$manifest" >"$KP_TMP/build.log" 2>&1 || kp_fail "CLI build: $(cat "$KP_TMP/build.log")"
+expect_rows "kept-a built 0
+overflowed frozen 0" "a CLI build"
+# Changed within the last two seconds, a record is not kept (its times could hide a second change).
+sleep 2.2
+stop_service "$pid"
+expect_rows "kept-a built 0
+overflowed frozen 0" "a restart of the service"
+pid=$(kp_service_pid)
+[ -s "$kept" ] || kp_fail "the service kept no summaries in $kept"
+[ "$(jq '.environments | length' "$kept")" = 2 ] || kp_fail "kept summaries: $(cat "$kept")"
+stop_service "$pid"
+cli rename kept-a kept-b >/dev/null || kp_fail "CLI rename failed"
+expect_rows "kept-b built 0
+overflowed frozen 0" "a rename while no service ran"
+kp_wait_line "ListEnvironments: 1 of 2 summaries kept from the service's last run" "$KP_DAEMON_LOG" ||
+  kp_fail "the service did not take the unchanged summary from its last run: $(grep ListEnvironments "$KP_DAEMON_LOG" | tail -n 5)"
+kp_ok "a new service takes the summaries its predecessor kept, and reads the records that changed since"
+stop_service "$(kp_service_pid)"
+printf 'not json' >"$kept"
+expect_rows "kept-b built 0
+overflowed frozen 0" "a damaged file of kept summaries"
+[ "$(rows)" = "$(cli_rows)" ] || kp_fail "ListEnvironments and karapace list disagree: $(rows) / $(cli_rows)"
+kp_ok "a damaged file of kept summaries is ignored"
 
 # --- the same as an unprivileged user -----------------------------------------------------------
 if [ -z "${KP_DBUS_RERUN:-}" ] && kp_have_test_user; then
