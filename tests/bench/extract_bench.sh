@@ -23,6 +23,7 @@ RUNS=${2:-5}
 OTHER=${4:+$(realpath "$4")}
 KINDS=${KINDS:-blocks single}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/load_lib.sh"
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
 for tool in xz tar python3; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
@@ -34,7 +35,6 @@ if [ -z "$tar" ]; then
 fi
 W=$(mktemp -d /tmp/kp-extract-bench.XXXXXX)
 chmod 755 "$W"
-load_pids=()
 cleanup() {
   for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$W"
@@ -69,17 +69,7 @@ SH
 chmod +x "$W"/*.sh
 export BENCH_PREPARE="rm -rf $W/s $W/x $W/p; sync"
 
-if [ "${LOAD:-0}" = 1 ]; then
-  if command -v stress-ng >/dev/null; then
-    stress-ng --cpu 2 --quiet --temp-path "$W" & load_pids+=($!)
-    loadname="stress-ng --cpu 2"
-  else
-    (while :; do :; done) & load_pids+=($!)
-    (while :; do :; done) & load_pids+=($!)
-    loadname="two busy shell loops"
-  fi
-  sleep 2
-fi
+start_cpu_load "$W"
 echo "beside: ${loadname:-no added load}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for kind in $KINDS; do
   f=$W/$kind.tar.xz

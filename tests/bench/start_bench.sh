@@ -14,11 +14,11 @@ set -euo pipefail
 KP=$(realpath "${1:?usage: start_bench.sh <karapace binary> [rounds]}")
 ROUNDS=${2:-100}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/load_lib.sh"
 for tool in bwrap unshare python3 xz busybox; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 W=$(mktemp -d /tmp/kp-start-bench.XXXXXX)
-load_pids=()
 export XDG_RUNTIME_DIR=$W/run  # a keeper of this run's own
 mkdir -m 700 "$W/run"
 cleanup() {
@@ -42,17 +42,7 @@ done
 "$KP" --store "$W/s" freeze frozen >/dev/null
 R=$(echo "$W"/s/images/*/rootfs)
 
-if [ "${LOAD:-0}" = 1 ]; then
-  if command -v stress-ng >/dev/null; then
-    stress-ng --cpu 2 --quiet --temp-path "$W" & load_pids+=($!)
-    loadname="stress-ng --cpu 2"
-  else
-    (while :; do :; done) & load_pids+=($!)
-    (while :; do :; done) & load_pids+=($!)
-    loadname="two busy shell loops"
-  fi
-  sleep 2
-fi
+start_cpu_load "$W"
 args=(
   "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $W/s exec bench -- /bin/true"
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"

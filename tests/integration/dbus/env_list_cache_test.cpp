@@ -97,6 +97,15 @@ struct FakeKept : KeptSummaries {
     }
 };
 
+// A store whose summaries outlive the cache, for the tests of kept summaries.
+struct KeptFixture {
+    FakeRecords records;
+    FakeChanges changes;
+    FakeKept kept;
+    // One run of the service: a cache's first list, then its end.
+    std::vector<core::EnvSummary> run() { return EnvListCache(changes, records, &kept).list(); }
+};
+
 std::vector<std::string> names(const std::vector<core::EnvSummary>& list) {
     std::vector<std::string> out;
     for (const auto& s : list)
@@ -229,18 +238,15 @@ TEST_CASE("a damaged record or a stray file is left out on every call and listed
 }
 
 TEST_CASE("summaries kept by the last run are used where their record files are the same") {
-    FakeRecords records;
-    FakeChanges changes;
-    FakeKept kept;
+    KeptFixture f;
+    auto& records = f.records;
+    auto& kept = f.kept;
     records.records[id_of('a')] = {"alpha"};
     records.records[id_of('b')] = {"beta"};
     records.records[id_of('c')] = {"gamma", 1};  // a session: read on every call, never kept
     records.stamps = {{id_of('a'), "a1"}, {id_of('b'), "b1"}, {id_of('c'), "c1"}};
-    {
-        EnvListCache first(changes, records, &kept);
-        CHECK(names(first.list()) == std::vector<std::string>{"alpha", "beta", "gamma"});
-        CHECK(kept.saves == 1);  // after the first full read
-    }
+    CHECK(names(f.run()) == std::vector<std::string>{"alpha", "beta", "gamma"});
+    CHECK(kept.saves == 1);  // after the first full read; nothing changed after it
     CHECK(kept.kept.size() == 2);
     CHECK_FALSE(kept.kept.contains(id_of('c') + ".json"));
 
@@ -249,8 +255,7 @@ TEST_CASE("summaries kept by the last run are used where their record files are 
     records.records[id_of('b')].name = "renamed";
     records.stamps[id_of('b')] = "b2";
     records.records[id_of('d')] = {"delta"};  // new, no stamp at all
-    EnvListCache second(changes, records, &kept);
-    CHECK(names(second.list()) == std::vector<std::string>{"alpha", "renamed", "gamma", "delta"});
+    CHECK(names(f.run()) == std::vector<std::string>{"alpha", "renamed", "gamma", "delta"});
     CHECK(records.loads[id_of('a')] == 0);  // kept, and its files are the same
     CHECK(records.loads[id_of('b')] == 1);
     CHECK(records.loads[id_of('c')] == 1);
@@ -258,14 +263,14 @@ TEST_CASE("summaries kept by the last run are used where their record files are 
 }
 
 TEST_CASE("a kept summary is not trusted where the record cannot be described or just changed") {
-    FakeRecords records;
-    FakeChanges changes;
-    FakeKept kept;
+    KeptFixture f;
+    auto& records = f.records;
+    auto& kept = f.kept;
     records.records[id_of('a')] = {"alpha"};
     records.records[id_of('b')] = {"beta"};
     records.stamps = {{id_of('a'), "a1"}, {id_of('b'), "b1"}};
     records.unsettled = {id_of('b')};
-    { EnvListCache(changes, records, &kept).list(); }
+    f.run();
     // A record changed within the file system's clock tick is not kept at all.
     CHECK(kept.kept.size() == 1);
     CHECK(kept.kept.contains(id_of('a') + ".json"));
@@ -275,24 +280,23 @@ TEST_CASE("a kept summary is not trusted where the record cannot be described or
     records.loads.clear();
     records.records[id_of('a')].name = "changed";
     records.stamps.erase(id_of('a'));
-    CHECK(names(EnvListCache(changes, records, &kept).list())[0] == "changed");
+    CHECK(names(f.run())[0] == "changed");
     CHECK(records.loads[id_of('a')] == 1);
 }
 
 TEST_CASE("kept summaries are offered only to a watched store's first full read") {
-    FakeRecords records;
-    FakeChanges changes;
-    FakeKept kept;
+    KeptFixture f;
+    auto& records = f.records;
     records.records[id_of('a')] = {"alpha"};
     records.stamps = {{id_of('a'), "a1"}};
-    { EnvListCache(changes, records, &kept).list(); }
-    REQUIRE(kept.kept.size() == 1);
+    f.run();
+    REQUIRE(f.kept.kept.size() == 1);
     records.loads.clear();
-    changes.store_ok = false;
-    EnvListCache unwatched(changes, records, &kept);
+    f.changes.store_ok = false;
+    EnvListCache unwatched(f.changes, records, &f.kept);
     unwatched.list();
     CHECK(records.loads[id_of('a')] == 1);
-    changes.store_ok = true;
+    f.changes.store_ok = true;
     unwatched.list();  // watched now: its first full read may use them
     CHECK(records.loads[id_of('a')] == 1);
 }
