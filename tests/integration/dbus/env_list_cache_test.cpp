@@ -104,6 +104,11 @@ struct KeptFixture {
     FakeKept kept;
     // One run of the service: a cache's first list, then its end.
     std::vector<core::EnvSummary> run() { return EnvListCache(changes, records, &kept).list(); }
+    // An environment whose record stat() describes as "<c>1".
+    void add(char c, std::string name, std::size_t sessions = 0) {
+        records.records[id_of(c)] = {std::move(name), sessions};
+        records.stamps[id_of(c)] = std::string(1, c) + "1";
+    }
 };
 
 std::vector<std::string> names(const std::vector<core::EnvSummary>& list) {
@@ -241,10 +246,9 @@ TEST_CASE("summaries kept by the last run are used where their record files are 
     KeptFixture f;
     auto& records = f.records;
     auto& kept = f.kept;
-    records.records[id_of('a')] = {"alpha"};
-    records.records[id_of('b')] = {"beta"};
-    records.records[id_of('c')] = {"gamma", 1};  // a session: read on every call, never kept
-    records.stamps = {{id_of('a'), "a1"}, {id_of('b'), "b1"}, {id_of('c'), "c1"}};
+    f.add('a', "alpha");
+    f.add('b', "beta");
+    f.add('c', "gamma", 1);  // a session: read on every call, never kept
     CHECK(names(f.run()) == std::vector<std::string>{"alpha", "beta", "gamma"});
     CHECK(kept.saves == 1);  // after the first full read; nothing changed after it
     CHECK(kept.kept.size() == 2);
@@ -264,31 +268,27 @@ TEST_CASE("summaries kept by the last run are used where their record files are 
 
 TEST_CASE("a kept summary is not trusted where the record cannot be described or just changed") {
     KeptFixture f;
-    auto& records = f.records;
-    auto& kept = f.kept;
-    records.records[id_of('a')] = {"alpha"};
-    records.records[id_of('b')] = {"beta"};
-    records.stamps = {{id_of('a'), "a1"}, {id_of('b'), "b1"}};
-    records.unsettled = {id_of('b')};
+    f.add('a', "alpha");
+    f.add('b', "beta");
+    f.records.unsettled = {id_of('b')};
     f.run();
     // A record changed within the file system's clock tick is not kept at all.
-    CHECK(kept.kept.size() == 1);
-    CHECK(kept.kept.contains(id_of('a') + ".json"));
+    CHECK(f.kept.kept.size() == 1);
+    CHECK(f.kept.kept.contains(id_of('a') + ".json"));
 
     // A changed record whose stamp came out the same would be missed: that is what the stamp
     // must rule out, so a record whose stamp cannot be taken is read.
-    records.loads.clear();
-    records.records[id_of('a')].name = "changed";
-    records.stamps.erase(id_of('a'));
+    f.records.loads.clear();
+    f.records.records[id_of('a')].name = "changed";
+    f.records.stamps.erase(id_of('a'));
     CHECK(names(f.run())[0] == "changed");
-    CHECK(records.loads[id_of('a')] == 1);
+    CHECK(f.records.loads[id_of('a')] == 1);
 }
 
 TEST_CASE("kept summaries are offered only to a watched store's first full read") {
     KeptFixture f;
     auto& records = f.records;
-    records.records[id_of('a')] = {"alpha"};
-    records.stamps = {{id_of('a'), "a1"}};
+    f.add('a', "alpha");
     f.run();
     REQUIRE(f.kept.kept.size() == 1);
     records.loads.clear();
