@@ -73,7 +73,11 @@ void EnvListCache::invalidate_all() {
 }
 
 EnvListCache::~EnvListCache() {
-    if (changed_) keep();
+    try {
+        if (changed_) keep();
+    } catch (...) {
+        // Only a cache for the next run: nothing to do about it now.
+    }
 }
 
 void EnvListCache::keep() {
