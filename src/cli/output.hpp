@@ -34,6 +34,9 @@ public:
     explicit Output(bool json, Terminal term = Terminal::detect(), int out_fd = 1, int err_fd = 2);
 
     bool json() const noexcept { return json_; }
+    // What the parsed command line says: the first guess (wants_json) cannot tell `--json` the
+    // option from `--json` the value of another (`--env --json`).
+    void set_json(bool json) noexcept { json_ = json; }
     const Terminal& terminal() const noexcept { return term_; }
 
     // A human-readable result line (a newline is added); ignored under --json.

@@ -50,6 +50,7 @@ int run_cli(const std::vector<std::string>& args) {
     Output out(json);
     try {
         const Invocation inv = parse_command_line(args);
+        out.set_json(inv.globals.json);
         apply_log_level(inv.globals);
         return dispatch(inv, out);
     } catch (const Error& e) {

@@ -22,5 +22,9 @@ expect_json unavailable --json list
 expect_json usage --json list --bogus
 expect_json manifest-error --json pin --check missing.toml
 check error-has-hint-key test "$(json_get "$out" "'hint' in d['error']")" = True
+# `--json` as the value of another option asks for no JSON: the error is on stderr only.
+run_kp exec no-such-env --env --json -- true
+check json-as-a-value-gives-no-json test -z "$out"
+check json-as-a-value-error-on-stderr contains "$err" "error: no environment matching 'no-such-env'"
 
 finish
