@@ -23,15 +23,12 @@ RUNS=${2:-5}
 OTHER=${4:+$(realpath "$4")}
 KINDS=${KINDS:-blocks single}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/load_lib.sh"
+. "$here/bench_lib.sh"
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
-for tool in xz tar python3; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+bench_need xz tar python3
 tar=${3:-}
 if [ -z "$tar" ]; then
-  tar=$(sh "$here/../fixtures/make-debian-rootfs.sh" "$cache" 2>/dev/null) ||
-    { echo "SKIP: no cached Debian rootfs and mmdebstrap could not build one"; exit 77; }
+  tar=$(bench_debian_tarball "$cache") || exit 77
 fi
 W=$(mktemp -d /tmp/kp-extract-bench.XXXXXX)
 chmod 755 "$W"

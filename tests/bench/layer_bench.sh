@@ -14,24 +14,12 @@ set -euo pipefail
 KP=$(realpath "${1:?usage: layer_bench.sh <karapace binary> [push runs]}")
 RUNS=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench_lib.sh"
 . "$here/../integration/lib.sh"  # kp_start_registry
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
-for tool in docker-registry curl python3 mmdebstrap; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
-tarball=$(sh "$here/../fixtures/make-debian-rootfs.sh" "$cache" 2>/dev/null) ||
-  { echo "SKIP: no cached Debian rootfs and mmdebstrap could not build one"; exit 77; }
-W=$(mktemp -d /tmp/kp-layer-bench.XXXXXX)
-chmod 755 "$W"
-registry=
-cleanup() {
-  if [ -n "$registry" ]; then
-    kill "$registry" 2>/dev/null || true
-    wait "$registry" 2>/dev/null || true
-  fi
-  rm -rf "$W"
-}
-trap cleanup EXIT
+bench_need docker-registry curl python3 mmdebstrap
+tarball=$(bench_debian_tarball "$cache") || exit 77
+bench_workdir kp-layer-bench
 
 # packages_layer STORE ENV: "size files digest" of the environment's packages layer.
 packages_layer() {

@@ -18,24 +18,12 @@ B=$(realpath "${1:?usage: layer_once_bench.sh <karapace before> <karapace after>
 A=$(realpath "${2:?usage: layer_once_bench.sh <karapace before> <karapace after> [runs]}")
 RUNS=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench_lib.sh"
 . "$here/../integration/lib.sh"  # kp_start_registry
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
-for tool in docker-registry curl python3 mmdebstrap; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
-tarball=$(sh "$here/../fixtures/make-debian-rootfs.sh" "$cache" 2>/dev/null) ||
-  { echo "SKIP: no cached Debian rootfs and mmdebstrap could not build one"; exit 77; }
-W=$(mktemp -d /tmp/kp-layer-once-bench.XXXXXX)
-chmod 755 "$W"
-registry=
-cleanup() {
-  if [ -n "$registry" ]; then
-    kill "$registry" 2>/dev/null || true
-    wait "$registry" 2>/dev/null || true
-  fi
-  rm -rf "$W"
-}
-trap cleanup EXIT
+bench_need docker-registry curl python3 mmdebstrap
+tarball=$(bench_debian_tarball "$cache") || exit 77
+bench_workdir kp-layer-once-bench
 
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }

@@ -16,25 +16,13 @@ set -euo pipefail
 KP=$(realpath "${1:?usage: oci_fetch_bench.sh <karapace binary> [runs]}")
 RUNS=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench_lib.sh"
 cache=${KARAPACE_TEST_CACHE:-/var/cache/karapace-tests}
-for tool in docker-registry curl python3 skopeo umoci podman runc; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+bench_need docker-registry curl python3 skopeo umoci podman runc
 [ "$(id -u)" = 0 ] || { echo "SKIP: run as root (podman with vfs storage, umoci unpack)"; exit 77; }
-tarball=$(sh "$here/../fixtures/make-debian-rootfs.sh" "$cache" 2>/dev/null) ||
-  { echo "SKIP: no cached Debian rootfs and mmdebstrap could not build one"; exit 77; }
+tarball=$(bench_debian_tarball "$cache") || exit 77
 . "$here/../integration/lib.sh"
-W=$(mktemp -d /tmp/kp-oci-bench.XXXXXX)
-chmod 755 "$W"
-registry=
-cleanup() {
-  if [ -n "$registry" ]; then
-    kill "$registry" 2>/dev/null || true
-    wait "$registry" 2>/dev/null || true
-  fi
-  rm -rf "$W"
-}
-trap cleanup EXIT
+bench_workdir kp-oci-bench
 port=$(kp_start_registry "$W/reg")
 registry=$(cat "$W/reg/pid")
 reg=127.0.0.1:$port

@@ -14,16 +14,19 @@ set -euo pipefail
 KP=$(realpath "${1:?usage: start_bench.sh <karapace binary> [rounds]}")
 ROUNDS=${2:-100}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/load_lib.sh"
-for tool in bwrap unshare python3 xz busybox; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+. "$here/bench_lib.sh"
+bench_need bwrap unshare python3 xz busybox
 W=$(mktemp -d /tmp/kp-start-bench.XXXXXX)
 export XDG_RUNTIME_DIR=$W/run  # a keeper of this run's own
 mkdir -m 700 "$W/run"
 cleanup() {
   for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for env in bench frozen cold before; do "$KP" --store "$W/s" stop "$env" >/dev/null 2>&1 || true; done
+  # Destroyed and collected by karapace: an unprivileged user's image files belong to sub-ids
+  # that only karapace (in the kept user namespace) may remove.
+  for env in bench frozen cold before; do
+    "$KP" --store "$W/s" destroy "$env" --force >/dev/null 2>&1 || true
+  done
+  "$KP" --store "$W/s" gc --grace 0 >/dev/null 2>&1 || true
   if [ -f "$W/run/karapace/userns-keep-id" ]; then
     kill "$(cut -d' ' -f1 "$W/run/karapace/userns-keep-id")" 2>/dev/null || true
   fi

@@ -26,6 +26,15 @@ kp_dbus_cleanup() {
     echo "--- dbus-daemon and karapace-dbus log:" >&2
     tail -n 60 "$KP_DAEMON_LOG" >&2
   fi
+  # An unprivileged user's image files belong to sub-ids that only karapace may remove.
+  if [ "$(id -u)" != 0 ] && [ -x "${KARAPACE_CLI:-}" ] && [ -d "$KP_STORE/metadata" ]; then
+    for record in "$KP_STORE"/metadata/*.json; do
+      [ -e "$record" ] || continue
+      "$KARAPACE_CLI" --store "$KP_STORE" destroy "$(basename "$record" .json)" --force \
+        >/dev/null 2>&1 || true
+    done
+    "$KARAPACE_CLI" --store "$KP_STORE" gc --grace 0 >/dev/null 2>&1 || true
+  fi
   rm -rf "$KP_TMP" 2>/dev/null || true
 }
 trap kp_dbus_cleanup EXIT
