@@ -32,6 +32,16 @@ const FlagSpec* find_flag(std::span<const FlagSpec> flags, std::string_view long
     return nullptr;
 }
 
+// The option a short letter names among the global options and the command's, if any.
+const FlagSpec* find_short(const CommandSpec* cmd, char letter) {
+    for (const auto& f : global_flags())
+        if (f.short_name == letter) return &f;
+    if (cmd != nullptr)
+        for (const auto& f : cmd->flags)
+            if (f.short_name == letter) return &f;
+    return nullptr;
+}
+
 // The global option `token` names, if any ("--store", "--store=x", "-v", "-vv", "-h").
 const FlagSpec* global_for_token(std::string_view token) {
     if (token.starts_with("--")) {
@@ -43,9 +53,7 @@ const FlagSpec* global_for_token(std::string_view token) {
         // Short globals are switches; a cluster like -vv is valid only if every letter is one.
         const FlagSpec* first = nullptr;
         for (char c : token.substr(1)) {
-            const FlagSpec* match = nullptr;
-            for (const auto& f : global_flags())
-                if (f.short_name == c) match = &f;
+            const FlagSpec* match = find_short(nullptr, c);
             if (match == nullptr || match->kind != FlagKind::boolean) return nullptr;
             if (first == nullptr) first = match;
         }
@@ -110,16 +118,6 @@ void check_value(const CommandSpec* cmd, const FlagSpec& f, const std::string& v
     if (f.kind != FlagKind::boolean && value.empty())
         usage_error(cmd,
                     "--" + std::string(f.name) + " needs a non-empty " + std::string(f.value_name));
-}
-
-// The option a short letter names among the global options and the command's, if any.
-const FlagSpec* find_short(const CommandSpec* cmd, char letter) {
-    for (const auto& f : global_flags())
-        if (f.short_name == letter) return &f;
-    if (cmd != nullptr)
-        for (const auto& f : cmd->flags)
-            if (f.short_name == letter) return &f;
-    return nullptr;
 }
 
 const FlagSpec* find_long(const CommandSpec* cmd, std::string_view name) {
