@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "karapace/core/report_json.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
@@ -93,18 +94,24 @@ std::map<std::string, KeptSummary> StoreKeptSummaries::load() {
         if (doc.at("format").as_int64() != kKeptFormat) return out;
         for (const auto& item : doc.at("environments").as_array()) {
             const auto& o = item.as_object();
-            auto text = [&](const char* key) { return std::string(o.at(key).as_string()); };
+            // The summary as `karapace list --json` writes one (core::to_json).
+            const auto& summary = o.at("summary").as_object();
+            auto text = [](const json::object& from, const char* key) {
+                const auto& v = from.at(key);
+                return v.is_null() ? std::string() : std::string(v.as_string());
+            };
             KeptSummary k;
-            k.stamp.record = text("record_stamp");
-            k.stamp.sessions = text("sessions_stamp");
+            k.stamp.record = text(o, "record_stamp");
+            k.stamp.sessions = text(o, "sessions_stamp");
             k.stamp.settled = true;
-            k.summary.env_id = text("env_id");
-            k.summary.short_id = text("short_id");
-            k.summary.name = text("name");
-            k.summary.state = text("state");
-            k.summary.base_image = text("base_image");
-            k.summary.created = text("created");
-            k.summary.updated = text("updated");
+            k.summary.env_id = text(summary, "env_id");
+            k.summary.short_id = text(summary, "short_id");
+            k.summary.name = text(summary, "name");
+            k.summary.state = text(summary, "state");
+            k.summary.base_image = text(summary, "base_image");
+            k.summary.created = text(summary, "created");
+            k.summary.updated = text(summary, "updated");
+            k.summary.sessions = summary.at("sessions").to_number<std::size_t>();
             out.emplace(k.summary.env_id + ".json", std::move(k));
         }
     } catch (const std::exception& e) {
@@ -119,13 +126,7 @@ void StoreKeptSummaries::save(const std::map<std::string, KeptSummary>& summarie
     for (const auto& [file, k] : summaries) {
         envs.push_back(json::object{{"record_stamp", k.stamp.record},
                                     {"sessions_stamp", k.stamp.sessions},
-                                    {"env_id", k.summary.env_id},
-                                    {"short_id", k.summary.short_id},
-                                    {"name", k.summary.name},
-                                    {"state", k.summary.state},
-                                    {"base_image", k.summary.base_image},
-                                    {"created", k.summary.created},
-                                    {"updated", k.summary.updated}});
+                                    {"summary", core::to_json(k.summary)}});
     }
     const json::object doc{{"format", kKeptFormat}, {"environments", std::move(envs)}};
     // A cache: a crash leaves the old file or none, never a torn one, and needs no fsync.
