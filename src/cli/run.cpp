@@ -7,6 +7,7 @@
 #include "cli/parse.hpp"
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
+#include "karapace/util/process.hpp"
 #include "karapace_config.h"
 
 namespace karapace::cli {
@@ -46,6 +47,8 @@ int dispatch(const Invocation& inv, Output& out) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args) {
+    // A closed stdout shows up as EPIPE on write (handled in Output), not as a fatal signal.
+    ignore_sigpipe();
     const bool json = wants_json(args);
     Output out(json);
     try {

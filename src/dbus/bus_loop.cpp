@@ -12,6 +12,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
+#include "karapace/util/process.hpp"
 
 namespace karapace::dbus {
 
@@ -39,7 +40,7 @@ void install_signal_handlers() {
     action.sa_flags = SA_RESTART;
     for (int signo : {SIGTERM, SIGINT, SIGHUP})
         ::sigaction(signo, &action, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    ignore_sigpipe();
 }
 
 }  // namespace

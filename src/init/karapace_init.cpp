@@ -9,10 +9,13 @@
 // no C++ runtime, no allocation but one mapping for the command's argument and environment.
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <climits>
@@ -160,11 +163,24 @@ struct Plan {
     char** argv = nullptr;  // the command's, a copy (the originals are wiped)
     char** envp = nullptr;
     bool own_session = false;
+    int serve_fd = -1;
+    // While a run asked for on serve_fd is started and waited for: its standard streams, and
+    // err_fd is the caller's connection.
+    bool serving = false;
+    int stdio[3] = {-1, -1, -1};
 };
 
 Plan plan;
 char cwd[PATH_MAX] = "/";
 sock_filter filter[BPF_MAXINSNS];
+// A signal that ends sessions (stop's SIGTERM, a hangup) arrived while a command ran: the
+// sandbox does not linger after it.
+bool end_asked = false;
+
+// One message on a connection of serve=N; a caller that went away raises no SIGPIPE.
+void reply(int fd, const void* data, std::size_t n) {
+    while (sys(SYS_sendto, fd, data, n, MSG_NOSIGNAL, nullptr, 0) == -EINTR) {}
+}
 
 // ---- errors ------------------------------------------------------------------------------------
 
@@ -175,9 +191,11 @@ void send_error(Errc code, const char* message, const char* hint = "") {
         sys(SYS_write, 2, line.c_str(), line.size());
         return;
     }
-    char out[is::kMaxEncodedError];
-    std::size_t n = is::encode_error(out, static_cast<unsigned char>(code), message, hint);
-    while (sys(SYS_write, plan.err_fd, out, n) == -EINTR) {}
+    char out[1 + is::kMaxEncodedError];
+    out[0] = is::kReplyError;
+    std::size_t n = is::encode_error(out + 1, static_cast<unsigned char>(code), message, hint);
+    if (plan.serving) return reply(plan.err_fd, out, n + 1);
+    while (sys(SYS_write, plan.err_fd, out + 1, n) == -EINTR) {}
 }
 
 // What failed and the kernel's reason, in the category the library's throw_errno would give.
@@ -243,6 +261,7 @@ bool parse_option(const char* option) {
     if (const char* v = after(option, "status=")) return small_number(v, plan.status_fd);
     if (const char* v = after(option, "linger=")) return small_number(v, plan.linger);
     if (const char* v = after(option, "listen=")) return small_number(v, plan.listen);
+    if (const char* v = after(option, "serve=")) return small_number(v, plan.serve_fd);
     char first[24];
     if (const char* v = after(option, "ids=")) {
         const char* gid = split_at_colon(v, first, sizeof first);
@@ -391,6 +410,9 @@ void parse(int argc, char** argv, char** envp) {
 int command_process(void*) {
     std::uint64_t none = 0;
     sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+    for (int fd = 0; plan.serving && fd < 3; ++fd)
+        if (long r = sys(SYS_dup3, plan.stdio[fd], fd, 0); r < 0)
+            fail("cannot pass on the command's standard streams", static_cast<int>(-r));
     if (plan.interactive) is::take_terminal_foreground(sys);
     // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push input
     // into the caller's.
@@ -478,6 +500,13 @@ void reap_all(int flags) {
     while ((r = sys(SYS_wait4, -1, &status, flags, nullptr)) > 0 || r == -EINTR) {}
 }
 
+// Nothing in the namespace may outlive the command (background processes still writing to the
+// writable layer): every process of this pid namespace but init ends, and is reaped.
+void end_the_rest() {
+    sys(SYS_kill, -1, SIGKILL);
+    reap_all(0);
+}
+
 // Waits for one of init's signals, up to `seconds` when it is > 0; the signal, or a negative
 // errno (-EAGAIN when the time is up).
 long wait_signal(siginfo_t& info, long seconds) {
@@ -488,48 +517,18 @@ long wait_signal(siginfo_t& info, long seconds) {
     return sys(SYS_rt_sigtimedwait, &mask, &info, seconds > 0 ? &timeout : nullptr, sizeof mask);
 }
 
-// Lingering: the sandbox stays as it is, with nothing running in it, for runs that join it (each
-// sends SIGUSR1, and the time starts again) until `seconds` pass without one or a signal that
-// ends sessions (stop's SIGTERM) arrives.
-void linger(int seconds) {
-    for (;;) {
-        siginfo_t info{};
-        long sig = wait_signal(info, seconds);
-        if (sig == -EINTR) continue;
-        if (sig == SIGUSR1 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT) {
-            reap_all(WNOHANG);
-            continue;
-        }
-        return;  // the time is up, or an end was asked for
-    }
+bool ends_sessions(long sig) {
+    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
 }
 
-// The command has ended: nothing else in the namespace may outlive it (background processes
-// still writing to the writable layer), so init ends them and reaps every one before telling the
-// parent the status. The parent can then return while the kernel tears the namespaces down, or
-// while init lingers for the next run.
-[[noreturn]] void finish(int status) {
-    if (plan.status_fd >= 0) {
-        int linger_for = is::go_lingers(plan.go) ? plan.linger : 0;
-        // A parent that stopped listening must not change the status.
-        std::uint64_t pipe = is::signal_bit(SIGPIPE);
-        sys(SYS_rt_sigprocmask, SIG_BLOCK, &pipe, nullptr, sizeof pipe);
-        sys(SYS_kill, -1, SIGKILL);  // every process of this pid namespace but init
-        reap_all(0);
-        if (linger_for > 0) release_stdio();
-        sys(SYS_write, plan.status_fd, &status, sizeof status);
-        sys(SYS_close, plan.status_fd);
-        if (linger_for > 0) linger(linger_for);
-    }
-    karapace_init::exit_now(status);
-}
-
-[[noreturn]] void run_init(long command) {
+// Forwards signals to the command until it has exited; its status.
+int wait_for_command(long command) {
     for (;;) {
         siginfo_t info{};
         long sig = wait_signal(info, 0);
         if (sig < 0) continue;  // EINTR
         if (sig != SIGCHLD) {
+            end_asked = end_asked || ends_sessions(sig);
             // A signal the terminal sent to our whole process group (Ctrl-C, resize) has
             // reached the command too, unless it runs in a session of its own; forwarding it
             // would deliver it twice.
@@ -540,12 +539,230 @@ void linger(int seconds) {
             int status = 0;
             long pid = sys(SYS_wait4, -1, &status, WNOHANG, nullptr);
             if (pid <= 0) break;
-            if (pid == command) finish(is::decode_status(status));
+            if (pid == command) return is::decode_status(status);
         }
     }
 }
 
+// Starts the command as init's child, sharing init's memory until it executes (CLONE_VM |
+// CLONE_VFORK, as posix_spawn does; init waits meanwhile). It runs on its own stack, makes
+// system calls on the plan, and writes only LISTEN_PID's digits into it. Its pid, or a negative
+// errno.
 alignas(64) char command_stack[64 * 1024];
+long start_command() {
+    long command = karapace_init::start_sharing_memory(command_process, nullptr,
+                                                       command_stack + sizeof command_stack);
+    // Becoming the inner ids made the memory the command shared with init undumpable (the
+    // kernel does that to a process whose uid changes); init stays the caller's own, so the
+    // caller can open its namespaces to join the sandbox.
+    sys(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+    return command;
+}
+
+// ---- runs asked for on serve=N (init_start.hpp) ------------------------------------------------
+
+// The per-command part of the plan as the command line of a new sandbox leaves it unset.
+void clear_command_plan() {
+    plan.switch_ids = plan.confine_caps = plan.nnp = plan.interactive = false;
+    plan.uid = plan.gid = 0;
+    plan.caps = 0;
+    plan.last_cap = -1;
+    plan.filter_length = 0;
+    plan.rlimit_as = plan.rlimit_nproc = 0;
+    plan.listen = 0;
+    cwd[0] = '/';
+    cwd[1] = '\0';
+}
+
+// The options a request may carry: those of the command alone.
+bool request_option(const char* option) {
+    for (const char* allowed : {"ids=", "caps=", "seccomp=", "cwd="})
+        if (after(option, allowed)) return parse_option(option);
+    return same(option, "nnp") && parse_option(option);
+}
+
+// A request's strings, split in a mapping of their own (unmapped once the run has ended).
+struct Request {
+    char* memory = nullptr;
+    std::size_t size = 0;
+};
+
+// Takes `count` NUL-terminated strings from text[pos..end) into `list`, then a NULL.
+bool take_strings(char** list, std::uint32_t count, char* text, std::size_t& pos, std::size_t end) {
+    for (std::uint32_t i = 0; i < count; ++i) {
+        if (pos >= end) return false;
+        list[i] = text + pos;
+        while (pos < end && text[pos] != '\0')
+            ++pos;
+        if (pos++ >= end) return false;
+    }
+    list[count] = nullptr;
+    return true;
+}
+
+// Reads a request from `conn` into the plan; false when it is none (the descriptors it brought
+// are closed then).
+bool receive_request(long conn, Request& request) {
+    is::RunRequest header{};
+    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+    iovec part{&header, sizeof header};
+    msghdr message{};
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    long n;
+    while ((n = sys(SYS_recvmsg, conn, &message, MSG_CMSG_CLOEXEC)) == -EINTR) {}
+    int fds = 0;
+    if (cmsghdr* c = CMSG_FIRSTHDR(&message);
+        n > 0 && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        fds = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        const auto* received = reinterpret_cast<const int*>(CMSG_DATA(c));
+        for (int i = 0; i < fds && i < 3; ++i)
+            plan.stdio[i] = received[i];
+    }
+    if (n != sizeof header || fds != 3 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+        header.magic != is::kRunRequestMagic || header.bytes > is::kMaxRunRequestBytes ||
+        header.arguments == 0 || header.options > header.bytes || header.arguments > header.bytes ||
+        header.environment > header.bytes)
+        return false;
+    std::size_t lists = std::size_t{header.options} + header.arguments + header.environment + 3;
+    request.size = lists * sizeof(char*) + header.bytes + 1;
+    long m = sys(SYS_mmap, nullptr, request.size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return false;
+    request.memory = reinterpret_cast<char*>(m);
+    auto** list = reinterpret_cast<char**>(m);
+    char* text = request.memory + lists * sizeof(char*);
+    while ((n = sys(SYS_recvfrom, conn, text, header.bytes + 1, 0, nullptr, nullptr)) == -EINTR) {}
+    if (n != static_cast<long>(header.bytes)) return false;
+    std::size_t pos = 0;
+    char** options = list;
+    char** argv = options + header.options + 1;
+    char** envp = argv + header.arguments + 1;
+    if (!take_strings(options, header.options, text, pos, header.bytes) ||
+        !take_strings(argv, header.arguments, text, pos, header.bytes) ||
+        !take_strings(envp, header.environment, text, pos, header.bytes) || pos != header.bytes)
+        return false;
+    for (char** o = options; *o; ++o)
+        if (!request_option(*o)) return false;
+    plan.argv = argv;
+    plan.envp = envp;
+    return true;
+}
+
+// One run asked for on `conn` by a process of init's own user: the command started in this
+// sandbox with the request's streams, arguments, environment and confinement, waited for, what
+// it left running ended, its status sent back. False when a signal that ends sessions arrived
+// meanwhile.
+bool serve(long conn) {
+    ucred peer{};
+    unsigned peer_size = sizeof peer;
+    if (sys(SYS_getsockopt, conn, SOL_SOCKET, SO_PEERCRED, &peer, &peer_size) < 0 ||
+        static_cast<long>(peer.uid) != sys(SYS_getuid))
+        return true;
+    // A caller that connects and sends nothing (or half a request) does not hold the sandbox.
+    struct {
+        long sec, usec;
+    } patience{2, 0};
+    sys(SYS_setsockopt, conn, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    clear_command_plan();
+    Request request;
+    bool taken = receive_request(conn, request);
+    if (taken) {
+        reply(conn, &is::kReplyAccepted, 1);
+        plan.serving = true;
+        plan.err_fd = static_cast<int>(conn);
+        // Its own session, as the command of a run whose streams are no terminal gets.
+        plan.own_session = true;
+        long command = start_command();
+        int status = 125;
+        if (command < 0) send_error(Errc::runtime, "cannot start the command");
+        for (int& fd : plan.stdio)
+            sys(SYS_close, fd), fd = -1;
+        if (command >= 0) status = wait_for_command(command);
+        end_the_rest();
+        char out[1 + sizeof status];
+        out[0] = is::kReplyStatus;
+        for (std::size_t i = 0; i < sizeof status; ++i)
+            out[1 + i] = reinterpret_cast<const char*>(&status)[i];
+        reply(conn, out, sizeof out);
+        plan.serving = false;
+        plan.err_fd = -1;
+    }
+    for (int& fd : plan.stdio)
+        if (fd >= 0) sys(SYS_close, fd), fd = -1;
+    if (request.memory) sys(SYS_munmap, request.memory, request.size);
+    return !end_asked;
+}
+
+// Waits up to `seconds` for one of init's signals or, with serve=N, a connection on it: the
+// signal, 0 for a connection, or a negative errno (-EAGAIN when the time is up).
+long wait_signal_or_run(long signals, siginfo_t& info, long seconds) {
+    if (signals < 0) return wait_signal(info, seconds);
+    pollfd fds[2] = {{static_cast<int>(signals), POLLIN, 0}, {plan.serve_fd, POLLIN, 0}};
+    struct {
+        long sec, nsec;
+    } timeout{seconds, 0};
+    long n = sys(SYS_ppoll, fds, 2, &timeout, nullptr, 0);
+    if (n == 0) return -EAGAIN;
+    if (n < 0) return n;
+    if (fds[0].revents & POLLIN) {
+        signalfd_siginfo s{};
+        if (sys(SYS_read, signals, &s, sizeof s) != sizeof s) return -EINTR;
+        info.si_code = s.ssi_code;
+        return s.ssi_signo;
+    }
+    if (fds[1].revents & POLLIN) return 0;
+    // The socket failed: lingering goes on without it.
+    plan.serve_fd = -1;
+    return -EINTR;
+}
+
+// Lingering: the sandbox stays as it is, with nothing running in it, for runs that join it (each
+// sends SIGUSR1, and the time starts again) or ask init to start their command (serve=N) until
+// `seconds` pass without one or a signal that ends sessions (stop's SIGTERM) arrives.
+void linger(int seconds) {
+    const std::uint64_t mask = is::signal_mask();
+    long signals = plan.serve_fd >= 0
+                       ? sys(SYS_signalfd4, -1, &mask, sizeof mask, SFD_CLOEXEC | SFD_NONBLOCK)
+                       : -1;
+    for (;;) {
+        siginfo_t info{};
+        long sig = wait_signal_or_run(signals, info, seconds);
+        if (sig == -EINTR) continue;
+        if (sig == 0) {
+            long conn = sys(SYS_accept4, plan.serve_fd, nullptr, nullptr, SOCK_CLOEXEC);
+            bool go_on = conn < 0 || serve(conn);
+            if (conn >= 0) sys(SYS_close, conn);
+            if (!go_on) return;
+            continue;
+        }
+        if (sig == SIGUSR1 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT) {
+            reap_all(WNOHANG);
+            continue;
+        }
+        return;  // the time is up, or an end was asked for
+    }
+}
+
+// The command has ended: what it left running ends, and init tells the parent the status. The
+// parent can then return while the kernel tears the namespaces down, or while init lingers for
+// the next run.
+[[noreturn]] void finish(int status) {
+    if (plan.status_fd >= 0) {
+        int linger_for = is::go_lingers(plan.go) && !end_asked ? plan.linger : 0;
+        // A parent that stopped listening must not change the status.
+        std::uint64_t pipe = is::signal_bit(SIGPIPE);
+        sys(SYS_rt_sigprocmask, SIG_BLOCK, &pipe, nullptr, sizeof pipe);
+        end_the_rest();
+        if (linger_for > 0) release_stdio();
+        sys(SYS_write, plan.status_fd, &status, sizeof status);
+        sys(SYS_close, plan.status_fd);
+        if (linger_for > 0) linger(linger_for);
+    }
+    karapace_init::exit_now(status);
+}
 
 }  // namespace
 
@@ -565,18 +782,16 @@ extern "C" int karapace_init_main(int argc, char** argv, char** envp) {
     }
     plan.own_session = !plan.interactive && !is::is_terminal(sys, 0) && !is::is_terminal(sys, 1) &&
                        !is::is_terminal(sys, 2);
-    // The command's process shares init's memory until it executes (CLONE_VM | CLONE_VFORK, as
-    // posix_spawn does; init waits meanwhile). It runs on its own stack, makes system calls on
-    // the plan, and writes only LISTEN_PID's digits into it.
-    long command = karapace_init::start_sharing_memory(command_process, nullptr,
-                                                       command_stack + sizeof command_stack);
+    // A sandbox that does not linger takes no runs.
+    if (plan.serve_fd >= 0 && !is::go_lingers(plan.go)) {
+        sys(SYS_close, plan.serve_fd);
+        plan.serve_fd = -1;
+    }
+    long command = start_command();
     if (command < 0) fail("cannot start the command", static_cast<int>(-command));
-    // Becoming the inner ids made the memory the command shared with init undumpable (the
-    // kernel does that to a process whose uid changes); init stays the caller's own, so the
-    // caller can open its namespaces to join the sandbox.
-    sys(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
     sys(SYS_close, plan.err_fd);
+    plan.err_fd = -1;
     for (int fd = 3; fd < 3 + plan.listen; ++fd)
         sys(SYS_close, fd);
-    run_init(command);
+    finish(wait_for_command(command));
 }

@@ -114,6 +114,13 @@ bool extend_idle_session(const Session& s);
 void retire_idle_sessions(const std::string& dir,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
+// A lingering sandbox whose init takes a run (src/lib/sandbox/serve.hpp) is a running session
+// meanwhile: runs that start then join it as they join a running one, and `stop` ends it. Its
+// record "<dir>/.idle-<pid>" becomes "<dir>/<pid>"; false when the record is gone (the sandbox
+// ended, or another run took it). return_claimed_session makes it lingering again.
+bool claim_idle_session(const std::string& dir, pid_t pid) noexcept;
+void return_claimed_session(const std::string& dir, pid_t pid) noexcept;
+
 // SIGTERM to every live session's init, then SIGKILL to those still alive after `timeout`.
 // Returns how many sessions were running. Their records are removed.
 std::size_t stop_sessions(const std::string& dir, std::chrono::milliseconds timeout);

@@ -52,6 +52,14 @@ bool process_alive(int pid, unsigned long long start_time);
 std::optional<std::chrono::system_clock::time_point> process_started_at(
     unsigned long long start_time);
 
+// A program that writes to pipes and sockets ignores SIGPIPE (a closed reader shows up as EPIPE)
+// but starts the user's commands with the disposition it found: ignore_sigpipe() remembers it,
+// sigpipe_ignored_by_caller() says it, restore_sigpipe() puts it back (in a child about to
+// execute a command; allocates nothing).
+void ignore_sigpipe() noexcept;
+bool sigpipe_ignored_by_caller() noexcept;
+void restore_sigpipe() noexcept;
+
 // Last `max_lines` non-empty lines of `text`, for error messages that quote a tool's output.
 std::string tail_lines(const std::string& text, std::size_t max_lines);
 

@@ -24,6 +24,8 @@
 //   nnp             the command gets no_new_privs
 //   cwd=PATH        the command's working directory
 //   interactive     the command takes the terminal's foreground
+//   serve=N         descriptor N is a listening socket on which a lingering init takes runs
+//                   (below)
 //
 // Everything here is allocation-free and never throws, and what init uses of it calls no libc:
 // init is a static program without the C++ runtime, and on x86-64 without libc.
@@ -114,6 +116,27 @@ inline std::size_t encode_error(char* out, unsigned char code, const char* messa
     }
     return pos;
 }
+
+// ---- runs a lingering init starts -----------------------------------------------------------
+// A lingering init (go byte kGoLinger) with serve=N accepts connections on that SOCK_SEQPACKET
+// socket, one at a time, while nothing runs in its sandbox: a caller of init's own user asks it
+// to start a command there, which saves the caller the processes that joining takes (a helper
+// that enters the namespaces, an init of its own). The request is two messages: a RunRequest with
+// the command's standard input, output and error attached (SCM_RIGHTS, three descriptors), then
+// `bytes` bytes of NUL-terminated strings: `options` of init's per-command options (ids, caps,
+// seccomp, nnp, cwd), `arguments` of the command line, `environment` of its environment. Each
+// reply is one message: kReplyAccepted once init has taken the request (a request it does not
+// take gets no reply, and the caller starts its run another way), an encoded error after
+// kReplyError when the command could not be started, and kReplyStatus with the command's status
+// as an int once everything it left running has ended.
+struct RunRequest {
+    std::uint32_t magic, bytes, options, arguments, environment;
+};
+inline constexpr std::uint32_t kRunRequestMagic = 0x6b707231;  // "kpr1"
+inline constexpr std::uint32_t kMaxRunRequestBytes = 1u << 20;
+inline constexpr char kReplyAccepted = 'A';
+inline constexpr char kReplyError = 'E';
+inline constexpr char kReplyStatus = 'S';
 
 // ---- the command's last steps before execve ------------------------------------------------
 // Made through `sys(number, arguments...)`, which returns what the kernel returned: a negative

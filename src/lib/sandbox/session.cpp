@@ -60,6 +60,11 @@ constexpr std::string_view kEndingPrefix = ".ending-";
 // (SessionRecord::mark_idle).
 constexpr std::string_view kIdlePrefix = ".idle-";
 
+// The socket a lingering sandbox takes runs on (serve.hpp), "<dir>/.serve-<pid>".
+void remove_serve_socket(const std::string& dir, std::string_view pid) {
+    ::unlink((dir + "/.serve-" + std::string(pid)).c_str());
+}
+
 // Names in `dir` that `wanted` accepts.
 template <typename Pred>
 std::vector<std::string> names_in(const std::string& dir, Pred wanted) {
@@ -110,9 +115,10 @@ SessionRecords read_records(const std::string& dir, Wanted wanted) {
             auto text = read_record(file);
             if (!text) break;
             auto s = parse_session(*text, std::string_view(name).substr(prefix.size()));
-            if (!s || !alive(*s))
+            if (!s || !alive(*s)) {
                 ::unlink(file.c_str());
-            else
+                remove_serve_socket(dir, std::string_view(name).substr(prefix.size()));
+            } else
                 list->push_back(*s);
             break;
         }
@@ -264,7 +270,25 @@ void retire_idle_sessions(const std::string& dir, std::chrono::milliseconds time
             }
         }
         ::unlink((dir + "/" + std::string(kIdlePrefix) + std::to_string(s.pid)).c_str());
+        remove_serve_socket(dir, std::to_string(s.pid));
     }
+}
+
+bool claim_idle_session(const std::string& dir, pid_t pid) noexcept {
+    try {
+        std::string name = std::to_string(pid);
+        return ::rename((dir + "/" + std::string(kIdlePrefix) + name).c_str(),
+                        (dir + "/" + name).c_str()) == 0;
+    } catch (...) {
+        return false;
+    }
+}
+
+void return_claimed_session(const std::string& dir, pid_t pid) noexcept {
+    try {
+        std::string name = std::to_string(pid);
+        ::rename((dir + "/" + name).c_str(), (dir + "/" + std::string(kIdlePrefix) + name).c_str());
+    } catch (...) {}
 }
 
 std::size_t stop_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
@@ -284,8 +308,10 @@ std::size_t stop_sessions(const std::string& dir, std::chrono::milliseconds time
         if (alive(s)) ::kill(s.pid, SIGKILL);  // ends the whole pid namespace
     for (int i = 0; i < 200 && remaining() > 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    for (const auto& s : sessions)
+    for (const auto& s : sessions) {
         ::unlink((dir + "/" + std::to_string(s.pid)).c_str());
+        remove_serve_socket(dir, std::to_string(s.pid));
+    }
     return sessions.size();
 }
 

@@ -46,6 +46,7 @@
 #include "karapace/util/process.hpp"
 #include "sandbox/child.hpp"
 #include "sandbox/init_start.hpp"
+#include "sandbox/serve.hpp"
 #include "sandbox/steps.hpp"
 #include "sandbox/wire.hpp"
 
@@ -89,8 +90,9 @@ struct Prepared {
     std::vector<int> listen_fds;
     // karapace-init, opened on the host: the sandbox executes it where the host's paths are gone.
     UniqueFd init_program;
-    // Its options that name no descriptor, then "--" and the command (init_start.hpp).
-    std::vector<std::string> init_arguments;
+    // Its options that name no descriptor, then "--" and the command (init_start.hpp); among
+    // them those of the command alone, which a run a lingering init starts brings along.
+    std::vector<std::string> init_arguments, command_options;
     // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
     // run joins a lingering sandbox only when its own is the same.
     std::string fingerprint;
@@ -170,11 +172,10 @@ std::vector<int> with_kept_fds(std::vector<int> fds, const Prepared& p) {
     return fds;
 }
 
-// karapace-init's options that name no descriptor, then "--" and the command.
-std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared& p) {
+// karapace-init's options for the command alone: its ids, capabilities, seccomp filter,
+// no_new_privs and working directory.
+std::vector<std::string> command_options(const SandboxSpec& spec, const Prepared& p) {
     std::vector<std::string> args;
-    if (spec.linger > 0) args.push_back("linger=" + std::to_string(spec.linger));
-    if (!p.listen_fds.empty()) args.push_back("listen=" + std::to_string(p.listen_fds.size()));
     if (p.ids.switch_ids)
         args.push_back("ids=" + std::to_string(p.ids.inner_uid) + ":" +
                        std::to_string(p.ids.inner_gid));
@@ -191,16 +192,25 @@ std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared&
         }
     }
     args.push_back(std::move(filter));
-    if (spec.limits.memory_max_bytes)
-        args.push_back("rlimit-as=" + std::to_string(spec.limits.memory_max_bytes));
-    if (spec.limits.tasks_max)
-        args.push_back("rlimit-nproc=" + std::to_string(spec.limits.tasks_max));
     // Container root needs no setuid program; the user's commands may use sudo inside (whose
     // root is a sub-id, or the caller when the caller is root) unless the environment asks for
     // no_new_privileges.
     if (spec.mapping == IdMapping::container_root || spec.no_new_privileges)
         args.emplace_back("nnp");
     args.push_back("cwd=" + p.mounts.cwd);
+    return args;
+}
+
+// karapace-init's options that name no descriptor, then "--" and the command.
+std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared& p) {
+    std::vector<std::string> args;
+    if (spec.linger > 0) args.push_back("linger=" + std::to_string(spec.linger));
+    if (!p.listen_fds.empty()) args.push_back("listen=" + std::to_string(p.listen_fds.size()));
+    args.insert(args.end(), p.command_options.begin(), p.command_options.end());
+    if (spec.limits.memory_max_bytes)
+        args.push_back("rlimit-as=" + std::to_string(spec.limits.memory_max_bytes));
+    if (spec.limits.tasks_max)
+        args.push_back("rlimit-nproc=" + std::to_string(spec.limits.tasks_max));
     if (spec.interactive) args.emplace_back("interactive");
     args.emplace_back("--");
     args.insert(args.end(), spec.argv.begin(), spec.argv.end());
@@ -208,16 +218,17 @@ std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared&
 }
 
 // karapace-init's whole command line for one run: the go byte when it is known now, or a
-// descriptor to read it from, or "go=?", filled in by a child that has read it; the pipes; the
-// rest.
+// descriptor to read it from, or "go=?", filled in by a child that has read it; the pipes and
+// the socket a lingering init takes runs on (serve.hpp; -1 for none); the rest.
 struct InitCommand {
     std::vector<std::string> args;
     std::vector<char*> argv;
-    int go_entry = -1;         // the index of "go=?"
-    std::array<int, 3> pipes;  // go (or -1), err, status: kept open across execve
+    int go_entry = -1;  // the index of "go=?"
+    // go (or -1), err, status, serve (or -1): kept open across execve
+    std::array<int, 4> pipes;
 
-    InitCommand(const Prepared& p, char go, int go_fd, int err_fd, int status_fd)
-        : pipes{go ? -1 : go_fd, err_fd, status_fd} {
+    InitCommand(const Prepared& p, char go, int go_fd, int err_fd, int status_fd, int serve_fd = -1)
+        : pipes{go ? -1 : go_fd, err_fd, status_fd, serve_fd} {
         args.emplace_back("karapace-init");
         if (go) {
             args.push_back(std::string("go=") + go);
@@ -229,6 +240,7 @@ struct InitCommand {
         }
         args.push_back("err=" + std::to_string(err_fd));
         args.push_back("status=" + std::to_string(status_fd));
+        if (serve_fd >= 0) args.push_back("serve=" + std::to_string(serve_fd));
         args.insert(args.end(), p.init_arguments.begin(), p.init_arguments.end());
         for (auto& a : args)
             argv.push_back(a.data());
@@ -264,6 +276,7 @@ void keep_capabilities_across_execve() {
 // Executes karapace-init as this process; throws only when the kernel refuses.
 [[noreturn]] void execute_init(const Prepared& p, const InitCommand& init) {
     keep_capabilities_across_execve();
+    restore_sigpipe();
     for (int fd : init.pipes)
         if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0)
             throw_errno(Errc::runtime, "cannot pass a pipe on to the sandbox's init");
@@ -291,6 +304,7 @@ Prepared prepare(const SandboxSpec& spec) {
     p.scratch = p.stage + "/scratch";
 
     p.init_program = open_init_program();
+    p.command_options = command_options(spec, p);
     p.init_arguments = init_arguments(spec, p);
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
@@ -371,7 +385,7 @@ void send_current_error(int err_fd) noexcept {
                                 int go_fd, int err_fd, int status_fd) {
     try {
         redirect_stdio({spec.stdin_fd, spec.stdout_fd, spec.stderr_fd});
-        close_fds_except(with_kept_fds({go_fd, err_fd, status_fd}, p));
+        close_fds_except(with_kept_fds({go_fd, err_fd, status_fd, init.pipes[3]}, p));
         char go = 0;
         if (::read(go_fd, &go, 1) != 1) ::_exit(125);  // the parent gave up
         ::close(go_fd);
@@ -557,7 +571,8 @@ int fresh_child(void* arg) {
     }
     try {
         redirect_stdio({f.spec.stdin_fd, f.spec.stdout_fd, f.spec.stderr_fd});
-        close_fds_except(with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.exec_write}, f.p));
+        close_fds_except(
+            with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.init.pipes[3], f.exec_write}, f.p));
         build_sandbox(f.spec, f.p, f.init);
     } catch (...) {
         send_current_error(f.err_fd);
@@ -636,18 +651,24 @@ private:
 // ---- the parent --------------------------------------------------------------------------
 
 std::atomic<pid_t> g_forward_to{0};
+std::atomic<bool> g_forward_terminal_signals{false};
 
 void forward_signal(int sig, siginfo_t* info, void*) {
-    // Terminal-generated signals reach the sandbox directly (same process group).
+    // Terminal-generated signals reach the sandbox directly (same process group), unless its
+    // init is not ours.
     pid_t pid = g_forward_to.load();
-    if (pid > 0 && info->si_code != SI_KERNEL) ::kill(pid, sig);
+    if (pid > 0 && (info->si_code != SI_KERNEL || g_forward_terminal_signals.load()))
+        ::kill(pid, sig);
 }
 
-// While the sandbox runs, signals meant for us go to its init, which passes them on.
+// While the sandbox runs, signals meant for us go to its init, which passes them on; with
+// `terminal_signals` also those the terminal sent to our process group, which an init started
+// elsewhere (a lingering one taking our run) is not in.
 class SignalForwarding {
 public:
-    explicit SignalForwarding(pid_t pid) {
+    explicit SignalForwarding(pid_t pid, bool terminal_signals = false) {
         g_forward_to = pid;
+        g_forward_terminal_signals = terminal_signals;
         struct sigaction sa {};
         sa.sa_sigaction = forward_signal;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -798,9 +819,11 @@ char go_at_once(const SandboxSpec& spec, const Prepared& p, const Pipes& pipes, 
         false, init_lingers(spec, p, returns_early(pipes, LimitMechanism::none), joined));
 }
 
-// `session` is the run's record when whoever started the sandbox wrote it already.
+// `session` is the run's record when whoever started the sandbox wrote it already; `serve`
+// the socket a new sandbox's init takes runs on once it lingers (nullptr for none).
 RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started, Pipes& pipes,
-                    SessionStartLock& start_lock, std::optional<SessionRecord>& session) {
+                    SessionStartLock& start_lock, std::optional<SessionRecord>& session,
+                    ServeSocket* serve = nullptr) {
     RunResult result;
     ChildGuard guard(started.child);
     if (started.new_userns) write_id_maps(started.child, p.ids);
@@ -844,9 +867,10 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
         // lingers, and the next run joins it.
         result.status = *reported;
         if (session) {
-            if (lingers)
+            if (lingers) {
+                if (serve) serve->publish(init);
                 session->mark_idle();
-            else
+            } else
                 session->mark_ending();
         }
         unreaped().push_back(guard.release());
@@ -860,16 +884,65 @@ RunResult supervise(const SandboxSpec& spec, const Prepared& p, Started started,
     return result;
 }
 
+// A lingering sandbox built the way this run's would be, with no session of this run's
+// mapping running (which the run joins instead).
+const Session* lingering_sandbox(const SandboxSpec& spec, const Prepared& p,
+                                 const SessionRecords& records) {
+    if (p.fingerprint.empty()) return nullptr;
+    for (const auto& s : records.running)
+        if (s.mapping == spec.mapping) return nullptr;
+    for (const auto& s : records.idle)
+        if (s.mapping == spec.mapping && s.fingerprint == p.fingerprint) return &s;
+    return nullptr;
+}
+
+// The run's command started by a lingering sandbox's init (serve.hpp): no process of ours
+// enters the sandbox, and no init of the run's own is started. Only for a run nothing of which
+// is on a terminal (its command gets a session of its own either way), without limits, socket
+// activation or a launch to report to, and started from the process context the lingering init
+// was (same_process_context). nullopt when the run is not one or init does not take it: then
+// nothing has run.
+std::optional<RunResult> run_by_lingering_init(const SandboxSpec& spec, const Prepared& p,
+                                               const SessionRecords& records,
+                                               SessionStartLock& start_lock) {
+    if (spec.interactive || spec.limits.any() || !p.listen_fds.empty() ||
+        spec.session_report_fd >= 0)
+        return std::nullopt;
+    const Session* s = lingering_sandbox(spec, p, records);
+    if (!s) return std::nullopt;
+    std::array<int, 3> stdio{spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+    for (int i = 0; i < 3; ++i) {
+        if (stdio[i] < 0) stdio[i] = i;
+        if (::isatty(stdio[i])) return std::nullopt;
+    }
+    if (!same_process_context(s->pid) || !claim_idle_session(spec.session_dir, s->pid))
+        return std::nullopt;
+    UniqueFd connection =
+        ask_lingering_init(spec.session_dir, s->pid, {p.command_options, spec.argv, p.env, stdio});
+    if (!connection) {
+        return_claimed_session(spec.session_dir, s->pid);
+        return std::nullopt;
+    }
+    start_lock.release();
+    ServedEnd end;
+    {
+        SignalForwarding forwarding(s->pid, true);
+        end = await_served_command(connection.get());
+    }
+    return_claimed_session(spec.session_dir, s->pid);
+    RunResult result;
+    result.status = end.status;
+    result.error = std::move(end.error);
+    return result;
+}
+
 // A live session this run may join: one with the same identity mapping, or else a lingering
 // sandbox built the same way (whose time then starts again). `others` tells whether sessions of
 // another mapping are running.
 std::optional<SessionNamespaces> joinable_session(const SandboxSpec& spec, const Prepared& p,
-                                                  bool& others) {
+                                                  const SessionRecords& records, bool& others) {
     others = false;
     if (!spec.share_running || spec.session_dir.empty()) return std::nullopt;
-    // One reading of the records, which also clears those of processes that are gone (the
-    // ending records that runs which joined before left, among them).
-    auto records = read_session_records(spec.session_dir);
     for (const auto& s : records.running) {
         if (s.mapping != spec.mapping) {
             others = true;
@@ -910,9 +983,15 @@ RunResult run_here(const SandboxSpec& spec) {
         const int go_fd = pipes.go.read.get(), err_fd = pipes.errors.write.get(),
                   status_fd = pipes.status.write.get();
         bool others = false;
+        // One reading of the records, which also clears those of processes that are gone (the
+        // ending records that runs which joined before left, among them).
+        SessionRecords records;
+        if (spec.share_running && !spec.session_dir.empty())
+            records = read_session_records(spec.session_dir);
+        if (auto served = run_by_lingering_init(spec, p, records, start_lock)) return *served;
         // Beside a running session: a helper enters its namespaces and starts an init of its
         // own there.
-        if (auto ns = joinable_session(spec, p, others)) {
+        if (auto ns = joinable_session(spec, p, records, others)) {
             const MountPlan guards = proc_guards_of(p.mounts);
             const char go = go_at_once(spec, p, pipes, true);
             const InitCommand init(p, go, go_fd, err_fd, status_fd);
@@ -952,9 +1031,13 @@ RunResult run_here(const SandboxSpec& spec) {
         // In the kept user namespace, or in a new one whose maps we write ourselves: built by a
         // process that shares our memory; karapace-init waits for the go byte.
         UniqueFd userns = kept_user_namespace(spec.mapping, p.ids);
+        // A sandbox that may linger takes runs on a socket of its own.
+        std::optional<ServeSocket> serve;
+        if (!p.fingerprint.empty()) serve.emplace(spec.session_dir);
+        const int serve_fd = serve ? serve->fd() : -1;
         if (userns || !p.ids.use_helpers) {
             const char go = go_at_once(run_spec, p, pipes, false);
-            const InitCommand init(p, go, go_fd, err_fd, status_fd);
+            const InitCommand init(p, go, go_fd, err_fd, status_fd, serve_fd);
             ChildStack stack;
             std::optional<SessionRecord> record;
             FreshStart f{run_spec, p,      init,      userns ? userns.get() : -1,
@@ -964,16 +1047,17 @@ RunResult run_here(const SandboxSpec& spec) {
             pipes.close_child_ends();
             if (f.init_pid <= 0) return failed_start(pipes, "the sandbox could not start");
             return supervise(run_spec, p, {f.init_pid, f.init_pid, false, false, go}, pipes,
-                             start_lock, record);
+                             start_lock, record, serve ? &*serve : nullptr);
         }
         // newuidmap and newgidmap write the maps of a new user namespace (no keeper) while a
         // copy of our memory waits for the go byte, then builds the sandbox.
-        const InitCommand init(p, 0, -1, err_fd, status_fd);
+        const InitCommand init(p, 0, -1, err_fd, status_fd, serve_fd);
         pid_t pid = clone_process(p.clone_flags);
         if (pid == 0) sandbox_child(run_spec, p, init, go_fd, err_fd, status_fd);
         pipes.close_child_ends();
         std::optional<SessionRecord> record;
-        return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock, record);
+        return supervise(run_spec, p, {pid, pid, true}, pipes, start_lock, record,
+                         serve ? &*serve : nullptr);
     } catch (const Error& e) {
         result.status = 125;
         result.error = e;

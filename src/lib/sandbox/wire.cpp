@@ -52,6 +52,10 @@ std::optional<Error> receive_error(int fd) {
         if (n <= 0) break;
         in.append(buf, static_cast<std::size_t>(n));
     }
+    return decode_error(in);
+}
+
+std::optional<Error> decode_error(const std::string& in) {
     if (in.empty()) return std::nullopt;
     std::size_t pos = 1;
     std::string message, hint;

@@ -16,4 +16,7 @@ void send_error(int fd, Errc code, const char* message, int err = 0) noexcept;
 // Reads until end of file; returns the error a child sent, or nullopt when it sent nothing.
 std::optional<Error> receive_error(int fd);
 
+// The error encoded in `in` (one send_error's bytes); nullopt when `in` is empty.
+std::optional<Error> decode_error(const std::string& in);
+
 }  // namespace karapace::sandbox::wire

@@ -230,6 +230,28 @@ std::optional<std::chrono::system_clock::time_point> process_started_at(
     return std::chrono::system_clock::time_point(std::chrono::seconds(boot)) + since_boot;
 }
 
+namespace {
+bool g_sigpipe_ignored_by_caller = false;
+}
+
+void ignore_sigpipe() noexcept {
+    static bool done = false;  // a second call must not take our own ignoring for the caller's
+    if (done) return;
+    done = true;
+    struct sigaction ignore {
+    }, old{};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    if (::sigaction(SIGPIPE, &ignore, &old) == 0)
+        g_sigpipe_ignored_by_caller = old.sa_handler == SIG_IGN;
+}
+
+bool sigpipe_ignored_by_caller() noexcept { return g_sigpipe_ignored_by_caller; }
+
+void restore_sigpipe() noexcept {
+    if (!g_sigpipe_ignored_by_caller) ::signal(SIGPIPE, SIG_DFL);
+}
+
 std::string tail_lines(const std::string& text, std::size_t max_lines) {
     std::vector<std::string> lines;
     std::istringstream in(text);

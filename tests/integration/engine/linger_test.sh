@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The sandbox of an exec lingers after its command (KARAPACE_LINGER), as root and as the
 # unprivileged test user: it is no session (`list` says built), the next run of the environment
-# joins it (a file left in the sandbox's own /run tmpfs is there) with a pid namespace of its
-# own, whose background processes still end with it; the caller's output pipe is not held;
+# joins it (a file left in the sandbox's own /run tmpfs is there): its init starts the command
+# itself (pids grow from run to run), which sees no process but init and its own, gets the
+# caller's streams, environment, working directory and exit status, and whose background
+# processes still end with it; a caller whose process context differs (umask, limits, an
+# ignored signal) or that starts while a run is going joins with a helper and a pid namespace
+# of its own instead; stop during such a run ends the command and the sandbox, kill -9 of the
+# lingering init is reported and the next run builds a new one; the caller's output pipe is not
+# held;
 # commit, freeze, destroy and stop end it first; a run that needs another sandbox (another
 # mapping) ends it instead of joining; each run that joins starts its time again, and it exits
 # when the time is up; /proc/sys stays read-only in a run that joined it; a bound host directory
@@ -58,16 +64,90 @@ sys.exit(0 if [s["pid"] for s in d["lingering"]] == [int(sys.argv[1])] and not d
     kp_fail "inspect --json does not list the lingering sandbox $pid alone: $(k --json inspect bb)"
   kp_ok "exec leaves its sandbox lingering (init $pid, in inspect), and the environment is not running"
 
-  # 2. The next run joins it, in a pid namespace of its own whose processes end with it.
+  # 2. The next runs join it: its init starts their command, which sees only init and its own
+  # processes; what they leave running ends with them.
   [ "$(mark bb)" = 2 ] || kp_fail "the second run did not join the lingering sandbox"
   [ "$(idle_pid)" = "$pid" ] || kp_fail "the lingering sandbox changed from $pid to $(idle_pid)"
-  [ "$(k exec bb -- sh -c 'echo $$')" = 2 ] || kp_fail "a run that joined has no pid namespace of its own"
+  local seen first second
+  seen=$(k exec bb -- sh -c 'echo $$ /proc/[0-9]*' </dev/null)
+  first=${seen%% *}
+  [ "$seen" = "$first /proc/1 /proc/$first" ] || kp_fail "a run that joined sees other processes: $seen"
+  [ "$first" -gt 2 ] || kp_fail "the lingering init did not start the command itself (pid $first)"
+  second=$(k exec bb -- sh -c 'echo $$' </dev/null)
+  [ "$second" -gt "$first" ] || kp_fail "the next run was not started by the same init ($first, then $second)"
+  [ -S "$(echo "$base"/store/env/*/sessions)/.serve-$pid" ] || kp_fail "no socket of the lingering sandbox $pid"
   k exec bb -- sh -c 'sleep 2391 & echo started' | grep -q started
   if pgrep -x -f "sleep 2391" >/dev/null; then
     kp_fail "a background process of a run that joined outlived it: $(pgrep -a -x -f "sleep 2391")"
   fi
   alive "$pid" || kp_fail "the lingering sandbox ended with a run that joined it"
-  kp_ok "the next runs join it, and what they leave running ends with them"
+  kp_ok "the next runs join it, its init starts them, and what they leave running ends with them"
+
+  # 2b. A run the lingering init starts gets the caller's streams, environment, working
+  # directory and status, and the error of a command that cannot start.
+  local out rc
+  out=$(printf 'in\n' | k exec -e KP_V=val bb -- sh -c 'read l; echo "$l $KP_V $(pwd) $$"; echo to-err >&2; exit 3' 2>"$base/err") && rc=0 || rc=$?
+  [ "$rc" = 3 ] || kp_fail "the exit status of a started run is $rc, not 3"
+  [ "${out% *}" = "in val $( (umask 077; k exec bb -- pwd) )" ] || kp_fail "a started run got other streams, environment or directory: $out"
+  [ "${out##* }" -gt 2 ] || kp_fail "the run with streams was not started by the lingering init: $out"
+  [ "$(cat "$base/err")" = to-err ] || kp_fail "a started run's stderr is lost: $(cat "$base/err")"
+  k exec bb -- no-such-command 2>"$base/err" && rc=0 || rc=$?
+  [ "$rc" = 127 ] || kp_fail "a missing command in a started run gave status $rc, not 127"
+  kp_contains "$(cat "$base/err")" "no-such-command: command not found"
+  [ "$(k exec bb -- grep SigIgn /proc/self/status)" = "SigIgn:	0000000000000000" ] ||
+    kp_fail "the command ignores signals its caller does not: $(k exec bb -- grep SigIgn /proc/self/status)"
+  alive "$pid" || kp_fail "the lingering sandbox ended with a failed command"
+  kp_ok "a started run gets the caller's streams, environment, directory and status"
+
+  # 2c. A caller whose context differs joins with a helper and a pid namespace of its own, and
+  # its command starts as the caller would start it.
+  [ "$( (umask 077; k exec bb -- sh -c 'echo $$ $(umask)') )" = "2 0077" ] ||
+    kp_fail "a caller with another umask did not join with a pid namespace of its own"
+  [ "$( (ulimit -n 100; k exec bb -- sh -c 'ulimit -n') )" = 100 ] ||
+    kp_fail "a caller's lower limit on open files did not reach its command"
+  [ "$( (trap '' PIPE; k exec bb -- grep SigIgn /proc/self/status) )" = "SigIgn:	0000000000001000" ] ||
+    kp_fail "a caller's ignored SIGPIPE did not reach its command"
+  [ "$(idle_pid)" = "$pid" ] || kp_fail "the lingering sandbox changed from $pid to $(idle_pid)"
+  # Two at once: the one that starts while the other runs gets a pid namespace of its own.
+  k exec bb -- sh -c 'echo $$ > /run/long; sleep 2' </dev/null &
+  local long=$! j
+  for j in $(seq 50); do
+    [ "$(k list | awk '$2 == "bb" {print $3}')" = running ] && break
+    sleep 0.1
+  done
+  [ "$(k list | awk '$2 == "bb" {print $3}')" = running ] || kp_fail "list does not call the environment running during a started run"
+  [ "$(k exec bb -- sh -c 'echo $$')" = 2 ] || kp_fail "a run beside a started one shares its pid namespace"
+  wait "$long" || kp_fail "the long started run failed"
+  [ "$(idle_pid)" = "$pid" ] || kp_fail "the sandbox $pid does not linger again after a started run"
+  kp_ok "callers of another context, and runs beside a started one, get a pid namespace of their own"
+
+  # 2d. stop during a started run ends the command and the sandbox; kill -9 of the lingering
+  # init during one is reported, and the next run builds a new sandbox.
+  k exec bb -- sh -c 'trap "echo got-term; exit 7" TERM; sleep 30 & wait' >"$base/out" </dev/null &
+  long=$!
+  for j in $(seq 50); do
+    [ "$(k list | awk '$2 == "bb" {print $3}')" = running ] && break
+    sleep 0.1
+  done
+  k stop bb >/dev/null || kp_fail "stop during a started run failed"
+  wait "$long" && rc=0 || rc=$?
+  [ "$rc" = 7 ] && [ "$(cat "$base/out")" = got-term ] || kp_fail "stop did not end the started run's command ($rc, $(cat "$base/out"))"
+  alive "$pid" && kp_fail "stop left the sandbox $pid of a started run"
+  ls -a "$base"/store/env/*/sessions | grep -q '^\.serve-' && kp_fail "stop left a socket: $(ls -a "$base"/store/env/*/sessions)"
+  k exec bb -- true
+  pid=$(idle_pid)
+  k exec bb -- sleep 30 </dev/null 2>"$base/err" &
+  long=$!
+  for j in $(seq 50); do
+    pgrep -x -f "sleep 30" >/dev/null && break
+    sleep 0.1
+  done
+  kill -9 "$pid"
+  wait "$long" && rc=0 || rc=$?
+  [ "$rc" = 125 ] || kp_fail "a started run whose init was killed gave status $rc, not 125"
+  kp_contains "$(cat "$base/err")" "ended before it reported the command's status"
+  [ "$(mark bb)" = 1 ] || kp_fail "the run after kill -9 of the lingering init found its sandbox"
+  kp_ok "stop ends a started run and its sandbox; kill -9 of its init is reported and replaced"
 
   # 3. /proc/sys stays read-only in a run that joined (a root caller's root inside is host root).
   k exec --root bb -- true
