@@ -603,14 +603,9 @@ bool take_strings(char** list, std::uint32_t count, char* text, std::size_t& pos
 // Reads a request from `conn` into the plan; false when it is none (the descriptors it brought
 // are closed then).
 bool receive_request(long conn, Request& request) {
-    is::RunRequest header{};
-    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-    iovec part{&header, sizeof header};
-    msghdr message{};
-    message.msg_iov = &part;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
+    is::RunRequestMessage in;
+    const is::RunRequest& header = in.header;
+    msghdr& message = in.message;
     long n;
     while ((n = sys(SYS_recvmsg, conn, &message, MSG_CMSG_CLOEXEC)) == -EINTR) {}
     int fds = 0;

@@ -38,6 +38,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -133,6 +134,22 @@ struct RunRequest {
     std::uint32_t magic, bytes, options, arguments, environment;
 };
 inline constexpr std::uint32_t kRunRequestMagic = 0x6b707231;  // "kpr1"
+
+// A RunRequest with room for its three descriptors, as sendmsg and recvmsg take it.
+struct RunRequestMessage {
+    RunRequest header{};
+    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+    iovec part{&header, sizeof header};
+    msghdr message{};
+    RunRequestMessage() {
+        message.msg_iov = &part;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+    }
+    RunRequestMessage(const RunRequestMessage&) = delete;
+    RunRequestMessage& operator=(const RunRequestMessage&) = delete;
+};
 inline constexpr std::uint32_t kMaxRunRequestBytes = 1u << 20;
 inline constexpr char kReplyAccepted = 'A';
 inline constexpr char kReplyError = 'E';

@@ -144,23 +144,18 @@ UniqueFd ask_lingering_init(const std::string& session_dir, pid_t pid,
         for (const auto& s : *list)
             text.append(s).push_back('\0');
     if (text.size() > is::kMaxRunRequestBytes) return {};
-    is::RunRequest header{is::kRunRequestMagic, static_cast<std::uint32_t>(text.size()),
-                          static_cast<std::uint32_t>(command.options.size()),
-                          static_cast<std::uint32_t>(command.argv.size()),
-                          static_cast<std::uint32_t>(command.env.size())};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof command.stdio)] = {};
-    iovec part{&header, sizeof header};
-    msghdr message{};
-    message.msg_iov = &part;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&message);
+    is::RunRequestMessage out;
+    out.header = {is::kRunRequestMagic, static_cast<std::uint32_t>(text.size()),
+                  static_cast<std::uint32_t>(command.options.size()),
+                  static_cast<std::uint32_t>(command.argv.size()),
+                  static_cast<std::uint32_t>(command.env.size())};
+    static_assert(sizeof command.stdio == 3 * sizeof(int));
+    cmsghdr* c = CMSG_FIRSTHDR(&out.message);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof command.stdio);
     std::memcpy(CMSG_DATA(c), command.stdio.data(), sizeof command.stdio);
-    if (::sendmsg(s.get(), &message, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof header) ||
+    if (::sendmsg(s.get(), &out.message, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof out.header) ||
         ::send(s.get(), text.data(), text.size(), MSG_NOSIGNAL) !=
             static_cast<ssize_t>(text.size()))
         return {};

@@ -1033,7 +1033,7 @@ RunResult run_here(const SandboxSpec& spec) {
         UniqueFd userns = kept_user_namespace(spec.mapping, p.ids);
         // A sandbox that may linger takes runs on a socket of its own.
         std::optional<ServeSocket> serve;
-        if (!p.fingerprint.empty()) serve.emplace(spec.session_dir);
+        if (!p.fingerprint.empty() && pipes.early) serve.emplace(spec.session_dir);
         const int serve_fd = serve ? serve->fd() : -1;
         if (userns || !p.ids.use_helpers) {
             const char go = go_at_once(run_spec, p, pipes, false);
