@@ -97,7 +97,27 @@ sys.exit(0 if [s["pid"] for s in d["lingering"]] == [int(sys.argv[1])] and not d
   [ "$(k exec bb -- grep SigIgn /proc/self/status)" = "SigIgn:	0000000000000000" ] ||
     kp_fail "the command ignores signals its caller does not: $(k exec bb -- grep SigIgn /proc/self/status)"
   alive "$pid" || kp_fail "the lingering sandbox ended with a failed command"
-  kp_ok "a started run gets the caller's streams, environment, directory and status"
+  # A request it cannot read (no descriptors, another format, half a request) gets no reply, and
+  # the sandbox still takes the next run.
+  python3 - "$(echo "$base"/store/env/*/sessions)" ".serve-$pid" <<'PY' || kp_fail "the lingering init answered a bad request"
+import os, socket, struct, sys
+os.chdir(sys.argv.pop(1))  # the socket's path is longer than an address holds
+for request in [b"garbage", struct.pack("<5I", 0x6B707231, 4, 0, 1, 0)]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
+    s.settimeout(10)
+    if s.recv(16) != b"":
+        sys.exit(1)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(struct.pack("<5I", 0x6B707231, 4, 0, 1, 0))
+s.settimeout(10)
+sys.exit(0 if s.recv(16) == b"" else 1)
+PY
+  [ "$(k exec bb -- sh -c 'echo $$')" -gt "$first" ] || kp_fail "the lingering init took no run after bad requests"
+  alive "$pid" || kp_fail "bad requests ended the lingering sandbox"
+  kp_ok "a started run gets the caller's streams, environment, directory and status; bad requests change nothing"
 
   # 2c. A caller whose context differs joins with a helper and a pid namespace of its own, and
   # its command starts as the caller would start it.
