@@ -506,6 +506,21 @@ int join_session(void* arg) {
     return 1;
 }
 
+// Entering a user namespace, or creating one in a process that shares our memory, gains
+// capabilities, which makes that memory undumpable; put back what it was when this ends.
+class KeepDumpable {
+public:
+    KeepDumpable() : was_(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) {}
+    ~KeepDumpable() {
+        if (was_ == 1) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    }
+    KeepDumpable(const KeepDumpable&) = delete;
+    KeepDumpable& operator=(const KeepDumpable&) = delete;
+
+private:
+    int was_;
+};
+
 // Runs `fn(arg)` in a helper that shares our memory while we wait (CLONE_VM | CLONE_VFORK, as
 // posix_spawn does): no copy of our page tables, and none of the copy-on-write faults a fork
 // pays for. The helper exits as soon as it has started the sandbox's process; that process,
@@ -514,9 +529,7 @@ int join_session(void* arg) {
 void run_helper(int (*fn)(void*), void* arg) {
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
         throw_errno(Errc::runtime, "cannot become the subreaper of the sandbox");
-    // Entering a user namespace gains capabilities, which makes the memory the helper shares
-    // with us undumpable; we put back what we were.
-    int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    KeepDumpable dumpable;
     // The helper's stack: this frame's, below which nothing of ours runs until it has exited
     // (room for the stack of a process the helper starts the same way).
     alignas(64) char stack[256 * 1024];
@@ -528,7 +541,6 @@ void run_helper(int (*fn)(void*), void* arg) {
         while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {}
     }
     ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-    if (dumpable == 1) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (helper < 0) {
         errno = err;
         throw_errno(Errc::runtime, "cannot start the sandbox");
@@ -538,14 +550,15 @@ void run_helper(int (*fn)(void*), void* arg) {
 // ---- a new sandbox, from a process that shares our memory -------------------------------
 
 // A new sandbox is built as a run beside a session starts: without a copy of our memory. A
-// helper (run_helper) enters the caller's kept user namespace (sandbox/keeper.cpp), if there is
-// one, and clones the sandbox child into the new namespaces sharing our memory; for a new user
-// namespace it writes the child's id maps first (directly: the caller is root), and the session
-// record. The child builds the root and executes karapace-init (which waits for the go byte when
-// the parent has something to do first); the helper exits once it has.
-// Nobody pays for copying our page tables or for their copy-on-write faults, and karapace-init's
-// execve has no copy of the caller to tear down. The helper and the child take turns on our
-// memory: each waits on a pipe while the other runs (and we wait for the helper).
+// helper (run_helper) enters the caller's kept user namespace (sandbox/keeper.cpp) and clones
+// the sandbox child into the new namespaces sharing our memory; for a new user namespace we do
+// that ourselves (start_fresh in this process), writing the child's id maps first (directly: the
+// caller is root). Then the session record. The child builds the root and executes
+// karapace-init (which waits for the go byte when the parent has something to do first); the
+// helper exits once it has. Nobody pays for copying our page tables or for their copy-on-write
+// faults, and karapace-init's execve has no copy of the caller to tear down. Whoever started the
+// child and the child take turns on our memory: each waits on a pipe while the other runs (and
+// we wait for the helper).
 struct FreshStart {
     const SandboxSpec& spec;
     const Prepared& p;
@@ -1043,7 +1056,14 @@ RunResult run_here(const SandboxSpec& spec) {
             FreshStart f{run_spec, p,      init,      userns ? userns.get() : -1,
                          go_fd,    err_fd, status_fd, record};
             f.stack_top = stack.top();
-            run_helper(start_fresh, &f);
+            if (userns) {
+                run_helper(start_fresh, &f);
+            } else {
+                // A new user namespace needs no helper: we start the child ourselves, and
+                // wait on its pipes while it has our memory.
+                KeepDumpable dumpable;
+                start_fresh(&f);
+            }
             pipes.close_child_ends();
             if (f.init_pid <= 0) return failed_start(pipes, "the sandbox could not start");
             return supervise(run_spec, p, {f.init_pid, f.init_pid, false, false, go}, pipes,
