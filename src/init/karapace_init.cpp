@@ -574,6 +574,46 @@ void clear_command_plan() {
     cwd[1] = '\0';
 }
 
+// The confinement the sandbox's first command got (ids, capabilities, seccomp filter,
+// no_new_privs): a request must ask for the very same, so that a process that reaches the socket
+// from inside the sandbox gets nothing it does not have.
+struct Confinement {
+    bool switch_ids = false;
+    unsigned uid = 0, gid = 0;
+    bool confine_caps = false;
+    std::uint64_t caps = 0;
+    int last_cap = -1;
+    unsigned short filter_length = 0;
+    bool nnp = false;
+};
+Confinement first_confinement;
+sock_filter first_filter[BPF_MAXINSNS];
+
+Confinement confinement_of_plan() {
+    return {plan.switch_ids, plan.uid,      plan.gid,           plan.confine_caps,
+            plan.caps,       plan.last_cap, plan.filter_length, plan.nnp};
+}
+
+void remember_first_confinement() {
+    first_confinement = confinement_of_plan();
+    for (unsigned i = 0; i < plan.filter_length; ++i)
+        first_filter[i] = filter[i];
+}
+
+bool same_as_first_confinement() {
+    Confinement c = confinement_of_plan();
+    const Confinement& f = first_confinement;
+    if (c.switch_ids != f.switch_ids || c.uid != f.uid || c.gid != f.gid ||
+        c.confine_caps != f.confine_caps || c.caps != f.caps || c.last_cap != f.last_cap ||
+        c.filter_length != f.filter_length || c.nnp != f.nnp)
+        return false;
+    for (unsigned i = 0; i < c.filter_length; ++i)
+        if (filter[i].code != first_filter[i].code || filter[i].jt != first_filter[i].jt ||
+            filter[i].jf != first_filter[i].jf || filter[i].k != first_filter[i].k)
+            return false;
+    return true;
+}
+
 // The options a request may carry: those of the command alone.
 bool request_option(const char* option) {
     for (const char* allowed : {"ids=", "caps=", "seccomp=", "cwd="})
@@ -641,6 +681,7 @@ bool receive_request(long conn, Request& request) {
         return false;
     for (char** o = options; *o; ++o)
         if (!request_option(*o)) return false;
+    if (!same_as_first_confinement()) return false;
     plan.argv = argv;
     plan.envp = envp;
     return true;
@@ -782,6 +823,7 @@ extern "C" int karapace_init_main(int argc, char** argv, char** envp) {
         sys(SYS_close, plan.serve_fd);
         plan.serve_fd = -1;
     }
+    if (plan.serve_fd >= 0) remember_first_confinement();
     long command = start_command();
     if (command < 0) fail("cannot start the command", static_cast<int>(-command));
     sys(SYS_close, plan.err_fd);

@@ -125,7 +125,8 @@ inline std::size_t encode_error(char* out, unsigned char code, const char* messa
 // that enters the namespaces, an init of its own). The request is two messages: a RunRequest with
 // the command's standard input, output and error attached (SCM_RIGHTS, three descriptors), then
 // `bytes` bytes of NUL-terminated strings: `options` of init's per-command options (ids, caps,
-// seccomp, nnp, cwd), `arguments` of the command line, `environment` of its environment. Each
+// seccomp, nnp, cwd; all but cwd must be what the sandbox's first command got), `arguments` of
+// the command line, `environment` of its environment. Each
 // reply is one message: kReplyAccepted once init has taken the request (a request it does not
 // take gets no reply, and the caller starts its run another way), an encoded error after
 // kReplyError when the command could not be started, and kReplyStatus with the command's status

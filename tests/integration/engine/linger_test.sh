@@ -97,15 +97,20 @@ sys.exit(0 if [s["pid"] for s in d["lingering"]] == [int(sys.argv[1])] and not d
   [ "$(k exec bb -- grep SigIgn /proc/self/status)" = "SigIgn:	0000000000000000" ] ||
     kp_fail "the command ignores signals its caller does not: $(k exec bb -- grep SigIgn /proc/self/status)"
   alive "$pid" || kp_fail "the lingering sandbox ended with a failed command"
-  # A request it cannot read (no descriptors, another format, half a request) gets no reply, and
-  # the sandbox still takes the next run.
+  # A request it cannot read (no descriptors, another format, half a request) or that asks for
+  # other confinement than the sandbox's (none at all, here) gets no reply, and the sandbox still
+  # takes the next run.
   python3 - "$(echo "$base"/store/env/*/sessions)" ".serve-$pid" <<'PY' || kp_fail "the lingering init answered a bad request"
 import os, socket, struct, sys
 os.chdir(sys.argv.pop(1))  # the socket's path is longer than an address holds
-for request in [b"garbage", struct.pack("<5I", 0x6B707231, 4, 0, 1, 0)]:
+command = b"/bin/true\0"
+for request, text in [(b"garbage", b""), (struct.pack("<5I", 0x6B707231, 4, 0, 1, 0), b""),
+                      (struct.pack("<5I", 0x6B707231, len(command), 0, 1, 0), command)]:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(sys.argv[1])
     s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
+    if text:
+        s.send(text)
     s.settimeout(10)
     if s.recv(16) != b"":
         sys.exit(1)
