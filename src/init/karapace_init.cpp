@@ -144,6 +144,19 @@ private:
 
 // ---- the plan ----------------------------------------------------------------------------------
 
+// What confines the command: its ids, capabilities, seccomp filter (its length here) and
+// no_new_privs.
+struct Confinement {
+    bool switch_ids = false;
+    unsigned uid = 0, gid = 0;
+    bool confine_caps = false;
+    std::uint64_t caps = 0;
+    int last_cap = -1;
+    unsigned short filter_length = 0;
+    bool nnp = false;
+    bool operator==(const Confinement&) const = default;
+};
+
 struct Plan {
     int go_fd = -1;
     char go = 0;
@@ -151,14 +164,8 @@ struct Plan {
     int status_fd = -1;
     int linger = 0;
     int listen = 0;
-    bool switch_ids = false;
-    unsigned uid = 0, gid = 0;
-    bool confine_caps = false;
-    std::uint64_t caps = 0;
-    int last_cap = -1;
-    unsigned short filter_length = 0;
+    Confinement confinement;
     std::uint64_t rlimit_as = 0, rlimit_nproc = 0;
-    bool nnp = false;
     bool interactive = false;
     char** argv = nullptr;  // the command's, a copy (the originals are wiped)
     char** envp = nullptr;
@@ -230,7 +237,7 @@ bool parse_filter(const char* hex) {
         if (hi < 0 || lo < 0) return false;
         bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
-    plan.filter_length = static_cast<unsigned short>(n / 2 / sizeof(sock_filter));
+    plan.confinement.filter_length = static_cast<unsigned short>(n / 2 / sizeof(sock_filter));
     return true;
 }
 
@@ -267,23 +274,23 @@ bool parse_option(const char* option) {
         const char* gid = split_at_colon(v, first, sizeof first);
         if (!gid || !number(first, n) || !number(gid, m) || n > UINT_MAX || m > UINT_MAX)
             return false;
-        plan.switch_ids = true;
-        plan.uid = static_cast<unsigned>(n);
-        plan.gid = static_cast<unsigned>(m);
+        plan.confinement.switch_ids = true;
+        plan.confinement.uid = static_cast<unsigned>(n);
+        plan.confinement.gid = static_cast<unsigned>(m);
         return true;
     }
     if (const char* v = after(option, "caps=")) {
         const char* last = split_at_colon(v, first, sizeof first);
         if (!last || !number(first, n, 16)) return false;
         if (same(last, "-1")) {
-            plan.last_cap = -1;
+            plan.confinement.last_cap = -1;
         } else if (number(last, m) && m <= 63) {
-            plan.last_cap = static_cast<int>(m);
+            plan.confinement.last_cap = static_cast<int>(m);
         } else {
             return false;
         }
-        plan.caps = n;
-        plan.confine_caps = true;
+        plan.confinement.caps = n;
+        plan.confinement.confine_caps = true;
         return true;
     }
     if (const char* v = after(option, "seccomp=")) return parse_filter(v);
@@ -297,7 +304,7 @@ bool parse_option(const char* option) {
             cwd[i] = v[i];
         return true;
     }
-    if (same(option, "nnp")) return plan.nnp = true;
+    if (same(option, "nnp")) return plan.confinement.nnp = true;
     if (same(option, "interactive")) return plan.interactive = true;
     return false;
 }
@@ -429,28 +436,36 @@ int command_process(void*) {
     }
     // Only the command becomes the inner ids: init stays the caller's own uid, so the caller
     // can still signal it and open its namespaces to join the sandbox.
-    if (plan.switch_ids) {
-        if (long r = sys(SYS_setresgid, plan.gid, plan.gid, plan.gid); r < 0) {
+    if (plan.confinement.switch_ids) {
+        if (long r = sys(SYS_setresgid, plan.confinement.gid, plan.confinement.gid,
+                         plan.confinement.gid);
+            r < 0) {
             Text what;
-            what.add("cannot become group ").add_number(plan.gid).add(" in the user namespace");
+            what.add("cannot become group ")
+                .add_number(plan.confinement.gid)
+                .add(" in the user namespace");
             fail(what, static_cast<int>(-r));
         }
-        if (long r = sys(SYS_setresuid, plan.uid, plan.uid, plan.uid); r < 0) {
+        if (long r = sys(SYS_setresuid, plan.confinement.uid, plan.confinement.uid,
+                         plan.confinement.uid);
+            r < 0) {
             Text what;
-            what.add("cannot become user ").add_number(plan.uid).add(" in the user namespace");
+            what.add("cannot become user ")
+                .add_number(plan.confinement.uid)
+                .add(" in the user namespace");
             fail(what, static_cast<int>(-r));
         }
     }
     // The filter first, while CAP_SYS_ADMIN in the namespace allows it without no_new_privs.
-    if (plan.filter_length > 0) {
-        if (int err = is::install_filter(sys, filter, plan.filter_length))
+    if (plan.confinement.filter_length > 0) {
+        if (int err = is::install_filter(sys, filter, plan.confinement.filter_length))
             fail("cannot install the sandbox's seccomp filter", err);
     }
-    if (plan.confine_caps) {
-        if (int err = is::keep_capabilities(sys, plan.caps, plan.last_cap))
+    if (plan.confinement.confine_caps) {
+        if (int err = is::keep_capabilities(sys, plan.confinement.caps, plan.confinement.last_cap))
             fail("cannot restrict the command's capabilities", err);
     }
-    if (plan.nnp) {
+    if (plan.confinement.nnp) {
         if (long r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); r < 0)
             fail("cannot set no_new_privs", static_cast<int>(-r));
     }
@@ -563,51 +578,28 @@ long start_command() {
 
 // The per-command part of the plan as the command line of a new sandbox leaves it unset.
 void clear_command_plan() {
-    plan.switch_ids = plan.confine_caps = plan.nnp = plan.interactive = false;
-    plan.uid = plan.gid = 0;
-    plan.caps = 0;
-    plan.last_cap = -1;
-    plan.filter_length = 0;
+    plan.confinement = {};
+    plan.interactive = false;
     plan.rlimit_as = plan.rlimit_nproc = 0;
     plan.listen = 0;
     cwd[0] = '/';
     cwd[1] = '\0';
 }
 
-// The confinement the sandbox's first command got (ids, capabilities, seccomp filter,
-// no_new_privs): a request must ask for the very same, so that a process that reaches the socket
-// from inside the sandbox gets nothing it does not have.
-struct Confinement {
-    bool switch_ids = false;
-    unsigned uid = 0, gid = 0;
-    bool confine_caps = false;
-    std::uint64_t caps = 0;
-    int last_cap = -1;
-    unsigned short filter_length = 0;
-    bool nnp = false;
-};
+// The confinement the sandbox's first command got: a request must ask for the very same, so that
+// a process that reaches the socket from inside the sandbox gets nothing it does not have.
 Confinement first_confinement;
 sock_filter first_filter[BPF_MAXINSNS];
 
-Confinement confinement_of_plan() {
-    return {plan.switch_ids, plan.uid,      plan.gid,           plan.confine_caps,
-            plan.caps,       plan.last_cap, plan.filter_length, plan.nnp};
-}
-
 void remember_first_confinement() {
-    first_confinement = confinement_of_plan();
-    for (unsigned i = 0; i < plan.filter_length; ++i)
+    first_confinement = plan.confinement;
+    for (unsigned i = 0; i < plan.confinement.filter_length; ++i)
         first_filter[i] = filter[i];
 }
 
 bool same_as_first_confinement() {
-    Confinement c = confinement_of_plan();
-    const Confinement& f = first_confinement;
-    if (c.switch_ids != f.switch_ids || c.uid != f.uid || c.gid != f.gid ||
-        c.confine_caps != f.confine_caps || c.caps != f.caps || c.last_cap != f.last_cap ||
-        c.filter_length != f.filter_length || c.nnp != f.nnp)
-        return false;
-    for (unsigned i = 0; i < c.filter_length; ++i)
+    if (!(plan.confinement == first_confinement)) return false;
+    for (unsigned i = 0; i < plan.confinement.filter_length; ++i)
         if (filter[i].code != first_filter[i].code || filter[i].jt != first_filter[i].jt ||
             filter[i].jf != first_filter[i].jf || filter[i].k != first_filter[i].k)
             return false;
