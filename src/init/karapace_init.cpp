@@ -613,11 +613,23 @@ bool request_option(const char* option) {
     return same(option, "nnp") && parse_option(option);
 }
 
-// A request's strings, split in a mapping of their own (unmapped once the run has ended).
+// A request's strings, split in a mapping of their own, unmapped once the run has ended.
 struct Request {
     char* memory = nullptr;
     std::size_t size = 0;
+    ~Request() {
+        if (memory) sys(SYS_munmap, memory, size);
+    }
 };
+
+// The request's standard streams, which init closes as soon as the command has them: a reader of
+// the command's output sees the end when the command ends.
+void close_request_streams() {
+    for (int& fd : plan.stdio) {
+        if (fd >= 0) sys(SYS_close, fd);
+        fd = -1;
+    }
+}
 
 // Takes `count` NUL-terminated strings from text[pos..end) into `list`, then a NULL.
 bool take_strings(char** list, std::uint32_t count, char* text, std::size_t& pos, std::size_t end) {
@@ -632,8 +644,8 @@ bool take_strings(char** list, std::uint32_t count, char* text, std::size_t& pos
     return true;
 }
 
-// Reads a request from `conn` into the plan; false when it is none (the descriptors it brought
-// are closed then).
+// Reads a request from `conn` into the plan; false when it is none. The descriptors it brought
+// are in plan.stdio either way.
 bool receive_request(long conn, Request& request) {
     is::RunRequestMessage in;
     const is::RunRequest& header = in.header;
@@ -696,31 +708,28 @@ bool serve(long conn) {
     sys(SYS_setsockopt, conn, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     clear_command_plan();
     Request request;
-    bool taken = receive_request(conn, request);
-    if (taken) {
-        reply(conn, &is::kReplyAccepted, 1);
-        plan.serving = true;
-        plan.err_fd = static_cast<int>(conn);
-        // Its own session, as the command of a run whose streams are no terminal gets.
-        plan.own_session = true;
-        long command = start_command();
-        int status = 125;
-        if (command < 0) send_error(Errc::runtime, "cannot start the command");
-        for (int& fd : plan.stdio)
-            sys(SYS_close, fd), fd = -1;
-        if (command >= 0) status = wait_for_command(command);
-        end_the_rest();
-        char out[1 + sizeof status];
-        out[0] = is::kReplyStatus;
-        for (std::size_t i = 0; i < sizeof status; ++i)
-            out[1 + i] = reinterpret_cast<const char*>(&status)[i];
-        reply(conn, out, sizeof out);
-        plan.serving = false;
-        plan.err_fd = -1;
+    if (!receive_request(conn, request)) {
+        close_request_streams();
+        return true;
     }
-    for (int& fd : plan.stdio)
-        if (fd >= 0) sys(SYS_close, fd), fd = -1;
-    if (request.memory) sys(SYS_munmap, request.memory, request.size);
+    reply(conn, &is::kReplyAccepted, 1);
+    plan.serving = true;
+    plan.err_fd = static_cast<int>(conn);
+    // Its own session, as the command of a run whose streams are no terminal gets.
+    plan.own_session = true;
+    long command = start_command();
+    int status = 125;
+    if (command < 0) send_error(Errc::runtime, "cannot start the command");
+    close_request_streams();
+    if (command >= 0) status = wait_for_command(command);
+    end_the_rest();
+    char out[1 + sizeof status];
+    out[0] = is::kReplyStatus;
+    for (std::size_t i = 0; i < sizeof status; ++i)
+        out[1 + i] = reinterpret_cast<const char*>(&status)[i];
+    reply(conn, out, sizeof out);
+    plan.serving = false;
+    plan.err_fd = -1;
     return !end_asked;
 }
 

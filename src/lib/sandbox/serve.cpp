@@ -34,16 +34,13 @@ sockaddr_un socket_address(int dir, const std::string& name) {
     return address;
 }
 
-// The contents of a small /proc file, or "" when it cannot be read.
-std::string proc_text(const char* path) {
-    char buf[4096];
-    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd) return {};
-    std::string out;
-    ssize_t n;
-    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<std::size_t>(n));
-    return out;
+// The contents of a small /proc file, or "" when it cannot be read (the process is gone).
+std::string proc_text(const std::string& path) {
+    try {
+        return read_file_limited(path, std::size_t{1} << 16);
+    } catch (const Error&) {
+        return {};
+    }
 }
 
 // The lines of a /proc/<pid>/status that decide how a child of that process starts, one after
@@ -78,7 +75,8 @@ std::string start_context(const std::string& status, bool ours) {
 
 }  // namespace
 
-std::string serve_socket_name(pid_t pid) { return ".serve-" + std::to_string(pid); }
+std::string serve_socket_name(std::string_view pid) { return ".serve-" + std::string(pid); }
+std::string serve_socket_name(pid_t pid) { return serve_socket_name(std::to_string(pid)); }
 
 ServeSocket::ServeSocket(const std::string& session_dir) {
     dir_ = UniqueFd(::open(session_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -109,10 +107,10 @@ void ServeSocket::publish(pid_t init) noexcept {
 
 bool same_process_context(pid_t pid) {
     std::string proc = "/proc/" + std::to_string(pid);
-    if (proc_text("/proc/self/cgroup") != proc_text((proc + "/cgroup").c_str()) ||
-        proc_text("/proc/self/oom_score_adj") != proc_text((proc + "/oom_score_adj").c_str()))
+    if (proc_text("/proc/self/cgroup") != proc_text(proc + "/cgroup") ||
+        proc_text("/proc/self/oom_score_adj") != proc_text(proc + "/oom_score_adj"))
         return false;
-    std::string theirs = start_context(proc_text((proc + "/status").c_str()), false);
+    std::string theirs = start_context(proc_text(proc + "/status"), false);
     if (theirs.empty() || start_context(proc_text("/proc/self/status"), true) != theirs)
         return false;
     for (int resource = 0; resource < RLIM_NLIMITS; ++resource) {

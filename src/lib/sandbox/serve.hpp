@@ -7,6 +7,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "karapace/util/error.hpp"
@@ -33,7 +34,8 @@ private:
     std::string name_;
 };
 
-// The socket file of the lingering sandbox whose init is `pid`.
+// The socket file of the lingering sandbox whose init is `pid` (its number as text).
+std::string serve_socket_name(std::string_view pid);
 std::string serve_socket_name(pid_t pid);
 
 // Whether a command started by the lingering init `pid` would start as one this process starts:

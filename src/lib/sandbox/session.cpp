@@ -20,6 +20,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
+#include "sandbox/serve.hpp"
 
 namespace karapace::sandbox {
 
@@ -60,9 +61,9 @@ constexpr std::string_view kEndingPrefix = ".ending-";
 // (SessionRecord::mark_idle).
 constexpr std::string_view kIdlePrefix = ".idle-";
 
-// The socket a lingering sandbox takes runs on (serve.hpp), "<dir>/.serve-<pid>".
+// The socket a lingering sandbox takes runs on (serve.hpp).
 void remove_serve_socket(const std::string& dir, std::string_view pid) {
-    ::unlink((dir + "/.serve-" + std::string(pid)).c_str());
+    ::unlink((dir + "/" + serve_socket_name(pid)).c_str());
 }
 
 // Names in `dir` that `wanted` accepts.
