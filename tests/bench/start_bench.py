@@ -12,6 +12,7 @@ outlives the run that started it, and what such an init starts for later runs. A
 cgroup v1 cpuacct controller at /sys/fs/cgroup/cpuacct, each command runs in a cgroup of its
 own, and the last column gives the CPU time of everything in it, per run (the mean over the
 timed rounds, whoever spent it); elsewhere that column says n/a."""
+import atexit
 import os
 import statistics
 import sys
@@ -60,6 +61,10 @@ def remove_groups():
             pass
 
 
+# Also when a command fails and the run stops early.
+atexit.register(remove_groups)
+
+
 def join_group(path):
     with open(f"{path}/cgroup.procs", "w") as f:
         f.write("0")
@@ -100,7 +105,6 @@ for _ in range(rounds):
         wall[i].append(w)
         cpu[i].append(u)
 tree = [(usage(i) - start[i]) / rounds / 1e6 for i in range(len(groups))]
-remove_groups()
 a_wall = statistics.median(wall[anchor])
 a_cpu = statistics.median(cpu[anchor])
 print(f"| command ({rounds} interleaved rounds) | median | min | vs {names[anchor].split(' ')[0]} "
