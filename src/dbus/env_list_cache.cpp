@@ -17,7 +17,7 @@ std::optional<std::string> env_id_of_record_file(const std::string& file) {
     return stem;
 }
 
-std::vector<core::EnvSummary> EnvListCache::list() {
+EnvListCache::Summaries EnvListCache::list() {
     std::lock_guard lock(mutex_);
     records_.begin();
     auto changes = changes_.take();
@@ -34,32 +34,59 @@ std::vector<core::EnvSummary> EnvListCache::list() {
         store_watched_ = changes_.watch_store();
         loaded_ = false;
     }
+    bool read_again = false;
     if (!loaded_ || changes.everything) {
         reload_all();
+        read_again = true;
         loaded_ = store_watched_;
-        if (changed_) keep();
+        // Kept after the answer (watch_unwatched()), or when the cache ends.
     } else {
         auto again = std::move(changes.envs);
         for (const auto& [file, entry] : entries_) {
+            auto id = env_id_of_record_file(file);
+            if (!id) continue;
             bool live = entry.summary && entry.summary->sessions > 0;
-            if (!entry.watched || live) {
-                if (auto id = env_id_of_record_file(file)) again.insert(*id);
+            if (entry.watch_later && !live) {
+                // Read by an earlier call and not watched yet: its files must be the ones read.
+                auto now = records_.stamp(*id);
+                if (!now || !entry.stamp || !now->same_files(*entry.stamp)) again.insert(*id);
+            } else if (!entry.watched || live) {
+                again.insert(*id);
             }
         }
         for (const auto& id : again)
             reload(id);
+        read_again = !again.empty();
     }
 
     std::vector<core::EnvSummary> out;
-    out.reserve(entries_.size());
+    if (read_again || !answer_) out.reserve(entries_.size());
     for (const auto& [file, entry] : entries_) {
-        if (entry.summary)
-            out.push_back(*entry.summary);
-        else
+        if (!entry.summary)
             log::warn("skipping unreadable environment record ", records_.record_path(file), ": ",
                       entry.error, " (karapace verify-store reports it)");
+        else if (read_again || !answer_)
+            out.push_back(*entry.summary);
     }
-    return out;
+    if (read_again || !answer_)
+        answer_ = std::make_shared<const std::vector<core::EnvSummary>>(std::move(out));
+    return answer_;
+}
+
+void EnvListCache::watch_unwatched() {
+    std::lock_guard lock(mutex_);
+    for (auto& [file, entry] : entries_) {
+        if (!watch_later_ || !entry.watch_later) continue;
+        entry.watch_later = false;
+        auto id = env_id_of_record_file(file);
+        if (!id || !store_watched_ || !changes_.watch_env(*id)) continue;
+        // Read before the watch: the files the read saw (a settled stamp, read()) must still be
+        // there, or a change in between would go unreported; otherwise the next call reads it.
+        auto now = records_.stamp(*id);
+        entry.watched = entry.stamp && now && now->same_files(*entry.stamp);
+    }
+    watch_later_ = false;
+    if (changed_) keep();
 }
 
 void EnvListCache::invalidate(const std::string& env_id) {
@@ -97,7 +124,8 @@ void EnvListCache::keep() {
     }
 }
 
-EnvListCache::Entry EnvListCache::read(const std::string& file, const KeptSummary* kept) {
+EnvListCache::Entry EnvListCache::read(const std::string& file, const KeptSummary* kept,
+                                       bool watch_now) {
     Entry entry;
     auto id = env_id_of_record_file(file);
     if (!id) {
@@ -107,10 +135,19 @@ EnvListCache::Entry EnvListCache::read(const std::string& file, const KeptSummar
         entry.watched = store_watched_;
         return entry;
     }
-    // Watched before it is read: a change after the read is then reported, not lost.
-    entry.watched = store_watched_ && changes_.watch_env(*id);
     try {
-        entry.stamp = records_.stamp(*id);
+        // Watched before it is read, so that a change after the read is reported, not lost. A
+        // full read may leave the watch to watch_unwatched(), which takes the stamp again once
+        // watching: only a settled stamp can vouch that nothing changed in between.
+        if (!watch_now && store_watched_) {
+            entry.stamp = records_.stamp(*id);
+            entry.watch_later = entry.stamp && entry.stamp->settled;
+            if (entry.watch_later) watch_later_ = true;
+        }
+        if (!entry.watch_later) {
+            entry.watched = store_watched_ && changes_.watch_env(*id);
+            entry.stamp = records_.stamp(*id);
+        }
         if (kept && entry.stamp && entry.stamp->same_files(kept->stamp) &&
             kept->summary.sessions == 0) {
             entry.summary = kept->summary;
@@ -138,7 +175,7 @@ void EnvListCache::reload_all() {
     std::map<std::string, Entry> fresh;
     for (const auto& file : records_.record_files()) {
         auto k = kept.find(file);
-        auto entry = read(file, k == kept.end() ? nullptr : &k->second);
+        auto entry = read(file, k == kept.end() ? nullptr : &k->second, false);
         if (entry.from_kept) ++reused;
         if (entry.summary || !entry.error.empty()) fresh.emplace(file, std::move(entry));
     }
@@ -157,7 +194,7 @@ void EnvListCache::reload_all() {
 void EnvListCache::reload(const std::string& env_id) {
     log::debug("ListEnvironments: reading ", env_id, " again");
     auto file = env_id + ".json";
-    auto entry = read(file);
+    auto entry = read(file, nullptr, true);
     if (entry.summary || !entry.error.empty()) {
         entries_[file] = std::move(entry);
         return;

@@ -6,13 +6,21 @@
 // directories could not be watched, and an environment with sessions (a session's process can
 // die without a word to the store).
 //
+// A full read answers before it watches: the environments' watches (two inotify watches each)
+// are set up by watch_unwatched() once the answer is on its way, and each summary is then checked
+// against its files again, so a change between the read and the watch is not lost; where the
+// check finds a change, the next call reads it again. A call before that checks every summary not
+// yet watched against its files.
+//
 // The summaries also outlive the service (KeptSummaries: a file in the store), so that the first
 // call after the service starts reads only the records that changed since: a kept summary is used
 // again only where the record file and the environment's sessions directory are the very files
 // they were (RecordStamp), and only for an environment without sessions.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -45,14 +53,22 @@ public:
     virtual StoreChanges take() = 0;
 };
 
-// The record file and the sessions directory a summary was read from, as lstat describes them
-// (device, inode, size, modification and change times; "-" for a directory that is not there).
+// What lstat says of one file: device, inode, size, modification and change times (nanoseconds);
+// all zero, not `present`, for a file that is not there.
+struct FileStamp {
+    std::uint64_t dev = 0, ino = 0, size = 0;
+    std::int64_t mtime = 0, ctime = 0;
+    bool present = false;
+    friend bool operator==(const FileStamp&, const FileStamp&) = default;
+};
+
+// The record file and the sessions directory a summary was read from.
 // `settled` is false while the record or the directory changed within the last two seconds: a
 // second change within the same tick of the file system's clock would leave the same description,
 // so such a summary is not kept beyond this run of the service.
 struct RecordStamp {
-    std::string record;
-    std::string sessions;
+    FileStamp record;
+    FileStamp sessions;
     bool settled = false;
     bool same_files(const RecordStamp& o) const {
         return record == o.record && sessions == o.sessions;
@@ -97,9 +113,17 @@ public:
     EnvListCache(const EnvListCache&) = delete;
     EnvListCache& operator=(const EnvListCache&) = delete;
 
+    using Summaries = std::shared_ptr<const std::vector<core::EnvSummary>>;
     // Every readable environment, sorted by id. A damaged record (or a stray file among them) is
-    // logged on every call and left out, as the engine's list() does.
-    std::vector<core::EnvSummary> list();
+    // logged on every call and left out, as the engine's list() does. The same object as the last
+    // call's when nothing was read again since.
+    Summaries list();
+
+    // Sets up the watches a full read left for later (see above), and keeps the summaries for the
+    // next run when they changed; a summary whose files changed meanwhile is read again on the
+    // next call. Call it after answering. Until it is called, each list() checks the summaries
+    // read but not watched against their files (RecordStamp) and reads the changed ones again.
+    void watch_unwatched();
 
     // The service changed `env_id` (or, with invalidate_all, anything): read it again next time.
     // Cheap and never waits for a list() in progress, so the bus loop may call it.
@@ -109,8 +133,9 @@ public:
 private:
     struct Entry {
         std::optional<core::EnvSummary> summary;
-        std::string error;     // why the file cannot be read, when summary is empty
-        bool watched = false;  // changes to it will be reported
+        std::string error;         // why the file cannot be read, when summary is empty
+        bool watched = false;      // changes to it will be reported
+        bool watch_later = false;  // to be watched by watch_unwatched(), then checked
         std::optional<RecordStamp> stamp;
         bool from_kept = false;  // the summary came from an earlier run of the service
     };
@@ -118,7 +143,8 @@ private:
     void reload_all();
     void reload(const std::string& env_id);
     // `kept`: a summary from an earlier run of the service, used when its files are the same.
-    Entry read(const std::string& file, const KeptSummary* kept = nullptr);
+    // `watch_now`: watch it before reading it, or leave that to watch_unwatched().
+    Entry read(const std::string& file, const KeptSummary* kept, bool watch_now);
     void keep();
 
     ChangeSource& changes_;
@@ -131,6 +157,8 @@ private:
     bool store_watched_ = false;
     bool kept_loaded_ = false;  // the kept summaries were offered to the first full read
     bool changed_ = false;      // something was read since the summaries were last kept
+    bool watch_later_ = false;  // entries wait for watch_unwatched()
+    Summaries answer_;          // the last answer, while nothing was read again
 
     std::mutex pending_mutex_;  // held only to note or take invalidations
     std::set<std::string> pending_;

@@ -61,6 +61,10 @@ int serve(const ServiceOptions& options) {
     settings.exec_output_cap = options.exec_output_cap;
 
     auto connection = connect(options);
+    // The service is mostly started by a desktop's first look at the environments.
+    StoreEnvList env_list(settings.store_root,
+                          [&settings] { return engine_options_for(settings); });
+    env_list.read_ahead();
     IdleTracker idle(std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout));
     BusLoop loop(*connection, idle);
     PropertyReaders readers(*connection);
@@ -69,7 +73,7 @@ int serve(const ServiceOptions& options) {
     JobRunner jobs(*connection, loop, idle, threads, readers);
     DesktopNotifier notifier(*connection);
     jobs.on_finished([&notifier](const JobNotice& notice) { notifier.job_finished(notice); });
-    Manager manager(*connection, settings, loop, idle, threads, jobs, readers);
+    Manager manager(*connection, settings, loop, idle, threads, jobs, readers, env_list);
     loop.on_terminate([&jobs] { jobs.cancel_all(); });
     log::info("karapace-dbus ", KARAPACE_VERSION, ": serving store ", settings.store_root, " as ",
               service_name);

@@ -43,7 +43,7 @@ void require_command(const Strings& argv, const char* method) {
 
 Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLoop& loop,
                  IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs,
-                 const PropertyReaders& readers)
+                 const PropertyReaders& readers, StoreEnvList& env_list)
     : AdaptorInterfaces(connection, manager_path),
       settings_(std::move(settings)),
       loop_(loop),
@@ -51,11 +51,8 @@ Manager::Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLo
       threads_(threads),
       jobs_(jobs),
       readers_(readers),
-      store_watch_(settings_.store_root),
-      records_(settings_.store_root, [this] { return engine_options(); }),
-      kept_summaries_(settings_.store_root),
-      env_list_(store_watch_, records_, &kept_summaries_) {
-    loop_.on_readable(store_watch_.fd(), [this] { store_watch_.drain(); });
+      env_list_(env_list) {
+    loop_.on_readable(env_list_.watch.fd(), [this] { env_list_.watch.drain(); });
     registerAdaptor();
 }
 
@@ -65,17 +62,17 @@ Manager::~Manager() {
 }
 
 void Manager::environment_added(const std::string& env_id) {
-    env_list_.invalidate(env_id);
+    env_list_.cache.invalidate(env_id);
     emitEnvironmentAdded(env_id);
 }
 
 void Manager::environment_changed(const std::string& env_id) {
-    env_list_.invalidate(env_id);
+    env_list_.cache.invalidate(env_id);
     emitEnvironmentChanged(env_id);
 }
 
 void Manager::environment_removed(const std::string& env_id) {
-    env_list_.invalidate(env_id);
+    env_list_.cache.invalidate(env_id);
     emitEnvironmentRemoved(env_id);
 }
 
@@ -96,8 +93,12 @@ void Manager::accept(const char* method, const std::string& args) {
 }
 
 core::EngineOptions Manager::engine_options(JobProgress* progress) const {
+    return engine_options_for(settings_, progress);
+}
+
+core::EngineOptions engine_options_for(const ManagerSettings& settings, JobProgress* progress) {
     core::EngineOptions options;
-    options.store_root = settings_.store_root;
+    options.store_root = settings.store_root;
     // Launchers refreshed by builds, renames and rebuilds run the same karapace as Export's;
     // without one the engine reports the refresh as failed rather than write a bare name.
     if (auto cli = find_cli(this_process_cli_search())) options.program = *cli;
@@ -106,38 +107,47 @@ core::EngineOptions Manager::engine_options(JobProgress* progress) const {
             progress->waiting_for_lock(message);
         };
     } else {
-        options.lock_timeout = settings_.call_lock_timeout;
+        options.lock_timeout = settings.call_lock_timeout;
     }
     return options;
 }
 
 template <typename... R, typename Work>
-void Manager::answer_later(sdbus::Result<R...>&& result, Work work) {
+void Manager::answer_later(sdbus::Result<R...>&& result, Work work, std::function<void()> after) {
     auto pending = std::make_shared<sdbus::Result<R...>>(std::move(result));
     auto busy = std::make_shared<BusyGuard>(idle_);
     try {
-        threads_.spawn([this, pending, busy, work = std::move(work)]() mutable {
-            std::function<void()> reply;
-            try {
-                reply = [pending, encode = std::function<std::tuple<R...>()>(work())] {
+        threads_.spawn(
+            [this, pending, busy, work = std::move(work), after = std::move(after)]() mutable {
+                std::function<void()> reply;
+                try {
+                    reply = [pending, encode = work()] {
+                        try {
+                            std::apply(
+                                [&](const auto&... values) { pending->returnResults(values...); },
+                                encode());
+                        } catch (...) {
+                            pending->returnError(to_dbus_error(std::current_exception()));
+                        }
+                    };
+                } catch (...) {
+                    reply = [pending, error = std::current_exception()] {
+                        pending->returnError(to_dbus_error(error));
+                    };
+                }
+                // The service stays busy (not idle) until `after` is done too.
+                loop_.post([reply = std::move(reply), busy]() mutable {
+                    reply();
+                    busy.reset();
+                });
+                if (after) {
                     try {
-                        std::apply(
-                            [&](const auto&... values) { pending->returnResults(values...); },
-                            encode());
-                    } catch (...) {
-                        pending->returnError(to_dbus_error(std::current_exception()));
+                        after();
+                    } catch (const std::exception& e) {
+                        log::warn(e.what());
                     }
-                };
-            } catch (...) {
-                reply = [pending, error = std::current_exception()] {
-                    pending->returnError(to_dbus_error(error));
-                };
-            }
-            loop_.post([reply = std::move(reply), busy = std::move(busy)]() mutable {
-                reply();
-                busy.reset();
+                }
             });
-        });
     } catch (...) {
         pending->returnError(to_dbus_error(std::current_exception()));
     }
@@ -157,15 +167,28 @@ sdbus::ObjectPath Manager::start_job(const char* kind, std::string description,
 
 void Manager::ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) {
     accept("ListEnvironments");
-    answer_later(std::move(result), [this] {
-        auto envs = env_list_.list();
-        return std::function([envs] {
-            std::vector<EnvRecord> records;
-            for (const auto& env : envs)
-                records.push_back(encode_summary(env));
-            return std::tuple(records);
-        });
-    });
+    answer_later(
+        std::move(result),
+        [this] {
+            auto records = encoded_list(env_list_.cache.list());
+            return std::function(
+                [records] { return std::tuple<const std::vector<EnvRecord>&>(*records); });
+        },
+        [this] { env_list_.cache.watch_unwatched(); });
+}
+
+std::shared_ptr<const std::vector<EnvRecord>> Manager::encoded_list(
+    const EnvListCache::Summaries& envs) {
+    std::lock_guard lock(encoded_mutex_);
+    if (encoded_from_ != envs) {
+        std::vector<EnvRecord> records;
+        records.reserve(envs->size());
+        for (const auto& env : *envs)
+            records.push_back(encode_summary(env));
+        encoded_ = std::make_shared<const std::vector<EnvRecord>>(std::move(records));
+        encoded_from_ = envs;
+    }
+    return encoded_;
 }
 
 void Manager::GetEnvironment(sdbus::Result<ResultMap>&& result, std::string env) {
@@ -411,7 +434,7 @@ sdbus::ObjectPath Manager::start_build(const char* kind, const std::string& mani
                 if (!done.reused)
                     environment_added(done.env_id);
                 else
-                    env_list_.invalidate(done.env_id);  // its record may have been updated
+                    env_list_.cache.invalidate(done.env_id);  // its record may have been updated
                 if (done.replaced_env_id && *done.replaced_env_id != done.env_id) {
                     environment_removed(*done.replaced_env_id);
                 }

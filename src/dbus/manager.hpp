@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -29,6 +32,11 @@ namespace karapace::dbus {
 inline constexpr const char* service_name = "org.karapace.Manager1";
 inline constexpr const char* manager_path = "/org/karapace/Manager1";
 
+struct ManagerSettings;
+// The engine's options for the service's calls (with progress: for a job).
+core::EngineOptions engine_options_for(const ManagerSettings& settings,
+                                       JobProgress* progress = nullptr);
+
 struct ManagerSettings {
     std::string store_root;  // absolute
     std::size_t exec_output_cap = 0;
@@ -42,7 +50,7 @@ class Manager final
 public:
     Manager(sdbus::IConnection& connection, ManagerSettings settings, BusLoop& loop,
             IdleTracker& idle, WorkerThreads& threads, JobRunner& jobs,
-            const PropertyReaders& readers);
+            const PropertyReaders& readers, StoreEnvList& env_list);
     ~Manager();
 
 private:
@@ -101,9 +109,12 @@ private:
     core::EngineOptions engine_options(JobProgress* progress = nullptr) const;
 
     // Runs `work` on a worker thread; it returns a function that the loop thread calls to get the
-    // reply values. Failures anywhere become the matching org.karapace.Error.
+    // reply values. Failures anywhere become the matching org.karapace.Error. `after` runs on the
+    // worker once the reply is handed to the loop (work that need not delay the answer).
     template <typename... R, typename Work>
-    void answer_later(sdbus::Result<R...>&& result, Work work);
+    void answer_later(sdbus::Result<R...>&& result, Work work, std::function<void()> after = {});
+    // ListEnvironments' reply values, encoded again only when the cache's answer changed.
+    std::shared_ptr<const std::vector<EnvRecord>> encoded_list(const EnvListCache::Summaries& envs);
     sdbus::ObjectPath start_job(const char* kind, std::string description, JobRunner::Work work,
                                 std::string subject, bool notify = true);
     // The service changed environments: ListEnvironments reads them again, listeners hear of it.
@@ -119,10 +130,10 @@ private:
     WorkerThreads& threads_;
     JobRunner& jobs_;
     const PropertyReaders& readers_;
-    StoreWatch store_watch_;
-    EngineRecords records_;
-    StoreKeptSummaries kept_summaries_;
-    EnvListCache env_list_;
+    StoreEnvList& env_list_;
+    std::mutex encoded_mutex_;
+    EnvListCache::Summaries encoded_from_;
+    std::shared_ptr<const std::vector<EnvRecord>> encoded_;
 };
 
 }  // namespace karapace::dbus

@@ -1,5 +1,6 @@
 #include "store_records.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,7 +10,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "karapace/core/report_json.hpp"
 #include "karapace/util/atomic_file.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
@@ -20,23 +20,45 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr int kKeptFormat = 1;
+// 1: objects with the summary as `karapace list --json` writes it; 2: arrays (see load()).
+constexpr int kKeptFormat = 2;
 // Larger than any file of summaries a store can have (a few hundred bytes per environment).
 constexpr std::size_t kKeptLimit = std::size_t{64} << 20;
+
+UniqueFd open_directory(const std::string& path) {
+    return UniqueFd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+}
 
 std::int64_t nanoseconds(const struct timespec& t) {
     return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
 
-// lstat's description of `path` for a stamp, and whether it changed within the last two seconds.
-std::string describe(const std::string& path, std::int64_t now, bool& recent) {
+// What lstat says of `path` (below `dir`), and whether it changed within the last two seconds.
+FileStamp describe(int dir, const std::string& path, std::int64_t now, bool& recent) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return "-";
-    const auto changed = std::max(nanoseconds(st.st_mtim), nanoseconds(st.st_ctim));
-    if (changed > now - std::int64_t{2000000000}) recent = true;
-    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-           std::to_string(st.st_size) + ":" + std::to_string(nanoseconds(st.st_mtim)) + ":" +
-           std::to_string(nanoseconds(st.st_ctim));
+    if (dir < 0 || ::fstatat(dir, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return {};
+    FileStamp f{st.st_dev,
+                st.st_ino,
+                static_cast<std::uint64_t>(st.st_size),
+                nanoseconds(st.st_mtim),
+                nanoseconds(st.st_ctim),
+                true};
+    if (std::max(f.mtime, f.ctime) > now - std::int64_t{2000000000}) recent = true;
+    return f;
+}
+
+// A stamp in the kept file: [dev, ino, size, mtime, ctime], or [] for a file that was not there.
+json::array stamp_json(const FileStamp& f) {
+    if (!f.present) return {};
+    return {f.dev, f.ino, f.size, f.mtime, f.ctime};
+}
+
+FileStamp stamp_from(const json::value& v) {
+    const auto& a = v.as_array();
+    if (a.empty()) return {};
+    return {a.at(0).to_number<std::uint64_t>(), a.at(1).to_number<std::uint64_t>(),
+            a.at(2).to_number<std::uint64_t>(), a.at(3).to_number<std::int64_t>(),
+            a.at(4).to_number<std::int64_t>(),  true};
 }
 
 }  // namespace
@@ -44,6 +66,10 @@ std::string describe(const std::string& path, std::int64_t now, bool& recent) {
 void EngineRecords::begin() {
     engine_.reset();
     engine_.emplace(options_());
+    // Stamps look up names below these (a thousand records are two thousand lookups): each pass
+    // opens them again, so a store directory replaced since is not described from the old one.
+    metadata_fd_ = open_directory(layout_.metadata_dir());
+    envs_fd_ = open_directory(layout_.envs_dir());
 }
 
 std::vector<std::string> EngineRecords::record_files() {
@@ -76,9 +102,9 @@ std::optional<RecordStamp> EngineRecords::stamp(const std::string& env_id) {
     ::clock_gettime(CLOCK_REALTIME, &now);
     bool recent = false;
     RecordStamp s;
-    s.record = describe(record_path(env_id + ".json"), nanoseconds(now), recent);
-    if (s.record == "-") return std::nullopt;
-    s.sessions = describe(layout_.sessions_dir(*id), nanoseconds(now), recent);
+    s.record = describe(metadata_fd_.get(), env_id + ".json", nanoseconds(now), recent);
+    if (!s.record.present) return std::nullopt;
+    s.sessions = describe(envs_fd_.get(), env_id + "/sessions", nanoseconds(now), recent);
     s.settled = !recent;
     return s;
 }
@@ -92,26 +118,23 @@ std::map<std::string, KeptSummary> StoreKeptSummaries::load() {
         if (::access(path_.c_str(), F_OK) != 0) return out;
         const auto doc = json::parse(read_file_limited(path_, kKeptLimit)).as_object();
         if (doc.at("format").as_int64() != kKeptFormat) return out;
+        // One array per environment (no keys to look up: a thousand are parsed on the first call
+        // after a start): the summary's fields in EnvSummary's order, then the two stamps.
         for (const auto& item : doc.at("environments").as_array()) {
-            const auto& o = item.as_object();
-            // The summary as `karapace list --json` writes one (core::to_json).
-            const auto& summary = o.at("summary").as_object();
-            auto text = [](const json::object& from, const char* key) {
-                const auto& v = from.at(key);
-                return v.is_null() ? std::string() : std::string(v.as_string());
-            };
+            const auto& a = item.as_array();
+            auto text = [&](std::size_t i) { return std::string(a.at(i).as_string()); };
             KeptSummary k;
-            k.stamp.record = text(o, "record_stamp");
-            k.stamp.sessions = text(o, "sessions_stamp");
+            k.summary.env_id = text(0);
+            k.summary.short_id = text(1);
+            k.summary.name = text(2);
+            k.summary.state = text(3);
+            k.summary.base_image = text(4);
+            k.summary.created = text(5);
+            k.summary.updated = text(6);
+            k.summary.sessions = a.at(7).to_number<std::size_t>();
+            k.stamp.record = stamp_from(a.at(8));
+            k.stamp.sessions = stamp_from(a.at(9));
             k.stamp.settled = true;
-            k.summary.env_id = text(summary, "env_id");
-            k.summary.short_id = text(summary, "short_id");
-            k.summary.name = text(summary, "name");
-            k.summary.state = text(summary, "state");
-            k.summary.base_image = text(summary, "base_image");
-            k.summary.created = text(summary, "created");
-            k.summary.updated = text(summary, "updated");
-            k.summary.sessions = summary.at("sessions").to_number<std::size_t>();
             out.emplace(k.summary.env_id + ".json", std::move(k));
         }
     } catch (const std::exception& e) {
@@ -123,14 +146,41 @@ std::map<std::string, KeptSummary> StoreKeptSummaries::load() {
 
 void StoreKeptSummaries::save(const std::map<std::string, KeptSummary>& summaries) {
     json::array envs;
+    envs.reserve(summaries.size());
     for (const auto& [file, k] : summaries) {
-        envs.push_back(json::object{{"record_stamp", k.stamp.record},
-                                    {"sessions_stamp", k.stamp.sessions},
-                                    {"summary", core::to_json(k.summary)}});
+        const auto& e = k.summary;
+        envs.push_back(json::array{e.env_id, e.short_id, e.name, e.state, e.base_image, e.created,
+                                   e.updated, e.sessions, stamp_json(k.stamp.record),
+                                   stamp_json(k.stamp.sessions)});
     }
     const json::object doc{{"format", kKeptFormat}, {"environments", std::move(envs)}};
     // A cache: a crash leaves the old file or none, never a torn one, and needs no fsync.
     write_file_atomic(path_, json::serialize(doc) + "\n", 0600, Sync::none);
+}
+
+StoreEnvList::StoreEnvList(const std::string& store_root,
+                           std::function<core::EngineOptions()> options)
+    : watch(store_root),
+      records(store_root, std::move(options)),
+      kept(store_root),
+      cache(watch, records, &kept) {}
+
+StoreEnvList::~StoreEnvList() {
+    if (ahead_.joinable()) ahead_.join();
+}
+
+void StoreEnvList::read_ahead() {
+    if (ahead_.joinable()) return;
+    ahead_ = std::thread([this] {
+        try {
+            auto envs = cache.list();
+            cache.watch_unwatched();
+            log::debug("ListEnvironments: read ahead of the first call (", envs->size(),
+                       " environments)");
+        } catch (const std::exception& e) {
+            log::debug("ListEnvironments: reading ahead: ", e.what());
+        }
+    });
 }
 
 }  // namespace karapace::dbus

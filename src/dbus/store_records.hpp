@@ -6,11 +6,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "env_list_cache.hpp"
 #include "karapace/core/engine.hpp"
 #include "karapace/store/layout.hpp"
+#include "karapace/util/fd.hpp"
+#include "store_watch.hpp"
 
 namespace karapace::dbus {
 
@@ -29,6 +32,7 @@ private:
     store::Layout layout_;
     std::function<core::EngineOptions()> options_;
     std::optional<core::Engine> engine_;
+    UniqueFd metadata_fd_, envs_fd_;  // opened by begin(); -1 when absent
 };
 
 // The summaries kept in the store (store/list-cache.json), for the next run of the service. The
@@ -42,6 +46,32 @@ public:
 
 private:
     std::string path_;
+};
+
+// ListEnvironments' cache as the service runs it: on the store's records (through the engine),
+// watched by inotify, with the summaries kept for the next run.
+class StoreEnvList {
+public:
+    StoreEnvList(const std::string& store_root, std::function<core::EngineOptions()> options);
+    // Waits for the read ahead.
+    ~StoreEnvList();
+    StoreEnvList(const StoreEnvList&) = delete;
+    StoreEnvList& operator=(const StoreEnvList&) = delete;
+
+    // Does, on a thread of its own, what a first ListEnvironments would: reads every record (or
+    // takes the kept summaries) and watches them. The service starts it once connected to the
+    // bus; a ListEnvironments then finds the answer ready, or waits for the read in progress (the
+    // cache's lock) instead of reading again. Best effort: a failure is logged, and the next call
+    // reads as if nothing had been read ahead.
+    void read_ahead();
+
+    StoreWatch watch;
+    EngineRecords records;
+    StoreKeptSummaries kept;
+    EnvListCache cache;
+
+private:
+    std::thread ahead_;
 };
 
 }  // namespace karapace::dbus

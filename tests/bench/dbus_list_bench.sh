@@ -5,8 +5,9 @@
 # tables and the load average around the run.
 #
 # Warm calls go to a service that has answered before; cold calls go to a service just started
-# (activated by a property read, so the activation itself is not timed) whose first
-# ListEnvironments reads every record. With BEFORE_DBUS=<another karapace-dbus> (e.g. a build of
+# (activated by a property read, so the activation itself is not timed: the service reads the
+# store ahead meanwhile, and the timed call finds that done or waits for it); activating calls
+# find the service stopped and start it, a ListEnvironments beside a property read. With BEFORE_DBUS=<another karapace-dbus> (e.g. a build of
 # an earlier commit) a second private bus serves the same store with that binary, and its rows
 # join the same run.
 #
@@ -99,6 +100,9 @@ fi
 list_call() {
   echo "busctl --address=$1 call org.karapace.Manager1 /org/karapace/Manager1 org.karapace.Manager1 ListEnvironments"
 }
+version_call() {
+  echo "busctl --address=$1 get-property org.karapace.Manager1 /org/karapace/Manager1 org.karapace.Manager1 Version"
+}
 names_call() {
   echo "busctl --address=$1 call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ListNames"
 }
@@ -139,5 +143,24 @@ fi
 echo "cold: a service started before each call; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 BENCH_PREPARE="$prepare" python3 "$here/start_bench.py" "$cold_rounds" 1 1 "${cold[@]}"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# Activating: each timed call finds the service stopped and starts it (D-Bus activation), as a
+# desktop's first look at the environments does; a property read that starts it is the anchor.
+{ declare -f service_pid stop_service
+  echo 'for addr in "$@"; do stop_service "$addr"; done'; } >"$W/stop.sh"
+prepare="bash $W/stop.sh $addr_after"
+act=("Version read that starts the service (this build)" "$(version_call "$addr_after")"
+  "ListEnvironments that starts the service (this build)" "$(list_call "$addr_after")")
+if [ -n "$BEFORE" ]; then
+  prepare="$prepare $addr_before"
+  act+=("Version read that starts the service (BEFORE_DBUS)" "$(version_call "$addr_before")"
+    "ListEnvironments that starts the service (BEFORE_DBUS)" "$(list_call "$addr_before")")
+fi
+echo "activating: the service stopped before each call; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+BENCH_PREPARE="$prepare" python3 "$here/start_bench.py" "$cold_rounds" 1 0 "${act[@]}"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

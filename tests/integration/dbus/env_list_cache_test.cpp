@@ -20,6 +20,7 @@ using namespace karapace::dbus;
 namespace {
 
 std::string id_of(char c) { return std::string(64, c); }
+std::uint64_t stamp_of(char c, int n) { return static_cast<std::uint64_t>(c) * 10 + n; }
 
 struct FakeRecords : RecordSource {
     struct Record {
@@ -31,7 +32,8 @@ struct FakeRecords : RecordSource {
     std::set<std::string> strays;           // other files in the metadata directory
     std::map<std::string, int> loads;
     // What stamp() says of each record (none: it cannot say); `unsettled` ones changed just now.
-    std::map<std::string, std::string> stamps;
+    // A stamp here is a record's inode number: another number, another file.
+    std::map<std::string, std::uint64_t> stamps;
     std::set<std::string> unsettled;
 
     std::vector<std::string> record_files() override {
@@ -58,7 +60,10 @@ struct FakeRecords : RecordSource {
     std::optional<RecordStamp> stamp(const std::string& env_id) override {
         auto it = stamps.find(env_id);
         if (it == stamps.end()) return std::nullopt;
-        return RecordStamp{it->second, "-", !unsettled.contains(env_id)};
+        FileStamp record;
+        record.ino = it->second;
+        record.present = true;
+        return RecordStamp{record, FileStamp{}, !unsettled.contains(env_id)};
     }
     int total_loads() const {
         int n = 0;
@@ -103,11 +108,11 @@ struct KeptFixture {
     FakeChanges changes;
     FakeKept kept;
     // One run of the service: a cache's first list, then its end.
-    std::vector<core::EnvSummary> run() { return EnvListCache(changes, records, &kept).list(); }
-    // An environment whose record stat() describes as "<c>1".
+    std::vector<core::EnvSummary> run() { return *EnvListCache(changes, records, &kept).list(); }
+    // An environment whose record stat() describes as inode <c>1.
     void add(char c, std::string name, std::size_t sessions = 0) {
         records.records[id_of(c)] = {std::move(name), sessions};
-        records.stamps[id_of(c)] = std::string(1, c) + "1";
+        records.stamps[id_of(c)] = stamp_of(c, 1);
     }
 };
 
@@ -117,6 +122,8 @@ std::vector<std::string> names(const std::vector<core::EnvSummary>& list) {
         out.push_back(s.name);
     return out;
 }
+
+std::vector<std::string> names(const EnvListCache::Summaries& list) { return names(*list); }
 
 struct Fixture {
     FakeRecords records;
@@ -210,9 +217,9 @@ TEST_CASE("an environment whose watch was refused (the watch limit) is read on e
 TEST_CASE("an environment with sessions is read on every call, as its processes may die unseen") {
     Fixture f;
     f.records.records[id_of('c')].sessions = 1;
-    CHECK(f.cache.list()[2].state == "running");
+    CHECK((*f.cache.list())[2].state == "running");
     f.records.records[id_of('c')].sessions = 0;
-    CHECK(f.cache.list()[2].state == "built");
+    CHECK((*f.cache.list())[2].state == "built");
     CHECK(f.records.loads[id_of('c')] == 2);
     f.cache.list();
     CHECK(f.records.loads[id_of('c')] == 2);  // not running: from memory again
@@ -257,7 +264,7 @@ TEST_CASE("summaries kept by the last run are used where their record files are 
     // The next run: b's record was replaced (another stamp) and renamed, a's was not.
     records.loads.clear();
     records.records[id_of('b')].name = "renamed";
-    records.stamps[id_of('b')] = "b2";
+    records.stamps[id_of('b')] = stamp_of('b', 2);
     records.records[id_of('d')] = {"delta"};  // new, no stamp at all
     CHECK(names(f.run()) == std::vector<std::string>{"alpha", "renamed", "gamma", "delta"});
     CHECK(records.loads[id_of('a')] == 0);  // kept, and its files are the same
@@ -299,6 +306,58 @@ TEST_CASE("kept summaries are offered only to a watched store's first full read"
     f.changes.store_ok = true;
     unwatched.list();  // watched now: its first full read may use them
     CHECK(records.loads[id_of('a')] == 1);
+}
+
+TEST_CASE("a full read answers first and watches afterwards, checking the files again then") {
+    KeptFixture f;
+    f.add('a', "alpha");
+    f.add('b', "beta");
+    f.records.unsettled = {id_of('b')};  // changed just now: watched before it is read
+    EnvListCache cache(f.changes, f.records, &f.kept);
+    CHECK(names(cache.list()) == std::vector<std::string>{"alpha", "beta"});
+    CHECK(f.changes.watched == std::set<std::string>{id_of('b')});
+
+    SECTION("nothing changed in between: watched, and never read again") {
+        cache.watch_unwatched();
+        CHECK(f.changes.watched == std::set<std::string>{id_of('a'), id_of('b')});
+        auto answer = cache.list();
+        CHECK(names(answer) == std::vector<std::string>{"alpha", "beta"});
+        CHECK(f.records.total_loads() == 2);
+        CHECK(cache.list() == answer);  // the very same answer: nothing was read
+    }
+    SECTION("a change between the read and the watch is read on the next call") {
+        f.records.records[id_of('a')].name = "changed";
+        f.records.stamps[id_of('a')] = stamp_of('a', 2);
+        cache.watch_unwatched();
+        CHECK(names(cache.list()) == std::vector<std::string>{"changed", "beta"});
+        CHECK(f.records.loads[id_of('a')] == 2);
+        cache.list();  // watched since it was read again
+        CHECK(f.records.loads[id_of('a')] == 2);
+    }
+    SECTION("a record that cannot be described any more is read on the next call") {
+        f.records.stamps.erase(id_of('a'));
+        cache.watch_unwatched();
+        cache.list();
+        CHECK(f.records.loads[id_of('a')] == 2);
+    }
+    SECTION("a call before watch_unwatched() checks the files, and reads only what changed") {
+        auto answer = cache.list();
+        CHECK(f.records.total_loads() == 2);
+        CHECK(answer == cache.list());
+        CHECK(f.changes.watched == std::set<std::string>{id_of('b')});
+        f.records.records[id_of('a')].name = "changed";
+        f.records.stamps[id_of('a')] = stamp_of('a', 2);
+        CHECK(names(cache.list()) == std::vector<std::string>{"changed", "beta"});
+        CHECK(f.records.loads[id_of('a')] == 2);
+        CHECK(f.changes.watched == std::set<std::string>{id_of('a'), id_of('b')});
+    }
+    SECTION("a watch refused afterwards: read on every call") {
+        f.changes.refused = {id_of('a')};
+        cache.watch_unwatched();
+        cache.list();
+        cache.list();
+        CHECK(f.records.loads[id_of('a')] == 3);
+    }
 }
 
 TEST_CASE("record file names: <env id>.json only") {

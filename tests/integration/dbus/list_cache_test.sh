@@ -187,6 +187,23 @@ overflowed frozen 0" "a damaged file of kept summaries"
 [ "$(rows)" = "$(cli_rows)" ] || kp_fail "ListEnvironments and karapace list disagree: $(rows) / $(cli_rows)"
 kp_ok "a damaged file of kept summaries is ignored"
 
+# --- the store read ahead of the first call ------------------------------------------------------
+# Started by another call (a property read), the service reads the store ahead; a change made after
+# that comes through its watches, and the first ListEnvironments reads nothing in full again.
+ahead_lines() { grep -c "read ahead of the first call" "$KP_DAEMON_LOG" || true; }
+stop_service "$(kp_service_pid)"
+before=$(ahead_lines)
+kp_get Version >/dev/null || kp_fail "the Version property could not be read"
+for _ in $(seq 100); do [ "$(ahead_lines)" -gt "$before" ] && break; sleep 0.05; done
+[ "$(ahead_lines)" -gt "$before" ] || kp_fail "the service did not read the store ahead of the first call"
+full=$(grep -c "reading every record" "$KP_DAEMON_LOG")
+cli rename kept-b kept-c >/dev/null || kp_fail "CLI rename failed"
+expect_rows "kept-c built 0
+overflowed frozen 0" "a rename after the service read the store ahead"
+[ "$(grep -c "reading every record" "$KP_DAEMON_LOG")" = "$full" ] ||
+  kp_fail "the first ListEnvironments read every record again after the read ahead"
+kp_ok "a service started by a property read reads the store ahead; a rename after that shows in its first ListEnvironments"
+
 # --- the same as an unprivileged user -----------------------------------------------------------
 if [ -z "${KP_DBUS_RERUN:-}" ] && kp_have_test_user; then
   echo "# again as ${KARAPACE_TEST_USER:-kptest}"
