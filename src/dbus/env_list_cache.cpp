@@ -18,7 +18,9 @@ std::optional<std::string> env_id_of_record_file(const std::string& file) {
 }
 
 EnvListCache::Summaries EnvListCache::list() {
-    std::lock_guard lock(mutex_);
+    ++waiting_;
+    std::unique_lock lock(mutex_);
+    --waiting_;
     records_.begin();
     auto changes = changes_.take();
     {

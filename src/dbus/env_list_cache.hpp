@@ -18,6 +18,7 @@
 // they were (RecordStamp), and only for an environment without sessions.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -124,6 +125,8 @@ public:
     // next call. Call it after answering. Until it is called, each list() checks the summaries
     // read but not watched against their files (RecordStamp) and reads the changed ones again.
     void watch_unwatched();
+    // A list() is waiting for another to end (the read ahead, say).
+    bool list_waiting() const { return waiting_.load() > 0; }
 
     // The service changed `env_id` (or, with invalidate_all, anything): read it again next time.
     // Cheap and never waits for a list() in progress, so the bus loop may call it.
@@ -151,7 +154,8 @@ private:
     RecordSource& records_;
     KeptSummaries* kept_;
 
-    std::mutex mutex_;                      // held for a whole list()
+    std::mutex mutex_;  // held for a whole list()
+    std::atomic<int> waiting_{0};
     std::map<std::string, Entry> entries_;  // by file name in the metadata directory
     bool loaded_ = false;
     bool store_watched_ = false;

@@ -174,7 +174,8 @@ void StoreEnvList::read_ahead() {
     ahead_ = std::thread([this] {
         try {
             auto envs = cache.list();
-            cache.watch_unwatched();
+            // A call waiting for the read answers first, and watches after its answer.
+            if (!cache.list_waiting()) cache.watch_unwatched();
             log::debug("ListEnvironments: read ahead of the first call (", envs->size(),
                        " environments)");
         } catch (const std::exception& e) {

@@ -4,12 +4,12 @@
 # run (start_bench.py: one call of each command per round). Not a timed test: it prints markdown
 # tables and the load average around the run.
 #
-# Warm calls go to a service that has answered before; cold calls go to a service just started
-# (activated by a property read, so the activation itself is not timed: the service reads the
-# store ahead meanwhile, and the timed call finds that done or waits for it); activating calls
-# find the service stopped and start it, a ListEnvironments beside a property read. With BEFORE_DBUS=<another karapace-dbus> (e.g. a build of
-# an earlier commit) a second private bus serves the same store with that binary, and its rows
-# join the same run.
+# Warm calls go to a service that has answered before; cold calls go to a service started 0.3 s
+# before (activated by a property read, so the activation itself is not timed; this build reads
+# the store ahead meanwhile); activating calls find the service stopped and start it, a
+# ListEnvironments beside a property read. With BEFORE_DBUS=<another karapace-dbus> (e.g. a build of
+# an earlier commit) a second private bus serves a copy of the store with that binary, and its
+# rows join the same run.
 #
 # The store comes from many_envs_lib.sh (real builds of the busybox fixture, about a minute for
 # 1,000 environments).
@@ -37,13 +37,13 @@ cleanup() {
 trap cleanup EXIT
 S=$W/store
 
-# start_bus NAME BINARY: a private session bus whose service directory activates BINARY on the
-# store; prints its address.
+# start_bus NAME BINARY STORE: a private session bus whose service directory activates BINARY on
+# STORE; prints its address.
 start_bus() {
-  local name=$1 binary=$2
+  local name=$1 binary=$2 store=$3
   mkdir -p "$W/$name/services"
   printf '[D-BUS Service]\nName=org.karapace.Manager1\nExec=%s --store %s --idle-timeout 3600\n' \
-    "$binary" "$S" >"$W/$name/services/org.karapace.Manager1.service"
+    "$binary" "$store" >"$W/$name/services/org.karapace.Manager1.service"
   cat >"$W/$name/bus.conf" <<CONF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -79,21 +79,26 @@ stop_service() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 }
 
-# The service, stopped and activated again: its next ListEnvironments is a cold one.
+# The service, stopped and activated again: its next ListEnvironments is its first. The pause
+# lets the start's own work end before the next timed command, whichever it is.
 restart_service() {
   stop_service "$1"
   busctl --address="$1" get-property org.karapace.Manager1 /org/karapace/Manager1 \
     org.karapace.Manager1 Version >/dev/null
+  sleep 0.3
 }
 
 . "$here/many_envs_lib.sh"
 # Builds warn that the (made-up) applications of [gui] apps are not there: expected, not shown.
 make_many_envs "$KP" "$W" "$COUNT" 2> >(grep -v "^karapace: warning: not exported" >&2)
 
-addr_after=$(start_bus after "$DBUS")
+addr_after=$(start_bus after "$DBUS" "$S")
 daemons="$daemons $(cat "$W/after/daemon.pid")"
 if [ -n "$BEFORE" ]; then
-  addr_before=$(start_bus before "$BEFORE")
+  # A copy of the store of its own: the services keep their summaries in the store
+  # (store/list-cache.json), and another build may keep them in another format.
+  cp -a "$S" "$W/store-before"
+  addr_before=$(start_bus before "$BEFORE" "$W/store-before")
   daemons="$daemons $(cat "$W/before/daemon.pid")"
 fi
 
