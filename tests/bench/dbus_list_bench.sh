@@ -125,47 +125,44 @@ warm=("ListEnvironments (this build)" "$(list_call "$addr_after")"
 [ -n "$BEFORE" ] && warm+=("ListEnvironments (BEFORE_DBUS)" "$(list_call "$addr_before")"
   "ListNames (BEFORE_DBUS's bus)" "$(names_call "$addr_before")")
 
+# run_table TITLE ROUNDS WARMUP ANCHOR NAME CMD...: one start_bench.py table (BENCH_PREPARE as the
+# caller set it), with the load average around it.
+run_table() {
+  local title=$1 rounds=$2 warmup=$3 anchor=$4
+  shift 4
+  echo "$title; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  python3 "$here/start_bench.py" "$rounds" "$warmup" "$anchor" "$@"
+  echo
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+}
+# each_address_script FILE FUNCTION: a script that runs FUNCTION on each bus address it is given.
+each_address_script() {
+  { declare -f service_pid stop_service restart_service
+    echo "for addr in \"\$@\"; do $2 \"\$addr\"; done"; } >"$1"
+}
+addresses="$addr_after${BEFORE:+ $addr_before}"
+
 echo "## D-Bus ListEnvironments with $COUNT environments in the store"
 echo
-echo "warm: the service has answered before; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
-python3 "$here/start_bench.py" "$ROUNDS" 3 1 "${warm[@]}"
-echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
+run_table "warm: the service has answered before" "$ROUNDS" 3 1 "${warm[@]}"
 
 # Cold: each timed call is the first ListEnvironments of a service started just before it.
 cold_rounds=$(( ROUNDS < 10 ? ROUNDS : 10 ))
-{ declare -f service_pid stop_service restart_service
-  echo 'for addr in "$@"; do restart_service "$addr"; done'; } >"$W/restart.sh"
-prepare="bash $W/restart.sh $addr_after"
+each_address_script "$W/restart.sh" restart_service
 cold=("first ListEnvironments (this build)" "$(list_call "$addr_after")"
   "ListNames (same bus)" "$(names_call "$addr_after")")
-if [ -n "$BEFORE" ]; then
-  prepare="$prepare $addr_before"
-  cold+=("first ListEnvironments (BEFORE_DBUS)" "$(list_call "$addr_before")")
-fi
-echo "cold: a service started before each call; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
-BENCH_PREPARE="$prepare" python3 "$here/start_bench.py" "$cold_rounds" 1 1 "${cold[@]}"
-echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
+[ -n "$BEFORE" ] && cold+=("first ListEnvironments (BEFORE_DBUS)" "$(list_call "$addr_before")")
+BENCH_PREPARE="bash $W/restart.sh $addresses" \
+  run_table "cold: a service started before each call" "$cold_rounds" 1 1 "${cold[@]}"
 
 # Activating: each timed call finds the service stopped and starts it (D-Bus activation), as a
 # desktop's first look at the environments does; a property read that starts it is the anchor.
-{ declare -f service_pid stop_service
-  echo 'for addr in "$@"; do stop_service "$addr"; done'; } >"$W/stop.sh"
-prepare="bash $W/stop.sh $addr_after"
+each_address_script "$W/stop.sh" stop_service
 act=("Version read that starts the service (this build)" "$(version_call "$addr_after")"
   "ListEnvironments that starts the service (this build)" "$(list_call "$addr_after")")
-if [ -n "$BEFORE" ]; then
-  prepare="$prepare $addr_before"
-  act+=("Version read that starts the service (BEFORE_DBUS)" "$(version_call "$addr_before")"
-    "ListEnvironments that starts the service (BEFORE_DBUS)" "$(list_call "$addr_before")")
-fi
-echo "activating: the service stopped before each call; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
-BENCH_PREPARE="$prepare" python3 "$here/start_bench.py" "$cold_rounds" 1 0 "${act[@]}"
-echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -n "$BEFORE" ] && act+=("Version read that starts the service (BEFORE_DBUS)" "$(version_call "$addr_before")"
+  "ListEnvironments that starts the service (BEFORE_DBUS)" "$(list_call "$addr_before")")
+BENCH_PREPARE="bash $W/stop.sh $addresses" \
+  run_table "activating: the service stopped before each call" "$cold_rounds" 1 0 "${act[@]}"
