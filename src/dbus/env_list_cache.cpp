@@ -19,7 +19,7 @@ std::optional<std::string> env_id_of_record_file(const std::string& file) {
 
 EnvListCache::Summaries EnvListCache::list() {
     ++waiting_;
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     --waiting_;
     records_.begin();
     auto changes = changes_.take();
