@@ -66,9 +66,10 @@ CONF
   head -n 1 "$W/$name/address"
 }
 
+# The service's pid, or nothing when it is not running (not a failure, also under pipefail).
 service_pid() {
-  busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-    GetConnectionUnixProcessID s org.karapace.Manager1 2>/dev/null | awk '{print $2}'
+  { busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+    GetConnectionUnixProcessID s org.karapace.Manager1 2>/dev/null || true; } | awk '{print $2}'
 }
 
 stop_service() {
