@@ -302,9 +302,13 @@ PY
   if command -v podman >/dev/null; then
     # Rootless podman leaves a pause process holding its user namespace: the one this check
     # starts is ended after it.
+    # Its storage and runtime directories are the test's: by default an unprivileged podman
+    # makes /tmp/podman-run-<uid> and /tmp/containers-user-<uid>, and leaves them there.
     local pauses pid login
+    mkdir -m 700 "$work/podman"
     pauses=$(pgrep -u "$(id -u)" -x 'podman|podman pause' || true)
-    login=$(REGISTRY_AUTH_FILE="$auth" podman login --get-login "127.0.0.1:$aport" 2>/dev/null || true)
+    login=$(XDG_RUNTIME_DIR="$work/podman" REGISTRY_AUTH_FILE="$auth" podman --root "$work/podman/root" \
+      --runroot "$work/podman/run" login --get-login "127.0.0.1:$aport" 2>/dev/null || true)
     for pid in $(pgrep -u "$(id -u)" -x 'podman|podman pause' || true); do
       case " $(echo $pauses) " in *" $pid "*) ;; *) kill "$pid" 2>/dev/null || true ;; esac
     done

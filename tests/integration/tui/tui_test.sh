@@ -162,6 +162,9 @@ scenario() {
 
 fixtures=$(mktemp -d /tmp/karapace-tui.XXXXXX)
 chmod 755 "$fixtures"
+# tmux keeps its sockets in tmux-<uid>/ below this, for each user: removed with the fixtures.
+export TMUX_TMPDIR="$fixtures/tmux"
+mkdir -m 1777 "$TMUX_TMPDIR"
 sock=kp-tui-$$
 user=${KARAPACE_TEST_USER:-kptest}
 cleanup() {
