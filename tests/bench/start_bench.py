@@ -5,6 +5,9 @@ rounds, so that load from elsewhere weighs on every row alike. Records wall time
 
 Usage: start_bench.py ROUNDS WARMUP ANCHOR_INDEX NAME CMD [NAME CMD ...]
 CMD is split on spaces (no quoting); leading VAR=value words set the command's environment.
+BENCH_TTY=1 among them runs the command as a shell runs what is typed at it: the bench leads a
+session whose controlling terminal is a pseudo-terminal (it restarts itself under setsid(1) for
+that) and starts the command in it with stdin, stdout and stderr on that terminal.
 BENCH_PREPARE, when set, is a shell command run (untimed) before every timed one.
 
 The CPU a command's wait4 reports misses processes it does not wait for: a sandbox's init that
@@ -13,9 +16,11 @@ cgroup v1 cpuacct controller at /sys/fs/cgroup/cpuacct, each command runs in a c
 own, and the last column gives the CPU time of everything in it, per run (the mean over the
 timed rounds, whoever spent it); elsewhere that column says n/a."""
 import atexit
+import fcntl
 import os
 import statistics
 import sys
+import termios
 import time
 
 rounds, warmup, anchor = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -29,6 +34,13 @@ for c in pairs[1::2]:
         env[k] = v
     cmds.append((words, env))
 devnull = os.open(os.devnull, os.O_RDWR)
+terminal = None  # (master, slave) of the session's terminal, for BENCH_TTY commands
+if any(env.get("BENCH_TTY") == "1" for _, env in cmds):
+    if os.getsid(0) != os.getpid():
+        os.execvp("setsid", ["setsid", "--wait", sys.executable] + sys.argv)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    terminal = (master, slave)
 
 
 prepare = os.environ.get("BENCH_PREPARE")
@@ -75,7 +87,24 @@ def spawn(i, argv, env):
     # soon as the command has ended.
     if groups:
         join_group(groups[i])
-    return os.posix_spawnp(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    if env.get("BENCH_TTY") != "1":
+        return os.posix_spawnp(argv[0], argv, env,
+                               file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    env = {k: v for k, v in env.items() if k != "BENCH_TTY"}
+    return os.posix_spawnp(argv[0], argv, env, file_actions=[
+        (os.POSIX_SPAWN_DUP2, terminal[1], 0),
+        (os.POSIX_SPAWN_DUP2, terminal[1], 1),
+        (os.POSIX_SPAWN_DUP2, terminal[1], 2)])
+
+
+def drain(fd):
+    # What a command wrote to the terminal, so that the terminal's buffer never fills.
+    os.set_blocking(fd, False)
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
 
 
 def once(i, cmd):
@@ -88,6 +117,8 @@ def once(i, cmd):
     if groups:
         join_group(CPUACCT)
     wall = (time.perf_counter_ns() - t0) / 1e6
+    if terminal is not None:
+        drain(terminal[0])
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} failed with status {os.waitstatus_to_exitcode(status)}")
     return wall, (ru.ru_utime + ru.ru_stime) * 1e3

@@ -2,8 +2,10 @@
 # Start latency of `/bin/true` in a busybox environment: `karapace exec` (writable and frozen, each
 # joining the sandbox the previous run left lingering; writable with a new sandbox every run,
 # KARAPACE_LINGER=0; and for an unprivileged user with the namespace keeper off:
-# KARAPACE_KEEPER_IDLE=0) next to
-# `bwrap --unshare-all` and `unshare` + chroot on the same rootfs, run interleaved
+# KARAPACE_KEEPER_IDLE=0; writable again with stdin, stdout and stderr on a terminal, as typed at
+# a shell, on an environment of its own: the terminal is bound into the sandbox, so runs with and
+# without it are built differently and do not join each other's) next to `bwrap --unshare-all` (also from a terminal) and `unshare` + chroot on the same
+# rootfs, run interleaved
 # (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an unprivileged
 # user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
 # Not a timed test: it prints a markdown table and the load average around the run.
@@ -23,7 +25,7 @@ cleanup() {
   for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   # Destroyed and collected by karapace: an unprivileged user's image files belong to sub-ids
   # that only karapace (in the kept user namespace) may remove.
-  for env in bench frozen cold before; do
+  for env in bench frozen cold before tty; do
     "$KP" --store "$W/s" destroy "$env" --force >/dev/null 2>&1 || true
   done
   "$KP" --store "$W/s" gc --grace 0 >/dev/null 2>&1 || true
@@ -36,7 +38,7 @@ trap cleanup EXIT
 tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
 # cold: runs with KARAPACE_LINGER=0; before: the other binary's (it may not know lingering
 # sandboxes, so it gets an environment of its own).
-for env in bench frozen cold before; do
+for env in bench frozen cold before tty; do
   mkdir -p "$W/$env"
   printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[gui]\napps = ["%s"]\n' \
     "$tarball" "$env" > "$W/$env/karapace.toml"
@@ -50,6 +52,7 @@ args=(
   "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $W/s exec bench -- /bin/true"
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
   "karapace exec cold -- /bin/true, a new sandbox every run (KARAPACE_LINGER=0)" "KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
+  "karapace exec tty -- /bin/true from a terminal (stdio a pty)" "BENCH_TTY=1 $KP --store $W/s exec tty -- /bin/true"
 )
 # KP_BEFORE=<another karapace binary>: its writable exec on the same store, beside this one.
 if [ -n "${KP_BEFORE:-}" ]; then
@@ -60,6 +63,7 @@ if [ "$(id -u)" != 0 ]; then
     "KARAPACE_KEEPER_IDLE=0 KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true")
 fi
 args+=(
+  "bwrap, the same, from a terminal (stdio a pty)" "BENCH_TTY=1 bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"
   "bwrap --unshare-all --ro-bind rootfs / --proc --dev" "bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"
   "unshare -Urmpf + chroot (no overlay)" "unshare -Urmpf chroot $R /bin/true"
 )
