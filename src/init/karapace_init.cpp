@@ -793,7 +793,13 @@ void linger(int seconds) {
         std::uint64_t pipe = is::signal_bit(SIGPIPE);
         sys(SYS_rt_sigprocmask, SIG_BLOCK, &pipe, nullptr, sizeof pipe);
         end_the_rest();
-        if (linger_for > 0) release_stdio();
+        if (linger_for > 0) {
+            release_stdio();
+            // Out of the caller's process group before the caller can end: a caller that led its
+            // terminal's session hangs up that terminal's foreground group as it exits, and a
+            // hangup ends a lingering sandbox.
+            sys(SYS_setpgid, 0, 0);
+        }
         sys(SYS_write, plan.status_fd, &status, sizeof status);
         sys(SYS_close, plan.status_fd);
         if (linger_for > 0) linger(linger_for);

@@ -12,7 +12,8 @@
 # commit, freeze, destroy and stop end it first; a run that needs another sandbox (another
 # mapping) ends it instead of joining; each run that joins starts its time again, and it exits
 # when the time is up; /proc/sys stays read-only in a run that joined it; a bound host directory
-# made again gets a new sandbox. KARAPACE_LINGER=0 turns it off.
+# made again gets a new sandbox; a run that leads its terminal's session leaves the sandbox
+# lingering as it exits. KARAPACE_LINGER=0 turns it off.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: linger_test.sh KARAPACE}
@@ -265,6 +266,39 @@ PY
   [ "$(mark bb)" = 1 ] || kp_fail "a run joined a sandbox that holds the old $base/data"
   [ "$(k exec bb -- cat /data/file)" = new ] || kp_fail "the run does not see the new $base/data"
   kp_ok "a host directory made again gets a new sandbox"
+
+  # 9b. Runs whose karapace leads a session of its own on a terminal (a terminal emulator or
+  # ssh -t starting it with no shell between): the kernel hangs up the terminal's foreground
+  # group as such a caller exits, which must not end the sandbox it leaves lingering. Both runs
+  # on one terminal, which is bound into their sandbox.
+  local tty_out
+  tty_out=$(cd "$base/proj" && python3 - "$kp" "$base/store" <<'PY'
+import os, sys
+kp, store = sys.argv[1], sys.argv[2]
+master, slave = os.openpty()
+path = os.ttyname(slave)
+os.close(slave)
+script = 'n=$(cat /run/mark 2>/dev/null || echo 0); echo $((n + 1)) > /run/mark; cat /run/mark'
+for _ in range(2):
+    pid = os.posix_spawnp(kp, [kp, "--store", store, "exec", "bb", "--", "sh", "-c", script],
+                          dict(os.environ), setsid=True, file_actions=[
+                              (os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_OPEN, 0, path, os.O_RDWR, 0),
+                              (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)])
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"the run on a terminal exited with {os.waitstatus_to_exitcode(status)}")
+    os.set_blocking(master, False)
+    try:
+        print(os.read(master, 4096).decode().strip())
+    except OSError:
+        print("no output")
+PY
+  ) || kp_fail "runs on a terminal failed: $tty_out"
+  [ "$(echo $tty_out)" = "1 2" ] ||
+    kp_fail "the second run leading its terminal's session did not join the first's sandbox (marks: $(echo $tty_out))"
+  pid=$(idle_pid)
+  alive "$pid" || kp_fail "the sandbox a run leading its terminal's session left did not linger"
+  kp_ok "a run that leads its terminal's session leaves the sandbox lingering, and the next one joins it"
 
   # 10. destroy ends it.
   export KARAPACE_LINGER=60
