@@ -7,7 +7,9 @@ Usage: start_bench.py ROUNDS WARMUP ANCHOR_INDEX NAME CMD [NAME CMD ...]
 CMD is split on spaces (no quoting); leading VAR=value words set the command's environment.
 BENCH_TTY=1 among them runs the command as a shell runs what is typed at it: the bench leads a
 session whose controlling terminal is a pseudo-terminal (it restarts itself under setsid(1) for
-that) and starts the command in it with stdin, stdout and stderr on that terminal.
+that) and starts the command in it with stdin, stdout and stderr on that terminal. BENCH_TTY=lead
+runs it as a terminal emulator or `ssh -t` starts a command with no shell: in a session of its own
+that it leads, on another pseudo-terminal, which becomes its controlling terminal.
 BENCH_PREPARE, when set, is a shell command run (untimed) before every timed one.
 
 The CPU a command's wait4 reports misses processes it does not wait for: a sandbox's init that
@@ -34,13 +36,18 @@ for c in pairs[1::2]:
         env[k] = v
     cmds.append((words, env))
 devnull = os.open(os.devnull, os.O_RDWR)
-terminal = None  # (master, slave) of the session's terminal, for BENCH_TTY commands
+terminal = None  # (master, slave) of the session's terminal, for BENCH_TTY=1 commands
 if any(env.get("BENCH_TTY") == "1" for _, env in cmds):
     if os.getsid(0) != os.getpid():
         os.execvp("setsid", ["setsid", "--wait", sys.executable] + sys.argv)
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
     terminal = (master, slave)
+lead_terminal = None  # (master, slave path) for BENCH_TTY=lead commands
+if any(env.get("BENCH_TTY") == "lead" for _, env in cmds):
+    master, slave = os.openpty()
+    lead_terminal = (master, os.ttyname(slave))
+    os.close(slave)
 
 
 prepare = os.environ.get("BENCH_PREPARE")
@@ -87,10 +94,18 @@ def spawn(i, argv, env):
     # soon as the command has ended.
     if groups:
         join_group(groups[i])
-    if env.get("BENCH_TTY") != "1":
+    mode = env.get("BENCH_TTY")
+    if mode not in ("1", "lead"):
         return os.posix_spawnp(argv[0], argv, env,
                                file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
     env = {k: v for k, v in env.items() if k != "BENCH_TTY"}
+    if mode == "lead":
+        # Opened after setsid(): a session leader's first terminal becomes its controlling one.
+        return os.posix_spawnp(argv[0], argv, env, setsid=True, file_actions=[
+            (os.POSIX_SPAWN_CLOSE, 0),
+            (os.POSIX_SPAWN_OPEN, 0, lead_terminal[1], os.O_RDWR, 0),
+            (os.POSIX_SPAWN_DUP2, 0, 1),
+            (os.POSIX_SPAWN_DUP2, 0, 2)])
     return os.posix_spawnp(argv[0], argv, env, file_actions=[
         (os.POSIX_SPAWN_DUP2, terminal[1], 0),
         (os.POSIX_SPAWN_DUP2, terminal[1], 1),
@@ -117,8 +132,9 @@ def once(i, cmd):
     if groups:
         join_group(CPUACCT)
     wall = (time.perf_counter_ns() - t0) / 1e6
-    if terminal is not None:
-        drain(terminal[0])
+    for t in (terminal, lead_terminal):
+        if t is not None:
+            drain(t[0])
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} failed with status {os.waitstatus_to_exitcode(status)}")
     return wall, (ru.ru_utime + ru.ru_stime) * 1e3

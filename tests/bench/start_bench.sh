@@ -4,7 +4,8 @@
 # KARAPACE_LINGER=0; and for an unprivileged user with the namespace keeper off:
 # KARAPACE_KEEPER_IDLE=0; writable again with stdin, stdout and stderr on a terminal, as typed at
 # a shell, on an environment of its own: the terminal is bound into the sandbox, so runs with and
-# without it are built differently and do not join each other's) next to `bwrap --unshare-all` (also from a terminal) and `unshare` + chroot on the same
+# without it are built differently and do not join each other's; and on another terminal whose
+# session karapace leads, as a terminal emulator starts it) next to `bwrap --unshare-all` (also from a terminal) and `unshare` + chroot on the same
 # rootfs, run interleaved
 # (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an unprivileged
 # user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
@@ -25,7 +26,7 @@ cleanup() {
   for p in "${load_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   # Destroyed and collected by karapace: an unprivileged user's image files belong to sub-ids
   # that only karapace (in the kept user namespace) may remove.
-  for env in bench frozen cold before tty; do
+  for env in bench frozen cold before tty lead; do
     "$KP" --store "$W/s" destroy "$env" --force >/dev/null 2>&1 || true
   done
   "$KP" --store "$W/s" gc --grace 0 >/dev/null 2>&1 || true
@@ -38,7 +39,7 @@ trap cleanup EXIT
 tarball=$(sh "$here/../fixtures/make-busybox-rootfs.sh" "$W/img")
 # cold: runs with KARAPACE_LINGER=0; before: the other binary's (it may not know lingering
 # sandboxes, so it gets an environment of its own).
-for env in bench frozen cold before tty; do
+for env in bench frozen cold before tty lead; do
   mkdir -p "$W/$env"
   printf 'manifest_version = 1\n[base]\nimage = "file://%s"\n[gui]\napps = ["%s"]\n' \
     "$tarball" "$env" > "$W/$env/karapace.toml"
@@ -53,6 +54,7 @@ args=(
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
   "karapace exec cold -- /bin/true, a new sandbox every run (KARAPACE_LINGER=0)" "KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
   "karapace exec tty -- /bin/true from a terminal (stdio a pty)" "BENCH_TTY=1 $KP --store $W/s exec tty -- /bin/true"
+  "karapace exec lead -- /bin/true leading its terminal's session (no shell)" "BENCH_TTY=lead $KP --store $W/s exec lead -- /bin/true"
 )
 # KP_BEFORE=<another karapace binary>: its writable exec on the same store, beside this one.
 if [ -n "${KP_BEFORE:-}" ]; then
