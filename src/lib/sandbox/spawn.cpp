@@ -376,6 +376,9 @@ void send_current_error(int err_fd) noexcept {
     // namespace's init drops those it has no handler for, unless they are blocked.
     sigset_t forwarded = init_start::signal_set();
     ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+    // Across the exec: released by init's exit, not by the exec (its command gets none of them).
+    for (const auto& fd : retired)
+        ::fcntl(fd.get(), F_SETFD, 0);
     execute_init(p, init);
 }
 

@@ -13,7 +13,8 @@
 # mapping) ends it instead of joining; each run that joins starts its time again, and it exits
 # when the time is up; /proc/sys stays read-only in a run that joined it; a bound host directory
 # made again gets a new sandbox; a run that leads its terminal's session leaves the sandbox
-# lingering as it exits. KARAPACE_LINGER=0 turns it off.
+# lingering as it exits; the work directory a new sandbox's overlay replaced stays open in its
+# init until it exits. KARAPACE_LINGER=0 turns it off.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: linger_test.sh KARAPACE}
@@ -230,6 +231,14 @@ PY
   export KARAPACE_LINGER=2
   [ "$(mark bb)" = 1 ] || kp_fail "the run after stop found an old sandbox"
   pid=$(idle_pid)
+  # The work directory the last overlay left, which this mount replaced, is released when the
+  # sandbox's init exits, not as it starts (freeing blocks can wait for the device).
+  if [ -r "/proc/$pid/fd" ]; then
+    ls -l "/proc/$pid/fd" | grep -q '/work/work (deleted)$' ||
+      kp_fail "the lingering init does not hold the replaced work directory: $(ls -l "/proc/$pid/fd")"
+  else
+    echo "# skipped the replaced work directory check: /proc/$pid/fd is not readable as $(id -un)"
+  fi
   for i in 2 3 4 5; do
     sleep 1
     [ "$(mark bb)" = $i ] || kp_fail "the sandbox did not stay while runs joined it every second"
