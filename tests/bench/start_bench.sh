@@ -46,6 +46,10 @@ for env in bench frozen cold before tty lead; do
   (cd "$W/$env" && "$KP" --store "$W/s" build --name "$env" >/dev/null)
 done
 "$KP" --store "$W/s" freeze frozen >/dev/null
+# The image and the environments were just written: their writeback and the journal's commits
+# would fall on the first rounds (a new sandbox writes to the store on every run), so they go
+# to disk before timing starts.
+sync
 R=$(echo "$W"/s/images/*/rootfs)
 
 start_cpu_load "$W"
