@@ -50,8 +50,7 @@ EnvListCache::Summaries EnvListCache::list() {
             bool live = entry.summary && entry.summary->sessions > 0;
             if (entry.watch_later && !live) {
                 // Read by an earlier call and not watched yet: its files must be the ones read.
-                auto now = records_.stamp(*id);
-                if (!now || !entry.stamp || !now->same_files(*entry.stamp)) again.insert(*id);
+                if (!files_unchanged(*id, entry)) again.insert(*id);
             } else if (!entry.watched || live) {
                 again.insert(*id);
             }
@@ -61,18 +60,23 @@ EnvListCache::Summaries EnvListCache::list() {
         read_again = !again.empty();
     }
 
+    const bool new_answer = read_again || !answer_;
     std::vector<core::EnvSummary> out;
-    if (read_again || !answer_) out.reserve(entries_.size());
+    if (new_answer) out.reserve(entries_.size());
     for (const auto& [file, entry] : entries_) {
         if (!entry.summary)
             log::warn("skipping unreadable environment record ", records_.record_path(file), ": ",
                       entry.error, " (karapace verify-store reports it)");
-        else if (read_again || !answer_)
+        else if (new_answer)
             out.push_back(*entry.summary);
     }
-    if (read_again || !answer_)
-        answer_ = std::make_shared<const std::vector<core::EnvSummary>>(std::move(out));
+    if (new_answer) answer_ = std::make_shared<const std::vector<core::EnvSummary>>(std::move(out));
     return answer_;
+}
+
+bool EnvListCache::files_unchanged(const std::string& env_id, const Entry& entry) {
+    auto now = records_.stamp(env_id);
+    return entry.stamp && now && now->same_files(*entry.stamp);
 }
 
 void EnvListCache::watch_unwatched() {
@@ -84,8 +88,7 @@ void EnvListCache::watch_unwatched() {
         if (!id || !store_watched_ || !changes_.watch_env(*id)) continue;
         // Read before the watch: the files the read saw (a settled stamp, read()) must still be
         // there, or a change in between would go unreported; otherwise the next call reads it.
-        auto now = records_.stamp(*id);
-        entry.watched = entry.stamp && now && now->same_files(*entry.stamp);
+        entry.watched = files_unchanged(*id, entry);
     }
     watch_later_ = false;
     if (changed_) keep();

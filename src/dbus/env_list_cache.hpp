@@ -148,6 +148,9 @@ private:
     // `kept`: a summary from an earlier run of the service, used when its files are the same.
     // `watch_now`: watch it before reading it, or leave that to watch_unwatched().
     Entry read(const std::string& file, const KeptSummary* kept, bool watch_now);
+    // Whether the record and sessions directory of `env_id` are still the files `entry` was read
+    // from (its stamp); false when either stamp cannot be taken.
+    bool files_unchanged(const std::string& env_id, const Entry& entry);
     void keep();
 
     ChangeSource& changes_;
