@@ -66,10 +66,9 @@ FileStamp stamp_from(const json::value& v) {
 void EngineRecords::begin() {
     engine_.reset();
     engine_.emplace(options_());
-    // Stamps look up names below these (a thousand records are two thousand lookups): each pass
-    // opens them again, so a store directory replaced since is not described from the old one.
-    metadata_fd_ = open_directory(layout_.metadata_dir());
-    envs_fd_ = open_directory(layout_.envs_dir());
+    // Opened again by the pass's first stamp, so that a store directory replaced since is not
+    // described from the old one (and a warm pass, which takes none, opens nothing).
+    dirs_open_ = false;
 }
 
 std::vector<std::string> EngineRecords::record_files() {
@@ -100,6 +99,12 @@ std::optional<RecordStamp> EngineRecords::stamp(const std::string& env_id) {
     if (!id) return std::nullopt;
     struct timespec now {};
     ::clock_gettime(CLOCK_REALTIME, &now);
+    if (!dirs_open_) {
+        // Stamps look up names below these (a thousand records are two thousand lookups).
+        metadata_fd_ = open_directory(layout_.metadata_dir());
+        envs_fd_ = open_directory(layout_.envs_dir());
+        dirs_open_ = true;
+    }
     bool recent = false;
     RecordStamp s;
     s.record = describe(metadata_fd_.get(), env_id + ".json", nanoseconds(now), recent);

@@ -32,7 +32,8 @@ private:
     store::Layout layout_;
     std::function<core::EngineOptions()> options_;
     std::optional<core::Engine> engine_;
-    UniqueFd metadata_fd_, envs_fd_;  // opened by begin(); -1 when absent
+    UniqueFd metadata_fd_, envs_fd_;  // opened by a pass's first stamp(); -1 when absent
+    bool dirs_open_ = false;
 };
 
 // The summaries kept in the store (store/list-cache.json), for the next run of the service. The
