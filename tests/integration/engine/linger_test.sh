@@ -48,7 +48,8 @@ scenario() {
   alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }
   # The sandbox's /run is a tmpfs of its own: a run that joins sees what the last one left
   # there, a new sandbox starts with it empty. (Namespace inode numbers are reused once freed.)
-  mark() { k exec "$@" -- sh -c 'n=$(cat /run/mark 2>/dev/null || echo 0); echo $((n + 1)) > /run/mark; cat /run/mark'; }
+  local mark_script='n=$(cat /run/mark 2>/dev/null || echo 0); echo $((n + 1)) > /run/mark; cat /run/mark'
+  mark() { k exec "$@" -- sh -c "$mark_script"; }
 
   # 1. The sandbox stays after the command, and is no session.
   local pid
@@ -281,13 +282,12 @@ PY
   # group as such a caller exits, which must not end the sandbox it leaves lingering. Both runs
   # on one terminal, which is bound into their sandbox.
   local tty_out
-  tty_out=$(cd "$base/proj" && python3 - "$kp" "$base/store" <<'PY'
+  tty_out=$(cd "$base/proj" && python3 - "$kp" "$base/store" "$mark_script" <<'PY'
 import os, sys
-kp, store = sys.argv[1], sys.argv[2]
+kp, store, script = sys.argv[1], sys.argv[2], sys.argv[3]
 master, slave = os.openpty()
 path = os.ttyname(slave)
 os.close(slave)
-script = 'n=$(cat /run/mark 2>/dev/null || echo 0); echo $((n + 1)) > /run/mark; cat /run/mark'
 for _ in range(2):
     pid = os.posix_spawnp(kp, [kp, "--store", store, "exec", "bb", "--", "sh", "-c", script],
                           dict(os.environ), setsid=True, file_actions=[
