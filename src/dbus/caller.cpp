@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <string>
 
 #include <sdbus-c++/Error.h>
@@ -26,30 +27,51 @@ void require_uid(uid_t caller) {
     }
 }
 
+// Names kept before the table starts again: a desktop's clients, and more, stay in it.
+constexpr std::size_t kKeptSenders = 256;
+
 }  // namespace
 
-void require_same_user(const sdbus::IObject& object) {
+SenderUids::SenderUids(sdbus::IConnection& connection)
+    : bus_(sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus")) {}
+
+uid_t SenderUids::of(const sdbus::Message& message) {
+    std::string sender = message.getSender();
+    if (sender.empty()) return message.getCredsUid();
+    if (auto it = known_.find(sender); it != known_.end()) return it->second;
+    std::uint32_t uid = 0;
+    bus_->callMethod("GetConnectionUnixUser")
+        .onInterface("org.freedesktop.DBus")
+        .withArguments(sender)
+        .storeResultsTo(uid);
+    if (known_.size() >= kKeptSenders) known_.clear();
+    known_.emplace(std::move(sender), static_cast<uid_t>(uid));
+    return static_cast<uid_t>(uid);
+}
+
+PropertyReaders::PropertyReaders(sdbus::IConnection& connection)
+    : uids_(connection),
+      match_(connection.addMatch("type='method_call',interface='org.freedesktop.DBus.Properties'",
+                                 [this](sdbus::Message& message) { note(message); })) {}
+
+void PropertyReaders::require_same_user(const sdbus::IObject& object) const {
     const sdbus::Message* message = object.getCurrentlyProcessedMessage();
     if (message == nullptr) return;  // not inside a handler: nothing to check
     uid_t caller = 0;
     try {
-        caller = message->getCredsUid();
+        caller = uids_.of(*message);
     } catch (const sdbus::Error& e) {
         throw sdbus::Error(denied_name(), "cannot tell which user is calling: " + e.getMessage());
     }
     require_uid(caller);
 }
 
-PropertyReaders::PropertyReaders(sdbus::IConnection& connection)
-    : match_(connection.addMatch("type='method_call',interface='org.freedesktop.DBus.Properties'",
-                                 [this](sdbus::Message& message) { note(message); })) {}
-
 void PropertyReaders::note(sdbus::Message& message) noexcept {
     answering_ = true;
     caller_.reset();
     why_unknown_.clear();
     try {
-        caller_ = message.getCredsUid();
+        caller_ = uids_.of(message);
     } catch (const sdbus::Error& e) {
         why_unknown_ = e.getMessage();
     } catch (...) {

@@ -45,9 +45,11 @@ EnvListCache::Summaries EnvListCache::list() {
     } else {
         auto again = std::move(changes.envs);
         for (const auto& [file, entry] : entries_) {
+            bool live = entry.summary && entry.summary->sessions > 0;
+            // A watched entry without sessions is read again only on an event (most of them).
+            if (entry.watched && !entry.watch_later && !live) continue;
             auto id = env_id_of_record_file(file);
             if (!id) continue;
-            bool live = entry.summary && entry.summary->sessions > 0;
             if (entry.watch_later && !live) {
                 // Read by an earlier call and not watched yet: its files must be the ones read.
                 if (!files_unchanged(*id, entry)) again.insert(*id);

@@ -28,7 +28,7 @@ Job::Job(sdbus::IConnection& connection, std::string path, std::string kind,
 Job::~Job() { unregisterAdaptor(); }
 
 void Job::Cancel() {
-    require_same_user(getObject());
+    readers_.require_same_user(getObject());
     if (status_ == JobStatus::running) progress_->cancel();
 }
 

@@ -88,7 +88,7 @@ std::string Manager::Version() {
 
 void Manager::accept(const char* method, const std::string& args) {
     idle_.touch();
-    require_same_user(getObject());
+    readers_.require_same_user(getObject());
     log::info("call ", method, args.empty() ? "" : " ", args);
 }
 

@@ -64,10 +64,10 @@ FileStamp stamp_from(const json::value& v) {
 }  // namespace
 
 void EngineRecords::begin() {
+    // Made again by the pass's first read, and the directories opened again by its first stamp,
+    // so that a store replaced since is not read from the old one; a warm pass, which reads and
+    // stamps nothing, makes and opens nothing.
     engine_.reset();
-    engine_.emplace(options_());
-    // Opened again by the pass's first stamp, so that a store directory replaced since is not
-    // described from the old one (and a warm pass, which takes none, opens nothing).
     dirs_open_ = false;
 }
 
@@ -90,7 +90,7 @@ std::string EngineRecords::record_path(const std::string& file) {
 }
 
 std::optional<core::EnvSummary> EngineRecords::load(const std::string& env_id) {
-    if (!engine_) begin();
+    if (!engine_) engine_.emplace(options_());
     return engine_->summary(env_id);
 }
 

@@ -52,3 +52,36 @@ kp_busctl --json=short get-property "$KP_DEST" "$job" org.karapace.Job1 Result >
 gdbus call --address "$KP_ADDR" --dest "$KP_DEST" --object-path "$KP_PATH" \
   --method "$props.GetAll" "$KP_IFACE" >/dev/null || kp_fail "the owner's GetAll failed"
 kp_ok "the owner still reads every property"
+
+# Whose call it is, the service asks the bus daemon (GetConnectionUnixUser: the credentials of
+# the caller's socket, which no later process can take over), never /proc by process id, and once
+# per connection: a client that calls three times (two calls and a property read) costs one
+# question, another connection one more. Watched with dbus-monitor on the private bus.
+command -v dbus-monitor >/dev/null || kp_skip "dbus-monitor is not installed (apt install dbus-bin)"
+monitor_log=$KP_TMP/monitor.log
+dbus-monitor --address "$KP_ADDR" \
+  "type='method_call',interface='org.freedesktop.DBus',member='GetConnectionUnixUser'" \
+  "type='method_call',interface='org.freedesktop.DBus',member='GetConnectionUnixProcessID'" \
+  "type='method_call',interface='org.freedesktop.DBus',member='GetConnectionCredentials'" \
+  >"$monitor_log" 2>&1 &
+kp_bg $!
+for _ in $(seq 1 100); do grep -q "member=NameAcquired" "$monitor_log" 2>/dev/null && break; sleep 0.05; done
+asked() { grep -c "member=$1" "$monitor_log" || true; }
+before_user=$(asked GetConnectionUnixUser)
+/usr/bin/python3 - "$KP_ADDR" <<'PY' || kp_fail "one connection's three calls failed"
+import sys
+import dbus
+bus = dbus.bus.BusConnection(sys.argv[1])
+manager = bus.get_object("org.karapace.Manager1", "/org/karapace/Manager1")
+calls = dbus.Interface(manager, "org.karapace.Manager1")
+calls.ListEnvironments()
+calls.ListJobs()
+dbus.Interface(manager, "org.freedesktop.DBus.Properties").Get("org.karapace.Manager1", "Version")
+PY
+kp_call ListEnvironments >/dev/null || kp_fail "a ListEnvironments from another connection failed"
+sleep 0.3  # what dbus-monitor saw reaches its log
+got=$(($(asked GetConnectionUnixUser) - before_user))
+[ "$got" -eq 2 ] || kp_fail "expected 2 questions to the bus daemon (one per connection), saw $got: $(cat "$monitor_log")"
+[ "$(asked GetConnectionUnixProcessID)" -eq 0 ] && [ "$(asked GetConnectionCredentials)" -eq 0 ] ||
+  kp_fail "the service asked the bus daemon for process ids: $(cat "$monitor_log")"
+kp_ok "a caller's uid comes from the bus daemon, asked once per connection"
