@@ -76,6 +76,30 @@ EnvListCache::Summaries EnvListCache::list() {
     return answer_;
 }
 
+std::optional<EnvListCache::Summaries> EnvListCache::list_if_current() {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock() || !answer_ || !loaded_ || !store_watched_ || watch_later_)
+        return std::nullopt;
+    {
+        std::lock_guard pending(pending_mutex_);
+        if (pending_all_ || !pending_.empty()) return std::nullopt;
+    }
+    for (const auto& [file, entry] : entries_) {
+        // Unreadable ones are reported by list(), running ones read by it.
+        if (!entry.summary || !entry.watched || entry.watch_later || entry.summary->sessions > 0)
+            return std::nullopt;
+    }
+    auto changes = changes_.take();
+    if (changes.everything || changes.store_lost || !changes.envs.empty()) {
+        if (changes.store_lost) store_watched_ = false;
+        std::lock_guard pending(pending_mutex_);
+        pending_all_ = pending_all_ || changes.everything;
+        pending_.merge(changes.envs);
+        return std::nullopt;
+    }
+    return answer_;
+}
+
 bool EnvListCache::files_unchanged(const std::string& env_id, const Entry& entry) {
     auto now = records_.stamp(env_id);
     return entry.stamp && now && now->same_files(*entry.stamp);

@@ -119,6 +119,11 @@ public:
     // logged on every call and left out, as the engine's list() does. The same object as the last
     // call's when nothing was read again since.
     Summaries list();
+    // The last answer, when it is current without reading anything: every summary watched (and
+    // no environment running), no change reported or made by the service since, and no list() in
+    // progress. Cheap enough for the bus loop (one read of the change source). Otherwise nullopt,
+    // and what it took from the change source is left to the next list().
+    std::optional<Summaries> list_if_current();
 
     // Sets up the watches a full read left for later (see above), and keeps the summaries for the
     // next run when they changed; a summary whose files changed meanwhile is read again on the

@@ -167,6 +167,16 @@ sdbus::ObjectPath Manager::start_job(const char* kind, std::string description,
 
 void Manager::ListEnvironments(sdbus::Result<std::vector<EnvRecord>>&& result) {
     accept("ListEnvironments");
+    // Nothing to read (the usual warm call): answered here, without a worker thread.
+    if (auto current = env_list_.cache.list_if_current()) {
+        try {
+            auto records = encoded_list(*current);
+            result.returnResults(*records);
+        } catch (...) {
+            result.returnError(to_dbus_error(std::current_exception()));
+        }
+        return;
+    }
     answer_later(
         std::move(result),
         [this] {

@@ -360,6 +360,68 @@ TEST_CASE("a full read answers first and watches afterwards, checking the files 
     }
 }
 
+TEST_CASE("the bus loop's answer without reading: only when nothing needs reading") {
+    Fixture f;
+    CHECK_FALSE(f.cache.list_if_current());  // nothing read yet
+    auto answer = f.cache.list();
+    auto current = f.cache.list_if_current();
+    REQUIRE(current);
+    CHECK(*current == answer);
+    CHECK(f.records.total_loads() == 3);
+
+    SECTION("a change the watch reports is left to list(), which reads it") {
+        f.records.records[id_of('b')].name = "renamed";
+        f.changes.next.envs = {id_of('b')};
+        CHECK_FALSE(f.cache.list_if_current());
+        CHECK(names(f.cache.list()) == std::vector<std::string>{"alpha", "renamed", "gamma"});
+        CHECK(f.records.loads[id_of('b')] == 2);
+        CHECK(f.cache.list_if_current());
+    }
+    SECTION("lost events and a replaced store are left to list(), which reads everything") {
+        f.records.records[id_of('a')].name = "changed";
+        SECTION("lost events") { f.changes.next.everything = true; }
+        SECTION("a replaced store") { f.changes.next.store_lost = true; }
+        CHECK_FALSE(f.cache.list_if_current());
+        CHECK(names(f.cache.list())[0] == "changed");
+        CHECK(f.records.total_loads() == 6);
+    }
+    SECTION("the service's own change") {
+        f.records.records[id_of('c')].name = "own";
+        f.cache.invalidate(id_of('c'));
+        CHECK_FALSE(f.cache.list_if_current());
+        CHECK(names(f.cache.list())[2] == "own");
+    }
+    SECTION("a running environment") {
+        f.records.records[id_of('a')].sessions = 1;
+        f.changes.next.envs = {id_of('a')};
+        CHECK((*f.cache.list())[0].state == "running");
+        CHECK_FALSE(f.cache.list_if_current());  // its processes may die unseen
+    }
+    SECTION("a damaged record") {
+        f.records.records[id_of('a')].damaged = true;
+        f.changes.next.envs = {id_of('a')};
+        f.cache.list();
+        CHECK_FALSE(f.cache.list_if_current());  // list() reports it on every call
+    }
+    SECTION("an environment whose watch was refused") {
+        f.changes.refused = {id_of('d')};
+        f.records.records[id_of('d')] = {"delta"};
+        f.changes.next.envs = {id_of('d')};
+        f.cache.list();
+        CHECK_FALSE(f.cache.list_if_current());
+    }
+}
+
+TEST_CASE("the bus loop's answer waits for the watches a full read leaves for later") {
+    KeptFixture f;
+    f.add('a', "alpha");
+    EnvListCache cache(f.changes, f.records, &f.kept);
+    cache.list();
+    CHECK_FALSE(cache.list_if_current());
+    cache.watch_unwatched();
+    CHECK(cache.list_if_current());
+}
+
 TEST_CASE("record file names: <env id>.json only") {
     CHECK(env_id_of_record_file(id_of('a') + ".json") == id_of('a'));
     CHECK_FALSE(env_id_of_record_file(id_of('a')));
