@@ -11,6 +11,9 @@ that) and starts the command in it with stdin, stdout and stderr on that termina
 runs it as a terminal emulator or `ssh -t` starts a command with no shell: in a session of its own
 that it leads, on another pseudo-terminal, which becomes its controlling terminal.
 BENCH_PREPARE, when set, is a shell command run (untimed) before every timed one.
+BENCH_ORDER=shuffled runs each round's commands in an order of its own (the same for the same
+round number), instead of the order given: a command then does not always follow the same other
+one, whose binary, files and caches it may find warm.
 
 The CPU a command's wait4 reports misses processes it does not wait for: a sandbox's init that
 outlives the run that started it, and what such an init starts for later runs. As root, with the
@@ -20,6 +23,7 @@ timed rounds, whoever spent it); elsewhere that column says n/a."""
 import atexit
 import fcntl
 import os
+import random
 import statistics
 import sys
 import termios
@@ -140,15 +144,25 @@ def once(i, cmd):
     return wall, (ru.ru_utime + ru.ru_stime) * 1e3
 
 
-for _ in range(warmup):
-    for i, c in enumerate(cmds):
-        once(i, c)
+shuffled = os.environ.get("BENCH_ORDER") == "shuffled"
+
+
+def order(n):
+    indices = list(range(len(cmds)))
+    if shuffled:
+        random.Random(n).shuffle(indices)
+    return indices
+
+
+for n in range(warmup):
+    for i in order(-1 - n):
+        once(i, cmds[i])
 wall = [[] for _ in cmds]
 cpu = [[] for _ in cmds]
 start = [usage(i) for i in range(len(groups))]
-for _ in range(rounds):
-    for i, c in enumerate(cmds):
-        w, u = once(i, c)
+for n in range(rounds):
+    for i in order(n):
+        w, u = once(i, cmds[i])
         wall[i].append(w)
         cpu[i].append(u)
 tree = [(usage(i) - start[i]) / rounds / 1e6 for i in range(len(groups))]

@@ -11,7 +11,7 @@
 # user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
 # Not a timed test: it prints a markdown table and the load average around the run.
 #
-# Usage: [LOAD=1] [KP_BEFORE=<karapace binary> KP_BEFORE_LABEL=<name>] \
+# Usage: [LOAD=1] [BENCH_ORDER=fixed] [KP_BEFORE=<karapace binary> KP_BEFORE_LABEL=<name>] \
 #          tests/bench/start_bench.sh <karapace binary> [rounds]
 set -euo pipefail
 KP=$(realpath "${1:?usage: start_bench.sh <karapace binary> [rounds]}")
@@ -74,7 +74,10 @@ args+=(
   "unshare -Urmpf + chroot (no overlay)" "unshare -Urmpf chroot $R /bin/true"
 )
 anchor=$(( ${#args[@]} / 2 - 2 ))
-echo "as $(id -un) (uid $(id -u)), ${loadname:-no added load}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Each round in an order of its own: a command then does not always follow the same other one
+# (whose caches it finds warm, or whose sandbox the kernel is still tearing down).
+export BENCH_ORDER=${BENCH_ORDER:-shuffled}
+echo "as $(id -un) (uid $(id -u)), ${loadname:-no added load}, rounds in $BENCH_ORDER order; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 python3 "$here/start_bench.py" "$ROUNDS" 5 "$anchor" "${args[@]}"
 echo
