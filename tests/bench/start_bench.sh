@@ -5,11 +5,11 @@
 # KARAPACE_KEEPER_IDLE=0; writable again with stdin, stdout and stderr on a terminal, as typed at
 # a shell, on an environment of its own: the terminal is bound into the sandbox, so runs with and
 # without it are built differently and do not join each other's; and on another terminal whose
-# session karapace leads, as a terminal emulator starts it) next to `bwrap --unshare-all` (also from a terminal) and `unshare` + chroot on the same
-# rootfs, run interleaved
-# (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an unprivileged
-# user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy shell loops).
-# Not a timed test: it prints a markdown table and the load average around the run.
+# session karapace leads, as a terminal emulator starts it) next to `bwrap --unshare-all` (also
+# from a terminal, and leading a terminal's session) and `unshare` + chroot on the same rootfs,
+# run interleaved (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an
+# unprivileged user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy
+# shell loops). Not a timed test: it prints a markdown table and the load average around the run.
 #
 # Usage: [LOAD=1] [BENCH_ORDER=fixed] [KP_BEFORE=<karapace binary> KP_BEFORE_LABEL=<name>] \
 #          tests/bench/start_bench.sh <karapace binary> [rounds]
@@ -70,6 +70,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 args+=(
   "bwrap, the same, from a terminal (stdio a pty)" "BENCH_TTY=1 bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"
+  "bwrap, the same, leading its terminal's session" "BENCH_TTY=lead bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"
   "bwrap --unshare-all --ro-bind rootfs / --proc --dev" "bwrap --unshare-all --ro-bind $R / --proc /proc --dev /dev /bin/true"
   "unshare -Urmpf + chroot (no overlay)" "unshare -Urmpf chroot $R /bin/true"
 )
