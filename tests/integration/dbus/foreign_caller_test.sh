@@ -65,7 +65,9 @@ dbus-monitor --address "$KP_ADDR" \
   "type='method_call',interface='org.freedesktop.DBus',member='GetConnectionCredentials'" \
   >"$monitor_log" 2>&1 &
 kp_bg $!
-for _ in $(seq 1 100); do grep -q "member=NameAcquired" "$monitor_log" 2>/dev/null && break; sleep 0.05; done
+# A monitor loses its unique name once it monitors: from then on it sees every call.
+for _ in $(seq 1 100); do grep -q "member=NameLost" "$monitor_log" 2>/dev/null && break; sleep 0.05; done
+grep -q "member=NameLost" "$monitor_log" || kp_fail "dbus-monitor did not start: $(cat "$monitor_log")"
 asked() { grep -c "member=$1" "$monitor_log" || true; }
 before_user=$(asked GetConnectionUnixUser)
 /usr/bin/python3 - "$KP_ADDR" <<'PY' || kp_fail "one connection's three calls failed"
