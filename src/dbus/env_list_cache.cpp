@@ -45,16 +45,15 @@ EnvListCache::Summaries EnvListCache::list() {
     } else {
         auto again = std::move(changes.envs);
         for (const auto& [file, entry] : entries_) {
-            bool live = entry.summary && entry.summary->sessions > 0;
-            // A watched entry without sessions is read again only on an event (most of them).
-            if (entry.watched && !entry.watch_later && !live) continue;
+            // Most entries: read again only on an event.
+            if (entry.current()) continue;
             auto id = env_id_of_record_file(file);
             if (!id) continue;
-            if (entry.watch_later && !live) {
+            if (entry.watch_later && !entry.live()) {
                 // Read by an earlier call and not watched yet: its files must be the ones read.
                 if (!files_unchanged(*id, entry)) again.insert(*id);
-            } else if (!entry.watched || live) {
-                again.insert(*id);
+            } else {
+                again.insert(*id);  // not watched, or running
             }
         }
         for (const auto& id : again)
@@ -85,9 +84,8 @@ std::optional<EnvListCache::Summaries> EnvListCache::list_if_current() {
         if (pending_all_ || !pending_.empty()) return std::nullopt;
     }
     for (const auto& [file, entry] : entries_) {
-        // Unreadable ones are reported by list(), running ones read by it.
-        if (!entry.summary || !entry.watched || entry.watch_later || entry.summary->sessions > 0)
-            return std::nullopt;
+        // Unreadable ones are reported by list(), the others read or checked by it.
+        if (!entry.summary || !entry.current()) return std::nullopt;
     }
     auto changes = changes_.take();
     if (changes.everything || changes.store_lost || !changes.envs.empty()) {
@@ -107,14 +105,16 @@ bool EnvListCache::files_unchanged(const std::string& env_id, const Entry& entry
 
 void EnvListCache::watch_unwatched() {
     std::lock_guard lock(mutex_);
-    for (auto& [file, entry] : entries_) {
-        if (!watch_later_ || !entry.watch_later) continue;
-        entry.watch_later = false;
-        auto id = env_id_of_record_file(file);
-        if (!id || !store_watched_ || !changes_.watch_env(*id)) continue;
-        // Read before the watch: the files the read saw (a settled stamp, read()) must still be
-        // there, or a change in between would go unreported; otherwise the next call reads it.
-        entry.watched = files_unchanged(*id, entry);
+    if (watch_later_) {
+        for (auto& [file, entry] : entries_) {
+            if (!entry.watch_later) continue;
+            entry.watch_later = false;
+            auto id = env_id_of_record_file(file);
+            if (!id || !store_watched_ || !changes_.watch_env(*id)) continue;
+            // Read before the watch: the files the read saw (a settled stamp, read()) must
+            // still be there, or a change in between would go unreported (the next call reads it).
+            entry.watched = files_unchanged(*id, entry);
+        }
     }
     watch_later_ = false;
     if (changed_) keep();
@@ -143,8 +143,7 @@ void EnvListCache::keep() {
     std::map<std::string, KeptSummary> out;
     for (const auto& [file, entry] : entries_) {
         // An environment with sessions is read on every call anyway.
-        if (!entry.summary || !entry.stamp || !entry.stamp->settled || entry.summary->sessions > 0)
-            continue;
+        if (!entry.summary || !entry.stamp || !entry.stamp->settled || entry.live()) continue;
         out.emplace(file, KeptSummary{*entry.stamp, *entry.summary});
     }
     try {

@@ -146,6 +146,9 @@ private:
         bool watch_later = false;  // to be watched by watch_unwatched(), then checked
         std::optional<RecordStamp> stamp;
         bool from_kept = false;  // the summary came from an earlier run of the service
+        bool live() const { return summary && summary->sessions > 0; }
+        // Its summary stands until an event says otherwise: watched, and not running.
+        bool current() const { return watched && !watch_later && !live(); }
     };
 
     void reload_all();
