@@ -166,6 +166,9 @@ struct Plan {
     int listen = 0;
     Confinement confinement;
     std::uint64_t rlimit_as = 0, rlimit_nproc = 0;
+    // The caller's time slice, which the command gets back (slice=N).
+    bool slice_given = false;
+    std::uint64_t slice = 0;
     bool interactive = false;
     char** argv = nullptr;  // the command's, a copy (the originals are wiped)
     char** envp = nullptr;
@@ -294,6 +297,11 @@ bool parse_option(const char* option) {
         return true;
     }
     if (const char* v = after(option, "seccomp=")) return parse_filter(v);
+    if (const char* v = after(option, "slice=")) {
+        if (!number(v, n)) return false;
+        plan.slice = n;
+        return plan.slice_given = true;
+    }
     if (const char* v = after(option, "rlimit-as=")) return number(v, n) && (plan.rlimit_as = n);
     if (const char* v = after(option, "rlimit-nproc="))
         return number(v, n) && (plan.rlimit_nproc = n);
@@ -420,6 +428,8 @@ int command_process(void*) {
     for (int fd = 0; plan.serving && fd < 3; ++fd)
         if (long r = sys(SYS_dup3, plan.stdio[fd], fd, 0); r < 0)
             fail("cannot pass on the command's standard streams", static_cast<int>(-r));
+    // Best effort: a command that keeps the run's short slice runs all the same.
+    if (plan.slice_given) is::set_slice(sys, plan.slice);
     if (plan.interactive) is::take_terminal_foreground(sys);
     // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push input
     // into the caller's.
@@ -581,6 +591,8 @@ void clear_command_plan() {
     plan.confinement = {};
     plan.interactive = false;
     plan.rlimit_as = plan.rlimit_nproc = 0;
+    plan.slice_given = false;
+    plan.slice = 0;
     plan.listen = 0;
     cwd[0] = '/';
     cwd[1] = '\0';
@@ -608,7 +620,7 @@ bool same_as_first_confinement() {
 
 // The options a request may carry: those of the command alone.
 bool request_option(const char* option) {
-    for (const char* allowed : {"ids=", "caps=", "seccomp=", "cwd="})
+    for (const char* allowed : {"ids=", "caps=", "seccomp=", "cwd=", "slice="})
         if (after(option, allowed)) return parse_option(option);
     return same(option, "nnp") && parse_option(option);
 }

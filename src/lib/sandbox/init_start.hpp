@@ -21,6 +21,8 @@
 //   seccomp=HEX     the command's seccomp filter, a classic BPF program in hexadecimal
 //   rlimit-as=N     RLIMIT_AS for the command (when the go byte says so)
 //   rlimit-nproc=N  RLIMIT_NPROC for the command (when the go byte says so)
+//   slice=N         the command's time slice in nanoseconds, 0 for the kernel's default: the
+//                   caller's, which the run's own processes shortened (slice.hpp)
 //   nnp             the command gets no_new_privs
 //   cwd=PATH        the command's working directory
 //   interactive     the command takes the terminal's foreground
@@ -213,6 +215,38 @@ template <typename Sys>
 int install_filter(const Sys& sys, sock_filter* program, unsigned short length) noexcept {
     sock_fprog fprog{length, program};
     long r = sys(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0);
+    return r < 0 ? static_cast<int>(-r) : 0;
+}
+
+// The scheduling attributes of sched_getattr(2)/sched_setattr(2) as far as a normal task has
+// them (SCHED_ATTR_SIZE_VER0).
+struct SchedAttr {
+    std::uint32_t size = sizeof(SchedAttr);
+    std::uint32_t policy = 0;
+    std::uint64_t flags = 0;
+    std::int32_t nice = 0;
+    std::uint32_t priority = 0;
+    // For a normal task (Linux 6.12 and later): its time slice in nanoseconds; 0 elsewhere.
+    std::uint64_t runtime = 0, deadline = 0, period = 0;
+};
+static_assert(sizeof(SchedAttr) == 48);
+
+// The calling thread's attributes; false when the kernel has no sched_getattr.
+template <typename Sys>
+bool get_sched(const Sys& sys, SchedAttr& attr) noexcept {
+    return sys(SYS_sched_getattr, 0, &attr, sizeof attr, 0) == 0;
+}
+
+// Gives the calling thread, a normal task, the time slice `runtime` (nanoseconds; 0 for the
+// kernel's default), its policy and nice value as they are. 0, or the errno.
+template <typename Sys>
+int set_slice(const Sys& sys, std::uint64_t runtime) noexcept {
+    SchedAttr attr;
+    if (!get_sched(sys, attr)) return ENOSYS;
+    attr.size = sizeof attr;
+    attr.flags = 0;
+    attr.runtime = runtime;
+    long r = sys(SYS_sched_setattr, 0, &attr, 0);
     return r < 0 ? static_cast<int>(-r) : 0;
 }
 

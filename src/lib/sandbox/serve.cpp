@@ -124,6 +124,16 @@ bool same_process_context(pid_t pid) {
     int my_nice = ::getpriority(PRIO_PROCESS, 0);
     int its_nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(pid));
     if (errno != 0 || my_nice != its_nice) return false;
+    // The scheduling policy and slice (the nice value above): a run's own short slice is the
+    // init's when a run with one started it, and the command gets the caller's back from the
+    // request (slice.hpp).
+    is::SchedAttr mine, its;
+    bool mine_known = is::get_sched(is::LibcSys{}, mine);
+    bool its_known = ::syscall(SYS_sched_getattr, pid, &its, sizeof its, 0) == 0;
+    if (mine_known != its_known ||
+        (mine_known && (mine.policy != its.policy || mine.runtime != its.runtime ||
+                        mine.priority != its.priority || mine.flags != its.flags)))
+        return false;
     constexpr int kIoprioWhoProcess = 1;
     return ::syscall(SYS_ioprio_get, kIoprioWhoProcess, 0) ==
            ::syscall(SYS_ioprio_get, kIoprioWhoProcess, pid);

@@ -47,6 +47,7 @@
 #include "sandbox/child.hpp"
 #include "sandbox/init_start.hpp"
 #include "sandbox/serve.hpp"
+#include "sandbox/slice.hpp"
 #include "sandbox/steps.hpp"
 #include "sandbox/wire.hpp"
 
@@ -172,10 +173,12 @@ std::vector<int> with_kept_fds(std::vector<int> fds, const Prepared& p) {
     return fds;
 }
 
-// karapace-init's options for the command alone: its ids, capabilities, seccomp filter,
-// no_new_privs and working directory.
-std::vector<std::string> command_options(const SandboxSpec& spec, const Prepared& p) {
+// karapace-init's options for the command alone: the caller's time slice (slice.hpp), its ids,
+// capabilities, seccomp filter, no_new_privs and working directory.
+std::vector<std::string> command_options(const SandboxSpec& spec, const Prepared& p,
+                                         std::optional<std::uint64_t> caller_slice) {
     std::vector<std::string> args;
+    if (caller_slice) args.push_back("slice=" + std::to_string(*caller_slice));
     if (p.ids.switch_ids)
         args.push_back("ids=" + std::to_string(p.ids.inner_uid) + ":" +
                        std::to_string(p.ids.inner_gid));
@@ -284,7 +287,7 @@ void keep_capabilities_across_execve() {
     throw_errno(Errc::runtime, "cannot execute the sandbox's init program karapace-init");
 }
 
-Prepared prepare(const SandboxSpec& spec) {
+Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_slice) {
     Prepared p;
     p.ids = plan_id_maps_for_caller(spec.mapping);
     auto host = HostView::current();
@@ -304,7 +307,7 @@ Prepared prepare(const SandboxSpec& spec) {
     p.scratch = p.stage + "/scratch";
 
     p.init_program = open_init_program();
-    p.command_options = command_options(spec, p);
+    p.command_options = command_options(spec, p, caller_slice);
     p.init_arguments = init_arguments(spec, p);
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
@@ -992,7 +995,8 @@ RunResult run_here(const SandboxSpec& spec) {
     RunResult result;
     try {
         reap_finished();
-        const Prepared p = prepare(spec);
+        const ShortSlice slice;
+        const Prepared p = prepare(spec, slice.caller_slice());
         SessionStartLock start_lock(spec.share_running ? spec.session_dir : std::string());
         Pipes pipes;
         pipes.early = spec.read_only || spec.volatile_upper || spec.upper_dir.empty();

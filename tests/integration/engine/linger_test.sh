@@ -14,7 +14,8 @@
 # when the time is up; /proc/sys stays read-only in a run that joined it; a bound host directory
 # made again gets a new sandbox; a run that leads its terminal's session leaves the sandbox
 # lingering as it exits; the work directory a new sandbox's overlay replaced stays open in its
-# init until it exits. KARAPACE_LINGER=0 turns it off.
+# init until it exits; the run's own processes (the lingering init among them) have the shortest
+# time slice and the command its caller's. KARAPACE_LINGER=0 turns it off.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: linger_test.sh KARAPACE}
@@ -50,6 +51,19 @@ scenario() {
   # there, a new sandbox starts with it empty. (Namespace inode numbers are reused once freed.)
   local mark_script='n=$(cat /run/mark 2>/dev/null || echo 0); echo $((n + 1)) > /run/mark; cat /run/mark'
   mark() { k exec "$@" -- sh -c "$mark_script"; }
+  # The time slice /proc/<pid>/sched shows, in nanoseconds; with_slice NS COMMAND... runs the
+  # command with a slice of its own.
+  slice_of() { sed -n 's/^se\.slice[[:space:]]*:[[:space:]]*//p' "$1" 2>/dev/null; }
+  with_slice() {
+    python3 -c '
+import ctypes, os, struct, sys
+number = {"x86_64": 314, "aarch64": 274, "riscv64": 274, "ppc64le": 355, "s390x": 345}[os.uname().machine]
+attr = ctypes.create_string_buffer(struct.pack("=IIQiIQQQ", 48, 0, 0, os.getpriority(os.PRIO_PROCESS, 0), 0, int(sys.argv[1]), 0, 0))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(number, 0, attr, 0) != 0:
+    sys.exit("sched_setattr: " + os.strerror(ctypes.get_errno()))
+os.execvp(sys.argv[2], sys.argv[2:])' "$@"
+  }
 
   # 1. The sandbox stays after the command, and is no session.
   local pid
@@ -148,6 +162,34 @@ PY
   wait "$long" || kp_fail "the long started run failed"
   [ "$(idle_pid)" = "$pid" ] || kp_fail "the sandbox $pid does not linger again after a started run"
   kp_ok "callers of another context, and runs beside a started one, get a pid namespace of their own"
+
+  # 2e. The run's own processes ask for the shortest time slice (0.1 ms), the lingering init
+  # among them; the command gets the caller's back: the kernel's default, or one of the caller's
+  # own (which is another context: it joins with a pid namespace of its own), in a new sandbox
+  # too; KARAPACE_SHORT_SLICE=0 leaves it alone.
+  local mine
+  mine=$(slice_of /proc/self/sched)
+  if [ -z "$mine" ] || [ "$mine" = 0 ]; then
+    echo "# skipped the time slice checks: /proc/<pid>/sched shows none (a kernel before 6.12, or one without CONFIG_SCHED_DEBUG)"
+  else
+    local show='echo $$ $(sed -n "s/^se\.slice[[:space:]]*:[[:space:]]*//p" /proc/self/sched)'
+    [ "$(slice_of "/proc/$pid/sched")" = 100000 ] ||
+      kp_fail "the lingering init's time slice is $(slice_of "/proc/$pid/sched") ns, not 0.1 ms"
+    out=$(k exec bb -- sh -c "$show")
+    [ "${out#* }" = "$mine" ] && [ "${out% *}" -gt 2 ] ||
+      kp_fail "the command the lingering init started has the slice ${out#* }, not its caller's $mine"
+    [ "$(cd "$base/proj" && with_slice 3000000 "$kp" --store "$base/store" exec bb -- sh -c "$show")" = "2 3000000" ] ||
+      kp_fail "a caller's own time slice did not reach its command, or it did not join with a pid namespace of its own"
+    [ "$(cd "$base/proj" && with_slice 3000000 env KARAPACE_LINGER=0 "$kp" --store "$base/store" exec bb -- sh -c "$show")" = "2 3000000" ] ||
+      kp_fail "a caller's own time slice did not reach its command in a new sandbox"
+    [ "$(KARAPACE_LINGER=0 k exec bb -- sh -c "$show")" = "2 $mine" ] ||
+      kp_fail "the command in a new sandbox did not get its caller's time slice"
+    [ "$(cd "$base/proj" && with_slice 3000000 env KARAPACE_LINGER=0 KARAPACE_SHORT_SLICE=0 "$kp" --store "$base/store" exec bb -- sh -c 'sed -n "s/^se\.slice[[:space:]]*:[[:space:]]*//p" /proc/1/sched')" = 3000000 ] ||
+      kp_fail "KARAPACE_SHORT_SLICE=0 did not leave init with its caller's time slice"
+    k exec bb -- true
+    pid=$(idle_pid)
+    kp_ok "the run's own processes have a short time slice, the command its caller's"
+  fi
 
   # 2d. stop during a started run ends the command and the sandbox; kill -9 of the lingering
   # init during one is reported, and the next run builds a new sandbox.
