@@ -41,7 +41,8 @@ std::string serve_socket_name(pid_t pid);
 // Whether a command started by the lingering init `pid` would start as one this process starts:
 // in the same cgroup, with the same resource limits, priority, scheduling policy and time slice,
 // OOM score, CPU and memory affinity, umask, ignored signals (this process's own ignoring of
-// SIGPIPE aside), no_new_privs and seccomp mode. (The capability sets a command gets are init's options, not inherited.)
+// SIGPIPE aside), no_new_privs and seccomp mode. (The capability sets a command gets are init's
+// options, not inherited.)
 bool same_process_context(pid_t pid);
 
 // What a run asks a lingering init for: init's per-command options, the command line and its

@@ -32,7 +32,8 @@ ShortSlice::ShortSlice() {
     const std::uint64_t caller = attr.runtime;
     if (is::set_slice(sys, 0) != 0) return;
     is::SchedAttr by_default;
-    std::uint64_t back = is::get_sched(sys, by_default) && by_default.runtime == caller ? 0 : caller;
+    std::uint64_t back =
+        is::get_sched(sys, by_default) && by_default.runtime == caller ? 0 : caller;
     if (is::set_slice(sys, kShortSliceNs) != 0) {
         is::set_slice(sys, back);
         return;
