@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Start latency of `/bin/true` in a busybox environment: `karapace exec` (writable and frozen, each
 # joining the sandbox the previous run left lingering; writable with a new sandbox every run,
-# KARAPACE_LINGER=0; and for an unprivileged user with the namespace keeper off:
-# KARAPACE_KEEPER_IDLE=0; writable again with stdin, stdout and stderr on a terminal, as typed at
+# KARAPACE_LINGER=0, also with the kernel's default time slice, KARAPACE_SHORT_SLICE=0; and for
+# an unprivileged user with the namespace keeper off: KARAPACE_KEEPER_IDLE=0; writable again with stdin, stdout and stderr on a terminal, as typed at
 # a shell, on an environment of its own: the terminal is bound into the sandbox, so runs with and
 # without it are built differently and do not join each other's; and on another terminal whose
 # session karapace leads, as a terminal emulator starts it) next to `bwrap --unshare-all` (also
@@ -57,6 +57,7 @@ args=(
   "karapace exec bench -- /bin/true (writable overlay)" "$KP --store $W/s exec bench -- /bin/true"
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
   "karapace exec cold -- /bin/true, a new sandbox every run (KARAPACE_LINGER=0)" "KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
+  "karapace exec cold, the kernel's default time slice (KARAPACE_SHORT_SLICE=0 KARAPACE_LINGER=0)" "KARAPACE_SHORT_SLICE=0 KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
   "karapace exec tty -- /bin/true from a terminal (stdio a pty)" "BENCH_TTY=1 $KP --store $W/s exec tty -- /bin/true"
   "karapace exec lead -- /bin/true leading its terminal's session (no shell)" "BENCH_TTY=lead $KP --store $W/s exec lead -- /bin/true"
 )
