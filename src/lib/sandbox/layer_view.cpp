@@ -54,18 +54,29 @@ Found hidden() {
     return f;
 }
 
-Found find_in(const std::vector<std::string>& layers, const std::string& rel, int depth) {
+}  // namespace
+
+LayerView::Lstat& LayerView::lstat(const std::string& path) {
+    auto [it, added] = seen_.try_emplace(path);
+    if (added && ::lstat(path.c_str(), &it->second.st) != 0) it->second.err = errno;
+    return it->second;
+}
+
+Found LayerView::find(const std::string& rel) { return find(rel, 0); }
+
+Found LayerView::find(const std::string& rel, int depth) {
     auto parts = normalise(rel);
     if (!parts || parts->empty() || depth > 8) return {};
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        std::string cur = layers[i];
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        std::string cur = layers_[i];
         bool stop_after = false, missing = false;
         for (std::size_t k = 0; k + 1 < parts->size(); ++k) {
             cur += "/" + (*parts)[k];
-            struct stat st {};
-            if (::lstat(cur.c_str(), &st) != 0) {
+            Lstat& dir = lstat(cur);
+            const struct stat& st = dir.st;
+            if (dir.err != 0) {
                 // A directory this user cannot look into may hold the file: unknown, not absent.
-                if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
+                if (dir.err != ENOENT && dir.err != ENOTDIR) return {Seen::other, cur, i};
                 missing = true;
                 break;
             }
@@ -83,29 +94,29 @@ Found find_in(const std::vector<std::string>& layers, const std::string& rel, in
                 next += t;
                 for (std::size_t j = k + 1; j < parts->size(); ++j)
                     next += "/" + (*parts)[j];
-                return find_in(layers, next, depth + 1);
+                return find(next, depth + 1);
             }
             if (!S_ISDIR(st.st_mode)) return {Seen::other, cur, i};
-            stop_after = stop_after || is_opaque(cur);
+            if (!dir.opaque) dir.opaque = is_opaque(cur);
+            stop_after = stop_after || *dir.opaque;
         }
         if (!missing) {
             cur += "/" + parts->back();
-            struct stat st {};
-            if (::lstat(cur.c_str(), &st) == 0) {
+            const Lstat& last = lstat(cur);
+            const struct stat& st = last.st;
+            if (last.err == 0) {
                 if (is_whiteout(cur, st)) return hidden();
                 if (S_ISREG(st.st_mode)) return {Seen::file, cur, i};
                 if (S_ISLNK(st.st_mode)) return {Seen::symlink, cur, i};
                 if (S_ISDIR(st.st_mode)) return {Seen::directory, cur, i};
                 return {Seen::other, cur, i};
             }
-            if (errno != ENOENT && errno != ENOTDIR) return {Seen::other, cur, i};
+            if (last.err != ENOENT && last.err != ENOTDIR) return {Seen::other, cur, i};
         }
         if (stop_after) return hidden();
     }
     return {};
 }
-
-}  // namespace
 
 std::vector<std::string> root_layers(const SandboxSpec& spec) {
     std::vector<std::string> layers;
@@ -119,7 +130,7 @@ bool has_writable_upper(const SandboxSpec& spec) {
 }
 
 Found find_in_layers(const std::vector<std::string>& layers, const std::string& rel) {
-    return find_in(layers, rel, 0);
+    return LayerView(layers).find(rel);
 }
 
 }  // namespace karapace::sandbox

@@ -3,7 +3,11 @@
 // mount targets that are symlinks in the image. Lookups follow overlayfs's rules.
 #pragma once
 
+#include <sys/stat.h>
+
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "karapace/sandbox/spec.hpp"
@@ -29,5 +33,27 @@ struct Found {
     bool hidden = false;
 };
 Found find_in_layers(const std::vector<std::string>& layers, const std::string& rel);
+
+// The same lookups with what was seen of each directory on the way remembered (its type, whether
+// it is opaque): a mount plan asks about many paths below the same few directories (/etc), each
+// in every layer. For one planning pass: the layers do not change meanwhile.
+class LayerView {
+public:
+    explicit LayerView(std::vector<std::string> layers) : layers_(std::move(layers)) {}
+    Found find(const std::string& rel);
+    bool empty() const { return layers_.empty(); }
+
+private:
+    struct Lstat {
+        int err = 0;  // 0, or lstat's errno
+        struct stat st {};
+        std::optional<bool> opaque;  // directories: asked once
+    };
+    Lstat& lstat(const std::string& path);
+    Found find(const std::string& rel, int depth);
+
+    std::vector<std::string> layers_;
+    std::unordered_map<std::string, Lstat> seen_;
+};
 
 }  // namespace karapace::sandbox

@@ -138,6 +138,11 @@ std::string plan_cwd(const SandboxSpec& spec, const HostView& host) {
     return spec.mapping == IdMapping::container_root ? "/root" : "/";
 }
 
+namespace {
+void symlinked_targets(const SandboxSpec& spec, LayerView& layers, MountPlan& plan);
+void mount_points(const HostView& host, LayerView& layers, MountPlan& plan);
+}  // namespace
+
 MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     MountPlan plan;
     auto& ops = plan.ops;
@@ -226,13 +231,21 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
         ops.push_back(b);
     }
     plan.cwd = plan_cwd(spec, host);
-    plan_symlinked_targets(spec, plan);
-    plan_mount_points(spec, host, plan);
+    // One look into the layers for both: they ask about the same directories.
+    LayerView layers(root_layers(spec));
+    symlinked_targets(spec, layers, plan);
+    mount_points(host, layers, plan);
     return plan;
 }
 
 void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
-    auto layers = root_layers(spec);
+    LayerView layers(root_layers(spec));
+    symlinked_targets(spec, layers, plan);
+}
+
+namespace {
+
+void symlinked_targets(const SandboxSpec& spec, LayerView& layers, MountPlan& plan) {
     if (layers.empty()) return;
     bool upper = has_writable_upper(spec);
     for (const auto& op : plan.ops) {
@@ -242,7 +255,7 @@ void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
         for (const char* dir : {"/dev", "/proc", "/sys", "/run"})
             ours = ours || is_within(op.target, dir);
         if (ours) continue;
-        auto found = find_in_layers(layers, op.target.substr(1));
+        auto found = layers.find(op.target.substr(1));
         if (found.seen != Seen::symlink || (upper && found.layer == 0)) continue;
         struct stat st {};
         bool directory =
@@ -250,6 +263,8 @@ void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
         plan.root_files.push_back({op.target, "", directory});
     }
 }
+
+}  // namespace
 
 }  // namespace karapace::sandbox
 
@@ -259,8 +274,7 @@ namespace {
 
 // The directories on the way to `target` as the layers show them (mode copied), so a layer put
 // above those that hide the bottom one changes nothing but adding the mount point.
-void add_parents_above(const std::vector<std::string>& layers, const std::string& target,
-                       MountPlan& plan) {
+void add_parents_above(LayerView& layers, const std::string& target, MountPlan& plan) {
     for (auto slash = target.find('/', 1); slash != std::string::npos;
          slash = target.find('/', slash + 1)) {
         auto dir = target.substr(0, slash);
@@ -269,7 +283,7 @@ void add_parents_above(const std::vector<std::string>& layers, const std::string
             listed = listed || f.path == dir;
         if (listed) continue;
         RootFile parent{dir, "", true, ""};
-        auto found = find_in_layers(layers, dir.substr(1));
+        auto found = layers.find(dir.substr(1));
         struct stat st {};
         if (found.seen == Seen::directory && ::stat(found.path.c_str(), &st) == 0)
             parent.mode = st.st_mode & 07777;
@@ -277,10 +291,7 @@ void add_parents_above(const std::vector<std::string>& layers, const std::string
     }
 }
 
-}  // namespace
-
-void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
-    auto layers = root_layers(spec);
+void mount_points(const HostView& host, LayerView& layers, MountPlan& plan) {
     std::vector<std::string> covered;  // directories mounted earlier: what lies below is theirs
     for (const auto& op : plan.ops) {
         if (op.kind == Kind::readonly || op.kind == Kind::mask) continue;
@@ -308,18 +319,24 @@ void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan&
         if (op.needs_parent) {
             auto parent = target.substr(0, target.rfind('/'));
             // A directory this user cannot look into (/etc/sudoers.d is root's, 0750) is there.
-            auto seen =
-                parent.empty() ? Seen::directory : find_in_layers(layers, parent.substr(1)).seen;
+            auto seen = parent.empty() ? Seen::directory : layers.find(parent.substr(1)).seen;
             if (seen != Seen::directory && seen != Seen::other) continue;
         }
         if (point.directory) covered.push_back(target);
-        if (find_in_layers(layers, target.substr(1)).hidden) {
+        if (layers.find(target.substr(1)).hidden) {
             add_parents_above(layers, target, plan);
             plan.mount_points_above.push_back(std::move(point));
         } else {
             plan.mount_points.push_back(std::move(point));
         }
     }
+}
+
+}  // namespace
+
+void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
+    LayerView layers(root_layers(spec));
+    mount_points(host, layers, plan);
 }
 
 }  // namespace karapace::sandbox
