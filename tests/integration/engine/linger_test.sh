@@ -15,7 +15,8 @@
 # made again gets a new sandbox; a run that leads its terminal's session leaves the sandbox
 # lingering as it exits; the work directory a new sandbox's overlay replaced stays open in its
 # init until it exits; the run's own processes (the lingering init among them) have the shortest
-# time slice and the command its caller's. KARAPACE_LINGER=0 turns it off.
+# time slice and the command its caller's slice and scheduling policy. KARAPACE_LINGER=0 turns it
+# off.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: linger_test.sh KARAPACE}
@@ -163,10 +164,11 @@ PY
   [ "$(idle_pid)" = "$pid" ] || kp_fail "the sandbox $pid does not linger again after a started run"
   kp_ok "callers of another context, and runs beside a started one, get a pid namespace of their own"
 
-  # 2e. The run's own processes ask for the shortest time slice (0.1 ms), the lingering init
+  # 2d. The run's own processes ask for the shortest time slice (0.1 ms), the lingering init
   # among them; the command gets the caller's back: the kernel's default, or one of the caller's
   # own (which is another context: it joins with a pid namespace of its own), in a new sandbox
-  # too; KARAPACE_SHORT_SLICE=0 leaves it alone.
+  # too; a caller's scheduling policy is its command's; KARAPACE_SHORT_SLICE=0 leaves the slice
+  # alone.
   local mine
   mine=$(slice_of /proc/self/sched)
   if [ -z "$mine" ] || [ "$mine" = 0 ]; then
@@ -180,6 +182,9 @@ PY
       kp_fail "the command the lingering init started has the slice ${out#* }, not its caller's $mine"
     [ "$(cd "$base/proj" && with_slice 3000000 "$kp" --store "$base/store" exec bb -- sh -c "$show")" = "2 3000000" ] ||
       kp_fail "a caller's own time slice did not reach its command, or it did not join with a pid namespace of its own"
+    # A caller of another policy (SCHED_BATCH) is another context too, and its command keeps it.
+    [ "$(cd "$base/proj" && chrt -b 0 "$kp" --store "$base/store" exec bb -- sh -c 'echo $$ $(sed -n "s/^policy[[:space:]]*:[[:space:]]*//p" /proc/self/sched)')" = "2 3" ] ||
+      kp_fail "a caller's SCHED_BATCH did not reach its command, or it did not join with a pid namespace of its own"
     [ "$(cd "$base/proj" && with_slice 3000000 env KARAPACE_LINGER=0 "$kp" --store "$base/store" exec bb -- sh -c "$show")" = "2 3000000" ] ||
       kp_fail "a caller's own time slice did not reach its command in a new sandbox"
     [ "$(KARAPACE_LINGER=0 k exec bb -- sh -c "$show")" = "2 $mine" ] ||
@@ -188,10 +193,10 @@ PY
       kp_fail "KARAPACE_SHORT_SLICE=0 did not leave init with its caller's time slice"
     k exec bb -- true
     pid=$(idle_pid)
-    kp_ok "the run's own processes have a short time slice, the command its caller's"
+    kp_ok "the run's own processes have a short time slice, the command its caller's slice and policy"
   fi
 
-  # 2d. stop during a started run ends the command and the sandbox; kill -9 of the lingering
+  # 2e. stop during a started run ends the command and the sandbox; kill -9 of the lingering
   # init during one is reported, and the next run builds a new sandbox.
   k exec bb -- sh -c 'trap "echo got-term; exit 7" TERM; sleep 30 & wait' >"$base/out" </dev/null &
   long=$!
