@@ -34,9 +34,10 @@ struct Found {
 };
 Found find_in_layers(const std::vector<std::string>& layers, const std::string& rel);
 
-// The same lookups with what was seen of each directory on the way remembered (its type, whether
-// it is opaque): a mount plan asks about many paths below the same few directories (/etc), each
-// in every layer. For one planning pass: the layers do not change meanwhile.
+// The same lookups with what lstat said of each path looked at remembered, and for directories
+// on the way whether they are opaque: a mount plan asks about many paths below the same few
+// directories (/etc), each in every layer. For one planning pass: the layers do not change
+// meanwhile.
 class LayerView {
 public:
     explicit LayerView(std::vector<std::string> layers) : layers_(std::move(layers)) {}
