@@ -331,7 +331,9 @@ constexpr std::array command_table{
                 "failed before the command ran, 126 that it is not executable, 127 that it was "
                 "not found. The sandbox stays ready for KARAPACE_LINGER seconds (default 60, 0 "
                 "for none) after the command, with nothing running in it, and the next run joins "
-                "it.",
+                "it. karapace's own processes for the run ask for the shortest time slice (Linux "
+                "6.12 and later), so a busy machine does not keep them waiting; the command keeps "
+                "yours. KARAPACE_SHORT_SLICE=0 turns that off.",
                 env_arg, exec_flags, Trailing::required, "CMD", "", run_exec},
     CommandSpec{"stop", running, "Stop every process running in an environment",
                 "Sends SIGTERM to every session of the environment, then SIGKILL after the "
