@@ -116,19 +116,6 @@ void plan_gpu(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
 void append_search_dir(std::vector<std::string>& env, const std::string& name,
                        const std::string& defaults, const std::string& dir);
 
-// Mount targets that are symlinks in the image (/etc/resolv.conf -> ../run/systemd/resolve/
-// stub-resolv.conf on systemd-resolved images, dangling until that daemon runs) are not followed:
-// the sandbox's own layer puts a plain file or directory there for the session. Reads the
-// environment's layers; a symlink in the writable layer (which that layer would hide) is left to
-// the attach step, which never follows it out of the root.
-void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan);
-
-// Fills plan.mount_points from plan.ops: the target of every mount that would otherwise be
-// created in the root (directories and the parents on the way, files, the sandbox's symlinks),
-// leaving out targets below another mount of the plan, and targets of `needs_parent` mounts whose
-// directory the environment's layers do not have.
-void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan);
-
 // The working directory inside: `cwd` when it lies in a path shared with the host (home or a
 // manifest mount, translated to the container path), else `home`, else "/".
 std::string plan_cwd(const SandboxSpec& spec, const HostView& host);

@@ -139,7 +139,16 @@ std::string plan_cwd(const SandboxSpec& spec, const HostView& host) {
 }
 
 namespace {
+// Mount targets that are symlinks in the image (/etc/resolv.conf -> ../run/systemd/resolve/
+// stub-resolv.conf on systemd-resolved images, dangling until that daemon runs) are not followed:
+// the sandbox's own layer puts a plain file or directory there for the session. Reads the
+// environment's layers; a symlink in the writable layer (which that layer would hide) is left to
+// the attach step, which never follows it out of the root.
 void symlinked_targets(const SandboxSpec& spec, LayerView& layers, MountPlan& plan);
+// Fills plan.mount_points from plan.ops: the target of every mount that would otherwise be
+// created in the root (directories and the parents on the way, files, the sandbox's symlinks),
+// leaving out targets below another mount of the plan, and targets of `needs_parent` mounts whose
+// directory the environment's layers do not have.
 void mount_points(const HostView& host, LayerView& layers, MountPlan& plan);
 }  // namespace
 
@@ -238,11 +247,6 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     return plan;
 }
 
-void plan_symlinked_targets(const SandboxSpec& spec, MountPlan& plan) {
-    LayerView layers(root_layers(spec));
-    symlinked_targets(spec, layers, plan);
-}
-
 namespace {
 
 void symlinked_targets(const SandboxSpec& spec, LayerView& layers, MountPlan& plan) {
@@ -333,10 +337,5 @@ void mount_points(const HostView& host, LayerView& layers, MountPlan& plan) {
 }
 
 }  // namespace
-
-void plan_mount_points(const SandboxSpec& spec, const HostView& host, MountPlan& plan) {
-    LayerView layers(root_layers(spec));
-    mount_points(host, layers, plan);
-}
 
 }  // namespace karapace::sandbox
