@@ -231,10 +231,11 @@ struct SchedAttr {
 };
 static_assert(sizeof(SchedAttr) == 48);
 
-// The calling thread's attributes; false when the kernel has no sched_getattr.
+// The attributes of process `pid` (0: the calling thread); false when the kernel has no
+// sched_getattr or there is no such process.
 template <typename Sys>
-bool get_sched(const Sys& sys, SchedAttr& attr) noexcept {
-    return sys(SYS_sched_getattr, 0, &attr, sizeof attr, 0) == 0;
+bool get_sched(const Sys& sys, SchedAttr& attr, pid_t pid = 0) noexcept {
+    return sys(SYS_sched_getattr, pid, &attr, sizeof attr, 0) == 0;
 }
 
 // Gives the calling thread, a normal task, the time slice `runtime` (nanoseconds; 0 for the

@@ -129,7 +129,7 @@ bool same_process_context(pid_t pid) {
     // request (slice.hpp).
     is::SchedAttr mine, its;
     bool mine_known = is::get_sched(is::LibcSys{}, mine);
-    bool its_known = ::syscall(SYS_sched_getattr, pid, &its, sizeof its, 0) == 0;
+    bool its_known = is::get_sched(is::LibcSys{}, its, pid);
     if (mine_known != its_known ||
         (mine_known && (mine.policy != its.policy || mine.runtime != its.runtime ||
                         mine.priority != its.priority || mine.flags != its.flags)))
