@@ -62,6 +62,9 @@ private:
 // their overlay mount of the writable layer is gone before a new one is made, and removes their
 // records. With a zero timeout it only removes the records of processes already gone.
 void await_ending_sessions(const std::string& dir, std::chrono::milliseconds timeout);
+// The same for `ending`, the live records of a reading of `dir` (read_session_records).
+void await_ending_sessions(const std::string& dir, const std::vector<Session>& ending,
+                           std::chrono::milliseconds timeout);
 
 // Serialises the start of new sandboxes of one environment (`<session_dir>/.start-lock`), from
 // looking for a session to join until the new one is recorded and its root mounted, so that two
@@ -112,6 +115,9 @@ bool extend_idle_session(const Session& s);
 // Ends the lingering sandboxes in `dir` and waits (up to `timeout`) until they and their overlay
 // mount are gone, so that the writable layer is not mounted when it is changed or mounted anew.
 void retire_idle_sessions(const std::string& dir,
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+// The same for `idle`, the lingering sandboxes of a reading of `dir` (read_session_records).
+void retire_idle_sessions(const std::string& dir, const std::vector<Session>& idle,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
 // A lingering sandbox whose init takes a run (src/lib/sandbox/serve.hpp) is a running session

@@ -53,7 +53,8 @@ bool create_component(const MountOp& op, int parent, const std::string& name, bo
         fail(op, "cannot create the mount point " + shown, errno);
     }
     // New directories belong to container root when it exists, not to the user.
-    if (!last) ::fchownat(parent, name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
+    if (!last && !makes_files_as_container_root())
+        ::fchownat(parent, name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
     return true;
 }
 
@@ -175,7 +176,7 @@ void bind_generated(const MountOp& op, const std::string& content, int root_fd,
             static_cast<ssize_t>(content.size()))
             fail(op, "cannot write " + file, errno);
         // Container root's (not where only the user's own id is mapped), with its mode.
-        ::fchown(fd.get(), 0, 0);
+        if (!makes_files_as_container_root()) ::fchown(fd.get(), 0, 0);
         ::fchmod(fd.get(), op.file_mode);
     }
     auto target = resolve_target(root_fd, op, false);

@@ -86,14 +86,6 @@ bool run_fuse_overlayfs(const std::string& opts, const std::string& mountpoint,
     return false;
 }
 
-std::string boot_id() {
-    try {
-        return read_file("/proc/sys/kernel/random/boot_id");
-    } catch (const Error&) {
-        return {};
-    }
-}
-
 // Opens `path` below the work directory so that removing it does not free its blocks yet: the
 // directory's inode lives until the descriptor is closed. On a filesystem mounted with `discard`
 // freeing a block waits for the device, and the overlay's mount removes and remakes work/work
@@ -110,7 +102,7 @@ void retire_later(int work_fd, const char* path, std::vector<UniqueFd>& retired)
 void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_volatile,
                       std::vector<UniqueFd>& retired) {
     constexpr const char* kBootFile = "karapace-volatile-boot";
-    std::string current = boot_id();
+    const std::string& current = host_boot_id();
     std::string recorded;
     try {
         recorded = read_file(work_dir + "/" + kBootFile);
@@ -125,10 +117,14 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
                         "check the environment's changes (karapace diff), then remove " + work_dir +
                             "/work/incompat/volatile to use it again, or restore a "
                             "snapshot");
-        ::fchmodat(work_fd, "work", 0700, 0);
-        ::fchmodat(work_fd, "work/incompat", 0700, 0);
-        ::fchmodat(work_fd, "work/incompat/volatile", 0700, 0);
-        ::unlinkat(work_fd, "work/incompat/volatile/dirty", 0);
+        // The overlay makes these directories with mode 0: only a caller without
+        // CAP_DAC_OVERRIDE over them needs them made writable first.
+        if (::unlinkat(work_fd, "work/incompat/volatile/dirty", 0) != 0 && errno == EACCES) {
+            ::fchmodat(work_fd, "work", 0700, 0);
+            ::fchmodat(work_fd, "work/incompat", 0700, 0);
+            ::fchmodat(work_fd, "work/incompat/volatile", 0700, 0);
+            ::unlinkat(work_fd, "work/incompat/volatile/dirty", 0);
+        }
         retire_later(work_fd, "work/incompat/volatile", retired);
         retire_later(work_fd, "work/incompat", retired);
         if (::unlinkat(work_fd, "work/incompat/volatile", AT_REMOVEDIR) != 0)
@@ -143,6 +139,19 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
 }
 
 }  // namespace
+
+bool makes_files_as_container_root() { return ::geteuid() == 0 && ::getegid() == 0; }
+
+const std::string& host_boot_id() {
+    static const std::string id = [] {
+        try {
+            return read_file_limited("/proc/sys/kernel/random/boot_id", 64);
+        } catch (const Error&) {
+            return std::string();
+        }
+    }();
+    return id;
+}
 
 OverlaySources open_overlay_sources(const SandboxSpec& spec) {
     if (spec.lower_dirs.empty())
@@ -214,8 +223,9 @@ void add_root_files_layer(OverlaySources& src, const std::string& dir,
         throw_errno(Errc::runtime, "cannot make the sandbox's own layer " + dir);
     // Owned by container root where it has an id (not in a single-id namespace): these stand in
     // for what an image would hold.
-    auto own = [](const std::string& path) {
-        ::fchownat(AT_FDCWD, path.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
+    const bool chown = !makes_files_as_container_root();
+    auto own = [chown](const std::string& path) {
+        if (chown) ::fchownat(AT_FDCWD, path.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
     };
     for (const auto& f : files) {
         std::string path = dir;
@@ -249,7 +259,7 @@ void add_root_files_layer(OverlaySources& src, const std::string& dir,
         UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!fd) throw_errno(Errc::runtime, "cannot write " + path);
         write_all(fd.get(), f.content, path);
-        ::fchown(fd.get(), 0, 0);
+        if (chown) ::fchown(fd.get(), 0, 0);
     }
     auto layer = open_dir(dir, "sandbox's own layer");
     if (place == LayerPlace::top)

@@ -206,18 +206,17 @@ void SessionRecord::mark_idle() noexcept {
 }
 
 void await_ending_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
-    auto names = names_in(dir, [](std::string_view n) { return n.rfind(kEndingPrefix, 0) == 0; });
+    // Reading the records removes those of processes already gone.
+    await_ending_sessions(dir, sessions_named(dir, kEndingPrefix), timeout);
+}
+
+void await_ending_sessions(const std::string& dir, const std::vector<Session>& ending,
+                           std::chrono::milliseconds timeout) {
+    if (timeout.count() <= 0) return;
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (const auto& name : names) {
-        std::string file = dir + "/" + name;
-        auto text = read_record(file);
-        auto s = text ? parse_session(*text, std::string_view(name).substr(kEndingPrefix.size()))
-                      : std::nullopt;
-        if (s && alive(*s)) {
-            if (timeout.count() <= 0) continue;  // only the records of gone processes go
-            if (UniqueFd pidfd = open_session_pidfd(*s)) wait_for_exit(pidfd.get(), deadline);
-        }
-        ::unlink(file.c_str());
+    for (const auto& s : ending) {
+        if (UniqueFd pidfd = open_session_pidfd(s)) wait_for_exit(pidfd.get(), deadline);
+        ::unlink((dir + "/" + std::string(kEndingPrefix) + std::to_string(s.pid)).c_str());
     }
 }
 
@@ -260,8 +259,13 @@ bool extend_idle_session(const Session& s) {
 }
 
 void retire_idle_sessions(const std::string& dir, std::chrono::milliseconds timeout) {
+    retire_idle_sessions(dir, list_idle_sessions(dir), timeout);
+}
+
+void retire_idle_sessions(const std::string& dir, const std::vector<Session>& idle,
+                          std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (const auto& s : list_idle_sessions(dir)) {
+    for (const auto& s : idle) {
         if (UniqueFd pidfd = open_session_pidfd(s)) {
             ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0);
             if (!wait_for_exit(pidfd.get(), deadline)) {

@@ -302,6 +302,7 @@ Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_sl
         p.envp.push_back(e.data());
     p.envp.push_back(nullptr);
 
+    if (spec.volatile_upper) host_boot_id();  // in the child it costs a lookup in new namespaces
     p.stage = choose_stage(spec);
     p.root = p.stage + "/root";
     p.scratch = p.stage + "/scratch";
@@ -1043,10 +1044,17 @@ RunResult run_here(const SandboxSpec& spec) {
         // run that mounts none only clears the records of those already gone. Lingering
         // sandboxes this run could not join (built otherwise) end first.
         if (!spec.session_dir.empty()) {
-            retire_idle_sessions(spec.session_dir);
             bool writable = !spec.read_only && !spec.upper_dir.empty();
-            await_ending_sessions(spec.session_dir, writable ? std::chrono::milliseconds(5000)
-                                                             : std::chrono::milliseconds(0));
+            auto wait = writable ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(0);
+            // The records read above hold while nothing runs: new sessions wait for the start
+            // lock. A running session may have ended since, and the directory is read again.
+            if (spec.share_running && records.running.empty()) {
+                retire_idle_sessions(spec.session_dir, records.idle);
+                await_ending_sessions(spec.session_dir, records.ending, wait);
+            } else {
+                retire_idle_sessions(spec.session_dir);
+                await_ending_sessions(spec.session_dir, wait);
+            }
         }
         // In the kept user namespace, or in a new one whose maps we write ourselves: built by a
         // process that shares our memory; karapace-init waits for the go byte.

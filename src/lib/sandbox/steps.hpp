@@ -23,6 +23,13 @@ struct OverlaySources {
     // marker) removes: held open, their blocks are freed when these close, not while starting.
     std::vector<UniqueFd> retired;
 };
+// Whether what this process creates is container root's already (its uid and gid are 0 where it
+// runs: a sandbox started by root): the files the sandbox makes for container root need no chown.
+bool makes_files_as_container_root();
+// The host's boot id (empty when unreadable), read once per process. The volatile marker's check
+// needs it; read in a sandbox's child, after its namespaces exist, /proc/sys's entries are looked
+// up anew (about 50 µs), so a run reads it before the clone (prepare).
+const std::string& host_boot_id();
 OverlaySources open_overlay_sources(const SandboxSpec& spec);
 // Mounts the overlay at `mountpoint` (kernel overlayfs with userxattr; fuse-overlayfs when the
 // kernel refuses). A read-only run gets a throwaway upper in `scratch` so mount points can be

@@ -38,8 +38,11 @@ std::string read_file_limited(const std::string& path, std::size_t limit) {
     if (!fd) throw_errno(Errc::failed, "cannot open " + path);
     std::string out;
     char buf[65536];
+    // No more than the limit allows asked for at once: a /proc/sys file's read makes a kernel
+    // buffer of the size asked for (64 KiB is a vmalloc, about 20 µs here).
+    const std::size_t chunk = limit < sizeof buf ? limit + 1 : sizeof buf;
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf, chunk);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno(Errc::failed, "cannot read " + path);
