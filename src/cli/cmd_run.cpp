@@ -52,6 +52,7 @@ int run_in_env(const Invocation& inv, Output& out, bool interactive) {
     o.env_vars = inv.values("env");
     o.root = inv.flag("root");
     o.interactive = interactive && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+    o.caller_exits = true;  // the run's status is this process's
     try {
         auto relay = take_service_environment(o);
         auto engine = make_engine(inv, out);

@@ -199,6 +199,8 @@ struct ExecOptions {
     int listen_fds = 0;
     std::string listen_fdnames;
     std::string notify_socket;
+    // The caller exits once the run returns (see sandbox::SandboxSpec::caller_exits).
+    bool caller_exits = false;
 };
 
 struct CapturedOutput {

@@ -131,6 +131,7 @@ sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* 
     spec.listen_fds = o.listen_fds;
     spec.listen_fdnames = o.listen_fdnames;
     spec.notify_socket = o.notify_socket;
+    spec.caller_exits = o.caller_exits;
     return spec;
 }
 

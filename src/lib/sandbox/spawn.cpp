@@ -560,12 +560,13 @@ void run_helper(int (*fn)(void*), void* arg) {
 // helper (run_helper) enters the caller's kept user namespace (sandbox/keeper.cpp) and clones
 // the sandbox child into the new namespaces sharing our memory; for a new user namespace we do
 // that ourselves (start_fresh in this process), writing the child's id maps first (directly: the
-// caller is root). Then the session record. The child builds the root and executes
-// karapace-init (which waits for the go byte when the parent has something to do first); the
-// helper exits once it has. Nobody pays for copying our page tables or for their copy-on-write
-// faults, and karapace-init's execve has no copy of the caller to tear down. Whoever started the
-// child and the child take turns on our memory: each waits on a pipe while the other runs (and
-// we wait for the helper).
+// caller is root), and so does a caller that exits after the run and keeps its ids in the kept
+// namespace (it enters it for good; SandboxSpec::caller_exits). Then the session record. The child
+// builds the root and executes karapace-init (which waits for the go byte when the parent has
+// something to do first); the helper exits once it has. Nobody pays for copying our page tables or
+// for their copy-on-write faults, and karapace-init's execve has no copy of the caller to tear
+// down. Whoever started the child and the child take turns on our memory: each waits on a pipe
+// while the other runs (and we wait for the helper).
 struct FreshStart {
     const SandboxSpec& spec;
     const Prepared& p;
@@ -720,7 +721,7 @@ bool multi_threaded() {
     return threads == nullptr || std::atoi(threads) != 1;
 }
 
-RunResult run_here(const SandboxSpec& spec);
+RunResult run_here(const SandboxSpec& spec, bool caller_exits);
 
 // The sandbox child is started with the raw clone system call and allocates before it execs, so
 // it must come from a single-threaded process: a lock another thread held at clone time (malloc's,
@@ -738,7 +739,7 @@ RunResult run_from_forked_child(const SandboxSpec& spec) {
     }
     if (pid == 0) {
         report.read.reset();
-        RunResult r = run_here(spec);
+        RunResult r = run_here(spec, true);
         char mechanism = static_cast<char>(r.limits);
         if (::write(report.write.get(), &mechanism, 1) != 1) ::_exit(125);
         if (r.error) wire::send_error(report.write.get(), *r.error);
@@ -759,7 +760,7 @@ RunResult run_from_forked_child(const SandboxSpec& spec) {
 
 RunResult run(const SandboxSpec& spec) {
     if (spec.argv.empty()) throw Error(Errc::usage, "no command to run in the sandbox");
-    return multi_threaded() ? run_from_forked_child(spec) : run_here(spec);
+    return multi_threaded() ? run_from_forked_child(spec) : run_here(spec, spec.caller_exits);
 }
 
 namespace {
@@ -992,7 +993,8 @@ RunResult failed_start(Pipes& pipes, const char* otherwise) {
     return result;
 }
 
-RunResult run_here(const SandboxSpec& spec) {
+// `caller_exits`: this process exits when the run returns (SandboxSpec::caller_exits).
+RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
     RunResult result;
     try {
         reap_finished();
@@ -1071,7 +1073,9 @@ RunResult run_here(const SandboxSpec& spec) {
             FreshStart f{run_spec, p,      init,      userns ? userns.get() : -1,
                          go_fd,    err_fd, status_fd, record};
             f.stack_top = stack.top();
-            if (userns) {
+            // The kept namespace is entered by a helper, unless this process exits after the
+            // run and keeps its ids in there: entering it is for good.
+            if (userns && !(caller_exits && spec.mapping == IdMapping::keep_id)) {
                 run_helper(start_fresh, &f);
             } else {
                 // A new user namespace needs no helper: we start the child ourselves, and

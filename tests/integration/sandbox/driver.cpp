@@ -1,5 +1,7 @@
 // A small command line over the sandbox library, for the integration tests and benchmarks until
 // the engine drives it: `sandbox-driver [options] -- command...`, or `--stop <sessions dir>`.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
             spec.session_dir = value("--sessions");
         else if (a == "--interactive")
             spec.interactive = true;
+        else if (a == "--caller-exits")
+            spec.caller_exits = true;
         else if (a == "--stop") {
             auto n = stop_sessions(value("--stop"), std::chrono::milliseconds(2000));
             std::cout << n << "\n";
@@ -93,5 +97,11 @@ int main(int argc, char** argv) {
     }
     if (const char* show = std::getenv("SANDBOX_DRIVER_SHOW_LIMITS"); show && *show)
         std::cerr << "limits: " << limit_mechanism_name(result.limits) << "\n";
+    // The user namespace this process is in once the run has returned.
+    if (const char* show = std::getenv("SANDBOX_DRIVER_SHOW_USERNS"); show && *show) {
+        char ns[64] = {};
+        ssize_t n = ::readlink("/proc/self/ns/user", ns, sizeof ns - 1);
+        std::cerr << "userns: " << (n > 0 ? ns : "?") << "\n";
+    }
     return result.status;
 }

@@ -58,6 +58,32 @@ suite() {
     expect "files in \$HOME keep their owner" "$uid" "$(run -- stat -c %u "$home/.kp-owned-$$")"
     rm -f "$home/.kp-owned-$$"
     expect "the hostname is the environment's" "kp-test" "$(run -- hostname)"
+
+    # --- the kept user namespace (unprivileged, with sub-ids): entered by a helper, or by the
+    # caller itself when it exits after the run (SandboxSpec::caller_exits), never by one that
+    # goes on (a TUI running a shell and then building).
+    if [ "$MODE" = "--as-user" ] && grep -q "^$(id -un):" /etc/subuid; then
+        local krun=$W/keeper-run ns0 goes_on exits kept keeper
+        mkdir -p "$krun" && chmod 700 "$krun"
+        ns_after() {
+            XDG_RUNTIME_DIR=$krun KARAPACE_KEEPER_IDLE=60 SANDBOX_DRIVER_SHOW_USERNS=1 \
+                run "$@" -- true 2>&1 >/dev/null | sed -n 's/^userns: //p'
+        }
+        ns0=$(readlink /proc/self/ns/user)
+        goes_on=$(ns_after)
+        exits=$(ns_after --caller-exits)
+        keeper=$(cut -d' ' -f1 "$krun/karapace/userns-keep-id" 2>/dev/null)
+        kept=$(readlink "/proc/$keeper/ns/user" 2>/dev/null)
+        if [ -z "$kept" ] || [ "$kept" = "$ns0" ]; then
+            bad "the runs left no keeper in a namespace of its own (record: '$keeper')"
+        else
+            expect "a caller that goes on after the run keeps its own user namespace" "$ns0" "$goes_on"
+            expect "a caller that exits after the run enters the kept one itself" "$kept" "$exits"
+            expect "its command runs as the user" "$uid" \
+                "$(XDG_RUNTIME_DIR=$krun run --caller-exits -- id -u)"
+        fi
+        [ -n "$keeper" ] && kill -9 "$keeper" 2>/dev/null
+    fi
     if [ "$uid" != 0 ]; then
         expect_in "the user has a passwd entry inside" "$(id -un):x:$uid" "$(run -- cat /etc/passwd)"
         expect "image root files stay root-owned across build and keep-id" \
