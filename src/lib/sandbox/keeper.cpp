@@ -58,6 +58,29 @@ std::uint64_t own_userns_inode() {
     return ::stat("/proc/self/ns/user", &st) == 0 ? st.st_ino : 0;
 }
 
+// PIDFD_GET_USER_NAMESPACE (linux/pidfd.h, Linux 6.11), for older headers.
+constexpr unsigned long kPidfdGetUserNamespace = _IO(0xFF, 9);
+
+// The user namespace of the recorded process while it is the recorded one, from a pidfd: the
+// process is named before its start time is read, so one reading says whether the descriptor is
+// the keeper's (the keeper held the pid from before the descriptor until that reading). Empty
+// with `gone` set when it is not, or when the kernel has no such ioctl.
+UniqueFd userns_of_recorded(const Record& r, bool& gone) {
+    gone = false;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, r.pid, 0)));
+    if (!pidfd) {
+        gone = errno == ESRCH;
+        return {};
+    }
+    if (process_start_time(r.pid) != r.start_time) {
+        gone = true;
+        return {};
+    }
+    UniqueFd fd(::ioctl(pidfd.get(), kPidfdGetUserNamespace, 0));
+    if (!fd) gone = errno == ESRCH;
+    return fd;
+}
+
 // Opens the record's namespace only if the record still describes a live keeper of ours: the
 // process has the recorded start time (a reused pid has another), its user namespace has the
 // recorded inode, is not ours, and belongs to us. `why` says what did not hold.
@@ -67,12 +90,21 @@ UniqueFd open_verified(const Record& r, std::string& why) {
         return {};
     }
     auto alive = [&] { return process_start_time(r.pid) == r.start_time; };
-    if (!alive()) {
+    bool gone = false;
+    UniqueFd fd = userns_of_recorded(r, gone);
+    const bool held = static_cast<bool>(fd);
+    if (!held && !gone) {
+        // Before Linux 6.11: the namespace by its /proc path, between two readings of the
+        // start time.
+        gone = !alive();
+        if (!gone)
+            fd = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/user").c_str(),
+                                 O_RDONLY | O_CLOEXEC));
+    }
+    if (gone) {
         why = "process " + std::to_string(r.pid) + " is gone";
         return {};
     }
-    UniqueFd fd(
-        ::open(("/proc/" + std::to_string(r.pid) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
     if (!fd || ::fstat(fd.get(), &st) != 0) {
         why = "the namespace of process " + std::to_string(r.pid) + " cannot be opened";
@@ -88,7 +120,7 @@ UniqueFd open_verified(const Record& r, std::string& why) {
         return {};
     }
     // Checked again now that the descriptor holds the namespace: the pid was that process.
-    if (!alive()) {
+    if (!held && !alive()) {
         why = "process " + std::to_string(r.pid) + " is gone";
         return {};
     }
