@@ -709,8 +709,12 @@ private:
     std::array<struct sigaction, kForwardedSignals.size()> old_{};
 };
 
-// True when this process has more than one thread (field 20 of /proc/self/stat).
+// True when this process has more than one thread: /proc/self/task's link count is two more
+// than the threads (a stat, where field 20 of /proc/self/stat costs an open and a read of a file
+// the kernel formats).
 bool multi_threaded() {
+    struct stat task {};
+    if (::stat("/proc/self/task", &task) == 0 && task.st_nlink >= 3) return task.st_nlink != 3;
     char buf[1024];
     UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
     if (!fd) return true;
