@@ -58,13 +58,47 @@ bool create_component(const MountOp& op, int parent, const std::string& name, bo
     return true;
 }
 
+// A directory the plan has just mounted a new, empty tmpfs on (/dev): what the plan puts right
+// below it is made there by name, without looking for it first (it cannot be there yet). Dropped
+// when a later step mounts on it or above it.
+struct FreshDir {
+    std::string path;  // absolute, normalised
+    UniqueFd fd;       // the tmpfs's root
+
+    // The name `target` has right below this directory, or "" when it is not right below it.
+    std::string child_name(const std::string& target) const {
+        if (!fd || target.size() <= path.size() + 1 || target.compare(0, path.size(), path) != 0 ||
+            target[path.size()] != '/')
+            return {};
+        std::string name = target.substr(path.size() + 1);
+        return name.find('/') == std::string::npos && name != "." && name != ".." ? name
+                                                                                  : std::string();
+    }
+    void forget_if_covered(const std::string& target) {
+        if (fd && (target == "/" || path == target ||
+                   (path.compare(0, target.size(), target) == 0 && path[target.size()] == '/')))
+            *this = FreshDir{};
+    }
+};
+
 // Resolves `target` inside the root, creating missing components (directories, and a file or
 // directory at the end). Returns an O_PATH fd, or an empty fd when `needs_parent` and the parent
-// does not exist in the image. Most targets exist, or only their last component is missing (on
-// the fresh /dev tmpfs): those take one or four system calls; deeper misses walk the path.
-UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory) {
+// does not exist in the image. Most targets exist (one system call), or are right below the
+// fresh /dev tmpfs (`fresh`: made there by name, two); deeper misses walk the path.
+UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory,
+                        const FreshDir* fresh = nullptr) {
     std::string target = lexically_absolute(op.target, "/");
     if (target == "/") return UniqueFd(::dup(root_fd));
+    if (std::string name = fresh ? fresh->child_name(target) : std::string(); !name.empty()) {
+        if (!create_component(op, fresh->fd.get(), name, directory, true, target))
+            return UniqueFd();
+        int fd = openat2_fd(fresh->fd.get(), name, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+        if (fd < 0) {
+            if (op.optional) return UniqueFd();
+            fail(op, "cannot open the mount point " + target, errno);
+        }
+        return UniqueFd(fd);
+    }
     std::string relative = target.substr(1);
     int fd = openat2_fd(root_fd, relative, O_PATH, RESOLVE_IN_ROOT);
     if (fd >= 0) return UniqueFd(fd);
@@ -151,8 +185,9 @@ bool is_dir(const UniqueFd& fd) {
     return ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-void mount_new_fs(const MountOp& op, const char* type, int root_fd) {
-    auto target = resolve_target(root_fd, op, true);
+// False when an optional one was not mounted.
+bool mount_new_fs(const MountOp& op, const char* type, int root_fd, const FreshDir& fresh) {
+    auto target = resolve_target(root_fd, op, true, &fresh);
     unsigned long flags = 0;
     if (op.nosuid) flags |= MS_NOSUID;
     if (op.nodev) flags |= MS_NODEV;
@@ -160,9 +195,10 @@ void mount_new_fs(const MountOp& op, const char* type, int root_fd) {
     if (op.read_only) flags |= MS_RDONLY;
     if (::mount(op.source.c_str(), fd_path(target.get()).c_str(), type, flags,
                 op.options.empty() ? nullptr : op.options.c_str()) != 0) {
-        if (op.optional) return;
+        if (op.optional) return false;
         fail(op, std::string("cannot mount a new ") + type + " at " + op.target, errno);
     }
+    return true;
 }
 
 // A generated file: written on our scratch tmpfs, then bound read-only over the target.
@@ -287,30 +323,47 @@ PreparedMounts open_mount_sources(const MountPlan& plan) {
 
 void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
                    const std::string& scratch) {
+    FreshDir fresh;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const auto& op = plan.ops[i];
+        if (op.kind != Kind::symlink) fresh.forget_if_covered(lexically_absolute(op.target, "/"));
         switch (op.kind) {
         case Kind::bind: {
             auto& tree = prepared.trees[i];
             if (!tree) break;  // optional and absent
-            auto target = resolve_target(root_fd, op, is_dir(tree));
+            auto target = resolve_target(root_fd, op, is_dir(tree), &fresh);
             if (target) move_tree(op, tree, target);
             tree.reset();
             break;
         }
-        case Kind::tmpfs: mount_new_fs(op, "tmpfs", root_fd); break;
-        case Kind::proc: mount_new_fs(op, "proc", root_fd); break;
-        case Kind::devpts: mount_new_fs(op, "devpts", root_fd); break;
-        case Kind::mqueue: mount_new_fs(op, "mqueue", root_fd); break;
-        case Kind::sysfs: mount_new_fs(op, "sysfs", root_fd); break;
+        case Kind::tmpfs: {
+            std::string target = lexically_absolute(op.target, "/");
+            if (mount_new_fs(op, "tmpfs", root_fd, fresh) && !fresh.fd && target != "/") {
+                fresh.fd.reset(
+                    openat2_fd(root_fd, target.substr(1), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT));
+                fresh.path = target;
+            }
+            break;
+        }
+        case Kind::proc: mount_new_fs(op, "proc", root_fd, fresh); break;
+        case Kind::devpts: mount_new_fs(op, "devpts", root_fd, fresh); break;
+        case Kind::mqueue: mount_new_fs(op, "mqueue", root_fd, fresh); break;
+        case Kind::sysfs: mount_new_fs(op, "sysfs", root_fd, fresh); break;
         case Kind::symlink: {
             std::string target = lexically_absolute(op.target, "/");
             auto slash = target.rfind('/');
-            MountOp dir = op;
-            dir.target = target.substr(0, slash);
-            auto parent = resolve_target(root_fd, dir, true);
             std::string name = target.substr(slash + 1);
-            if (::symlinkat(op.source.c_str(), parent.get(), name.c_str()) != 0 && errno != EEXIST)
+            UniqueFd parent;
+            int at = -1;
+            if (!fresh.child_name(target).empty()) {
+                at = fresh.fd.get();
+            } else {
+                MountOp dir = op;
+                dir.target = target.substr(0, slash);
+                parent = resolve_target(root_fd, dir, true);
+                at = parent.get();
+            }
+            if (::symlinkat(op.source.c_str(), at, name.c_str()) != 0 && errno != EEXIST)
                 fail(op, "cannot create the symlink " + target, errno);
             break;
         }
