@@ -2,7 +2,8 @@
 // (open_tree) before anything is hidden, and a manifest source that has become a symlink since it
 // was checked is refused. Targets are resolved with openat2(RESOLVE_IN_ROOT), so a symlink in the
 // image can never point a mount outside the container; missing targets are created as the kind
-// of file the source is (a socket is bound onto a file, never onto a directory).
+// of file the source is (a socket is bound onto a file, never onto a directory). What goes right
+// below a tmpfs the plan has just mounted (/dev) is made there by name, following no link.
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
