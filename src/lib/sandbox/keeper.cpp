@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <ctime>
-#include <sstream>
 
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/util/error.hpp"
@@ -38,6 +38,18 @@ struct Record {
     int idle = 0;
 };
 
+// The next space-separated number of `text` from `at` on, into `out`; false when there is none.
+// (Parsed by hand: a stream would set up its locale in every run that joins the keeper.)
+template <typename T>
+bool next_number(const std::string& text, std::size_t& at, T& out) {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\n'))
+        ++at;
+    auto [end, ec] = std::from_chars(text.data() + at, text.data() + text.size(), out);
+    if (ec != std::errc()) return false;
+    at = static_cast<std::size_t>(end - text.data());
+    return at == text.size() || text[at] == ' ' || text[at] == '\n';
+}
+
 std::optional<Record> read_record(const std::string& path) {
     std::string text;
     try {
@@ -45,10 +57,12 @@ std::optional<Record> read_record(const std::string& path) {
     } catch (const Error&) {
         return std::nullopt;
     }
-    std::istringstream in(text);
     Record r;
     long long pid = 0;
-    if (!(in >> pid >> r.start_time >> r.inode >> r.idle) || pid <= 1) return Record{};
+    std::size_t at = 0;
+    if (!next_number(text, at, pid) || !next_number(text, at, r.start_time) ||
+        !next_number(text, at, r.inode) || !next_number(text, at, r.idle) || pid <= 1)
+        return Record{};
     r.pid = static_cast<pid_t>(pid);
     return r;
 }

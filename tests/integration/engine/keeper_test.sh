@@ -121,6 +121,22 @@ wait 2>/dev/null || true
 sl=
 kp_ok "records naming another user's namespace or a process that is no keeper are replaced"
 
+# 4b. A record that does not parse (a number missing, text where a number goes, a signed start
+# time) is replaced by a new keeper's, and the run goes on.
+prev=$e
+for bad in "$(keeper_pid) 12 34" "$(keeper_pid) x 34 300" "$(keeper_pid) -5 $e 300"; do
+  old_keeper=$(keeper_pid)
+  printf '%s\n' "$bad" > "$record"
+  chown "$user" "$record"
+  f=$(ns_of)
+  [ -n "$f" ] || kp_fail "exec failed after a record '$bad'"
+  [ "$(cut -d' ' -f4 "$record")" = 300 ] || kp_fail "the record '$bad' was not replaced: $(cat "$record")"
+  [ "$f" != "$prev" ] || kp_fail "the run with the record '$bad' joined the old keeper's namespace"
+  kill -9 "$old_keeper" 2>/dev/null || true
+  prev=$f
+done
+kp_ok "records that do not parse are replaced by a new keeper's"
+
 # 5. Root keeps no namespace and never joins the user's.
 mkdir -p "$work/r/proj"
 cp "$work/u/proj/karapace.toml" "$work/r/proj/"
