@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <exception>
 #include <string>
 
@@ -14,6 +13,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/process.hpp"
+#include "karapace/util/text.hpp"
 
 namespace karapace::sandbox {
 
@@ -29,13 +29,6 @@ std::vector<std::string_view> split(std::string_view line, char sep) {
         start = pos + 1;
     }
     return out;
-}
-
-template <typename T>
-bool parse_number(std::string_view s, T& value) {
-    if (s.empty()) return false;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    return ec == std::errc() && end == s.data() + s.size();
 }
 
 template <typename F>

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <ctime>
 
@@ -20,6 +19,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/process.hpp"
+#include "karapace/util/text.hpp"
 #include "sandbox/child.hpp"
 
 namespace karapace::sandbox {
@@ -38,16 +38,20 @@ struct Record {
     int idle = 0;
 };
 
-// The next space-separated number of `text` from `at` on, into `out`; false when there is none.
-// (Parsed by hand: a stream would set up its locale in every run that joins the keeper.)
+// The next word of `text` from `at` on (words are separated by spaces and newlines), as a number
+// into `out`; false when there is none. (Not a stream: one would set up its locale in every run
+// that joins the keeper.)
 template <typename T>
-bool next_number(const std::string& text, std::size_t& at, T& out) {
-    while (at < text.size() && (text[at] == ' ' || text[at] == '\n'))
+bool next_number(std::string_view text, std::size_t& at, T& out) {
+    auto separator = [](char c) { return c == ' ' || c == '\n'; };
+    while (at < text.size() && separator(text[at]))
         ++at;
-    auto [end, ec] = std::from_chars(text.data() + at, text.data() + text.size(), out);
-    if (ec != std::errc()) return false;
-    at = static_cast<std::size_t>(end - text.data());
-    return at == text.size() || text[at] == ' ' || text[at] == '\n';
+    std::size_t end = at;
+    while (end < text.size() && !separator(text[end]))
+        ++end;
+    bool ok = parse_number(text.substr(at, end - at), out);
+    at = end;
+    return ok;
 }
 
 std::optional<Record> read_record(const std::string& path) {

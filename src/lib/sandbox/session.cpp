@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <thread>
 
@@ -20,6 +19,7 @@
 #include "karapace/util/fd.hpp"
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
+#include "karapace/util/text.hpp"
 #include "sandbox/serve.hpp"
 
 namespace karapace::sandbox {
@@ -30,8 +30,7 @@ template <typename T>
 bool parse(std::string_view s, T& v) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
         s.remove_suffix(1);
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+    return parse_number(s, v);
 }
 
 bool alive(const Session& s) { return process_alive(s.pid, s.start_time); }
