@@ -1,5 +1,4 @@
 // `karapace export` and `karapace unexport`: host launchers and command wrappers.
-#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/engine_session.hpp"
@@ -55,7 +54,7 @@ int run_export(const Invocation& inv, Output& out) {
     o.refresh = o.apps.empty() && o.bins.empty() && o.services.empty();
     if (auto dir = inv.value("bin-dir"); !dir.empty()) {
         if (dir == "~" || dir.starts_with("~/")) dir = home_dir() + dir.substr(1);
-        o.bin_dir = lexically_absolute(dir, std::filesystem::current_path().string());
+        o.bin_dir = lexically_absolute(dir);
     }
     auto report = engine.export_items(o);
     for (const auto& w : report.warnings)

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 
 #include "cli/suggest.hpp"
 #include "karapace/util/error.hpp"
@@ -181,7 +180,7 @@ void apply_global(Globals& g, const CommandSpec* cmd, const FlagSpec& f, const s
         usage_error(cmd, "--" + std::string(f.name) + " was given more than once");
     check_value(cmd, f, value);
     if (f.name == "store")
-        g.store = lexically_absolute(value, std::filesystem::current_path().string());
+        g.store = lexically_absolute(value);
     else if (f.name == "json")
         g.json = true;
     else if (f.name == "verbose")

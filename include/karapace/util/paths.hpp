@@ -18,5 +18,8 @@ std::string default_store_root();
 void make_dirs(const std::string& path, mode_t mode = 0755);
 // Lexically normalised absolute path (no filesystem access): "/a/./b/../c" -> "/a/c".
 std::string lexically_absolute(const std::string& path, const std::string& base);
+// The same against the current directory, which is asked for only when `path` is relative;
+// throws Error when it cannot be read.
+std::string lexically_absolute(const std::string& path);
 
 }  // namespace karapace

@@ -1,7 +1,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <sstream>
 
 #include "core/engine_impl.hpp"
@@ -26,11 +25,9 @@
 
 namespace karapace::core {
 
-namespace fs = std::filesystem;
-
 Engine::Impl::Impl(EngineOptions opts) : options(std::move(opts)) {
-    root = options.store_root.empty() ? default_store_root()
-                                      : lexically_absolute(options.store_root, fs::current_path());
+    root =
+        options.store_root.empty() ? default_store_root() : lexically_absolute(options.store_root);
 }
 
 bool Engine::Impl::store_exists() const {

@@ -23,7 +23,9 @@ std::string current_dir() {
 }
 }  // namespace
 
-Layout::Layout(const std::string& root) : root_(lexically_absolute(root, current_dir())) {
+Layout::Layout(const std::string& root)
+    : root_(!root.empty() && root.front() == '/' ? lexically_absolute(root, "/")
+                                                 : lexically_absolute(root, current_dir())) {
     while (root_.size() > 1 && root_.back() == '/')
         root_.pop_back();
 }

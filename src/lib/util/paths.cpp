@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "karapace/util/error.hpp"
@@ -40,7 +41,7 @@ std::string xdg_cache_home() { return env_or("XDG_CACHE_HOME", home_dir() + "/.c
 
 std::string default_store_root() {
     const char* s = std::getenv("KARAPACE_STORE");
-    if (s != nullptr && *s != '\0') return lexically_absolute(s, std::filesystem::current_path());
+    if (s != nullptr && *s != '\0') return lexically_absolute(s);
     return xdg_data_home() + "/karapace";
 }
 
@@ -64,11 +65,49 @@ void make_dirs(const std::string& path, mode_t mode) {
 }
 
 std::string lexically_absolute(const std::string& path, const std::string& base) {
-    std::filesystem::path p(path);
-    if (p.is_relative()) p = std::filesystem::path(base) / p;
-    std::string out = p.lexically_normal().string();
-    if (out.size() > 1 && out.back() == '/') out.pop_back();
+    if (path.empty() || path.front() != '/') {
+        if (base.empty() || base.front() != '/') {
+            // Relative to a relative base: the general rules (a leading ".." stays).
+            std::filesystem::path p = std::filesystem::path(base) / path;
+            std::string out = p.lexically_normal().string();
+            if (out.size() > 1 && out.back() == '/') out.pop_back();
+            return out;
+        }
+        return lexically_absolute(base + "/" + path, "/");
+    }
+    // An absolute path, one component at a time: empty ones and "." go, ".." takes the previous
+    // one away (none above the root). This runs for every mount of a sandbox: no
+    // std::filesystem::path, whose components are each a path of their own.
+    std::string out;
+    out.reserve(path.size());
+    std::size_t pos = 0;
+    while (pos < path.size()) {
+        while (pos < path.size() && path[pos] == '/')
+            ++pos;
+        std::size_t end = path.find('/', pos);
+        if (end == std::string::npos) end = path.size();
+        std::string_view comp(path.data() + pos, end - pos);
+        if (comp == "..") {
+            auto slash = out.rfind('/');
+            out.resize(slash == std::string::npos ? 0 : slash);
+        } else if (!comp.empty() && comp != ".") {
+            out += '/';
+            out += comp;
+        }
+        pos = end;
+    }
+    if (out.empty()) out = "/";
     return out;
+}
+
+std::string lexically_absolute(const std::string& path) {
+    if (!path.empty() && path.front() == '/') return lexically_absolute(path, "/");
+    std::error_code ec;
+    auto cwd = std::filesystem::current_path(ec);
+    if (ec)
+        throw Error(Errc::failed, "cannot read the current directory: " + ec.message(),
+                    "run from a directory that exists, or give an absolute path");
+    return lexically_absolute(path, cwd.string());
 }
 
 }  // namespace karapace
