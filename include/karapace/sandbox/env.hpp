@@ -47,9 +47,6 @@ std::vector<std::string> command_environment(const SandboxSpec& spec, const std:
 // Error(usage) naming a descriptor that is not open. Empty without socket activation.
 std::vector<int> socket_activation(const SandboxSpec& spec, std::vector<std::string>& env);
 
-// Our process environment as "K=V" strings.
-std::vector<std::string> current_environment();
-
 inline constexpr const char* kDefaultPath =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

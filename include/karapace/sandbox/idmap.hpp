@@ -74,6 +74,8 @@ IdMapPlan plan_id_maps(IdMapping mapping, uid_t uid, gid_t gid, std::optional<Su
 // The plan for the calling user, read from /etc/passwd, /etc/subuid and /etc/subgid. Warns once
 // when the user has no usable range.
 IdMapPlan plan_id_maps_for_caller(IdMapping mapping);
+// The same for a caller whose user name (passwd_name of its uid, else the uid) is known.
+IdMapPlan plan_id_maps_for_caller(IdMapping mapping, const std::string& name);
 
 // Text of a map file ("inside outside count\n" lines).
 std::string format_id_map(const std::vector<IdMapLine>& lines);

@@ -202,9 +202,13 @@ bool mount_new_fs(const MountOp& op, const char* type, int root_fd, const FreshD
     return true;
 }
 
-// A generated file: written on our scratch tmpfs, then bound read-only over the target.
+// A generated file: written on our scratch tmpfs, then bound read-only over the target; not
+// written at all where the target has no place (an optional file whose directory the image
+// lacks, such as /etc/sudoers.d).
 void bind_generated(const MountOp& op, const std::string& content, int root_fd,
                     const std::string& scratch, std::size_t index) {
+    auto target = resolve_target(root_fd, op, false);
+    if (!target) return;
     std::string file = scratch + "/gen-" + std::to_string(index);
     {
         UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -216,8 +220,6 @@ void bind_generated(const MountOp& op, const std::string& content, int root_fd,
         if (!makes_files_as_container_root()) ::fchown(fd.get(), 0, 0);
         ::fchmod(fd.get(), op.file_mode);
     }
-    auto target = resolve_target(root_fd, op, false);
-    if (!target) return;
     MountOp ro = op;
     ro.read_only = true;
     ro.source = file;

@@ -1,6 +1,7 @@
 // Step: a minimal /dev. A tmpfs with the harmless character devices bound from the host, a new
 // devpts instance (the host's terminals stay invisible), /dev/shm, and hardware only on request.
 #include <array>
+#include <utility>
 
 #include "karapace/sandbox/mounts.hpp"
 
@@ -39,7 +40,7 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     dev.options = "mode=0755";
     dev.noexec = true;
     dev.why = "/dev";
-    ops.push_back(dev);
+    ops.push_back(std::move(dev));
 
     for (const char* name : {"null", "zero", "full", "random", "urandom"})
         ops.push_back(device(std::string("/dev/") + name, std::string("/dev/") + name, false));
@@ -50,7 +51,7 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     if (spec.host_integration && spec.stdin_fd < 0 && !host.terminal.empty()) {
         auto console = device(host.terminal, "the terminal (/dev/console)", true);
         console.target = "/dev/console";
-        ops.push_back(console);
+        ops.push_back(std::move(console));
     }
 
     MountOp pts;
@@ -61,7 +62,7 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     pts.noexec = true;
     pts.nodev = false;  // /dev/ptmx and the terminals are nodes on it (tmux, script, ssh need them)
     pts.why = "/dev/pts";
-    ops.push_back(pts);
+    ops.push_back(std::move(pts));
     ops.push_back(link("/dev/ptmx", "pts/ptmx"));
 
     MountOp shm;
@@ -70,7 +71,7 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     shm.target = "/dev/shm";
     shm.options = "mode=1777";
     shm.why = "/dev/shm";
-    ops.push_back(shm);
+    ops.push_back(std::move(shm));
 
     MountOp mq;
     mq.kind = Kind::mqueue;
@@ -79,7 +80,7 @@ void plan_devices(const SandboxSpec& spec, const HostView& host, MountPlan& plan
     mq.noexec = true;
     mq.optional = true;
     mq.why = "/dev/mqueue";
-    ops.push_back(mq);
+    ops.push_back(std::move(mq));
 
     ops.push_back(link("/dev/fd", "/proc/self/fd"));
     ops.push_back(link("/dev/stdin", "/proc/self/fd/0"));

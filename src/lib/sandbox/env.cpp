@@ -49,25 +49,30 @@ bool env_secret(std::string_view n) {
 }
 
 bool env_allowed(std::string_view name, bool host_integration) {
-    if (env_secret(name)) return false;
+    // The short allowlist first: most of a host's variables are on neither list, and the secret
+    // check's substring searches are then not needed.
+    bool listed = name.substr(0, 3) == "LC_";
     for (std::string_view k : kBasic)
-        if (name == k) return true;
-    if (name.substr(0, 3) == "LC_") return true;
+        listed = listed || name == k;
     if (host_integration)
         for (std::string_view k : kSession)
-            if (name == k) return true;
-    return false;
+            listed = listed || name == k;
+    return listed && !env_secret(name);
 }
 
-std::vector<std::string> build_environment(const std::vector<std::string>& host,
-                                           const EnvContext& ctx) {
+namespace {
+
+// build_environment for any range of host entries that convert to string_view: a vector of them,
+// or `environ` read in place.
+template <class Host>
+std::vector<std::string> environment_from(const Host& host, const EnvContext& ctx) {
     std::map<std::string, std::string, std::less<>> env;
     auto set = [&](std::string_view entry) {
         auto eq = entry.find('=');
         if (eq == std::string_view::npos || eq == 0) return;
         env[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
     };
-    for (const auto& entry : host)
+    for (std::string_view entry : host)
         if (env_allowed(key_of(entry), ctx.host_integration)) set(entry);
     env["PATH"] = kDefaultPath;
     env["container"] = "karapace";
@@ -105,6 +110,33 @@ std::vector<std::string> build_environment(const std::vector<std::string>& host,
     return out;
 }
 
+// The process's own environment, without copying it.
+struct Environ {
+    struct Iter {
+        char** p;
+        std::string_view operator*() const { return *p; }
+        Iter& operator++() {
+            ++p;
+            return *this;
+        }
+        bool operator!=(const Iter& o) const { return p != o.p; }
+    };
+    Iter begin() const { return {environ}; }
+    Iter end() const {
+        char** e = environ;
+        while (e != nullptr && *e != nullptr)
+            ++e;
+        return {e};
+    }
+};
+
+}  // namespace
+
+std::vector<std::string> build_environment(const std::vector<std::string>& host,
+                                           const EnvContext& ctx) {
+    return environment_from(host, ctx);
+}
+
 std::vector<int> socket_activation(const SandboxSpec& spec, std::vector<std::string>& env) {
     std::vector<int> fds;
     if (spec.listen_fds <= 0) return fds;
@@ -138,14 +170,7 @@ std::vector<std::string> command_environment(const SandboxSpec& spec, const std:
     ctx.manifest = spec.manifest_env;
     ctx.image = spec.image_env;
     ctx.extra = mount_env;
-    return build_environment(current_environment(), ctx);
-}
-
-std::vector<std::string> current_environment() {
-    std::vector<std::string> out;
-    for (char** e = environ; e && *e; ++e)
-        out.emplace_back(*e);
-    return out;
+    return environment_from(Environ{}, ctx);
 }
 
 }  // namespace karapace::sandbox

@@ -235,9 +235,15 @@ void become_inner_ids(const IdMapPlan& plan) {
 
 IdMapPlan plan_id_maps_for_caller(IdMapping mapping) {
     uid_t uid = ::getuid();
+    if (uid == 0) return plan_id_maps(mapping, uid, ::getgid(), std::nullopt, std::nullopt);
+    return plan_id_maps_for_caller(
+        mapping, passwd_name(read_or_empty("/etc/passwd"), uid).value_or(std::to_string(uid)));
+}
+
+IdMapPlan plan_id_maps_for_caller(IdMapping mapping, const std::string& name) {
+    uid_t uid = ::getuid();
     gid_t gid = ::getgid();
     if (uid == 0) return plan_id_maps(mapping, uid, gid, std::nullopt, std::nullopt);
-    auto name = passwd_name(read_or_empty("/etc/passwd"), uid).value_or(std::to_string(uid));
     auto subuid = find_subid_range(read_or_empty("/etc/subuid"), name, uid);
     auto subgid = find_subid_range(read_or_empty("/etc/subgid"), name, uid);
     auto plan = plan_id_maps(mapping, uid, gid, subuid, subgid);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "karapace/sandbox/idmap.hpp"
 #include "karapace/util/fd.hpp"
@@ -155,10 +156,11 @@ void mount_points(const HostView& host, LayerView& layers, MountPlan& plan);
 MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     MountPlan plan;
     auto& ops = plan.ops;
+    ops.reserve(64);  // about 45 for a desktop session
 
     auto proc = op(Kind::proc, "proc", "/proc", "process list");
     proc.noexec = true;
-    ops.push_back(proc);
+    ops.push_back(std::move(proc));
     // A new sysfs needs a network namespace of our own (and then shows only its devices);
     // otherwise the host's is bound read-only.
     auto sys =
@@ -166,34 +168,34 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     if (spec.network_isolation) sys.source = "sysfs";
     sys.read_only = true;
     sys.noexec = true;
-    ops.push_back(sys);
+    ops.push_back(std::move(sys));
 
     for (const auto& path : readonly_paths()) {
         auto ro = op(Kind::readonly, path, path, path + " (read-only)");
         ro.optional = true;
-        ops.push_back(ro);
+        ops.push_back(std::move(ro));
     }
     for (const auto& path : masked_paths()) {
         auto m = op(Kind::mask, path, path, path + " (hidden)");
         m.optional = true;
-        ops.push_back(m);
+        ops.push_back(std::move(m));
     }
 
     plan_devices(spec, host, plan);
 
     auto run = op(Kind::tmpfs, "tmpfs", "/run", "/run");
     run.options = "mode=0755";
-    ops.push_back(run);
+    ops.push_back(std::move(run));
 
     auto resolv = op(Kind::bind, "/etc/resolv.conf", "/etc/resolv.conf", "DNS configuration");
     resolv.read_only = true;
     resolv.optional = true;
-    ops.push_back(resolv);
+    ops.push_back(std::move(resolv));
     // The image's /etc normally has these files; where it cannot even get them, run anyway.
     auto etc_file = [&](Kind kind, std::string content, const char* target, std::string why) {
         auto m = op(kind, std::move(content), target, std::move(why));
         m.optional = true;
-        ops.push_back(m);
+        ops.push_back(std::move(m));
     };
     etc_file(Kind::file, hosts_file(host.read("/etc/hosts"), spec.hostname), "/etc/hosts",
              "/etc/hosts");
@@ -218,7 +220,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
             sudo.optional = true;
             sudo.needs_parent = true;
             sudo.file_mode = 0440;
-            ops.push_back(sudo);
+            ops.push_back(std::move(sudo));
             // PAM's account check (pam_unix) wants the user in /etc/shadow: a locked password
             // ("*") and no aging, so the rule above works and no password can be used.
             auto shadow = op(Kind::shadow, host.user + ":*:::::::", "/etc/shadow",
@@ -226,7 +228,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
             shadow.optional = true;
             shadow.needs_parent = true;
             shadow.file_mode = 0640;
-            ops.push_back(shadow);
+            ops.push_back(std::move(shadow));
         }
     }
 
@@ -237,7 +239,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
         auto b = op(Kind::bind, m.host_path, m.container_path, "mount " + m.host_path);
         b.read_only = m.read_only;
         b.no_symlinks = true;
-        ops.push_back(b);
+        ops.push_back(std::move(b));
     }
     plan.cwd = plan_cwd(spec, host);
     // One look into the layers for both: they ask about the same directories.

@@ -186,8 +186,10 @@ std::vector<std::string> command_options(const SandboxSpec& spec, const Prepared
     std::snprintf(caps, sizeof caps, "caps=%llx:%d",
                   static_cast<unsigned long long>(container_capability_mask()), last_capability());
     args.emplace_back(caps);
+    const auto program = seccomp_program();
     std::string filter = "seccomp=";
-    for (const auto& insn : seccomp_program()) {
+    filter.reserve(filter.size() + 2 * sizeof(sock_filter) * program.size());
+    for (const auto& insn : program) {
         const auto* bytes = reinterpret_cast<const unsigned char*>(&insn);
         for (std::size_t i = 0; i < sizeof insn; ++i) {
             filter.push_back("0123456789abcdef"[bytes[i] >> 4]);
@@ -289,8 +291,8 @@ void keep_capabilities_across_execve() {
 
 Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_slice) {
     Prepared p;
-    p.ids = plan_id_maps_for_caller(spec.mapping);
     auto host = HostView::current();
+    p.ids = plan_id_maps_for_caller(spec.mapping, host.user);
     p.mounts = plan_mounts(spec, host);
 
     p.env = command_environment(spec, host.home, host.user, p.mounts.env_extra);
