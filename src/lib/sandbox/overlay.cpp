@@ -11,10 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "karapace/sandbox/overlay.hpp"
 #include "karapace/sandbox/userns.hpp"
@@ -227,17 +229,20 @@ void add_root_files_layer(OverlaySources& src, const std::string& dir,
     auto own = [chown](const std::string& path) {
         if (chown) ::fchownat(AT_FDCWD, path.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
     };
+    std::vector<std::string> made;  // the directories on the way, each made once (/etc for six)
     for (const auto& f : files) {
         std::string path = dir;
         std::size_t pos = 1;
         for (auto slash = f.path.find('/', pos); slash != std::string::npos;
              slash = f.path.find('/', pos)) {
             path += "/" + f.path.substr(pos, slash - pos);
+            pos = slash + 1;
+            if (std::find(made.begin(), made.end(), path) != made.end()) continue;
             if (::mkdir(path.c_str(), 0755) == 0)
                 own(path);
             else if (errno != EEXIST)
                 throw_errno(Errc::runtime, "cannot make " + path);
-            pos = slash + 1;
+            made.push_back(path);
         }
         path += "/" + f.path.substr(pos);
         if (f.directory) {
