@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -69,6 +70,23 @@ std::optional<Record> read_record(const std::string& path) {
         return Record{};
     r.pid = static_cast<pid_t>(pid);
     return r;
+}
+
+// The keeper is in use: its idle time counts from now. Runs in quick succession touch the record
+// once: not again within five seconds of the last touch (or a tenth of the idle time, when that
+// is shorter), so the keeper may end that much before its idle time after the last run. (On a
+// runtime directory on disk, not tmpfs, a touch is a metadata write of tens of microseconds.)
+void mark_in_use(const std::string& path, const Record& r) {
+    struct stat st {};
+    timespec now{};
+    if (::stat(path.c_str(), &st) == 0 && ::clock_gettime(CLOCK_REALTIME, &now) == 0) {
+        long long since_ns =
+            (static_cast<long long>(now.tv_sec) - st.st_mtim.tv_sec) * 1000000000LL +
+            (now.tv_nsec - st.st_mtim.tv_nsec);
+        long long every_ns = std::min(5000000000LL, r.idle * 100000000LL);
+        if (since_ns >= 0 && since_ns < every_ns) return;
+    }
+    ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
 }
 
 std::uint64_t own_userns_inode() {
@@ -289,7 +307,7 @@ UniqueFd kept_user_namespace(IdMapping mapping, const IdMapPlan& plan) {
             auto r = read_record(path);
             if (!r) return {};
             UniqueFd fd = open_verified(*r, why);
-            if (fd) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // in use: idle from now
+            if (fd) mark_in_use(path, *r);
             return fd;
         };
         if (auto fd = try_record()) return fd;

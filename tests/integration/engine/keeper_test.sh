@@ -147,6 +147,22 @@ out=$(cd "$work/r/proj" && "$kp" --store "$work/r/store" inspect bb)
 kp_contains "$out" "ns keeper:    not used: as root"
 kp_ok "root's runs never share the user's namespace ($r1 vs $e)"
 
+# 5b. A run marks the keeper in use by touching its record, but not again within five seconds of
+# the last touch (the idle time here is 300 s): back-to-back runs write the record's inode once.
+u exec bb -- true
+kp_as_user touch -d '-20 seconds' "$record"
+old=$(stat -c %.9Y "$record")
+u exec bb -- true
+new=$(stat -c %.9Y "$record")
+awk -v o="$old" -v n="$new" -v now="$(date +%s.%N)" 'BEGIN { exit !(n > o + 19 && n <= now) }' ||
+  kp_fail "a run did not mark a keeper last used 20 s ago in use: mtime $old -> $new"
+kp_as_user touch "$record"
+old=$(stat -c %.9Y "$record")
+u exec bb -- true
+new=$(stat -c %.9Y "$record")
+[ "$old" = "$new" ] || kp_fail "a run touched a keeper record touched just before: mtime $old -> $new"
+kp_ok "a run marks the keeper in use, once within five seconds"
+
 # 6. Idle: a keeper started with KARAPACE_KEEPER_IDLE=2 is gone a few seconds after its last run.
 kill_keeper
 u KARAPACE_KEEPER_IDLE=2 exec bb -- true
