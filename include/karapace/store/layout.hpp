@@ -26,6 +26,8 @@ public:
     std::string store_dir() const { return root_ + "/store"; }
     std::string version_file() const { return root_ + "/store/version"; }
     std::string lock_file() const { return root_ + "/store/lock"; }
+    // Held (flock) while a new store's directories and version file are made.
+    std::string create_lock_file() const { return root_ + "/store/create-lock"; }
     std::string wal_dir() const { return root_ + "/store/wal"; }
     std::string objects_dir() const { return root_ + "/objects/sha256"; }
     std::string object_path(const Digest& d) const { return objects_dir() + "/" + d.hex(); }

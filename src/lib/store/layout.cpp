@@ -1,7 +1,10 @@
 #include "karapace/store/layout.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "karapace/store/faults.hpp"
@@ -89,20 +92,43 @@ void make_layout_dirs(const Layout& l) {
         make_dirs(d, 0700);
 }
 
+// Nothing in store/ but what a store being made, or no store, may hold: the locks, the WAL
+// directory, temporary files, and the D-Bus service's kept summaries (list-cache.json, a cache
+// it writes whenever store/ exists, also while another process is making the store).
 bool store_dir_is_blank(const Layout& l) {
     for (const auto& name : list_dir(l.store_dir()))
-        if (name != "lock" && name != "wal" && !is_temp_name(name)) return false;
+        if (name != "lock" && name != "create-lock" && name != "wal" && name != "list-cache.json" &&
+            !is_temp_name(name))
+            return false;
     return true;
+}
+
+// The creation lock (store/create-lock), exclusively: a process making a new store holds it
+// from the first directory to the version file, which it writes last. Waits while another
+// holds it; an empty descriptor where there is no store/ directory to hold it in.
+UniqueFd creation_lock(const Layout& l) {
+    UniqueFd fd(::open(l.create_lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) {
+        if (errno == ENOENT) return fd;
+        throw_errno(Errc::store, "cannot open " + l.create_lock_file());
+    }
+    while (::flock(fd.get(), LOCK_EX) != 0)
+        if (errno != EINTR) throw_errno(Errc::store, "cannot lock " + l.create_lock_file());
+    return fd;
 }
 
 }  // namespace
 
 void open_layout(const Layout& layout, OpenMode mode) {
     int version = read_format_version(layout);
-    // Another process may be creating the store right now: it writes the version file last, so
-    // a store/ directory that is no longer blank is read again before it is called damaged.
-    if (version == 0 && lstat_path(layout.store_dir()) && !store_dir_is_blank(layout))
+    // Another process may be making the store right now: it holds the creation lock until it
+    // has written the version file, last. A store/ directory that holds more than a blank one
+    // is read again once that lock is free, before it is called damaged.
+    UniqueFd creating;
+    if (version == 0 && lstat_path(layout.store_dir()) && !store_dir_is_blank(layout)) {
+        creating = creation_lock(layout);
         version = read_format_version(layout);
+    }
     if (version == 0) {
         bool exists = lstat_path(layout.store_dir()).has_value();
         if (exists && !store_dir_is_blank(layout))
@@ -112,6 +138,16 @@ void open_layout(const Layout& layout, OpenMode mode) {
         if (mode == OpenMode::existing)
             throw Error(Errc::not_found, "there is no store at " + layout.root(),
                         "build an environment first, or pass --store");
+        make_dirs(layout.store_dir(), 0700);
+        if (!creating) creating = creation_lock(layout);
+        // Another process may have made it while this one waited for the lock.
+        version = read_format_version(layout);
+    }
+    if (version == 0) {
+        if (!store_dir_is_blank(layout))
+            throw Error(
+                Errc::store, layout.version_file() + " is missing but the store holds data",
+                "run `karapace migrate` to see what the store at " + layout.root() + " holds");
         make_layout_dirs(layout);
         boost::json::object v;
         v["format_version"] = format_version;
@@ -119,6 +155,7 @@ void open_layout(const Layout& layout, OpenMode mode) {
         write_file_atomic(layout.version_file(), json::pretty(v), 0644);
         return;
     }
+    creating.reset();
     // Format 3 -> 4 changed only the id map of unprivileged callers: a store root wrote (whose
     // ids mean themselves) is format 4 as it is.
     if (version == 3 && format_version == 4) {
