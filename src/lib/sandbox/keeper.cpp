@@ -31,7 +31,8 @@ const char* mapping_name(IdMapping m) {
     return m == IdMapping::keep_id ? "keep-id" : "container-root";
 }
 
-// The record: "pid start-time namespace-inode idle-seconds"; its mtime is the last use.
+// The record: "pid start-time namespace-inode idle-seconds"; its mtime is the last use (to
+// within mark_in_use's five seconds).
 struct Record {
     pid_t pid = 0;
     std::uint64_t start_time = 0;
