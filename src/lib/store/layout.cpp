@@ -105,11 +105,12 @@ bool store_dir_is_blank(const Layout& l) {
 
 // The creation lock (store/create-lock), exclusively: a process making a new store holds it
 // from the first directory to the version file, which it writes last. Waits while another
-// holds it; an empty descriptor where there is no store/ directory to hold it in.
+// holds it; an empty descriptor where it cannot be had (no store/ directory, a read-only or
+// foreign one), and the caller goes on without it: it cannot make a store there either.
 UniqueFd creation_lock(const Layout& l) {
     UniqueFd fd(::open(l.create_lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd) {
-        if (errno == ENOENT) return fd;
+        if (errno == ENOENT || errno == EROFS || errno == EACCES || errno == EPERM) return fd;
         throw_errno(Errc::store, "cannot open " + l.create_lock_file());
     }
     while (::flock(fd.get(), LOCK_EX) != 0)

@@ -66,4 +66,22 @@ mkdir -p "$store/store"
 if out=$("$kp" --store "$store" build --name bb 2>&1); then kp_fail "build accepted a store without a version file: $out"; fi
 kp_contains "$out" "is missing but the store holds data"
 kp_ok "a store without a version file and nobody making it is refused"
+
+# 4. The same in a store/ the caller may not write (no creation lock to be had): the same answer,
+# not an error about the lock. As the test user (root writes anyway).
+if kp_have_test_user; then
+  store=$work/s4
+  mkdir -p "$store/store"
+  : > "$store/store/stray"
+  chown -R "${KARAPACE_TEST_USER:-kptest}" "$store" "$work/proj"
+  chmod 755 "$work"
+  chmod 500 "$store/store"
+  if out=$(cd "$work/proj" && kp_as_user "$kp" --store "$store" build --name bb 2>&1); then
+    kp_fail "build accepted a read-only store without a version file: $out"
+  fi
+  kp_contains "$out" "is missing but the store holds data"
+  kp_ok "a read-only store without a version file is refused for what it is"
+else
+  echo "# SKIP part 4: no test user (run as root with KARAPACE_TEST_USER)"
+fi
 echo "create: all checks passed"
