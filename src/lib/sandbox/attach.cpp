@@ -329,18 +329,18 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
     FreshDir fresh;
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const auto& op = plan.ops[i];
-        if (op.kind != Kind::symlink) fresh.forget_if_covered(lexically_absolute(op.target, "/"));
+        const std::string target = lexically_absolute(op.target, "/");
+        if (op.kind != Kind::symlink) fresh.forget_if_covered(target);
         switch (op.kind) {
         case Kind::bind: {
             auto& tree = prepared.trees[i];
             if (!tree) break;  // optional and absent
-            auto target = resolve_target(root_fd, op, is_dir(tree), &fresh);
-            if (target) move_tree(op, tree, target);
+            auto at = resolve_target(root_fd, op, is_dir(tree), &fresh);
+            if (at) move_tree(op, tree, at);
             tree.reset();
             break;
         }
         case Kind::tmpfs: {
-            std::string target = lexically_absolute(op.target, "/");
             if (mount_new_fs(op, "tmpfs", root_fd, fresh) && !fresh.fd && target != "/") {
                 fresh.fd.reset(
                     openat2_fd(root_fd, target.substr(1), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT));
@@ -353,7 +353,6 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
         case Kind::mqueue: mount_new_fs(op, "mqueue", root_fd, fresh); break;
         case Kind::sysfs: mount_new_fs(op, "sysfs", root_fd, fresh); break;
         case Kind::symlink: {
-            std::string target = lexically_absolute(op.target, "/");
             auto slash = target.rfind('/');
             std::string name = target.substr(slash + 1);
             UniqueFd parent;

@@ -121,6 +121,10 @@ UniqueFd creation_lock(const Layout& l) {
 }  // namespace
 
 void open_layout(const Layout& layout, OpenMode mode) {
+    auto holds_data = [&] {
+        return Error(Errc::store, layout.version_file() + " is missing but the store holds data",
+                     "run `karapace migrate` to see what the store at " + layout.root() + " holds");
+    };
     int version = read_format_version(layout);
     // Another process may be making the store right now: it holds the creation lock until it
     // has written the version file, last. A store/ directory that holds more than a blank one
@@ -132,10 +136,7 @@ void open_layout(const Layout& layout, OpenMode mode) {
     }
     if (version == 0) {
         bool exists = lstat_path(layout.store_dir()).has_value();
-        if (exists && !store_dir_is_blank(layout))
-            throw Error(
-                Errc::store, layout.version_file() + " is missing but the store holds data",
-                "run `karapace migrate` to see what the store at " + layout.root() + " holds");
+        if (exists && !store_dir_is_blank(layout)) throw holds_data();
         if (mode == OpenMode::existing)
             throw Error(Errc::not_found, "there is no store at " + layout.root(),
                         "build an environment first, or pass --store");
@@ -145,10 +146,7 @@ void open_layout(const Layout& layout, OpenMode mode) {
         version = read_format_version(layout);
     }
     if (version == 0) {
-        if (!store_dir_is_blank(layout))
-            throw Error(
-                Errc::store, layout.version_file() + " is missing but the store holds data",
-                "run `karapace migrate` to see what the store at " + layout.root() + " holds");
+        if (!store_dir_is_blank(layout)) throw holds_data();
         make_layout_dirs(layout);
         boost::json::object v;
         v["format_version"] = format_version;
