@@ -312,6 +312,8 @@ Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_sl
     p.init_program = open_init_program();
     p.command_options = command_options(spec, p, caller_slice);
     p.init_arguments = init_arguments(spec, p);
+    // The namespaces the sandbox has. The clones leave the network one out: the child has it
+    // made while it takes its first steps (build_sandbox, net.cpp).
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
     if (spec.share_running && spec.linger > 0) p.fingerprint = plan_fingerprint(spec, p);
@@ -352,6 +354,9 @@ void send_current_error(int err_fd) noexcept {
     // The raw system call: glibc's setgroups() synchronises with every thread it believes
     // exists, and a child cloned from a threaded process would wait for them forever.
     if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
+    // 1b. a network namespace of its own is made meanwhile (net.cpp), entered before step 4.
+    std::optional<NetworkNamespace> network;
+    if (spec.network_isolation) network.emplace();
     // 2. open what the new root needs before the stage hides the host's /tmp.
     auto layers = open_overlay_sources(spec);
     auto sources = open_mount_sources(p.mounts);
@@ -370,11 +375,11 @@ void send_current_error(int err_fd) noexcept {
     UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno(Errc::runtime, "cannot open the new root");
     // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts.
+    if (network) network->enter();
     attach_mounts(p.mounts, sources, root.get(), p.scratch);
-    // 5. uts and network.
+    // 5. uts.
     if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
         throw_errno(Errc::runtime, "cannot set the hostname " + spec.hostname);
-    if (spec.network_isolation) bring_up_loopback();
     // 6. switch root; a frozen environment's root becomes read-only.
     pivot_into(p.root);
     if (spec.read_only) seal_root_read_only();
@@ -617,7 +622,7 @@ int start_fresh(void* arg) {
             throw_errno(Errc::runtime, "cannot make the sandbox's start pipes");
         f.maps_read = maps[0];
         f.exec_write = exec[1];
-        unsigned long flags = f.p.clone_flags;
+        unsigned long flags = f.p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWNET);
         if (f.userns >= 0) flags &= ~static_cast<unsigned long>(CLONE_NEWUSER);
         pid_t child =
             ::clone(fresh_child, f.stack_top, static_cast<int>(CLONE_VM | flags | SIGCHLD), &f);
@@ -1097,7 +1102,7 @@ RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
         // newuidmap and newgidmap write the maps of a new user namespace (no keeper) while a
         // copy of our memory waits for the go byte, then builds the sandbox.
         const InitCommand init(p, 0, -1, err_fd, status_fd, serve_fd);
-        pid_t pid = clone_process(p.clone_flags);
+        pid_t pid = clone_process(p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWNET));
         if (pid == 0) sandbox_child(run_spec, p, init, go_fd, err_fd, status_fd);
         pipes.close_child_ends();
         std::optional<SessionRecord> record;

@@ -182,6 +182,20 @@ suite() {
         "$(run --net-isolate -- probe tcp 1.1.1.1 80 2>/dev/null; echo $?)"
     expect "127.0.0.1 works inside" "0" \
         "$(run --net-isolate -- sh -c 'nc -l -p 8123 >/dev/null & sleep 0.2; probe tcp 127.0.0.1 8123'; echo $?)"
+    # The namespace is made beside the child's first steps and entered before its mounts: the
+    # command, and what it starts, are in it (not in the host's, nor in each other's across runs).
+    local host_net first_net
+    host_net=$(readlink /proc/self/ns/net)
+    first_net=$(run --net-isolate -- sh -c 'a=$(readlink /proc/self/ns/net); b=$(sh -c "readlink /proc/\$\$/ns/net"); [ "$a" = "$b" ] && echo "$a"')
+    expect_in "the command and its child share a network namespace" "net:[" "$first_net"
+    expect_not_in "it is not the host's" "$host_net" "$first_net"
+    expect_not_in "nor the next run's" "$first_net" "$(run --net-isolate -- readlink /proc/self/ns/net)"
+    # A start that fails while the namespace is being made ends (its maker killed and reaped),
+    # with the error of what failed.
+    out=$(timeout 20 "$DRIVER" --lower "$W/no-such-layer" --upper "$UP" --work "$WK" \
+        --net-isolate -- true 2>&1); rc=$?
+    expect "a failed start with network isolation ends with status 125" "125" "$rc"
+    expect_in "its error names the missing layer" "no-such-layer" "$out"
 
     # --- limits
     out=$(SANDBOX_DRIVER_SHOW_LIMITS=1 run --memory 104857600 -- sh -c \
