@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -325,9 +326,9 @@ PreparedMounts open_mount_sources(const MountPlan& plan) {
 }
 
 void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
-                   const std::string& scratch) {
+                   const std::string& scratch, std::size_t from, std::size_t to) {
     FreshDir fresh;
-    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    for (std::size_t i = from; i < std::min(to, plan.ops.size()); ++i) {
         const auto& op = plan.ops[i];
         const std::string target = lexically_absolute(op.target, "/");
         if (op.kind != Kind::symlink) fresh.forget_if_covered(target);

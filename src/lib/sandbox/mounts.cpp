@@ -162,13 +162,17 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     proc.noexec = true;
     ops.push_back(std::move(proc));
     // A new sysfs needs a network namespace of our own (and then shows only its devices);
-    // otherwise the host's is bound read-only.
+    // otherwise the host's is bound read-only. The new one, and what is hidden below it, come
+    // after the host integration: the child enters the namespace, made meanwhile, just before
+    // (build_sandbox, net.cpp), as late as it can.
+    std::vector<MountOp> sys_ops;
+    auto& sys_place = spec.network_isolation ? sys_ops : ops;
     auto sys =
         op(spec.network_isolation ? Kind::sysfs : Kind::bind, "/sys", "/sys", "/sys (read-only)");
     if (spec.network_isolation) sys.source = "sysfs";
     sys.read_only = true;
     sys.noexec = true;
-    ops.push_back(std::move(sys));
+    sys_place.push_back(std::move(sys));
 
     for (const auto& path : readonly_paths()) {
         auto ro = op(Kind::readonly, path, path, path + " (read-only)");
@@ -178,7 +182,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     for (const auto& path : masked_paths()) {
         auto m = op(Kind::mask, path, path, path + " (hidden)");
         m.optional = true;
-        ops.push_back(std::move(m));
+        (is_within(path, "/sys") ? sys_place : ops).push_back(std::move(m));
     }
 
     plan_devices(spec, host, plan);
@@ -233,6 +237,8 @@ MountPlan plan_mounts(const SandboxSpec& spec, const HostView& host) {
     }
 
     if (spec.host_integration) plan_host_integration(spec, host, plan);
+    for (auto& o : sys_ops)
+        ops.push_back(std::move(o));
     plan_gpu(spec, host, plan);
 
     for (const auto& m : spec.mounts) {

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -374,9 +375,16 @@ void send_current_error(int err_fd) noexcept {
     layers = {};
     UniqueFd root(::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno(Errc::runtime, "cannot open the new root");
-    // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts.
+    // 4. /proc, /sys, /dev, /run, /etc files, host integration, manifest mounts. A new sysfs
+    // shows the network namespace of whoever mounts it: the child enters its own first, as late
+    // as it can (the plan puts that sysfs after the host integration).
+    const auto& ops = p.mounts.ops;
+    auto sysfs = std::find_if(ops.begin(), ops.end(),
+                              [](const MountOp& op) { return op.kind == MountOp::Kind::sysfs; });
+    std::size_t network_from = network ? static_cast<std::size_t>(sysfs - ops.begin()) : ops.size();
+    attach_mounts(p.mounts, sources, root.get(), p.scratch, 0, network_from);
     if (network) network->enter();
-    attach_mounts(p.mounts, sources, root.get(), p.scratch);
+    attach_mounts(p.mounts, sources, root.get(), p.scratch, network_from);
     // 5. uts.
     if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
         throw_errno(Errc::runtime, "cannot set the hostname " + spec.hostname);

@@ -52,8 +52,10 @@ struct PreparedMounts {
     std::vector<UniqueFd> trees;  // one per plan op; empty for non-bind ops and skipped sources
 };
 PreparedMounts open_mount_sources(const MountPlan& plan);
+// The plan's ops [from, to), in order (all of them by default).
 void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
-                   const std::string& scratch);
+                   const std::string& scratch, std::size_t from = 0,
+                   std::size_t to = static_cast<std::size_t>(-1));
 // Reading the image below the new root (openat2 RESOLVE_IN_ROOT: symlinks stay inside it).
 std::string read_in_root(int root_fd, const std::string& path);
 bool exists_in_root(int root_fd, const std::string& path);

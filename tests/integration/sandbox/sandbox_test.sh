@@ -178,6 +178,12 @@ suite() {
     out=$(run --net-isolate -- cat /proc/net/dev | sed -n '3,$p' | awk -F: '{gsub(/ /,"",$1); print $1}' | tr '\n' ' ')
     expect "network isolation leaves only lo" "lo " "$out"
     expect "/sys shows only the sandbox's network devices" "lo" "$(run --net-isolate -- ls /sys/class/net)"
+    if [ -n "$(ls -A /sys/firmware 2>/dev/null)" ]; then
+        expect "/sys/firmware stays hidden below the new sysfs" "" \
+            "$(run --net-isolate -- ls -A /sys/firmware 2>&1)"
+    else
+        skip "/sys/firmware below the new sysfs: the host's is empty"
+    fi
     expect "outside addresses are unreachable" "1" \
         "$(run --net-isolate -- probe tcp 1.1.1.1 80 2>/dev/null; echo $?)"
     expect "127.0.0.1 works inside" "0" \

@@ -143,6 +143,33 @@ TEST_CASE("the kernel interfaces OCI runtimes hide or make read-only get the sam
     CHECK(index_of(plan, "/sys/firmware") > index_of(plan, "/sys"));
 }
 
+TEST_CASE("with network isolation a new sysfs comes after the host integration, before the rest") {
+    auto spec = enter_spec();
+    spec.network_isolation = true;
+    spec.mounts = {{"/srv/data", "/data", false}};
+    auto host = desktop();
+    host.files["/srv/data"] = FileKind::directory;
+    auto plan = plan_mounts(spec, host.view());
+    for (const char* target :
+         {"/sys", "/sys/firmware", "/proc/sys", "/dev/null", "/home/alice", "/data"})
+        REQUIRE(find(plan, target));
+    CHECK(find(plan, "/sys")->kind == Kind::sysfs);
+    // The child enters the network namespace just before it (build_sandbox): what needs no
+    // namespace comes first; the GPU's files and the manifest's mounts, which may go anywhere
+    // (below /sys too), after.
+    CHECK(index_of(plan, "/sys") > index_of(plan, "/proc/sys"));
+    CHECK(index_of(plan, "/sys") > index_of(plan, "/dev/null"));
+    CHECK(index_of(plan, "/sys") > index_of(plan, "/home/alice"));
+    CHECK(index_of(plan, "/sys") < index_of(plan, "/data"));
+    CHECK(index_of(plan, "/sys/firmware") > index_of(plan, "/sys"));
+    CHECK(index_of(plan, "/sys/firmware") < index_of(plan, "/data"));
+    // Without it the host's sysfs is bound second, as before.
+    spec.network_isolation = false;
+    auto shared = plan_mounts(spec, host.view());
+    CHECK(find(shared, "/sys")->kind == Kind::bind);
+    CHECK(index_of(shared, "/sys") == index_of(shared, "/proc") + 1);
+}
+
 TEST_CASE("a mount target that is a symlink in the image gets a plain file or directory of ours") {
     namespace fs = std::filesystem;
     auto dir = fs::temp_directory_path() / ("karapace-symlinked-" + std::to_string(::getpid()));
