@@ -355,7 +355,7 @@ void send_current_error(int err_fd) noexcept {
     // The raw system call: glibc's setgroups() synchronises with every thread it believes
     // exists, and a child cloned from a threaded process would wait for them forever.
     if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
-    // 1b. a network namespace of its own is made meanwhile (net.cpp), entered before step 4.
+    // 1b. a network namespace of its own is made meanwhile (net.cpp), entered in step 4.
     std::optional<NetworkNamespace> network;
     if (spec.network_isolation) network.emplace();
     // 2. open what the new root needs before the stage hides the host's /tmp.
