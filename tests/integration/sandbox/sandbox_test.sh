@@ -7,6 +7,7 @@ set +e
 
 DRIVER=$1
 PROBE=$2
+NO_NETNS=$(dirname "$0")/no_netns.py
 MODE=${3:-}
 USER_WORKDIR=${4:-}
 failures=0
@@ -202,6 +203,22 @@ suite() {
         --net-isolate -- true 2>&1); rc=$?
     expect "a failed start with network isolation ends with status 125" "125" "$rc"
     expect_in "its error names the missing layer" "no-such-layer" "$out"
+    # Where the kernel refuses network namespaces (a seccomp filter here, as a container manager
+    # or user.max_net_namespaces = 0 would): the process making it says so, through the child.
+    # As root only: the filter needs no_new_privs, which the set-uid id-map helpers cannot run
+    # under.
+    if [ "$WHO" = root ]; then
+        out=$(timeout 20 "$NO_NETNS" "${RUN[@]}" --net-isolate -- true 2>&1); rc=$?
+        if [ "$rc" = 77 ]; then
+            skip "a refused network namespace: $out"
+        else
+            expect "a refused network namespace ends the start with status 125" "125" "$rc"
+            expect_in "and says what was refused" "cannot make the sandbox's network namespace: Operation not permitted" "$out"
+            expect_in "and what to check" "user.max_net_namespaces" "$out"
+            expect "without network isolation the same filter lets it run" "ok" \
+                "$(timeout 20 "$NO_NETNS" "${RUN[@]}" -- echo ok 2>&1)"
+        fi
+    fi
 
     # --- limits
     out=$(SANDBOX_DRIVER_SHOW_LIMITS=1 run --memory 104857600 -- sh -c \
