@@ -50,9 +50,9 @@ constexpr std::size_t kMakerStack = 64 * 1024;
                 std::string(what) + ": " + std::strerror(err), hint);
 }
 
-#if KARAPACE_NETWORK_MADE_BESIDE
-// The maker's system calls: the kernel's answer, a negative errno on failure. Not libc's, which
-// would set errno, and errno is the child's: the maker runs on the child's thread pointer.
+// The maker's system calls: the kernel's answer, a negative errno on failure. Where the maker runs
+// beside the child, not libc's, which would set errno, and errno is the child's: the maker runs on
+// the child's thread pointer. Elsewhere the child makes the namespace itself, and libc's do.
 long raw_syscall(long number, long a = 0, long b = 0, long c = 0) {
 #if defined(__x86_64__)
     long ret;
@@ -61,16 +61,18 @@ long raw_syscall(long number, long a = 0, long b = 0, long c = 0) {
                  : "a"(number), "D"(a), "S"(b), "d"(c)
                  : "rcx", "r11", "memory");
     return ret;
-#else
+#elif defined(__aarch64__)
     register long x8 asm("x8") = number;
     register long x0 asm("x0") = a;
     register long x1 asm("x1") = b;
     register long x2 asm("x2") = c;
     asm volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
     return x0;
+#else
+    long ret = ::syscall(number, a, b, c);
+    return ret < 0 ? -errno : ret;
 #endif
 }
-#endif
 
 }  // namespace
 
@@ -109,9 +111,8 @@ int NetworkNamespace::reap() noexcept {
 }
 
 // The maker: raw system calls only, and nothing but its own fields written, since the memory is
-// the child's, which goes on with its steps meanwhile.
+// the child's, which goes on with its steps meanwhile (where it runs beside the child).
 int NetworkNamespace::make(void* self) {
-#if KARAPACE_NETWORK_MADE_BESIDE
     auto& n = *static_cast<NetworkNamespace*>(self);
     auto fail = [&n](const char* what, long err, long sock) {
         n.error_ = static_cast<int>(-err);
@@ -137,10 +138,6 @@ int NetworkNamespace::make(void* self) {
     raw_syscall(SYS_close, sock);
     n.ns_fd_ = static_cast<int>(ns);
     return 0;
-#else
-    (void)self;
-    return 1;
-#endif
 }
 
 void NetworkNamespace::enter() {
@@ -148,25 +145,16 @@ void NetworkNamespace::enter() {
     int status = reap();
     ::munmap(stack_, kMakerStack);  // the maker is gone: nothing runs on it
     stack_ = nullptr;
+    bool made = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+#else
+    bool made = make(this) == 0;  // here and now: this process is then in the namespace already
+#endif
     UniqueFd ns(std::exchange(ns_fd_, -1));
     if (failed_ != nullptr) throw_network_error(failed_, error_);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !ns)
+    if (!made || !ns)
         throw Error(Errc::runtime, "the sandbox's network namespace could not be made");
     if (::setns(ns.get(), CLONE_NEWNET) != 0)
         throw_errno(Errc::runtime, "cannot enter the sandbox's network namespace");
-#else
-    if (::unshare(CLONE_NEWNET) != 0)
-        throw_network_error("cannot make the sandbox's network namespace", errno);
-    UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!sock) throw_errno(Errc::runtime, "cannot open a socket to configure the loopback device");
-    struct ifreq req {};
-    std::memcpy(req.ifr_name, "lo", sizeof "lo");
-    if (::ioctl(sock.get(), SIOCGIFFLAGS, &req) != 0)
-        throw_errno(Errc::runtime, "cannot read the flags of the loopback device");
-    req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP | IFF_RUNNING);
-    if (::ioctl(sock.get(), SIOCSIFFLAGS, &req) != 0)
-        throw_errno(Errc::runtime, "cannot bring the loopback device up");
-#endif
 }
 
 }  // namespace karapace::sandbox
