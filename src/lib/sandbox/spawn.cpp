@@ -108,6 +108,7 @@ std::string plan_fingerprint(const SandboxSpec& spec, const Prepared& p) {
     };
     auto add_number = [&](unsigned long long n) { add(std::to_string(n)); };
     add_number(p.clone_flags);
+    add_number(spec.network_isolation ? 1 : 0);
     add_number(static_cast<unsigned>(spec.mapping));
     add_number((spec.read_only ? 1 : 0) | (spec.volatile_upper ? 2 : 0));
     add(spec.hostname);
@@ -313,10 +314,9 @@ Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_sl
     p.init_program = open_init_program();
     p.command_options = command_options(spec, p, caller_slice);
     p.init_arguments = init_arguments(spec, p);
-    // The namespaces the sandbox has. The clones leave the network one out: the child has it
-    // made while it takes its first steps (build_sandbox, net.cpp).
+    // The namespaces the clone makes. A network namespace, when the sandbox has one, the child
+    // has made while it takes its first steps (build_sandbox, net.cpp).
     p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-    if (spec.network_isolation) p.clone_flags |= CLONE_NEWNET;
     if (spec.share_running && spec.linger > 0) p.fingerprint = plan_fingerprint(spec, p);
     return p;
 }
@@ -630,7 +630,7 @@ int start_fresh(void* arg) {
             throw_errno(Errc::runtime, "cannot make the sandbox's start pipes");
         f.maps_read = maps[0];
         f.exec_write = exec[1];
-        unsigned long flags = f.p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWNET);
+        unsigned long flags = f.p.clone_flags;
         if (f.userns >= 0) flags &= ~static_cast<unsigned long>(CLONE_NEWUSER);
         pid_t child =
             ::clone(fresh_child, f.stack_top, static_cast<int>(CLONE_VM | flags | SIGCHLD), &f);
@@ -1110,7 +1110,7 @@ RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
         // newuidmap and newgidmap write the maps of a new user namespace (no keeper) while a
         // copy of our memory waits for the go byte, then builds the sandbox.
         const InitCommand init(p, 0, -1, err_fd, status_fd, serve_fd);
-        pid_t pid = clone_process(p.clone_flags & ~static_cast<unsigned long>(CLONE_NEWNET));
+        pid_t pid = clone_process(p.clone_flags);
         if (pid == 0) sandbox_child(run_spec, p, init, go_fd, err_fd, status_fd);
         pipes.close_child_ends();
         std::optional<SessionRecord> record;
