@@ -663,26 +663,22 @@ int start_fresh(void* arg) {
     return 1;
 }
 
-// The child's stack: mapped for the start, with a guard page below it.
-class ChildStack {
-public:
-    static constexpr std::size_t kSize = 1 << 20;
-    ChildStack() {
+// The top of the child's stack, with a guard page below it: mapped on a process's first run and
+// kept for its later ones (runs of one process come one after the other, each child done with it
+// before the next). Unmapping it after a run would cost a flush of the TLB of the processor the
+// child ran on, while the caller waits.
+char* child_stack_top() {
+    static constexpr std::size_t kSize = 1 << 20, kGuard = 4096;
+    static char* top = nullptr;
+    if (top == nullptr) {
         void* m = ::mmap(nullptr, kSize + kGuard, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (m == MAP_FAILED) throw_errno(Errc::runtime, "cannot map a stack for the sandbox");
-        base_ = static_cast<char*>(m);
-        ::mprotect(base_, kGuard, PROT_NONE);
+        ::mprotect(m, kGuard, PROT_NONE);
+        top = static_cast<char*>(m) + kGuard + kSize;
     }
-    ~ChildStack() { ::munmap(base_, kSize + kGuard); }
-    ChildStack(const ChildStack&) = delete;
-    ChildStack& operator=(const ChildStack&) = delete;
-    char* top() const { return base_ + kGuard + kSize; }
-
-private:
-    static constexpr std::size_t kGuard = 4096;
-    char* base_ = nullptr;
-};
+    return top;
+}
 
 // ---- the parent --------------------------------------------------------------------------
 
@@ -1087,11 +1083,10 @@ RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
         if (userns || !p.ids.use_helpers) {
             const char go = go_at_once(run_spec, p, pipes, false);
             const InitCommand init(p, go, go_fd, err_fd, status_fd, serve_fd);
-            ChildStack stack;
             std::optional<SessionRecord> record;
             FreshStart f{run_spec, p,      init,      userns ? userns.get() : -1,
                          go_fd,    err_fd, status_fd, record};
-            f.stack_top = stack.top();
+            f.stack_top = child_stack_top();
             // The kept namespace is entered by a helper, unless this process exits after the
             // run and keeps its ids in there: entering it is for good.
             if (userns && !(caller_exits && spec.mapping == IdMapping::keep_id)) {
