@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/paths.hpp"
@@ -242,13 +244,65 @@ void bind_read_only_in_place(const MountOp& op, int root_fd) {
     move_tree(ro, clone_tree(ro, at.get(), "", AT_EMPTY_PATH), at);
 }
 
+// A new, empty directory of our own tmpfs (the stage's scratch), `mode` applied: what the plan
+// mounts a tmpfs for (/dev, /dev/shm, /run, the runtime directory) and what hides a directory is
+// such a directory bound in place. Every mount of a tmpfs makes a superblock (a per-CPU lock, a
+// shrinker, an inode and its dentry) and the namespace's end tears each down again; a bind of a
+// directory of one that exists makes neither. The directory, cloned as a detached mount.
+UniqueFd own_dir(const MountOp& op, const std::string& scratch, std::size_t index, mode_t mode) {
+    std::string path = scratch + "/dir-" + std::to_string(index);
+    if (::mkdir(path.c_str(), 0700) != 0 || ::chmod(path.c_str(), mode) != 0)
+        fail(op, "cannot make " + path, errno);
+    return clone_tree(op, AT_FDCWD, path.c_str(), 0);
+}
+
+// The mode a tmpfs's options give its root, when a mode is all they say (the plan's own); nullopt
+// for anything else (a size, an owner), which gets a tmpfs of its own.
+std::optional<mode_t> only_a_mode(const std::string& options) {
+    constexpr std::string_view kMode = "mode=";
+    if (options.empty()) return 01777;  // tmpfs's own default
+    if (options.compare(0, kMode.size(), kMode) != 0) return std::nullopt;
+    mode_t mode = 0;
+    for (std::size_t i = kMode.size(); i < options.size(); ++i) {
+        char c = options[i];
+        if (c < '0' || c > '7' || mode > 07777 >> 3) return std::nullopt;
+        mode = mode * 8 + static_cast<mode_t>(c - '0');
+    }
+    if (options.size() == kMode.size()) return std::nullopt;
+    return mode;
+}
+
+// An empty tmpfs directory at the target (see own_dir); false when an optional one has no place.
+// `fresh` then holds it, for what the plan puts right below it.
+bool mount_own_dir(const MountOp& op, mode_t mode, int root_fd, const std::string& scratch,
+                   std::size_t index, FreshDir& fresh) {
+    auto target = resolve_target(root_fd, op, true, &fresh);
+    if (!target) return false;
+    UniqueFd dir = own_dir(op, scratch, index, mode);
+    move_tree(op, dir, target);
+    // Once moved, the clone's descriptor is the mount at the target: what is made through it
+    // lands below the target, where later mounts see it.
+    if (!fresh.fd) {
+        fresh.fd = std::move(dir);
+        fresh.path = lexically_absolute(op.target, "/");
+    }
+    return true;
+}
+
 // Hides a file behind /dev/null (reads give nothing) and a directory behind an empty read-only
-// tmpfs, as OCI runtimes do with their masked paths.
-void mask(const MountOp& op, int root_fd) {
+// directory of our tmpfs (an empty tmpfs of its own without one), as OCI runtimes do with their
+// masked paths.
+void mask(const MountOp& op, int root_fd, const std::string& scratch, std::size_t index) {
     auto at = interface_at(root_fd, op);
     if (!at) return;
     struct stat st {};
     if (::fstat(at.get(), &st) != 0) fail(op, "cannot look at " + op.target, errno);
+    if (S_ISDIR(st.st_mode) && !scratch.empty()) {
+        MountOp hidden = op;
+        hidden.read_only = hidden.nosuid = hidden.nodev = hidden.noexec = true;
+        move_tree(hidden, own_dir(hidden, scratch, index, 0555), at);
+        return;
+    }
     if (S_ISDIR(st.st_mode)) {
         if (::mount("tmpfs", fd_path(at.get()).c_str(), "tmpfs",
                     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") != 0)
@@ -342,6 +396,10 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
             break;
         }
         case Kind::tmpfs: {
+            if (auto mode = only_a_mode(op.options); mode && !scratch.empty() && target != "/") {
+                mount_own_dir(op, *mode, root_fd, scratch, i, fresh);
+                break;
+            }
             if (mount_new_fs(op, "tmpfs", root_fd, fresh) && !fresh.fd && target != "/") {
                 fresh.fd.reset(
                     openat2_fd(root_fd, target.substr(1), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT));
@@ -378,7 +436,7 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
             break;
         }
         case Kind::readonly: bind_read_only_in_place(op, root_fd); break;
-        case Kind::mask: mask(op, root_fd); break;
+        case Kind::mask: mask(op, root_fd, scratch, i); break;
         }
     }
 }

@@ -456,7 +456,7 @@ void guard_proc_interfaces(const MountPlan& proc_guards) {
     PreparedMounts none;
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno(Errc::runtime, "cannot open the session's root");
-    attach_mounts(proc_guards, none, root.get(), "/");
+    attach_mounts(proc_guards, none, root.get(), "");
 }
 
 // Beside a running session, a helper (run_helper) enters the session's namespaces, unshares a

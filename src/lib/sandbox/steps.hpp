@@ -52,7 +52,10 @@ struct PreparedMounts {
     std::vector<UniqueFd> trees;  // one per plan op; empty for non-bind ops and skipped sources
 };
 PreparedMounts open_mount_sources(const MountPlan& plan);
-// The plan's ops [from, to), in order (all of them by default).
+// The plan's ops [from, to), in order (all of them by default). `scratch` is a directory of the
+// sandbox's own tmpfs that holds the generated files and the directories bound where the plan
+// asks for an empty tmpfs or hides a directory; empty where there is none (the /proc guards of a
+// run beside a session), which then gets a tmpfs of its own for each.
 void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
                    const std::string& scratch, std::size_t from = 0,
                    std::size_t to = static_cast<std::size_t>(-1));

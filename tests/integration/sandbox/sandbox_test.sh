@@ -123,6 +123,16 @@ suite() {
     fi
     expect "without gpu there is no /dev/dri" "no" "$(run -- sh -c '[ -e /dev/dri ] && echo yes || echo no')"
     expect_not_in "no host block device is visible" "vda" "$(run --gpu --audio -- ls /dev)"
+    # /dev, /dev/shm and /run are directories of the sandbox's own tmpfs (the one holding its
+    # generated /etc files), not a tmpfs each; new for every sandbox, with the modes a tmpfs of
+    # their own had.
+    out=$(run -- sh -c 'stat -c "%a" /dev /dev/shm /run
+        d=$(stat -c %d /etc/hostname); for p in /dev /dev/shm /run; do
+            [ "$(stat -c %d $p)" = "$d" ] || echo "$p-apart"; done
+        echo "shm:$(ls -A /dev/shm | wc -l)"; echo left >/dev/shm/f && echo >/run/f && echo writable')
+    expect "/dev, /dev/shm and /run: modes, one tmpfs with /etc's files, writable" \
+        "755 1777 755 shm:0 writable" "$(echo $out)"
+    expect "what /dev/shm held ended with its sandbox" "" "$(run -- ls -A /dev/shm)"
 
     # --- host sockets bound as files
     local rt=$W/runtime
