@@ -16,6 +16,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/paths.hpp"
@@ -56,53 +57,88 @@ bool create_component(const MountOp& op, int parent, const std::string& name, bo
         if (op.optional) return false;
         fail(op, "cannot create the mount point " + shown, errno);
     }
-    // New directories belong to container root when it exists, not to the user.
-    if (!last && !makes_files_as_container_root())
+    // New directories belong to container root when it exists, not to the user (one that was
+    // there is left as it is: below a fresh directory it may be a mount of the host's).
+    if (rc == 0 && !last && !makes_files_as_container_root())
         ::fchownat(parent, name.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW);
     return true;
 }
 
-// A directory the plan has just mounted a new, empty tmpfs on (/dev): what the plan puts right
-// below it is made there by name, without looking for it first (it cannot be there yet). Dropped
-// when a later step mounts on it or above it.
-struct FreshDir {
-    std::string path;  // absolute, normalised
-    UniqueFd fd;       // the tmpfs's root
+// Directories the plan has just made empty (/dev, /run, the runtime directory): what the plan
+// puts below them is made there by name, without looking for it first, and walked to without
+// going through the image. One is dropped when a later step mounts on it or above it.
+class FreshDirs {
+public:
+    struct Dir {
+        std::string path;  // absolute, normalised
+        UniqueFd fd;       // the directory, as mounted at `path`
+    };
 
-    // The name `target` has right below this directory, or "" when it is not right below it.
-    std::string child_name(const std::string& target) const {
-        if (!fd || target.size() <= path.size() + 1 || target.compare(0, path.size(), path) != 0 ||
-            target[path.size()] != '/')
-            return {};
-        std::string name = target.substr(path.size() + 1);
-        return name.find('/') == std::string::npos && name != "." && name != ".." ? name
-                                                                                  : std::string();
+    void add(std::string path, UniqueFd fd) {
+        if (fd) dirs_.push_back({std::move(path), std::move(fd)});
+    }
+    // The innermost one `target` is below, with the rest of its path; nullptr when none.
+    const Dir* below(const std::string& target, std::string& rest) const {
+        const Dir* found = nullptr;
+        for (const auto& d : dirs_)
+            if (target.size() > d.path.size() + 1 &&
+                target.compare(0, d.path.size(), d.path) == 0 && target[d.path.size()] == '/' &&
+                (!found || d.path.size() > found->path.size()))
+                found = &d;
+        if (found) rest = target.substr(found->path.size() + 1);
+        return found;
+    }
+    // The one `path` is, or nullptr.
+    const Dir* at(const std::string& path) const {
+        for (const auto& d : dirs_)
+            if (d.path == path) return &d;
+        return nullptr;
     }
     void forget_if_covered(const std::string& target) {
-        if (fd && (target == "/" || path == target ||
-                   (path.compare(0, target.size(), target) == 0 && path[target.size()] == '/')))
-            *this = FreshDir{};
+        std::erase_if(dirs_, [&](const Dir& d) {
+            return target == "/" || d.path == target ||
+                   (d.path.compare(0, target.size(), target) == 0 && d.path[target.size()] == '/');
+        });
     }
+
+private:
+    std::vector<Dir> dirs_;
 };
+
+// Walks `rest` (normalised, relative) below a fresh directory, making each missing component by
+// name: a directory on the way, the kind asked for at the end. An empty fd when an optional item
+// has no place; nullopt when something on the way is not a plain directory of ours (a symbolic
+// link the plan made), and the target is resolved from the root instead.
+std::optional<UniqueFd> walk_fresh(const MountOp& op, int dir, const std::string& rest,
+                                   bool directory, const std::string& target) {
+    UniqueFd at;
+    std::size_t pos = 0;
+    for (;;) {
+        auto slash = rest.find('/', pos);
+        bool last = slash == std::string::npos;
+        std::string name = rest.substr(pos, last ? std::string::npos : slash - pos);
+        int parent = at ? at.get() : dir;
+        if (!create_component(op, parent, name, !last || directory, last, target))
+            return UniqueFd();
+        int fd = openat2_fd(parent, name, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+        if (fd < 0) return std::nullopt;
+        at.reset(fd);
+        if (last) return at;
+        pos = slash + 1;
+    }
+}
 
 // Resolves `target` inside the root, creating missing components (directories, and a file or
 // directory at the end). Returns an O_PATH fd, or an empty fd when `needs_parent` and the parent
-// does not exist in the image. Most targets exist (one system call), or are right below the
-// fresh /dev tmpfs (`fresh`: made there by name, two); deeper misses walk the path.
+// does not exist in the image. Most targets exist (one system call), or are below a fresh
+// directory (made there by name, two per component); other misses walk the path.
 UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory,
-                        const FreshDir* fresh = nullptr) {
+                        const FreshDirs* fresh = nullptr) {
     std::string target = lexically_absolute(op.target, "/");
     if (target == "/") return UniqueFd(::dup(root_fd));
-    if (std::string name = fresh ? fresh->child_name(target) : std::string(); !name.empty()) {
-        if (!create_component(op, fresh->fd.get(), name, directory, true, target))
-            return UniqueFd();
-        int fd = openat2_fd(fresh->fd.get(), name, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
-        if (fd < 0) {
-            if (op.optional) return UniqueFd();
-            fail(op, "cannot open the mount point " + target, errno);
-        }
-        return UniqueFd(fd);
-    }
+    std::string rest;
+    if (const auto* dir = fresh ? fresh->below(target, rest) : nullptr)
+        if (auto fd = walk_fresh(op, dir->fd.get(), rest, directory, target)) return std::move(*fd);
     std::string relative = target.substr(1);
     int fd = openat2_fd(root_fd, relative, O_PATH, RESOLVE_IN_ROOT);
     if (fd >= 0) return UniqueFd(fd);
@@ -116,6 +152,8 @@ UniqueFd resolve_target(int root_fd, const MountOp& op, bool directory,
     if (slash != std::string::npos) {
         UniqueFd parent(
             openat2_fd(root_fd, relative.substr(0, slash), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT));
+        // The image has no such directory: nothing to walk for a mount that needs it.
+        if (!parent && errno == ENOENT && op.needs_parent) return UniqueFd();
         if (parent) {
             std::string name = relative.substr(slash + 1);
             if (!create_component(op, parent.get(), name, directory, true, target))
@@ -190,7 +228,7 @@ bool is_dir(const UniqueFd& fd) {
 }
 
 // False when an optional one was not mounted.
-bool mount_new_fs(const MountOp& op, const char* type, int root_fd, const FreshDir& fresh) {
+bool mount_new_fs(const MountOp& op, const char* type, int root_fd, const FreshDirs& fresh) {
     auto target = resolve_target(root_fd, op, true, &fresh);
     unsigned long flags = 0;
     if (op.nosuid) flags |= MS_NOSUID;
@@ -273,19 +311,16 @@ std::optional<mode_t> only_a_mode(const std::string& options) {
 }
 
 // An empty tmpfs directory at the target (see own_dir); false when an optional one has no place.
-// `fresh` then holds it, for what the plan puts right below it.
+// `fresh` then holds it, for what the plan puts below it.
 bool mount_own_dir(const MountOp& op, mode_t mode, int root_fd, const std::string& scratch,
-                   std::size_t index, FreshDir& fresh) {
+                   std::size_t index, FreshDirs& fresh) {
     auto target = resolve_target(root_fd, op, true, &fresh);
     if (!target) return false;
     UniqueFd dir = own_dir(op, scratch, index, mode);
     move_tree(op, dir, target);
     // Once moved, the clone's descriptor is the mount at the target: what is made through it
     // lands below the target, where later mounts see it.
-    if (!fresh.fd) {
-        fresh.fd = std::move(dir);
-        fresh.path = lexically_absolute(op.target, "/");
-    }
+    fresh.add(lexically_absolute(op.target, "/"), std::move(dir));
     return true;
 }
 
@@ -381,7 +416,7 @@ PreparedMounts open_mount_sources(const MountPlan& plan) {
 
 void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
                    const std::string& scratch, std::size_t from, std::size_t to) {
-    FreshDir fresh;
+    FreshDirs fresh;
     for (std::size_t i = from; i < std::min(to, plan.ops.size()); ++i) {
         const auto& op = plan.ops[i];
         const std::string target = lexically_absolute(op.target, "/");
@@ -400,11 +435,9 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
                 mount_own_dir(op, *mode, root_fd, scratch, i, fresh);
                 break;
             }
-            if (mount_new_fs(op, "tmpfs", root_fd, fresh) && !fresh.fd && target != "/") {
-                fresh.fd.reset(
-                    openat2_fd(root_fd, target.substr(1), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT));
-                fresh.path = target;
-            }
+            if (mount_new_fs(op, "tmpfs", root_fd, fresh) && target != "/")
+                fresh.add(target, UniqueFd(openat2_fd(root_fd, target.substr(1),
+                                                      O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT)));
             break;
         }
         case Kind::proc: mount_new_fs(op, "proc", root_fd, fresh); break;
@@ -416,12 +449,12 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
             std::string name = target.substr(slash + 1);
             UniqueFd parent;
             int at = -1;
-            if (!fresh.child_name(target).empty()) {
-                at = fresh.fd.get();
+            if (const auto* made = fresh.at(target.substr(0, slash))) {
+                at = made->fd.get();
             } else {
                 MountOp dir = op;
                 dir.target = target.substr(0, slash);
-                parent = resolve_target(root_fd, dir, true);
+                parent = resolve_target(root_fd, dir, true, &fresh);
                 at = parent.get();
             }
             if (::symlinkat(op.source.c_str(), at, name.c_str()) != 0 && errno != EEXIST)
