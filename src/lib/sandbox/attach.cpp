@@ -332,15 +332,13 @@ void mask(const MountOp& op, int root_fd, const std::string& scratch, std::size_
     if (!at) return;
     struct stat st {};
     if (::fstat(at.get(), &st) != 0) fail(op, "cannot look at " + op.target, errno);
-    if (S_ISDIR(st.st_mode) && !scratch.empty()) {
+    if (S_ISDIR(st.st_mode)) {
         MountOp hidden = op;
         hidden.read_only = hidden.nosuid = hidden.nodev = hidden.noexec = true;
-        move_tree(hidden, own_dir(hidden, scratch, index, 0555), at);
-        return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (::mount("tmpfs", fd_path(at.get()).c_str(), "tmpfs",
-                    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") != 0)
+        if (!scratch.empty())
+            move_tree(hidden, own_dir(hidden, scratch, index, 0555), at);
+        else if (::mount("tmpfs", fd_path(at.get()).c_str(), "tmpfs",
+                         MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") != 0)
             fail(op, "cannot hide " + op.target, errno);
         return;
     }
