@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace karapace::sandbox {
@@ -37,11 +38,23 @@ inline constexpr int kDefaultLinger = 60;
 int linger_seconds();
 
 // Records `pid` in `dir` (created if needed) for the lifetime of the object.
+// What a session's record says after its start time: the mapping and the fingerprint.
+std::string session_record_words(IdMapping mapping, const std::string& fingerprint);
+// Writes the record of the session whose init is `pid` in the sessions directory `dir_fd`:
+// "<start time> <words>" as the target of a symbolic link named after the pid. It allocates
+// nothing, throws nothing and leaves errno alone (where the build can: sandbox/raw_syscall.hpp),
+// so a run can write it while the sandbox's child, which shares its memory, takes its first steps.
+// 0, -ESRCH when the process is gone, or another negative errno.
+long write_session_record(int dir_fd, pid_t pid, std::string_view words) noexcept;
+
 class SessionRecord {
 public:
     SessionRecord() = default;
     SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping,
                   const std::string& fingerprint = {});
+    // Takes over the record write_session_record wrote in `dir`.
+    struct Written {};
+    SessionRecord(Written, const std::string& dir, pid_t pid);
     ~SessionRecord();
     SessionRecord(const SessionRecord&) = delete;
     SessionRecord& operator=(const SessionRecord&) = delete;

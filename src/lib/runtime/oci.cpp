@@ -442,6 +442,7 @@ sandbox::RunResult run_plan(Plan& p, const MountRoot& mount_root,
 void mount_environment_root(const sandbox::SandboxSpec& spec, const sandbox::MountPlan& plan,
                             const std::string& root, const std::string& scratch) {
     auto layers = sandbox::open_overlay_sources(spec);
+    sandbox::prepare_writable_layer(layers, spec.work_dir);
     sandbox::add_own_layers(layers, plan, scratch);
     sandbox::mount_overlay(layers, root, scratch);
 }

@@ -26,13 +26,8 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "sandbox/raw_syscall.hpp"
 #include "sandbox/steps.hpp"
-
-#if defined(__x86_64__) || defined(__aarch64__)
-#define KARAPACE_NETWORK_MADE_BESIDE 1
-#else
-#define KARAPACE_NETWORK_MADE_BESIDE 0
-#endif
 
 namespace karapace::sandbox {
 
@@ -50,34 +45,10 @@ constexpr std::size_t kMakerStack = 64 * 1024;
                 std::string(what) + ": " + std::strerror(err), hint);
 }
 
-// The maker's system calls: the kernel's answer, a negative errno on failure. Where the maker runs
-// beside the child, not libc's, which would set errno, and errno is the child's: the maker runs on
-// the child's thread pointer. Elsewhere the child makes the namespace itself, and libc's do.
-long raw_syscall(long number, long a = 0, long b = 0, long c = 0) {
-#if defined(__x86_64__)
-    long ret;
-    asm volatile("syscall"
-                 : "=a"(ret)
-                 : "a"(number), "D"(a), "S"(b), "d"(c)
-                 : "rcx", "r11", "memory");
-    return ret;
-#elif defined(__aarch64__)
-    register long x8 asm("x8") = number;
-    register long x0 asm("x0") = a;
-    register long x1 asm("x1") = b;
-    register long x2 asm("x2") = c;
-    asm volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-    return x0;
-#else
-    long ret = ::syscall(number, a, b, c);
-    return ret < 0 ? -errno : ret;
-#endif
-}
-
 }  // namespace
 
 NetworkNamespace::NetworkNamespace() {
-#if KARAPACE_NETWORK_MADE_BESIDE
+#if KARAPACE_RAW_SYSCALLS
     void* stack = ::mmap(nullptr, kMakerStack, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
@@ -141,7 +112,7 @@ int NetworkNamespace::make(void* self) {
 }
 
 void NetworkNamespace::enter() {
-#if KARAPACE_NETWORK_MADE_BESIDE
+#if KARAPACE_RAW_SYSCALLS
     int status = reap();
     ::munmap(stack_, kMakerStack);  // the maker is gone: nothing runs on it
     stack_ = nullptr;

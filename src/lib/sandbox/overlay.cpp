@@ -105,10 +105,13 @@ void prepare_volatile(int work_fd, const std::string& work_dir, bool mounting_vo
                       std::vector<UniqueFd>& retired) {
     constexpr const char* kBootFile = "karapace-volatile-boot";
     const std::string& current = host_boot_id();
+    // Read through the directory's descriptor: by now the stage may hide its path.
     std::string recorded;
-    try {
-        recorded = read_file(work_dir + "/" + kBootFile);
-    } catch (const Error&) {}
+    if (UniqueFd boot(::openat(work_fd, kBootFile, O_RDONLY | O_CLOEXEC)); boot) {
+        char buf[64];
+        ssize_t n = ::read(boot.get(), buf, sizeof buf);
+        if (n > 0) recorded.assign(buf, static_cast<std::size_t>(n));
+    }
     struct stat st {};
     if (::fstatat(work_fd, "work/incompat/volatile", &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (current.empty() || recorded != current)
@@ -168,11 +171,15 @@ OverlaySources open_overlay_sources(const SandboxSpec& spec) {
         src.upper = open_dir(spec.upper_dir, "upper");
         src.work = open_dir(spec.work_dir, "overlay work");
         src.volatile_upper = spec.volatile_upper;
-        // Also before a normal mount: overlayfs refuses any mount while the marker exists.
-        prepare_volatile(src.work.get(), spec.work_dir, spec.volatile_upper, src.retired);
-        retire_later(src.work.get(), "work", src.retired);  // the mount replaces it
     }
     return src;
+}
+
+void prepare_writable_layer(OverlaySources& src, const std::string& work_dir) {
+    if (!src.work) return;
+    // Also before a normal mount: overlayfs refuses any mount while the marker exists.
+    prepare_volatile(src.work.get(), work_dir, src.volatile_upper, src.retired);
+    retire_later(src.work.get(), "work", src.retired);  // the mount replaces it
 }
 
 bool mount_overlay(const OverlaySources& src, const std::string& mountpoint,

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "karapace/util/atomic_file.hpp"
@@ -20,6 +22,7 @@
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
 #include "karapace/util/text.hpp"
+#include "sandbox/raw_syscall.hpp"
 #include "sandbox/serve.hpp"
 
 namespace karapace::sandbox {
@@ -163,28 +166,71 @@ int linger_seconds() {
     return n < 0 ? 0 : n;
 }
 
-SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping,
-                             const std::string& fingerprint) {
-    auto start = process_start_time(pid);
-    if (!start)
-        throw Error(Errc::runtime, "the sandbox process " + std::to_string(pid) +
-                                       " ended before its session was recorded");
-    make_dirs(dir, 0700);
-    std::string file = dir + "/" + std::to_string(pid);
+std::string session_record_words(IdMapping mapping, const std::string& fingerprint) {
+    std::string words = mapping_word(mapping);
+    if (!fingerprint.empty()) words += " " + fingerprint;
+    return words;
+}
+
+long write_session_record(int dir_fd, pid_t pid, std::string_view words) noexcept {
+    char name[24];
+    auto named = std::to_chars(name, name + sizeof name - 1, pid);
+    *named.ptr = '\0';
+    char path[48] = "/proc/";
+    auto at = std::to_chars(path + 6, path + sizeof path - 6, pid);
+    std::memcpy(at.ptr, "/stat", sizeof "/stat");
+    long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -ESRCH;
+    char stat[1024];  // field 22 comes well before 1 KiB (read_start_time in util/process.cpp)
+    long n;
+    while ((n = raw_syscall(SYS_read, fd, reinterpret_cast<long>(stat), sizeof stat - 1)) ==
+           -EINTR) {}
+    raw_syscall(SYS_close, fd);
+    if (n <= 0) return -ESRCH;
+    stat[n] = '\0';
+    const char* field = proc_stat_field(stat, 22);
+    unsigned long long start = 0;
+    if (field == nullptr || std::from_chars(field, stat + n, start).ec != std::errc())
+        return -ESRCH;
     // Not fsynced: after a crash of the machine the process is gone and the record stale anyway
     // (list_sessions checks it against /proc). A link appears whole or not at all.
-    std::string text = std::to_string(*start) + " " + mapping_word(mapping);
-    if (!fingerprint.empty()) text += " " + fingerprint;
-    if (::symlink(text.c_str(), file.c_str()) != 0) {
-        // A record left by a process that had this pid before.
-        if (errno != EEXIST || ::unlink(file.c_str()) != 0 ||
-            ::symlink(text.c_str(), file.c_str()) != 0)
-            throw_errno(Errc::runtime, "cannot record the session in " + file);
+    char text[256];
+    auto end = std::to_chars(text, text + sizeof text, start).ptr;
+    if (words.size() + 2 > static_cast<std::size_t>(text + sizeof text - end)) return -ENAMETOOLONG;
+    *end++ = ' ';
+    std::memcpy(end, words.data(), words.size());
+    end[words.size()] = '\0';
+    long r = raw_syscall(SYS_symlinkat, reinterpret_cast<long>(text), dir_fd,
+                         reinterpret_cast<long>(name));
+    if (r == -EEXIST) {  // a record left by a process that had this pid before
+        r = raw_syscall(SYS_unlinkat, dir_fd, reinterpret_cast<long>(name), 0);
+        if (r == 0)
+            r = raw_syscall(SYS_symlinkat, reinterpret_cast<long>(text), dir_fd,
+                            reinterpret_cast<long>(name));
     }
+    return r;
+}
+
+SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping,
+                             const std::string& fingerprint) {
+    make_dirs(dir, 0700);
+    UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) throw_errno(Errc::runtime, "cannot open the sessions directory " + dir);
+    long r = write_session_record(dir_fd.get(), pid, session_record_words(mapping, fingerprint));
+    if (r == -ESRCH)
+        throw Error(Errc::runtime, "the sandbox process " + std::to_string(pid) +
+                                       " ended before its session was recorded");
+    if (r < 0)
+        throw_errno(Errc::runtime,
+                    "cannot record the session in " + dir + "/" + std::to_string(pid),
+                    static_cast<int>(-r));
     dir_ = dir;
-    file_ = file;
+    file_ = dir + "/" + std::to_string(pid);
     pid_ = pid;
 }
+
+SessionRecord::SessionRecord(Written, const std::string& dir, pid_t pid)
+    : dir_(dir), file_(dir + "/" + std::to_string(pid)), pid_(pid) {}
 
 SessionRecord::~SessionRecord() {
     if (!file_.empty()) ::unlink(file_.c_str());

@@ -47,6 +47,7 @@
 #include "karapace/util/process.hpp"
 #include "sandbox/child.hpp"
 #include "sandbox/init_start.hpp"
+#include "sandbox/raw_syscall.hpp"
 #include "sandbox/serve.hpp"
 #include "sandbox/slice.hpp"
 #include "sandbox/steps.hpp"
@@ -347,10 +348,21 @@ void send_current_error(int err_fd) noexcept {
 
 // ---- the sandbox child (PID 1) -----------------------------------------------------------
 
+// Waits for whoever started the child to have recorded the session (write_session_record): an
+// errno, 0 when it is recorded. Throws when it could not be.
+void await_session_record(int fd, const std::string& session_dir) {
+    int err = 0;
+    ssize_t n;
+    while ((n = ::read(fd, &err, sizeof err)) < 0 && errno == EINTR) {}
+    ::close(fd);
+    if (n != sizeof err) throw Error(Errc::runtime, "the run that started the sandbox gave up");
+    if (err != 0) throw_errno(Errc::runtime, "cannot record the session in " + session_dir, err);
+}
+
 // The sandbox's namespaces exist and its id maps are written: the root, the mounts, then
 // karapace-init in place of this process. Throws what fails.
-[[noreturn]] void build_sandbox(const SandboxSpec& spec, const Prepared& p,
-                                const InitCommand& init) {
+[[noreturn]] void build_sandbox(const SandboxSpec& spec, const Prepared& p, const InitCommand& init,
+                                int recorded_fd = -1) {
     // 1. identity: host supplementary groups would appear as the overflow group.
     // The raw system call: glibc's setgroups() synchronises with every thread it believes
     // exists, and a child cloned from a threaded process would wait for them forever.
@@ -369,6 +381,10 @@ void send_current_error(int err_fd) noexcept {
     ::mkdir(p.root.c_str(), 0755);
     ::mkdir(p.scratch.c_str(), 0700);
     add_own_layers(layers, p.mounts, p.stage);
+    // The writable layer is touched only once the session is recorded (by whoever started this
+    // child, meanwhile, when `recorded_fd` is given).
+    if (recorded_fd >= 0) await_session_record(recorded_fd, spec.session_dir);
+    prepare_writable_layer(layers, spec.work_dir);
     mount_overlay(layers, p.root, p.scratch);
     // Held by init until it exits, after the command's status has gone to the parent.
     auto retired = std::move(layers.retired);
@@ -589,11 +605,12 @@ struct FreshStart {
     int userns;  // the kept user namespace, or -1 for a new one
     int go_fd, err_fd, status_fd;
     std::optional<SessionRecord>& record;  // written by the helper before the child mounts
-    int maps_read = -1;                    // "maps and record are written": helper to child
-    int exec_write = -1;                   // closes when the child has executed init or exited
-    char* stack_top = nullptr;             // the child's
-    pid_t init_pid = -1;                   // written by the helper, read once it has exited
-    bool child_failed = false;             // written by the child before it exits
+    int maps_read = -1;         // "the maps are written" (and the record, if not recorded_read)
+    int recorded_read = -1;     // the record's outcome (an errno), written beside the child's steps
+    int exec_write = -1;        // closes when the child has executed init or exited
+    char* stack_top = nullptr;  // the child's
+    pid_t init_pid = -1;        // written by the helper, read once it has exited
+    bool child_failed = false;  // written by the child before it exits
 };
 
 int fresh_child(void* arg) {
@@ -607,9 +624,9 @@ int fresh_child(void* arg) {
     }
     try {
         redirect_stdio({f.spec.stdin_fd, f.spec.stdout_fd, f.spec.stderr_fd});
-        close_fds_except(
-            with_kept_fds({f.go_fd, f.err_fd, f.status_fd, f.init.pipes[3], f.exec_write}, f.p));
-        build_sandbox(f.spec, f.p, f.init);
+        close_fds_except(with_kept_fds(
+            {f.go_fd, f.err_fd, f.status_fd, f.init.pipes[3], f.exec_write, f.recorded_read}, f.p));
+        build_sandbox(f.spec, f.p, f.init, f.recorded_read);
     } catch (...) {
         send_current_error(f.err_fd);
     }
@@ -630,6 +647,25 @@ int start_fresh(void* arg) {
             throw_errno(Errc::runtime, "cannot make the sandbox's start pipes");
         f.maps_read = maps[0];
         f.exec_write = exec[1];
+        // The session is recorded before the child touches the writable layer: `stop`, `commit`
+        // and the next run never miss a sandbox that holds it. Where this build makes system
+        // calls without libc (raw_syscall.hpp), the record is written while the child opens the
+        // layers and the mount sources and makes its stage, and the child waits for it before
+        // the writable layer; elsewhere before the child starts.
+        const bool recorded = !f.spec.session_dir.empty();
+        const bool beside = recorded && KARAPACE_RAW_SYSCALLS;
+        UniqueFd sessions;
+        std::string words;
+        std::optional<Pipe> outcome;
+        if (beside) {
+            make_dirs(f.spec.session_dir, 0700);
+            sessions.reset(::open(f.spec.session_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!sessions)
+                throw_errno(Errc::runtime,
+                            "cannot open the sessions directory " + f.spec.session_dir);
+            words = session_record_words(f.spec.mapping, f.p.fingerprint);
+            f.recorded_read = outcome.emplace().read.get();
+        }
         unsigned long flags = f.p.clone_flags;
         if (f.userns >= 0) flags &= ~static_cast<unsigned long>(CLONE_NEWUSER);
         pid_t child =
@@ -639,23 +675,30 @@ int start_fresh(void* arg) {
         ::close(exec[1]);
         try {
             if (f.userns < 0) write_id_maps(child, f.p.ids);
-            // Recorded before the child mounts anything: `stop`, `commit` and the next run never
-            // miss a sandbox that holds the writable layer.
-            if (!f.spec.session_dir.empty())
+            if (recorded && !beside)
                 f.record.emplace(f.spec.session_dir, child, f.spec.mapping, f.p.fingerprint);
         } catch (...) {
             ::kill(child, SIGKILL);
             while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
             throw;
         }
-        // From here until the child has executed (or exited) the helper only waits: the memory
-        // is the child's.
+        // From here until the child has executed (or exited) the memory is the child's: the
+        // helper allocates nothing and leaves errno alone (the record's system calls are raw;
+        // the outcome's pipe stays open at both ends here, so writing it cannot fail).
         send_byte(maps[1]);
         ::close(maps[1]);
+        long written = 0;
+        if (beside) {
+            written = write_session_record(sessions.get(), child, words);
+            int err = written < 0 ? static_cast<int>(-written) : 0;
+            raw_syscall(SYS_write, outcome->write.get(), reinterpret_cast<long>(&err), sizeof err);
+        }
         // End of file: the child has executed karapace-init (its end was close-on-exec) or exited.
         char ignored = 0;
         while (::read(exec[0], &ignored, 1) < 0 && errno == EINTR) {}
         ::close(exec[0]);
+        if (beside && written == 0)
+            f.record.emplace(SessionRecord::Written{}, f.spec.session_dir, child);
         return hand_over_init(child, f.child_failed, f.init_pid);
     } catch (...) {
         send_current_error(f.err_fd);

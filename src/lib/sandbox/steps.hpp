@@ -30,7 +30,13 @@ bool makes_files_as_container_root();
 // needs it; read in a sandbox's child, after its namespaces exist, /proc/sys's entries are looked
 // up anew (about 50 µs), so a run reads it before the clone (prepare).
 const std::string& host_boot_id();
+// Opens the layers (O_PATH), and the upper and work directories of a writable run.
 OverlaySources open_overlay_sources(const SandboxSpec& spec);
+// What a writable run does to its work directory before the mount, through the descriptors
+// open_overlay_sources opened (the stage may hide `work_dir`'s path by then): the volatile marker
+// of the last mount checked and cleared, it and the old `work/work` held in `retired`. Not before
+// the run's session is recorded: `commit`, `restore` and the next run go by the records.
+void prepare_writable_layer(OverlaySources& src, const std::string& work_dir);
 // Mounts the overlay at `mountpoint` (kernel overlayfs with userxattr; fuse-overlayfs when the
 // kernel refuses). A read-only run gets a throwaway upper in `scratch` so mount points can be
 // created; the root is made read-only after the mounts (seal_root_read_only). Returns true when

@@ -21,6 +21,7 @@ holders=()
 cleanup() {
   local p
   for p in "${holders[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  chattr -i "$work"/self/store/env/*/sessions 2>/dev/null || true
   for s in "$work"/self/store "$work"/user/store "$work"/ov/store; do
     if [ -d "$s" ]; then "$kp" --store "$s" stop bb >/dev/null 2>&1 || true; fi
     if [ -d "$s" ]; then "$kp" --store "$s" stop ov >/dev/null 2>&1 || true; fi
@@ -137,6 +138,32 @@ scenario() {
   k exec bb -- true
   [ ! -e "$sessions/$holder" ] || kp_fail "the record of the ended process $holder was not removed"
   kp_ok "records in the regular-file form are read"
+
+  # A run whose session cannot be recorded ends with status 125 and says why, and leaves the
+  # writable layer as it was: the volatile marker the last run left is still there, since the
+  # child clears it only once the record exists (which is written beside the child's first
+  # steps). The directory is made immutable, which only root can do: an unprivileged caller
+  # writes the record from its kept user namespace, where it holds every capability over its
+  # own files, so no mode keeps it out.
+  marker="$(echo "$base"/store/env/*/work)/work/incompat/volatile"
+  if [ "$(id -u)" != 0 ]; then
+    echo "# SKIP the unrecorded session as $(id -un): only root can make the directory immutable"
+  elif ! { k exec bb -- true && [ -e "$marker" ]; }; then
+    kp_fail "no volatile marker after a run: the check below would prove nothing"
+  elif chattr +i "$sessions" 2>/dev/null; then
+    set +e
+    out=$(k exec bb -- true 2>&1)
+    rc=$?
+    set -e
+    chattr -i "$sessions"
+    [ "$rc" = 125 ] || kp_fail "a run that could not record its session ended with $rc: $out"
+    kp_contains "$out" "cannot record the session in $sessions"
+    [ -e "$marker" ] || kp_fail "a run that could not record its session cleared the volatile marker"
+    k exec bb -- true
+    kp_ok "a session that cannot be recorded: 125, the reason, the writable layer untouched"
+  else
+    echo "# SKIP the unrecorded session: chattr +i is refused on $sessions's file system"
+  fi
 
   # A frozen run mounts no writable layer: it does not wait for an ending session, and it
   # clears only the records of those already gone.
