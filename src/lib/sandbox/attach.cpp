@@ -310,17 +310,17 @@ std::optional<mode_t> only_a_mode(const std::string& options) {
     return mode;
 }
 
-// An empty tmpfs directory at the target (see own_dir); false when an optional one has no place.
-// `fresh` then holds it, for what the plan puts below it.
-bool mount_own_dir(const MountOp& op, mode_t mode, int root_fd, const std::string& scratch,
-                   std::size_t index, FreshDirs& fresh) {
+// An empty tmpfs directory at `target` (op's, normalised; see own_dir); false when an optional
+// one has no place. `fresh` then holds it, for what the plan puts below it.
+bool mount_own_dir(const MountOp& op, const std::string& target_path, mode_t mode, int root_fd,
+                   const std::string& scratch, std::size_t index, FreshDirs& fresh) {
     auto target = resolve_target(root_fd, op, true, &fresh);
     if (!target) return false;
     UniqueFd dir = own_dir(op, scratch, index, mode);
     move_tree(op, dir, target);
     // Once moved, the clone's descriptor is the mount at the target: what is made through it
     // lands below the target, where later mounts see it.
-    fresh.add(lexically_absolute(op.target, "/"), std::move(dir));
+    fresh.add(target_path, std::move(dir));
     return true;
 }
 
@@ -430,7 +430,7 @@ void attach_mounts(const MountPlan& plan, PreparedMounts& prepared, int root_fd,
         }
         case Kind::tmpfs: {
             if (auto mode = only_a_mode(op.options); mode && !scratch.empty() && target != "/") {
-                mount_own_dir(op, *mode, root_fd, scratch, i, fresh);
+                mount_own_dir(op, target, *mode, root_fd, scratch, i, fresh);
                 break;
             }
             if (mount_new_fs(op, "tmpfs", root_fd, fresh) && target != "/")
