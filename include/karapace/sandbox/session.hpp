@@ -38,6 +38,8 @@ inline constexpr int kDefaultLinger = 60;
 int linger_seconds();
 
 // Records `pid` in `dir` (created if needed) for the lifetime of the object.
+// The sessions directory `dir`, made (mode 0700) when missing, as an O_PATH descriptor.
+UniqueFd open_session_dir(const std::string& dir);
 // What a session's record says after its start time: the mapping and the fingerprint.
 std::string session_record_words(IdMapping mapping, const std::string& fingerprint);
 // Writes the record of the session whose init is `pid` in the sessions directory `dir_fd`:

@@ -41,6 +41,9 @@ std::optional<std::string> find_program(const std::string& name);
 // has fewer. Fields are counted after the last ')', since the command name (field 2) may hold
 // spaces and parentheses. Allocates nothing: the sandbox's children use it.
 const char* proc_stat_field(const char* line, int n) noexcept;
+// The start time (field 22) of a /proc/<pid>/stat line, or nullopt when it has none. Allocates
+// nothing and leaves errno alone.
+std::optional<unsigned long long> proc_stat_start_time(const char* line) noexcept;
 
 // Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or nullopt when
 // the process does not exist. pid + start time identifies a process across pid reuse.

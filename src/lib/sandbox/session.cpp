@@ -172,13 +172,23 @@ std::string session_record_words(IdMapping mapping, const std::string& fingerpri
     return words;
 }
 
+UniqueFd open_session_dir(const std::string& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd && errno == ENOENT) {
+        make_dirs(dir, 0700);
+        fd.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+    if (!fd) throw_errno(Errc::runtime, "cannot open the sessions directory " + dir);
+    return fd;
+}
+
 long write_session_record(int dir_fd, pid_t pid, std::string_view words) noexcept {
     char name[24];
-    auto named = std::to_chars(name, name + sizeof name - 1, pid);
-    *named.ptr = '\0';
+    char* named = std::to_chars(name, name + sizeof name - 1, pid).ptr;
+    *named = '\0';
     char path[48] = "/proc/";
-    auto at = std::to_chars(path + 6, path + sizeof path - 6, pid);
-    std::memcpy(at.ptr, "/stat", sizeof "/stat");
+    std::memcpy(path + 6, name, static_cast<std::size_t>(named - name));
+    std::memcpy(path + 6 + (named - name), "/stat", sizeof "/stat");
     long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -ESRCH;
     char stat[1024];  // field 22 comes well before 1 KiB (read_start_time in util/process.cpp)
@@ -188,14 +198,12 @@ long write_session_record(int dir_fd, pid_t pid, std::string_view words) noexcep
     raw_syscall(SYS_close, fd);
     if (n <= 0) return -ESRCH;
     stat[n] = '\0';
-    const char* field = proc_stat_field(stat, 22);
-    unsigned long long start = 0;
-    if (field == nullptr || std::from_chars(field, stat + n, start).ec != std::errc())
-        return -ESRCH;
+    auto start = proc_stat_start_time(stat);
+    if (!start) return -ESRCH;
     // Not fsynced: after a crash of the machine the process is gone and the record stale anyway
     // (list_sessions checks it against /proc). A link appears whole or not at all.
     char text[256];
-    auto end = std::to_chars(text, text + sizeof text, start).ptr;
+    auto end = std::to_chars(text, text + sizeof text, *start).ptr;
     if (words.size() + 2 > static_cast<std::size_t>(text + sizeof text - end)) return -ENAMETOOLONG;
     *end++ = ' ';
     std::memcpy(end, words.data(), words.size());
@@ -213,10 +221,8 @@ long write_session_record(int dir_fd, pid_t pid, std::string_view words) noexcep
 
 SessionRecord::SessionRecord(const std::string& dir, pid_t pid, IdMapping mapping,
                              const std::string& fingerprint) {
-    make_dirs(dir, 0700);
-    UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_fd) throw_errno(Errc::runtime, "cannot open the sessions directory " + dir);
-    long r = write_session_record(dir_fd.get(), pid, session_record_words(mapping, fingerprint));
+    long r = write_session_record(open_session_dir(dir).get(), pid,
+                                  session_record_words(mapping, fingerprint));
     if (r == -ESRCH)
         throw Error(Errc::runtime, "the sandbox process " + std::to_string(pid) +
                                        " ended before its session was recorded");

@@ -658,11 +658,7 @@ int start_fresh(void* arg) {
         std::string words;
         std::optional<Pipe> outcome;
         if (beside) {
-            make_dirs(f.spec.session_dir, 0700);
-            sessions.reset(::open(f.spec.session_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-            if (!sessions)
-                throw_errno(Errc::runtime,
-                            "cannot open the sessions directory " + f.spec.session_dir);
+            sessions = open_session_dir(f.spec.session_dir);
             words = session_record_words(f.spec.mapping, f.p.fingerprint);
             f.recorded_read = outcome.emplace().read.get();
         }

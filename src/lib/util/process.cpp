@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -172,6 +173,16 @@ const char* proc_stat_field(const char* line, int n) noexcept {
     }
 }
 
+std::optional<unsigned long long> proc_stat_start_time(const char* line) noexcept {
+    const char* p = proc_stat_field(line, 22);
+    if (p == nullptr) return std::nullopt;
+    const char* end = p + std::strcspn(p, " \n");
+    unsigned long long start = 0;
+    auto [parsed, ec] = std::from_chars(p, end, start);
+    if (ec != std::errc() || parsed != end || parsed == p) return std::nullopt;
+    return start;
+}
+
 namespace {
 
 // The start time (field 22 of /proc/<pid>/stat) and the state letter (field 3).
@@ -190,14 +201,7 @@ std::optional<unsigned long long> read_start_time(int pid, char* state) {
         const char* s = proc_stat_field(buf, 3);
         *state = s != nullptr ? *s : '?';
     }
-    const char* p = proc_stat_field(buf, 22);
-    if (p == nullptr) return std::nullopt;
-    char* end = nullptr;
-    errno = 0;
-    unsigned long long start = std::strtoull(p, &end, 10);
-    if (end == p || errno != 0 || (*end != ' ' && *end != '\0' && *end != '\n'))
-        return std::nullopt;
-    return start;
+    return proc_stat_start_time(buf);
 }
 
 }  // namespace
