@@ -87,8 +87,11 @@ bool apt_lists_missing(const sandbox::SandboxSpec& spec) {
 
 sandbox::SandboxSpec Engine::Impl::exec_spec(const ExecOptions& o, std::string* backend) {
     auto m = find(o.env);
-    auto verdict =
-        check_operation(label(m), state_of(m), o.argv.empty() ? Operation::enter : Operation::exec);
+    // The stored state alone: running sessions never make a frozen environment writable (a
+    // frozen one with a session is "running", which would allow a writable run beside it), and
+    // a built one takes runs whether or not others run.
+    auto verdict = check_operation(label(m), stored_state(m.state),
+                                   o.argv.empty() ? Operation::enter : Operation::exec);
     auto run = run_settings_of(m);
     if (backend) *backend = run.backend;
 

@@ -148,13 +148,25 @@ TOML
     kp_fail "a frozen environment accepted a write"
   fi
   [ "$(k exec bb -- cat /etc/added)" = drift ] || kp_fail "a frozen environment cannot be read"
+  # Beside a running session of the frozen environment, a run as another identity gets a
+  # sandbox of its own: read-only too.
+  k exec bb -- sleep 2718 >"$work/bg5.log" 2>&1 &
+  bg=$!
+  for _ in $(seq 100); do [ "$(sessions)" = 1 ] && break; sleep 0.1; done
+  [ "$(sessions)" = 1 ] || kp_fail "the frozen environment's session did not start: $(cat "$work/bg5.log")"
+  if k exec --root bb -- sh -c 'echo x > /etc/frozen' 2>/dev/null; then
+    kp_fail "a frozen environment with a running session accepted a write"
+  fi
+  k stop bb --timeout 2 >/dev/null
+  wait $bg || true
+  if k exec bb -- test -e /etc/frozen; then kp_fail "a write reached the frozen environment"; fi
   k archive bb >/dev/null
   set +e
   err=$(k exec bb -- true 2>&1); a=$?
   set -e
   [ $a = 125 ] || kp_fail "exec in an archived environment gave $a"
   kp_contains "$err" "archived"
-  kp_ok "freeze makes it read-only; archive refuses entry with a reason"
+  kp_ok "freeze makes it read-only, also beside a running session; archive refuses entry with a reason"
 
   k rebuild >/dev/null
   [ "$(k --json inspect bb | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = built ] ||
