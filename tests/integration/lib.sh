@@ -17,6 +17,31 @@ kp_have_test_user() {
 }
 
 # Fails unless "$1" contains "$2".
+# Ends the given processes and every process below them. A shell function run in the background
+# is a subshell: killing it alone leaves its children (karapace, the sandbox) running.
+kp_kill_tree() {
+  local pid child
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    for child in $(pgrep -P "$pid" 2>/dev/null); do kp_kill_tree "$child"; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+# For a test's EXIT trap: ends the given processes and their children (kp_kill_tree), then every
+# session and lingering sandbox of every environment in STORE (a run a lingering sandbox serves
+# is not below the karapace that asked for it).
+kp_end_runs() {  # kp_end_runs KARAPACE STORE [PID]...
+  local bin=$1 store=$2 id
+  shift 2
+  kp_kill_tree "$@"
+  [ -d "$store" ] || return 0
+  for id in $("$bin" --store "$store" --json list 2>/dev/null |
+    python3 -c 'import json, sys; [print(e["env_id"]) for e in json.load(sys.stdin)]' 2>/dev/null); do
+    "$bin" --store "$store" stop "$id" --timeout 1 >/dev/null 2>&1 || true
+  done
+}
+
 kp_contains() { case "$1" in *"$2"*) return 0 ;; *) kp_fail "expected to find '$2' in: $1" ;; esac; }
 
 # Runs the shell function `scenario` as the caller with BASE/self as its first argument, then as

@@ -112,7 +112,7 @@ TOML
   # layer a second time.
   k exec bb -- sleep 2718 >"$work/bg1.log" 2>&1 &
   bg=$!
-  trap 'kill ${bg:-} ${bg2:-} 2>/dev/null || true' EXIT
+  trap "kp_end_runs \"\$kp\" '$store' \${bg:-} \${bg2:-}" EXIT
   k exec bb -- sh -c 'sleep 2718; echo never' >"$work/bg2.log" 2>&1 &
   bg2=$!
   for _ in $(seq 100); do [ "$(sessions)" = 2 ] && break; sleep 0.1; done
@@ -254,7 +254,7 @@ if kp_have_test_user; then
   user=${KARAPACE_TEST_USER:-kptest}
   mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"
   echo "# as $user"
-  kp_as_user bash -c "$(declare -f lifecycle kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; lifecycle $fixtures/user $tarball"
+  kp_as_user bash -c "$(declare -f lifecycle kp_fail kp_ok kp_contains kp_kill_tree kp_end_runs); set -euo pipefail; kp=$kp; lifecycle $fixtures/user $tarball"
 else
   echo "# skipped the unprivileged run: not root or no test user (scripts/test creates it)"
 fi

@@ -219,7 +219,7 @@ print(c["status"], c["message"])'
   sessions() { k --json inspect bb | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["session_list"]))'; }
   k exec bb -- sleep 3141 >"$work/bg.log" 2>&1 &
   bg=$!
-  trap 'kill ${bg:-} 2>/dev/null || true' EXIT
+  trap "kp_end_runs \"\$kp\" '$work/store' \${bg:-}" EXIT
   for _ in $(seq 100); do [ "$(sessions)" = 1 ] && break; sleep 0.1; done
   [ "$(sessions)" = 1 ] || kp_fail "a running exec is not a session: $(cat "$work/bg.log")"
   k --json list | grep -q '"running"' || kp_fail "a running exec does not show as running"
@@ -297,7 +297,7 @@ if kp_have_test_user; then
   user=${KARAPACE_TEST_USER:-kptest}
   mkdir -p "$fixtures/user" && chown "$user" "$fixtures/user"
   echo "# as $user"
-  kp_as_user bash -c "$(declare -f oci_checks oci_mount_checks oci_limit_checks kp_fail kp_ok kp_contains); set -euo pipefail; kp=$kp; oci_checks $fixtures/user $tarball $fake"
+  kp_as_user bash -c "$(declare -f oci_checks oci_mount_checks oci_limit_checks kp_fail kp_ok kp_contains kp_kill_tree kp_end_runs); set -euo pipefail; kp=$kp; oci_checks $fixtures/user $tarball $fake"
 else
   echo "# skipped the unprivileged run: not root or no test user (scripts/test creates it)"
 fi
