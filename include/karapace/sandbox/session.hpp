@@ -37,7 +37,6 @@ struct Session {
 inline constexpr int kDefaultLinger = 60;
 int linger_seconds();
 
-// Records `pid` in `dir` (created if needed) for the lifetime of the object.
 // The sessions directory `dir`, made (mode 0700) when missing, as an O_PATH descriptor.
 UniqueFd open_session_dir(const std::string& dir);
 // What a session's record says after its start time: the mapping and the fingerprint.
@@ -49,6 +48,7 @@ std::string session_record_words(IdMapping mapping, const std::string& fingerpri
 // 0, -ESRCH when the process is gone, or another negative errno.
 long write_session_record(int dir_fd, pid_t pid, std::string_view words) noexcept;
 
+// Records `pid` in `dir` (created if needed) for the lifetime of the object.
 class SessionRecord {
 public:
     SessionRecord() = default;
