@@ -169,6 +169,8 @@ struct Plan {
     // The caller's time slice, which the command gets back (slice=N).
     bool slice_given = false;
     std::uint64_t slice = 0;
+    // The caller's processors, which the command gets back (cpus=HEX); none given: words == 0.
+    is::CpuMask cpus;
     bool interactive = false;
     char** argv = nullptr;  // the command's, a copy (the originals are wiped)
     char** envp = nullptr;
@@ -302,6 +304,7 @@ bool parse_option(const char* option) {
         plan.slice = n;
         return plan.slice_given = true;
     }
+    if (const char* v = after(option, "cpus=")) return is::parse_cpu_mask(v, plan.cpus);
     if (const char* v = after(option, "rlimit-as=")) return number(v, n) && (plan.rlimit_as = n);
     if (const char* v = after(option, "rlimit-nproc="))
         return number(v, n) && (plan.rlimit_nproc = n);
@@ -430,6 +433,8 @@ int command_process(void*) {
             fail("cannot pass on the command's standard streams", static_cast<int>(-r));
     // Best effort: a command that keeps the run's short slice runs all the same.
     if (plan.slice_given) is::set_slice(sys, plan.slice);
+    // Best effort too: processors gone offline since the caller asked are left out by the kernel.
+    if (plan.cpus.words) is::set_cpus(sys, plan.cpus);
     if (plan.interactive) is::take_terminal_foreground(sys);
     // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push input
     // into the caller's.
@@ -593,6 +598,7 @@ void clear_command_plan() {
     plan.rlimit_as = plan.rlimit_nproc = 0;
     plan.slice_given = false;
     plan.slice = 0;
+    plan.cpus = {};
     plan.listen = 0;
     cwd[0] = '/';
     cwd[1] = '\0';
@@ -811,6 +817,9 @@ void linger(int seconds) {
             // terminal's session hangs up that terminal's foreground group as it exits, and a
             // hangup ends a lingering sandbox.
             sys(SYS_setpgid, 0, 0);
+            // Until now on the processor of the run that started the sandbox (cpus.hpp); the
+            // processors of that run's caller back before the next run compares its own.
+            if (plan.cpus.words) is::set_cpus(sys, plan.cpus);
         }
         sys(SYS_write, plan.status_fd, &status, sizeof status);
         sys(SYS_close, plan.status_fd);

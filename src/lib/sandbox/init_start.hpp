@@ -23,6 +23,11 @@
 //   rlimit-nproc=N  RLIMIT_NPROC for the command (when the go byte says so)
 //   slice=N         the command's time slice in nanoseconds, 0 for the kernel's default: the
 //                   caller's, which the run's own processes shortened (slice.hpp)
+//   cpus=HEX        the processors the command may run on, a hexadecimal mask as taskset(1)
+//                   writes one (processor 0 the lowest bit): the caller's, which a new
+//                   sandbox's own processes narrowed to one (cpus.hpp); a lingering init takes
+//                   them back itself when it starts lingering (not in a lingering init's
+//                   requests: it takes runs only from callers with its processors)
 //   nnp             the command gets no_new_privs
 //   cwd=PATH        the command's working directory
 //   interactive     the command takes the terminal's foreground
@@ -127,12 +132,12 @@ inline std::size_t encode_error(char* out, unsigned char code, const char* messa
 // that enters the namespaces, an init of its own). The request is two messages: a RunRequest with
 // the command's standard input, output and error attached (SCM_RIGHTS, three descriptors), then
 // `bytes` bytes of NUL-terminated strings: `options` of init's per-command options (ids, caps,
-// seccomp, nnp, cwd; all but cwd must be what the sandbox's first command got), `arguments` of
-// the command line, `environment` of its environment. Each
-// reply is one message: kReplyAccepted once init has taken the request (a request it does not
-// take gets no reply, and the caller starts its run another way), an encoded error after
-// kReplyError when the command could not be started, and kReplyStatus with the command's status
-// as an int once everything it left running has ended.
+// seccomp, nnp, cwd, slice; the first four must be what the sandbox's first command got),
+// `arguments` of the command line, `environment` of its environment. Each reply is one message:
+// kReplyAccepted once init has taken the request (a request it does not take gets no reply, and
+// the caller starts its run another way), an encoded error after kReplyError when the command
+// could not be started, and kReplyStatus with the command's status as an int once everything it
+// left running has ended.
 struct RunRequest {
     std::uint32_t magic, bytes, options, arguments, environment;
 };
@@ -248,6 +253,46 @@ int set_slice(const Sys& sys, std::uint64_t runtime) noexcept {
     attr.flags = 0;
     attr.runtime = runtime;
     long r = sys(SYS_sched_setattr, 0, &attr, 0);
+    return r < 0 ? static_cast<int>(-r) : 0;
+}
+
+// The processors a thread may run on, as sched_setaffinity(2) takes them: processor i is bit
+// i % 64 of word i / 64. `words` of them count (none: unknown).
+struct CpuMask {
+    static constexpr std::size_t kMaxWords = 128;  // 8,192 processors
+    std::uint64_t bits[kMaxWords] = {};
+    std::size_t words = 0;
+    std::size_t bytes() const noexcept { return words * sizeof bits[0]; }
+};
+
+// `hex` (cpus=HEX) into `out`; false when it is empty, longer than a mask holds, or anything but
+// lower-case hexadecimal digits.
+inline bool parse_cpu_mask(const char* hex, CpuMask& out) noexcept {
+    std::size_t n = 0;
+    while (hex[n])
+        ++n;
+    if (n == 0 || n > 16 * CpuMask::kMaxWords) return false;
+    out = CpuMask{};
+    for (std::size_t i = 0; i < n; ++i) {
+        char c = hex[n - 1 - i];  // the lowest digit first
+        unsigned digit;
+        if (c >= '0' && c <= '9')
+            digit = static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            digit = static_cast<unsigned>(c - 'a' + 10);
+        else
+            return false;
+        out.bits[i / 16] |= std::uint64_t{digit} << (4 * (i % 16));
+    }
+    out.words = (n + 15) / 16;
+    return true;
+}
+
+// Lets the calling thread run on the processors of `mask` (all of them that are online and its
+// cgroup allows). 0, or the errno.
+template <typename Sys>
+int set_cpus(const Sys& sys, const CpuMask& mask) noexcept {
+    long r = sys(SYS_sched_setaffinity, 0, mask.bytes(), mask.bits);
     return r < 0 ? static_cast<int>(-r) : 0;
 }
 

@@ -23,6 +23,7 @@
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
 #include "karapace/util/process.hpp"
+#include "sandbox/cpus.hpp"
 #include "sandbox/steps.hpp"
 
 namespace karapace::sandbox {
@@ -68,6 +69,8 @@ bool run_fuse_overlayfs(const std::string& opts, const std::string& mountpoint,
     pid_t pid = ::fork();
     if (pid < 0) return false;
     if (pid == 0) {
+        // It serves the sandbox's files for as long as the sandbox lives.
+        widen_to_caller_cpus();
         int null = ::open("/dev/null", O_RDWR);
         ::dup2(null, 0);
         ::dup2(out ? out.get() : null, 1);

@@ -46,6 +46,7 @@
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
 #include "sandbox/child.hpp"
+#include "sandbox/cpus.hpp"
 #include "sandbox/init_start.hpp"
 #include "sandbox/raw_syscall.hpp"
 #include "sandbox/serve.hpp"
@@ -96,6 +97,8 @@ struct Prepared {
     // Its options that name no descriptor, then "--" and the command (init_start.hpp); among
     // them those of the command alone, which a run a lingering init starts brings along.
     std::vector<std::string> init_arguments, command_options;
+    // The caller's processors, which the command gets back (cpus.hpp).
+    init_start::CpuMask cpus;
     // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
     // run joins a lingering sandbox only when its own is the same.
     std::string fingerprint;
@@ -214,6 +217,9 @@ std::vector<std::string> init_arguments(const SandboxSpec& spec, const Prepared&
     std::vector<std::string> args;
     if (spec.linger > 0) args.push_back("linger=" + std::to_string(spec.linger));
     if (!p.listen_fds.empty()) args.push_back("listen=" + std::to_string(p.listen_fds.size()));
+    // Not among the command's own options: a lingering init takes runs only from callers with
+    // its processors (same_process_context), and one of an older karapace-init knows no cpus=.
+    if (auto cpus = cpus_option(p.cpus); !cpus.empty()) args.push_back(std::move(cpus));
     args.insert(args.end(), p.command_options.begin(), p.command_options.end());
     if (spec.limits.memory_max_bytes)
         args.push_back("rlimit-as=" + std::to_string(spec.limits.memory_max_bytes));
@@ -313,6 +319,7 @@ Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_sl
     p.scratch = p.stage + "/scratch";
 
     p.init_program = open_init_program();
+    p.cpus = caller_cpus();
     p.command_options = command_options(spec, p, caller_slice);
     p.init_arguments = init_arguments(spec, p);
     // The namespaces the clone makes. A network namespace, when the sandbox has one, the child
@@ -1119,6 +1126,10 @@ RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
         std::optional<ServeSocket> serve;
         if (!p.fingerprint.empty() && pipes.early) serve.emplace(spec.session_dir);
         const int serve_fd = serve ? serve->fd() : -1;
+        // From here until the run returns on the processor we are on (cpus.hpp): not with a
+        // network namespace of its own, made beside the builder's steps.
+        std::optional<SameCpu> same_cpu;
+        if (!spec.network_isolation) same_cpu.emplace(p.cpus, !caller_exits);
         if (userns || !p.ids.use_helpers) {
             const char go = go_at_once(run_spec, p, pipes, false);
             const InitCommand init(p, go, go_fd, err_fd, status_fd, serve_fd);

@@ -15,8 +15,9 @@
 # made again gets a new sandbox; a run that leads its terminal's session leaves the sandbox
 # lingering as it exits; the work directory a new sandbox's overlay replaced stays open in its
 # init until it exits; the run's own processes (the lingering init among them) have the shortest
-# time slice and the command its caller's slice and scheduling policy. KARAPACE_LINGER=0 turns it
-# off.
+# time slice and the command its caller's slice and scheduling policy; a new sandbox's init runs
+# on its caller's processor, the command and a lingering init on the caller's processors.
+# KARAPACE_LINGER=0 turns it off.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 kp=${1:?usage: linger_test.sh KARAPACE}
@@ -196,7 +197,48 @@ PY
     kp_ok "the run's own processes have a short time slice, the command its caller's slice and policy"
   fi
 
-  # 2e. stop during a started run ends the command and the sandbox; kill -9 of the lingering
+  # 2e. A new sandbox's own processes stay on their caller's processor (cpus.hpp): its init runs
+  # on one while the command runs, the command gets the caller's processors, a lingering init
+  # takes them back, and a caller's own (taskset) reach its command; KARAPACE_SAME_CPU=0 leaves
+  # them alone.
+  local cpus_of='sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status /proc/1/status'
+  local all first last out
+  all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+  first=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+  last=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
+  if [ "$first" = "$last" ]; then
+    echo "# skipped the processor checks: this test may use one processor only ($all)"
+  else
+    out=$(KARAPACE_LINGER=0 k exec bb -- sh -c "$cpus_of" | tr '\n' ' ')
+    case "$out" in
+      "$all "[0-9]" "|"$all "[0-9][0-9]" "|"$all "[0-9][0-9][0-9]" ") ;;
+      *) kp_fail "in a new sandbox the command and init run on '$out', not on '$all' and on one processor" ;;
+    esac
+    [ "$(KARAPACE_LINGER=0 KARAPACE_SAME_CPU=0 k exec bb -- sh -c "$cpus_of" | tr '\n' ' ')" = "$all $all " ] ||
+      kp_fail "KARAPACE_SAME_CPU=0 did not leave the new sandbox's init on the caller's processors"
+    [ "$(cd "$base/proj" && KARAPACE_LINGER=0 taskset -c "$last" "$kp" --store "$base/store" exec bb -- sh -c "$cpus_of" | tr '\n' ' ')" = "$last $last " ] ||
+      kp_fail "a caller's one processor ($last) did not reach its command"
+    local two
+    two=$(taskset -c "$first,$last" sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+    out=$(cd "$base/proj" && KARAPACE_LINGER=0 taskset -c "$first,$last" "$kp" --store "$base/store" exec bb -- sh -c "$cpus_of" | tr '\n' ' ')
+    case "$out" in
+      "$two $first "|"$two $last ") ;;
+      *) kp_fail "a caller on processors $two: its command and init ran on '$out'" ;;
+    esac
+    # A new lingering sandbox (the runs above ended the last one); the next run is started by
+    # its init, which the caller's context (its processors among it) must match.
+    k exec bb -- true
+    pid=$(idle_pid)
+    [ "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$pid/status")" = "$all" ] ||
+      kp_fail "the lingering init stayed on $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$pid/status"), not the caller's $all"
+    out=$(k exec bb -- sh -c 'echo $$; sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status' | tr '\n' ' ')
+    [ "${out#* }" = "$all " ] && [ "${out%% *}" -gt 2 ] ||
+      kp_fail "the lingering init did not start the next run on the caller's processors ($out)"
+    [ "$(idle_pid)" = "$pid" ] || kp_fail "the lingering sandbox changed from $pid to $(idle_pid)"
+    kp_ok "a new sandbox's init runs on its caller's processor, the command and a lingering init on the caller's processors"
+  fi
+
+  # 2f. stop during a started run ends the command and the sandbox; kill -9 of the lingering
   # init during one is reported, and the next run builds a new sandbox.
   k exec bb -- sh -c 'trap "echo got-term; exit 7" TERM; sleep 30 & wait' >"$base/out" </dev/null &
   long=$!

@@ -1,0 +1,86 @@
+#include "sandbox/cpus.hpp"
+
+#include <sched.h>
+#include <sys/syscall.h>
+
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+
+namespace karapace::sandbox {
+
+namespace is = init_start;
+
+namespace {
+
+// The caller's processors while a SameCpu narrows them, for widen_to_caller_cpus.
+is::CpuMask g_narrowed_from;
+
+bool turned_off() {
+    const char* v = std::getenv("KARAPACE_SAME_CPU");
+    return v != nullptr && std::strcmp(v, "0") == 0;
+}
+
+std::size_t count(const is::CpuMask& mask) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < mask.words; ++i)
+        n += static_cast<std::size_t>(std::popcount(mask.bits[i]));
+    return n;
+}
+
+}  // namespace
+
+is::CpuMask caller_cpus() {
+    is::CpuMask mask;
+    // The raw call returns how many bytes the kernel's mask has (a multiple of a long).
+    long r = is::LibcSys{}(SYS_sched_getaffinity, 0, sizeof mask.bits, mask.bits);
+    if (r <= 0) return {};
+    mask.words = (static_cast<std::size_t>(r) + sizeof mask.bits[0] - 1) / sizeof mask.bits[0];
+    while (mask.words > 0 && mask.bits[mask.words - 1] == 0)
+        --mask.words;
+    return mask;
+}
+
+std::string cpus_option(const is::CpuMask& mask) {
+    if (mask.words == 0) return {};
+    std::string out = "cpus=";
+    bool leading = true;
+    for (std::size_t w = mask.words; w-- > 0;) {
+        for (int shift = 60; shift >= 0; shift -= 4) {
+            unsigned digit = static_cast<unsigned>(mask.bits[w] >> shift) & 15;
+            if (leading && digit == 0 && !(w == 0 && shift == 0)) continue;
+            leading = false;
+            out.push_back("0123456789abcdef"[digit]);
+        }
+    }
+    return out;
+}
+
+SameCpu::SameCpu(const is::CpuMask& caller, bool give_back) : give_back_(give_back) {
+    if (turned_off() || count(caller) < 2) return;
+    int cpu = ::sched_getcpu();
+    if (cpu < 0 || static_cast<std::size_t>(cpu) >= 64 * caller.words) return;
+    is::CpuMask one;
+    one.words = static_cast<std::size_t>(cpu) / 64 + 1;
+    one.bits[cpu / 64] = std::uint64_t{1} << (cpu % 64);
+    if ((caller.bits[cpu / 64] & one.bits[cpu / 64]) == 0) return;
+    g_narrowed_from = caller;
+    if (is::set_cpus(is::LibcSys{}, one) != 0) {
+        g_narrowed_from = {};
+        return;
+    }
+    narrowed_ = true;
+}
+
+SameCpu::~SameCpu() {
+    if (!narrowed_) return;
+    if (give_back_) is::set_cpus(is::LibcSys{}, g_narrowed_from);
+    g_narrowed_from = {};
+}
+
+void widen_to_caller_cpus() noexcept {
+    if (g_narrowed_from.words == 0) return;
+    is::set_cpus(is::LibcSys{}, g_narrowed_from);
+}
+
+}  // namespace karapace::sandbox

@@ -1,0 +1,56 @@
+// A new sandbox is built on the processor its caller runs on, and the caller waits there.
+//
+// The start of a new sandbox hands the processor back and forth: the caller clones the builder
+// and waits for it, the builder becomes karapace-init, init starts the command and waits, the
+// command's end wakes init, init's report wakes the caller. The kernel puts each new process on
+// the idlest processor it may use and wakes each sleeper where it last ran, so on an otherwise
+// idle machine these hand-overs cross between processors: each one an interrupt to a processor
+// that has to leave its idle state first, which in a virtual machine is an exit to the
+// hypervisor to wake that virtual processor (docs/performance.md, "A new sandbox on its caller's
+// processor"). On one processor the same hand-overs are plain context switches.
+//
+// So before it starts a new sandbox the caller's thread narrows its affinity to the processor
+// it is on (what it starts inherits that) until the run returns; the CLI, which exits then,
+// leaves it narrowed (widened first, it measured slower, docs/performance.md). The command
+// is not the run's own: karapace-init gives it the caller's processors back before it executes
+// (cpus=HEX), and a lingering init takes them back when it starts lingering. A process started
+// meanwhile that outlives the start (fuse-overlayfs) takes them back itself
+// (widen_to_caller_cpus). Not narrowed: a run with a network namespace of its own, which is
+// made beside the builder's steps, on another processor (net.cpp); a caller that may use one
+// processor only; KARAPACE_SAME_CPU=0.
+#pragma once
+
+#include <string>
+
+#include "sandbox/init_start.hpp"
+
+namespace karapace::sandbox {
+
+// The calling thread's processors (no words when the kernel's mask is larger than a CpuMask).
+init_start::CpuMask caller_cpus();
+
+// karapace-init's cpus=HEX for `mask`; empty for an unknown one.
+std::string cpus_option(const init_start::CpuMask& mask);
+
+// While it lives, the calling thread (and what it starts) runs on the processor it was on; with
+// `give_back`, the caller's processors are the thread's again afterwards (a caller that exits
+// once the run returns leaves them: widened, it would only be woken elsewhere while it exits).
+class SameCpu {
+public:
+    SameCpu(const init_start::CpuMask& caller, bool give_back);
+    ~SameCpu();
+    SameCpu(const SameCpu&) = delete;
+    SameCpu& operator=(const SameCpu&) = delete;
+
+    bool narrowed() const { return narrowed_; }
+
+private:
+    bool narrowed_ = false;
+    bool give_back_ = true;
+};
+
+// In a process forked while a SameCpu narrows its starter: the caller's processors back;
+// nothing when none were narrowed.
+void widen_to_caller_cpus() noexcept;
+
+}  // namespace karapace::sandbox
