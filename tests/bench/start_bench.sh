@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Start latency of `/bin/true` in a busybox environment: `karapace exec` (writable and frozen, each
 # joining the sandbox the previous run left lingering; writable with a new sandbox every run,
-# KARAPACE_LINGER=0, also with the kernel's default time slice, KARAPACE_SHORT_SLICE=0, and with
+# KARAPACE_LINGER=0, also with the kernel's default time slice, KARAPACE_SHORT_SLICE=0, on every
+# processor of the caller's instead of the one the run started on, KARAPACE_SAME_CPU=0, and with
 # a network namespace of its own, network_isolation = true, as bwrap --unshare-all has; and for
-# an unprivileged user with the namespace keeper off: KARAPACE_KEEPER_IDLE=0; writable again with stdin, stdout and stderr on a terminal, as typed at
-# a shell, on an environment of its own: the terminal is bound into the sandbox, so runs with and
-# without it are built differently and do not join each other's; and on another terminal whose
-# session karapace leads, as a terminal emulator starts it) next to `bwrap --unshare-all` (also
-# from a terminal, leading a terminal's session, and with the host's network, --share-net, as
-# karapace's environments have by default) and `unshare` + chroot on the same rootfs,
-# run interleaved (tests/bench/start_bench.py), with wall and CPU medians. Run it as root and as an
-# unprivileged user with a sub-id range; LOAD=1 runs it beside `stress-ng --cpu 2` (or two busy
-# shell loops). Not a timed test: it prints a markdown table and the load average around the run.
+# an unprivileged user with the namespace keeper off: KARAPACE_KEEPER_IDLE=0; writable again with
+# stdin, stdout and stderr on a terminal, as typed at a shell, on an environment of its own: the
+# terminal is bound into the sandbox, so runs with and without it are built differently and do
+# not join each other's; and on another terminal whose session karapace leads, as a terminal
+# emulator starts it) next to `bwrap --unshare-all` (also from a terminal, leading a terminal's
+# session, and with the host's network, --share-net, as karapace's environments have by default)
+# and `unshare` + chroot on the same rootfs, run interleaved (tests/bench/start_bench.py), with
+# wall and CPU medians. Run it as root and as an unprivileged user with a sub-id range; LOAD=1
+# runs it beside `stress-ng --cpu 2` (or two busy shell loops). KP_BEFORE adds another binary's
+# runs (joining, and a new sandbox every run) beside. Not a timed test: it prints a markdown
+# table and the load average around the run.
 #
 # Usage: [LOAD=1] [BENCH_ORDER=fixed] [KP_BEFORE=<karapace binary> KP_BEFORE_LABEL=<name>] \
 #          tests/bench/start_bench.sh <karapace binary> [rounds]
@@ -61,13 +64,15 @@ args=(
   "karapace exec frozen -- /bin/true (read-only overlay)" "$KP --store $W/s exec frozen -- /bin/true"
   "karapace exec cold -- /bin/true, a new sandbox every run (KARAPACE_LINGER=0)" "KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
   "karapace exec cold, the kernel's default time slice (KARAPACE_SHORT_SLICE=0 KARAPACE_LINGER=0)" "KARAPACE_SHORT_SLICE=0 KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
+  "karapace exec cold, on every processor (KARAPACE_SAME_CPU=0 KARAPACE_LINGER=0)" "KARAPACE_SAME_CPU=0 KARAPACE_LINGER=0 $KP --store $W/s exec cold -- /bin/true"
   "karapace exec iso, network_isolation = true, a new sandbox every run (KARAPACE_LINGER=0)" "KARAPACE_LINGER=0 $KP --store $W/s exec iso -- /bin/true"
   "karapace exec tty -- /bin/true from a terminal (stdio a pty)" "BENCH_TTY=1 $KP --store $W/s exec tty -- /bin/true"
   "karapace exec lead -- /bin/true leading its terminal's session (no shell)" "BENCH_TTY=lead $KP --store $W/s exec lead -- /bin/true"
 )
 # KP_BEFORE=<another karapace binary>: its writable exec on the same store, beside this one.
 if [ -n "${KP_BEFORE:-}" ]; then
-  args+=("karapace exec before, ${KP_BEFORE_LABEL:-the other binary}" "$(realpath "$KP_BEFORE") --store $W/s exec before -- /bin/true")
+  args+=("karapace exec before, ${KP_BEFORE_LABEL:-the other binary}" "$(realpath "$KP_BEFORE") --store $W/s exec before -- /bin/true"
+    "karapace exec cold, a new sandbox every run, ${KP_BEFORE_LABEL:-the other binary}" "KARAPACE_LINGER=0 $(realpath "$KP_BEFORE") --store $W/s exec cold -- /bin/true")
 fi
 if [ "$(id -u)" != 0 ]; then
   args+=("karapace exec cold, keeper off (KARAPACE_KEEPER_IDLE=0 KARAPACE_LINGER=0)"
