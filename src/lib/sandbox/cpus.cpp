@@ -83,4 +83,19 @@ void widen_to_caller_cpus() noexcept {
     is::set_cpus(is::LibcSys{}, g_narrowed_from);
 }
 
+BesideCpus::BesideCpus() noexcept {
+    if (g_narrowed_from.words == 0) return;
+    int cpu = ::sched_getcpu();
+    if (cpu < 0 || is::set_cpus(is::LibcSys{}, g_narrowed_from) != 0) return;
+    cpu_ = cpu;
+}
+
+BesideCpus::~BesideCpus() {
+    if (cpu_ < 0) return;
+    is::CpuMask one;
+    one.words = static_cast<std::size_t>(cpu_) / 64 + 1;
+    one.bits[cpu_ / 64] = std::uint64_t{1} << (cpu_ % 64);
+    is::set_cpus(is::LibcSys{}, one);
+}
+
 }  // namespace karapace::sandbox

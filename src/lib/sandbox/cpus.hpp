@@ -15,9 +15,9 @@
 // is not the run's own: karapace-init gives it the caller's processors back before it executes
 // (cpus=HEX), and a lingering init takes them back when it starts lingering. A process started
 // meanwhile that outlives the start (fuse-overlayfs) takes them back itself
-// (widen_to_caller_cpus). Not narrowed: a run with a network namespace of its own, which is
-// made beside the builder's steps, on another processor (net.cpp); a caller that may use one
-// processor only; KARAPACE_SAME_CPU=0.
+// (widen_to_caller_cpus), and the maker of a network namespace, which runs beside the builder's
+// steps, is started on the caller's processors (BesideCpus, net.cpp). Not narrowed: a caller
+// that may use one processor only; KARAPACE_SAME_CPU=0.
 #pragma once
 
 #include <string>
@@ -52,5 +52,19 @@ private:
 // In a process forked while a SameCpu narrows its starter: the caller's processors back;
 // nothing when none were narrowed.
 void widen_to_caller_cpus() noexcept;
+
+// While it lives, a thread that a SameCpu narrowed (or one started meanwhile, which shares its
+// memory) has the caller's processors again, and so does what it starts: a process that is to run
+// beside it, which the kernel then puts on another processor. Back on the one it was on after.
+class BesideCpus {
+public:
+    BesideCpus() noexcept;
+    ~BesideCpus();
+    BesideCpus(const BesideCpus&) = delete;
+    BesideCpus& operator=(const BesideCpus&) = delete;
+
+private:
+    int cpu_ = -1;
+};
 
 }  // namespace karapace::sandbox

@@ -26,6 +26,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "sandbox/cpus.hpp"
 #include "sandbox/raw_syscall.hpp"
 #include "sandbox/steps.hpp"
 
@@ -54,10 +55,16 @@ NetworkNamespace::NetworkNamespace() {
     if (stack == MAP_FAILED)
         throw_errno(Errc::runtime, "cannot map a stack to make the sandbox's network namespace");
     stack_ = stack;
-    // No exit signal: reaped with __WALL by enter() or the destructor.
-    pid_ = ::clone(make, static_cast<char*>(stack_) + kMakerStack, CLONE_VM | CLONE_FILES, this);
+    // No exit signal: reaped with __WALL by enter() or the destructor. On another processor than
+    // the child's, also when the start keeps the child on its caller's (cpus.hpp).
+    int err = 0;
+    {
+        const BesideCpus beside;
+        pid_ =
+            ::clone(make, static_cast<char*>(stack_) + kMakerStack, CLONE_VM | CLONE_FILES, this);
+        err = errno;
+    }
     if (pid_ < 0) {
-        int err = errno;
         ::munmap(stack_, kMakerStack);
         stack_ = nullptr;
         throw_errno(Errc::runtime, "cannot start making the sandbox's network namespace", err);

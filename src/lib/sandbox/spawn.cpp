@@ -1126,10 +1126,8 @@ RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
         std::optional<ServeSocket> serve;
         if (!p.fingerprint.empty() && pipes.early) serve.emplace(spec.session_dir);
         const int serve_fd = serve ? serve->fd() : -1;
-        // From here until the run returns on the processor we are on (cpus.hpp): not with a
-        // network namespace of its own, made beside the builder's steps.
-        std::optional<SameCpu> same_cpu;
-        if (!spec.network_isolation) same_cpu.emplace(p.cpus, !caller_exits);
+        // From here until the run returns on the processor we are on (cpus.hpp).
+        const SameCpu same_cpu(p.cpus, !caller_exits);
         if (userns || !p.ids.use_helpers) {
             const char go = go_at_once(run_spec, p, pipes, false);
             const InitCommand init(p, go, go_fd, err_fd, status_fd, serve_fd);

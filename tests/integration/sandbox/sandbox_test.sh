@@ -207,6 +207,24 @@ suite() {
     expect_in "the command and its child share a network namespace" "net:[" "$first_net"
     expect_not_in "it is not the host's" "$host_net" "$first_net"
     expect_not_in "nor the next run's" "$first_net" "$(run --net-isolate -- readlink /proc/self/ns/net)"
+    # The start stays on the caller's processor (cpus.hpp), also with the namespace's maker
+    # beside it: init on one processor, the command on the caller's.
+    local all cpus
+    all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+    if [ "$(nproc)" -ge 2 ]; then
+        local net label
+        for net in "" --net-isolate; do
+            label="with the host's network"
+            [ -z "$net" ] || label="with $net"
+            cpus=$(run $net -- sh -c 'sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status /proc/1/status' | tr '\n' ' ')
+            case "$cpus" in
+                "$all "[0-9]" "|"$all "[0-9][0-9]" "|"$all "[0-9][0-9][0-9]" ") ok "$label: init on one processor, the command on the caller's ($cpus)" ;;
+                *) bad "$label: init and the command on '$cpus', not one processor and '$all'" ;;
+            esac
+        done
+    else
+        skip "the processors a start stays on: this test may use one processor only"
+    fi
     # A start that fails while the namespace is being made ends (its maker killed and reaped),
     # with the error of what failed.
     out=$(timeout 20 "$DRIVER" --lower "$W/no-such-layer" --upper "$UP" --work "$WK" \

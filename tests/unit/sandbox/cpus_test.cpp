@@ -100,6 +100,14 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
                 cpu_set_t now = affinity();
                 CHECK(CPU_COUNT(&now) == 1);
                 CHECK(CPU_ISSET(::sched_getcpu(), &now));
+                // Around the start of a process that is to run beside it: all of them again.
+                {
+                    BesideCpus beside;
+                    cpu_set_t wide = affinity();
+                    CHECK(CPU_EQUAL(&wide, &all));
+                }
+                cpu_set_t back = affinity();
+                CHECK(CPU_EQUAL(&back, &now));
                 // What a forked process that outlives the start gets back.
                 pid_t child = ::fork();
                 REQUIRE(child >= 0);
@@ -153,8 +161,13 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
     }
     // Nothing is left to widen once a narrowing has ended.
     on_thread([&] {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(::sched_getcpu(), &one);
+        REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
         widen_to_caller_cpus();
+        { BesideCpus beside; }
         cpu_set_t now = affinity();
-        CHECK(CPU_EQUAL(&now, &all));
+        CHECK(CPU_EQUAL(&now, &one));
     });
 }
