@@ -1,7 +1,9 @@
 #include "sandbox/cpus.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cstdlib>
@@ -16,9 +18,14 @@ namespace {
 // The caller's processors while a SameCpu narrows them, for widen_to_caller_cpus.
 is::CpuMask g_narrowed_from;
 
-bool turned_off() {
+// KARAPACE_SAME_CPU: 0 never, 1 also on a busy machine, otherwise on one with idle processors.
+enum class Mode { never, always, when_idle };
+
+Mode mode() {
     const char* v = std::getenv("KARAPACE_SAME_CPU");
-    return v != nullptr && std::strcmp(v, "0") == 0;
+    if (v != nullptr && std::strcmp(v, "0") == 0) return Mode::never;
+    if (v != nullptr && std::strcmp(v, "1") == 0) return Mode::always;
+    return Mode::when_idle;
 }
 
 std::size_t count(const is::CpuMask& mask) {
@@ -28,7 +35,34 @@ std::size_t count(const is::CpuMask& mask) {
     return n;
 }
 
+// How many tasks are runnable on the whole machine now, this one included: the fourth field of
+// /proc/loadavg ("0.52 0.61 0.70 2/311 4711"); 0 when it cannot be read.
+std::size_t runnable_now() {
+    char text[128];
+    int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    if (n <= 0) return 0;
+    text[n] = '\0';
+    const char* p = text;
+    for (int field = 0; field < 3; ++field) {
+        while (*p && *p != ' ')
+            ++p;
+        while (*p == ' ')
+            ++p;
+    }
+    std::size_t running = 0;
+    for (; *p >= '0' && *p <= '9'; ++p)
+        running = running * 10 + static_cast<std::size_t>(*p - '0');
+    return *p == '/' ? running : 0;
+}
+
 }  // namespace
+
+bool narrowing_pays(std::size_t cpus, std::size_t runnable) {
+    return runnable > 0 && runnable <= cpus / 2;
+}
 
 is::CpuMask caller_cpus() {
     is::CpuMask mask;
@@ -57,7 +91,9 @@ std::string cpus_option(const is::CpuMask& mask) {
 }
 
 SameCpu::SameCpu(const is::CpuMask& caller, bool give_back) : give_back_(give_back) {
-    if (turned_off() || count(caller) < 2) return;
+    const std::size_t cpus = count(caller);
+    const Mode m = cpus < 2 ? Mode::never : mode();
+    if (m == Mode::never || (m == Mode::when_idle && !narrowing_pays(cpus, runnable_now()))) return;
     int cpu = ::sched_getcpu();
     if (cpu < 0 || static_cast<std::size_t>(cpu) >= 64 * caller.words) return;
     is::CpuMask one;

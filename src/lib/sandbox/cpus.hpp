@@ -16,8 +16,11 @@
 // (cpus=HEX), and a lingering init takes them back when it starts lingering. A process started
 // meanwhile that outlives the start (fuse-overlayfs) takes them back itself
 // (widen_to_caller_cpus), and the maker of a network namespace, which runs beside the builder's
-// steps, is started on the caller's processors (BesideCpus, net.cpp). Not narrowed: a caller
-// that may use one processor only; KARAPACE_SAME_CPU=0.
+// steps, is started on the caller's processors (BesideCpus, net.cpp). Only on a machine with
+// idle processors: not when more than half of the caller's have something to run (the runnable
+// tasks of /proc/loadavg, this one included), where a run kept on one processor waits for it
+// while another could take it. Not for a caller that may use one processor only.
+// KARAPACE_SAME_CPU=0 never narrows, KARAPACE_SAME_CPU=1 also on a busy machine.
 #pragma once
 
 #include <string>
@@ -25,6 +28,10 @@
 #include "sandbox/init_start.hpp"
 
 namespace karapace::sandbox {
+
+// Whether a start on a machine with `runnable` tasks that can run now (0: unknown) is narrowed
+// to one of the caller's `cpus` processors: at most half of them busy.
+bool narrowing_pays(std::size_t cpus, std::size_t runnable);
 
 // The calling thread's processors (no words when the kernel's mask is larger than a CpuMask).
 init_start::CpuMask caller_cpus();

@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sandbox/cpus.hpp"
 #include "sandbox/init_start.hpp"
@@ -72,6 +74,16 @@ TEST_CASE("cpus=HEX is the mask as taskset writes it, processor 0 the lowest bit
     CHECK_FALSE(is::parse_cpu_mask((longest + "f").c_str(), bad));
 }
 
+TEST_CASE("a start is narrowed while at most half of the processors have something to run") {
+    CHECK(narrowing_pays(2, 1));
+    CHECK_FALSE(narrowing_pays(2, 2));
+    CHECK_FALSE(narrowing_pays(2, 3));
+    CHECK_FALSE(narrowing_pays(2, 0));  // unknown
+    CHECK(narrowing_pays(16, 8));
+    CHECK_FALSE(narrowing_pays(16, 9));
+    CHECK_FALSE(narrowing_pays(1, 1));
+}
+
 TEST_CASE("caller_cpus is the calling thread's affinity") {
     auto mask = caller_cpus();
     auto set = affinity();
@@ -89,7 +101,8 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
         WARN("skipped: this process may use one processor only");
         return;
     }
-    ::unsetenv("KARAPACE_SAME_CPU");
+    // Also on a machine that other tests keep busy.
+    ::setenv("KARAPACE_SAME_CPU", "1", 1);
 
     SECTION("narrowed to one processor, and given back") {
         on_thread([&] {
@@ -157,8 +170,31 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
                 CHECK(CPU_EQUAL(&now, &all));
             }
         });
-        ::unsetenv("KARAPACE_SAME_CPU");
+        ::setenv("KARAPACE_SAME_CPU", "1", 1);
     }
+    SECTION("not narrowed on a busy machine, unless asked to") {
+        // As many spinning threads as processors: more than half of them have something to run.
+        std::atomic<bool> stop{false};
+        std::vector<std::thread> spinners;
+        for (int i = 0; i < CPU_COUNT(&all); ++i)
+            spinners.emplace_back([&] {
+                while (!stop.load(std::memory_order_relaxed)) {}
+            });
+        ::unsetenv("KARAPACE_SAME_CPU");
+        on_thread([&] {
+            SameCpu same(caller_cpus(), true);
+            CHECK_FALSE(same.narrowed());
+        });
+        ::setenv("KARAPACE_SAME_CPU", "1", 1);
+        on_thread([&] {
+            SameCpu same(caller_cpus(), true);
+            CHECK(same.narrowed());
+        });
+        stop = true;
+        for (auto& t : spinners)
+            t.join();
+    }
+    ::unsetenv("KARAPACE_SAME_CPU");
     // Nothing is left to widen once a narrowing has ended.
     on_thread([&] {
         cpu_set_t one;
