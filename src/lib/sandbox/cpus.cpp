@@ -64,6 +64,11 @@ bool narrowing_pays(std::size_t cpus, std::size_t runnable) {
     return runnable > 0 && runnable <= cpus / 2;
 }
 
+bool idle_processors(const is::CpuMask& caller) {
+    const std::size_t cpus = count(caller);
+    return cpus >= 2 && narrowing_pays(cpus, runnable_now());
+}
+
 is::CpuMask caller_cpus() {
     is::CpuMask mask;
     // The raw call returns how many bytes the kernel's mask has (a multiple of a long).
@@ -90,10 +95,9 @@ std::string cpus_option(const is::CpuMask& mask) {
     return out;
 }
 
-SameCpu::SameCpu(const is::CpuMask& caller, bool give_back) : give_back_(give_back) {
-    const std::size_t cpus = count(caller);
-    const Mode m = cpus < 2 ? Mode::never : mode();
-    if (m == Mode::never || (m == Mode::when_idle && !narrowing_pays(cpus, runnable_now()))) return;
+SameCpu::SameCpu(const is::CpuMask& caller, bool idle, bool give_back) : give_back_(give_back) {
+    const Mode m = count(caller) < 2 ? Mode::never : mode();
+    if (m == Mode::never || (m == Mode::when_idle && !idle)) return;
     int cpu = ::sched_getcpu();
     if (cpu < 0 || static_cast<std::size_t>(cpu) >= 64 * caller.words) return;
     is::CpuMask one;

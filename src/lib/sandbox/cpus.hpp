@@ -19,8 +19,9 @@
 // steps, is started on the caller's processors (BesideCpus, net.cpp). Only on a machine with
 // idle processors: not when more than half of the caller's have something to run (the runnable
 // tasks of /proc/loadavg, this one included), where a run kept on one processor waits for it
-// while another could take it. Not for a caller that may use one processor only.
-// KARAPACE_SAME_CPU=0 never narrows, KARAPACE_SAME_CPU=1 also on a busy machine.
+// while another could take it (and where the network namespace is made by the builder itself,
+// net.cpp). Not for a caller that may use one processor only. KARAPACE_SAME_CPU=0 never
+// narrows, KARAPACE_SAME_CPU=1 also on a busy machine.
 #pragma once
 
 #include <string>
@@ -33,18 +34,23 @@ namespace karapace::sandbox {
 // to one of the caller's `cpus` processors: at most half of them busy.
 bool narrowing_pays(std::size_t cpus, std::size_t runnable);
 
+// Whether the machine has idle processors for a start by a caller that may use `caller`: at most
+// half of them have something to run now.
+bool idle_processors(const init_start::CpuMask& caller);
+
 // The calling thread's processors (no words when the kernel's mask is larger than a CpuMask).
 init_start::CpuMask caller_cpus();
 
 // karapace-init's cpus=HEX for `mask`; empty for an unknown one.
 std::string cpus_option(const init_start::CpuMask& mask);
 
-// While it lives, the calling thread (and what it starts) runs on the processor it was on; with
-// `give_back`, the caller's processors are the thread's again afterwards (a caller that exits
-// once the run returns leaves them: widened, it would only be woken elsewhere while it exits).
+// While it lives, the calling thread (and what it starts) runs on the processor it was on, when
+// the machine has `idle` processors (idle_processors) or KARAPACE_SAME_CPU=1; with `give_back`,
+// the caller's processors are the thread's again afterwards (a caller that exits once the run
+// returns leaves them: widened, it would only be woken elsewhere while it exits).
 class SameCpu {
 public:
-    SameCpu(const init_start::CpuMask& caller, bool give_back);
+    SameCpu(const init_start::CpuMask& caller, bool idle, bool give_back);
     ~SameCpu();
     SameCpu(const SameCpu&) = delete;
     SameCpu& operator=(const SameCpu&) = delete;

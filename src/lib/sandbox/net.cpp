@@ -7,7 +7,9 @@
 // calls without libc (x86-64, aarch64), a process sharing the child's memory and descriptors
 // makes it and brings the loopback device up on another CPU while the child opens and mounts the
 // root; the child enters it before the first mount that shows it (a new sysfs lists the devices
-// of the mounter's network namespace). Elsewhere the child makes it itself at that point.
+// of the mounter's network namespace). Elsewhere, and on a busy machine (where a process beside
+// would first wait for a processor, and the child again for it: cpus.hpp), the child makes it
+// itself at that point.
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
@@ -48,8 +50,9 @@ constexpr std::size_t kMakerStack = 64 * 1024;
 
 }  // namespace
 
-NetworkNamespace::NetworkNamespace() {
+NetworkNamespace::NetworkNamespace(bool beside) {
 #if KARAPACE_RAW_SYSCALLS
+    if (!beside) return;
     void* stack = ::mmap(nullptr, kMakerStack, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
@@ -69,6 +72,8 @@ NetworkNamespace::NetworkNamespace() {
         stack_ = nullptr;
         throw_errno(Errc::runtime, "cannot start making the sandbox's network namespace", err);
     }
+#else
+    (void)beside;
 #endif
 }
 
@@ -119,14 +124,15 @@ int NetworkNamespace::make(void* self) {
 }
 
 void NetworkNamespace::enter() {
-#if KARAPACE_RAW_SYSCALLS
-    int status = reap();
-    ::munmap(stack_, kMakerStack);  // the maker is gone: nothing runs on it
-    stack_ = nullptr;
-    bool made = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-#else
-    bool made = make(this) == 0;  // here and now: this process is then in the namespace already
-#endif
+    bool made;
+    if (stack_ != nullptr) {
+        int status = reap();
+        ::munmap(stack_, kMakerStack);  // the maker is gone: nothing runs on it
+        stack_ = nullptr;
+        made = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    } else {
+        made = make(this) == 0;  // here and now: this process is then in the namespace already
+    }
     UniqueFd ns(std::exchange(ns_fd_, -1));
     if (failed_ != nullptr) throw_network_error(failed_, error_);
     if (!made || !ns)

@@ -97,8 +97,10 @@ struct Prepared {
     // Its options that name no descriptor, then "--" and the command (init_start.hpp); among
     // them those of the command alone, which a run a lingering init starts brings along.
     std::vector<std::string> init_arguments, command_options;
-    // The caller's processors, which the command gets back (cpus.hpp).
+    // The caller's processors, which the command gets back, and whether some are idle: then the
+    // start stays on one of them, and a network namespace is made beside it (cpus.hpp).
     init_start::CpuMask cpus;
+    bool idle_processors = false;
     // What the sandbox is built from (namespaces, layers, mounts and their contents), hashed: a
     // run joins a lingering sandbox only when its own is the same.
     std::string fingerprint;
@@ -320,6 +322,7 @@ Prepared prepare(const SandboxSpec& spec, std::optional<std::uint64_t> caller_sl
 
     p.init_program = open_init_program();
     p.cpus = caller_cpus();
+    p.idle_processors = idle_processors(p.cpus);
     p.command_options = command_options(spec, p, caller_slice);
     p.init_arguments = init_arguments(spec, p);
     // The namespaces the clone makes. A network namespace, when the sandbox has one, the child
@@ -376,7 +379,7 @@ void await_session_record(int fd, const std::string& session_dir) {
     if (!p.ids.deny_setgroups) ::syscall(SYS_setgroups, 0, nullptr);
     // 1b. a network namespace of its own is made meanwhile (net.cpp), entered in step 4.
     std::optional<NetworkNamespace> network;
-    if (spec.network_isolation) network.emplace();
+    if (spec.network_isolation) network.emplace(p.idle_processors);
     // 2. open what the new root needs before the stage hides the host's /tmp.
     auto layers = open_overlay_sources(spec);
     auto sources = open_mount_sources(p.mounts);
@@ -1127,7 +1130,7 @@ RunResult run_here(const SandboxSpec& spec, bool caller_exits) {
         if (!p.fingerprint.empty() && pipes.early) serve.emplace(spec.session_dir);
         const int serve_fd = serve ? serve->fd() : -1;
         // From here until the run returns on the processor we are on (cpus.hpp).
-        const SameCpu same_cpu(p.cpus, !caller_exits);
+        const SameCpu same_cpu(p.cpus, p.idle_processors, !caller_exits);
         if (userns || !p.ids.use_helpers) {
             const char go = go_at_once(run_spec, p, pipes, false);
             const InitCommand init(p, go, go_fd, err_fd, status_fd, serve_fd);

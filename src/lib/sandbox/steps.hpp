@@ -74,14 +74,15 @@ std::string account_file_text(int root_fd, const MountOp& op);
 // pivot_root into `root`, detaching the old root; the cwd becomes "/".
 void pivot_into(const std::string& root);
 
-// net.cpp: the sandbox's own network namespace, its loopback device up. The constructor has a
-// process that shares this one's memory and descriptors start making it (where the build can:
-// x86-64, aarch64), while this one goes on with its steps; enter() waits for it and moves this
-// process in (or, elsewhere, makes it there and then). It must come before the first mount that
-// shows the namespace (a new sysfs). A maker not waited for is killed and reaped.
+// net.cpp: the sandbox's own network namespace, its loopback device up. With `beside`, the
+// constructor has a process that shares this one's memory and descriptors start making it (where
+// the build can: x86-64, aarch64), while this one goes on with its steps; enter() waits for it
+// and moves this process in (or, without, makes it there and then). It must come before the
+// first mount that shows the namespace (a new sysfs). A maker not waited for is killed and
+// reaped.
 class NetworkNamespace {
 public:
-    NetworkNamespace();
+    explicit NetworkNamespace(bool beside);
     ~NetworkNamespace();
     void enter();
     NetworkNamespace(const NetworkNamespace&) = delete;

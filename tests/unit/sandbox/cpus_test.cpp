@@ -108,7 +108,7 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
         on_thread([&] {
             auto caller = caller_cpus();
             {
-                SameCpu same(caller, true);
+                SameCpu same(caller, false, true);
                 CHECK(same.narrowed());
                 cpu_set_t now = affinity();
                 CHECK(CPU_COUNT(&now) == 1);
@@ -142,7 +142,7 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
     }
     SECTION("left narrowed for a caller that exits once the run returns") {
         on_thread([&] {
-            { SameCpu same(caller_cpus(), false); }
+            { SameCpu same(caller_cpus(), false, false); }
             cpu_set_t after = affinity();
             CHECK(CPU_COUNT(&after) == 1);
             REQUIRE(::sched_setaffinity(0, sizeof all, &all) == 0);
@@ -155,7 +155,7 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
             CPU_SET(::sched_getcpu(), &one);
             REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
             {
-                SameCpu same(caller_cpus(), true);
+                SameCpu same(caller_cpus(), false, true);
                 CHECK_FALSE(same.narrowed());
             }
             cpu_set_t after = affinity();
@@ -164,7 +164,7 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
         ::setenv("KARAPACE_SAME_CPU", "0", 1);
         on_thread([&] {
             {
-                SameCpu same(caller_cpus(), true);
+                SameCpu same(caller_cpus(), false, true);
                 CHECK_FALSE(same.narrowed());
                 cpu_set_t now = affinity();
                 CHECK(CPU_EQUAL(&now, &all));
@@ -182,12 +182,15 @@ TEST_CASE("a new sandbox's start stays on the processor it began on") {
             });
         ::unsetenv("KARAPACE_SAME_CPU");
         on_thread([&] {
-            SameCpu same(caller_cpus(), true);
+            auto caller = caller_cpus();
+            CHECK_FALSE(idle_processors(caller));
+            SameCpu same(caller, idle_processors(caller), true);
             CHECK_FALSE(same.narrowed());
         });
         ::setenv("KARAPACE_SAME_CPU", "1", 1);
         on_thread([&] {
-            SameCpu same(caller_cpus(), true);
+            auto caller = caller_cpus();
+            SameCpu same(caller, idle_processors(caller), true);
             CHECK(same.narrowed());
         });
         stop = true;
