@@ -16,7 +16,6 @@ kp_have_test_user() {
   [ "$(id -u)" -eq 0 ] && id "${KARAPACE_TEST_USER:-kptest}" >/dev/null 2>&1
 }
 
-# Fails unless "$1" contains "$2".
 # Ends the given processes and every process below them. A shell function run in the background
 # is a subshell: killing it alone leaves its children (karapace, the sandbox) running.
 kp_kill_tree() {
@@ -42,7 +41,32 @@ kp_end_runs() {  # kp_end_runs KARAPACE STORE [PID]...
   done
 }
 
+# Fails unless "$1" contains "$2".
 kp_contains() { case "$1" in *"$2"*) return 0 ;; *) kp_fail "expected to find '$2' in: $1" ;; esac; }
+
+# A busy machine for a check: a busy loop per processor (their pids in kp_busy_pids) until
+# kp_end_busy.
+kp_start_busy() {
+  local i
+  kp_busy_pids=""
+  for i in $(seq "$(nproc)"); do
+    sh -c 'while :; do :; done' &
+    kp_busy_pids="$kp_busy_pids $!"
+  done
+}
+kp_end_busy() {
+  [ -n "${kp_busy_pids:-}" ] || return 0
+  kill $kp_busy_pids 2>/dev/null || true
+  wait $kp_busy_pids 2>/dev/null || true
+  kp_busy_pids=""
+}
+
+# Whether "$1", the processors of a sandbox's command and then of its init (each a
+# Cpus_allowed_list followed by a space), has the command on "$2" and init on one processor.
+kp_init_on_one_cpu() {
+  case "$1" in "$2 "[0-9]" " | "$2 "[0-9][0-9]" " | "$2 "[0-9][0-9][0-9]" ") return 0 ;; esac
+  return 1
+}
 
 # Runs the shell function `scenario` as the caller with BASE/self as its first argument, then as
 # the test user with BASE/user (made and given to that user), each time followed by the other
@@ -57,7 +81,7 @@ kp_scenario_both() {
     args=$(printf ' %q' "$@")
     mkdir -p "$base/user" && chown "$user" "$base/user"
     echo "# as $user"
-    kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains); set -euo pipefail; kp=$(printf %q "$kp"); scenario $(printf %q "$base/user")$args"
+    kp_as_user bash -c "$(declare -f scenario kp_fail kp_ok kp_contains kp_start_busy kp_end_busy kp_init_on_one_cpu); set -euo pipefail; kp=$(printf %q "$kp"); scenario $(printf %q "$base/user")$args"
   else
     echo "# SKIP the unprivileged half: no test user (run as root with KARAPACE_TEST_USER)"
   fi

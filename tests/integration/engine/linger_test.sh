@@ -213,19 +213,12 @@ PY
   else
     export KARAPACE_SAME_CPU=1
     out=$(KARAPACE_LINGER=0 k exec bb -- sh -c "$cpus_of" | tr '\n' ' ')
-    case "$out" in
-      "$all "[0-9]" "|"$all "[0-9][0-9]" "|"$all "[0-9][0-9][0-9]" ") ;;
-      *) kp_fail "in a new sandbox the command and init run on '$out', not on '$all' and on one processor" ;;
-    esac
-    # As many busy loops as processors: without KARAPACE_SAME_CPU nothing is narrowed.
-    local spinners="" j
-    for j in $(seq "$(nproc)"); do
-      sh -c 'while :; do :; done' &
-      spinners="$spinners $!"
-    done
+    kp_init_on_one_cpu "$out" "$all" ||
+      kp_fail "in a new sandbox the command and init run on '$out', not on '$all' and on one processor"
+    # A busy loop per processor: without KARAPACE_SAME_CPU nothing is narrowed.
+    kp_start_busy
     out=$(env -u KARAPACE_SAME_CPU KARAPACE_LINGER=0 "$kp" --store "$base/store" exec bb -- sh -c "$cpus_of" 2>&1 | tr '\n' ' ')
-    kill $spinners
-    wait $spinners 2>/dev/null || true
+    kp_end_busy
     [ "$out" = "$all $all " ] || kp_fail "on a busy machine a new sandbox's init ran on '$out', not on '$all'"
     [ "$(KARAPACE_LINGER=0 KARAPACE_SAME_CPU=0 k exec bb -- sh -c "$cpus_of" | tr '\n' ' ')" = "$all $all " ] ||
       kp_fail "KARAPACE_SAME_CPU=0 did not leave the new sandbox's init on the caller's processors"
