@@ -333,7 +333,9 @@ constexpr std::array command_table{
                 "for none) after the command, with nothing running in it, and the next run joins "
                 "it. karapace's own processes for the run ask for the shortest time slice (Linux "
                 "6.12 and later), so a busy machine does not keep them waiting; the command keeps "
-                "yours. KARAPACE_SHORT_SLICE=0 turns that off.",
+                "yours. KARAPACE_SHORT_SLICE=0 turns that off. While the machine has idle "
+                "processors, a new sandbox is built on the one the run started on; the command "
+                "runs on yours. KARAPACE_SAME_CPU=0 turns that off.",
                 env_arg, exec_flags, Trailing::required, "CMD", "", run_exec},
     CommandSpec{"stop", running, "Stop every process running in an environment",
                 "Sends SIGTERM to every session of the environment, then SIGKILL after the "
