@@ -35,6 +35,14 @@ std::size_t count(const is::CpuMask& mask) {
     return n;
 }
 
+// Processor `cpu` alone.
+is::CpuMask only(int cpu) {
+    is::CpuMask one;
+    one.words = static_cast<std::size_t>(cpu) / 64 + 1;
+    one.bits[cpu / 64] = std::uint64_t{1} << (cpu % 64);
+    return one;
+}
+
 // How many tasks are runnable on the whole machine now, this one included: the fourth field of
 // /proc/loadavg ("0.52 0.61 0.70 2/311 4711"); 0 when it cannot be read.
 std::size_t runnable_now() {
@@ -99,13 +107,11 @@ SameCpu::SameCpu(const is::CpuMask& caller, bool idle, bool give_back) : give_ba
     const Mode m = count(caller) < 2 ? Mode::never : mode();
     if (m == Mode::never || (m == Mode::when_idle && !idle)) return;
     int cpu = ::sched_getcpu();
-    if (cpu < 0 || static_cast<std::size_t>(cpu) >= 64 * caller.words) return;
-    is::CpuMask one;
-    one.words = static_cast<std::size_t>(cpu) / 64 + 1;
-    one.bits[cpu / 64] = std::uint64_t{1} << (cpu % 64);
-    if ((caller.bits[cpu / 64] & one.bits[cpu / 64]) == 0) return;
+    if (cpu < 0 || static_cast<std::size_t>(cpu) >= 64 * caller.words ||
+        ((caller.bits[cpu / 64] >> (cpu % 64)) & 1) == 0)
+        return;
     g_narrowed_from = caller;
-    if (is::set_cpus(is::LibcSys{}, one) != 0) {
+    if (is::set_cpus(is::LibcSys{}, only(cpu)) != 0) {
         g_narrowed_from = {};
         return;
     }
@@ -131,11 +137,7 @@ BesideCpus::BesideCpus() noexcept {
 }
 
 BesideCpus::~BesideCpus() {
-    if (cpu_ < 0) return;
-    is::CpuMask one;
-    one.words = static_cast<std::size_t>(cpu_) / 64 + 1;
-    one.bits[cpu_ / 64] = std::uint64_t{1} << (cpu_ % 64);
-    is::set_cpus(is::LibcSys{}, one);
+    if (cpu_ >= 0) is::set_cpus(is::LibcSys{}, only(cpu_));
 }
 
 }  // namespace karapace::sandbox
