@@ -425,20 +425,32 @@ void parse(int argc, char** argv, char** envp) {
     exec_failed(what, last);
 }
 
+// The command of a run none of whose streams is a terminal: it gets no terminal, so it cannot
+// open /dev/tty and read or push input there, and a process group of its own, out of the way of
+// the signals a terminal sends the caller's foreground group (init forwards those the caller
+// passes on). Not a session of its own: with autogroup scheduling, the kernel's default, each
+// session is a scheduling group of its own, made and torn down for every command, and on a busy
+// machine a command in a group of its own waited longer for a processor (docs/performance.md). A
+// process that does not lead its session gives up its controlling terminal with TIOCNOTTY on it;
+// without one the open fails (ENXIO) and there is nothing to give up.
+void leave_terminal() {
+    sys(SYS_setpgid, 0, 0);
+    long tty = sys(SYS_openat, AT_FDCWD, "/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (tty < 0) return;
+    sys(SYS_ioctl, tty, TIOCNOTTY, 0);
+    sys(SYS_close, tty);
+}
+
 int command_process(void*) {
     std::uint64_t none = 0;
     sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
     for (int fd = 0; plan.serving && fd < 3; ++fd)
         if (long r = sys(SYS_dup3, plan.stdio[fd], fd, 0); r < 0)
             fail("cannot pass on the command's standard streams", static_cast<int>(-r));
-    // Best effort: a command that keeps the run's short slice runs all the same.
-    if (plan.slice_given) is::set_slice(sys, plan.slice);
-    // Best effort too: processors gone offline since the caller asked are left out by the kernel.
+    // Best effort: processors gone offline since the caller asked are left out by the kernel.
     if (plan.cpus.words) is::set_cpus(sys, plan.cpus);
     if (plan.interactive) is::take_terminal_foreground(sys);
-    // Nothing of it is on a terminal: it gets none, so it cannot open /dev/tty and push input
-    // into the caller's.
-    if (plan.own_session) sys(SYS_setsid);
+    if (plan.own_session) leave_terminal();
     if (is::go_sets_rlimits(plan.go)) {
         struct {
             std::uint64_t cur, max;
@@ -580,8 +592,17 @@ int wait_for_command(long command) {
 // errno.
 alignas(64) char command_stack[64 * 1024];
 long start_command() {
+    // The command gets the caller's time slice (slice=NS) from init, which holds it until the
+    // command has executed: init is woken then (vfork), and with the run's short slice it would
+    // take the processor from the command it just started, which on one processor cost a new
+    // sandbox 0.2-0.5 ms (docs/performance.md). Init takes its own back for the command's end.
+    // Best effort: a command that keeps the run's short slice runs all the same.
+    is::SchedAttr own;
+    bool swap = plan.slice_given && is::get_sched(sys, own) && own.runtime != plan.slice &&
+                is::set_slice(sys, plan.slice) == 0;
     long command = karapace_init::start_sharing_memory(command_process, nullptr,
                                                        command_stack + sizeof command_stack);
+    if (swap) is::set_slice(sys, own.runtime);
     // Becoming the inner ids made the memory the command shared with init undumpable (the
     // kernel does that to a process whose uid changes); init stays the caller's own, so the
     // caller can open its namespaces to join the sandbox.

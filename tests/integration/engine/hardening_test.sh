@@ -173,6 +173,33 @@ tools = \"$work/tools:/opt/tools:ro\"
     kp_ok "TIOCSTI is refused inside; a run without a terminal gets no controlling terminal"
   fi
 
+  # 4b. Run from a terminal with none of its stdio on it, the command gets no controlling
+  # terminal and a process group of its own, but stays in its caller's session, and so, with
+  # autogroup scheduling, in its caller's scheduling group: in a new sandbox, in one that starts
+  # lingering, and in a run the lingering one serves. All three runs in one terminal session.
+  cat > "$dir/in-terminal.sh" <<EOF
+cat /proc/self/autogroup 2>/dev/null || echo no-autogroup
+for linger in 0 60 60; do
+  KARAPACE_LINGER=\$linger "$kp" --store "$dir/store" exec bb -- sh -c 'read -r pid _ _ _ pgrp _ tty _ < /proc/self/stat
+    echo "pid=\$pid own-group=\$((pgrp == pid)) tty=\$tty \$(cat /proc/self/autogroup 2>/dev/null || echo no-autogroup)"
+    if : > /dev/tty; then echo opened; fi' </dev/null 2>/dev/null | cat
+done
+EOF
+  out=$(script -qec "sh $dir/in-terminal.sh" /dev/null 2>&1 | tr -d '\r')
+  k stop bb >/dev/null 2>&1 || true
+  local group runs
+  group=$(echo "$out" | head -n1)
+  runs=$(echo "$out" | tail -n +2)
+  case "$out" in *opened*) kp_fail "a command with no terminal on its stdio could open /dev/tty: $out" ;; esac
+  [ "$(echo "$runs" | grep -c "own-group=1 tty=0 $group\$")" = 3 ] ||
+    kp_fail "not every command had a group of its own, no terminal and its caller's scheduling group ($group): $runs"
+  [ "$(echo "$runs" | sed -n '3s/^pid=\([0-9]*\) .*/\1/p')" -gt 2 ] ||
+    kp_fail "the third run was not served by the lingering sandbox: $runs"
+  if [ "$group" = no-autogroup ]; then
+    echo "# autogroup scheduling is not in this kernel: the scheduling group was not compared"
+  fi
+  kp_ok "a command without a terminal gets none and a process group of its own, in its caller's session and scheduling group"
+
   # 5. A dangling symlink at a mount target: the run works, DNS is the host's, nothing is left.
   manifest "$dir/res" "$work/resolved.tar.xz"
   (cd "$dir/res" && k build --name res >/dev/null)

@@ -167,10 +167,10 @@ PY
   kp_ok "callers of another context, and runs beside a started one, get a pid namespace of their own"
 
   # 2d. The run's own processes ask for the shortest time slice (0.1 ms), the lingering init
-  # among them; the command gets the caller's back: the kernel's default, or one of the caller's
-  # own (which is another context: it joins with a pid namespace of its own), in a new sandbox
-  # too; a caller's scheduling policy is its command's; KARAPACE_SHORT_SLICE=0 leaves the slice
-  # alone.
+  # among them, also while a command it started runs; the command gets the caller's back: the
+  # kernel's default, or one of the caller's own (which is another context: it joins with a pid
+  # namespace of its own), in a new sandbox too; a caller's scheduling policy is its command's;
+  # KARAPACE_SHORT_SLICE=0 leaves the slice alone.
   local mine
   mine=$(slice_of /proc/self/sched)
   if [ -z "$mine" ] || [ "$mine" = 0 ]; then
@@ -191,6 +191,12 @@ PY
       kp_fail "a caller's own time slice did not reach its command in a new sandbox"
     [ "$(KARAPACE_LINGER=0 k exec bb -- sh -c "$show")" = "2 $mine" ] ||
       kp_fail "the command in a new sandbox did not get its caller's time slice"
+    # Init holds the command's slice until the command has executed, then takes its own back.
+    local init_slice='sleep 1; sed -n "s/^se\.slice[[:space:]]*:[[:space:]]*//p" /proc/1/sched'
+    [ "$(KARAPACE_LINGER=0 k exec bb -- sh -c "$init_slice")" = 100000 ] ||
+      kp_fail "init in a new sandbox did not take its short time slice back while the command runs"
+    [ "$(k exec bb -- sh -c "$init_slice")" = 100000 ] ||
+      kp_fail "the lingering init did not take its short time slice back while a command it started runs"
     [ "$(cd "$base/proj" && with_slice 3000000 env KARAPACE_LINGER=0 KARAPACE_SHORT_SLICE=0 "$kp" --store "$base/store" exec bb -- sh -c 'sed -n "s/^se\.slice[[:space:]]*:[[:space:]]*//p" /proc/1/sched')" = 3000000 ] ||
       kp_fail "KARAPACE_SHORT_SLICE=0 did not leave init with its caller's time slice"
     k exec bb -- true
