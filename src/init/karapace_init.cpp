@@ -428,11 +428,12 @@ void parse(int argc, char** argv, char** envp) {
 // The command of a run none of whose streams is a terminal: it gets no terminal, so it cannot
 // open /dev/tty and read or push input there, and a process group of its own, out of the way of
 // the signals a terminal sends the caller's foreground group (init forwards those the caller
-// passes on). Not a session of its own: with autogroup scheduling, the kernel's default, each
-// session is a scheduling group of its own, made and torn down for every command, and on a busy
-// machine a command in a group of its own waited longer for a processor (docs/performance.md). A
-// process that does not lead its session gives up its controlling terminal with TIOCNOTTY on it;
-// without one the open fails (ENXIO) and there is nothing to give up.
+// passes on). Not a session of its own: with autogroup scheduling (on wherever the kernel has
+// it) each session is a scheduling group of its own, made and torn down for every command, and on
+// a busy machine a command in a group of its own waited longer for a processor
+// (docs/performance.md). A process that does not lead its session gives up its controlling
+// terminal with TIOCNOTTY on it; without one the open fails (ENXIO) and there is nothing to give
+// up.
 void leave_terminal() {
     sys(SYS_setpgid, 0, 0);
     long tty = sys(SYS_openat, AT_FDCWD, "/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
