@@ -185,7 +185,7 @@ for linger in 0 60 60; do
     if : > /dev/tty; then echo opened; fi' </dev/null 2>/dev/null | cat
 done
 EOF
-  out=$(script -qec "sh $dir/in-terminal.sh" /dev/null 2>&1 | tr -d '\r')
+  out=$(script -qec "sh $dir/in-terminal.sh" /dev/null 2>&1 | tr -d '\r' || true)
   k stop bb >/dev/null 2>&1 || true
   local group runs
   group=$(echo "$out" | head -n1)
