@@ -449,7 +449,7 @@ int command_process(void*) {
         if (long r = sys(SYS_dup3, plan.stdio[fd], fd, 0); r < 0)
             fail("cannot pass on the command's standard streams", static_cast<int>(-r));
     // Set again, though the command has it from init (start_command): without this call a new
-    // sandbox took 0.2-0.3 ms longer on one processor (measured; docs/performance.md).
+    // sandbox took 0.2-0.5 ms longer on one processor (measured; docs/performance.md).
     if (plan.slice_given) is::set_slice(sys, plan.slice);
     // Best effort: processors gone offline since the caller asked are left out by the kernel.
     if (plan.cpus.words) is::set_cpus(sys, plan.cpus);
@@ -599,7 +599,7 @@ long start_command() {
     // The command gets the caller's time slice (slice=NS) from init, which holds it until the
     // command has executed: init is woken then (vfork), and with the run's short slice it would
     // take the processor from the command it just started, which on one processor cost a new
-    // sandbox 0.2-0.5 ms (docs/performance.md). Init takes its own back for the command's end.
+    // sandbox 0.3-0.9 ms (docs/performance.md). Init takes its own back for the command's end.
     // Best effort: a command that keeps the run's short slice runs all the same.
     is::SchedAttr own;
     bool swap = plan.slice_given && is::get_sched(sys, own) && own.runtime != plan.slice &&
