@@ -45,12 +45,14 @@ kp_end_runs() {  # kp_end_runs KARAPACE STORE [PID]...
 kp_contains() { case "$1" in *"$2"*) return 0 ;; *) kp_fail "expected to find '$2' in: $1" ;; esac; }
 
 # A busy machine for a check: a busy loop per processor (their pids in kp_busy_pids) until
-# kp_end_busy.
+# kp_end_busy. Each loop carries this test's tag on its command line, so that a trap can end the
+# loops a failed check left (kp_end_all_busy) without ending another suite's running beside.
+export KP_BUSY_TAG=${KP_BUSY_TAG:-karapace-busy-$$}
 kp_start_busy() {
   local i
   kp_busy_pids=""
   for i in $(seq "$(nproc)"); do
-    sh -c 'while :; do :; done' &
+    sh -c 'while :; do :; done' "$KP_BUSY_TAG" &
     kp_busy_pids="$kp_busy_pids $!"
   done
 }
@@ -60,6 +62,7 @@ kp_end_busy() {
   wait $kp_busy_pids 2>/dev/null || true
   kp_busy_pids=""
 }
+kp_end_all_busy() { pkill -x -f "sh -c while :; do :; done $KP_BUSY_TAG" 2>/dev/null || true; }
 
 # Whether "$1", the processors of a sandbox's command and then of its init (each a
 # Cpus_allowed_list followed by a space), has the command on "$2" and init on one processor.

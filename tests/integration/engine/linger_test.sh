@@ -30,7 +30,7 @@ chmod 755 "$work"
 cleanup() {
   local s
   pkill -x -f "sleep 2391" 2>/dev/null || true
-  pkill -x -f "sh -c while :; do :; done" 2>/dev/null || true
+  kp_end_all_busy
   for s in "$work"/self/store "$work"/user/store; do
     if [ -d "$s" ]; then "$kp" --store "$s" stop bb >/dev/null 2>&1 || true; fi
   done

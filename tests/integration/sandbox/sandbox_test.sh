@@ -334,7 +334,7 @@ main() {
     else
         WHO=root
         W=$(mktemp -d /tmp/kp-sandbox-test.XXXXXX)
-        trap 'pkill -x -f "sh -c while :; do :; done" 2>/dev/null; chmod -R u+rwx "$W" "$W.user" 2>/dev/null; rm -rf "$W" "$W.user"' EXIT
+        trap 'kp_end_all_busy; chmod -R u+rwx "$W" "$W.user" 2>/dev/null; rm -rf "$W" "$W.user"' EXIT
         chmod 755 "$W"
         make_rootfs "$W/base"
         if [ "$(id -u)" -eq 0 ]; then
