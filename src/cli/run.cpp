@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "cli/front.hpp"
 #include "cli/help.hpp"
 #include "cli/output.hpp"
 #include "cli/parse.hpp"
@@ -24,7 +25,7 @@ void apply_log_level(const Globals& g) {
     if (static_cast<int>(wanted) > static_cast<int>(log::level())) log::set_level(wanted);
 }
 
-int dispatch(const Invocation& inv, Output& out) {
+int dispatch(const Invocation& inv, Output& out, char** front_argv) {
     if (inv.globals.version) {
         if (out.json())
             out.json_result(boost::json::object{{"version", KARAPACE_VERSION}});
@@ -41,12 +42,14 @@ int dispatch(const Invocation& inv, Output& out) {
         throw Error(Errc::usage, "no command given",
                     "run `karapace --help` for the list of commands");
     }
+    if (front_argv != nullptr && !runs_in_front(inv.command->name))
+        hand_over(front_argv, inv.command->name);
     return inv.command->run(inv, out);
 }
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args) {
+int run_cli(const std::vector<std::string>& args, char** front_argv) {
     // A closed stdout shows up as EPIPE on write (handled in Output), not as a fatal signal.
     ignore_sigpipe();
     const bool json = wants_json(args);
@@ -55,7 +58,7 @@ int run_cli(const std::vector<std::string>& args) {
         const Invocation inv = parse_command_line(args);
         out.set_json(inv.globals.json);
         apply_log_level(inv.globals);
-        return dispatch(inv, out);
+        return dispatch(inv, out, front_argv);
     } catch (const Error& e) {
         out.error(e);
         return exit_code(e.code());

@@ -7,7 +7,9 @@
 
 namespace karapace::cli {
 
-// `args` is argv without the program name. Returns the process exit status.
-int run_cli(const std::vector<std::string>& args);
+// `args` is argv without the program name. Returns the process exit status. `front_argv`: the
+// whole argv of the static front program (cli/front.hpp), which hands the commands it does not
+// run itself to karapace-full; nullptr in the program that runs every command.
+int run_cli(const std::vector<std::string>& args, char** front_argv = nullptr);
 
 }  // namespace karapace::cli

@@ -18,6 +18,7 @@
 #include "karapace/util/paths.hpp"
 #include "karapace/util/process.hpp"
 #include "karapace/util/text.hpp"
+#include "karapace_config.h"
 
 namespace karapace::core {
 
@@ -26,8 +27,9 @@ namespace {
 bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
 // The karapace executable launchers should run: this one when this process is the CLI, the one
-// beside it, else PATH's (always absolute). A launcher with a bare name that PATH may not resolve
-// vanishes from menus, so finding none is an error.
+// beside it; from karapace-full (which `karapace` hands most commands to, src/cli/front.hpp) the
+// one in ../bin or where it was built to be installed; else PATH's (always absolute). A launcher
+// with a bare name that PATH may not resolve vanishes from menus, so finding none is an error.
 std::string default_program() {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -36,6 +38,11 @@ std::string default_program() {
         if (self.ends_with("/karapace")) return self;
         auto sibling = parent_dir(self) + "/karapace";
         if (executable(sibling)) return sibling;
+        if (self.ends_with("/karapace-full")) {
+            auto installed = lexically_absolute("../bin/karapace", parent_dir(self));
+            if (executable(installed)) return installed;
+            if (executable(KARAPACE_CLI_PATH)) return KARAPACE_CLI_PATH;
+        }
     }
     if (auto found = find_program("karapace"); found && found->front() == '/') return *found;
     throw Error(Errc::not_found, "cannot find the karapace executable for launchers and wrappers",

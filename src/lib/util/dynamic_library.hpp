@@ -12,7 +12,8 @@ namespace karapace {
 class DynamicLibrary {
 public:
     // dlopen(soname, RTLD_NOW | RTLD_LOCAL), never closed. Error(errc) "cannot load <what>: …"
-    // with `load_hint` when it fails; resolve() failures carry `symbol_hint`.
+    // with `load_hint` when it fails, and in a statically linked program; resolve() failures
+    // carry `symbol_hint`.
     DynamicLibrary(const char* soname, std::string what, Errc errc, std::string load_hint,
                    std::string symbol_hint);
 

@@ -1,0 +1,26 @@
+// The static front program. `karapace` is linked statically where the toolchain can (no dynamic
+// loader, no libc to map and relocate: every command starts about a millisecond sooner), and a
+// static program cannot load the libraries that images and registries need (libcurl, libarchive,
+// libcrypto, liblzma: util/dynamic_library.hpp). It runs the commands that read the store and
+// run environments itself, and hands every other one, unchanged, to karapace-full: the same CLI
+// linked dynamically, installed beside karapace-init.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace karapace::cli {
+
+// Whether the front runs `command` (a name from the command table) itself.
+bool runs_in_front(std::string_view command);
+
+// Where karapace-full may be, in the order tried: beside this program, in its ../libexec, in the
+// libexec directory it was built for.
+std::vector<std::string> full_program_candidates();
+
+// Replaces this process with karapace-full, with the same argv and environment, to run `command`.
+// Throws when no candidate can be executed.
+[[noreturn]] void hand_over(char** argv, std::string_view command);
+
+}  // namespace karapace::cli
