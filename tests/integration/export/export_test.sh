@@ -169,6 +169,9 @@ TOML
   bins="$work/bin"
   k export bb --bin hello --bin rev --bin-dir "$bins" >/dev/null
   [ -x "$bins/hello" ] && [ -x "$bins/rev" ] || kp_fail "the wrappers were not written"
+  # export runs in karapace-full where karapace is the static front: the wrappers still name
+  # the karapace a user runs.
+  ! grep -q 'karapace-full' "$bins/hello" || kp_fail "the wrapper runs karapace-full: $(cat "$bins/hello")"
   set +e
   (cd / && "$bins/hello" "x y" "" z >/dev/null 2>&1); s=$?
   set -e

@@ -58,6 +58,10 @@ done
 grep -qx "Exec=$home/.local/libexec/karapace-dbus" "$home/.local/share/dbus-1/services/org.karapace.Manager1.service" ||
   kp_fail "the D-Bus service file does not name the installed service: $(cat "$home/.local/share/dbus-1/services/org.karapace.Manager1.service")"
 [ "$(as_user sh -c 'command -v karapace')" = "$home/.local/bin/karapace" ] || kp_fail "karapace on PATH is not the installed one"
+if [ -x "$build/src/cli/karapace-full" ]; then
+  [ -x "$home/.local/libexec/karapace-full" ] && grep -qx "file $home/.local/libexec/karapace-full" "$record" ||
+    kp_fail "scripts/install did not write and record ~/.local/libexec/karapace-full"
+fi
 [ "$(find "$home" -user root | wc -l)" = 0 ] || kp_fail "the install left root-owned files: $(find "$home" -user root)"
 kp_ok "scripts/install --user writes the CLI, the service, its bus and unit files, completions and man pages, all recorded"
 
@@ -81,6 +85,16 @@ out=$(cd "$work/quick" && as_user karapace build --name quickstart 2>&1) || kp_f
 hello=$(cd "$work/quick" && as_user karapace exec quickstart -- hello 2>&1) || kp_fail "karapace exec quickstart -- hello: $hello"
 [ "$hello" = "Hello, world!" ] || kp_fail "hello printed: $hello"
 kp_ok "the installed karapace builds the quickstart environment and runs hello: $hello"
+# A wrapper names the installed karapace, also where export runs in ~/.local/libexec/karapace-full
+# (run here with a PATH that does not lead to it).
+as_user env PATH=/usr/bin:/bin "$home/.local/bin/karapace" export quickstart --bin hello \
+  --bin-dir "$work/quick/wrappers" >/dev/null ||
+  kp_fail "export --bin hello with the installed karapace failed"
+grep -q "$home/.local/bin/karapace" "$work/quick/wrappers/hello" ||
+  kp_fail "the wrapper does not run the installed karapace: $(cat "$work/quick/wrappers/hello")"
+[ "$(as_user "$work/quick/wrappers/hello")" = "Hello, world!" ] || kp_fail "the exported wrapper did not run hello"
+as_user karapace unexport quickstart --all >/dev/null
+kp_ok "a wrapper exported by the installed karapace runs it from ~/.local/bin"
 
 # 4. D-Bus activation of the installed service on a private session bus with the standard
 #    session service directories (the user's XDG data home among them).
