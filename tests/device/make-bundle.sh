@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the folder tests/device/nvidia.sh needs on a machine with an NVIDIA GPU that has neither
-# network nor Debian packages: a stripped `karapace`, the libraries it loads on demand
-# (libarchive and what it needs, libcrypto), Debian's newuidmap/newgidmap with their libraries,
+# network nor Debian packages: a stripped `karapace` (with karapace-init and karapace-full), the
+# libraries it loads on demand (libarchive and what it needs, libcrypto), Debian's
+# newuidmap/newgidmap with their libraries,
 # and a small glibc rootfs: libc6, libstdc++6, libgcc-s1, libc-bin, busybox-static and vulkaninfo
 # (vulkan-tools with the Vulkan loader and the X libraries it links) of Debian
 # $ROOTFS_SUITE (default trixie: its glibc 2.41 is newer than the GPU machines', so a program
@@ -17,6 +18,12 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/b/bin" "$stage/b/lib" "$stage/b/uidmap/lib" "$stage/debs" "$stage/rootfs"
 
 strip -o "$stage/b/bin/karapace" "$build/src/cli/karapace"
+# Found beside karapace: the sandboxes' init, and the CLI that runs what the static karapace
+# hands over (build, pull, ...; absent where karapace is linked dynamically).
+strip -o "$stage/b/bin/karapace-init" "$build/src/cli/karapace-init"
+if [ -x "$build/src/cli/karapace-full" ]; then
+  strip -o "$stage/b/bin/karapace-full" "$build/src/cli/karapace-full"
+fi
 
 # The shared objects `$1` needs, but glibc's own (the target has a newer glibc).
 deps() {
