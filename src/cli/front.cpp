@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "karapace/util/error.hpp"
-#include "karapace_config.h"
+#include "karapace/util/paths.hpp"
 
 extern char** environ;
 
@@ -30,22 +30,8 @@ bool runs_in_front(std::string_view command) {
     return std::find(kFrontCommands.begin(), kFrontCommands.end(), command) != kFrontCommands.end();
 }
 
-std::vector<std::string> full_program_candidates() {
-    std::vector<std::string> out;
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        std::string dir(self, static_cast<std::size_t>(n));
-        dir.erase(dir.rfind('/') + 1);
-        out.push_back(dir + kFull);
-        out.push_back(dir + "../libexec/" + kFull);
-    }
-    out.push_back(std::string(KARAPACE_LIBEXECDIR) + "/" + kFull);
-    return out;
-}
-
 void hand_over(char** argv, std::string_view command) {
-    const auto candidates = full_program_candidates();
+    const auto candidates = libexec_program_candidates(kFull);
     std::string looked, refused;
     for (const auto& path : candidates) {
         ::execve(path.c_str(), argv, environ);

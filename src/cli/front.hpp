@@ -8,19 +8,15 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace karapace::cli {
 
 // Whether the front runs `command` (a name from the command table) itself.
 bool runs_in_front(std::string_view command);
 
-// Where karapace-full may be, in the order tried: beside this program, in its ../libexec, in the
-// libexec directory it was built for.
-std::vector<std::string> full_program_candidates();
-
-// Replaces this process with karapace-full, with the same argv and environment, to run `command`.
-// Throws when no candidate can be executed.
+// Replaces this process with karapace-full, with the same argv and environment, to run `command`:
+// the first of libexec_program_candidates("karapace-full") (karapace/util/paths.hpp) that the
+// kernel executes. Throws when none can be.
 [[noreturn]] void hand_over(char** argv, std::string_view command);
 
 }  // namespace karapace::cli

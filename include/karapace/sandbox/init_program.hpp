@@ -9,9 +9,9 @@
 
 namespace karapace::sandbox {
 
-// The places looked at, in order: $KARAPACE_INIT; beside the running executable (the build
-// tree, and karapace-dbus in libexecdir); ../libexec from it (bin/karapace of a prefix, also
-// ~/.local); the libexecdir the build was configured for.
+// The places looked at, in order: $KARAPACE_INIT, then libexec_program_candidates()
+// (karapace/util/paths.hpp): beside the running executable, ../libexec from it, the libexecdir
+// the build was configured for.
 std::vector<std::string> init_program_candidates();
 
 // The first candidate that is an executable regular file, opened O_PATH (executed from inside

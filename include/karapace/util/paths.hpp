@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace karapace {
 
@@ -16,6 +18,10 @@ std::string xdg_cache_home();   // $XDG_CACHE_HOME or ~/.cache
 std::string default_store_root();
 // `mkdir -p` with `mode` for the directories it creates; throws Error naming the path.
 void make_dirs(const std::string& path, mode_t mode = 0755);
+// Where a program installed in libexecdir (karapace-init, karapace-full) may be, in order: beside
+// the running executable (the build tree, and karapace-dbus in libexecdir); ../libexec from it
+// (bin/karapace of a prefix, also ~/.local); the libexecdir the build was configured for.
+std::vector<std::string> libexec_program_candidates(std::string_view name);
 // Lexically normalised absolute path (no filesystem access): "/a/./b/../c" -> "/a/c".
 std::string lexically_absolute(const std::string& path, const std::string& base);
 // The same against the current directory, which is asked for only when `path` is relative;

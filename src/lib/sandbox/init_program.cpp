@@ -7,7 +7,7 @@
 #include <cstdlib>
 
 #include "karapace/util/error.hpp"
-#include "karapace_config.h"
+#include "karapace/util/paths.hpp"
 
 namespace karapace::sandbox {
 
@@ -18,15 +18,8 @@ constexpr const char* kProgram = "karapace-init";
 std::vector<std::string> init_program_candidates() {
     std::vector<std::string> out;
     if (const char* env = std::getenv("KARAPACE_INIT"); env && *env) out.emplace_back(env);
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        std::string dir(self, static_cast<std::size_t>(n));
-        dir.erase(dir.rfind('/') + 1);
-        out.push_back(dir + kProgram);
-        out.push_back(dir + "../libexec/" + kProgram);
-    }
-    out.push_back(std::string(KARAPACE_LIBEXECDIR) + "/" + kProgram);
+    for (auto& path : libexec_program_candidates(kProgram))
+        out.push_back(std::move(path));
     return out;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "karapace/util/error.hpp"
+#include "karapace_config.h"
 
 namespace karapace {
 
@@ -108,6 +109,20 @@ std::string lexically_absolute(const std::string& path) {
         throw Error(Errc::failed, "cannot read the current directory: " + ec.message(),
                     "run from a directory that exists, or give an absolute path");
     return lexically_absolute(path, cwd.string());
+}
+
+std::vector<std::string> libexec_program_candidates(std::string_view name) {
+    std::vector<std::string> out;
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        std::string dir(self, static_cast<std::size_t>(n));
+        dir.erase(dir.rfind('/') + 1);
+        out.push_back(dir + std::string(name));
+        out.push_back(dir + "../libexec/" + std::string(name));
+    }
+    out.push_back(std::string(KARAPACE_LIBEXECDIR) + "/" + std::string(name));
+    return out;
 }
 
 }  // namespace karapace

@@ -148,7 +148,8 @@ scenario() {
   T send-keys -t tui:0 "clear; $kp --store $store tui; echo tui-exit=\$?" Enter
   wait_for "of 3 environments"
   shell_pid=$(T display-message -p -t tui:0 '#{pane_pid}')
-  tui_pid=$(pgrep -P "$shell_pid" -x karapace || true)
+  # karapace-full where the static karapace handed the TUI to it (docs/cli.md).
+  tui_pid=$(pgrep -P "$shell_pid" -x 'karapace(-full)?' || true)
   [ -n "$tui_pid" ] || kp_fail "no karapace process under the pane's shell $shell_pid"
   kill -TERM "$tui_pid"
   wait_for "tui-exit=143"
