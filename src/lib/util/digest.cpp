@@ -127,9 +127,11 @@ Digest Sha256::finish() {
 
 Digest sha256(std::string_view data) {
     // Records and identities are a few kilobytes: hashing them here is quicker than loading
-    // OpenSSL. Above this size OpenSSL's SHA extensions win.
+    // OpenSSL. Above this size OpenSSL's SHA extensions win, where OpenSSL can be loaded: the
+    // static front (src/cli/front.hpp) hashes every record here, whatever its size.
     constexpr std::size_t small_input = 64 * 1024;
-    if (data.size() <= small_input) return Digest(detail::sha256_small(data));
+    if (data.size() <= small_input || !DynamicLibrary::available())
+        return Digest(detail::sha256_small(data));
     Sha256 h;
     h.update(data);
     return h.finish();

@@ -5,13 +5,15 @@
 
 namespace karapace {
 
+bool DynamicLibrary::available() { return ::getauxval(AT_BASE) != 0; }
+
 DynamicLibrary::DynamicLibrary(const char* soname, std::string what, Errc errc,
                                std::string load_hint, std::string symbol_hint)
     : what_(std::move(what)), errc_(errc), symbol_hint_(std::move(symbol_hint)) {
     // A program the kernel started without a dynamic loader (the static `karapace` front) has no
     // loader to share with a library, and glibc's dlopen would bring in a second libc: the front
     // hands the commands that need these libraries to karapace-full (src/cli/front.hpp).
-    if (::getauxval(AT_BASE) == 0)
+    if (!available())
         throw Error(errc_, "cannot load " + what_ + ": this karapace program is linked statically",
                     "run the same command line with karapace-full (installed beside "
                     "karapace-init), and report it: karapace should have handed it over");

@@ -17,6 +17,11 @@ public:
     DynamicLibrary(const char* soname, std::string what, Errc errc, std::string load_hint,
                    std::string symbol_hint);
 
+    // Whether this program can load libraries at all: false in one the kernel started without a
+    // dynamic loader (the static `karapace` front, src/cli/front.hpp), where the constructor
+    // refuses.
+    static bool available();
+
     // Sets `fn` to the symbol `name`; Error(errc) "<what> lacks <name>" when it is missing.
     template <typename F>
     void resolve(const char* name, F& fn) const {

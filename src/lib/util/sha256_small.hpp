@@ -2,7 +2,8 @@
 // cache keys. Hashing a 1 KB record this way takes microseconds, while loading and initialising
 // OpenSSL costs milliseconds, which commands that only read records (exec, list, inspect)
 // would otherwise pay on every run. Bulk data goes through OpenSSL (digest.cpp), which uses the
-// CPU's SHA extensions.
+// CPU's SHA extensions; a program that cannot load OpenSSL (the static front) hashes whole
+// records of any size here.
 #pragma once
 
 #include <array>
