@@ -1,5 +1,7 @@
 #include "cli/run.hpp"
 
+#include <unistd.h>
+
 #include <exception>
 
 #include "cli/front.hpp"
@@ -7,6 +9,7 @@
 #include "cli/output.hpp"
 #include "cli/parse.hpp"
 #include "karapace/util/error.hpp"
+#include "karapace/util/libraries.hpp"
 #include "karapace/util/log.hpp"
 #include "karapace/util/process.hpp"
 #include "karapace_config.h"
@@ -42,8 +45,15 @@ int dispatch(const Invocation& inv, Output& out, char** front_argv) {
         throw Error(Errc::usage, "no command given",
                     "run `karapace --help` for the list of commands");
     }
-    if (front_argv != nullptr && !runs_in_front(inv.command->name))
-        hand_over(front_argv, inv.command->name);
+    if (front_argv != nullptr) {
+        if (!runs_in_front(inv.command->name)) hand_over(front_argv, inv.command->name);
+        // A path of these commands that needs a library after all (a pulled layer to unpack
+        // again) is run from the start by karapace-full, before it has changed anything; not
+        // from a child process of this one, where the load fails instead.
+        set_on_library_needed([front_argv, name = inv.command->name, self = ::getpid()] {
+            if (::getpid() == self) hand_over(front_argv, name);
+        });
+    }
     return inv.command->run(inv, out);
 }
 

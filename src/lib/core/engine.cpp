@@ -276,9 +276,12 @@ std::string Engine::Impl::unpacked_layer(const Digest& layer) {
                         " is missing: the store holds no copy of it",
                     "build the environment again from its karapace.lock (`karapace build` in its "
                     "manifest's directory makes the same layer), or pull it again");
+    // Opened (and checked against its digest) before anything is made: where the program cannot
+    // load the libraries this needs, the command goes to one that can from here
+    // (karapace/util/libraries.hpp), and leaves no work directory behind.
+    auto fd = s.objects().open(layer);
     auto staging = make_staging("unpack");
     try {
-        auto fd = s.objects().open(layer);
         // Made here, as the host user: a directory the namespace's root made could not be moved
         // out of staging by the user (moving a directory needs write access to it).
         make_dirs(staging + "/tree", 0755);

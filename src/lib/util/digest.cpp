@@ -9,6 +9,7 @@
 
 #include "karapace/util/error.hpp"
 #include "karapace/util/fd.hpp"
+#include "karapace/util/libraries.hpp"
 #include "util/dynamic_library.hpp"
 #include "util/sha256_small.hpp"
 
@@ -130,7 +131,7 @@ Digest sha256(std::string_view data) {
     // OpenSSL. Above this size OpenSSL's SHA extensions win, where OpenSSL can be loaded: the
     // static front (src/cli/front.hpp) hashes every record here, whatever its size.
     constexpr std::size_t small_input = 64 * 1024;
-    if (data.size() <= small_input || !DynamicLibrary::available())
+    if (data.size() <= small_input || !can_load_libraries())
         return Digest(detail::sha256_small(data));
     Sha256 h;
     h.update(data);

@@ -12,15 +12,10 @@ namespace karapace {
 class DynamicLibrary {
 public:
     // dlopen(soname, RTLD_NOW | RTLD_LOCAL), never closed. Error(errc) "cannot load <what>: …"
-    // with `load_hint` when it fails, and in a statically linked program; resolve() failures
-    // carry `symbol_hint`.
+    // with `load_hint` when it fails; resolve() failures carry `symbol_hint`. In a program that
+    // cannot load libraries (karapace/util/libraries.hpp) it calls the handler set there first.
     DynamicLibrary(const char* soname, std::string what, Errc errc, std::string load_hint,
                    std::string symbol_hint);
-
-    // Whether this program can load libraries at all: false in one the kernel started without a
-    // dynamic loader (the static `karapace` front, src/cli/front.hpp), where the constructor
-    // refuses.
-    static bool available();
 
     // Sets `fn` to the symbol `name`; Error(errc) "<what> lacks <name>" when it is missing.
     template <typename F>
