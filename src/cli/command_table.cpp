@@ -226,6 +226,15 @@ constexpr std::string_view store = "Store and images";
 constexpr std::string_view remote = "Sharing";
 constexpr std::string_view setup = "Setup and help";
 
+// The static front `karapace` (front.hpp) is built from this table with KARAPACE_FRONT: it names
+// only the runners of the commands the front runs itself, so that the code of every other one
+// stays out of the front, which hands those (no runner there) to karapace-full.
+#ifdef KARAPACE_FRONT
+constexpr Runner in_full(Runner) { return nullptr; }
+#else
+constexpr Runner in_full(Runner run) { return run; }
+#endif
+
 constexpr std::array command_table{
     CommandSpec{
         "new", envs, "Write a new karapace.toml from a template or by asking questions",
@@ -235,16 +244,16 @@ constexpr std::array command_table{
         "file is only replaced with --force (or after confirming on a terminal).",
         new_args, new_flags, Trailing::none, "",
         R"({"name": NAME, "path": "./karapace.toml", "template": TEMPLATE|null, "status": "written"})",
-        run_new},
+        in_full(run_new)},
     CommandSpec{"build", envs, "Build an environment from a manifest",
                 "Resolves the manifest's base image and packages, builds the environment in the "
                 "store and writes karapace.lock next to the manifest with the exact image digest "
                 "and package versions. Building an unchanged manifest again is a fast no-op.",
-                manifest_arg, build_flags, Trailing::none, "", "", run_build},
+                manifest_arg, build_flags, Trailing::none, "", "", in_full(run_build)},
     CommandSpec{"rebuild", envs, "Build a manifest again and replace the old environment",
                 "Builds the environment anew and only then destroys the one it replaces; the "
                 "name is carried over.",
-                manifest_arg, build_flags, Trailing::none, "", "", run_rebuild},
+                manifest_arg, build_flags, Trailing::none, "", "", in_full(run_rebuild)},
     CommandSpec{
         "upgrade",
         envs,
@@ -260,7 +269,7 @@ constexpr std::array command_table{
         Trailing::none,
         "",
         R"({"env_id": ID, "status": "upgraded"|"unchanged", "old_image_digest": DIGEST, "new_image_digest": DIGEST, "packages": [{"name": NAME, "from": VERSION|null, "to": VERSION|null}], ...})",
-        run_upgrade},
+        in_full(run_upgrade)},
     CommandSpec{"pin", envs, "Pin base.image to a reference that always gives the same bytes",
                 "Rewrites base.image in the manifest, in place and keeping comments, to its "
                 "pinned form: an exact build URL with #sha256=, or a bootstrap suite with a "
@@ -268,7 +277,7 @@ constexpr std::array command_table{
                 "whether the image is already pinned (0) or not (1); 2 means the manifest is "
                 "invalid.",
                 manifest_arg, pin_flags, Trailing::none, "",
-                R"({"manifest": PATH, "image": REFERENCE, "pinned": BOOL})", run_pin},
+                R"({"manifest": PATH, "image": REFERENCE, "pinned": BOOL})", in_full(run_pin)},
     CommandSpec{"list",
                 envs,
                 "List the environments in the store",
@@ -294,7 +303,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_tui},
+                in_full(run_tui)},
     CommandSpec{"inspect",
                 envs,
                 "Show an environment's state, layers, lock and sessions",
@@ -315,11 +324,11 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_rename},
+                in_full(run_rename)},
     CommandSpec{"destroy", envs, "Remove an environment",
                 "Removes the environment and its writable layer. A running environment is "
                 "refused unless --force, which stops it first. Shared layers stay until gc.",
-                env_arg, destroy_flags, Trailing::none, "", "", run_destroy},
+                env_arg, destroy_flags, Trailing::none, "", "", in_full(run_destroy)},
     CommandSpec{"enter", running, "Open a shell (or run a command) inside an environment",
                 "Starts an interactive login shell inside the environment as your own user, with "
                 "your home directory and desktop sockets shared. Anything after -- is run "
@@ -356,14 +365,14 @@ constexpr std::array command_table{
                 R"("name": ID, "source": PATH, "files": [PATH, ...], services also "command": )"
                 R"([ARG, ...], "type": "simple"|"notify", "restart": POLICY, "sockets": )"
                 R"([ADDRESS, ...]}, ...], "warnings": [TEXT, ...]})",
-                run_export},
+                in_full(run_export)},
     CommandSpec{"unexport", desktop, "Remove exported launchers and command wrappers",
                 "Removes the launchers, icons, wrappers and systemd units that export wrote for "
                 "the named applications, commands and services, or all of them with --all. "
                 "Files changed since are left in place.",
                 export_args, unexport_flags, Trailing::none, "",
                 R"({"env": ENV, "removed": [{"kind", "name", "source", "files"}, ...]})",
-                run_unexport},
+                in_full(run_unexport)},
     CommandSpec{"freeze",
                 drift,
                 "Make an environment read-only",
@@ -373,7 +382,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_freeze},
+                in_full(run_freeze)},
     CommandSpec{"archive",
                 drift,
                 "Keep an environment but forbid entering it",
@@ -384,7 +393,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_archive},
+                in_full(run_archive)},
     CommandSpec{"diff",
                 drift,
                 "Show files changed in an environment since it was built",
@@ -395,7 +404,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_diff},
+                in_full(run_diff)},
     CommandSpec{"commit",
                 drift,
                 "Save the environment's changes as a snapshot",
@@ -406,7 +415,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_commit},
+                in_full(run_commit)},
     CommandSpec{"snapshots",
                 drift,
                 "List an environment's snapshots",
@@ -416,7 +425,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_snapshots},
+                in_full(run_snapshots)},
     CommandSpec{"restore",
                 drift,
                 "Reset an environment's changes to a snapshot",
@@ -427,7 +436,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_restore},
+                in_full(run_restore)},
     CommandSpec{"gc",
                 store,
                 "Remove layers, objects and images nothing uses any more",
@@ -442,7 +451,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_gc},
+                in_full(run_gc)},
     CommandSpec{"verify-store",
                 store,
                 "Check every object, layer and record in the store",
@@ -453,7 +462,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_verify_store},
+                in_full(run_verify_store)},
     CommandSpec{"images",
                 store,
                 "List cached base images, or remove one with `images rm REF`",
@@ -464,7 +473,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_images},
+                in_full(run_images)},
     CommandSpec{"migrate",
                 store,
                 "Examine (and with --apply, upgrade) an older store",
@@ -477,19 +486,19 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_migrate},
+                in_full(run_migrate)},
     CommandSpec{"push", remote, "Publish an environment to an OCI registry",
                 "Publishes the environment as an OCI image: its base image, packages layer and "
                 "latest snapshot as layers, its lock and manifest in the image config. Layers "
                 "the registry already holds are not sent again. Changes not committed with "
                 "`karapace commit` are not pushed.",
-                env_arg, push_flags, Trailing::none, "", "", run_push},
+                env_arg, push_flags, Trailing::none, "", "", in_full(run_push)},
     CommandSpec{"pull", remote, "Fetch an environment from an OCI registry",
                 "Downloads an environment image pushed by `karapace push`, verifies every blob "
                 "and the lock's environment id, and makes it a built environment that exec and "
                 "enter can use at once. Pulling an environment that is already here does "
                 "nothing.",
-                pull_args, pull_flags, Trailing::none, "", "", run_pull},
+                pull_args, pull_flags, Trailing::none, "", "", in_full(run_pull)},
     CommandSpec{"login", remote, "Save a registry login for push and pull",
                 "Checks the user name and password against the registry (a request that needs "
                 "them, as podman login does), then saves them in the auth file podman uses: "
@@ -501,13 +510,13 @@ constexpr std::array command_table{
                 login_args, login_flags, Trailing::none, "",
                 R"({"registry": HOST, "username": USER, "auth_file": PATH, "verified": BOOL, )"
                 R"("shadowed_by": PATH|null})",
-                run_login},
+                in_full(run_login)},
     CommandSpec{"logout", remote, "Remove a registry login",
                 "Removes the registry's entry from the auth file login writes (with --all, every "
                 "entry), and says where push and pull would still find credentials for it.",
                 logout_args, logout_flags, Trailing::none, "",
                 R"({"auth_file": PATH, "removed": [HOST, ...], "still_found_in": PATH|null})",
-                run_logout},
+                in_full(run_logout)},
     CommandSpec{"doctor",
                 setup,
                 "Check that this machine can run environments",
@@ -519,7 +528,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 "",
-                run_doctor},
+                in_full(run_doctor)},
     CommandSpec{"completions",
                 setup,
                 "Print a shell completion script",
@@ -540,7 +549,7 @@ constexpr std::array command_table{
                 Trailing::none,
                 "",
                 R"({"dir": DIR, "pages": [FILE, ...]})",
-                run_man_pages},
+                in_full(run_man_pages)},
     CommandSpec{"help",
                 setup,
                 "Show help for karapace or for one command",

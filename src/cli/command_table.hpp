@@ -70,7 +70,7 @@ struct CommandSpec {
     Trailing trailing;
     std::string_view trailing_name;  // "CMD..." in usage
     std::string_view json_shape;     // what `--json` prints on success, for docs and man pages
-    Runner run;
+    Runner run;  // nullptr in the static front for a command it hands to karapace-full
 };
 
 // Every command, in the order `--help` lists them.

@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -18,17 +16,7 @@ namespace {
 
 constexpr const char* kFull = "karapace-full";
 
-// Start latency matters for these: `exec` and `enter` (launchers, wrappers, scripts), `stop`, and
-// the quick looks `list` and `inspect`; `help` and `completions` print what the table holds.
-// None of them loads a library; a path that would is an error in the front (dynamic_library.cpp).
-constexpr std::array<std::string_view, 7> kFrontCommands{"exec",    "enter", "stop",       "list",
-                                                         "inspect", "help",  "completions"};
-
 }  // namespace
-
-bool runs_in_front(std::string_view command) {
-    return std::find(kFrontCommands.begin(), kFrontCommands.end(), command) != kFrontCommands.end();
-}
 
 void hand_over(char** argv, std::string_view command) {
     const auto candidates = libexec_program_candidates(kFull);

@@ -2,17 +2,14 @@
 // loader, no libc to map and relocate: every command starts about a millisecond sooner), and a
 // static program cannot load the libraries that images and registries need (libcurl, libarchive,
 // libcrypto, liblzma: util/dynamic_library.hpp). It runs the commands that read the store and
-// run environments itself, and hands every other one, unchanged, to karapace-full: the same CLI
-// linked dynamically, installed beside karapace-init.
+// run environments itself (exec, enter, stop, list, inspect, help, completions: those with a
+// runner in its command table, command_table.cpp), and hands every other one, unchanged, to
+// karapace-full: the same CLI linked dynamically, installed beside karapace-init.
 #pragma once
 
-#include <string>
 #include <string_view>
 
 namespace karapace::cli {
-
-// Whether the front runs `command` (a name from the command table) itself.
-bool runs_in_front(std::string_view command);
 
 // Replaces this process with karapace-full, with the same argv and environment, to run `command`:
 // the first of libexec_program_candidates("karapace-full") (karapace/util/paths.hpp) that the

@@ -46,7 +46,7 @@ int dispatch(const Invocation& inv, Output& out, char** front_argv) {
                     "run `karapace --help` for the list of commands");
     }
     if (front_argv != nullptr) {
-        if (!runs_in_front(inv.command->name)) hand_over(front_argv, inv.command->name);
+        if (inv.command->run == nullptr) hand_over(front_argv, inv.command->name);
         // A path of these commands that needs a library after all (a pulled layer to unpack
         // again) is run from the start by karapace-full, before it has changed anything; not
         // from a child process of this one, where the load fails instead.
